@@ -1,0 +1,102 @@
+/** Runs the jira.* outbox effects: the issue, its request-id property, comments, transitions. */
+import { actorOf, type AppContext } from '../../app/context.js';
+import { asEffect, enqueue } from '../../app/effects.js';
+import type { RequestRecord } from '../../app/ports.js';
+import { describeDuration } from '../../domain/duration.js';
+import { describeStep, who, type Step } from '../../domain/steps.js';
+import type { EffectHandler } from '../../outbox/dispatcher.js';
+import { PermanentError, RetryableError } from '../../outbox/errors.js';
+import { doc, labelValue, paragraph } from './adf.js';
+import type { JiraRecord } from './types.js';
+
+/** The entity property that ties an issue to its request; users cannot edit it, unlike a field. */
+export const REQUEST_PROPERTY = 'access-bot-request';
+
+export function issueSummary(r: RequestRecord): string {
+  const s = `Access request: ${r.requesterName ?? r.requesterEmail ?? r.requesterSlackId} → ${r.appName} / ${r.roleName}, ${describeDuration({ token: r.durationToken, ms: r.durationMs })}`;
+  // Jira's summary field holds at most 255 characters.
+  return s.length <= 255 ? s : `${s.slice(0, 254)}…`;
+}
+
+/** Fills in the requester's name and email, known only after the request step was recorded. */
+function enrich(step: Step, r: RequestRecord): Step {
+  return step.type === 'requested' ? { ...step, actor: actorOf(r) } : step;
+}
+
+export function jiraHandlers(ctx: AppContext, jira: JiraRecord): Record<string, EffectHandler> {
+  const request = (id: string) => {
+    const r = ctx.store.getRequest(id);
+    if (!r) throw new PermanentError(`request ${id} not found`);
+    return r;
+  };
+  const issueOf = (r: RequestRecord) => {
+    // Effects of a request's Jira queue run in order, so the issue exists unless its creation died.
+    if (!r.jiraKey) throw new RetryableError(`the Jira issue of ${r.id} does not exist yet`);
+    return r.jiraKey;
+  };
+  const alertDead = (what: string) => (row: { requestId: string | null }, error: Error) => {
+    if (ctx.adminChannel) enqueue(ctx.store, { kind: 'slack.alert', channel: ctx.adminChannel, text: `Jira ${what} for request ${row.requestId} failed: ${error.message}. Fix the cause and retry the dead effect.` });
+  };
+  return {
+    'jira.create': {
+      async run(row) {
+        const r = request(asEffect('jira.create', row.payload).requestId);
+        if (r.jiraKey) return { key: r.jiraKey };
+        const approvers = ctx.store.approversOf(r.id, 0);
+        const catalog = ctx.catalog();
+        return jira.createIssue({
+          requestId: r.id,
+          project: catalog.jira.project,
+          issueType: catalog.jira.issueType,
+          summary: issueSummary(r),
+          description: doc(
+            paragraph('Access request recorded by access-bot. Each step of the request is a comment on this issue.'),
+            labelValue('Requester', who(actorOf(r))),
+            labelValue('Application', r.appName),
+            labelValue('Role', r.roleName),
+            labelValue('Duration', describeDuration({ token: r.durationToken, ms: r.durationMs })),
+            labelValue('Reason', r.reason),
+            labelValue('Approvers', r.policy.kind === 'auto' ? 'approved by policy (auto-approve)' : approvers.map((a) => who({ email: a.email, name: a.name ?? undefined })).join(', ') || 'being resolved'),
+            labelValue('Grants', `${r.connector} group ${r.groupId}`),
+            labelValue('Request id', r.id),
+          ),
+        });
+      },
+      onDone(row, result) {
+        const e = asEffect('jira.create', row.payload);
+        const key = (result as { key: string }).key;
+        ctx.store.updateRequest(e.requestId, { jiraKey: key }, ctx.now());
+        enqueue(ctx.store, { kind: 'slack.requesterConfirmationUpdate', requestId: e.requestId });
+      },
+      onDead: alertDead('issue creation'),
+    },
+    'jira.property': {
+      async run(row) {
+        const r = request(asEffect('jira.property', row.payload).requestId);
+        await jira.setProperty(issueOf(r), REQUEST_PROPERTY, { requestId: r.id, app: r.appId, role: r.roleId });
+        return undefined;
+      },
+      onDead: alertDead('request property'),
+    },
+    'jira.comment': {
+      async run(row) {
+        const e = asEffect('jira.comment', row.payload);
+        const r = request(e.requestId);
+        const audit = ctx.store.getAudit(e.auditSeq);
+        if (!audit) throw new PermanentError(`audit event ${e.auditSeq} not found`);
+        const text = describeStep(enrich(audit.step, r), audit.at);
+        const body = audit.step.type === 'requested' ? doc(paragraph(text), labelValue('Reason', r.reason)) : doc(paragraph(text));
+        return jira.addComment(issueOf(r), body, `effect-${row.id}`);
+      },
+      onDead: alertDead('comment'),
+    },
+    'jira.transition': {
+      async run(row) {
+        const e = asEffect('jira.transition', row.payload);
+        await jira.transition(issueOf(request(e.requestId)), e.transition);
+        return undefined;
+      },
+      onDead: alertDead('transition'),
+    },
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * Block Kit for every surface the bot shows. User text (reasons, names) is always escaped, so
+ * `<!channel>`, `<@U123>` or a link in a reason is shown, never acted on.
+ * https://api.slack.com/reference/surfaces/formatting#escaping
+ */
+import type { ExternalSelect, KnownBlock, ModalView, PlainTextOption, StaticSelect } from '@slack/types';
+import type { ApproverRecord, RequestRecord } from '../../app/ports.js';
+import type { RequesterNotice } from '../../app/effects.js';
+import type { Catalog } from '../../domain/catalog.js';
+import { describeDuration } from '../../domain/duration.js';
+import { describeState } from '../../domain/lifecycle.js';
+import { formatTime } from '../../domain/steps.js';
+import { MAX_REASON_LENGTH } from '../../domain/submission.js';
+import type { SlackMessage } from './client.js';
+
+export const IDS = {
+  requestModal: 'access_request',
+  denyModal: 'deny_reason',
+  application: 'application',
+  role: 'role',
+  duration: 'duration',
+  reason: 'reason',
+  approve: 'approve',
+  deny: 'deny',
+  decision: 'decision',
+} as const;
+
+/** Slack's limits we stay inside. https://api.slack.com/reference/block-kit */
+export const LIMITS = { staticOptions: 100, optionText: 75, sectionText: 3000, fieldText: 2000, modalTitle: 24 } as const;
+
+export function escapeMrkdwn(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+function plain(text: string, max: number = LIMITS.optionText) {
+  return { type: 'plain_text' as const, text: clip(text, max), emoji: true };
+}
+
+function option(text: string, value: string): PlainTextOption {
+  return { text: plain(text), value };
+}
+
+export function applicationOptions(catalog: Catalog, query = ''): PlainTextOption[] {
+  const q = query.trim().toLowerCase();
+  return catalog.applications
+    .filter((a) => !q || a.name.toLowerCase().includes(q) || a.id.includes(q))
+    .slice(0, LIMITS.staticOptions)
+    .map((a) => option(a.name, a.id));
+}
+
+export function roleOptions(catalog: Catalog, appId: string | undefined, query = ''): PlainTextOption[] {
+  const app = catalog.applications.find((a) => a.id === appId);
+  const q = query.trim().toLowerCase();
+  return (app?.roles ?? [])
+    .filter((r) => !q || r.name.toLowerCase().includes(q) || r.id.includes(q))
+    .slice(0, LIMITS.staticOptions)
+    .map((r) => option(r.breakGlass ? `${r.name} (emergency)` : r.name, r.id));
+}
+
+export function durationOptions(catalog: Catalog, appId: string | undefined, roleId: string | undefined): PlainTextOption[] {
+  const role = catalog.applications.find((a) => a.id === appId)?.roles.find((r) => r.id === roleId);
+  return (role?.durations ?? []).slice(0, LIMITS.staticOptions).map((d) => option(describeDuration(d), d.token));
+}
+
+/**
+ * The request modal. Role and duration are `external_select`s: their options are served from
+ * the modal's current state (block_suggestion), so they always follow the chosen application and
+ * role without a views.update round trip. The application is a `static_select` unless the
+ * catalog has more than 100 applications, then an `external_select` with type-ahead.
+ */
+export function requestModal(catalog: Catalog): ModalView {
+  const apps = catalog.applications;
+  const appSelect: StaticSelect | ExternalSelect =
+    apps.length <= LIMITS.staticOptions
+      ? { type: 'static_select' as const, action_id: IDS.application, placeholder: plain('Choose an application'), options: applicationOptions(catalog) }
+      : { type: 'external_select' as const, action_id: IDS.application, placeholder: plain('Type to search applications'), min_query_length: 1 };
+  return {
+    type: 'modal',
+    callback_id: IDS.requestModal,
+    title: plain('Request access', LIMITS.modalTitle),
+    submit: plain('Submit', LIMITS.modalTitle),
+    close: plain('Cancel', LIMITS.modalTitle),
+    blocks: [
+      { type: 'input', block_id: IDS.application, label: plain('Application'), element: appSelect },
+      {
+        type: 'input',
+        block_id: IDS.role,
+        label: plain('Role'),
+        hint: plain('The roles of the chosen application.', 150),
+        element: { type: 'external_select', action_id: IDS.role, placeholder: plain('Choose a role'), min_query_length: 0 },
+      },
+      {
+        type: 'input',
+        block_id: IDS.duration,
+        label: plain('Duration'),
+        hint: plain('The durations the chosen role allows.', 150),
+        element: { type: 'external_select', action_id: IDS.duration, placeholder: plain('Choose how long'), min_query_length: 0 },
+      },
+      {
+        type: 'input',
+        block_id: IDS.reason,
+        label: plain('Reason'),
+        element: { type: 'plain_text_input', action_id: IDS.reason, multiline: true, max_length: MAX_REASON_LENGTH, placeholder: plain('Why do you need this access?') },
+      },
+    ],
+  };
+}
+
+export function denyModal(requestId: string, summary: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: IDS.denyModal,
+    private_metadata: requestId,
+    title: plain('Deny request', LIMITS.modalTitle),
+    submit: plain('Deny', LIMITS.modalTitle),
+    close: plain('Back', LIMITS.modalTitle),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: clip(summary, LIMITS.sectionText) } },
+      {
+        type: 'input',
+        block_id: IDS.reason,
+        label: plain('Reason'),
+        element: { type: 'plain_text_input', action_id: IDS.reason, multiline: true, min_length: 3, max_length: MAX_REASON_LENGTH },
+      },
+    ],
+  };
+}
+
+function durationText(r: RequestRecord): string {
+  return describeDuration({ token: r.durationToken, ms: r.durationMs });
+}
+
+export function requestSummary(r: RequestRecord): string {
+  const who = escapeMrkdwn(r.requesterName ?? r.requesterEmail ?? `<@${r.requesterSlackId}>`);
+  return `*${who}* requests *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* for *${durationText(r)}*.`;
+}
+
+function detailFields(r: RequestRecord) {
+  return [
+    { type: 'mrkdwn' as const, text: clip(`*Reason*\n${escapeMrkdwn(r.reason)}`, LIMITS.fieldText) },
+    { type: 'mrkdwn' as const, text: `*Jira*\n${r.jiraKey ? escapeMrkdwn(r.jiraKey) : 'being recorded'}` },
+  ];
+}
+
+/** The approver's DM: buttons while it waits for them, then who decided and when. */
+export function approvalCard(r: RequestRecord, me: ApproverRecord, all: ApproverRecord[]): SlackMessage {
+  const summary = requestSummary(r);
+  const blocks: KnownBlock[] = [
+    // The block id names the request, so the card stays identifiable after its buttons are gone.
+    { type: 'section', block_id: `request:${r.id}`, text: { type: 'mrkdwn', text: clip(summary, LIMITS.sectionText) } },
+    { type: 'section', fields: detailFields(r) },
+  ];
+  const decider = all.find((a) => a.decision === 'deny') ?? [...all].reverse().find((a) => a.decision === 'approve');
+  let status: string | undefined;
+  if (r.state === 'pending' && r.stage === me.stage && me.decision === null) {
+    blocks.push({
+      type: 'actions',
+      block_id: IDS.decision,
+      elements: [
+        { type: 'button', action_id: IDS.approve, text: plain('Approve'), style: 'primary', value: r.id },
+        { type: 'button', action_id: IDS.deny, text: plain('Deny'), style: 'danger', value: r.id },
+      ],
+    });
+  } else if (r.state === 'pending' && me.decision === 'approve') {
+    status = r.stage === me.stage ? `You approved on ${formatTime(me.decidedAt!)}; waiting for other approvers.` : `You approved on ${formatTime(me.decidedAt!)}; the request moved to its next stage.`;
+  } else if (r.state === 'pending') {
+    status = 'The request moved to its next stage.';
+  } else if (r.state === 'denied' && decider) {
+    status = `:x: Denied by ${escapeMrkdwn(decider.name ?? decider.email)} on ${formatTime(decider.decidedAt!)}: ${escapeMrkdwn(decider.reason ?? '')}`;
+  } else if (r.decidedBy && r.decidedAt && r.state !== 'timed_out' && r.state !== 'cancelled') {
+    status = `:white_check_mark: Approved by ${escapeMrkdwn(r.decidedBy)} on ${formatTime(r.decidedAt)}.`;
+  } else {
+    status = `This request is ${describeState(r.state)}.`;
+  }
+  if (status) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(status, LIMITS.sectionText) }] });
+  return { text: `Access request: ${r.requesterName ?? r.requesterSlackId} → ${r.appName} / ${r.roleName}${status ? ` — ${status}` : ''}`, blocks };
+}
+
+/** What the requester is told at each step. */
+export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMessage {
+  const what = `*${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}*`;
+  const key = r.jiraKey ? ` (${escapeMrkdwn(r.jiraKey)})` : '';
+  let text: string;
+  switch (n.type) {
+    case 'submitted':
+      text = `Your request for ${what} for ${durationText(r)} was submitted${r.jiraKey ? ` as ${escapeMrkdwn(r.jiraKey)}` : ''}. You will hear back here when it is decided.`;
+      break;
+    case 'approved':
+      text = `Your request for ${what}${key} was approved by ${escapeMrkdwn(n.by)}. Access is being granted.`;
+      break;
+    case 'denied':
+      text = `Your request for ${what}${key} was denied by ${escapeMrkdwn(n.by)}: ${escapeMrkdwn(n.reason)}`;
+      break;
+    case 'granted':
+      text = `Access granted: ${what}${key}. ${n.expiresAt === null ? 'It does not expire.' : `It expires ${formatTime(n.expiresAt)}.`}`;
+      break;
+    case 'revoked':
+      text = `Your access to ${what}${key} ${n.cause === 'expired' ? 'expired and was removed' : `was revoked by ${escapeMrkdwn(n.by ?? 'an admin')}`}.`;
+      break;
+    case 'timed_out':
+      text = `Your request for ${what}${key} timed out: nobody decided in time.`;
+      break;
+    case 'failed':
+      text = `Your request for ${what}${key} failed: ${escapeMrkdwn(n.cause)}. An admin has been told.`;
+      break;
+  }
+  return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }] };
+}

@@ -1,0 +1,75 @@
+/** Runs the slack.* outbox effects. Messages are rendered from the request as it is when sent. */
+import type { AppContext } from '../../app/context.js';
+import { asEffect } from '../../app/effects.js';
+import type { EffectHandler } from '../../outbox/dispatcher.js';
+import { approvalCard, requesterNotice } from './blocks.js';
+import type { SlackGateway } from './client.js';
+
+export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<string, EffectHandler> {
+  const request = (id: string) => ctx.store.getRequest(id);
+  return {
+    'slack.requesterDm': {
+      async run(row) {
+        const e = asEffect('slack.requesterDm', row.payload);
+        const r = request(e.requestId);
+        if (!r) return { skipped: 'request missing' };
+        return slack.postDm(r.requesterSlackId, requesterNotice(r, e.notice));
+      },
+      onDone(row, result) {
+        const e = asEffect('slack.requesterDm', row.payload);
+        const posted = result as { channel?: string; ts?: string };
+        if (e.notice.type === 'submitted' && posted.channel && posted.ts) {
+          ctx.store.updateRequest(e.requestId, { requesterDmChannel: posted.channel, requesterDmTs: posted.ts }, ctx.now());
+        }
+      },
+    },
+    'slack.requesterConfirmationUpdate': {
+      async run(row) {
+        const e = asEffect('slack.requesterConfirmationUpdate', row.payload);
+        const r = request(e.requestId);
+        if (!r?.requesterDmChannel || !r.requesterDmTs) return { skipped: 'no confirmation message' };
+        await slack.update(r.requesterDmChannel, r.requesterDmTs, requesterNotice(r, { type: 'submitted' }));
+        return undefined;
+      },
+    },
+    'slack.approverDm': {
+      async run(row) {
+        const e = asEffect('slack.approverDm', row.payload);
+        const r = request(e.requestId);
+        const all = ctx.store.approversOf(e.requestId);
+        const me = all.find((a) => a.stage === e.stage && a.slackId === e.slackId);
+        if (!r || !me) return { skipped: 'approver missing' };
+        return slack.postDm(e.slackId, approvalCard(r, me, all));
+      },
+      onDone(row, result) {
+        const e = asEffect('slack.approverDm', row.payload);
+        const posted = result as { channel?: string; ts?: string };
+        if (posted.channel && posted.ts) ctx.store.setApproverMessage(e.requestId, e.stage, e.slackId, posted.channel, posted.ts);
+      },
+    },
+    'slack.approverUpdate': {
+      async run(row) {
+        const e = asEffect('slack.approverUpdate', row.payload);
+        const r = request(e.requestId);
+        const all = ctx.store.approversOf(e.requestId);
+        const me = all.find((a) => a.stage === e.stage && a.slackId === e.slackId);
+        if (!r || !me?.dmChannel || !me.dmTs) return { skipped: 'no approver message to update' };
+        await slack.update(me.dmChannel, me.dmTs, approvalCard(r, me, all));
+        return undefined;
+      },
+    },
+    'slack.ephemeral': {
+      async run(row) {
+        const e = asEffect('slack.ephemeral', row.payload);
+        await slack.ephemeral(e, e.text);
+        return undefined;
+      },
+    },
+    'slack.alert': {
+      async run(row) {
+        const e = asEffect('slack.alert', row.payload);
+        return slack.post(e.channel, { text: e.text });
+      },
+    },
+  };
+}

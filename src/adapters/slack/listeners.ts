@@ -1,0 +1,138 @@
+/**
+ * Slack's side of the bot: slash command, modal options and submissions, buttons. Listeners ack
+ * first (Slack waits 3 seconds); everything after the ack goes through a use case and its
+ * outbox, except `views.open`, which Slack demands while the trigger id lives.
+ *
+ * Payloads are treated as untrusted even though they are signed: every field is read
+ * defensively, and authorisation is decided by the use case, not by what the button carried.
+ */
+import type { App, BlockAction, ButtonAction, SlackViewAction, ViewStateValue } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { checkMayDecide, decide, refuseIfMayNotDecide } from '../../app/decide.js';
+import type { AppContext } from '../../app/context.js';
+import { submitRequest } from '../../app/submitRequest.js';
+import { applicationOptions, denyModal, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
+
+type StateValues = Record<string, Record<string, ViewStateValue>>;
+
+function selected(values: StateValues | undefined, block: string): string | undefined {
+  const v = values?.[block]?.[block];
+  if (!v || typeof v !== 'object') return undefined;
+  const opt = v.selected_option;
+  if (opt && typeof opt.value === 'string') return opt.value;
+  return typeof v.value === 'string' ? v.value : undefined;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+/** Request ids we mint look like this; anything else in a button value is refused unread. */
+const REQUEST_ID = /^req_[A-Za-z0-9_-]{6,32}$/;
+
+export function registerListeners(app: App, ctx: AppContext, logger: Logger): void {
+  app.command('/access', async ({ ack, body, client }) => {
+    const text = (body.text ?? '').trim();
+    if (text && text !== 'request') {
+      await ack({ response_type: 'ephemeral', text: 'Type `/access` with no text to request access to an application.' });
+      return;
+    }
+    await ack();
+    try {
+      await client.views.open({ trigger_id: body.trigger_id, view: requestModal(ctx.catalog()) });
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, user: body.user_id }, 'could not open the request modal');
+    }
+  });
+
+  app.options(IDS.application, async ({ ack, body }) => {
+    await ack({ options: applicationOptions(ctx.catalog(), str((body as { value?: unknown }).value) ?? '') });
+  });
+
+  app.options(IDS.role, async ({ ack, body }) => {
+    const values = (body as { view?: { state?: { values?: StateValues } } }).view?.state?.values;
+    await ack({ options: roleOptions(ctx.catalog(), selected(values, IDS.application), str((body as { value?: unknown }).value) ?? '') });
+  });
+
+  app.options(IDS.duration, async ({ ack, body }) => {
+    const values = (body as { view?: { state?: { values?: StateValues } } }).view?.state?.values;
+    await ack({ options: durationOptions(ctx.catalog(), selected(values, IDS.application), selected(values, IDS.role)) });
+  });
+
+  app.view(IDS.requestModal, async ({ ack, body, view }) => {
+    const values = view.state?.values as StateValues | undefined;
+    const result = submitRequest(ctx, {
+      submissionKey: view.id,
+      requesterSlackId: body.user.id,
+      appId: selected(values, IDS.application),
+      roleId: selected(values, IDS.role),
+      durationToken: selected(values, IDS.duration),
+      reason: selected(values, IDS.reason),
+    });
+    if (!result.ok) {
+      await ack({ response_action: 'errors', errors: result.errors as Record<string, string> });
+      return;
+    }
+    await ack();
+    logger.info({ requestId: result.request.id, duplicate: result.duplicate }, 'request submitted');
+  });
+
+  const buttonRequestId = (body: BlockAction): string | undefined => {
+    const action = body.actions?.[0] as ButtonAction | undefined;
+    const v = str(action?.value);
+    return v && REQUEST_ID.test(v) ? v : undefined;
+  };
+
+  const replyOf = (body: BlockAction) => ({
+    user: body.user.id,
+    channel: str(body.channel?.id) ?? str((body.container as { channel_id?: unknown } | undefined)?.channel_id),
+    responseUrl: str((body as { response_url?: unknown }).response_url),
+  });
+
+  app.action<BlockAction>({ action_id: IDS.approve }, async ({ ack, body }) => {
+    await ack();
+    const reply = replyOf(body);
+    const requestId = buttonRequestId(body);
+    if (!requestId) {
+      logger.warn({ user: body.user.id }, 'approve click without a valid request id');
+      return;
+    }
+    decide(ctx, { requestId, actorSlackId: body.user.id, decision: 'approve', reply });
+  });
+
+  app.action<BlockAction>({ action_id: IDS.deny }, async ({ ack, body, client }) => {
+    await ack();
+    const reply = replyOf(body);
+    const requestId = buttonRequestId(body);
+    if (!requestId) {
+      logger.warn({ user: body.user.id }, 'deny click without a valid request id');
+      return;
+    }
+    if (refuseIfMayNotDecide(ctx, requestId, body.user.id, reply)) return;
+    const r = ctx.store.getRequest(requestId)!;
+    try {
+      await client.views.open({ trigger_id: body.trigger_id, view: denyModal(requestId, requestSummary(r)) });
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, requestId }, 'could not open the deny modal');
+    }
+  });
+
+  app.view<SlackViewAction>(IDS.denyModal, async ({ ack, body, view }) => {
+    const requestId = str(view.private_metadata);
+    const reason = selected(view.state?.values as StateValues | undefined, IDS.reason)?.trim() ?? '';
+    if (!requestId || !REQUEST_ID.test(requestId)) {
+      await ack();
+      logger.warn({ user: body.user.id }, 'deny modal with a tampered request id');
+      return;
+    }
+    if (reason.length < 3) {
+      await ack({ response_action: 'errors', errors: { [IDS.reason]: 'Give the requester a reason (at least 3 characters).' } });
+      return;
+    }
+    const check = checkMayDecide(ctx, requestId, body.user.id);
+    await ack();
+    // A refusal is answered by DM: a modal submission has no response_url.
+    decide(ctx, { requestId, actorSlackId: body.user.id, decision: 'deny', reason, reply: { user: body.user.id } });
+    if (!check.ok) logger.info({ requestId, code: check.code }, 'deny refused');
+  });
+}

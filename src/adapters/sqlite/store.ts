@@ -1,0 +1,228 @@
+import { createHash } from 'node:crypto';
+import type { ApproverRecord, AuditRecord, NewRequest, RequestPatch, RequestRecord, Store } from '../../app/ports.js';
+import type { Step } from '../../domain/steps.js';
+import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
+import type { Db } from './db.js';
+
+const GENESIS = '0'.repeat(64);
+
+/** Column name for each camelCase field of RequestRecord. */
+const COLUMNS: Record<keyof RequestRecord, string> = {
+  id: 'id',
+  submissionKey: 'submission_key',
+  state: 'state',
+  appId: 'app_id',
+  roleId: 'role_id',
+  appName: 'app_name',
+  roleName: 'role_name',
+  connector: 'connector',
+  groupId: 'group_id',
+  durationToken: 'duration_token',
+  durationMs: 'duration_ms',
+  reason: 'reason',
+  policy: 'policy_json',
+  requesterSlackId: 'requester_slack_id',
+  requesterEmail: 'requester_email',
+  requesterName: 'requester_name',
+  idpUserId: 'idp_user_id',
+  stage: 'stage',
+  jiraKey: 'jira_key',
+  requesterDmChannel: 'requester_dm_channel',
+  requesterDmTs: 'requester_dm_ts',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  decidedAt: 'decided_at',
+  decidedBy: 'decided_by',
+  grantedAt: 'granted_at',
+  expiresAt: 'expires_at',
+  revokeRequestedAt: 'revoke_requested_at',
+  revokeCause: 'revoke_cause',
+  revokedBy: 'revoked_by',
+  revokedAt: 'revoked_at',
+  failure: 'failure',
+};
+
+function toRequest(row: Record<string, unknown>): RequestRecord {
+  const out: Record<string, unknown> = {};
+  for (const [field, col] of Object.entries(COLUMNS)) out[field] = row[col];
+  out.policy = JSON.parse(row.policy_json as string) as unknown;
+  return out as unknown as RequestRecord;
+}
+
+function toApprover(r: Record<string, unknown>): ApproverRecord {
+  return {
+    requestId: r.request_id as string,
+    stage: r.stage as number,
+    slackId: r.slack_id as string,
+    email: r.email as string,
+    name: (r.name as string | null) ?? null,
+    askedAt: r.asked_at as number,
+    decision: (r.decision as ApproverRecord['decision']) ?? null,
+    decidedAt: (r.decided_at as number | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
+    dmChannel: (r.dm_channel as string | null) ?? null,
+    dmTs: (r.dm_ts as string | null) ?? null,
+  };
+}
+
+function toAudit(r: Record<string, unknown>): AuditRecord {
+  return {
+    seq: r.seq as number,
+    requestId: (r.request_id as string | null) ?? null,
+    at: r.at as number,
+    actor: r.actor as string,
+    step: JSON.parse(r.data as string) as Step,
+    prevHash: r.prev_hash as string,
+    hash: r.hash as string,
+  };
+}
+
+function chainHash(prev: string, requestId: string | null, at: number, actor: string, data: string): string {
+  return createHash('sha256').update(JSON.stringify([prev, requestId, at, actor, data])).digest('hex');
+}
+
+export class SqliteStore implements Store {
+  private readonly s;
+
+  constructor(
+    private readonly db: Db,
+    private readonly outbox: Outbox,
+  ) {
+    this.s = {
+      insertRequest: db.prepare(`INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
+          duration_token, duration_ms, reason, policy_json, requester_slack_id, created_at, updated_at)
+        VALUES (@id, @submissionKey, 'pending', @appId, @roleId, @appName, @roleName, @connector, @groupId, @durationToken, @durationMs,
+          @reason, @policyJson, @requesterSlackId, @createdAt, @createdAt)`),
+      getRequest: db.prepare('SELECT * FROM requests WHERE id = ?'),
+      bySubmission: db.prepare('SELECT * FROM requests WHERE submission_key = ?'),
+      insertApprover: db.prepare(`INSERT OR IGNORE INTO approvers (request_id, stage, slack_id, email, name, asked_at)
+        VALUES (@requestId, @stage, @slackId, @email, @name, @askedAt)`),
+      approversAll: db.prepare('SELECT * FROM approvers WHERE request_id = ? ORDER BY stage, asked_at, rowid'),
+      approversStage: db.prepare('SELECT * FROM approvers WHERE request_id = ? AND stage = ? ORDER BY asked_at, rowid'),
+      vote: db.prepare('UPDATE approvers SET decision = ?, decided_at = ?, reason = ? WHERE request_id = ? AND stage = ? AND slack_id = ?'),
+      approverMsg: db.prepare('UPDATE approvers SET dm_channel = ?, dm_ts = ? WHERE request_id = ? AND stage = ? AND slack_id = ?'),
+      otherHolders: db.prepare(`SELECT COUNT(*) FROM requests WHERE connector = ? AND group_id = ? AND requester_email = ? AND id <> ?
+        AND state IN ('approved', 'active', 'revoking') AND revoke_requested_at IS NULL`).pluck(),
+      getMembership: db.prepare('SELECT owned FROM memberships WHERE connector = ? AND group_id = ? AND idp_user_id = ?').pluck(),
+      insertMembership: db.prepare('INSERT OR IGNORE INTO memberships (connector, group_id, idp_user_id, owned, recorded_at) VALUES (?, ?, ?, ?, ?)'),
+      deleteMembership: db.prepare('DELETE FROM memberships WHERE connector = ? AND group_id = ? AND idp_user_id = ?'),
+      due: db.prepare("SELECT * FROM requests WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?"),
+      nextExpiry: db.prepare("SELECT MIN(expires_at) FROM requests WHERE state = 'active'").pluck(),
+      pendingBefore: db.prepare("SELECT * FROM requests WHERE state = 'pending' AND created_at <= ? ORDER BY created_at LIMIT ?"),
+      lastAudit: db.prepare('SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1').pluck(),
+      insertAudit: db.prepare('INSERT INTO audit_events (request_id, at, type, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      getAudit: db.prepare('SELECT * FROM audit_events WHERE seq = ?'),
+      auditOf: db.prepare('SELECT * FROM audit_events WHERE request_id = ? ORDER BY seq'),
+      auditAll: db.prepare('SELECT * FROM audit_events ORDER BY seq'),
+      seen: db.prepare('INSERT OR IGNORE INTO inbound_seen (key, at) VALUES (?, ?)'),
+    };
+  }
+
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  insertRequest(r: NewRequest): void {
+    this.s.insertRequest.run({ ...r, policyJson: JSON.stringify(r.policy) });
+  }
+
+  getRequest(id: string): RequestRecord | undefined {
+    const row = this.s.getRequest.get(id) as Record<string, unknown> | undefined;
+    return row ? toRequest(row) : undefined;
+  }
+
+  findBySubmissionKey(key: string): RequestRecord | undefined {
+    const row = this.s.bySubmission.get(key) as Record<string, unknown> | undefined;
+    return row ? toRequest(row) : undefined;
+  }
+
+  updateRequest(id: string, patch: RequestPatch, now: number): void {
+    const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
+    const sets = entries.map(([k]) => `${COLUMNS[k as keyof RequestRecord]} = ?`);
+    sets.push('updated_at = ?');
+    // Column names come from the fixed COLUMNS table, never from input.
+    this.db.prepare(`UPDATE requests SET ${sets.join(', ')} WHERE id = ?`).run(...entries.map(([, v]) => v as unknown), now, id);
+  }
+
+  insertApprover(a: Omit<ApproverRecord, 'decision' | 'decidedAt' | 'reason' | 'dmChannel' | 'dmTs'>): void {
+    this.s.insertApprover.run(a);
+  }
+
+  approversOf(requestId: string, stage?: number): ApproverRecord[] {
+    const rows = (stage === undefined ? this.s.approversAll.all(requestId) : this.s.approversStage.all(requestId, stage)) as Record<string, unknown>[];
+    return rows.map(toApprover);
+  }
+
+  recordVote(requestId: string, stage: number, slackId: string, decision: 'approve' | 'deny', at: number, reason: string | null): void {
+    this.s.vote.run(decision, at, reason, requestId, stage, slackId);
+  }
+
+  setApproverMessage(requestId: string, stage: number, slackId: string, channel: string, ts: string): void {
+    this.s.approverMsg.run(channel, ts, requestId, stage, slackId);
+  }
+
+  otherHoldersOf(connector: string, groupId: string, requesterEmail: string, exceptId: string): number {
+    return this.s.otherHolders.get(connector, groupId, requesterEmail, exceptId) as number;
+  }
+
+  getMembership(connector: string, groupId: string, idpUserId: string): { owned: boolean } | undefined {
+    const v = this.s.getMembership.get(connector, groupId, idpUserId) as number | undefined;
+    return v === undefined ? undefined : { owned: v === 1 };
+  }
+
+  recordMembership(connector: string, groupId: string, idpUserId: string, owned: boolean, at: number): { owned: boolean } {
+    this.s.insertMembership.run(connector, groupId, idpUserId, owned ? 1 : 0, at);
+    return this.getMembership(connector, groupId, idpUserId)!;
+  }
+
+  deleteMembership(connector: string, groupId: string, idpUserId: string): void {
+    this.s.deleteMembership.run(connector, groupId, idpUserId);
+  }
+
+  dueGrants(now: number, limit: number): RequestRecord[] {
+    return (this.s.due.all(now, limit) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  nextExpiry(): number | undefined {
+    return (this.s.nextExpiry.get() as number | null) ?? undefined;
+  }
+
+  pendingCreatedBefore(createdBefore: number, limit: number): RequestRecord[] {
+    return (this.s.pendingBefore.all(createdBefore, limit) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  appendAudit(requestId: string | null, at: number, actor: string, step: Step): AuditRecord {
+    const prev = (this.s.lastAudit.get() as string | undefined) ?? GENESIS;
+    const data = JSON.stringify(step);
+    const hash = chainHash(prev, requestId, at, actor, data);
+    const seq = Number(this.s.insertAudit.run(requestId, at, step.type, actor, data, prev, hash).lastInsertRowid);
+    return { seq, requestId, at, actor, step, prevHash: prev, hash };
+  }
+
+  getAudit(seq: number): AuditRecord | undefined {
+    const r = this.s.getAudit.get(seq) as Record<string, unknown> | undefined;
+    return r ? toAudit(r) : undefined;
+  }
+
+  auditOf(requestId: string): AuditRecord[] {
+    return (this.s.auditOf.all(requestId) as Record<string, unknown>[]).map(toAudit);
+  }
+
+  verifyAuditChain(): number | undefined {
+    let prev = GENESIS;
+    for (const r of this.s.auditAll.iterate() as Iterable<Record<string, unknown>>) {
+      const expected = chainHash(prev, (r.request_id as string | null) ?? null, r.at as number, r.actor as string, r.data as string);
+      if (r.prev_hash !== prev || r.hash !== expected) return r.seq as number;
+      prev = r.hash as string;
+    }
+    return undefined;
+  }
+
+  firstDelivery(key: string, at: number): boolean {
+    return this.s.seen.run(key, at).changes === 1;
+  }
+
+  enqueue(effect: EffectSpec): number {
+    return this.outbox.enqueue(effect);
+  }
+}

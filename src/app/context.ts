@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { IdpConnector } from '../adapters/idp/types.js';
+import type { Catalog, ConnectorName, JiraTransitionState } from '../domain/catalog.js';
+import { isRecordedInJira, type Actor, type Step } from '../domain/steps.js';
+import { enqueue, type RequesterNotice } from './effects.js';
+import type { RequestRecord, Store } from './ports.js';
+
+/** Looks people up in Slack: the app needs emails and ids, nothing about Block Kit. */
+export interface SlackDirectory {
+  /** undefined when Slack has no such user. */
+  userInfo(userId: string): Promise<{ email?: string; name: string; deleted: boolean } | undefined>;
+  /** undefined when no Slack user has this email. */
+  lookupByEmail(email: string): Promise<{ slackId: string; name: string } | undefined>;
+  /** Member ids of a user group given by handle or id; undefined when there is no such group. */
+  usergroupMembers(handleOrId: string): Promise<string[] | undefined>;
+}
+
+export interface AppContext {
+  store: Store;
+  catalog(): Catalog;
+  now(): number;
+  logger: Logger;
+  connectors: Partial<Record<ConnectorName, IdpConnector>>;
+  slack: SlackDirectory;
+  adminChannel?: string;
+  managerSource?: ConnectorName;
+  /** Called after a transaction that created or changed an expiry time. */
+  onExpiryChanged(): void;
+}
+
+export function actorOf(r: RequestRecord): Actor {
+  return { slackId: r.requesterSlackId, email: r.requesterEmail ?? undefined, name: r.requesterName ?? undefined };
+}
+
+/** Appends the audit event and, for steps of the story, enqueues its Jira comment. */
+export function recordStep(ctx: AppContext, r: RequestRecord, step: Step, actor: string, at = ctx.now()): number {
+  const audit = ctx.store.appendAudit(r.id, at, actor, step);
+  if (isRecordedInJira(step)) enqueue(ctx.store, { kind: 'jira.comment', requestId: r.id, auditSeq: audit.seq });
+  return audit.seq;
+}
+
+/** Enqueues the Jira transition the catalog maps to this state, if any. */
+export function transitionIssue(ctx: AppContext, r: RequestRecord, state: JiraTransitionState): void {
+  const name = ctx.catalog().jira.transitions[state];
+  if (name) enqueue(ctx.store, { kind: 'jira.transition', requestId: r.id, transition: name });
+}
+
+export function notifyRequester(ctx: AppContext, r: RequestRecord, notice: RequesterNotice): void {
+  enqueue(ctx.store, { kind: 'slack.requesterDm', requestId: r.id, notice });
+}
+
+export function alertAdmins(ctx: AppContext, text: string, requestId?: string): void {
+  if (ctx.adminChannel) enqueue(ctx.store, { kind: 'slack.alert', channel: ctx.adminChannel, text, requestId });
+}
+
+/** Re-reads a request the caller knows exists (inside a transaction). */
+export function mustGet(ctx: AppContext, id: string): RequestRecord {
+  const r = ctx.store.getRequest(id);
+  if (!r) throw new Error(`request ${id} not found`);
+  return r;
+}
+
+/**
+ * Enqueues the Jira issue and its first comment (the request itself). Called once per request,
+ * when the requester is identified, or when the request fails before that.
+ */
+export function openRecord(ctx: AppContext, r: RequestRecord): void {
+  enqueue(ctx.store, { kind: 'jira.create', requestId: r.id });
+  enqueue(ctx.store, { kind: 'jira.property', requestId: r.id });
+  const requested = ctx.store.auditOf(r.id).find((a) => a.step.type === 'requested');
+  if (requested) enqueue(ctx.store, { kind: 'jira.comment', requestId: r.id, auditSeq: requested.seq });
+}

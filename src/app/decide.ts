@@ -1,0 +1,131 @@
+/**
+ * An approver's decision (Approve, or Deny with a reason). Authorisation is checked here, at
+ * click time, against the request as it is now: a DM sent earlier proves nothing.
+ */
+import { assertMayDecide, decide as decideRule, type DecisionOutcome } from '../domain/approval.js';
+import { isDomainError } from '../domain/errors.js';
+import { transition } from '../domain/lifecycle.js';
+import { who, type Actor } from '../domain/steps.js';
+import { notifyRequester, recordStep, transitionIssue, type AppContext } from './context.js';
+import { enqueue } from './effects.js';
+import type { RequestRecord } from './ports.js';
+
+export interface ReplyTarget {
+  user: string;
+  channel?: string;
+  responseUrl?: string;
+}
+
+export interface DecideInput {
+  requestId: string;
+  actorSlackId: string;
+  decision: 'approve' | 'deny';
+  reason?: string;
+  reply: ReplyTarget;
+}
+
+export type DecideResult = { ok: true; outcome: DecisionOutcome } | { ok: false; code: string; message: string };
+
+function stageFacts(ctx: AppContext, r: RequestRecord) {
+  const approvers = ctx.store.approversOf(r.id, r.stage);
+  const stages = r.policy.kind === 'stages' ? r.policy.stages : [];
+  return {
+    approvers,
+    facts: {
+      index: r.stage,
+      count: Math.max(1, stages.length),
+      required: stages[r.stage]?.required ?? 1,
+      approvers: approvers.map((a) => a.slackId),
+      approvals: approvers.filter((a) => a.decision === 'approve').map((a) => a.slackId),
+    },
+  };
+}
+
+function ephemeral(ctx: AppContext, reply: ReplyTarget, text: string): void {
+  enqueue(ctx.store, { kind: 'slack.ephemeral', user: reply.user, channel: reply.channel, responseUrl: reply.responseUrl, text });
+}
+
+/** Refusals are audited (who tried what), answered privately, and change nothing else. */
+function refuse(ctx: AppContext, r: RequestRecord | undefined, input: { actorSlackId: string; reply: ReplyTarget }, code: string, message: string): DecideResult {
+  if (r) ctx.store.appendAudit(r.id, ctx.now(), input.actorSlackId, { type: 'decision_refused', actor: { slackId: input.actorSlackId }, code });
+  ephemeral(ctx, input.reply, message);
+  return { ok: false, code, message };
+}
+
+/** Whether the actor may decide now; used before opening the deny-reason modal. */
+export function checkMayDecide(ctx: AppContext, requestId: string, actorSlackId: string): { ok: true } | { ok: false; code: string; message: string } {
+  const r = ctx.store.getRequest(requestId);
+  if (!r) return { ok: false, code: 'unknown_request', message: 'This request does not exist (any more).' };
+  try {
+    assertMayDecide({ state: r.state, requesterSlackId: r.requesterSlackId, stage: stageFacts(ctx, r).facts, actorSlackId, decidedBy: r.decidedBy ?? undefined });
+    return { ok: true };
+  } catch (err) {
+    if (isDomainError(err)) return { ok: false, code: err.code, message: err.message };
+    throw err;
+  }
+}
+
+/** Same as checkMayDecide, but audits and answers the refusal (for a refused Deny click). */
+export function refuseIfMayNotDecide(ctx: AppContext, requestId: string, actorSlackId: string, reply: ReplyTarget): boolean {
+  const check = checkMayDecide(ctx, requestId, actorSlackId);
+  if (check.ok) return false;
+  ctx.store.tx(() => refuse(ctx, ctx.store.getRequest(requestId), { actorSlackId, reply }, check.code, check.message));
+  return true;
+}
+
+export function decide(ctx: AppContext, input: DecideInput): DecideResult {
+  return ctx.store.tx(() => {
+    const r = ctx.store.getRequest(input.requestId);
+    if (!r) return refuse(ctx, undefined, input, 'unknown_request', 'This request does not exist (any more).');
+    const { approvers, facts } = stageFacts(ctx, r);
+    let outcome: DecisionOutcome;
+    try {
+      outcome = decideRule({ state: r.state, requesterSlackId: r.requesterSlackId, stage: facts, actorSlackId: input.actorSlackId, decision: input.decision, decidedBy: r.decidedBy ?? undefined });
+    } catch (err) {
+      if (isDomainError(err)) return refuse(ctx, r, input, err.code, err.message);
+      throw err;
+    }
+    const now = ctx.now();
+    const me = approvers.find((a) => a.slackId === input.actorSlackId)!;
+    const actor: Actor = { slackId: me.slackId, email: me.email, name: me.name ?? undefined };
+    const reason = input.decision === 'deny' ? (input.reason ?? '').trim() || 'no reason given' : null;
+    ctx.store.recordVote(r.id, r.stage, me.slackId, input.decision, now, reason);
+    const updateStage = (stage: number) => {
+      for (const a of ctx.store.approversOf(r.id, stage)) enqueue(ctx.store, { kind: 'slack.approverUpdate', requestId: r.id, stage, slackId: a.slackId });
+    };
+
+    switch (outcome.kind) {
+      case 'vote_recorded':
+        recordStep(ctx, r, { type: 'vote_recorded', actor, approvals: outcome.approvals, required: outcome.required, stage: r.stage }, me.slackId, now);
+        enqueue(ctx.store, { kind: 'slack.approverUpdate', requestId: r.id, stage: r.stage, slackId: me.slackId });
+        break;
+      case 'stage_passed':
+        recordStep(ctx, r, { type: 'vote_recorded', actor, approvals: facts.approvals.length + 1, required: facts.required, stage: r.stage }, me.slackId, now);
+        recordStep(ctx, r, { type: 'stage_passed', stage: r.stage, stageCount: facts.count }, 'access-bot', now);
+        ctx.store.updateRequest(r.id, { stage: outcome.nextStage }, now);
+        updateStage(r.stage);
+        enqueue(ctx.store, { kind: 'request.route', requestId: r.id, stage: outcome.nextStage });
+        break;
+      case 'approved': {
+        const by = who(actor);
+        ctx.store.updateRequest(r.id, { state: transition(r.state, 'approve'), decidedAt: now, decidedBy: by }, now);
+        recordStep(ctx, r, { type: 'approved', actor }, me.slackId, now);
+        transitionIssue(ctx, r, 'approved');
+        updateStage(r.stage);
+        notifyRequester(ctx, r, { type: 'approved', by });
+        enqueue(ctx.store, { kind: 'idp.grant', requestId: r.id, connector: r.connector, group: r.groupId, email: r.requesterEmail! });
+        break;
+      }
+      case 'denied': {
+        const by = who(actor);
+        ctx.store.updateRequest(r.id, { state: transition(r.state, 'deny'), decidedAt: now, decidedBy: by }, now);
+        recordStep(ctx, r, { type: 'denied', actor, reason: reason! }, me.slackId, now);
+        transitionIssue(ctx, r, 'denied');
+        updateStage(r.stage);
+        notifyRequester(ctx, r, { type: 'denied', by, reason: reason! });
+        break;
+      }
+    }
+    return { ok: true, outcome };
+  });
+}

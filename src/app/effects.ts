@@ -1,0 +1,76 @@
+/**
+ * The side effects use cases ask for, with the queue each runs in. A queue is a line: its
+ * effects run one after the other in the order they were enqueued.
+ *
+ * - `jira:<request>`: the issue first, then its property, comments and transitions in order.
+ * - `idp:<connector>:<group>:<email>`: every membership change of one person in one group, so a
+ *   grant and a revocation of overlapping requests never race.
+ * - `slack:<request>:<person>`: one person's messages about one request (post, then updates).
+ * - `route:<request>`: resolving approvers, stage by stage.
+ */
+import type { Store } from './ports.js';
+
+export type RequesterNotice =
+  | { type: 'submitted' }
+  | { type: 'approved'; by: string }
+  | { type: 'denied'; by: string; reason: string }
+  | { type: 'granted'; expiresAt: number | null }
+  | { type: 'revoked'; cause: 'expired' | 'manual'; by?: string }
+  | { type: 'timed_out' }
+  | { type: 'failed'; cause: string };
+
+export type Effect =
+  | { kind: 'request.route'; requestId: string; stage: number }
+  | { kind: 'jira.create'; requestId: string }
+  | { kind: 'jira.property'; requestId: string }
+  | { kind: 'jira.comment'; requestId: string; auditSeq: number }
+  | { kind: 'jira.transition'; requestId: string; transition: string }
+  | { kind: 'slack.requesterDm'; requestId: string; notice: RequesterNotice }
+  /** Re-renders the confirmation DM (e.g. once the Jira key exists). */
+  | { kind: 'slack.requesterConfirmationUpdate'; requestId: string }
+  | { kind: 'slack.approverDm'; requestId: string; stage: number; slackId: string }
+  | { kind: 'slack.approverUpdate'; requestId: string; stage: number; slackId: string }
+  | { kind: 'slack.ephemeral'; user: string; channel?: string; responseUrl?: string; text: string }
+  | { kind: 'slack.alert'; channel: string; text: string; requestId?: string }
+  | { kind: 'idp.grant'; requestId: string; connector: string; group: string; email: string }
+  | { kind: 'idp.revoke'; requestId: string; connector: string; group: string; email: string };
+
+export type EffectKind = Effect['kind'];
+export type EffectOf<K extends EffectKind> = Extract<Effect, { kind: K }>;
+
+export function queueOf(e: Effect): string {
+  switch (e.kind) {
+    case 'request.route':
+      return `route:${e.requestId}`;
+    case 'jira.create':
+    case 'jira.property':
+    case 'jira.comment':
+    case 'jira.transition':
+      return `jira:${e.requestId}`;
+    case 'slack.requesterDm':
+    case 'slack.requesterConfirmationUpdate':
+      return `slack:${e.requestId}:requester`;
+    case 'slack.approverDm':
+    case 'slack.approverUpdate':
+      return `slack:${e.requestId}:${e.slackId}`;
+    case 'slack.ephemeral':
+      return `slack:ephemeral:${e.user}`;
+    case 'slack.alert':
+      return `slack:channel:${e.channel}`;
+    case 'idp.grant':
+    case 'idp.revoke':
+      return `idp:${e.connector}:${e.group}:${e.email.toLowerCase()}`;
+  }
+}
+
+/** Enqueues a typed effect in the caller's transaction. */
+export function enqueue(store: Store, e: Effect, delayMs?: number): number {
+  const requestId = 'requestId' in e ? e.requestId : undefined;
+  const { kind, ...payload } = e;
+  return store.enqueue({ kind, queue: queueOf(e), requestId, payload, delayMs });
+}
+
+/** Reads an effect row's payload back as its typed effect. */
+export function asEffect<K extends EffectKind>(kind: K, payload: unknown): EffectOf<K> {
+  return { ...(payload as object), kind } as EffectOf<K>;
+}

@@ -1,0 +1,77 @@
+/**
+ * Revoking: when a grant ends (expiry, or a person revokes it), the `idp.revoke` effect removes
+ * the membership only if access-bot owns it and no other grant still needs it.
+ *
+ * The decision is taken when the effect runs, not when it is enqueued: effects of one
+ * (group, user) run in one queue, so it sees every earlier grant and revocation settled.
+ */
+import { canTransition, transition } from '../domain/lifecycle.js';
+import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, type AppContext } from './context.js';
+import { enqueue, type EffectOf } from './effects.js';
+import { connectorFor } from './provision.js';
+
+export interface RevokeResult {
+  removed: boolean;
+  keptBecause?: 'preexisting' | 'other_grant';
+}
+
+/** Starts revocation of active grants (inside a transaction). Returns how many started. */
+export function startRevocation(ctx: AppContext, requestId: string, cause: 'expired' | 'manual', by?: string): boolean {
+  const r = mustGet(ctx, requestId);
+  const event = cause === 'expired' ? 'expire' : 'revoke';
+  if (!canTransition(r.state, event) || !r.idpUserId) return false;
+  const now = ctx.now();
+  ctx.store.updateRequest(r.id, { state: transition(r.state, event), revokeRequestedAt: now, revokeCause: cause, revokedBy: by ?? null }, now);
+  enqueue(ctx.store, { kind: 'idp.revoke', requestId: r.id, connector: r.connector, group: r.groupId, email: r.requesterEmail! });
+  return true;
+}
+
+export async function runRevoke(ctx: AppContext, e: EffectOf<'idp.revoke'>): Promise<RevokeResult | { skipped: string }> {
+  const r = ctx.store.getRequest(e.requestId);
+  if (!r || r.state !== 'revoking' || !r.idpUserId) return { skipped: `request is ${r?.state ?? 'missing'}` };
+  const record = ctx.store.getMembership(r.connector, r.groupId, r.idpUserId);
+  // No record: the user was a member before any grant we know of, or an overlapping grant's
+  // revocation already settled it. Either way this grant does not remove anything.
+  if (!record || !record.owned) return { removed: false, keptBecause: 'preexisting' };
+  if (ctx.store.otherHoldersOf(r.connector, r.groupId, e.email, r.id) > 0) return { removed: false, keptBecause: 'other_grant' };
+  await connectorFor(ctx, r.connector).removeMember(r.groupId, r.idpUserId);
+  return { removed: true };
+}
+
+export function revokeDone(ctx: AppContext, e: EffectOf<'idp.revoke'>, result: RevokeResult | { skipped: string }): void {
+  if ('skipped' in result) return;
+  const r = mustGet(ctx, e.requestId);
+  if (!canTransition(r.state, 'revoked') || !r.idpUserId) return;
+  const now = ctx.now();
+  ctx.store.updateRequest(r.id, { state: transition(r.state, 'revoked'), revokedAt: now }, now);
+  // The ownership record lives as long as some grant holds the membership.
+  if (result.keptBecause !== 'other_grant' && ctx.store.otherHoldersOf(r.connector, r.groupId, e.email, r.id) === 0) {
+    ctx.store.deleteMembership(r.connector, r.groupId, r.idpUserId);
+  }
+  const cause = r.revokeCause === 'manual' ? 'manual' : 'expired';
+  recordStep(
+    ctx,
+    r,
+    {
+      type: 'revoked',
+      cause,
+      actor: r.revokedBy ? { name: r.revokedBy } : undefined,
+      connector: r.connector,
+      group: r.groupId,
+      idpUserId: r.idpUserId,
+      removed: result.removed,
+      keptBecause: result.keptBecause,
+    },
+    r.revokedBy ?? 'access-bot',
+    now,
+  );
+  transitionIssue(ctx, r, 'revoked');
+  notifyRequester(ctx, r, { type: 'revoked', cause, by: r.revokedBy ?? undefined });
+}
+
+/** Removal failed for good: the person still has access. Loud, on the issue and to admins. */
+export function revokeDead(ctx: AppContext, e: EffectOf<'idp.revoke'>, error: Error): void {
+  const r = mustGet(ctx, e.requestId);
+  recordStep(ctx, r, { type: 'failed', cause: `revoking access failed, the membership is still in place: ${error.message}` }, 'access-bot');
+  alertAdmins(ctx, `Revoking ${r.jiraKey ?? r.id} (${r.connector} group ${r.groupId} for ${r.requesterEmail}) failed: ${error.message}. The membership is still in place; fix the cause and retry the effect.`, r.id);
+}

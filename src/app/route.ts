@@ -1,0 +1,165 @@
+/**
+ * Routing: who is asked at each stage. Runs as the `request.route` effect because it calls Slack
+ * (users.info, users.lookupByEmail, user groups) and the IdP (manager). `resolveStage` does the
+ * calls and returns plain facts; `applyRouting` records them in one transaction.
+ */
+import { eligibleApprovers, type Person } from '../domain/approval.js';
+import type { ApproverRef, StagedPolicy } from '../domain/catalog.js';
+import { canTransition, transition } from '../domain/lifecycle.js';
+import { PermanentError } from '../outbox/errors.js';
+import { mustGet, notifyRequester, openRecord, recordStep, transitionIssue, type AppContext } from './context.js';
+import { enqueue } from './effects.js';
+import { failRequest } from './fail.js';
+import type { RequestRecord } from './ports.js';
+
+export type RoutingResult =
+  | { kind: 'approvers'; stage: number; requester: { email: string; name: string }; approvers: Person[]; fallback: boolean; unresolved: string[] }
+  | { kind: 'auto'; requester: { email: string; name: string } }
+  | { kind: 'nobody'; stage: number; requester: { email: string; name: string }; cause: string }
+  /** The request moved on (decided, cancelled) before routing ran: nothing to do. */
+  | { kind: 'stale' };
+
+async function identifyRequester(ctx: AppContext, r: RequestRecord): Promise<{ email: string; name: string }> {
+  if (r.requesterEmail) return { email: r.requesterEmail, name: r.requesterName ?? r.requesterEmail };
+  const u = await ctx.slack.userInfo(r.requesterSlackId);
+  if (!u || u.deleted) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) could not be found in Slack`);
+  if (!u.email) throw new PermanentError('Slack did not return the requester\'s email: grant the bot the users:read.email scope');
+  return { email: u.email.toLowerCase(), name: u.name };
+}
+
+/** Resolves approver references to people with a Slack account. Unresolvable ones are listed. */
+async function resolveRefs(ctx: AppContext, r: RequestRecord, requesterEmail: string, refs: ApproverRef[]): Promise<{ people: Person[]; unresolved: string[] }> {
+  const people: Person[] = [];
+  const unresolved: string[] = [];
+  const byEmail = async (email: string, label: string) => {
+    const u = await ctx.slack.lookupByEmail(email);
+    if (u) people.push({ slackId: u.slackId, email: email.toLowerCase(), name: u.name });
+    else unresolved.push(label);
+  };
+  for (const ref of refs) {
+    switch (ref.kind) {
+      case 'email':
+        await byEmail(ref.email, ref.email);
+        break;
+      case 'owners': {
+        const app = ctx.catalog().applications.find((a) => a.id === r.appId);
+        if (!app || app.owners.length === 0) unresolved.push('owners (none listed)');
+        for (const o of app?.owners ?? []) await byEmail(o, `owner ${o}`);
+        break;
+      }
+      case 'manager': {
+        const source = ctx.managerSource ? ctx.connectors[ctx.managerSource] : undefined;
+        if (!source?.findManagerEmail) {
+          unresolved.push('manager (no MANAGER_SOURCE configured)');
+          break;
+        }
+        const user = await source.findUserByEmail(requesterEmail);
+        const manager = user ? await source.findManagerEmail(user.id) : undefined;
+        if (manager) await byEmail(manager, `manager ${manager}`);
+        else unresolved.push(`manager (none recorded in ${source.name})`);
+        break;
+      }
+      case 'slackGroup': {
+        const ids = await ctx.slack.usergroupMembers(ref.group);
+        if (!ids || ids.length === 0) {
+          unresolved.push(`slack-group:${ref.group} (${ids ? 'empty' : 'not found'})`);
+          break;
+        }
+        for (const id of ids) {
+          const u = await ctx.slack.userInfo(id);
+          if (u && !u.deleted && u.email) people.push({ slackId: id, email: u.email.toLowerCase(), name: u.name });
+        }
+        break;
+      }
+    }
+  }
+  return { people, unresolved };
+}
+
+export async function resolveStage(ctx: AppContext, requestId: string, stage: number): Promise<RoutingResult> {
+  const r = ctx.store.getRequest(requestId);
+  if (!r || r.state !== 'pending' || r.stage !== stage) return { kind: 'stale' };
+  const requester = await identifyRequester(ctx, r);
+  if (r.policy.kind === 'auto') return { kind: 'auto', requester };
+  const policy: StagedPolicy = r.policy;
+  const spec = policy.stages[stage];
+  if (!spec) throw new PermanentError(`stage ${stage + 1} does not exist in the request's policy`);
+  const approvedEarlier = ctx.store
+    .approversOf(r.id)
+    .filter((a) => a.stage < stage && a.decision === 'approve')
+    .map((a) => a.slackId);
+  const self = { slackId: r.requesterSlackId, email: requester.email };
+  const first = await resolveRefs(ctx, r, requester.email, spec.approvers);
+  let approvers = eligibleApprovers(first.people, self, approvedEarlier);
+  let fallback = false;
+  if (approvers.length < spec.required && policy.fallback.length > 0) {
+    const fb = await resolveRefs(ctx, r, requester.email, policy.fallback);
+    approvers = eligibleApprovers([...approvers, ...fb.people], self, approvedEarlier);
+    fallback = true;
+  }
+  if (approvers.length === 0) {
+    return { kind: 'nobody', stage, requester, cause: `no approver could be resolved for stage ${stage + 1}${first.unresolved.length ? ` (${first.unresolved.join('; ')})` : ''}` };
+  }
+  if (approvers.length < spec.required) {
+    return { kind: 'nobody', stage, requester, cause: `stage ${stage + 1} needs ${spec.required} approvals but only ${approvers.length} approver(s) could be resolved` };
+  }
+  return { kind: 'approvers', stage, requester, approvers, fallback, unresolved: first.unresolved };
+}
+
+/** Records the routing outcome (inside the transaction that marks the effect done). */
+export function applyRouting(ctx: AppContext, requestId: string, result: RoutingResult): void {
+  if (result.kind === 'stale') return;
+  let r = mustGet(ctx, requestId);
+  if (r.state !== 'pending') return;
+  const now = ctx.now();
+  if (!r.requesterEmail) {
+    ctx.store.updateRequest(r.id, { requesterEmail: result.requester.email, requesterName: result.requester.name }, now);
+    r = mustGet(ctx, requestId);
+    openRecord(ctx, r);
+    notifyRequester(ctx, r, { type: 'submitted' });
+  }
+  switch (result.kind) {
+    case 'auto': {
+      ctx.store.updateRequest(r.id, { state: transition(r.state, 'approve'), decidedAt: now, decidedBy: 'policy' }, now);
+      recordStep(ctx, r, { type: 'auto_approved' }, 'policy', now);
+      transitionIssue(ctx, r, 'approved');
+      enqueue(ctx.store, { kind: 'idp.grant', requestId: r.id, connector: r.connector, group: r.groupId, email: result.requester.email });
+      return;
+    }
+    case 'nobody':
+      failRequest(ctx, r.id, result.cause);
+      return;
+    case 'approvers': {
+      const policy = r.policy.kind === 'stages' ? r.policy : undefined;
+      for (const p of result.approvers) {
+        ctx.store.insertApprover({ requestId: r.id, stage: result.stage, slackId: p.slackId, email: p.email, name: p.name ?? null, askedAt: now });
+        enqueue(ctx.store, { kind: 'slack.approverDm', requestId: r.id, stage: result.stage, slackId: p.slackId });
+      }
+      recordStep(
+        ctx,
+        r,
+        {
+          type: 'approval_requested',
+          stage: result.stage,
+          stageCount: policy?.stages.length ?? 1,
+          required: policy?.stages[result.stage]?.required ?? 1,
+          approvers: result.approvers.map((p) => ({ slackId: p.slackId, email: p.email, name: p.name })),
+          fallback: result.fallback || undefined,
+        },
+        'access-bot',
+        now,
+      );
+      if (result.unresolved.length > 0) {
+        ctx.logger.warn({ requestId: r.id, unresolved: result.unresolved }, 'some approvers could not be resolved');
+      }
+      return;
+    }
+  }
+}
+
+/** Routing failed for good (e.g. the requester has no email): the request fails with the cause. */
+export function routingDead(ctx: AppContext, requestId: string, error: Error): void {
+  const r = ctx.store.getRequest(requestId);
+  if (!r || !canTransition(r.state, 'fail')) return;
+  failRequest(ctx, requestId, error.message);
+}

@@ -1,0 +1,190 @@
+/**
+ * The composition root: the only module that knows every concrete class. Builds the database,
+ * adapters, use cases, outbox dispatcher, expiry scheduler and the Bolt app, and starts and
+ * stops them in the right order.
+ */
+import { App } from '@slack/bolt';
+import type { CustomRoute } from '@slack/bolt';
+import { existsSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { buildConnectors } from './adapters/idp/registry.js';
+import type { IdpConnector } from './adapters/idp/types.js';
+import { jiraHandlers } from './adapters/jira/effects.js';
+import { JiraCloudRecord } from './adapters/jira/record.js';
+import type { JiraRecord } from './adapters/jira/types.js';
+import { createWebClient, SlackGateway } from './adapters/slack/client.js';
+import { slackHandlers } from './adapters/slack/effects.js';
+import { registerListeners } from './adapters/slack/listeners.js';
+import { openDatabase, type Db } from './adapters/sqlite/db.js';
+import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
+import { SqliteStore } from './adapters/sqlite/store.js';
+import type { AppContext } from './app/context.js';
+import { expireDue } from './app/expire.js';
+import { appHandlers } from './app/handlers.js';
+import type { Config } from './config/types.js';
+import type { Catalog, ConnectorName } from './domain/catalog.js';
+import { ExpiryScheduler } from './jobs/expiry.js';
+import { boltLogger } from './logger.js';
+import { Dispatcher, type DispatcherOptions } from './outbox/dispatcher.js';
+import { Outbox } from './outbox/outbox.js';
+
+export interface ComposeOptions {
+  config: Config;
+  catalog: Catalog;
+  logger: Logger;
+  now?: () => number;
+  /** Replace a connector (tests of the connector contract); defaults come from the config. */
+  connectors?: Partial<Record<ConnectorName, IdpConnector>>;
+  jira?: JiraRecord;
+  dispatcher?: Partial<Pick<DispatcherOptions, 'concurrency' | 'leaseMs' | 'backoff' | 'maxRetryAgeMs' | 'idlePollMs' | 'random'>>;
+  /** node-cron expression of the expiry safety sweep. */
+  sweep?: string;
+}
+
+export interface AccessBot {
+  readonly db: Db;
+  readonly store: SqliteStore;
+  readonly outbox: Outbox;
+  readonly dispatcher: Dispatcher;
+  readonly scheduler: ExpiryScheduler;
+  readonly ctx: AppContext;
+  /** Base URL once started, e.g. http://127.0.0.1:3000 */
+  url: string;
+  start(): Promise<void>;
+  /** Stops taking work, finishes or releases effects in flight, closes the database. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** The migrations folder, from src/ (tsx) or dist/src/ (compiled). */
+export function migrationsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const candidate = join(dir, 'migrations');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('migrations folder not found next to the application');
+}
+
+export function createAccessBot(opts: ComposeOptions): AccessBot {
+  const { config, logger } = opts;
+  const now = opts.now ?? Date.now;
+  const db = openDatabase(config.databasePath);
+  const applied = migrate(db, readMigrations(migrationsDir()), now);
+  if (applied.length > 0) logger.info({ applied }, 'database migrated');
+
+  const outbox = new Outbox(db, now);
+  const store = new SqliteStore(db, outbox);
+  const web = createWebClient(config.slack.botToken, config.slack.apiUrl);
+  const slack = new SlackGateway(web);
+  const jira = opts.jira ?? JiraCloudRecord.fromConfig({ host: config.jira.host, email: config.jira.email, apiToken: config.jira.apiToken });
+  const connectors = { ...buildConnectors(config), ...opts.connectors };
+
+  const ctx: AppContext = {
+    store,
+    catalog: () => opts.catalog,
+    now,
+    logger,
+    connectors,
+    slack,
+    adminChannel: config.adminChannel,
+    managerSource: config.managerSource,
+    // Runs after the transaction that changed an expiry, by which time `scheduler` exists.
+    onExpiryChanged: () => queueMicrotask(() => scheduler.reschedule()),
+  };
+  const scheduler = new ExpiryScheduler({ expireDue: () => expireDue(ctx), nextExpiry: () => store.nextExpiry(), now, logger, sweep: opts.sweep });
+
+  const dispatcher = new Dispatcher({
+    db,
+    outbox,
+    logger: logger.child({ component: 'outbox' }),
+    now,
+    handlers: { ...appHandlers(ctx), ...slackHandlers(ctx, slack), ...jiraHandlers(ctx, jira) },
+    ...opts.dispatcher,
+  });
+
+  let ready = false;
+  const routes: CustomRoute[] = [
+    {
+      path: '/healthz',
+      method: ['GET'],
+      handler: (_req: IncomingMessage, res: ServerResponse) => {
+        const ok = ready && dispatcher.isRunning;
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok, outbox: outbox.counts() }));
+      },
+    },
+    {
+      path: '/metrics',
+      method: ['GET'],
+      handler: (_req: IncomingMessage, res: ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(metricsText(db, outbox, dispatcher));
+      },
+    },
+  ];
+
+  const socketMode = Boolean(config.slack.appToken);
+  const app = new App({
+    token: config.slack.botToken,
+    signingSecret: config.slack.signingSecret,
+    logger: boltLogger(logger),
+    clientOptions: { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000 },
+    // No auth.test at start: the bot must start (and drain its outbox) while Slack is down.
+    tokenVerificationEnabled: false,
+    ignoreSelf: false,
+    customRoutes: routes,
+    ...(socketMode ? { socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } } : {}),
+  });
+  registerListeners(app, ctx, logger.child({ component: 'slack' }));
+  app.error(async (err) => {
+    logger.error({ err: err.message, code: (err as { code?: string }).code }, 'slack listener failed');
+  });
+
+  const bot: AccessBot = {
+    db,
+    store,
+    outbox,
+    dispatcher,
+    scheduler,
+    ctx,
+    url: '',
+    async start() {
+      dispatcher.start();
+      scheduler.start();
+      const server = (await app.start(config.port)) as unknown as Server | undefined;
+      const addr = server?.address?.() as AddressInfo | null | undefined;
+      bot.url = `http://127.0.0.1:${addr?.port ?? config.port}`;
+      ready = true;
+      logger.info({ port: addr?.port ?? config.port, socketMode }, 'access-bot ready');
+    },
+    async stop(graceMs = 5000) {
+      ready = false;
+      scheduler.stop();
+      await app.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping the Slack receiver failed'));
+      await dispatcher.stop(graceMs);
+      db.close();
+      logger.info('access-bot stopped');
+    },
+  };
+  return bot;
+}
+
+function metricsText(db: Db, outbox: Outbox, dispatcher: Dispatcher): string {
+  const lines: string[] = [];
+  lines.push('# HELP access_bot_requests Requests by state.', '# TYPE access_bot_requests gauge');
+  for (const r of db.prepare('SELECT state, COUNT(*) AS n FROM requests GROUP BY state').all() as { state: string; n: number }[]) {
+    lines.push(`access_bot_requests{state="${r.state}"} ${r.n}`);
+  }
+  lines.push('# HELP access_bot_outbox_effects Outbox effects not yet done, by status.', '# TYPE access_bot_outbox_effects gauge');
+  for (const [status, n] of Object.entries(outbox.counts())) if (status !== 'done') lines.push(`access_bot_outbox_effects{status="${status}"} ${n}`);
+  lines.push('# HELP access_bot_effects_total Effect runs since start, by kind and outcome.', '# TYPE access_bot_effects_total counter');
+  for (const [kind, k] of Object.entries(dispatcher.stats.byKind)) {
+    for (const [outcome, n] of Object.entries(k)) lines.push(`access_bot_effects_total{kind="${kind}",outcome="${outcome}"} ${n}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

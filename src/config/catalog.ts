@@ -1,0 +1,618 @@
+/**
+ * Parses and validates the access catalog (ARCHITECTURE.md §4, Catalog) into the domain's
+ * `Catalog`. Every problem is one line that starts with the path of the bad value, e.g.
+ * `applications[2].roles[0].durations[1]: "5x" is not a duration (...)`; all are collected.
+ *
+ * Unknown keys are errors: a typo such as `aprovers` must not silently drop a policy.
+ *
+ * Defaults precedence, per field (a field is the approval policy as a whole, or the durations
+ * list as a whole; nothing is merged inside a policy):
+ *   role's own `approvers`/`approval`/`durations`
+ *   > the application's `defaults:`
+ *   > the top-level `defaults:`.
+ * In a `defaults:` block, `approvers: [...]` is the same short form as on a role.
+ * Break-glass roles are the exception for approval: without their own `approvers`/`approval`
+ * they are `auto` (the point is immediate access; the alert and the Jira record are the control),
+ * and they ignore inherited approval defaults. They do inherit durations, which must then not
+ * include `permanent`.
+ */
+import fs from 'node:fs';
+import YAML from 'yaml';
+import {
+  CONNECTOR_NAMES,
+  type Application,
+  type ApprovalPolicy,
+  type ApprovalStage,
+  type ApproverRef,
+  type BreakGlass,
+  type Catalog,
+  type ConnectorName,
+  type GrantTarget,
+  type JiraTransitionState,
+  type Role,
+  type StagedPolicy,
+} from '../domain/catalog.js';
+import { parseDuration, type Duration } from '../domain/duration.js';
+import { CONFIGURE_HINT } from './env.js';
+
+export type CatalogResult = { ok: true; catalog: Catalog } | { ok: false; errors: string[] };
+export interface CatalogOptions {
+  /** Connectors whose environment is set; a grant naming another one is an error. */
+  configuredConnectors: readonly ConnectorName[];
+  /** Name of the text's origin (file path) for syntax errors. Default "catalog". */
+  source?: string;
+}
+
+const TRANSITION_STATES: readonly JiraTransitionState[] = ['approved', 'denied', 'active', 'revoked', 'cancelled', 'timed_out', 'failed'];
+const DEFAULT_MIN_REASON = 20;
+/** Slack's `plain_text_input` allows min_length up to 3000. */
+const MAX_MIN_REASON = 3000;
+/** Slack shows at most 75 characters of an option's text in a select. */
+const MAX_NAME = 75;
+/** Ids travel in Slack option values and action ids (150/255 chars): keep room for both ids. */
+const MAX_ID = 64;
+const ID_RE = /^[a-z0-9][a-z0-9-]*$/;
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const JIRA_KEY_RE = /^[A-Z][A-Z0-9_]+$/;
+
+const KEYS = {
+  top: ['jira', 'defaults', 'applications'],
+  jira: ['project', 'issueType', 'transitions'],
+  defaults: ['durations', 'approvers', 'approval'],
+  app: ['id', 'name', 'owners', 'defaults', 'roles'],
+  role: ['id', 'name', 'grant', 'durations', 'approvers', 'approval', 'breakGlass'],
+  grant: ['connector', 'group'],
+  approval: ['approvers', 'required', 'stages', 'fallback', 'remindAfter', 'escalateAfter', 'escalateTo', 'timeout'],
+  stage: ['approvers', 'required'],
+  breakGlass: ['notify', 'minReasonLength'],
+} as const;
+
+const APPROVER_HINT = 'use owners, manager, an email, or slack-group:<handle or id>';
+const DURATION_HINT = 'use <n>s, <n>m, <n>h, <n>d or permanent';
+const SPAN_HINT = 'use <n>s, <n>m, <n>h or <n>d';
+
+type Obj = Record<string, unknown>;
+
+/** A policy as written somewhere, with where `owners` appears in it (checked per application). */
+interface ParsedPolicy {
+  policy: ApprovalPolicy;
+  ownersAt: string[];
+  at: string;
+}
+/** A defaults field: absent, given but invalid (already reported), or a value. */
+type Inherited<T> = { state: 'absent' } | { state: 'invalid' } | { state: 'ok'; value: T; at: string };
+interface Defaults {
+  policy: Inherited<ParsedPolicy>;
+  durations: Inherited<Duration[]>;
+}
+const NO_DEFAULTS: Defaults = { policy: { state: 'absent' }, durations: { state: 'absent' } };
+
+export function parseCatalog(yamlText: string, opts: CatalogOptions): CatalogResult {
+  const source = opts.source ?? 'catalog';
+  // failsafe: every scalar stays the exact text written, so a group id like 0123 keeps its zeros
+  // and messages quote what the operator typed. Numbers are parsed here where expected.
+  const lines = new YAML.LineCounter();
+  const doc = YAML.parseDocument(yamlText, { schema: 'failsafe', merge: true, prettyErrors: false, lineCounter: lines });
+  if (doc.errors.length > 0) {
+    // Only the first: later ones are usually knock-on effects of it.
+    const e = doc.errors[0]!;
+    const { line, col } = lines.linePos(e.pos[0]);
+    // The library's own hint for this one is meant for programmers.
+    const msg = e.code === 'MULTIPLE_DOCS' ? 'more than one YAML document (the catalog is one document; remove the extra ---)' : e.message.split('\n')[0];
+    return { ok: false, errors: [`${source}:${line}:${col}: YAML syntax error: ${msg}`] };
+  }
+  const root: unknown = doc.toJS();
+  if (root === null || root === undefined || root === '') {
+    return { ok: false, errors: [`${source}: is empty (expected jira: and applications:)`] };
+  }
+  const v = new Validator(opts.configuredConnectors, source);
+  const catalog = v.catalog(root);
+  return catalog && v.errors.length === 0 ? { ok: true, catalog } : { ok: false, errors: v.errors };
+}
+
+/** Reads and parses the catalog file; a missing or unreadable file is one error line. */
+export function loadCatalog(
+  path: string,
+  opts: Omit<CatalogOptions, 'source'> & { readFile?: (path: string) => string },
+): CatalogResult {
+  let text: string;
+  try {
+    text = (opts.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8')))(path);
+  } catch (e) {
+    const code = (e as { code?: unknown } | null)?.code;
+    return {
+      ok: false,
+      errors: [
+        code === 'ENOENT'
+          ? `${path}: catalog file not found (set ACCESS_CATALOG, or start from access-catalog.example.yaml)`
+          : `${path}: cannot read the catalog file (${typeof code === 'string' ? code : String(e)})`,
+      ],
+    };
+  }
+  return parseCatalog(text, { configuredConnectors: opts.configuredConnectors, source: path });
+}
+
+class Validator {
+  readonly errors: string[] = [];
+  constructor(
+    private readonly configured: readonly ConnectorName[],
+    private readonly source: string,
+  ) {}
+
+  private fail(path: string, msg: string): undefined {
+    this.errors.push(`${path}: ${msg}`);
+    return undefined;
+  }
+
+  catalog(root: unknown): Catalog | undefined {
+    const top = this.map(this.source, root, 'a map with jira: and applications:');
+    if (!top) return undefined;
+    this.keys('', top, KEYS.top);
+    const jira = this.jira(top.jira);
+    const defaults = top.defaults === undefined ? NO_DEFAULTS : this.defaults('defaults', top.defaults, undefined);
+
+    const applications: Application[] = [];
+    const list = top.applications === undefined ? this.fail('applications', 'required (a list of applications)') : this.list('applications', top.applications, 'application');
+    const seen = new Map<string, string>();
+    list?.forEach((raw, i) => {
+      const p = `applications[${i}]`;
+      const app = this.application(p, raw, defaults);
+      if (!app) return;
+      const first = seen.get(app.id);
+      if (first) this.fail(`${p}.id`, `"${app.id}" is already used by ${first}`);
+      else seen.set(app.id, p);
+      applications.push(app);
+    });
+    if (!jira || !list) return undefined;
+    return { jira, applications };
+  }
+
+  private jira(raw: unknown): Catalog['jira'] | undefined {
+    if (raw === undefined) return this.fail('jira', 'required (e.g. jira: { project: ACC })');
+    const m = this.map('jira', raw, 'a map with project:');
+    if (!m) return undefined;
+    this.keys('jira', m, KEYS.jira);
+    let project = this.str('jira.project', m.project, 'the Jira project key, e.g. ACC');
+    if (project !== undefined && !JIRA_KEY_RE.test(project)) {
+      project = this.fail('jira.project', `"${project}" is not a Jira project key (capital letters, digits and _, starting with a letter, e.g. ACC)`);
+    }
+    const issueType = m.issueType === undefined ? 'Task' : this.str('jira.issueType', m.issueType, 'an issue type name, e.g. Task');
+    const transitions: Catalog['jira']['transitions'] = {};
+    if (m.transitions !== undefined) {
+      const t = this.map('jira.transitions', m.transitions, 'a map of request state to Jira transition name');
+      for (const [state, name] of Object.entries(t ?? {})) {
+        const p = `jira.transitions.${state}`;
+        if (!(TRANSITION_STATES as readonly string[]).includes(state)) {
+          this.fail(p, `"${state}" is not a request state (${oneOf(TRANSITION_STATES)}${suggest(state, TRANSITION_STATES)})`);
+          continue;
+        }
+        const n = this.str(p, name, 'the name of a Jira transition');
+        if (n !== undefined) transitions[state as JiraTransitionState] = n;
+      }
+    }
+    if (project === undefined || issueType === undefined) return undefined;
+    return { project, issueType, transitions };
+  }
+
+  /** A `defaults:` block; `owners` (when given) is the application's, for the owners check. */
+  private defaults(p: string, raw: unknown, owners: string[] | undefined): Defaults {
+    const m = this.map(p, raw, 'a map with approval: and/or durations:');
+    if (!m) return { policy: { state: 'invalid' }, durations: { state: 'invalid' } };
+    this.keys(p, m, KEYS.defaults);
+    const policy = this.policyField(p, m);
+    if (policy.state === 'ok' && owners !== undefined) this.checkOwners(policy.value, owners);
+    let durations: Inherited<Duration[]> = { state: 'absent' };
+    if (m.durations !== undefined) {
+      const d = this.durations(`${p}.durations`, m.durations);
+      durations = d ? { state: 'ok', value: d, at: `${p}.durations` } : { state: 'invalid' };
+    }
+    return { policy, durations };
+  }
+
+  /** `approvers` or `approval` on a role or in defaults: at most one of them. */
+  private policyField(p: string, m: Obj): Inherited<ParsedPolicy> {
+    if (m.approvers !== undefined && m.approval !== undefined) {
+      this.fail(p, 'set either approvers or approval, not both');
+      return { state: 'invalid' };
+    }
+    if (m.approvers !== undefined) {
+      const at = `${p}.approvers`;
+      const ownersAt: string[] = [];
+      const approvers = this.approvers(at, m.approvers, ownersAt, true);
+      if (!approvers) return { state: 'invalid' };
+      const policy: StagedPolicy = { kind: 'stages', stages: [{ approvers, required: 1 }], fallback: [], escalateTo: [] };
+      return { state: 'ok', value: { policy, ownersAt, at }, at };
+    }
+    if (m.approval !== undefined) {
+      const at = `${p}.approval`;
+      const parsed = this.approval(at, m.approval);
+      return parsed ? { state: 'ok', value: parsed, at } : { state: 'invalid' };
+    }
+    return { state: 'absent' };
+  }
+
+  private approval(p: string, raw: unknown): ParsedPolicy | undefined {
+    if (raw === 'auto') return { policy: { kind: 'auto' }, ownersAt: [], at: p };
+    if (typeof raw === 'string') {
+      return this.fail(p, `"${raw}" is not an approval policy (use auto, or a map with approvers: or stages:)`);
+    }
+    const m = this.map(p, raw, 'auto, or a map with approvers: or stages:');
+    if (!m) return undefined;
+    this.keys(p, m, KEYS.approval);
+    const ownersAt: string[] = [];
+    let stages: ApprovalStage[] | undefined;
+    if (m.approvers !== undefined && m.stages !== undefined) {
+      this.fail(p, 'set either approvers (one stage) or stages, not both');
+    } else if (m.approvers !== undefined) {
+      // Short form: one stage, with an optional quorum.
+      stages = this.stageFrom(p, m, ownersAt);
+    } else if (m.stages !== undefined) {
+      if (m.required !== undefined) this.fail(`${p}.required`, 'belongs inside a stage when stages are listed');
+      const list = this.list(`${p}.stages`, m.stages, 'stage');
+      const parsed = list?.map((s, i) => {
+        const sp = `${p}.stages[${i}]`;
+        const sm = this.map(sp, s, 'a map with approvers: and optional required:');
+        if (!sm) return undefined;
+        this.keys(sp, sm, KEYS.stage);
+        return this.stageFrom(sp, sm, ownersAt)?.[0];
+      });
+      if (parsed && parsed.every((s): s is ApprovalStage => s !== undefined)) stages = parsed;
+    } else {
+      this.fail(p, 'needs approvers: [...] (one stage) or stages: [...] (or use approval: auto)');
+    }
+
+    const fallback = m.fallback === undefined ? [] : this.approvers(`${p}.fallback`, m.fallback, ownersAt, true);
+    const escalateTo = m.escalateTo === undefined ? [] : this.approvers(`${p}.escalateTo`, m.escalateTo, ownersAt, true);
+    const remindAfterMs = this.span(`${p}.remindAfter`, m.remindAfter);
+    const escalateAfterMs = this.span(`${p}.escalateAfter`, m.escalateAfter);
+    const timeoutMs = this.span(`${p}.timeout`, m.timeout);
+    // Escalation needs both halves: when, and to whom; one alone would silently do nothing.
+    if (m.escalateAfter !== undefined && m.escalateTo === undefined) this.fail(`${p}.escalateAfter`, 'set escalateTo too (who is asked after escalateAfter)');
+    if (m.escalateTo !== undefined && m.escalateAfter === undefined) this.fail(`${p}.escalateTo`, 'set escalateAfter too (how long to wait before escalating)');
+
+    if (!stages || !fallback || !escalateTo || remindAfterMs === null || escalateAfterMs === null || timeoutMs === null) return undefined;
+    const policy: StagedPolicy = { kind: 'stages', stages, fallback, escalateTo };
+    if (remindAfterMs !== undefined) policy.remindAfterMs = remindAfterMs;
+    if (escalateAfterMs !== undefined) policy.escalateAfterMs = escalateAfterMs;
+    if (timeoutMs !== undefined) policy.timeoutMs = timeoutMs;
+    return { policy, ownersAt, at: p };
+  }
+
+  /** One stage from a map holding `approvers` and optional `required` (returned as a 1-tuple). */
+  private stageFrom(p: string, m: Obj, ownersAt: string[]): [ApprovalStage] | undefined {
+    const approvers = m.approvers === undefined ? this.fail(`${p}.approvers`, `required (${APPROVER_HINT})`) : this.approvers(`${p}.approvers`, m.approvers, ownersAt, true);
+    let required = 1;
+    if (m.required !== undefined) {
+      const n = typeof m.required === 'string' && /^[0-9]{1,4}$/.test(m.required) ? Number(m.required) : NaN;
+      if (!Number.isInteger(n) || n < 1) return this.fail(`${p}.required`, `${show(m.required)} is not a whole number of at least 1`);
+      required = n;
+    }
+    if (!approvers) return undefined;
+    // Only a stage made only of emails has a known size; a group, owners or manager may resolve
+    // to more people than are listed.
+    if (approvers.every((a) => a.kind === 'email') && required > approvers.length) {
+      return this.fail(`${p}.required`, `${required} but the stage lists only ${approvers.length} approver${approvers.length === 1 ? '' : 's'}`);
+    }
+    return [{ approvers, required }];
+  }
+
+  /** A list of approver refs; `ownersAt` collects where `owners` is used. */
+  private approvers(p: string, raw: unknown, ownersAt: string[], nonEmpty: boolean): ApproverRef[] | undefined {
+    if (!Array.isArray(raw)) return this.fail(p, `must be a list of approvers, e.g. [owners] (${APPROVER_HINT})`);
+    if (nonEmpty && raw.length === 0) return this.fail(p, `must list at least one approver (${APPROVER_HINT})`);
+    const out: ApproverRef[] = [];
+    const seen = new Set<string>();
+    let bad = false;
+    raw.forEach((item, i) => {
+      const ip = `${p}[${i}]`;
+      const ref = this.approver(ip, item);
+      if (!ref) return void (bad = true);
+      const key = ref.kind === 'email' ? ref.email : ref.kind === 'slackGroup' ? `slack-group:${ref.group}` : ref.kind;
+      if (seen.has(key)) return void (bad = this.fail(ip, `"${key}" is listed twice`) ?? true);
+      seen.add(key);
+      if (ref.kind === 'owners') ownersAt.push(ip);
+      out.push(ref);
+    });
+    return bad ? undefined : out;
+  }
+
+  private approver(p: string, raw: unknown): ApproverRef | undefined {
+    if (typeof raw !== 'string' || raw.trim() === '') return this.fail(p, `${show(raw)} is not an approver (${APPROVER_HINT})`);
+    const s = raw.trim();
+    if (s === 'owners') return { kind: 'owners' };
+    if (s === 'manager') return { kind: 'manager' };
+    if (s.startsWith('slack-group:')) {
+      // A leading @ is how people write handles in Slack; the API wants the bare handle.
+      const group = s.slice('slack-group:'.length).trim().replace(/^@/, '');
+      if (!group || /\s/.test(group)) return this.fail(p, `"${s}" is not a Slack user group (use slack-group:<handle or id>, e.g. slack-group:security)`);
+      return { kind: 'slackGroup', group };
+    }
+    if (s.includes('@')) {
+      if (!EMAIL_RE.test(s)) return this.fail(p, `"${s}" is not an email address`);
+      return { kind: 'email', email: s.toLowerCase() };
+    }
+    return this.fail(p, `"${s}" is not an approver (${APPROVER_HINT}${suggest(s, ['owners', 'manager', 'slack-group:'])})`);
+  }
+
+  /** `undefined`: not given; `null`: invalid (reported). */
+  private span(p: string, raw: unknown): number | undefined | null {
+    if (raw === undefined) return undefined;
+    const s = typeof raw === 'string' ? raw.trim() : undefined;
+    const d = s === undefined ? undefined : parseDuration(s);
+    if (d && d.ms === null) return this.fail(p, `"permanent" is not allowed here (${SPAN_HINT})`) ?? null;
+    if (!d) return this.fail(p, durationProblem(raw, SPAN_HINT)) ?? null;
+    return d.ms;
+  }
+
+  private durations(p: string, raw: unknown): Duration[] | undefined {
+    if (!Array.isArray(raw)) return this.fail(p, `must be a list of durations, e.g. [1h, 8h, permanent]`);
+    if (raw.length === 0) return this.fail(p, 'must list at least one duration (e.g. [1h, 8h, permanent])');
+    const out: Duration[] = [];
+    const seen = new Set<string>();
+    let bad = false;
+    raw.forEach((item, i) => {
+      const ip = `${p}[${i}]`;
+      const d = typeof item === 'string' ? parseDuration(item) : undefined;
+      if (!d) return void (bad = this.fail(ip, durationProblem(item, DURATION_HINT)) ?? true);
+      // Tokens are the select's option values, which Slack requires to be unique.
+      if (seen.has(d.token)) return void (bad = this.fail(ip, `"${d.token}" is listed twice`) ?? true);
+      seen.add(d.token);
+      out.push(d);
+    });
+    return bad ? undefined : out;
+  }
+
+  private application(p: string, raw: unknown, top: Defaults): Application | undefined {
+    const m = this.map(p, raw, 'a map with id:, name:, roles:');
+    if (!m) return undefined;
+    this.keys(p, m, KEYS.app);
+    const id = this.id(`${p}.id`, m.id);
+    const name = this.name(`${p}.name`, m.name);
+    let owners: string[] | undefined = [];
+    if (m.owners !== undefined) owners = this.emails(`${p}.owners`, m.owners);
+    // With invalid owners, skip the owners checks below rather than report a second problem.
+    const ownersKnown = owners ?? ['(invalid)'];
+    const appDefaults = m.defaults === undefined ? NO_DEFAULTS : this.defaults(`${p}.defaults`, m.defaults, ownersKnown);
+
+    const roles: Role[] = [];
+    const roleList = m.roles === undefined ? this.fail(`${p}.roles`, 'required (a list of roles)') : this.list(`${p}.roles`, m.roles, 'role');
+    const seen = new Map<string, string>();
+    // Roles that inherit `owners` from the top-level defaults, for one line per application.
+    const inheritOwners: { role: string; at: string }[] = [];
+    roleList?.forEach((r, i) => {
+      const rp = `${p}.roles[${i}]`;
+      const role = this.role(rp, r, ownersKnown, appDefaults, top, inheritOwners);
+      if (!role) return;
+      const first = seen.get(role.id);
+      if (first) this.fail(`${rp}.id`, `"${role.id}" is already used by ${first}`);
+      else seen.set(role.id, rp);
+      roles.push(role);
+    });
+    if (inheritOwners.length > 0) {
+      this.fail(
+        p,
+        `has no owners, but role${inheritOwners.length === 1 ? '' : 's'} ${inheritOwners.map((x) => x.role).join(', ')} inherit "owners" from ${inheritOwners[0]!.at} (add owners: [...] or give ${inheritOwners.length === 1 ? 'it' : 'them'} their own approvers)`,
+      );
+    }
+    if (!id || !name || !owners || !roleList) return undefined;
+    return { id, name, owners, roles };
+  }
+
+  private role(
+    p: string,
+    raw: unknown,
+    owners: string[],
+    app: Defaults,
+    top: Defaults,
+    inheritOwners: { role: string; at: string }[],
+  ): Role | undefined {
+    const m = this.map(p, raw, 'a map with id:, name:, grant:, durations:, approvers:');
+    if (!m) return undefined;
+    this.keys(p, m, KEYS.role);
+    const id = this.id(`${p}.id`, m.id);
+    const name = this.name(`${p}.name`, m.name);
+    const grant = this.grant(`${p}.grant`, m.grant);
+    const breakGlass = m.breakGlass === undefined ? undefined : this.breakGlass(`${p}.breakGlass`, m.breakGlass);
+    const isBreakGlass = m.breakGlass !== undefined;
+
+    // Durations: role > application defaults > top-level defaults.
+    let durations: Duration[] | undefined;
+    if (m.durations !== undefined) {
+      durations = this.durations(`${p}.durations`, m.durations);
+      if (durations && isBreakGlass) {
+        const i = durations.findIndex((d) => d.ms === null);
+        if (i >= 0) durations = this.fail(`${p}.durations[${i}]`, 'a break-glass role must not offer permanent');
+      }
+    } else {
+      const inherited = pick(app.durations, top.durations);
+      if (inherited.state === 'absent') this.fail(`${p}.durations`, 'required (e.g. [1h, 8h, permanent]), or set defaults.durations');
+      else if (inherited.state === 'ok') {
+        // Copies: roles must not share objects, so no consumer can change two roles at once.
+        durations = structuredClone(inherited.value);
+        if (isBreakGlass && durations.some((d) => d.ms === null)) {
+          durations = this.fail(`${p}.durations`, `a break-glass role must not offer permanent (inherited from ${inherited.at}; list the role's own durations)`);
+        }
+      }
+    }
+
+    // Approval: role > application defaults > top-level defaults; break-glass without its own is auto.
+    let approval: ApprovalPolicy | undefined;
+    const own = this.policyField(p, m);
+    if (own.state === 'ok') {
+      this.checkOwners(own.value, owners);
+      approval = own.value.policy;
+    } else if (own.state === 'absent') {
+      if (isBreakGlass) approval = { kind: 'auto' };
+      else if (app.policy.state !== 'absent') approval = app.policy.state === 'ok' ? structuredClone(app.policy.value.policy) : undefined;
+      else if (top.policy.state === 'ok') {
+        approval = structuredClone(top.policy.value.policy);
+        const at = top.policy.value.ownersAt[0];
+        if (at && owners.length === 0 && id) inheritOwners.push({ role: id, at });
+      } else if (top.policy.state === 'absent') {
+        this.fail(p, 'has no approval policy (set approvers: [...] or approval:, or defaults.approval)');
+      }
+    }
+
+    if (!id || !name || !grant || !durations || !approval || (isBreakGlass && !breakGlass)) return undefined;
+    const role: Role = { id, name, grant, durations, approval };
+    if (breakGlass) role.breakGlass = breakGlass;
+    return role;
+  }
+
+  /** `owners` in a policy written where the application is known: one line per use. */
+  private checkOwners(parsed: ParsedPolicy, owners: string[]): void {
+    if (owners.length > 0) return;
+    for (const at of parsed.ownersAt) this.fail(at, '"owners" but the application has no owners (add owners: [...] to it)');
+  }
+
+  private grant(p: string, raw: unknown): GrantTarget | undefined {
+    if (raw === undefined) return this.fail(p, `required (e.g. grant: { connector: okta, group: <group id> })`);
+    const m = this.map(p, raw, 'a map with connector: and group:');
+    if (!m) return undefined;
+    this.keys(p, m, KEYS.grant);
+    let connector: ConnectorName | undefined;
+    const c = this.str(`${p}.connector`, m.connector, `one of ${CONNECTOR_NAMES.join(', ')}`);
+    if (c !== undefined) {
+      if (!(CONNECTOR_NAMES as readonly string[]).includes(c)) {
+        this.fail(`${p}.connector`, `"${c}" is not a connector (${oneOf(CONNECTOR_NAMES)}${suggest(c, CONNECTOR_NAMES)})`);
+      } else if (!this.configured.includes(c as ConnectorName)) {
+        this.fail(`${p}.connector`, `"${c}" is not configured (${CONFIGURE_HINT[c as ConnectorName]})`);
+      } else connector = c as ConnectorName;
+    }
+    const groupHint = c === 'google' ? 'the group email' : 'the group id';
+    let group = this.str(`${p}.group`, m.group, groupHint);
+    if (group !== undefined && /\s/.test(group)) group = this.fail(`${p}.group`, `"${group}" contains whitespace (expected ${groupHint})`);
+    // Google identifies groups by email, which is case-insensitive: normalise like other emails.
+    if (group !== undefined && c === 'google') {
+      if (!EMAIL_RE.test(group)) group = this.fail(`${p}.group`, `"${group}" is not an email address (Google groups are named by email)`);
+      else group = group.toLowerCase();
+    }
+    return connector && group ? { connector, group } : undefined;
+  }
+
+  private breakGlass(p: string, raw: unknown): BreakGlass | undefined {
+    const m = this.map(p, raw, 'a map with notify: and optional minReasonLength:');
+    if (!m) return undefined;
+    this.keys(p, m, KEYS.breakGlass);
+    const notify = this.str(`${p}.notify`, m.notify, 'the Slack channel to alert, e.g. "#security-alerts" or a channel id');
+    let minReasonLength = DEFAULT_MIN_REASON;
+    if (m.minReasonLength !== undefined) {
+      const raw = m.minReasonLength;
+      const n = typeof raw === 'string' && /^[0-9]{1,6}$/.test(raw) ? Number(raw) : NaN;
+      if (!(n >= 1 && n <= MAX_MIN_REASON)) return this.fail(`${p}.minReasonLength`, `${show(raw)} is not a whole number from 1 to ${MAX_MIN_REASON}`);
+      minReasonLength = n;
+    }
+    return notify === undefined ? undefined : { notify, minReasonLength };
+  }
+
+  private emails(p: string, raw: unknown): string[] | undefined {
+    if (!Array.isArray(raw)) return this.fail(p, 'must be a list of emails, e.g. [owner@example.com]');
+    const out: string[] = [];
+    let bad = false;
+    raw.forEach((item, i) => {
+      const s = typeof item === 'string' ? item.trim() : undefined;
+      if (!s || !EMAIL_RE.test(s)) return void (bad = this.fail(`${p}[${i}]`, `${show(item)} is not an email address`) ?? true);
+      const e = s.toLowerCase();
+      if (out.includes(e)) return void (bad = this.fail(`${p}[${i}]`, `"${e}" is listed twice`) ?? true);
+      out.push(e);
+    });
+    return bad ? undefined : out;
+  }
+
+  private id(p: string, raw: unknown): string | undefined {
+    const s = this.str(p, raw, 'lowercase letters, digits and dashes');
+    if (s === undefined) return undefined;
+    if (!ID_RE.test(s)) return this.fail(p, `"${s}" is not a valid id (lowercase letters, digits and dashes, starting with a letter or digit)`);
+    if (s.length > MAX_ID) return this.fail(p, `"${s}" is longer than ${MAX_ID} characters`);
+    return s;
+  }
+
+  private name(p: string, raw: unknown): string | undefined {
+    const s = this.str(p, raw, 'the name people see in Slack');
+    if (s !== undefined && s.length > MAX_NAME) return this.fail(p, `is ${s.length} characters long (Slack shows at most ${MAX_NAME} in a menu)`);
+    return s;
+  }
+
+  /** A non-empty string (trimmed). With the failsafe schema every scalar is a string. */
+  private str(p: string, raw: unknown, what: string): string | undefined {
+    if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return this.fail(p, `required (${what})`);
+    if (typeof raw !== 'string') return this.fail(p, `must be a single value, not a ${Array.isArray(raw) ? 'list' : 'map'} (${what})`);
+    return raw.trim();
+  }
+
+  private map(p: string, raw: unknown, what: string): Obj | undefined {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return this.fail(p, `must be ${what}`);
+    return raw as Obj;
+  }
+
+  private list(p: string, raw: unknown, what: string): unknown[] | undefined {
+    if (!Array.isArray(raw)) return this.fail(p, `must be a list of ${what}s`);
+    if (raw.length === 0) return this.fail(p, `must list at least one ${what}`);
+    return raw;
+  }
+
+  private keys(p: string, m: Obj, allowed: readonly string[]): void {
+    for (const k of Object.keys(m)) {
+      if (allowed.includes(k)) continue;
+      const kp = p ? `${p}.${k}` : k;
+      const near = closest(k, allowed);
+      this.fail(kp, `unknown key (${near ? `did you mean ${near}?` : `expected ${oneOf(allowed)}`})`);
+    }
+  }
+}
+
+/** The first present defaults field: application's, else top-level's. */
+function pick<T>(app: Inherited<T>, top: Inherited<T>): Inherited<T> {
+  return app.state !== 'absent' ? app : top;
+}
+
+/** Why `raw` is not a duration, with the format hint that fits where it was written. */
+function durationProblem(raw: unknown, hint: string): string {
+  // Well-formed but beyond parseDuration's ten-year cap: say so rather than "not a duration".
+  if (typeof raw === 'string' && /^[1-9][0-9]*[smhd]$/.test(raw.trim())) {
+    return `"${raw.trim()}" is too long (at most 3650d${hint === DURATION_HINT ? '; use permanent for no end' : ''})`;
+  }
+  return `${show(raw)} is not a duration (${hint})`;
+}
+
+/** A value for a message: strings quoted, lists and maps named. */
+function show(raw: unknown): string {
+  if (typeof raw === 'string') return `"${raw}"`;
+  if (Array.isArray(raw)) return 'a list';
+  if (raw !== null && typeof raw === 'object') return 'a map';
+  return `"${String(raw)}"`;
+}
+
+function oneOf(xs: readonly string[]): string {
+  return `one of ${xs.join(', ')}`;
+}
+
+function suggest(s: string, xs: readonly string[]): string {
+  const near = closest(s, xs);
+  return near ? `; did you mean ${near}?` : '';
+}
+
+/** The allowed word within edit distance 2 (case-insensitive), for "did you mean". */
+function closest(s: string, xs: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const x of xs) {
+    const d = editDistance(s.toLowerCase(), x.toLowerCase());
+    if (d < bestD) [best, bestD] = [x, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}

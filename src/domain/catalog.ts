@@ -1,0 +1,84 @@
+/**
+ * The access catalog as the domain sees it: applications, their roles, what a role grants and
+ * who approves it. Parsed and validated from YAML by `config/catalog.ts`; pure data here.
+ */
+import type { Duration } from './duration.js';
+
+export type ConnectorName = 'okta' | 'entra' | 'google' | 'atlassian';
+export const CONNECTOR_NAMES: readonly ConnectorName[] = ['okta', 'entra', 'google', 'atlassian'];
+
+/** Who may approve, before it is resolved to people. */
+export type ApproverRef =
+  | { kind: 'owners' }
+  | { kind: 'manager' }
+  | { kind: 'email'; email: string }
+  /** `slack-group:<handle or id>`: a Slack user group's members. */
+  | { kind: 'slackGroup'; group: string };
+
+export interface ApprovalStage {
+  approvers: ApproverRef[];
+  /** Distinct approvals needed to pass the stage (quorum); at least 1. */
+  required: number;
+}
+
+export interface StagedPolicy {
+  kind: 'stages';
+  stages: ApprovalStage[];
+  /** Asked when a stage resolves to nobody. Empty: the request fails at once. */
+  fallback: ApproverRef[];
+  remindAfterMs?: number;
+  escalateAfterMs?: number;
+  escalateTo: ApproverRef[];
+  /** From submission; at the end the request is timed_out. */
+  timeoutMs?: number;
+}
+
+export type ApprovalPolicy = { kind: 'auto' } | StagedPolicy;
+
+export interface GrantTarget {
+  connector: ConnectorName;
+  /** Group id (Okta, Entra, Atlassian), group email (Google). */
+  group: string;
+}
+
+export interface BreakGlass {
+  /** Channel name ("#security-alerts") or id. */
+  notify: string;
+  minReasonLength: number;
+}
+
+export interface Role {
+  id: string;
+  name: string;
+  grant: GrantTarget;
+  /** In catalog order; offered in that order. */
+  durations: Duration[];
+  approval: ApprovalPolicy;
+  breakGlass?: BreakGlass;
+}
+
+export interface Application {
+  id: string;
+  name: string;
+  /** Emails. */
+  owners: string[];
+  roles: Role[];
+}
+
+export type JiraTransitionState = 'approved' | 'denied' | 'active' | 'revoked' | 'cancelled' | 'timed_out' | 'failed';
+
+export interface Catalog {
+  jira: {
+    project: string;
+    issueType: string;
+    /** Request state -> name of the Jira transition to apply when entering it. */
+    transitions: Partial<Record<JiraTransitionState, string>>;
+  };
+  applications: Application[];
+}
+
+export function findRole(catalog: Catalog, appId: string, roleId: string): { app: Application; role: Role } | undefined {
+  const app = catalog.applications.find((a) => a.id === appId);
+  const role = app?.roles.find((r) => r.id === roleId);
+  return app && role ? { app, role } : undefined;
+}

@@ -1,0 +1,95 @@
+/**
+ * The steps of a request's story, as auditors read them: each audit event has a type and facts,
+ * and `describeStep` words it the way the Jira comment and the audit log show it (ARCHITECTURE.md
+ * §4 "Jira comments"): the step in past tense, then who and when.
+ */
+import { describeMs } from './duration.js';
+
+export interface Actor {
+  slackId?: string;
+  email?: string;
+  name?: string;
+}
+
+export type Step =
+  | { type: 'requested'; actor: Actor; app: string; role: string; duration: string; reason: string }
+  | { type: 'approval_requested'; stage: number; stageCount: number; required: number; approvers: Actor[]; fallback?: boolean }
+  | { type: 'vote_recorded'; actor: Actor; approvals: number; required: number; stage: number }
+  | { type: 'stage_passed'; stage: number; stageCount: number }
+  | { type: 'approved'; actor: Actor }
+  | { type: 'auto_approved' }
+  | { type: 'denied'; actor: Actor; reason: string }
+  | { type: 'granted'; connector: string; group: string; idpUserId: string; expiresAt: number | null; preexisting: boolean }
+  | { type: 'revoked'; cause: 'expired' | 'manual'; actor?: Actor; connector: string; group: string; idpUserId: string; removed: boolean; keptBecause?: 'preexisting' | 'other_grant' }
+  | { type: 'timed_out'; afterMs: number }
+  | { type: 'cancelled'; actor: Actor }
+  | { type: 'failed'; cause: string }
+  | { type: 'decision_refused'; actor: Actor; code: string };
+
+export type StepType = Step['type'];
+
+/** Steps that are written to Jira. Refused clicks are audited but are not steps of the request. */
+export function isRecordedInJira(step: Step): boolean {
+  return step.type !== 'decision_refused';
+}
+
+export function formatTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+}
+
+export function who(a: Actor | undefined): string {
+  if (!a) return 'unknown';
+  if (a.name && a.email) return `${a.name} (${a.email})`;
+  return a.name ?? a.email ?? (a.slackId ? `Slack user ${a.slackId}` : 'unknown');
+}
+
+function list(people: Actor[]): string {
+  return people.map(who).join(', ');
+}
+
+/** One line: the step in words, past tense, who, when. */
+export function describeStep(step: Step, at: number): string {
+  const when = formatTime(at);
+  switch (step.type) {
+    case 'requested':
+      return `Requested by ${who(step.actor)} on ${when}: ${step.app} / ${step.role}, ${step.duration}.`;
+    case 'approval_requested': {
+      const stage = step.stageCount > 1 ? ` for stage ${step.stage + 1} of ${step.stageCount}` : '';
+      const quorum = step.required > 1 ? ` (${step.required} approvals needed)` : '';
+      const fb = step.fallback ? ' (fallback approvers: nobody else could be resolved)' : '';
+      return `Approval requested from ${list(step.approvers)}${stage}${quorum}${fb} on ${when}.`;
+    }
+    case 'vote_recorded':
+      return `Approved by ${who(step.actor)} on ${when} (${step.approvals} of ${step.required} approvals for stage ${step.stage + 1}).`;
+    case 'stage_passed':
+      return `Stage ${step.stage + 1} of ${step.stageCount} passed on ${when}.`;
+    case 'approved':
+      return `Approved by ${who(step.actor)} on ${when}.`;
+    case 'auto_approved':
+      return `Approved by policy (auto-approve) on ${when}.`;
+    case 'denied':
+      return `Denied by ${who(step.actor)} on ${when} — ${step.reason}`;
+    case 'granted': {
+      const exp = step.expiresAt === null ? 'expires never (permanent)' : `expires ${formatTime(step.expiresAt)}`;
+      const pre = step.preexisting ? ' The user was already a member before this grant, so expiry will not remove them.' : '';
+      return `Access granted: ${step.connector} group ${step.group} for ${step.idpUserId}, ${exp}. Granted on ${when}.${pre}`;
+    }
+    case 'revoked': {
+      const why = step.cause === 'expired' ? 'expired' : `by ${who(step.actor)}`;
+      const what = step.removed
+        ? `removed ${step.idpUserId} from ${step.connector} group ${step.group}`
+        : step.keptBecause === 'preexisting'
+          ? `membership of ${step.connector} group ${step.group} kept: ${step.idpUserId} was a member before this grant`
+          : `membership of ${step.connector} group ${step.group} kept: another active grant still needs it`;
+      return `Access revoked (${why}) on ${when}: ${what}.`;
+    }
+    case 'timed_out':
+      return `Timed out: no decision within ${describeMs(step.afterMs)} (on ${when}).`;
+    case 'cancelled':
+      return `Cancelled by ${who(step.actor)} on ${when}.`;
+    case 'failed':
+      return `Failed: ${step.cause} (on ${when}).`;
+    case 'decision_refused':
+      return `Decision refused for ${who(step.actor)} on ${when} (${step.code}).`;
+  }
+}

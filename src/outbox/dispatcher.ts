@@ -1,0 +1,213 @@
+/**
+ * Runs outbox effects: claims due rows with a lease, runs their handler, and records the
+ * outcome in the same transaction as the follow-up state change (`onDone` / `onDead`).
+ *
+ * A handler may run more than once for one effect (a crash after the call but before the
+ * outcome was recorded, or a lease that ran out), so every handler must be idempotent.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../adapters/sqlite/db.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { PermanentError, RetryableError } from './errors.js';
+import type { EffectRow, Outbox } from './outbox.js';
+
+export interface EffectHandler {
+  run(effect: EffectRow): Promise<unknown>;
+  /** Runs inside the transaction that marks the effect done. Must not call services. */
+  onDone?(effect: EffectRow, result: unknown): void;
+  /** Runs inside the transaction that marks the effect dead. Must not call services. */
+  onDead?(effect: EffectRow, error: Error): void;
+}
+
+export interface DispatcherOptions {
+  db: Db;
+  outbox: Outbox;
+  handlers: Record<string, EffectHandler>;
+  logger: Logger;
+  now?: () => number;
+  random?: () => number;
+  concurrency?: number;
+  leaseMs?: number;
+  backoff?: BackoffPolicy;
+  /** A retryable effect older than this is given up as dead (its cause is surely not passing). */
+  maxRetryAgeMs?: number;
+  /** Longest sleep between looks at the table, for effects enqueued by another process. */
+  idlePollMs?: number;
+}
+
+export interface DispatcherStats {
+  succeeded: number;
+  retried: number;
+  dead: number;
+  byKind: Record<string, { ok: number; retry: number; dead: number }>;
+}
+
+export class Dispatcher {
+  readonly stats: DispatcherStats = { succeeded: 0, retried: 0, dead: 0, byKind: {} };
+  private readonly inFlight = new Map<number, Promise<void>>();
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private pumping = false;
+  private pumpAgain = false;
+  private unsubscribe: (() => void) | undefined;
+  private readonly o: Required<Omit<DispatcherOptions, 'db' | 'outbox' | 'handlers' | 'logger'>>;
+
+  constructor(private readonly opts: DispatcherOptions) {
+    this.o = {
+      now: opts.now ?? Date.now,
+      random: opts.random ?? Math.random,
+      concurrency: opts.concurrency ?? 16,
+      leaseMs: opts.leaseMs ?? 120_000,
+      backoff: opts.backoff ?? DEFAULT_BACKOFF,
+      maxRetryAgeMs: opts.maxRetryAgeMs ?? 3 * 86_400_000,
+      idlePollMs: opts.idlePollMs ?? 1000,
+    };
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const released = this.opts.outbox.releaseAll();
+    if (released > 0) this.opts.logger.info({ released }, 'outbox: released effects left running by a previous process');
+    this.unsubscribe = this.opts.outbox.onEnqueue(() => this.wake());
+    this.wake();
+  }
+
+  /**
+   * Stops claiming, waits up to `graceMs` for effects in flight, and gives back the leases of
+   * those still running so the next process picks them up at once.
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+    const pending = [...this.inFlight.values()];
+    let timedOut = false;
+    await Promise.race([Promise.allSettled(pending), new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref())]);
+    if (timedOut) {
+      for (const id of this.inFlight.keys()) this.opts.outbox.release(id);
+      this.opts.logger.warn({ released: this.inFlight.size }, 'outbox: released effects still in flight at shutdown');
+    }
+  }
+
+  /** Looks for work now (called on enqueue and after each effect finishes). */
+  wake(): void {
+    if (!this.running) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    setImmediate(() => this.pump());
+  }
+
+  /** Resolves when no effect is pending-and-due or running (tests and the demo use it). */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const c = this.opts.outbox.counts();
+      const next = this.opts.outbox.nextDueAt();
+      const dueNow = next !== undefined && next <= this.o.now();
+      if (this.inFlight.size === 0 && c.running === 0 && !dueNow) return;
+      if (Date.now() > deadline) throw new Error(`outbox not idle after ${timeoutMs} ms: ${JSON.stringify(c)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private pump(): void {
+    if (!this.running) return;
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        const free = this.o.concurrency - this.inFlight.size;
+        if (free <= 0) break;
+        const claimed = this.opts.outbox.claim(free, this.o.leaseMs);
+        for (const e of claimed) {
+          const p = this.execute(e).finally(() => {
+            this.inFlight.delete(e.id);
+            this.wake();
+          });
+          this.inFlight.set(e.id, p);
+        }
+        if (claimed.length === free) this.pumpAgain = true;
+      } while (this.pumpAgain && this.running);
+    } catch (err) {
+      this.opts.logger.error({ err }, 'outbox: claim failed');
+    } finally {
+      this.pumping = false;
+    }
+    this.scheduleNext();
+  }
+
+  private scheduleNext(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (!this.running) return;
+    const next = this.opts.outbox.nextDueAt();
+    const wait = next === undefined ? this.o.idlePollMs : Math.max(0, Math.min(this.o.idlePollMs, next - this.o.now()));
+    this.timer = setTimeout(() => this.pump(), wait);
+    this.timer.unref();
+  }
+
+  private async execute(e: EffectRow): Promise<void> {
+    const log = this.opts.logger.child({ effect: e.id, kind: e.kind, requestId: e.requestId ?? undefined, attempt: e.attempts });
+    const handler = this.opts.handlers[e.kind];
+    const k = (this.stats.byKind[e.kind] ??= { ok: 0, retry: 0, dead: 0 });
+    if (!handler) {
+      this.finishDead(e, new PermanentError(`no handler for effect kind "${e.kind}"`), undefined, log);
+      k.dead++;
+      return;
+    }
+    let result: unknown;
+    try {
+      result = await handler.run(e);
+    } catch (raw) {
+      const err = raw instanceof Error ? raw : new Error(String(raw));
+      const tooOld = this.o.now() - e.createdAt > this.o.maxRetryAgeMs;
+      if (err instanceof PermanentError || tooOld) {
+        const cause = tooOld && !(err instanceof PermanentError) ? new PermanentError(`gave up after ${e.attempts} attempts: ${err.message}`) : err;
+        this.finishDead(e, cause, handler, log);
+        k.dead++;
+        return;
+      }
+      const hint = err instanceof RetryableError ? err.retryAfterMs : undefined;
+      const delay = backoffDelay(e.attempts, this.o.backoff, hint, this.o.random());
+      this.opts.outbox.retryAt(e.id, this.o.now() + delay, err.message);
+      this.stats.retried++;
+      k.retry++;
+      log.warn({ err: err.message, retryInMs: delay, hinted: hint !== undefined }, 'effect failed; will retry');
+      return;
+    }
+    try {
+      this.opts.db.transaction(() => {
+        this.opts.outbox.complete(e.id, result);
+        handler.onDone?.(e, result);
+      })();
+      this.stats.succeeded++;
+      k.ok++;
+      log.debug('effect done');
+    } catch (err) {
+      // The call succeeded but recording it failed: leave it to be retried; handlers are idempotent.
+      const message = err instanceof Error ? err.message : String(err);
+      this.opts.outbox.retryAt(e.id, this.o.now() + backoffDelay(e.attempts, this.o.backoff, undefined, this.o.random()), `recording the outcome failed: ${message}`);
+      log.error({ err }, 'effect succeeded but its outcome could not be recorded; will retry');
+    }
+  }
+
+  private finishDead(e: EffectRow, err: Error, handler: EffectHandler | undefined, log: Logger): void {
+    try {
+      this.opts.db.transaction(() => {
+        this.opts.outbox.bury(e.id, err.message);
+        handler?.onDead?.(e, err);
+      })();
+    } catch (txErr) {
+      log.error({ err: txErr }, 'could not record a dead effect');
+      return;
+    }
+    this.stats.dead++;
+    log.error({ err: err.message }, 'effect failed for good');
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The outbox table: side effects written in the same transaction as the state change that
+ * implies them, then claimed and run by the dispatcher.
+ *
+ * Ordering: effects share a `queue` when their order matters (all Jira effects of one request,
+ * all membership changes of one user in one group). Only the oldest unfinished effect of a queue
+ * can be claimed, so a dead or retrying effect holds back the ones behind it — a comment never
+ * lands before its issue exists.
+ */
+import type { Db } from '../adapters/sqlite/db.js';
+
+export type EffectStatus = 'pending' | 'running' | 'done' | 'dead';
+
+export interface EffectSpec {
+  kind: string;
+  queue: string;
+  requestId?: string;
+  payload: unknown;
+  /** Run no earlier than this many ms from now. */
+  delayMs?: number;
+}
+
+export interface EffectRow {
+  id: number;
+  queue: string;
+  kind: string;
+  requestId: string | null;
+  payload: unknown;
+  status: EffectStatus;
+  attempts: number;
+  availableAt: number;
+  lastError: string | null;
+  createdAt: number;
+}
+
+interface RawRow {
+  id: number;
+  queue: string;
+  kind: string;
+  request_id: string | null;
+  payload: string;
+  status: EffectStatus;
+  attempts: number;
+  available_at: number;
+  last_error: string | null;
+  created_at: number;
+}
+
+function toRow(r: RawRow): EffectRow {
+  return {
+    id: r.id,
+    queue: r.queue,
+    kind: r.kind,
+    requestId: r.request_id,
+    payload: JSON.parse(r.payload) as unknown,
+    status: r.status,
+    attempts: r.attempts,
+    availableAt: r.available_at,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+  };
+}
+
+export class Outbox {
+  private readonly listeners = new Set<() => void>();
+  private readonly stmts;
+
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number,
+  ) {
+    this.stmts = {
+      insert: db.prepare(
+        'INSERT INTO outbox (queue, kind, request_id, payload, status, attempts, available_at, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)',
+      ),
+      claimable: db.prepare(`
+        SELECT o.* FROM outbox o
+        WHERE o.status = 'pending' AND o.available_at <= ?
+          AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.queue = o.queue AND p.id < o.id AND p.status <> 'done')
+        ORDER BY o.available_at, o.id LIMIT ?`),
+      expiredLeases: db.prepare("SELECT id FROM outbox WHERE status = 'running' AND lease_until <= ?"),
+      lease: db.prepare("UPDATE outbox SET status = 'running', attempts = attempts + 1, lease_until = ? WHERE id = ? AND status = 'pending'"),
+      release: db.prepare("UPDATE outbox SET status = 'pending', lease_until = NULL WHERE id = ? AND status = 'running'"),
+      complete: db.prepare("UPDATE outbox SET status = 'done', result = ?, done_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?"),
+      retry: db.prepare("UPDATE outbox SET status = 'pending', available_at = ?, last_error = ?, lease_until = NULL WHERE id = ?"),
+      bury: db.prepare("UPDATE outbox SET status = 'dead', last_error = ?, lease_until = NULL, done_at = ? WHERE id = ?"),
+      nextDue: db.prepare("SELECT MIN(available_at) FROM outbox WHERE status = 'pending'").pluck(),
+      releaseAll: db.prepare("UPDATE outbox SET status = 'pending', lease_until = NULL WHERE status = 'running'"),
+      get: db.prepare('SELECT * FROM outbox WHERE id = ?'),
+      counts: db.prepare('SELECT status, COUNT(*) AS n FROM outbox WHERE status <> ? GROUP BY status'),
+      dead: db.prepare("SELECT * FROM outbox WHERE status = 'dead' ORDER BY id"),
+      revive: db.prepare("UPDATE outbox SET status = 'pending', available_at = ?, done_at = NULL WHERE id = ? AND status = 'dead'"),
+    };
+  }
+
+  /** Call inside the transaction that implies the effect. Returns the effect id. */
+  enqueue(spec: EffectSpec): number {
+    const t = this.now();
+    const id = Number(
+      this.stmts.insert.run(spec.queue, spec.kind, spec.requestId ?? null, JSON.stringify(spec.payload), 'pending', t + (spec.delayMs ?? 0), t).lastInsertRowid,
+    );
+    // The dispatcher wakes after the current synchronous transaction has committed.
+    if (this.listeners.size > 0) queueMicrotask(() => this.listeners.forEach((l) => l()));
+    return id;
+  }
+
+  onEnqueue(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Leases up to `limit` runnable effects. Effects whose lease ran out are claimable again. */
+  claim(limit: number, leaseMs: number): EffectRow[] {
+    return this.db.transaction(() => {
+      const t = this.now();
+      for (const { id } of this.stmts.expiredLeases.all(t) as { id: number }[]) this.stmts.release.run(id);
+      const rows = this.stmts.claimable.all(t, limit) as RawRow[];
+      const out: EffectRow[] = [];
+      for (const r of rows) {
+        if (this.stmts.lease.run(t + leaseMs, r.id).changes === 1) out.push(toRow({ ...r, attempts: r.attempts + 1, status: 'running' }));
+      }
+      return out;
+    })();
+  }
+
+  complete(id: number, result: unknown): void {
+    this.stmts.complete.run(result === undefined ? null : JSON.stringify(result), this.now(), id);
+  }
+
+  retryAt(id: number, at: number, error: string): void {
+    this.stmts.retry.run(at, error, id);
+  }
+
+  bury(id: number, error: string): void {
+    this.stmts.bury.run(error, this.now(), id);
+  }
+
+  /** Gives back a lease without counting it as a failure (shutdown). */
+  release(id: number): void {
+    this.stmts.release.run(id);
+  }
+
+  /**
+   * At start-up: this process is the database's only dispatcher (one bot per database file), so
+   * effects left running by a crashed predecessor are claimable at once instead of after their lease.
+   */
+  releaseAll(): number {
+    return this.stmts.releaseAll.run().changes;
+  }
+
+  nextDueAt(): number | undefined {
+    const v = this.stmts.nextDue.get() as number | null;
+    return v ?? undefined;
+  }
+
+  get(id: number): EffectRow | undefined {
+    const r = this.stmts.get.get(id) as RawRow | undefined;
+    return r ? toRow(r) : undefined;
+  }
+
+  counts(): Record<EffectStatus, number> {
+    const out: Record<EffectStatus, number> = { pending: 0, running: 0, done: 0, dead: 0 };
+    for (const r of this.stmts.counts.all('done') as { status: EffectStatus; n: number }[]) out[r.status] = r.n;
+    return out;
+  }
+
+  dead(): EffectRow[] {
+    return (this.stmts.dead.all() as RawRow[]).map(toRow);
+  }
+
+  /** An admin's retry of a dead effect, once its cause is fixed. */
+  revive(id: number): boolean {
+    const ok = this.stmts.revive.run(this.now(), id).changes === 1;
+    if (ok) this.listeners.forEach((l) => l());
+    return ok;
+  }
+}

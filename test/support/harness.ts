@@ -1,0 +1,191 @@
+/**
+ * Starts the real composed bot against the Slack, Jira and Okta emulators, with a catalog and a
+ * few people, and a signed Slack driver. Integration tests drive it the way Slack would.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAccessBot, type AccessBot, type ComposeOptions } from '../../src/compose.js';
+import { parseCatalog } from '../../src/config/catalog.js';
+import { connectorsOf, loadConfig } from '../../src/config/env.js';
+import type { Config } from '../../src/config/types.js';
+import { createLogger } from '../../src/logger.js';
+import { JiraEmulator } from '../emulators/jira.js';
+import { OktaEmulator } from '../emulators/okta.js';
+import { SlackEmulator } from '../emulators/slack.js';
+import { SlackDriver } from './slackDriver.js';
+
+export const SIGNING_SECRET = 'test-signing-secret-8f3a2b';
+export const BOT_TOKEN = 'xoxb-test-bot-token-1234567890';
+export const OKTA_TOKEN = 'okta-test-api-token-00aa11bb';
+export const JIRA_TOKEN = 'jira-test-api-token-22cc33dd';
+
+export interface Person {
+  slackId: string;
+  email: string;
+  name: string;
+  oktaId: string;
+}
+
+export const PEOPLE = {
+  alice: { slackId: 'U0ALICE', email: 'alice@example.com', name: 'Alice Smith', oktaId: '00u1alice' },
+  bob: { slackId: 'U0BOB', email: 'bob@example.com', name: 'Bob Jones', oktaId: '00u1bob' },
+  carol: { slackId: 'U0CAROL', email: 'carol@example.com', name: 'Carol White', oktaId: '00u1carol' },
+  dave: { slackId: 'U0DAVE', email: 'dave@example.com', name: 'Dave Brown', oktaId: '00u1dave' },
+} satisfies Record<string, Person>;
+
+export const GROUPS = { readOnly: '00g1readonly', superAdmin: '00g1superadm' };
+
+/** Bob owns the console; Alice is listed as an approver too, to prove she can't approve herself. */
+export const DEFAULT_CATALOG = `
+jira:
+  project: ACC
+  issueType: Task
+  transitions:
+    approved: Approve
+    denied: Reject
+    active: Provisioned
+    revoked: Done
+applications:
+  - id: okta-console
+    name: Okta admin console
+    owners: [bob@example.com]
+    roles:
+      - id: read-only
+        name: Read-only
+        grant: { connector: okta, group: ${GROUPS.readOnly} }
+        durations: [2s, 3s, 4h, permanent]
+        approvers: [owners, alice@example.com]
+      - id: super-admin
+        name: Super admin
+        grant: { connector: okta, group: ${GROUPS.superAdmin} }
+        durations: [30m, 1h]
+        approvers: [bob@example.com, carol@example.com]
+`;
+
+export interface HarnessOptions {
+  catalog?: string;
+  env?: Record<string, string>;
+  compose?: Partial<Omit<ComposeOptions, 'config' | 'catalog' | 'logger'>>;
+}
+
+export class Harness {
+  readonly slack = new SlackEmulator({ botToken: BOT_TOKEN });
+  readonly jira = new JiraEmulator({ apiToken: JIRA_TOKEN });
+  readonly okta = new OktaEmulator({ token: OKTA_TOKEN });
+  readonly logs: string[] = [];
+  bot!: AccessBot;
+  driver!: SlackDriver;
+  config!: Config;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'access-bot-test-'));
+
+  constructor(private readonly opts: HarnessOptions = {}) {}
+
+  async start(): Promise<this> {
+    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start()]);
+    for (const p of Object.values(PEOPLE)) {
+      this.slack.addUser({ id: p.slackId, email: p.email, realName: p.name });
+      const [first, last] = p.name.split(' ');
+      this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first!, lastName: last! });
+    }
+    this.okta.addGroup({ id: GROUPS.readOnly, name: 'Okta console read-only' });
+    this.okta.addGroup({ id: GROUPS.superAdmin, name: 'Okta console super admins' });
+    this.slack.addChannel({ id: 'C0ADMIN', name: 'access-admins', botIsMember: true });
+    const env = {
+      PORT: '0',
+      DATABASE_PATH: join(this.dir, 'bot.db'),
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: `${this.slack.url}/api/`,
+      JIRA_HOST: this.jira.url,
+      JIRA_EMAIL: 'access-bot@example.com',
+      JIRA_API_TOKEN: JIRA_TOKEN,
+      OKTA_ORG_URL: this.okta.url,
+      OKTA_API_TOKEN: OKTA_TOKEN,
+      ADMIN_CHANNEL: 'C0ADMIN',
+      LOG_LEVEL: 'debug',
+      ...this.opts.env,
+    };
+    const cfg = loadConfig(env);
+    if (!cfg.ok) throw new Error(`test config invalid:\n${cfg.errors.join('\n')}`);
+    this.config = cfg.config;
+    await this.boot();
+    return this;
+  }
+
+  private async boot(): Promise<void> {
+    const cat = parseCatalog(this.opts.catalog ?? DEFAULT_CATALOG, { configuredConnectors: connectorsOf(this.config) });
+    if (!cat.ok) throw new Error(`test catalog invalid:\n${cat.errors.join('\n')}`);
+    const logger = createLogger('debug', [], { write: (s: string) => void this.logs.push(s) });
+    this.bot = createAccessBot({
+      config: this.config,
+      catalog: cat.catalog,
+      logger,
+      dispatcher: { backoff: { baseMs: 20, capMs: 200, maxHintMs: 3000 }, idlePollMs: 50 },
+      ...this.opts.compose,
+    });
+    await this.bot.start();
+    this.driver = new SlackDriver({ botUrl: this.bot.url, signingSecret: SIGNING_SECRET, emulator: this.slack });
+  }
+
+  /** Stops the bot (not the emulators) and starts a new one on the same database. */
+  async restart(): Promise<void> {
+    await this.bot.stop(1000);
+    await this.boot();
+  }
+
+  async stop(): Promise<void> {
+    await this.bot.stop(1000).catch(() => undefined);
+    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop()]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  idle(timeoutMs = 10_000): Promise<void> {
+    return this.bot.dispatcher.idle(timeoutMs);
+  }
+
+  /** `/access`, then submits the modal. Returns the new request id. */
+  async request(who: Person, input: { app?: string; role?: string; duration?: string; reason?: string } = {}): Promise<string> {
+    const before = new Set(this.slack.views.keys());
+    await this.driver.command(who.slackId);
+    const view = await this.slack.waitForView((v) => v.userId === who.slackId && !before.has(v.id) && v.view.callback_id === 'access_request', 5000);
+    const res = await this.driver.submitView(who.slackId, view.id, {
+      application: { application: input.app ?? 'okta-console' },
+      role: { role: input.role ?? 'read-only' },
+      duration: { duration: input.duration ?? '4h' },
+      reason: { reason: input.reason ?? 'Investigating a login issue for a customer' },
+    });
+    if (res.status !== 200) throw new Error(`submit failed: ${res.status} ${JSON.stringify(res.body)}`);
+    const r = this.bot.store.findBySubmissionKey(view.id);
+    if (!r) throw new Error(`no request recorded for view ${view.id}: ${JSON.stringify(res.body)}`);
+    return r.id;
+  }
+
+  /** The approver's DM about a request (latest version). */
+  async approverMessage(approver: Person, requestId: string) {
+    return this.slack.waitForDm(approver.slackId, (m) => JSON.stringify(m.blocks ?? []).includes(requestId));
+  }
+
+  async click(who: Person, requestId: string, action: 'approve' | 'deny', from: Person = who) {
+    const msg = await this.approverMessage(from, requestId);
+    return this.driver.clickButton(who.slackId, msg, action);
+  }
+
+  jiraComments(requestId: string): string[] {
+    const key = this.bot.store.getRequest(requestId)?.jiraKey;
+    return key ? this.jira.commentsText(key) : [];
+  }
+
+  /** Every secret the test configured, for grepping logs. */
+  secrets(): string[] {
+    return [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN];
+  }
+}
+
+export async function waitUntil(pred: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,757 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { loadCatalog, parseCatalog } from '../../src/config/catalog.js';
+import { connectorsOf, loadConfig } from '../../src/config/env.js';
+import type { Config } from '../../src/config/types.js';
+import type { Catalog, ConnectorName } from '../../src/domain/catalog.js';
+
+// ---------------------------------------------------------------- environment
+
+const BASE: Record<string, string> = {
+  SLACK_BOT_TOKEN: 'xoxb-secret-bot',
+  SLACK_SIGNING_SECRET: 'secret-signing',
+  JIRA_HOST: 'https://acme.atlassian.net',
+  JIRA_EMAIL: 'bot@acme.com',
+  JIRA_API_TOKEN: 'secret-jira-token',
+};
+
+const noFiles = (p: string): string => {
+  throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
+};
+const files =
+  (fsMap: Record<string, string>) =>
+  (p: string): string =>
+    p in fsMap ? fsMap[p]! : noFiles(p);
+
+const SA_KEY = JSON.stringify({ client_email: 'bot@proj.iam.gserviceaccount.com', private_key: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n' });
+
+function okConfig(env: Record<string, string | undefined>, read = noFiles): Config {
+  const r = loadConfig(env, read);
+  if (!r.ok) assert.fail(`expected ok, got:\n${r.errors.join('\n')}`);
+  return r.config;
+}
+function configErrors(env: Record<string, string | undefined>, read = noFiles): string[] {
+  const r = loadConfig(env, read);
+  assert.equal(r.ok, false, 'expected errors');
+  return r.ok ? [] : r.errors;
+}
+
+test('env: defaults with only the required variables', () => {
+  assert.deepEqual(okConfig(BASE), {
+    port: 3000,
+    databasePath: './data/access-bot.db',
+    catalogPath: './access-catalog.yaml',
+    slack: { botToken: 'xoxb-secret-bot', signingSecret: 'secret-signing', apiUrl: 'https://slack.com/api/' },
+    jira: { host: 'https://acme.atlassian.net', email: 'bot@acme.com', apiToken: 'secret-jira-token' },
+    logLevel: 'info',
+  } satisfies Config);
+});
+
+test('env: every required variable missing, one line each', () => {
+  assert.deepEqual(configErrors({}), [
+    'SLACK_BOT_TOKEN: required (the bot token, xoxb-…)',
+    "SLACK_SIGNING_SECRET: required (the app's signing secret, from Basic Information)",
+    'JIRA_HOST: required (your Jira Cloud site, e.g. https://your-site.atlassian.net)',
+    'JIRA_EMAIL: required (the Atlassian account email that owns JIRA_API_TOKEN)',
+    'JIRA_API_TOKEN: required (an Atlassian API token for JIRA_EMAIL)',
+  ]);
+});
+
+test('env: empty values count as unset', () => {
+  assert.deepEqual(configErrors({ ...BASE, SLACK_BOT_TOKEN: '  ' }), ['SLACK_BOT_TOKEN: required (the bot token, xoxb-…)']);
+});
+
+test('env: everything set, all connectors on', () => {
+  const c = okConfig(
+    {
+      ...BASE,
+      PORT: '8080',
+      DATABASE_PATH: '/var/lib/bot.db',
+      ACCESS_CATALOG: '/etc/bot/catalog.yaml',
+      SLACK_APP_TOKEN: 'xapp-1-secret',
+      SLACK_API_URL: 'http://127.0.0.1:4001/api',
+      JIRA_HOST: 'http://127.0.0.1:4002/',
+      JIRA_WEBHOOK_SECRET: 'secret-hook',
+      OKTA_ORG_URL: 'http://127.0.0.1:4003/',
+      OKTA_API_TOKEN: 'secret-okta',
+      GRAPH_TENANT_ID: 'tenant-1',
+      GRAPH_CLIENT_ID: 'client-1',
+      GRAPH_CLIENT_SECRET: 'secret-graph',
+      GRAPH_BASE_URL: 'http://127.0.0.1:4004',
+      GRAPH_TOKEN_URL: 'http://127.0.0.1:4005/t/oauth2/v2.0/token',
+      GOOGLE_SA_KEY_FILE: '/keys/sa.json',
+      GOOGLE_ADMIN_SUBJECT: 'admin@acme.com',
+      GOOGLE_ROOT_URL: 'http://127.0.0.1:4006',
+      GOOGLE_TOKEN_URL: 'http://127.0.0.1:4007/token',
+      ADMIN_CHANNEL: '#access-admins',
+      MANAGER_SOURCE: 'google',
+      LOG_LEVEL: 'debug',
+    },
+    files({ '/keys/sa.json': SA_KEY }),
+  );
+  assert.deepEqual(c, {
+    port: 8080,
+    databasePath: '/var/lib/bot.db',
+    catalogPath: '/etc/bot/catalog.yaml',
+    slack: { botToken: 'xoxb-secret-bot', signingSecret: 'secret-signing', appToken: 'xapp-1-secret', apiUrl: 'http://127.0.0.1:4001/api/' },
+    jira: { host: 'http://127.0.0.1:4002', email: 'bot@acme.com', apiToken: 'secret-jira-token', webhookSecret: 'secret-hook' },
+    okta: { orgUrl: 'http://127.0.0.1:4003', apiToken: 'secret-okta' },
+    graph: { tenantId: 'tenant-1', clientId: 'client-1', clientSecret: 'secret-graph', baseUrl: 'http://127.0.0.1:4004', tokenUrl: 'http://127.0.0.1:4005/t/oauth2/v2.0/token' },
+    google: { saKeyFile: '/keys/sa.json', adminSubject: 'admin@acme.com', rootUrl: 'http://127.0.0.1:4006/', tokenUrl: 'http://127.0.0.1:4007/token' },
+    adminChannel: '#access-admins',
+    managerSource: 'google',
+    logLevel: 'debug',
+  } satisfies Config);
+  assert.deepEqual(connectorsOf(c), ['okta', 'entra', 'google', 'atlassian']);
+});
+
+test('env: connector defaults and MANAGER_SOURCE defaults to the first configured', () => {
+  const c = okConfig(
+    { ...BASE, GRAPH_TENANT_ID: 'tid', GRAPH_CLIENT_ID: 'cid', GRAPH_CLIENT_SECRET: 'secret-graph', GOOGLE_SA_KEY_FILE: '/sa.json', GOOGLE_ADMIN_SUBJECT: 'admin@acme.com' },
+    files({ '/sa.json': SA_KEY }),
+  );
+  assert.deepEqual(c.graph, {
+    tenantId: 'tid',
+    clientId: 'cid',
+    clientSecret: 'secret-graph',
+    baseUrl: 'https://graph.microsoft.com',
+    tokenUrl: 'https://login.microsoftonline.com/tid/oauth2/v2.0/token',
+  });
+  assert.deepEqual(c.google, { saKeyFile: '/sa.json', adminSubject: 'admin@acme.com', rootUrl: 'https://admin.googleapis.com/', tokenUrl: 'https://oauth2.googleapis.com/token' });
+  assert.equal(c.managerSource, 'entra');
+  assert.equal(okConfig({ ...BASE, OKTA_ORG_URL: 'https://acme.okta.com', OKTA_API_TOKEN: 't', GOOGLE_SA_KEY_FILE: '/sa.json', GOOGLE_ADMIN_SUBJECT: 'a@acme.com' }, files({ '/sa.json': SA_KEY })).managerSource, 'okta');
+  assert.equal(okConfig(BASE).managerSource, undefined);
+  assert.deepEqual(connectorsOf(okConfig(BASE)), ['atlassian']);
+});
+
+test('env: URL normalisation', () => {
+  assert.equal(okConfig({ ...BASE, SLACK_API_URL: 'https://slack.com/api' }).slack.apiUrl, 'https://slack.com/api/');
+  assert.equal(okConfig({ ...BASE, SLACK_API_URL: 'http://localhost:9/x/api/' }).slack.apiUrl, 'http://localhost:9/x/api/');
+  assert.equal(okConfig({ ...BASE, JIRA_HOST: 'https://acme.atlassian.net/' }).jira.host, 'https://acme.atlassian.net');
+});
+
+// Every single-variable problem produces exactly its line (BASE plus the overrides).
+const ENV_ERRORS: { name: string; env: Record<string, string>; read?: (p: string) => string; errors: string[] }[] = [
+  { name: 'PORT not a number', env: { PORT: 'abc' }, errors: ['PORT: "abc" is not a port number (0-65535)'] },
+  { name: 'PORT negative', env: { PORT: '-1' }, errors: ['PORT: "-1" is not a port number (0-65535)'] },
+  { name: 'PORT too big', env: { PORT: '65536' }, errors: ['PORT: "65536" is not a port number (0-65535)'] },
+  { name: 'JIRA_HOST not a URL', env: { JIRA_HOST: 'foo' }, errors: ['JIRA_HOST: "foo" is not a URL (expected e.g. https://your-site.atlassian.net)'] },
+  { name: 'JIRA_HOST not http', env: { JIRA_HOST: 'ftp://acme.net' }, errors: ['JIRA_HOST: "ftp://acme.net" is not an http(s) URL (expected e.g. https://your-site.atlassian.net)'] },
+  {
+    name: 'JIRA_HOST with a path',
+    env: { JIRA_HOST: 'https://acme.atlassian.net/jira' },
+    errors: ['JIRA_HOST: "https://acme.atlassian.net/jira" has a path (expected only scheme, host and port, e.g. https://your-site.atlassian.net)'],
+  },
+  {
+    name: 'URL credentials are not echoed',
+    env: { JIRA_HOST: 'https://me:hunter2@acme.atlassian.net' },
+    errors: ['JIRA_HOST: must not contain a user name or password (expected e.g. https://your-site.atlassian.net)'],
+  },
+  { name: 'JIRA_EMAIL not an email', env: { JIRA_EMAIL: 'bot' }, errors: ['JIRA_EMAIL: "bot" is not an email address (the Atlassian account email that owns JIRA_API_TOKEN)'] },
+  { name: 'SLACK_API_URL without /api', env: { SLACK_API_URL: 'https://slack.com/' }, errors: ['SLACK_API_URL: "https://slack.com/" does not end with /api/ (expected e.g. https://slack.com/api/)'] },
+  {
+    name: 'SLACK_APP_TOKEN wrong kind',
+    env: { SLACK_APP_TOKEN: 'xoxb-secret-wrong' },
+    errors: ['SLACK_APP_TOKEN: does not start with xapp- (an app-level token with connections:write, for Socket Mode; unset it for HTTP mode)'],
+  },
+  { name: 'LOG_LEVEL', env: { LOG_LEVEL: 'verbose' }, errors: ['LOG_LEVEL: "verbose" is not a log level (one of fatal, error, warn, info, debug, trace, silent)'] },
+  {
+    name: 'Okta half set',
+    env: { OKTA_ORG_URL: 'https://acme.okta.com' },
+    errors: ['OKTA_API_TOKEN: required when OKTA_ORG_URL is set (an Okta API token; or unset OKTA_ORG_URL to turn the Okta connector off)'],
+  },
+  {
+    name: 'Okta token only',
+    env: { OKTA_API_TOKEN: 'secret-okta' },
+    errors: ['OKTA_ORG_URL: required when OKTA_API_TOKEN is set (your Okta org, e.g. https://your-org.okta.com; or unset OKTA_API_TOKEN to turn the Okta connector off)'],
+  },
+  {
+    name: 'Graph partly set names each missing variable',
+    env: { GRAPH_TENANT_ID: 'tid' },
+    errors: [
+      "GRAPH_CLIENT_ID: required when GRAPH_TENANT_ID is set (the app registration's client id; or unset GRAPH_TENANT_ID to turn the Entra connector off)",
+      "GRAPH_CLIENT_SECRET: required when GRAPH_TENANT_ID is set (the app registration's client secret; or unset GRAPH_TENANT_ID to turn the Entra connector off)",
+    ],
+  },
+  {
+    name: 'Google half set',
+    env: { GOOGLE_ADMIN_SUBJECT: 'admin@acme.com' },
+    errors: ["GOOGLE_SA_KEY_FILE: required when GOOGLE_ADMIN_SUBJECT is set (path to the service account's JSON key; or unset GOOGLE_ADMIN_SUBJECT to turn the Google connector off)"],
+  },
+  {
+    name: 'Google key file unreadable',
+    env: { GOOGLE_SA_KEY_FILE: '/nope.json', GOOGLE_ADMIN_SUBJECT: 'admin@acme.com' },
+    errors: ['GOOGLE_SA_KEY_FILE: cannot read "/nope.json" (ENOENT)'],
+  },
+  {
+    name: 'Google key file not a key',
+    env: { GOOGLE_SA_KEY_FILE: '/k.json', GOOGLE_ADMIN_SUBJECT: 'admin@acme.com' },
+    read: files({ '/k.json': '{"type":"service_account"}' }),
+    errors: ['GOOGLE_SA_KEY_FILE: "/k.json" has no client_email and private_key (expected a service account JSON key)'],
+  },
+  {
+    name: 'GOOGLE_ROOT_URL with a path',
+    env: { GOOGLE_ROOT_URL: 'https://admin.googleapis.com/admin/directory/v1/' },
+    errors: ['GOOGLE_ROOT_URL: "https://admin.googleapis.com/admin/directory/v1/" has a path (expected only scheme, host and port, e.g. https://admin.googleapis.com/)'],
+  },
+  { name: 'GRAPH_BASE_URL malformed', env: { GRAPH_BASE_URL: 'graph' }, errors: ['GRAPH_BASE_URL: "graph" is not a URL (expected e.g. https://graph.microsoft.com)'] },
+  { name: 'MANAGER_SOURCE unknown', env: { MANAGER_SOURCE: 'ldap' }, errors: ['MANAGER_SOURCE: "ldap" is not a manager source (one of okta, entra, google)'] },
+  { name: 'MANAGER_SOURCE not configured', env: { MANAGER_SOURCE: 'okta' }, errors: ['MANAGER_SOURCE: "okta" is not configured (set OKTA_ORG_URL and OKTA_API_TOKEN)'] },
+  { name: 'NAME and NAME_FILE both set', env: { SLACK_SIGNING_SECRET_FILE: '/s' }, errors: ['SLACK_SIGNING_SECRET: set either SLACK_SIGNING_SECRET or SLACK_SIGNING_SECRET_FILE, not both'] },
+  {
+    name: 'NAME_FILE unreadable is not also "required"',
+    env: { JIRA_API_TOKEN: '', JIRA_API_TOKEN_FILE: '/run/secrets/jira' },
+    errors: ['JIRA_API_TOKEN_FILE: cannot read "/run/secrets/jira" (ENOENT)'],
+  },
+  {
+    name: 'NAME_FILE empty',
+    env: { JIRA_API_TOKEN: '', JIRA_API_TOKEN_FILE: '/run/secrets/jira' },
+    read: files({ '/run/secrets/jira': '\n' }),
+    errors: ['JIRA_API_TOKEN_FILE: "/run/secrets/jira" is empty (expected an Atlassian API token for JIRA_EMAIL)'],
+  },
+];
+
+for (const c of ENV_ERRORS) {
+  test(`env error: ${c.name}`, () => {
+    const errors = configErrors({ ...BASE, ...c.env }, c.read);
+    assert.deepEqual(errors, c.errors);
+  });
+}
+
+test('env: problems are all collected, not just the first', () => {
+  const errors = configErrors({ ...BASE, PORT: 'x', LOG_LEVEL: 'loud', JIRA_HOST: 'nope' });
+  assert.equal(errors.length, 3);
+});
+
+test('env: secrets are never echoed', () => {
+  const secretValues = ['xoxb-secret-bot', 'secret-signing', 'secret-jira-token', 'xoxb-secret-wrong', 'secret-okta', 'hunter2'];
+  const errors = configErrors({
+    ...BASE,
+    SLACK_APP_TOKEN: 'xoxb-secret-wrong',
+    OKTA_API_TOKEN: 'secret-okta',
+    SLACK_BOT_TOKEN_FILE: '/x',
+    JIRA_HOST: 'https://me:hunter2@acme.atlassian.net',
+  });
+  assert.ok(errors.length >= 3);
+  for (const e of errors) for (const s of secretValues) assert.ok(!e.includes(s), `"${e}" leaks ${s}`);
+});
+
+test('env: _FILE secrets are read and lose their trailing newline', () => {
+  const c = okConfig(
+    { ...BASE, SLACK_BOT_TOKEN: undefined, SLACK_BOT_TOKEN_FILE: '/run/secrets/bot', GRAPH_TENANT_ID: 't', GRAPH_CLIENT_ID: 'c', GRAPH_CLIENT_SECRET_FILE: '/run/secrets/graph' },
+    files({ '/run/secrets/bot': 'xoxb-from-file\n', '/run/secrets/graph': 'graph secret\r\n' }),
+  );
+  assert.equal(c.slack.botToken, 'xoxb-from-file');
+  assert.equal(c.graph?.clientSecret, 'graph secret');
+});
+
+// ---------------------------------------------------------------- catalog
+
+const ALL: ConnectorName[] = ['okta', 'entra', 'google', 'atlassian'];
+// Resolved from this file so the tests do not depend on the working directory.
+const EXAMPLE = fileURLToPath(new URL('../../access-catalog.example.yaml', import.meta.url));
+
+test('catalog: the example parses into the expected Catalog', () => {
+  const r = loadCatalog(EXAMPLE, { configuredConnectors: ALL });
+  if (!r.ok) assert.fail(r.errors.join('\n'));
+  const expected: Catalog = {
+    jira: { project: 'ACC', issueType: 'Task', transitions: { approved: 'Approve', denied: 'Reject', active: 'Provisioned', revoked: 'Done' } },
+    applications: [
+      {
+        id: 'okta-console',
+        name: 'Okta admin console',
+        owners: ['owner@example.com'],
+        roles: [
+          {
+            id: 'read-only',
+            name: 'Read-only',
+            grant: { connector: 'okta', group: '00g1readonly' },
+            durations: [
+              { token: '1h', ms: 3_600_000 },
+              { token: '8h', ms: 8 * 3_600_000 },
+              { token: '7d', ms: 7 * 86_400_000 },
+              { token: 'permanent', ms: null },
+            ],
+            approval: { kind: 'stages', stages: [{ approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] },
+          },
+          {
+            id: 'super-admin',
+            name: 'Super admin',
+            grant: { connector: 'okta', group: '00g1superadm' },
+            durations: [
+              { token: '30m', ms: 30 * 60_000 },
+              { token: '1h', ms: 3_600_000 },
+              { token: '4h', ms: 4 * 3_600_000 },
+            ],
+            approval: {
+              kind: 'stages',
+              stages: [
+                { approvers: [{ kind: 'manager' }], required: 1 },
+                {
+                  approvers: [{ kind: 'owners' }, { kind: 'email', email: 'security-lead@example.com' }, { kind: 'slackGroup', group: 'security' }],
+                  required: 2,
+                },
+              ],
+              fallback: [{ kind: 'email', email: 'it-admins@example.com' }],
+              remindAfterMs: 4 * 3_600_000,
+              escalateAfterMs: 86_400_000,
+              escalateTo: [{ kind: 'email', email: 'it-lead@example.com' }],
+              timeoutMs: 3 * 86_400_000,
+            },
+          },
+        ],
+      },
+      {
+        id: 'wiki',
+        name: 'Company wiki',
+        owners: [],
+        roles: [
+          {
+            id: 'reader',
+            name: 'Reader',
+            grant: { connector: 'google', group: 'wiki-readers@example.com' },
+            durations: [{ token: 'permanent', ms: null }],
+            approval: { kind: 'auto' },
+          },
+          {
+            id: 'break-glass',
+            name: 'Emergency admin',
+            grant: { connector: 'entra', group: '6f1c0d2e-0000-4000-8000-000000000001' },
+            durations: [{ token: '1h', ms: 3_600_000 }],
+            approval: { kind: 'auto' },
+            breakGlass: { notify: '#security-alerts', minReasonLength: 40 },
+          },
+        ],
+      },
+      {
+        id: 'jira-admin',
+        name: 'Jira administration',
+        owners: ['platform-team@example.com', 'platform-lead@example.com'],
+        roles: [
+          {
+            id: 'project-admin',
+            name: 'Project admin',
+            grant: { connector: 'atlassian', group: '2c9b1e5a-0000-4000-8000-00000000000a' },
+            durations: [
+              { token: '1h', ms: 3_600_000 },
+              { token: '8h', ms: 8 * 3_600_000 },
+              { token: '1d', ms: 86_400_000 },
+            ],
+            approval: { kind: 'stages', stages: [{ approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [], timeoutMs: 2 * 86_400_000 },
+          },
+          {
+            id: 'site-admin',
+            name: 'Site admin',
+            grant: { connector: 'atlassian', group: '2c9b1e5a-0000-4000-8000-00000000000b' },
+            durations: [
+              { token: '1h', ms: 3_600_000 },
+              { token: '4h', ms: 4 * 3_600_000 },
+            ],
+            approval: { kind: 'stages', stages: [{ approvers: [{ kind: 'manager' }, { kind: 'owners' }], required: 2 }], fallback: [], escalateTo: [], timeoutMs: 86_400_000 },
+          },
+        ],
+      },
+    ],
+  };
+  assert.deepEqual(r.catalog, expected);
+});
+
+test('catalog: the example names exactly the connectors it uses', () => {
+  const r = parseCatalog(readFileSync(EXAMPLE, 'utf8'), { configuredConnectors: ['atlassian'] });
+  assert.deepEqual(r.ok ? [] : r.errors, [
+    'applications[0].roles[0].grant.connector: "okta" is not configured (set OKTA_ORG_URL and OKTA_API_TOKEN)',
+    'applications[0].roles[1].grant.connector: "okta" is not configured (set OKTA_ORG_URL and OKTA_API_TOKEN)',
+    'applications[1].roles[0].grant.connector: "google" is not configured (set GOOGLE_SA_KEY_FILE and GOOGLE_ADMIN_SUBJECT)',
+    'applications[1].roles[1].grant.connector: "entra" is not configured (set GRAPH_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET)',
+  ]);
+});
+
+/** A small valid catalog as data; cases change it and serialise it to YAML. */
+type Doc = Record<string, unknown> & { applications: (Record<string, unknown> & { roles: Record<string, unknown>[] })[] };
+function baseDoc(): Doc {
+  return {
+    jira: { project: 'ACC' },
+    applications: [
+      {
+        id: 'app',
+        name: 'App',
+        owners: ['owner@example.com'],
+        roles: [{ id: 'r', name: 'R', grant: { connector: 'okta', group: 'g1' }, durations: ['1h'], approvers: ['owners'] }],
+      },
+    ],
+  };
+}
+const role0 = (d: Doc): Record<string, unknown> => d.applications[0]!.roles[0]!;
+
+function parseDoc(d: Doc, connectors: ConnectorName[] = ALL) {
+  return parseCatalog(YAML.stringify(d), { configuredConnectors: connectors });
+}
+function okCatalog(d: Doc): Catalog {
+  const r = parseDoc(d);
+  if (!r.ok) assert.fail(r.errors.join('\n'));
+  return r.catalog;
+}
+
+const R = 'applications[0].roles[0]';
+const CATALOG_ERRORS: { name: string; change: (d: Doc) => void; connectors?: ConnectorName[]; errors: string[] }[] = [
+  {
+    name: 'bad duration',
+    change: (d) => (role0(d).durations = ['1h', '5x']),
+    errors: [`${R}.durations[1]: "5x" is not a duration (use <n>s, <n>m, <n>h, <n>d or permanent)`],
+  },
+  {
+    name: 'duration too long',
+    change: (d) => (role0(d).durations = ['5000d']),
+    errors: [`${R}.durations[0]: "5000d" is too long (at most 3650d; use permanent for no end)`],
+  },
+  { name: 'duplicate duration', change: (d) => (role0(d).durations = ['1h', '1h']), errors: [`${R}.durations[1]: "1h" is listed twice`] },
+  { name: 'empty durations', change: (d) => (role0(d).durations = []), errors: [`${R}.durations: must list at least one duration (e.g. [1h, 8h, permanent])`] },
+  {
+    name: 'missing durations without defaults',
+    change: (d) => delete role0(d).durations,
+    errors: [`${R}.durations: required (e.g. [1h, 8h, permanent]), or set defaults.durations`],
+  },
+  {
+    name: 'connector not configured',
+    change: () => {},
+    connectors: ['google', 'atlassian'],
+    errors: [`${R}.grant.connector: "okta" is not configured (set OKTA_ORG_URL and OKTA_API_TOKEN)`],
+  },
+  {
+    name: 'unknown connector',
+    change: (d) => (role0(d).grant = { connector: 'azure', group: 'g' }),
+    errors: [`${R}.grant.connector: "azure" is not a connector (one of okta, entra, google, atlassian)`],
+  },
+  {
+    name: 'misspelt connector',
+    change: (d) => (role0(d).grant = { connector: 'otka', group: 'g' }),
+    errors: [`${R}.grant.connector: "otka" is not a connector (one of okta, entra, google, atlassian; did you mean okta?)`],
+  },
+  {
+    name: 'google group must be an email',
+    change: (d) => (role0(d).grant = { connector: 'google', group: 'wiki-readers' }),
+    errors: [`${R}.grant.group: "wiki-readers" is not an email address (Google groups are named by email)`],
+  },
+  { name: 'missing grant', change: (d) => delete role0(d).grant, errors: [`${R}.grant: required (e.g. grant: { connector: okta, group: <group id> })`] },
+  {
+    name: 'duplicate application id',
+    change: (d) => d.applications.push({ ...d.applications[0]!, name: 'Other' }),
+    errors: ['applications[1].id: "app" is already used by applications[0]'],
+  },
+  {
+    name: 'duplicate role id',
+    change: (d) => d.applications[0]!.roles.push({ ...role0(d), name: 'R2' }),
+    errors: ['applications[0].roles[1].id: "r" is already used by applications[0].roles[0]'],
+  },
+  {
+    name: 'bad application id',
+    change: (d) => (d.applications[0]!.id = 'Okta_Console'),
+    errors: ['applications[0].id: "Okta_Console" is not a valid id (lowercase letters, digits and dashes, starting with a letter or digit)'],
+  },
+  {
+    name: 'bad role id',
+    change: (d) => (role0(d).id = '-admin'),
+    errors: [`${R}.id: "-admin" is not a valid id (lowercase letters, digits and dashes, starting with a letter or digit)`],
+  },
+  {
+    name: 'unknown key (typo) is an error, and the policy it was meant to be is missed',
+    change: (d) => {
+      role0(d).aprovers = role0(d).approvers;
+      delete role0(d).approvers;
+    },
+    errors: [`${R}.aprovers: unknown key (did you mean approvers?)`, `${R}: has no approval policy (set approvers: [...] or approval:, or defaults.approval)`],
+  },
+  {
+    name: 'unknown key far from any',
+    change: (d) => (d.applications[0]!.colour = 'red'),
+    errors: ['applications[0].colour: unknown key (expected one of id, name, owners, defaults, roles)'],
+  },
+  {
+    name: 'unknown key inside approval',
+    change: (d) => {
+      delete role0(d).approvers;
+      role0(d).approval = { approvers: ['owners'], timout: '1h' };
+    },
+    errors: [`${R}.approval.timout: unknown key (did you mean timeout?)`],
+  },
+  {
+    name: 'owners on an application with no owners',
+    change: (d) => delete d.applications[0]!.owners,
+    errors: [`${R}.approvers[0]: "owners" but the application has no owners (add owners: [...] to it)`],
+  },
+  {
+    name: 'not an approver',
+    change: (d) => (role0(d).approvers = ['owners', 'bob']),
+    errors: [`${R}.approvers[1]: "bob" is not an approver (use owners, manager, an email, or slack-group:<handle or id>)`],
+  },
+  {
+    name: 'misspelt approver keyword',
+    change: (d) => (role0(d).approvers = ['managr']),
+    errors: [`${R}.approvers[0]: "managr" is not an approver (use owners, manager, an email, or slack-group:<handle or id>; did you mean manager?)`],
+  },
+  { name: 'bad email', change: (d) => (role0(d).approvers = ['bob@']), errors: [`${R}.approvers[0]: "bob@" is not an email address`] },
+  { name: 'approver twice', change: (d) => (role0(d).approvers = ['A@x.com', 'a@x.com']), errors: [`${R}.approvers[1]: "a@x.com" is listed twice`] },
+  { name: 'empty approvers', change: (d) => (role0(d).approvers = []), errors: [`${R}.approvers: must list at least one approver (use owners, manager, an email, or slack-group:<handle or id>)`] },
+  {
+    name: 'bad slack group',
+    change: (d) => (role0(d).approvers = ['slack-group:']),
+    errors: [`${R}.approvers[0]: "slack-group:" is not a Slack user group (use slack-group:<handle or id>, e.g. slack-group:security)`],
+  },
+  {
+    name: 'required above the number of listed emails',
+    change: (d) => {
+      delete role0(d).approvers;
+      role0(d).approval = { stages: [{ approvers: ['a@x.com', 'b@x.com'], required: 3 }] };
+    },
+    errors: [`${R}.approval.stages[0].required: 3 but the stage lists only 2 approvers`],
+  },
+  {
+    name: 'required zero',
+    change: (d) => {
+      delete role0(d).approvers;
+      role0(d).approval = { approvers: ['slack-group:sec'], required: 0 };
+    },
+    errors: [`${R}.approval.required: "0" is not a whole number of at least 1`],
+  },
+  {
+    name: 'required at the policy level with stages',
+    change: (d) => {
+      delete role0(d).approvers;
+      role0(d).approval = { stages: [{ approvers: ['manager'] }], required: 2 };
+    },
+    errors: [`${R}.approval.required: belongs inside a stage when stages are listed`],
+  },
+  {
+    name: 'both approvers and approval',
+    change: (d) => (role0(d).approval = 'auto'),
+    errors: [`${R}: set either approvers or approval, not both`],
+  },
+  {
+    name: 'approval neither auto nor a map',
+    change: (d) => {
+      delete role0(d).approvers;
+      role0(d).approval = 'manual';
+    },
+    errors: [`${R}.approval: "manual" is not an approval policy (use auto, or a map with approvers: or stages:)`],
+  },
+  {
+    name: 'approval with neither approvers nor stages',
+    change: (d) => {
+      delete role0(d).approvers;
+      role0(d).approval = { timeout: '1d' };
+    },
+    errors: [`${R}.approval: needs approvers: [...] (one stage) or stages: [...] (or use approval: auto)`],
+  },
+  {
+    name: 'permanent is not a timeout',
+    change: (d) => {
+      delete role0(d).approvers;
+      role0(d).approval = { approvers: ['manager'], remindAfter: 'permanent', timeout: 'soon' };
+    },
+    errors: [`${R}.approval.remindAfter: "permanent" is not allowed here (use <n>s, <n>m, <n>h or <n>d)`, `${R}.approval.timeout: "soon" is not a duration (use <n>s, <n>m, <n>h or <n>d)`],
+  },
+  {
+    name: 'escalateAfter without escalateTo',
+    change: (d) => {
+      delete role0(d).approvers;
+      role0(d).approval = { approvers: ['manager'], escalateAfter: '1d' };
+    },
+    errors: [`${R}.approval.escalateAfter: set escalateTo too (who is asked after escalateAfter)`],
+  },
+  {
+    name: 'break-glass must not offer permanent',
+    change: (d) => {
+      role0(d).durations = ['1h', 'permanent'];
+      role0(d).breakGlass = { notify: '#sec' };
+    },
+    errors: [`${R}.durations[1]: a break-glass role must not offer permanent`],
+  },
+  {
+    name: 'break-glass inheriting permanent',
+    change: (d) => {
+      d.defaults = { durations: ['1h', 'permanent'] };
+      delete role0(d).durations;
+      role0(d).breakGlass = { notify: '#sec' };
+    },
+    errors: [`${R}.durations: a break-glass role must not offer permanent (inherited from defaults.durations; list the role's own durations)`],
+  },
+  {
+    name: 'break-glass without notify',
+    change: (d) => (role0(d).breakGlass = { minReasonLength: 30 }),
+    errors: [`${R}.breakGlass.notify: required (the Slack channel to alert, e.g. "#security-alerts" or a channel id)`],
+  },
+  {
+    name: 'break-glass minReasonLength zero',
+    change: (d) => (role0(d).breakGlass = { notify: '#sec', minReasonLength: 0 }),
+    errors: [`${R}.breakGlass.minReasonLength: "0" is not a whole number from 1 to 3000`],
+  },
+  { name: 'jira missing', change: (d) => delete d.jira, errors: ['jira: required (e.g. jira: { project: ACC })'] },
+  {
+    name: 'jira project not a key',
+    change: (d) => (d.jira = { project: 'acc' }),
+    errors: ['jira.project: "acc" is not a Jira project key (capital letters, digits and _, starting with a letter, e.g. ACC)'],
+  },
+  {
+    name: 'jira transition for an unknown state',
+    change: (d) => (d.jira = { project: 'ACC', transitions: { aproved: 'Approve' } }),
+    errors: ['jira.transitions.aproved: "aproved" is not a request state (one of approved, denied, active, revoked, cancelled, timed_out, failed; did you mean approved?)'],
+  },
+  { name: 'no applications', change: (d) => (d.applications = []), errors: ['applications: must list at least one application'] },
+  {
+    name: 'name too long for a Slack menu',
+    change: (d) => (role0(d).name = 'x'.repeat(80)),
+    errors: [`${R}.name: is 80 characters long (Slack shows at most 75 in a menu)`],
+  },
+  {
+    name: 'inherited owners in an application without owners: one line for the application',
+    change: (d) => {
+      d.defaults = { approvers: ['owners'] };
+      delete d.applications[0]!.owners;
+      delete role0(d).approvers;
+      d.applications[0]!.roles.push({ id: 's', name: 'S', grant: { connector: 'okta', group: 'g2' }, durations: ['1h'] });
+    },
+    errors: ['applications[0]: has no owners, but roles r, s inherit "owners" from defaults.approvers[0] (add owners: [...] or give them their own approvers)'],
+  },
+];
+
+for (const c of CATALOG_ERRORS) {
+  test(`catalog error: ${c.name}`, () => {
+    const d = baseDoc();
+    c.change(d);
+    const r = parseDoc(d, c.connectors);
+    assert.deepEqual(r.ok ? [] : r.errors, c.errors);
+  });
+}
+
+test('catalog: YAML syntax errors are one line with line:col', () => {
+  const r = parseCatalog('jira:\n  project: ACC\napplications:\n  - id: [x\n', { configuredConnectors: ALL, source: 'access-catalog.yaml' });
+  assert.equal(r.ok, false);
+  if (r.ok) return;
+  assert.equal(r.errors.length, 1);
+  assert.match(r.errors[0]!, /^access-catalog\.yaml:\d+:\d+: YAML syntax error: \S/);
+  assert.doesNotMatch(r.errors[0]!, /\n/);
+});
+
+test('catalog: duplicate YAML keys are syntax errors with their position', () => {
+  const r = parseCatalog('jira:\n  project: ACC\n  project: ACD\napplications: []\n', { configuredConnectors: ALL });
+  assert.deepEqual(r.ok ? [] : r.errors, ['catalog:3:3: YAML syntax error: Map keys must be unique']);
+});
+
+test('catalog: empty or non-map documents', () => {
+  const empty = parseCatalog('# nothing\n', { configuredConnectors: ALL, source: 'c.yaml' });
+  assert.deepEqual(empty.ok ? [] : empty.errors, ['c.yaml: is empty (expected jira: and applications:)']);
+  const list = parseCatalog('- a\n', { configuredConnectors: ALL, source: 'c.yaml' });
+  assert.deepEqual(list.ok ? [] : list.errors, ['c.yaml: must be a map with jira: and applications:']);
+});
+
+test('catalog: a missing file is one clear error', () => {
+  const r = loadCatalog('/nonexistent/access-catalog.yaml', { configuredConnectors: ALL });
+  assert.deepEqual(r.ok ? [] : r.errors, ['/nonexistent/access-catalog.yaml: catalog file not found (set ACCESS_CATALOG, or start from access-catalog.example.yaml)']);
+});
+
+test('catalog: all problems are collected', () => {
+  const d = baseDoc();
+  role0(d).durations = ['5x'];
+  role0(d).approvers = ['bob'];
+  d.applications[0]!.id = 'Bad';
+  const r = parseDoc(d);
+  assert.equal(r.ok ? 0 : r.errors.length, 3);
+});
+
+test('catalog: emails are lower-cased, scalars keep their text', () => {
+  const d = baseDoc();
+  d.applications[0]!.owners = ['Owner@Example.COM'];
+  role0(d).approvers = ['Sec-Lead@Example.com', 'slack-group:@Security'];
+  role0(d).grant = { connector: 'google', group: 'Wiki-Readers@Example.com' };
+  const c = okCatalog(d);
+  const app = c.applications[0]!;
+  assert.deepEqual(app.owners, ['owner@example.com']);
+  assert.deepEqual(app.roles[0]!.grant, { connector: 'google', group: 'wiki-readers@example.com' });
+  assert.deepEqual(app.roles[0]!.approval, {
+    kind: 'stages',
+    stages: [{ approvers: [{ kind: 'email', email: 'sec-lead@example.com' }, { kind: 'slackGroup', group: 'Security' }], required: 1 }],
+    fallback: [],
+    escalateTo: [],
+  });
+  // A group id written 0123 stays "0123": the catalog is read without YAML number coercion.
+  const z = parseCatalog('jira: { project: ACC }\napplications:\n  - { id: a, name: A, roles: [{ id: r, name: R, grant: { connector: okta, group: 0123 }, durations: [1h], approval: auto }] }\n', {
+    configuredConnectors: ALL,
+  });
+  assert.equal(z.ok && z.catalog.applications[0]!.roles[0]!.grant.group, '0123');
+});
+
+test('catalog: jira defaults', () => {
+  assert.deepEqual(okCatalog(baseDoc()).jira, { project: 'ACC', issueType: 'Task', transitions: {} });
+});
+
+test('catalog: required may exceed the listed count when a group, owners or manager is listed', () => {
+  const d = baseDoc();
+  delete role0(d).approvers;
+  role0(d).approval = { approvers: ['slack-group:security', 'a@x.com'], required: 3 };
+  const policy = okCatalog(d).applications[0]!.roles[0]!.approval;
+  assert.equal(policy.kind === 'stages' && policy.stages[0]!.required, 3);
+});
+
+test('catalog: defaults precedence is role > application > top level, per field', () => {
+  const d = baseDoc();
+  d.defaults = { durations: ['1d'], approval: { approvers: ['manager'], timeout: '3d' } };
+  const app = d.applications[0]!;
+  app.defaults = { approvers: ['owners'] };
+  app.roles = [
+    { id: 'own', name: 'Own', grant: { connector: 'okta', group: 'g1' }, durations: ['1h'], approval: 'auto' },
+    { id: 'from-app', name: 'From app', grant: { connector: 'okta', group: 'g2' } },
+  ];
+  d.applications.push({ id: 'other', name: 'Other', roles: [{ id: 'from-top', name: 'From top', grant: { connector: 'okta', group: 'g3' } }] });
+  const [a, b] = okCatalog(d).applications;
+  const [own, fromApp] = a!.roles;
+  const fromTop = b!.roles[0]!;
+  assert.deepEqual(own!.approval, { kind: 'auto' });
+  assert.deepEqual(own!.durations, [{ token: '1h', ms: 3_600_000 }]);
+  assert.deepEqual(fromApp!.approval, { kind: 'stages', stages: [{ approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] });
+  assert.deepEqual(fromApp!.durations, [{ token: '1d', ms: 86_400_000 }]);
+  assert.deepEqual(fromTop.approval, { kind: 'stages', stages: [{ approvers: [{ kind: 'manager' }], required: 1 }], fallback: [], escalateTo: [], timeoutMs: 3 * 86_400_000 });
+});
+
+test('catalog: break-glass is auto unless the role gives its own approval, and ignores approval defaults', () => {
+  const d = baseDoc();
+  d.defaults = { approvers: ['manager'] };
+  delete role0(d).approvers;
+  role0(d).breakGlass = { notify: 'C0123456' };
+  d.applications[0]!.roles.push({
+    id: 'bg2',
+    name: 'BG2',
+    grant: { connector: 'okta', group: 'g2' },
+    durations: ['1h'],
+    approvers: ['owners'],
+    breakGlass: { notify: '#sec', minReasonLength: 10 },
+  });
+  const [bg, bg2] = okCatalog(d).applications[0]!.roles;
+  assert.deepEqual(bg!.approval, { kind: 'auto' });
+  assert.deepEqual(bg!.breakGlass, { notify: 'C0123456', minReasonLength: 20 });
+  assert.deepEqual(bg2!.approval, { kind: 'stages', stages: [{ approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] });
+  assert.deepEqual(bg2!.breakGlass, { notify: '#sec', minReasonLength: 10 });
+});
+
+test('catalog: YAML anchors and merge keys work', () => {
+  const text = `
+jira: { project: ACC }
+applications:
+  - id: a
+    name: A
+    owners: [o@x.com]
+    roles:
+      - &base { id: r1, name: R1, grant: { connector: okta, group: g1 }, durations: [1h], approvers: [owners] }
+      - <<: *base
+        id: r2
+        name: R2
+`;
+  const r = parseCatalog(text, { configuredConnectors: ALL });
+  if (!r.ok) assert.fail(r.errors.join('\n'));
+  assert.deepEqual(
+    r.catalog.applications[0]!.roles.map((x) => x.id),
+    ['r1', 'r2'],
+  );
+});

@@ -1,0 +1,347 @@
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from '@okta/okta-sdk-nodejs';
+import { OktaConnector } from '../../src/adapters/idp/okta.js';
+import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
+import { OktaEmulator } from '../emulators/okta.js';
+
+const TOKEN = 'okta-test-token-0123456789';
+
+let okta: OktaEmulator;
+let connector: OktaConnector;
+
+before(async () => {
+  okta = new OktaEmulator({ token: TOKEN });
+  await okta.start();
+});
+
+after(async () => {
+  await okta.stop();
+});
+
+beforeEach(() => {
+  connector = OktaConnector.fromConfig({ orgUrl: okta.url, apiToken: TOKEN, timeoutMs: 2000 });
+});
+
+afterEach(() => {
+  okta.clearFaults();
+  okta.setRateLimit({ perMinute: 1000, now: Date.now });
+  okta.setSearchLag(0);
+});
+
+let seq = 0;
+/** A fresh user per test, so tests sharing the org do not see each other. */
+function newUser(extra: { managerId?: string; manager?: string; email?: string } = {}): { id: string; login: string } {
+  seq += 1;
+  const login = `user${seq}@example.com`;
+  const u = okta.addUser({ login, email: extra.email ?? login, firstName: 'User', lastName: `N${seq}`, ...extra });
+  return { id: u.id, login };
+}
+
+function newGroup(): string {
+  seq += 1;
+  return okta.addGroup({ name: `group-${seq}` }).id;
+}
+
+async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
+    return err;
+  }
+  assert.fail(`expected ${type.name}, but it resolved`);
+}
+
+describe('findUserByEmail', () => {
+  test('matches profile.email ignoring case', async () => {
+    seq += 1;
+    const u = okta.addUser({ login: `ada${seq}`, email: `Ada.Lovelace${seq}@Example.com`, firstName: 'Ada', lastName: 'Lovelace' });
+    const found = await connector.findUserByEmail(`ada.lovelace${seq}@EXAMPLE.com`);
+    assert.deepEqual(found, { id: u.id, email: `Ada.Lovelace${seq}@Example.com`, displayName: 'Ada Lovelace' });
+  });
+
+  test('matches the login too', async () => {
+    seq += 1;
+    const u = okta.addUser({ login: `Grace${seq}@example.com`, email: `grace.hopper${seq}@navy.example`, firstName: 'Grace', lastName: 'Hopper' });
+    assert.equal((await connector.findUserByEmail(`grace${seq}@example.com`))?.id, u.id);
+  });
+
+  test('unknown email resolves undefined', async () => {
+    assert.equal(await connector.findUserByEmail('nobody@example.com'), undefined);
+  });
+
+  test('a user not yet in the search index is found by login', async () => {
+    okta.setSearchLag(60_000);
+    const u = newUser();
+    assert.equal((await connector.findUserByEmail(u.login.toUpperCase()))?.id, u.id);
+    assert.ok(okta.callsTo('GET', `/api/v1/users/${encodeURIComponent(u.login)}`).length === 1, 'fell back to GET /users/{login}');
+  });
+
+  test('deprovisioned users are not matched', async () => {
+    const u = newUser();
+    okta.setStatus(u.id, 'DEPROVISIONED');
+    assert.equal(await connector.findUserByEmail(u.login), undefined);
+  });
+
+  test('two accounts sharing an email and neither owning it as login: PermanentError', async () => {
+    seq += 1;
+    const email = `shared${seq}@example.com`;
+    okta.addUser({ login: `a${seq}@example.com`, email, firstName: 'A', lastName: 'A' });
+    okta.addUser({ login: `b${seq}@example.com`, email, firstName: 'B', lastName: 'B' });
+    const err = await rejectsWith(connector.findUserByEmail(email), PermanentError);
+    assert.match(err.message, /2 Okta users have the email/);
+  });
+});
+
+describe('memberships', () => {
+  test('adding twice leaves one membership and no error', async () => {
+    const g = newGroup();
+    const u = newUser();
+    const before = okta.addCalls;
+    await connector.addMember(g, u.id);
+    await connector.addMember(g, u.id);
+    assert.deepEqual(okta.members(g), [u.id]);
+    assert.equal(okta.addCalls - before, 2);
+  });
+
+  test('removing a non-member succeeds', async () => {
+    const g = newGroup();
+    const u = newUser();
+    await connector.removeMember(g, u.id);
+    assert.deepEqual(okta.members(g), []);
+  });
+
+  test('remove takes a member out', async () => {
+    const g = newGroup();
+    const u = newUser();
+    okta.addMember(g, u.id);
+    await connector.removeMember(g, u.id);
+    assert.equal(okta.isMember(g, u.id), false);
+  });
+
+  test('isMember reflects the org', async () => {
+    const g = newGroup();
+    const other = newGroup();
+    const u = newUser();
+    okta.addMember(other, u.id);
+    assert.equal(await connector.isMember(g, u.id), false);
+    okta.addMember(g, u.id);
+    assert.equal(await connector.isMember(g, u.id), true);
+  });
+
+  test('a missing group is a PermanentError naming it', async () => {
+    const u = newUser();
+    const add = await rejectsWith(connector.addMember('00gmissing', u.id), PermanentError);
+    assert.match(add.message, /Okta group 00gmissing not found/);
+    const remove = await rejectsWith(connector.removeMember('00gmissing', u.id), PermanentError);
+    assert.match(remove.message, /Okta group 00gmissing not found/);
+  });
+
+  test('a missing user is a PermanentError naming them', async () => {
+    const g = newGroup();
+    const add = await rejectsWith(connector.addMember(g, '00umissing'), PermanentError);
+    assert.match(add.message, /Okta user 00umissing not found/);
+    const remove = await rejectsWith(connector.removeMember(g, '00umissing'), PermanentError);
+    assert.match(remove.message, /Okta user 00umissing not found/);
+    await rejectsWith(connector.isMember(g, '00umissing'), PermanentError);
+  });
+
+  test('two reads of a changed resource both hit Okta (no SDK cache)', async () => {
+    const g = newGroup();
+    const u = newUser();
+    const path = `/api/v1/users/${u.id}/groups`;
+    assert.equal(await connector.isMember(g, u.id), false);
+    okta.addMember(g, u.id);
+    assert.equal(await connector.isMember(g, u.id), true);
+    assert.equal(okta.callsTo('GET', path).length, 2);
+  });
+});
+
+describe('failures', () => {
+  test('429 is retryable after X-Rate-Limit-Reset, and the SDK does not retry it', async () => {
+    const g = newGroup();
+    const u = newUser();
+    const resetAt = Math.ceil(Date.now() / 1000) + 30;
+    const sent = okta.tooManyRequests;
+    okta.forceRateLimit(1, { resetAt });
+    const err = await rejectsWith(connector.addMember(g, u.id), RetryableError);
+    assert.equal(err.code, 'okta_rate_limited');
+    assert.ok(err.retryAfterMs !== undefined && Math.abs(err.retryAfterMs - 30_000) <= 1500, `retryAfterMs ${err.retryAfterMs}`);
+    assert.equal(okta.tooManyRequests - sent, 1);
+    assert.equal(okta.callsTo('PUT', `/api/v1/groups/${g}/users/${u.id}`).length, 1, 'exactly one request');
+    assert.equal(okta.isMember(g, u.id), false);
+  });
+
+  test('an exhausted per-minute budget answers 429 until the window resets', async () => {
+    const g = newGroup();
+    const u = newUser();
+    let now = Date.parse('2030-01-01T00:00:10Z');
+    okta.setRateLimit({ perMinute: 1, bucket: 'groups', now: () => now });
+    await connector.addMember(g, u.id);
+    const err = await rejectsWith(connector.addMember(g, u.id), RetryableError);
+    // The emulator's Date header follows its clock, so the wait is reset minus that clock.
+    assert.ok(err.retryAfterMs !== undefined && Math.abs(err.retryAfterMs - 50_000) <= 1000, `retryAfterMs ${err.retryAfterMs}`);
+    now += 60_000;
+    await connector.addMember(g, u.id);
+  });
+
+  test('every answer carries Okta rate limit headers', async () => {
+    const res = await fetch(`${okta.url}/api/v1/users/me`, { headers: { Authorization: `SSWS ${TOKEN}` } });
+    assert.equal(res.status, 200);
+    assert.ok(Number(res.headers.get('x-rate-limit-limit')) > 0);
+    assert.ok(Number(res.headers.get('x-rate-limit-remaining')) >= 0);
+    assert.ok(Number(res.headers.get('x-rate-limit-reset')) * 1000 > Date.now());
+  });
+
+  test('503 is retryable', async () => {
+    const g = newGroup();
+    const u = newUser();
+    okta.inject({ path: `/api/v1/groups/${g}/users/${u.id}`, status: 503, body: { errorCode: 'E0000009', errorSummary: 'Internal Server Error' }, times: 1 });
+    const err = await rejectsWith(connector.addMember(g, u.id), RetryableError);
+    assert.equal(err.code, 'okta_unavailable');
+    // Outside a 429 the rate limit reset is no request to wait; Retry-After is.
+    const reset = String(Math.ceil(Date.now() / 1000) + 50);
+    okta.inject({ path: `/api/v1/groups/${g}/users/${u.id}`, status: 503, headers: { 'X-Rate-Limit-Reset': reset }, body: 'busy', times: 1 });
+    assert.equal((await rejectsWith(connector.addMember(g, u.id), RetryableError)).retryAfterMs, undefined);
+    okta.inject({ path: `/api/v1/groups/${g}/users/${u.id}`, status: 503, headers: { 'Retry-After': '7' }, times: 1 });
+    assert.equal((await rejectsWith(connector.addMember(g, u.id), RetryableError)).retryAfterMs, 7000);
+  });
+
+  test('a hung request times out as retryable', async () => {
+    const g = newGroup();
+    const u = newUser();
+    const quick = OktaConnector.fromConfig({ orgUrl: okta.url, apiToken: TOKEN, timeoutMs: 200 });
+    okta.inject({ path: `/api/v1/groups/${g}/users/${u.id}`, hang: true, times: 1 });
+    const started = Date.now();
+    const err = await rejectsWith(quick.addMember(g, u.id), RetryableError);
+    assert.equal(err.code, 'okta_timeout');
+    assert.ok(Date.now() - started < 1500);
+  });
+
+  test('a dropped connection is retryable', async () => {
+    const g = newGroup();
+    const u = newUser();
+    okta.inject({ path: `/api/v1/groups/${g}/users/${u.id}`, drop: true, times: 1 });
+    const err = await rejectsWith(connector.removeMember(g, u.id), RetryableError);
+    assert.equal(err.code, 'okta_unreachable');
+  });
+
+  test('a bad token is permanent and the message does not contain it', async () => {
+    const secret = 'not-the-right-token-987654321';
+    const bad = OktaConnector.fromConfig({ orgUrl: okta.url, apiToken: secret });
+    const err = await rejectsWith(bad.addMember(newGroup(), newUser().id), PermanentError);
+    assert.equal(err.code, 'okta_auth');
+    assert.match(err.message, /Okta rejected the API token/);
+    assert.ok(!err.message.includes(secret));
+  });
+});
+
+describe('findManagerEmail', () => {
+  test('managerId holding a user id', async () => {
+    const boss = newUser({ email: 'boss-by-id@example.com' });
+    const u = newUser({ managerId: boss.id });
+    assert.equal(await connector.findManagerEmail(u.id), 'boss-by-id@example.com');
+  });
+
+  test('managerId holding a login', async () => {
+    const boss = newUser({ email: 'boss-by-login@example.com' });
+    const u = newUser({ managerId: boss.login });
+    assert.equal(await connector.findManagerEmail(u.id), 'boss-by-login@example.com');
+  });
+
+  test('manager holding a login, when managerId is empty', async () => {
+    const boss = newUser({ email: 'boss-by-manager@example.com' });
+    const u = newUser({ manager: boss.login });
+    assert.equal(await connector.findManagerEmail(u.id), 'boss-by-manager@example.com');
+  });
+
+  test('no manager, a display name, or a dangling reference: undefined', async () => {
+    assert.equal(await connector.findManagerEmail(newUser().id), undefined);
+    assert.equal(await connector.findManagerEmail(newUser({ manager: 'Jane Boss' }).id), undefined);
+    assert.equal(await connector.findManagerEmail(newUser({ managerId: '00ugone' }).id), undefined);
+  });
+
+  test('a changed manager is seen at once', async () => {
+    const first = newUser({ email: 'first-boss@example.com' });
+    const second = newUser({ email: 'second-boss@example.com' });
+    const u = newUser({ managerId: first.id });
+    assert.equal(await connector.findManagerEmail(u.id), 'first-boss@example.com');
+    okta.updateProfile(u.id, { managerId: second.id });
+    assert.equal(await connector.findManagerEmail(u.id), 'second-boss@example.com');
+  });
+
+  test('an unknown user is a PermanentError', async () => {
+    await rejectsWith(connector.findManagerEmail('00unobody'), PermanentError);
+  });
+});
+
+describe('checkHealth', () => {
+  test('reports the token and each group', async () => {
+    const g = newGroup();
+    const report = await connector.checkHealth([g, '00gmissing']);
+    assert.equal(report.ok, false);
+    assert.deepEqual(
+      report.checks.map((c) => [c.name, c.ok]),
+      [
+        ['credentials valid', true],
+        [`group ${g} exists`, true],
+        ['group 00gmissing exists', false],
+      ],
+    );
+    assert.match(report.checks[2]!.detail ?? '', /not found/);
+  });
+
+  test('all good', async () => {
+    const report = await connector.checkHealth([newGroup()]);
+    assert.equal(report.ok, true);
+  });
+
+  test('a bad token fails the report without throwing or leaking the token', async () => {
+    const secret = 'wrong-token-for-health-1234';
+    const report = await OktaConnector.fromConfig({ orgUrl: okta.url, apiToken: secret }).checkHealth([newGroup()]);
+    assert.equal(report.ok, false);
+    assert.equal(report.checks[0]!.ok, false);
+    assert.ok(report.checks.every((c) => !(c.detail ?? '').includes(secret)));
+  });
+
+  test('an unreachable org fails the report without throwing', async () => {
+    const dead = OktaConnector.fromConfig({ orgUrl: 'http://127.0.0.1:1', apiToken: TOKEN, timeoutMs: 500 });
+    const report = await dead.checkHealth([]);
+    assert.equal(report.ok, false);
+  });
+});
+
+describe('emulator fidelity', () => {
+  test('group members page by limit and after with Link headers the SDK follows', async () => {
+    const g = newGroup();
+    const ids = Array.from({ length: 5 }, () => newUser().id);
+    for (const id of ids) okta.addMember(g, id);
+    const client = new Client({ orgUrl: okta.url, token: TOKEN, cacheMiddleware: null });
+    const seen: string[] = [];
+    const users = await client.groupApi.listGroupUsers({ groupId: g, limit: 2 });
+    await users.each((u) => {
+      seen.push(u.id!);
+    });
+    assert.deepEqual(seen, [...ids].sort());
+    assert.equal(okta.callsTo('GET', `/api/v1/groups/${g}/users`).length, 3);
+  });
+
+  test('filter is case-sensitive, search is not', async () => {
+    const u = newUser({ email: `Mixed.Case${seq + 1}@Example.com` });
+    const email = okta.user(u.id)!.profile.email;
+    const get = (q: string): Promise<{ id: string }[]> =>
+      fetch(`${okta.url}/api/v1/users?${q}`, { headers: { Authorization: `SSWS ${TOKEN}` } }).then((r) => r.json() as Promise<{ id: string }[]>);
+    const lower = encodeURIComponent(`profile.email eq "${email.toLowerCase()}"`);
+    assert.deepEqual((await get(`filter=${lower}`)).map((x) => x.id), []);
+    assert.deepEqual((await get(`search=${lower}`)).map((x) => x.id), [u.id]);
+  });
+
+  test('a bad token gets 401 E0000011', async () => {
+    const res = await fetch(`${okta.url}/api/v1/users/me`, { headers: { Authorization: 'SSWS nope' } });
+    assert.equal(res.status, 401);
+    const body = (await res.json()) as { errorCode: string; errorSummary: string };
+    assert.equal(body.errorCode, 'E0000011');
+    assert.equal(body.errorSummary, 'Invalid token provided');
+  });
+});
