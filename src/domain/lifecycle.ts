@@ -30,11 +30,25 @@ const TRANSITIONS: Readonly<Record<RequestState, Partial<Record<LifecycleEvent, 
   timed_out: {},
 };
 
+/** How each event reads in "A request that is … cannot be …". */
+const EVENT_WORDS: Readonly<Record<LifecycleEvent, string>> = {
+  approve: 'approved',
+  deny: 'denied',
+  cancel: 'cancelled',
+  time_out: 'timed out',
+  fail: 'failed',
+  provisioned: 'provisioned',
+  expire: 'expired',
+  revoke: 'revoked',
+  revoked: 'marked revoked',
+  retry: 'retried',
+};
+
 /** The state after `event`, or a DomainError('invalid_transition'). */
 export function transition(from: RequestState, event: LifecycleEvent): RequestState {
   const to = TRANSITIONS[from][event];
   if (!to) {
-    throw new DomainError('invalid_transition', `A request that is ${describeState(from)} cannot be ${event === 'approve' ? 'approved' : event}d`, { from, event });
+    throw new DomainError('invalid_transition', `A request that is ${describeState(from)} cannot be ${EVENT_WORDS[event]}`, { from, event });
   }
   return to;
 }

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { JiraEmulator } from '../emulators/jira.js';
+import { OktaEmulator } from '../emulators/okta.js';
+import { SlackEmulator } from '../emulators/slack.js';
+import { BOT_TOKEN, DEFAULT_CATALOG, JIRA_TOKEN, OKTA_TOKEN, SIGNING_SECRET } from '../support/harness.js';
+
+function run(env: Record<string, string>, opts: { until?: RegExp; timeoutMs?: number } = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; out: string }>((resolve) => child.on('exit', (code) => resolve({ code, out })));
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready: ${out}`)), opts.timeoutMs ?? 20_000);
+    child.stdout.on('data', () => {
+      if (opts.until?.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(() => clearTimeout(timer));
+  });
+  return { child, exited, ready, output: () => out };
+}
+
+describe('the process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'access-bot-proc-'));
+  const slack = new SlackEmulator({ botToken: BOT_TOKEN });
+  const jira = new JiraEmulator({ apiToken: JIRA_TOKEN });
+  const okta = new OktaEmulator({ token: OKTA_TOKEN });
+  let env: Record<string, string>;
+
+  before(async () => {
+    await Promise.all([slack.start(), jira.start(), okta.start()]);
+    writeFileSync(join(dir, 'catalog.yaml'), DEFAULT_CATALOG);
+    env = {
+      PORT: '0',
+      DATABASE_PATH: join(dir, 'bot.db'),
+      ACCESS_CATALOG: join(dir, 'catalog.yaml'),
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: `${slack.url}/api/`,
+      JIRA_HOST: jira.url,
+      JIRA_EMAIL: 'access-bot@example.com',
+      JIRA_API_TOKEN: JIRA_TOKEN,
+      OKTA_ORG_URL: okta.url,
+      OKTA_API_TOKEN: OKTA_TOKEN,
+    };
+  });
+  after(async () => {
+    await Promise.all([slack.stop(), jira.stop(), okta.stop()]);
+  });
+
+  test('start-up fails fast with one line per problem', async () => {
+    const { SLACK_BOT_TOKEN: _a, JIRA_HOST: _b, ...rest } = env;
+    const p = run({ ...rest, PORT: 'abc' });
+    const { code, out } = await p.exited;
+    assert.equal(code, 1);
+    const lines = out.trim().split('\n');
+    assert.deepEqual(lines.map((l) => l.split(':').slice(0, 2).join(':')).sort(), ['config error: JIRA_HOST', 'config error: PORT', 'config error: SLACK_BOT_TOKEN']);
+  });
+
+  test('a bad catalog entry is named by its path; no secret is printed', async () => {
+    writeFileSync(join(dir, 'bad.yaml'), DEFAULT_CATALOG.replace('durations: [30m, 1h]', 'durations: [30m, 5x]').replace('connector: okta, group: 00g1readonly', 'connector: entra, group: 00g1readonly'));
+    const p = run({ ...env, ACCESS_CATALOG: join(dir, 'bad.yaml') });
+    const { code, out } = await p.exited;
+    assert.equal(code, 1);
+    assert.match(out, /catalog error: applications\[0\]\.roles\[1\]\.durations\[1\]: "5x" is not a duration/);
+    assert.match(out, /catalog error: applications\[0\]\.roles\[0\]\.grant\.connector: "entra" is not configured/);
+    for (const s of [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN]) assert.ok(!out.includes(s));
+  });
+
+  test('/healthz answers once ready, /metrics speaks Prometheus text, SIGTERM exits 0 within 10 s', async () => {
+    const p = run(env, { until: /access-bot ready/ });
+    await p.ready;
+    const port = /"port":(\d+)/.exec(p.output())![1];
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(health.status, 200);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(metrics, /# TYPE access_bot_outbox_effects gauge/);
+    const t0 = Date.now();
+    p.child.kill('SIGTERM');
+    const { code } = await p.exited;
+    assert.equal(code, 0);
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.match(p.output(), /"msg":"access-bot stopped"/);
+    for (const s of [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN]) assert.ok(!p.output().includes(s), 'no secret in logs');
+  });
+});

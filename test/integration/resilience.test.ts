@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { GROUPS, Harness, PEOPLE, waitUntil } from '../support/harness.js';
+
+const { alice, bob } = PEOPLE;
+
+describe('outages and rate limits', () => {
+  let h: Harness;
+  before(async () => {
+    h = await new Harness().start();
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  test('Jira down: approval and grant proceed; when Jira returns every comment lands once, in order', async () => {
+    h.jira.outage({ retryAfterSec: 0 });
+    const id = await h.request(alice, { duration: '4h' });
+    await h.click(bob, id, 'approve');
+    await waitUntil(() => h.okta.isMember(GROUPS.readOnly, alice.oktaId), 5000, 'granted while Jira is down');
+    await waitUntil(() => h.bot.store.getRequest(id)!.state === 'active', 5000, 'active');
+    assert.equal(h.bot.store.getRequest(id)!.jiraKey, null, 'no issue yet');
+    h.jira.recover();
+    await waitUntil(() => h.jiraComments(id).length === 4, 10_000, 'comments landed');
+    await h.idle();
+    const comments = h.jiraComments(id);
+    assert.deepEqual(
+      comments.map((c) => c.slice(0, 16)),
+      ['Requested by Ali', 'Approval request', 'Approved by Bob ', 'Access granted: '],
+    );
+    assert.equal(h.jira.issuesWithLabel(`access-bot-${id}`).length, 1, 'one issue');
+    assert.equal(h.jira.issue(h.bot.store.getRequest(id)!.jiraKey!)!.status, 'Active');
+  });
+
+  test("Okta 429: the grant waits for X-Rate-Limit-Reset instead of hammering", async () => {
+    const id = await h.request(alice, { role: 'super-admin', duration: '30m' });
+    await h.approverMessage(bob, id);
+    await h.idle();
+    const before429 = h.okta.tooManyRequests;
+    h.okta.forceRateLimit(2, { resetAt: Math.ceil(Date.now() / 1000) + 1 });
+    const t0 = Date.now();
+    await h.click(bob, id, 'approve');
+    await waitUntil(() => h.okta.isMember(GROUPS.superAdmin, alice.oktaId), 8000, 'granted after the reset');
+    assert.equal(h.okta.tooManyRequests - before429, 2, 'exactly the forced 429s, no storm');
+    assert.ok(Date.now() - t0 >= 900, 'waited for the reset');
+  });
+});
