@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * The `access-bot` command (package.json `bin`, compiled to dist/src/cli.js; `npm run check`
+ * runs it from source with tsx). Exit codes: 0 all good, 1 a check failed, 2 usage error.
+ */
+const USAGE = `Usage: access-bot <command>
+
+Commands:
+  check        validate the environment and the catalog, then test every connection
+               (Slack token and scopes, the Jira project, each identity provider and
+               every catalog group); prints a checklist with a fix for each failure
+
+Options:
+  -h, --help   show this help
+
+The configuration comes from the environment (see README, "Configuration").
+Exit code: 0 when every check passed, 1 when one failed, 2 for a usage error.`;
+
+const CHECK_USAGE = `Usage: access-bot check
+
+Reads the environment and the catalog (ACCESS_CATALOG, default ./access-catalog.yaml) the
+bot would start with, and tests each connection. Makes no changes anywhere.
+Exit code: 0 when every check passed, 1 when one failed.`;
+
+/** Writes, then exits once stdout has drained: a piped stdout would lose lines on a bare exit. */
+function exit(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return exit(0);
+  }
+  if (command === 'check') {
+    if (rest.some((a) => a === '-h' || a === '--help')) {
+      process.stdout.write(`${CHECK_USAGE}\n`);
+      return exit(0);
+    }
+    if (rest.length > 0) {
+      process.stderr.write(`access-bot check: unexpected argument "${rest[0]}"\n\n${CHECK_USAGE}\n`);
+      return exit(2);
+    }
+    // Loaded here, not at the top: the SDKs behind it take seconds to load, and --help should not wait.
+    const { runCheck } = await import('./check.js');
+    const result = await runCheck(process.env);
+    // Explicit exit: a service that never answered may still hold a socket open.
+    return exit(result.ok ? 0 : 1);
+  }
+  process.stderr.write(`${command === undefined ? 'access-bot: no command given' : `access-bot: unknown command "${command}"`}\n\n${USAGE}\n`);
+  return exit(2);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  // runCheck reports problems as items; reaching here is a bug, and its message has no secrets
+  // (configuration values never travel in exceptions), but print only the message to be safe.
+  process.stderr.write(`access-bot: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+  exit(1);
+});
