@@ -28,6 +28,8 @@ import { appHandlers } from './app/handlers.js';
 import type { Config } from './config/types.js';
 import type { Catalog, ConnectorName } from './domain/catalog.js';
 import { ExpiryScheduler } from './jobs/expiry.js';
+import { RoutingTimers } from './jobs/routing.js';
+import { runDueTimers } from './app/timers.js';
 import { boltLogger } from './logger.js';
 import { Dispatcher, type DispatcherOptions } from './outbox/dispatcher.js';
 import { Outbox } from './outbox/outbox.js';
@@ -51,6 +53,8 @@ export interface AccessBot {
   readonly outbox: Outbox;
   readonly dispatcher: Dispatcher;
   readonly scheduler: ExpiryScheduler;
+  /** Reminders, escalations and timeouts; `tick()` runs what is due now. */
+  readonly timers: RoutingTimers;
   readonly ctx: AppContext;
   /** Base URL once started, e.g. http://127.0.0.1:3000 */
   url: string;
@@ -97,6 +101,8 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     onExpiryChanged: () => queueMicrotask(() => scheduler.reschedule()),
   };
   const scheduler = new ExpiryScheduler({ expireDue: () => expireDue(ctx), nextExpiry: () => store.nextExpiry(), now, logger, sweep: opts.sweep });
+
+  const timers = new RoutingTimers(() => runDueTimers(ctx), logger);
 
   const dispatcher = new Dispatcher({
     db,
@@ -151,11 +157,13 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     outbox,
     dispatcher,
     scheduler,
+    timers,
     ctx,
     url: '',
     async start() {
       dispatcher.start();
       scheduler.start();
+      timers.start();
       const server = (await app.start(config.port)) as unknown as Server | undefined;
       const addr = server?.address?.() as AddressInfo | null | undefined;
       bot.url = `http://127.0.0.1:${addr?.port ?? config.port}`;
@@ -165,6 +173,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     async stop(graceMs = 5000) {
       ready = false;
       scheduler.stop();
+      timers.stop();
       await app.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping the Slack receiver failed'));
       await dispatcher.stop(graceMs);
       db.close();

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { IdpConnector } from '../adapters/idp/types.js';
 import type { Catalog, ConnectorName, JiraTransitionState } from '../domain/catalog.js';
 import { isRecordedInJira, type Actor, type Step } from '../domain/steps.js';
+import { nextTimerAt } from '../domain/timers.js';
 import { enqueue, type RequesterNotice } from './effects.js';
 import type { RequestRecord, Store } from './ports.js';
 
@@ -69,4 +70,21 @@ export function openRecord(ctx: AppContext, r: RequestRecord): void {
   enqueue(ctx.store, { kind: 'jira.property', requestId: r.id });
   const requested = ctx.store.auditOf(r.id).find((a) => a.step.type === 'requested');
   if (requested) enqueue(ctx.store, { kind: 'jira.comment', requestId: r.id, auditSeq: requested.seq });
+}
+
+/** Recomputes when the request's next reminder, escalation or timeout is due (inside a tx). */
+export function refreshTimers(ctx: AppContext, requestId: string): void {
+  const r = mustGet(ctx, requestId);
+  let next: number | null = null;
+  if (r.state === 'pending' && r.policy.kind === 'stages') {
+    next = nextTimerAt({
+      policy: r.policy,
+      createdAt: r.createdAt,
+      stage: r.stage,
+      stageStartedAt: r.stageStartedAt,
+      escalatedStage: r.escalatedStage,
+      approvers: ctx.store.approversOf(r.id, r.stage),
+    });
+  }
+  if (next !== r.nextTimerAt) ctx.store.updateRequest(r.id, { nextTimerAt: next }, ctx.now());
 }

@@ -2,13 +2,14 @@
  * An approver's decision (Approve, or Deny with a reason). Authorisation is checked here, at
  * click time, against the request as it is now: a DM sent earlier proves nothing.
  */
-import { assertMayDecide, decide as decideRule, type DecisionOutcome } from '../domain/approval.js';
-import { isDomainError } from '../domain/errors.js';
+import { assertMayDecide, decide as decideRule, stillListed, type DecisionOutcome } from '../domain/approval.js';
+import { findRole } from '../domain/catalog.js';
+import { DomainError, isDomainError } from '../domain/errors.js';
 import { transition } from '../domain/lifecycle.js';
 import { who, type Actor } from '../domain/steps.js';
-import { notifyRequester, recordStep, transitionIssue, type AppContext } from './context.js';
+import { notifyRequester, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
 import { enqueue } from './effects.js';
-import type { RequestRecord } from './ports.js';
+import type { ApproverRecord, RequestRecord } from './ports.js';
 
 export interface ReplyTarget {
   user: string;
@@ -41,6 +42,19 @@ function stageFacts(ctx: AppContext, r: RequestRecord) {
   };
 }
 
+/**
+ * The catalog as it is now must still list the approver (it may have changed since the DM was
+ * sent). Only checked for a routed approver of a pending request: other refusals explain better.
+ */
+function assertStillListed(ctx: AppContext, r: RequestRecord, approvers: ApproverRecord[], actorSlackId: string): void {
+  const me = approvers.find((a) => a.slackId === actorSlackId);
+  if (!me || r.state !== 'pending' || actorSlackId === r.requesterSlackId) return;
+  const found = findRole(ctx.catalog(), r.appId, r.roleId);
+  if (!stillListed({ policy: found?.role.approval, owners: found?.app.owners ?? [] }, r.stage, me)) {
+    throw new DomainError('not_an_approver', 'You are no longer an approver of this request: the access catalog changed since you were asked.');
+  }
+}
+
 function ephemeral(ctx: AppContext, reply: ReplyTarget, text: string): void {
   enqueue(ctx.store, { kind: 'slack.ephemeral', user: reply.user, channel: reply.channel, responseUrl: reply.responseUrl, text });
 }
@@ -57,7 +71,9 @@ export function checkMayDecide(ctx: AppContext, requestId: string, actorSlackId:
   const r = ctx.store.getRequest(requestId);
   if (!r) return { ok: false, code: 'unknown_request', message: 'This request does not exist (any more).' };
   try {
-    assertMayDecide({ state: r.state, requesterSlackId: r.requesterSlackId, stage: stageFacts(ctx, r).facts, actorSlackId, decidedBy: r.decidedBy ?? undefined });
+    const { approvers, facts } = stageFacts(ctx, r);
+    assertMayDecide({ state: r.state, requesterSlackId: r.requesterSlackId, stage: facts, actorSlackId, decidedBy: r.decidedBy ?? undefined });
+    assertStillListed(ctx, r, approvers, actorSlackId);
     return { ok: true };
   } catch (err) {
     if (isDomainError(err)) return { ok: false, code: err.code, message: err.message };
@@ -80,6 +96,7 @@ export function decide(ctx: AppContext, input: DecideInput): DecideResult {
     const { approvers, facts } = stageFacts(ctx, r);
     let outcome: DecisionOutcome;
     try {
+      assertStillListed(ctx, r, approvers, input.actorSlackId);
       outcome = decideRule({ state: r.state, requesterSlackId: r.requesterSlackId, stage: facts, actorSlackId: input.actorSlackId, decision: input.decision, decidedBy: r.decidedBy ?? undefined });
     } catch (err) {
       if (isDomainError(err)) return refuse(ctx, r, input, err.code, err.message);
@@ -98,17 +115,20 @@ export function decide(ctx: AppContext, input: DecideInput): DecideResult {
       case 'vote_recorded':
         recordStep(ctx, r, { type: 'vote_recorded', actor, approvals: outcome.approvals, required: outcome.required, stage: r.stage }, me.slackId, now);
         enqueue(ctx.store, { kind: 'slack.approverUpdate', requestId: r.id, stage: r.stage, slackId: me.slackId });
+        refreshTimers(ctx, r.id);
         break;
       case 'stage_passed':
         recordStep(ctx, r, { type: 'vote_recorded', actor, approvals: facts.approvals.length + 1, required: facts.required, stage: r.stage }, me.slackId, now);
         recordStep(ctx, r, { type: 'stage_passed', stage: r.stage, stageCount: facts.count }, 'access-bot', now);
-        ctx.store.updateRequest(r.id, { stage: outcome.nextStage }, now);
+        // The next stage's clock starts when its approvers are asked (after routing).
+        ctx.store.updateRequest(r.id, { stage: outcome.nextStage, stageStartedAt: null }, now);
         updateStage(r.stage);
         enqueue(ctx.store, { kind: 'request.route', requestId: r.id, stage: outcome.nextStage });
+        refreshTimers(ctx, r.id);
         break;
       case 'approved': {
         const by = who(actor);
-        ctx.store.updateRequest(r.id, { state: transition(r.state, 'approve'), decidedAt: now, decidedBy: by }, now);
+        ctx.store.updateRequest(r.id, { state: transition(r.state, 'approve'), decidedAt: now, decidedBy: by, nextTimerAt: null }, now);
         recordStep(ctx, r, { type: 'approved', actor }, me.slackId, now);
         transitionIssue(ctx, r, 'approved');
         updateStage(r.stage);
@@ -118,7 +138,7 @@ export function decide(ctx: AppContext, input: DecideInput): DecideResult {
       }
       case 'denied': {
         const by = who(actor);
-        ctx.store.updateRequest(r.id, { state: transition(r.state, 'deny'), decidedAt: now, decidedBy: by }, now);
+        ctx.store.updateRequest(r.id, { state: transition(r.state, 'deny'), decidedAt: now, decidedBy: by, nextTimerAt: null }, now);
         recordStep(ctx, r, { type: 'denied', actor, reason: reason! }, me.slackId, now);
         transitionIssue(ctx, r, 'denied');
         updateStage(r.stage);

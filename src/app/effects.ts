@@ -21,6 +21,7 @@ export type RequesterNotice =
 
 export type Effect =
   | { kind: 'request.route'; requestId: string; stage: number }
+  | { kind: 'request.escalate'; requestId: string; stage: number }
   | { kind: 'jira.create'; requestId: string }
   | { kind: 'jira.property'; requestId: string }
   | { kind: 'jira.comment'; requestId: string; auditSeq: number }
@@ -30,6 +31,10 @@ export type Effect =
   | { kind: 'slack.requesterConfirmationUpdate'; requestId: string }
   | { kind: 'slack.approverDm'; requestId: string; stage: number; slackId: string }
   | { kind: 'slack.approverUpdate'; requestId: string; stage: number; slackId: string }
+  | { kind: 'slack.approverReminder'; requestId: string; stage: number; slackId: string }
+  /** The loud message to a break-glass role's `notify` channel, with its Reviewed button. */
+  | { kind: 'slack.breakGlassAlert'; requestId: string }
+  | { kind: 'slack.breakGlassAlertUpdate'; requestId: string }
   | { kind: 'slack.ephemeral'; user: string; channel?: string; responseUrl?: string; text: string }
   | { kind: 'slack.alert'; channel: string; text: string; requestId?: string }
   | { kind: 'idp.grant'; requestId: string; connector: string; group: string; email: string }
@@ -41,6 +46,7 @@ export type EffectOf<K extends EffectKind> = Extract<Effect, { kind: K }>;
 export function queueOf(e: Effect): string {
   switch (e.kind) {
     case 'request.route':
+    case 'request.escalate':
       return `route:${e.requestId}`;
     case 'jira.create':
     case 'jira.property':
@@ -52,7 +58,11 @@ export function queueOf(e: Effect): string {
       return `slack:${e.requestId}:requester`;
     case 'slack.approverDm':
     case 'slack.approverUpdate':
+    case 'slack.approverReminder':
       return `slack:${e.requestId}:${e.slackId}`;
+    case 'slack.breakGlassAlert':
+    case 'slack.breakGlassAlertUpdate':
+      return `slack:${e.requestId}:alert`;
     case 'slack.ephemeral':
       return `slack:ephemeral:${e.user}`;
     case 'slack.alert':

@@ -4,7 +4,7 @@ import type { AppContext } from './context.js';
 import { asEffect } from './effects.js';
 import { grantDead, grantDone, runGrant, type GrantResult } from './provision.js';
 import { revokeDead, revokeDone, runRevoke, type RevokeResult } from './revoke.js';
-import { applyRouting, resolveStage, routingDead, type RoutingResult } from './route.js';
+import { applyEscalation, applyRouting, resolveEscalation, resolveStage, routingDead, type EscalationResult, type RoutingResult } from './route.js';
 
 export function appHandlers(ctx: AppContext): Record<string, EffectHandler> {
   return {
@@ -15,6 +15,13 @@ export function appHandlers(ctx: AppContext): Record<string, EffectHandler> {
       },
       onDone: (row, result) => applyRouting(ctx, asEffect('request.route', row.payload).requestId, result as RoutingResult),
       onDead: (row, err) => routingDead(ctx, asEffect('request.route', row.payload).requestId, err),
+    },
+    'request.escalate': {
+      run: (row) => {
+        const e = asEffect('request.escalate', row.payload);
+        return resolveEscalation(ctx, e.requestId, e.stage);
+      },
+      onDone: (row, result) => applyEscalation(ctx, asEffect('request.escalate', row.payload).requestId, result as EscalationResult),
     },
     'idp.grant': {
       run: (row) => runGrant(ctx, asEffect('idp.grant', row.payload)),

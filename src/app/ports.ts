@@ -29,6 +29,15 @@ export interface RequestRecord {
   jiraKey: string | null;
   requesterDmChannel: string | null;
   requesterDmTs: string | null;
+  stageStartedAt: number | null;
+  escalatedStage: number | null;
+  nextTimerAt: number | null;
+  /** Set for break-glass roles: where the alert goes. */
+  breakGlassNotify: string | null;
+  alertChannel: string | null;
+  alertTs: string | null;
+  reviewedAt: number | null;
+  reviewedBy: string | null;
   createdAt: number;
   updatedAt: number;
   decidedAt: number | null;
@@ -44,7 +53,7 @@ export interface RequestRecord {
 
 export type NewRequest = Pick<
   RequestRecord,
-  'id' | 'submissionKey' | 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'durationToken' | 'durationMs' | 'reason' | 'policy' | 'requesterSlackId' | 'createdAt'
+  'id' | 'submissionKey' | 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'durationToken' | 'durationMs' | 'reason' | 'policy' | 'requesterSlackId' | 'createdAt' | 'breakGlassNotify' | 'nextTimerAt'
 >;
 
 export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'policy' | 'submissionKey'>>;
@@ -56,6 +65,9 @@ export interface ApproverRecord {
   email: string;
   name: string | null;
   askedAt: number;
+  /** How they were routed: owners | email | manager | slack-group:<g> | fallback | escalation. */
+  via: string;
+  remindedAt: number | null;
   decision: 'approve' | 'deny' | null;
   decidedAt: number | null;
   reason: string | null;
@@ -82,7 +94,8 @@ export interface Store {
   findBySubmissionKey(key: string): RequestRecord | undefined;
   updateRequest(id: string, patch: RequestPatch, now: number): void;
 
-  insertApprover(a: Omit<ApproverRecord, 'decision' | 'decidedAt' | 'reason' | 'dmChannel' | 'dmTs'>): void;
+  insertApprover(a: Omit<ApproverRecord, 'decision' | 'decidedAt' | 'reason' | 'dmChannel' | 'dmTs' | 'remindedAt'>): void;
+  markReminded(requestId: string, stage: number, slackId: string, at: number): void;
   approversOf(requestId: string, stage?: number): ApproverRecord[];
   recordVote(requestId: string, stage: number, slackId: string, decision: 'approve' | 'deny', at: number, reason: string | null): void;
   setApproverMessage(requestId: string, stage: number, slackId: string, channel: string, ts: string): void;
@@ -97,8 +110,8 @@ export interface Store {
   /** Active grants whose expiry is at or before `now`, oldest first. */
   dueGrants(now: number, limit: number): RequestRecord[];
   nextExpiry(): number | undefined;
-  /** Pending requests older than `createdBefore` (timeouts sweep). */
-  pendingCreatedBefore(createdBefore: number, limit: number): RequestRecord[];
+  /** Pending requests with a reminder, escalation or timeout due at or before `now`. */
+  timersDue(now: number, limit: number): RequestRecord[];
 
   appendAudit(requestId: string | null, at: number, actor: string, step: Step): AuditRecord;
   getAudit(seq: number): AuditRecord | undefined;

@@ -7,7 +7,7 @@ import { eligibleApprovers, type Person } from '../domain/approval.js';
 import type { ApproverRef, StagedPolicy } from '../domain/catalog.js';
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { PermanentError } from '../outbox/errors.js';
-import { mustGet, notifyRequester, openRecord, recordStep, transitionIssue, type AppContext } from './context.js';
+import { mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
 import { enqueue } from './effects.js';
 import { failRequest } from './fail.js';
 import type { RequestRecord } from './ports.js';
@@ -28,23 +28,30 @@ async function identifyRequester(ctx: AppContext, r: RequestRecord): Promise<{ e
 }
 
 /** Resolves approver references to people with a Slack account. Unresolvable ones are listed. */
-async function resolveRefs(ctx: AppContext, r: RequestRecord, requesterEmail: string, refs: ApproverRef[]): Promise<{ people: Person[]; unresolved: string[] }> {
+async function resolveRefs(
+  ctx: AppContext,
+  r: RequestRecord,
+  requesterEmail: string,
+  refs: ApproverRef[],
+  /** Overrides how people are marked as routed: 'fallback' or 'escalation'. */
+  as?: 'fallback' | 'escalation',
+): Promise<{ people: Person[]; unresolved: string[] }> {
   const people: Person[] = [];
   const unresolved: string[] = [];
-  const byEmail = async (email: string, label: string) => {
+  const byEmail = async (email: string, label: string, via: string) => {
     const u = await ctx.slack.lookupByEmail(email);
-    if (u) people.push({ slackId: u.slackId, email: email.toLowerCase(), name: u.name });
+    if (u) people.push({ slackId: u.slackId, email: email.toLowerCase(), name: u.name, via: as ?? via });
     else unresolved.push(label);
   };
   for (const ref of refs) {
     switch (ref.kind) {
       case 'email':
-        await byEmail(ref.email, ref.email);
+        await byEmail(ref.email, ref.email, 'email');
         break;
       case 'owners': {
         const app = ctx.catalog().applications.find((a) => a.id === r.appId);
         if (!app || app.owners.length === 0) unresolved.push('owners (none listed)');
-        for (const o of app?.owners ?? []) await byEmail(o, `owner ${o}`);
+        for (const o of app?.owners ?? []) await byEmail(o, `owner ${o}`, 'owners');
         break;
       }
       case 'manager': {
@@ -55,7 +62,7 @@ async function resolveRefs(ctx: AppContext, r: RequestRecord, requesterEmail: st
         }
         const user = await source.findUserByEmail(requesterEmail);
         const manager = user ? await source.findManagerEmail(user.id) : undefined;
-        if (manager) await byEmail(manager, `manager ${manager}`);
+        if (manager) await byEmail(manager, `manager ${manager}`, 'manager');
         else unresolved.push(`manager (none recorded in ${source.name})`);
         break;
       }
@@ -67,7 +74,7 @@ async function resolveRefs(ctx: AppContext, r: RequestRecord, requesterEmail: st
         }
         for (const id of ids) {
           const u = await ctx.slack.userInfo(id);
-          if (u && !u.deleted && u.email) people.push({ slackId: id, email: u.email.toLowerCase(), name: u.name });
+          if (u && !u.deleted && u.email) people.push({ slackId: id, email: u.email.toLowerCase(), name: u.name, via: as ?? `slack-group:${ref.group}` });
         }
         break;
       }
@@ -93,7 +100,7 @@ export async function resolveStage(ctx: AppContext, requestId: string, stage: nu
   let approvers = eligibleApprovers(first.people, self, approvedEarlier);
   let fallback = false;
   if (approvers.length < spec.required && policy.fallback.length > 0) {
-    const fb = await resolveRefs(ctx, r, requester.email, policy.fallback);
+    const fb = await resolveRefs(ctx, r, requester.email, policy.fallback, 'fallback');
     approvers = eligibleApprovers([...approvers, ...fb.people], self, approvedEarlier);
     fallback = true;
   }
@@ -121,7 +128,10 @@ export function applyRouting(ctx: AppContext, requestId: string, result: Routing
   switch (result.kind) {
     case 'auto': {
       ctx.store.updateRequest(r.id, { state: transition(r.state, 'approve'), decidedAt: now, decidedBy: 'policy' }, now);
-      recordStep(ctx, r, { type: 'auto_approved' }, 'policy', now);
+      const breakGlass = r.breakGlassNotify ? { notify: r.breakGlassNotify } : undefined;
+      recordStep(ctx, r, { type: 'auto_approved', breakGlass }, 'policy', now);
+      // Loud at once, before the grant and whatever Jira does: security must see emergency access.
+      if (breakGlass) enqueue(ctx.store, { kind: 'slack.breakGlassAlert', requestId: r.id });
       transitionIssue(ctx, r, 'approved');
       enqueue(ctx.store, { kind: 'idp.grant', requestId: r.id, connector: r.connector, group: r.groupId, email: result.requester.email });
       return;
@@ -131,10 +141,8 @@ export function applyRouting(ctx: AppContext, requestId: string, result: Routing
       return;
     case 'approvers': {
       const policy = r.policy.kind === 'stages' ? r.policy : undefined;
-      for (const p of result.approvers) {
-        ctx.store.insertApprover({ requestId: r.id, stage: result.stage, slackId: p.slackId, email: p.email, name: p.name ?? null, askedAt: now });
-        enqueue(ctx.store, { kind: 'slack.approverDm', requestId: r.id, stage: result.stage, slackId: p.slackId });
-      }
+      askApprovers(ctx, r.id, result.stage, result.approvers, now);
+      ctx.store.updateRequest(r.id, { stageStartedAt: now }, now);
       recordStep(
         ctx,
         r,
@@ -152,6 +160,7 @@ export function applyRouting(ctx: AppContext, requestId: string, result: Routing
       if (result.unresolved.length > 0) {
         ctx.logger.warn({ requestId: r.id, unresolved: result.unresolved }, 'some approvers could not be resolved');
       }
+      refreshTimers(ctx, r.id);
       return;
     }
   }
@@ -162,4 +171,44 @@ export function routingDead(ctx: AppContext, requestId: string, error: Error): v
   const r = ctx.store.getRequest(requestId);
   if (!r || !canTransition(r.state, 'fail')) return;
   failRequest(ctx, requestId, error.message);
+}
+
+function askApprovers(ctx: AppContext, requestId: string, stage: number, people: Person[], now: number): void {
+  for (const p of people) {
+    ctx.store.insertApprover({ requestId, stage, slackId: p.slackId, email: p.email, name: p.name ?? null, askedAt: now, via: p.via ?? 'email' });
+    enqueue(ctx.store, { kind: 'slack.approverDm', requestId, stage, slackId: p.slackId });
+  }
+}
+
+export type EscalationResult = { kind: 'stale' } | { kind: 'escalated'; stage: number; approvers: Person[]; unresolved: string[] };
+
+/** Resolves `escalateTo` for a stage that waited too long: people not yet asked in it. */
+export async function resolveEscalation(ctx: AppContext, requestId: string, stage: number): Promise<EscalationResult> {
+  const r = ctx.store.getRequest(requestId);
+  if (!r || r.state !== 'pending' || r.stage !== stage || r.policy.kind !== 'stages' || !r.requesterEmail) return { kind: 'stale' };
+  const all = ctx.store.approversOf(r.id);
+  const excluded = all.filter((a) => a.stage === stage || a.decision === 'approve').map((a) => a.slackId);
+  const found = await resolveRefs(ctx, r, r.requesterEmail, r.policy.escalateTo, 'escalation');
+  const approvers = eligibleApprovers(found.people, { slackId: r.requesterSlackId, email: r.requesterEmail }, excluded);
+  return { kind: 'escalated', stage, approvers, unresolved: found.unresolved };
+}
+
+export function applyEscalation(ctx: AppContext, requestId: string, result: EscalationResult): void {
+  if (result.kind === 'stale') return;
+  const r = mustGet(ctx, requestId);
+  if (r.state !== 'pending' || r.stage !== result.stage || r.policy.kind !== 'stages') return;
+  const now = ctx.now();
+  if (result.approvers.length === 0) {
+    ctx.logger.warn({ requestId, unresolved: result.unresolved }, 'escalation resolved to nobody new; the stage keeps waiting on its approvers');
+    return;
+  }
+  askApprovers(ctx, r.id, result.stage, result.approvers, now);
+  recordStep(
+    ctx,
+    r,
+    { type: 'escalated', stage: result.stage, afterMs: r.policy.escalateAfterMs ?? 0, approvers: result.approvers.map((p) => ({ slackId: p.slackId, email: p.email, name: p.name })) },
+    'access-bot',
+    now,
+  );
+  refreshTimers(ctx, r.id);
 }

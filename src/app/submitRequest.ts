@@ -45,6 +45,8 @@ export function submitRequest(ctx: AppContext, input: SubmitInput): SubmitResult
       policy: v.role.approval,
       requesterSlackId: input.requesterSlackId,
       createdAt: now,
+      breakGlassNotify: v.role.breakGlass?.notify ?? null,
+      nextTimerAt: v.role.approval.kind === 'stages' && v.role.approval.timeoutMs !== undefined ? now + v.role.approval.timeoutMs : null,
     });
     const r = ctx.store.getRequest(id)!;
     // The Jira comment for this step is enqueued once the issue can be created (after routing).

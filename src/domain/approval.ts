@@ -3,12 +3,15 @@
  * request's routing facts and the actor; nothing here reads a clock or a database.
  */
 import { DomainError } from './errors.js';
+import type { ApprovalPolicy, ApproverRef } from './catalog.js';
 import { describeState, type RequestState } from './lifecycle.js';
 
 export interface Person {
   slackId: string;
   email: string;
   name?: string;
+  /** How the person was routed: owners | email | manager | slack-group:<g> | fallback | escalation. */
+  via?: string;
 }
 
 export interface StageFacts {
@@ -72,7 +75,8 @@ export function assertMayDecide(input: Omit<DecisionInput, 'decision'>): void {
 export function decide(input: DecisionInput): DecisionOutcome {
   assertMayDecide(input);
   if (input.decision === 'deny') return { kind: 'denied' };
-  const approvals = input.stage.approvals.length + 1;
+  // Distinct people: a quorum is of approvers, not of clicks.
+  const approvals = new Set([...input.stage.approvals, input.actorSlackId]).size;
   if (approvals < input.stage.required) return { kind: 'vote_recorded', approvals, required: input.stage.required };
   if (input.stage.index + 1 < input.stage.count) return { kind: 'stage_passed', nextStage: input.stage.index + 1 };
   return { kind: 'approved' };
@@ -93,4 +97,35 @@ export function eligibleApprovers(candidates: readonly Person[], requester: { sl
     out.push(p);
   }
   return out;
+}
+
+/**
+ * Whether an approver, routed earlier, is still listed by the catalog as it is now. Authorisation
+ * holds at click time: an approver removed from the catalog since the DM was sent can't decide.
+ *
+ * People routed through `manager` or a Slack group stay authorised while the catalog still names
+ * that kind of approver: re-resolving them would need the IdP or Slack inside the decision.
+ */
+export function stillListed(
+  now: { policy: ApprovalPolicy | undefined; owners: readonly string[] },
+  stage: number,
+  approver: { email: string; via: string },
+): boolean {
+  const policy = now.policy;
+  if (!policy || policy.kind !== 'stages') return false;
+  const refs: ApproverRef[] =
+    approver.via === 'fallback' ? policy.fallback : approver.via === 'escalation' ? policy.escalateTo : (policy.stages[stage]?.approvers ?? []);
+  const email = approver.email.toLowerCase();
+  return refs.some((ref) => {
+    switch (ref.kind) {
+      case 'email':
+        return ref.email.toLowerCase() === email;
+      case 'owners':
+        return now.owners.some((o) => o.toLowerCase() === email);
+      case 'manager':
+        return approver.via === 'manager' || approver.via === 'fallback' || approver.via === 'escalation';
+      case 'slackGroup':
+        return approver.via === `slack-group:${ref.group}` || approver.via === 'fallback' || approver.via === 'escalation';
+    }
+  });
 }

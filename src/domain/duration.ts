@@ -48,5 +48,6 @@ export function describeMs(ms: number): string {
       return `${n} ${n === 1 ? u.one : u.many}`;
     }
   }
-  return `${Math.round(ms / 1000)} seconds`;
+  const secs = Math.max(1, Math.round(ms / 1000));
+  return `${secs} ${secs === 1 ? 'second' : 'seconds'}`;
 }

@@ -17,7 +17,10 @@ export type Step =
   | { type: 'vote_recorded'; actor: Actor; approvals: number; required: number; stage: number }
   | { type: 'stage_passed'; stage: number; stageCount: number }
   | { type: 'approved'; actor: Actor }
-  | { type: 'auto_approved' }
+  | { type: 'auto_approved'; breakGlass?: { notify: string } }
+  | { type: 'reminded'; approvers: Actor[] }
+  | { type: 'escalated'; approvers: Actor[]; stage: number; afterMs: number }
+  | { type: 'reviewed'; actor: Actor }
   | { type: 'denied'; actor: Actor; reason: string }
   | { type: 'granted'; connector: string; group: string; idpUserId: string; expiresAt: number | null; preexisting: boolean }
   | { type: 'revoked'; cause: 'expired' | 'manual'; actor?: Actor; connector: string; group: string; idpUserId: string; removed: boolean; keptBecause?: 'preexisting' | 'other_grant' }
@@ -66,7 +69,15 @@ export function describeStep(step: Step, at: number): string {
     case 'approved':
       return `Approved by ${who(step.actor)} on ${when}.`;
     case 'auto_approved':
-      return `Approved by policy (auto-approve) on ${when}.`;
+      return step.breakGlass
+        ? `Approved by policy (break-glass emergency access) on ${when}; alert sent to ${step.breakGlass.notify}, where a review must be acknowledged.`
+        : `Approved by policy (auto-approve) on ${when}.`;
+    case 'reminded':
+      return `Reminder sent to ${list(step.approvers)} on ${when}.`;
+    case 'escalated':
+      return `Escalated to ${list(step.approvers)} on ${when}: no decision within ${describeMs(step.afterMs)} at stage ${step.stage + 1}.`;
+    case 'reviewed':
+      return `Break-glass access reviewed by ${who(step.actor)} on ${when}.`;
     case 'denied':
       return `Denied by ${who(step.actor)} on ${when} — ${step.reason}`;
     case 'granted': {

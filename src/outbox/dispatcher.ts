@@ -166,7 +166,7 @@ export class Dispatcher {
       result = await handler.run(e);
     } catch (raw) {
       const err = raw instanceof Error ? raw : new Error(String(raw));
-      const tooOld = this.o.now() - e.createdAt > this.o.maxRetryAgeMs;
+      const tooOld = this.o.now() - (e.revivedAt ?? e.createdAt) > this.o.maxRetryAgeMs;
       if (err instanceof PermanentError || tooOld) {
         const cause = tooOld && !(err instanceof PermanentError) ? new PermanentError(`gave up after ${e.attempts} attempts: ${err.message}`) : err;
         this.finishDead(e, cause, handler, log);

@@ -31,6 +31,8 @@ export interface EffectRow {
   availableAt: number;
   lastError: string | null;
   createdAt: number;
+  /** When an admin last revived it (its retry window starts again there). */
+  revivedAt: number | null;
 }
 
 interface RawRow {
@@ -44,6 +46,7 @@ interface RawRow {
   available_at: number;
   last_error: string | null;
   created_at: number;
+  revived_at: number | null;
 }
 
 function toRow(r: RawRow): EffectRow {
@@ -58,6 +61,7 @@ function toRow(r: RawRow): EffectRow {
     availableAt: r.available_at,
     lastError: r.last_error,
     createdAt: r.created_at,
+    revivedAt: r.revived_at ?? null,
   };
 }
 
@@ -84,12 +88,19 @@ export class Outbox {
       complete: db.prepare("UPDATE outbox SET status = 'done', result = ?, done_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?"),
       retry: db.prepare("UPDATE outbox SET status = 'pending', available_at = ?, last_error = ?, lease_until = NULL WHERE id = ?"),
       bury: db.prepare("UPDATE outbox SET status = 'dead', last_error = ?, lease_until = NULL, done_at = ? WHERE id = ?"),
-      nextDue: db.prepare("SELECT MIN(available_at) FROM outbox WHERE status = 'pending'").pluck(),
+      // Only queue heads: an effect held back by an earlier unfinished one is not due, however old.
+      nextDue: db
+        .prepare(
+          `SELECT MIN(o.available_at) FROM outbox o WHERE o.status = 'pending'
+             AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.queue = o.queue AND p.id < o.id AND p.status <> 'done')`,
+        )
+        .pluck(),
       releaseAll: db.prepare("UPDATE outbox SET status = 'pending', lease_until = NULL WHERE status = 'running'"),
       get: db.prepare('SELECT * FROM outbox WHERE id = ?'),
       counts: db.prepare('SELECT status, COUNT(*) AS n FROM outbox WHERE status <> ? GROUP BY status'),
       dead: db.prepare("SELECT * FROM outbox WHERE status = 'dead' ORDER BY id"),
-      revive: db.prepare("UPDATE outbox SET status = 'pending', available_at = ?, done_at = NULL WHERE id = ? AND status = 'dead'"),
+      // A revived effect gets a fresh retry window: its age counts from the revival.
+      revive: db.prepare("UPDATE outbox SET status = 'pending', available_at = ?, revived_at = ?, done_at = NULL WHERE id = ? AND status = 'dead'"),
     };
   }
 
@@ -170,7 +181,8 @@ export class Outbox {
 
   /** An admin's retry of a dead effect, once its cause is fixed. */
   revive(id: number): boolean {
-    const ok = this.stmts.revive.run(this.now(), id).changes === 1;
+    const t = this.now();
+    const ok = this.stmts.revive.run(t, t, id).changes === 1;
     if (ok) this.listeners.forEach((l) => l());
     return ok;
   }

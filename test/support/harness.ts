@@ -114,7 +114,7 @@ export class Harness {
   }
 
   private async boot(): Promise<void> {
-    const cat = parseCatalog(this.opts.catalog ?? DEFAULT_CATALOG, { configuredConnectors: connectorsOf(this.config) });
+    const cat = parseCatalog(this.catalogText ?? this.opts.catalog ?? DEFAULT_CATALOG, { configuredConnectors: connectorsOf(this.config) });
     if (!cat.ok) throw new Error(`test catalog invalid:\n${cat.errors.join('\n')}`);
     const logger = createLogger('debug', [], { write: (s: string) => void this.logs.push(s) });
     this.bot = createAccessBot({
@@ -128,9 +128,12 @@ export class Harness {
     this.driver = new SlackDriver({ botUrl: this.bot.url, signingSecret: SIGNING_SECRET, emulator: this.slack });
   }
 
-  /** Stops the bot (not the emulators) and starts a new one on the same database. */
-  async restart(): Promise<void> {
+  private catalogText: string | undefined;
+
+  /** Stops the bot (not the emulators) and starts a new one on the same database, optionally with another catalog. */
+  async restart(opts: { catalog?: string } = {}): Promise<void> {
     await this.bot.stop(1000);
+    if (opts.catalog) this.catalogText = opts.catalog;
     await this.boot();
   }
 

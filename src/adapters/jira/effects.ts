@@ -67,6 +67,7 @@ export function jiraHandlers(ctx: AppContext, jira: JiraRecord): Record<string, 
         const key = (result as { key: string }).key;
         ctx.store.updateRequest(e.requestId, { jiraKey: key }, ctx.now());
         enqueue(ctx.store, { kind: 'slack.requesterConfirmationUpdate', requestId: e.requestId });
+        if (ctx.store.getRequest(e.requestId)?.breakGlassNotify) enqueue(ctx.store, { kind: 'slack.breakGlassAlertUpdate', requestId: e.requestId });
       },
       onDead: alertDead('issue creation'),
     },

@@ -23,6 +23,7 @@ export const IDS = {
   approve: 'approve',
   deny: 'deny',
   decision: 'decision',
+  review: 'review_break_glass',
 } as const;
 
 /** Slack's limits we stay inside. https://api.slack.com/reference/block-kit */
@@ -208,5 +209,30 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
       text = `Your request for ${what}${key} failed: ${escapeMrkdwn(n.cause)}. An admin has been told.`;
       break;
   }
+  return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }] };
+}
+
+/** The loud break-glass alert: who took what and why, with a Reviewed button until acknowledged. */
+export function breakGlassAlert(r: RequestRecord): SlackMessage {
+  const who = escapeMrkdwn(r.requesterName ? `${r.requesterName} (${r.requesterEmail ?? ''})` : (r.requesterEmail ?? r.requesterSlackId));
+  const head = `:rotating_light: *Break-glass access* — ${who} took *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* for *${durationText(r)}* without approval.`;
+  const blocks: KnownBlock[] = [
+    { type: 'section', block_id: `request:${r.id}`, text: { type: 'mrkdwn', text: clip(head, LIMITS.sectionText) } },
+    { type: 'section', fields: detailFields(r) },
+  ];
+  if (r.reviewedAt) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:white_check_mark: Reviewed by ${escapeMrkdwn(r.reviewedBy ?? 'someone')} on ${formatTime(r.reviewedAt)}.` }] });
+  } else {
+    blocks.push({
+      type: 'actions',
+      block_id: IDS.review,
+      elements: [{ type: 'button', action_id: IDS.review, text: plain('Reviewed'), style: 'primary', value: r.id }],
+    });
+  }
+  return { text: `Break-glass access: ${r.requesterName ?? r.requesterSlackId} → ${r.appName} / ${r.roleName} (${r.jiraKey ?? 'Jira issue being created'}). Reason: ${r.reason}`, blocks };
+}
+
+export function reminderText(r: RequestRecord): SlackMessage {
+  const text = `Reminder: ${requestSummary(r)} It is still waiting for your decision.`;
   return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }] };
 }

@@ -90,8 +90,10 @@ export class SlackGateway implements SlackDirectory {
     return this.post(userId, msg);
   }
 
-  async post(channel: string, msg: SlackMessage): Promise<{ channel: string; ts: string }> {
-    const r = await this.call('chat.postMessage', () => this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false }));
+  async post(channel: string, msg: SlackMessage, threadTs?: string): Promise<{ channel: string; ts: string }> {
+    const r = await this.call('chat.postMessage', () =>
+      this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, thread_ts: threadTs, unfurl_links: false, unfurl_media: false }),
+    );
     if (!r.channel || !r.ts) throw new RetryableError('Slack chat.postMessage: no channel or ts in the answer');
     return { channel: r.channel, ts: r.ts };
   }

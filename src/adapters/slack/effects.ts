@@ -2,7 +2,7 @@
 import type { AppContext } from '../../app/context.js';
 import { asEffect } from '../../app/effects.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';
-import { approvalCard, requesterNotice } from './blocks.js';
+import { approvalCard, breakGlassAlert, reminderText, requesterNotice } from './blocks.js';
 import type { SlackGateway } from './client.js';
 
 export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<string, EffectHandler> {
@@ -55,6 +55,36 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
         const me = all.find((a) => a.stage === e.stage && a.slackId === e.slackId);
         if (!r || !me?.dmChannel || !me.dmTs) return { skipped: 'no approver message to update' };
         await slack.update(me.dmChannel, me.dmTs, approvalCard(r, me, all));
+        return undefined;
+      },
+    },
+    'slack.approverReminder': {
+      async run(row) {
+        const e = asEffect('slack.approverReminder', row.payload);
+        const r = request(e.requestId);
+        const me = ctx.store.approversOf(e.requestId, e.stage).find((a) => a.slackId === e.slackId);
+        if (!r || r.state !== 'pending' || !me?.dmChannel || !me.dmTs || me.decision) return { skipped: 'nothing to remind' };
+        // In the thread of the original request, so the buttons are one tap away.
+        return slack.post(me.dmChannel, reminderText(r), me.dmTs);
+      },
+    },
+    'slack.breakGlassAlert': {
+      async run(row) {
+        const r = request(asEffect('slack.breakGlassAlert', row.payload).requestId);
+        if (!r?.breakGlassNotify) return { skipped: 'not break-glass' };
+        return slack.post(r.breakGlassNotify, breakGlassAlert(r));
+      },
+      onDone(row, result) {
+        const e = asEffect('slack.breakGlassAlert', row.payload);
+        const posted = result as { channel?: string; ts?: string };
+        if (posted.channel && posted.ts) ctx.store.updateRequest(e.requestId, { alertChannel: posted.channel, alertTs: posted.ts }, ctx.now());
+      },
+    },
+    'slack.breakGlassAlertUpdate': {
+      async run(row) {
+        const r = request(asEffect('slack.breakGlassAlertUpdate', row.payload).requestId);
+        if (!r?.alertChannel || !r.alertTs) return { skipped: 'no alert to update' };
+        await slack.update(r.alertChannel, r.alertTs, breakGlassAlert(r));
         return undefined;
       },
     },

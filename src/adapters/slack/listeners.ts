@@ -10,6 +10,7 @@ import type { App, BlockAction, ButtonAction, SlackViewAction, ViewStateValue } 
 import type { Logger } from 'pino';
 import { checkMayDecide, decide, refuseIfMayNotDecide } from '../../app/decide.js';
 import type { AppContext } from '../../app/context.js';
+import { reviewBreakGlass } from '../../app/review.js';
 import { submitRequest } from '../../app/submitRequest.js';
 import { applicationOptions, denyModal, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
 
@@ -115,6 +116,15 @@ export function registerListeners(app: App, ctx: AppContext, logger: Logger): vo
     } catch (err) {
       logger.warn({ err: (err as Error).message, requestId }, 'could not open the deny modal');
     }
+  });
+
+  app.action<BlockAction>({ action_id: IDS.review }, async ({ ack, body }) => {
+    await ack();
+    const requestId = buttonRequestId(body);
+    if (!requestId) return;
+    // The payload is signed by Slack, so its user name is what Slack knows the clicker as.
+    const name = str((body.user as { name?: unknown }).name) ?? str((body.user as { username?: unknown }).username);
+    reviewBreakGlass(ctx, { requestId, actor: { slackId: body.user.id, name }, reply: replyOf(body) });
   });
 
   app.view<SlackViewAction>(IDS.denyModal, async ({ ack, body, view }) => {

@@ -29,6 +29,14 @@ const COLUMNS: Record<keyof RequestRecord, string> = {
   jiraKey: 'jira_key',
   requesterDmChannel: 'requester_dm_channel',
   requesterDmTs: 'requester_dm_ts',
+  stageStartedAt: 'stage_started_at',
+  escalatedStage: 'escalated_stage',
+  nextTimerAt: 'next_timer_at',
+  breakGlassNotify: 'break_glass_notify',
+  alertChannel: 'alert_channel',
+  alertTs: 'alert_ts',
+  reviewedAt: 'reviewed_at',
+  reviewedBy: 'reviewed_by',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
   decidedAt: 'decided_at',
@@ -57,6 +65,8 @@ function toApprover(r: Record<string, unknown>): ApproverRecord {
     email: r.email as string,
     name: (r.name as string | null) ?? null,
     askedAt: r.asked_at as number,
+    via: (r.via as string | null) ?? 'email',
+    remindedAt: (r.reminded_at as number | null) ?? null,
     decision: (r.decision as ApproverRecord['decision']) ?? null,
     decidedAt: (r.decided_at as number | null) ?? null,
     reason: (r.reason as string | null) ?? null,
@@ -90,13 +100,14 @@ export class SqliteStore implements Store {
   ) {
     this.s = {
       insertRequest: db.prepare(`INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
-          duration_token, duration_ms, reason, policy_json, requester_slack_id, created_at, updated_at)
+          duration_token, duration_ms, reason, policy_json, requester_slack_id, created_at, updated_at, break_glass_notify, next_timer_at)
         VALUES (@id, @submissionKey, 'pending', @appId, @roleId, @appName, @roleName, @connector, @groupId, @durationToken, @durationMs,
-          @reason, @policyJson, @requesterSlackId, @createdAt, @createdAt)`),
+          @reason, @policyJson, @requesterSlackId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt)`),
       getRequest: db.prepare('SELECT * FROM requests WHERE id = ?'),
       bySubmission: db.prepare('SELECT * FROM requests WHERE submission_key = ?'),
-      insertApprover: db.prepare(`INSERT OR IGNORE INTO approvers (request_id, stage, slack_id, email, name, asked_at)
-        VALUES (@requestId, @stage, @slackId, @email, @name, @askedAt)`),
+      insertApprover: db.prepare(`INSERT OR IGNORE INTO approvers (request_id, stage, slack_id, email, name, asked_at, via)
+        VALUES (@requestId, @stage, @slackId, @email, @name, @askedAt, @via)`),
+      reminded: db.prepare('UPDATE approvers SET reminded_at = ? WHERE request_id = ? AND stage = ? AND slack_id = ?'),
       approversAll: db.prepare('SELECT * FROM approvers WHERE request_id = ? ORDER BY stage, asked_at, rowid'),
       approversStage: db.prepare('SELECT * FROM approvers WHERE request_id = ? AND stage = ? ORDER BY asked_at, rowid'),
       vote: db.prepare('UPDATE approvers SET decision = ?, decided_at = ?, reason = ? WHERE request_id = ? AND stage = ? AND slack_id = ?'),
@@ -108,7 +119,7 @@ export class SqliteStore implements Store {
       deleteMembership: db.prepare('DELETE FROM memberships WHERE connector = ? AND group_id = ? AND idp_user_id = ?'),
       due: db.prepare("SELECT * FROM requests WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?"),
       nextExpiry: db.prepare("SELECT MIN(expires_at) FROM requests WHERE state = 'active'").pluck(),
-      pendingBefore: db.prepare("SELECT * FROM requests WHERE state = 'pending' AND created_at <= ? ORDER BY created_at LIMIT ?"),
+      timersDue: db.prepare("SELECT * FROM requests WHERE state = 'pending' AND next_timer_at IS NOT NULL AND next_timer_at <= ? ORDER BY next_timer_at LIMIT ?"),
       lastAudit: db.prepare('SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1').pluck(),
       insertAudit: db.prepare('INSERT INTO audit_events (request_id, at, type, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       getAudit: db.prepare('SELECT * FROM audit_events WHERE seq = ?'),
@@ -144,8 +155,12 @@ export class SqliteStore implements Store {
     this.db.prepare(`UPDATE requests SET ${sets.join(', ')} WHERE id = ?`).run(...entries.map(([, v]) => v as unknown), now, id);
   }
 
-  insertApprover(a: Omit<ApproverRecord, 'decision' | 'decidedAt' | 'reason' | 'dmChannel' | 'dmTs'>): void {
+  insertApprover(a: Omit<ApproverRecord, 'decision' | 'decidedAt' | 'reason' | 'dmChannel' | 'dmTs' | 'remindedAt'>): void {
     this.s.insertApprover.run(a);
+  }
+
+  markReminded(requestId: string, stage: number, slackId: string, at: number): void {
+    this.s.reminded.run(at, requestId, stage, slackId);
   }
 
   approversOf(requestId: string, stage?: number): ApproverRecord[] {
@@ -187,8 +202,8 @@ export class SqliteStore implements Store {
     return (this.s.nextExpiry.get() as number | null) ?? undefined;
   }
 
-  pendingCreatedBefore(createdBefore: number, limit: number): RequestRecord[] {
-    return (this.s.pendingBefore.all(createdBefore, limit) as Record<string, unknown>[]).map(toRequest);
+  timersDue(now: number, limit: number): RequestRecord[] {
+    return (this.s.timersDue.all(now, limit) as Record<string, unknown>[]).map(toRequest);
   }
 
   appendAudit(requestId: string | null, at: number, actor: string, step: Step): AuditRecord {
@@ -212,7 +227,9 @@ export class SqliteStore implements Store {
     let prev = GENESIS;
     for (const r of this.s.auditAll.iterate() as Iterable<Record<string, unknown>>) {
       const expected = chainHash(prev, (r.request_id as string | null) ?? null, r.at as number, r.actor as string, r.data as string);
-      if (r.prev_hash !== prev || r.hash !== expected) return r.seq as number;
+      // `type` is a column for queries; it must agree with the hashed data.
+      const typeMatches = (JSON.parse(r.data as string) as { type?: unknown }).type === r.type;
+      if (r.prev_hash !== prev || r.hash !== expected || !typeMatches) return r.seq as number;
       prev = r.hash as string;
     }
     return undefined;

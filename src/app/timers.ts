@@ -1,0 +1,49 @@
+/**
+ * Reminders, escalations and timeouts of pending requests, run by a periodic job. Each request
+ * is handled in its own transaction: its state change, audit events and effects commit together.
+ */
+import { transition } from '../domain/lifecycle.js';
+import { dueActions } from '../domain/timers.js';
+import { mustGet, notifyRequester, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
+import { enqueue } from './effects.js';
+
+function applyDue(ctx: AppContext, requestId: string): void {
+  const r = mustGet(ctx, requestId);
+  if (r.state !== 'pending' || r.policy.kind !== 'stages') return refreshTimers(ctx, requestId);
+  const now = ctx.now();
+  const approvers = ctx.store.approversOf(r.id, r.stage);
+  const due = dueActions(now, { policy: r.policy, createdAt: r.createdAt, stage: r.stage, stageStartedAt: r.stageStartedAt, escalatedStage: r.escalatedStage, approvers });
+  if (due.timeOut) {
+    ctx.store.updateRequest(r.id, { state: transition(r.state, 'time_out'), nextTimerAt: null }, now);
+    recordStep(ctx, r, { type: 'timed_out', afterMs: r.policy.timeoutMs! }, 'access-bot', now);
+    transitionIssue(ctx, r, 'timed_out');
+    notifyRequester(ctx, r, { type: 'timed_out' });
+    // Approvers' messages lose their buttons; a late click is answered with an explanation.
+    for (const a of approvers) enqueue(ctx.store, { kind: 'slack.approverUpdate', requestId: r.id, stage: r.stage, slackId: a.slackId });
+    return;
+  }
+  if (due.remind.length > 0) {
+    const reminded = approvers.filter((a) => due.remind.includes(a.slackId));
+    for (const a of reminded) {
+      ctx.store.markReminded(r.id, r.stage, a.slackId, now);
+      enqueue(ctx.store, { kind: 'slack.approverReminder', requestId: r.id, stage: r.stage, slackId: a.slackId });
+    }
+    recordStep(ctx, r, { type: 'reminded', approvers: reminded.map((a) => ({ slackId: a.slackId, email: a.email, name: a.name ?? undefined })) }, 'access-bot', now);
+  }
+  if (due.escalate) {
+    ctx.store.updateRequest(r.id, { escalatedStage: r.stage }, now);
+    enqueue(ctx.store, { kind: 'request.escalate', requestId: r.id, stage: r.stage });
+  }
+  refreshTimers(ctx, r.id);
+}
+
+/** Handles every pending request whose next timer is due. Returns how many were handled. */
+export function runDueTimers(ctx: AppContext, batch = 200): number {
+  let handled = 0;
+  for (;;) {
+    const due = ctx.store.timersDue(ctx.now(), batch);
+    for (const r of due) ctx.store.tx(() => applyDue(ctx, r.id));
+    handled += due.length;
+    if (due.length < batch) return handled;
+  }
+}

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { assertMayDecide, decide, eligibleApprovers, type DecisionInput, type Person, type StageFacts } from '../../src/domain/approval.js';
+import { DomainError, type DomainErrorCode } from '../../src/domain/errors.js';
+import { REQUEST_STATES } from '../../src/domain/lifecycle.js';
+
+const REQUESTER = 'U_REQ';
+
+function stage(over: Partial<StageFacts> = {}): StageFacts {
+  return { index: 0, count: 1, required: 1, approvers: ['U_A', 'U_B', 'U_C'], approvals: [], ...over };
+}
+
+function input(over: Partial<DecisionInput> = {}): DecisionInput {
+  return { state: 'pending', requesterSlackId: REQUESTER, stage: stage(), actorSlackId: 'U_A', decision: 'approve', ...over };
+}
+
+function refusedWith(fn: () => unknown): DomainError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof DomainError, `expected a DomainError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a refusal, the decision went through');
+}
+
+function code(fn: () => unknown): DomainErrorCode {
+  return refusedWith(fn).code;
+}
+
+describe('who may decide', () => {
+  test('requester cannot approve own request, even when listed as an approver', () => {
+    const listed = stage({ approvers: [REQUESTER, 'U_A'] });
+    const err = refusedWith(() => decide(input({ stage: listed, actorSlackId: REQUESTER })));
+    assert.equal(err.code, 'self_approval');
+    assert.equal(err.message, 'You cannot approve or deny your own request.');
+  });
+
+  test('requester cannot deny own request either', () => {
+    const listed = stage({ approvers: [REQUESTER, 'U_A'] });
+    assert.equal(code(() => decide(input({ stage: listed, actorSlackId: REQUESTER, decision: 'deny' }))), 'self_approval');
+  });
+
+  test('the requester is refused before anything is counted, also at the deny-reason modal', () => {
+    const listed = stage({ approvers: [REQUESTER], required: 1 });
+    assert.equal(code(() => assertMayDecide({ state: 'pending', requesterSlackId: REQUESTER, stage: listed, actorSlackId: REQUESTER })), 'self_approval');
+  });
+
+  test('someone not routed to the current stage cannot decide', () => {
+    for (const decision of ['approve', 'deny'] as const) {
+      const err = refusedWith(() => decide(input({ actorSlackId: 'U_STRANGER', decision })));
+      assert.equal(err.code, 'not_an_approver');
+      assert.equal(err.message, 'You are not an approver of this request at its current stage.');
+    }
+  });
+
+  test("an approver of another stage cannot decide this one (the stage's own list is what counts)", () => {
+    const second = stage({ index: 1, count: 2, approvers: ['U_SEC'] });
+    assert.equal(code(() => decide(input({ stage: second, actorSlackId: 'U_A' }))), 'not_an_approver');
+  });
+
+  test('an approver cannot vote twice in a stage, and cannot turn an approval into a deny', () => {
+    const voted = stage({ required: 2, approvals: ['U_A'] });
+    for (const decision of ['approve', 'deny'] as const) {
+      const err = refusedWith(() => decide(input({ stage: voted, actorSlackId: 'U_A', decision })));
+      assert.equal(err.code, 'already_voted');
+    }
+  });
+
+  const notPending = REQUEST_STATES.filter((s) => s !== 'pending');
+  for (const state of notPending) {
+    test(`a click on a request that is ${state} changes nothing and says so`, () => {
+      const err = refusedWith(() => decide(input({ state })));
+      assert.equal(err.code, 'already_decided');
+      assert.deepEqual(err.details, { state });
+    });
+  }
+
+  test('the explanation of an already decided request names who decided, when known', () => {
+    assert.equal(refusedWith(() => decide(input({ state: 'denied', decidedBy: 'Bob (bob@example.com)' }))).message, 'This request was already denied by Bob (bob@example.com).');
+    assert.equal(refusedWith(() => decide(input({ state: 'timed_out' }))).message, 'This request is already timed out.');
+  });
+
+  test('a decided request is explained as decided whoever clicks, the requester included', () => {
+    assert.equal(code(() => decide(input({ state: 'approved', actorSlackId: REQUESTER }))), 'already_decided');
+    assert.equal(code(() => decide(input({ state: 'approved', actorSlackId: 'U_STRANGER' }))), 'already_decided');
+  });
+
+  test('assertMayDecide lets a routed approver through without deciding', () => {
+    assert.equal(assertMayDecide({ state: 'pending', requesterSlackId: REQUESTER, stage: stage(), actorSlackId: 'U_B' }), undefined);
+  });
+});
+
+describe('what a decision does', () => {
+  test('one approval in a single-stage policy approves the request', () => {
+    assert.deepEqual(decide(input()), { kind: 'approved' });
+  });
+
+  test('quorum counts distinct approvers', () => {
+    const quorum = stage({ required: 2 });
+    assert.deepEqual(decide(input({ stage: quorum, actorSlackId: 'U_A' })), { kind: 'vote_recorded', approvals: 1, required: 2 });
+    // The same person again is refused, not counted a second time.
+    const afterA = stage({ required: 2, approvals: ['U_A'] });
+    assert.equal(code(() => decide(input({ stage: afterA, actorSlackId: 'U_A' }))), 'already_voted');
+    assert.deepEqual(decide(input({ stage: afterA, actorSlackId: 'U_B' })), { kind: 'approved' });
+  });
+
+  test('a quorum of three needs three different people', () => {
+    const q3 = (approvals: string[]) => stage({ required: 3, approvals });
+    assert.deepEqual(decide(input({ stage: q3([]), actorSlackId: 'U_A' })), { kind: 'vote_recorded', approvals: 1, required: 3 });
+    assert.deepEqual(decide(input({ stage: q3(['U_A']), actorSlackId: 'U_B' })), { kind: 'vote_recorded', approvals: 2, required: 3 });
+    assert.deepEqual(decide(input({ stage: q3(['U_A', 'U_B']), actorSlackId: 'U_C' })), { kind: 'approved' });
+  });
+
+  test(
+    'a duplicated approval in the stage facts counts once',
+    () => {
+      const dup = stage({ required: 3, approvals: ['U_A', 'U_A'] });
+      assert.deepEqual(decide(input({ stage: dup, actorSlackId: 'U_B' })), { kind: 'vote_recorded', approvals: 2, required: 3 });
+    },
+  );
+
+  test('quorum in a stage that is not the last passes the request to the next stage', () => {
+    const first = stage({ index: 0, count: 3 });
+    assert.deepEqual(decide(input({ stage: first })), { kind: 'stage_passed', nextStage: 1 });
+    const middle = stage({ index: 1, count: 3, required: 2, approvals: ['U_B'] });
+    assert.deepEqual(decide(input({ stage: middle, actorSlackId: 'U_A' })), { kind: 'stage_passed', nextStage: 2 });
+  });
+
+  test('quorum in the last stage approves the request', () => {
+    const last = stage({ index: 2, count: 3 });
+    assert.deepEqual(decide(input({ stage: last })), { kind: 'approved' });
+  });
+
+  const denyCases: [string, StageFacts][] = [
+    ['the only stage', stage()],
+    ['the first of two stages', stage({ index: 0, count: 2 })],
+    ['the last of two stages', stage({ index: 1, count: 2 })],
+    ['a stage one vote short of its quorum', stage({ required: 3, approvals: ['U_B', 'U_C'] })],
+  ];
+  for (const [where, facts] of denyCases) {
+    test(`a deny in any stage ends the request: ${where}`, () => {
+      assert.deepEqual(decide(input({ stage: facts, actorSlackId: 'U_A', decision: 'deny' })), { kind: 'denied' });
+    });
+  }
+});
+
+describe('who is asked (eligibleApprovers)', () => {
+  const ann: Person = { slackId: 'U_ANN', email: 'ann@example.com', name: 'Ann' };
+  const bob: Person = { slackId: 'U_BOB', email: 'bob@example.com', name: 'Bob' };
+  const cat: Person = { slackId: 'U_CAT', email: 'cat@example.com' };
+
+  test('the requester is never asked, matched by Slack id', () => {
+    assert.deepEqual(eligibleApprovers([ann, bob], { slackId: 'U_ANN' }, []), [bob]);
+  });
+
+  test('the requester is never asked, matched by email in any case', () => {
+    const annElsewhere: Person = { slackId: 'U_ANN_2', email: 'Ann@Example.COM' };
+    assert.deepEqual(eligibleApprovers([annElsewhere, bob], { slackId: 'U_REQ', email: 'ann@example.com' }, []), [bob]);
+  });
+
+  test('without the requester email, only the Slack id excludes them', () => {
+    assert.deepEqual(eligibleApprovers([ann, bob], { slackId: 'U_REQ' }, []), [ann, bob]);
+  });
+
+  test('one person never satisfies two stages', () => {
+    // Bob approved stage 1 and is also listed for stage 2: stage 2 asks only the others.
+    assert.deepEqual(eligibleApprovers([bob, cat], { slackId: 'U_REQ' }, ['U_BOB']), [cat]);
+    // And if he clicks an old stage-2 button anyway, he is not an approver of stage 2.
+    const stage2 = stage({ index: 1, count: 2, approvers: ['U_CAT'] });
+    assert.equal(code(() => decide(input({ stage: stage2, actorSlackId: 'U_BOB' }))), 'not_an_approver');
+  });
+
+  test('a stage whose only approver already approved an earlier stage resolves to nobody', () => {
+    assert.deepEqual(eligibleApprovers([bob], { slackId: 'U_REQ' }, ['U_BOB']), []);
+  });
+
+  test('a person listed twice (owner and by email) is asked once, in first-listed order', () => {
+    const bobAgain: Person = { slackId: 'U_BOB', email: 'bob@example.com' };
+    assert.deepEqual(eligibleApprovers([cat, bob, ann, bobAgain], { slackId: 'U_REQ' }, []), [cat, bob, ann]);
+  });
+});

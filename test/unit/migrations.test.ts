@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { openDatabase, type Db } from '../../src/adapters/sqlite/db.js';
+import { migrate, readMigrations } from '../../src/adapters/sqlite/migrate.js';
+import { SqliteStore } from '../../src/adapters/sqlite/store.js';
+import { Outbox } from '../../src/outbox/outbox.js';
+
+const SHIPPED = fileURLToPath(new URL('../../migrations', import.meta.url));
+const SHIPPED_FILES = readdirSync(SHIPPED)
+  .filter((f) => f.endsWith('.sql'))
+  .map((file) => ({ file, version: Number(file.slice(0, 3)) }));
+/** The number of migrations this build ships; a test's own migrations come after them. */
+const N = SHIPPED_FILES.length;
+const next = (k = 1): string => String(N + k).padStart(3, '0');
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const T0 = Date.UTC(2024, 0, 1);
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'access-bot-migrations-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh migrations folder: the shipped files up to version `upTo`, plus `extra` ones. */
+function migrationsDir(extra: Record<string, string> = {}, upTo = Infinity): string {
+  const d = mkdtempSync(join(dir, 'migrations-'));
+  for (const m of SHIPPED_FILES) if (m.version <= upTo) copyFileSync(join(SHIPPED, m.file), join(d, m.file));
+  for (const [name, sql] of Object.entries(extra)) writeFileSync(join(d, name), sql);
+  return d;
+}
+
+function tables(db: Db): string[] {
+  return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+}
+
+function versions(db: Db): number[] {
+  return db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all() as number[];
+}
+
+/**
+ * An audit row as v1 wrote it: sha256 over JSON [prev, request id, at, actor, data]. Rows in the
+ * field keep this hash forever, so the chain they form must keep verifying.
+ */
+function v1AuditRow(db: Db, prev: string, requestId: string, at: number, actor: string, step: { type: string; [k: string]: unknown }): string {
+  const data = JSON.stringify(step);
+  const hash = createHash('sha256').update(JSON.stringify([prev, requestId, at, actor, data])).digest('hex');
+  db.prepare('INSERT INTO audit_events (request_id, at, type, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)').run(requestId, at, step.type, actor, data, prev, hash);
+  return hash;
+}
+
+describe('migrations', () => {
+  test('the shipped migrations are numbered from 1 without gaps, starting with init', () => {
+    const ms = readMigrations(SHIPPED);
+    assert.ok(N >= 1);
+    assert.deepEqual(
+      ms.map((m) => m.version),
+      range(1, N),
+    );
+    assert.equal(ms[0]?.name, 'init');
+  });
+
+  test('an empty database migrates', () => {
+    const db = openDatabase(':memory:');
+    assert.deepEqual(migrate(db, readMigrations(SHIPPED), () => T0), range(1, N));
+    for (const t of ['approvers', 'audit_events', 'inbound_seen', 'memberships', 'outbox', 'requests', 'schema_migrations']) {
+      assert.ok(tables(db).includes(t), `table ${t} is missing`);
+    }
+    assert.deepEqual(db.prepare('SELECT version, name, applied_at FROM schema_migrations WHERE version = 1').get(), { version: 1, name: 'init', applied_at: T0 });
+    // The store and the outbox prepare every statement they use against the migrated schema.
+    assert.doesNotThrow(() => new SqliteStore(db, new Outbox(db, () => T0)));
+  });
+
+  test('migrating an up-to-date database applies nothing', () => {
+    const db = openDatabase(':memory:');
+    migrate(db, readMigrations(SHIPPED));
+    assert.deepEqual(migrate(db, readMigrations(SHIPPED)), []);
+    assert.deepEqual(versions(db), range(1, N));
+  });
+
+  test('rows written by schema v1 survive later migrations', () => {
+    const path = join(dir, 'data', 'bot.db');
+    let db = openDatabase(path);
+    assert.deepEqual(migrate(db, readMigrations(migrationsDir({}, 1)), () => T0), [1]);
+    // Written the way v1 wrote them: plain SQL against the v1 columns.
+    db.prepare(
+      `INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id, duration_token, duration_ms,
+        reason, policy_json, requester_slack_id, requester_email, idp_user_id, stage, jira_key, created_at, updated_at, granted_at, expires_at)
+       VALUES ('R1', 'V123', 'active', 'okta-console', 'read-only', 'Okta admin console', 'Read-only', 'okta', '00g1readonly', '8h', 28800000,
+        'on-call', '{"kind":"auto"}', 'U_ANN', 'ann@example.com', '00u1ann', 0, 'ACC-1', ?, ?, ?, ?)`,
+    ).run(T0, T0 + 5, T0 + 5, T0 + 5 + 28_800_000);
+    db.prepare("INSERT INTO approvers (request_id, stage, slack_id, email, asked_at, decision, decided_at) VALUES ('R1', 0, 'U_BOB', 'bob@example.com', ?, 'approve', ?)").run(T0 + 1, T0 + 2);
+    db.prepare("INSERT INTO memberships (connector, group_id, idp_user_id, owned, recorded_at) VALUES ('okta', '00g1readonly', '00u1ann', 1, ?)").run(T0 + 3);
+    db.prepare("INSERT INTO outbox (queue, kind, request_id, payload, available_at, created_at) VALUES ('jira:R1', 'jira.comment', 'R1', ?, ?, ?)").run('{"text":"x"}', T0, T0);
+    const h1 = v1AuditRow(db, '0'.repeat(64), 'R1', T0, 'U_ANN', { type: 'auto_approved' });
+    v1AuditRow(db, h1, 'R1', T0 + 5, 'access-bot', { type: 'failed', cause: 'x' });
+    db.close();
+
+    // Every later migration this build ships, plus one more that adds a column.
+    const later = migrationsDir({ [`${next()}_ticket_url.sql`]: "ALTER TABLE requests ADD COLUMN ticket_url TEXT NOT NULL DEFAULT '';\n" });
+    db = openDatabase(path);
+    assert.deepEqual(migrate(db, readMigrations(later), () => T0 + 10), range(2, N + 1));
+
+    const store = new SqliteStore(db, new Outbox(db, () => T0 + 10));
+    const r = store.getRequest('R1');
+    assert.ok(r, 'the v1 request is still there');
+    assert.deepEqual(
+      {
+        state: r.state,
+        submissionKey: r.submissionKey,
+        connector: r.connector,
+        groupId: r.groupId,
+        durationMs: r.durationMs,
+        policy: r.policy,
+        requesterEmail: r.requesterEmail,
+        idpUserId: r.idpUserId,
+        jiraKey: r.jiraKey,
+        expiresAt: r.expiresAt,
+      },
+      {
+        state: 'active',
+        submissionKey: 'V123',
+        connector: 'okta',
+        groupId: '00g1readonly',
+        durationMs: 28_800_000,
+        policy: { kind: 'auto' },
+        requesterEmail: 'ann@example.com',
+        idpUserId: '00u1ann',
+        jiraKey: 'ACC-1',
+        expiresAt: T0 + 5 + 28_800_000,
+      },
+    );
+    assert.equal(db.prepare("SELECT ticket_url FROM requests WHERE id = 'R1'").pluck().get(), '');
+    assert.deepEqual(
+      store.approversOf('R1').map((a) => [a.slackId, a.decision]),
+      [['U_BOB', 'approve']],
+    );
+    assert.deepEqual(store.getMembership('okta', '00g1readonly', '00u1ann'), { owned: true });
+    assert.deepEqual(
+      store.dueGrants(T0 + 5 + 28_800_000, 10).map((g) => g.id),
+      ['R1'],
+      'the v1 grant still expires',
+    );
+    assert.deepEqual(
+      new Outbox(db, () => T0 + 10).claim(10, 1000).map((e) => [e.kind, e.payload]),
+      [['jira.comment', { text: 'x' }]],
+    );
+    assert.equal(store.verifyAuditChain(), undefined, 'the v1 audit chain still verifies');
+    assert.deepEqual(
+      store.auditOf('R1').map((a) => a.step.type),
+      ['auto_approved', 'failed'],
+    );
+    db.close();
+  });
+
+  test('a database newer than the code is refused', () => {
+    const path = join(dir, 'bot.db');
+    let db = openDatabase(path);
+    migrate(db, readMigrations(migrationsDir({ [`${next()}_newer.sql`]: 'CREATE TABLE newer (x INTEGER);' })));
+    db.close();
+
+    db = openDatabase(path);
+    assert.throws(() => migrate(db, readMigrations(SHIPPED)), {
+      message: `database schema version ${N + 1} is newer than this build knows (${N}); refusing to start`,
+    });
+    assert.deepEqual(versions(db), range(1, N + 1), 'nothing was changed');
+    db.close();
+  });
+
+  test('a migration that fails leaves no trace, and the ones before it stay applied', () => {
+    const db = openDatabase(':memory:');
+    const broken = migrationsDir({ [`${next()}_broken.sql`]: 'CREATE TABLE half (x INTEGER);\nINSERT INTO no_such_table VALUES (1);\n' });
+    assert.throws(() => migrate(db, readMigrations(broken)), /no such table: no_such_table/);
+    assert.deepEqual(versions(db), range(1, N));
+    assert.equal(tables(db).includes('half'), false, 'the first statement of the failed migration was rolled back');
+    assert.equal(tables(db).includes('requests'), true);
+  });
+
+  const badFolders: [string, Record<string, string>, RegExp][] = [
+    ['a gap in the numbers', { [`${next(2)}_skip.sql`]: 'SELECT 1;' }, new RegExp(`expected version ${N + 1}, found ${N + 2} \\(skip\\)`)],
+    ['a duplicate number', { '001_again.sql': 'SELECT 1;' }, /expected version 2, found 1/],
+    ['a file not named NNN_name.sql', { '2-add.sql': 'SELECT 1;' }, /"2-add\.sql" is not named NNN_name\.sql/],
+    ['an upper-case name', { [`${next()}_AddColumn.sql`]: 'SELECT 1;' }, new RegExp(`"${next()}_AddColumn\\.sql" is not named NNN_name\\.sql`)],
+  ];
+  for (const [what, extra, error] of badFolders) {
+    test(`a migrations folder with ${what} is refused`, () => {
+      assert.throws(() => readMigrations(migrationsDir(extra)), error);
+    });
+  }
+
+  test('files other than .sql in the migrations folder are ignored', () => {
+    const ms = readMigrations(migrationsDir({ 'README.md': '# notes', [`${next()}_next.sql`]: 'SELECT 1;' }));
+    assert.deepEqual(
+      ms.map((m) => m.version),
+      range(1, N + 1),
+    );
+    assert.equal(ms.at(-1)?.name, 'next');
+  });
+});
+
+describe('openDatabase', () => {
+  test('a file database is opened in WAL mode, with foreign keys on and a busy timeout, its folder created', () => {
+    const path = join(dir, 'nested', 'deeper', 'bot.db');
+    const db = openDatabase(path);
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+    assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
+    assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
+    db.close();
+  });
+
+  test('an approver row needs its request (foreign keys are enforced)', () => {
+    const db = openDatabase(':memory:');
+    migrate(db, readMigrations(SHIPPED));
+    assert.throws(
+      () => db.prepare("INSERT INTO approvers (request_id, stage, slack_id, email, asked_at) VALUES ('nope', 0, 'U1', 'a@example.com', 1)").run(),
+      /FOREIGN KEY constraint failed/,
+    );
+  });
+});

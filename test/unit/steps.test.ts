@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { describeStep, formatTime, isRecordedInJira, who, type Actor, type Step, type StepType } from '../../src/domain/steps.js';
+
+const AT = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+const WHEN = '2024-01-02 03:04:05 UTC';
+const EXPIRES = Date.UTC(2024, 0, 2, 11, 4, 5);
+
+const ann: Actor = { slackId: 'U_ANN', email: 'ann@example.com', name: 'Ann Lee' };
+const bob: Actor = { slackId: 'U_BOB', email: 'bob@example.com', name: 'Bob' };
+const cat: Actor = { email: 'cat@example.com' };
+
+/**
+ * ARCHITECTURE.md §4 "Jira comments": each comment starts with the step in words, past tense,
+ * then who and when. One row per wording the auditors rely on.
+ */
+const WORDING: [string, Step, string][] = [
+  [
+    'requested: "Requested by …"',
+    { type: 'requested', actor: ann, app: 'Okta admin console', role: 'Read-only', duration: '8 hours', reason: 'on-call' },
+    `Requested by Ann Lee (ann@example.com) on ${WHEN}: Okta admin console / Read-only, 8 hours.`,
+  ],
+  [
+    'approval requested, one stage: "Approval requested from …"',
+    { type: 'approval_requested', stage: 0, stageCount: 1, required: 1, approvers: [bob, cat] },
+    `Approval requested from Bob (bob@example.com), cat@example.com on ${WHEN}.`,
+  ],
+  [
+    'approval requested, stage 2 of 2 with a quorum',
+    { type: 'approval_requested', stage: 1, stageCount: 2, required: 2, approvers: [bob, cat] },
+    `Approval requested from Bob (bob@example.com), cat@example.com for stage 2 of 2 (2 approvals needed) on ${WHEN}.`,
+  ],
+  [
+    'approval requested from the fallback',
+    { type: 'approval_requested', stage: 0, stageCount: 1, required: 1, approvers: [cat], fallback: true },
+    `Approval requested from cat@example.com (fallback approvers: nobody else could be resolved) on ${WHEN}.`,
+  ],
+  [
+    'a vote short of quorum: "Approved by …" with the count',
+    { type: 'vote_recorded', actor: bob, approvals: 1, required: 2, stage: 1 },
+    `Approved by Bob (bob@example.com) on ${WHEN} (1 of 2 approvals for stage 2).`,
+  ],
+  ['a stage passed', { type: 'stage_passed', stage: 0, stageCount: 2 }, `Stage 1 of 2 passed on ${WHEN}.`],
+  ['approved: "Approved by …"', { type: 'approved', actor: bob }, `Approved by Bob (bob@example.com) on ${WHEN}.`],
+  ['auto-approved: "Approved by policy (auto-approve)"', { type: 'auto_approved' }, `Approved by policy (auto-approve) on ${WHEN}.`],
+  [
+    'break-glass: approved by policy, naming where the alert went',
+    { type: 'auto_approved', breakGlass: { notify: '#security-alerts' } },
+    `Approved by policy (break-glass emergency access) on ${WHEN}; alert sent to #security-alerts, where a review must be acknowledged.`,
+  ],
+  ['a reminder', { type: 'reminded', approvers: [bob, cat] }, `Reminder sent to Bob (bob@example.com), cat@example.com on ${WHEN}.`],
+  [
+    'an escalation says after how long and at which stage',
+    { type: 'escalated', approvers: [{ email: 'it-lead@example.com' }], stage: 0, afterMs: 86_400_000 },
+    `Escalated to it-lead@example.com on ${WHEN}: no decision within 1 day at stage 1.`,
+  ],
+  ['a break-glass review', { type: 'reviewed', actor: cat }, `Break-glass access reviewed by cat@example.com on ${WHEN}.`],
+  [
+    'denied: "Denied by … — reason"',
+    { type: 'denied', actor: bob, reason: 'not needed for this project' },
+    `Denied by Bob (bob@example.com) on ${WHEN} — not needed for this project`,
+  ],
+  [
+    'granted: "Access granted: <connector> group <group> for <IdP user id>, expires <time>"',
+    { type: 'granted', connector: 'okta', group: '00g1readonly', idpUserId: '00u1ann', expiresAt: EXPIRES, preexisting: false },
+    `Access granted: okta group 00g1readonly for 00u1ann, expires 2024-01-02 11:04:05 UTC. Granted on ${WHEN}.`,
+  ],
+  [
+    'granted permanently',
+    { type: 'granted', connector: 'google', group: 'wiki-readers@example.com', idpUserId: 'ann@example.com', expiresAt: null, preexisting: false },
+    `Access granted: google group wiki-readers@example.com for ann@example.com, expires never (permanent). Granted on ${WHEN}.`,
+  ],
+  [
+    'granted to someone who was already a member says expiry will not remove them',
+    { type: 'granted', connector: 'okta', group: '00g1readonly', idpUserId: '00u1ann', expiresAt: EXPIRES, preexisting: true },
+    `Access granted: okta group 00g1readonly for 00u1ann, expires 2024-01-02 11:04:05 UTC. Granted on ${WHEN}. The user was already a member before this grant, so expiry will not remove them.`,
+  ],
+  [
+    'revoked on expiry: "Access revoked (expired)"',
+    { type: 'revoked', cause: 'expired', connector: 'okta', group: '00g1readonly', idpUserId: '00u1ann', removed: true },
+    `Access revoked (expired) on ${WHEN}: removed 00u1ann from okta group 00g1readonly.`,
+  ],
+  [
+    'revoked by a person: "Access revoked (by …)"',
+    { type: 'revoked', cause: 'manual', actor: { name: 'Dana', email: 'dana@example.com' }, connector: 'entra', group: 'g-1', idpUserId: 'oid-1', removed: true },
+    `Access revoked (by Dana (dana@example.com)) on ${WHEN}: removed oid-1 from entra group g-1.`,
+  ],
+  [
+    'revoked, membership kept because it predates the grant',
+    { type: 'revoked', cause: 'expired', connector: 'okta', group: '00g1', idpUserId: '00u1', removed: false, keptBecause: 'preexisting' },
+    `Access revoked (expired) on ${WHEN}: membership of okta group 00g1 kept: 00u1 was a member before this grant.`,
+  ],
+  [
+    'revoked, membership kept for another active grant',
+    { type: 'revoked', cause: 'expired', connector: 'okta', group: '00g1', idpUserId: '00u1', removed: false, keptBecause: 'other_grant' },
+    `Access revoked (expired) on ${WHEN}: membership of okta group 00g1 kept: another active grant still needs it.`,
+  ],
+  ['timed out: "Timed out: no decision within …"', { type: 'timed_out', afterMs: 3 * 86_400_000 }, `Timed out: no decision within 3 days (on ${WHEN}).`],
+  ['cancelled by the requester', { type: 'cancelled', actor: ann }, `Cancelled by Ann Lee (ann@example.com) on ${WHEN}.`],
+  [
+    'failed: "Failed: <cause>"',
+    { type: 'failed', cause: 'no approver could be resolved for stage 1' },
+    `Failed: no approver could be resolved for stage 1 (on ${WHEN}).`,
+  ],
+  ['a refused click (audit only)', { type: 'decision_refused', actor: { slackId: 'U_X' }, code: 'self_approval' }, `Decision refused for Slack user U_X on ${WHEN} (self_approval).`],
+];
+
+describe('describeStep: the wording auditors read on the Jira issue', () => {
+  for (const [rule, step, expected] of WORDING) {
+    test(rule, () => {
+      assert.equal(describeStep(step, AT), expected);
+    });
+  }
+
+  test('every step type has a wording row above', () => {
+    // A Record over StepType: a new step type fails to compile here until it is listed (and worded above).
+    const all: Record<StepType, true> = {
+      requested: true,
+      approval_requested: true,
+      vote_recorded: true,
+      stage_passed: true,
+      approved: true,
+      auto_approved: true,
+      reminded: true,
+      escalated: true,
+      reviewed: true,
+      denied: true,
+      granted: true,
+      revoked: true,
+      timed_out: true,
+      cancelled: true,
+      failed: true,
+      decision_refused: true,
+    };
+    assert.deepEqual([...new Set(WORDING.map(([, s]) => s.type))].sort(), Object.keys(all).sort());
+  });
+
+  test('a revocation by someone unknown still says who: unknown', () => {
+    const step: Step = { type: 'revoked', cause: 'manual', connector: 'okta', group: 'g', idpUserId: 'u', removed: true };
+    assert.equal(describeStep(step, AT), `Access revoked (by unknown) on ${WHEN}: removed u from okta group g.`);
+  });
+});
+
+describe('Jira record', () => {
+  test('every step is written to Jira except a refused click', () => {
+    for (const [, step] of WORDING) assert.equal(isRecordedInJira(step), step.type !== 'decision_refused', step.type);
+  });
+
+  test('times are written in UTC to the second', () => {
+    assert.equal(formatTime(AT), WHEN);
+    assert.equal(formatTime(0), '1970-01-01 00:00:00 UTC');
+  });
+
+  const people: [string, Actor | undefined, string][] = [
+    ['name and email', { name: 'Ann Lee', email: 'ann@example.com', slackId: 'U1' }, 'Ann Lee (ann@example.com)'],
+    ['name only', { name: 'Ann Lee', slackId: 'U1' }, 'Ann Lee'],
+    ['email only', { email: 'ann@example.com', slackId: 'U1' }, 'ann@example.com'],
+    ['Slack id only', { slackId: 'U1' }, 'Slack user U1'],
+    ['nothing known', {}, 'unknown'],
+    ['no actor', undefined, 'unknown'],
+  ];
+  for (const [what, actor, expected] of people) {
+    test(`a person is named by what is known of them: ${what}`, () => {
+      assert.equal(who(actor), expected);
+    });
+  }
+});
