@@ -10,6 +10,10 @@ Commands:
                (Slack token and scopes, the Jira project, each identity provider and
                every catalog group); prints a checklist with a fix for each failure
 
+  effects list             list dead effects (failed for good) with their cause
+  effects retry <id>...    run dead effects again once their cause is fixed
+  effects retry --all      run every dead effect again
+
 Options:
   -h, --help   show this help
 
@@ -47,6 +51,11 @@ async function main(argv: string[]): Promise<void> {
     const result = await runCheck(process.env);
     // Explicit exit: a service that never answered may still hold a socket open.
     return exit(result.ok ? 0 : 1);
+  }
+  if (command === 'effects') {
+    const { runEffects } = await import('./effects-cli.js');
+    const r = runEffects(rest, process.env, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
+    return exit(r);
   }
   process.stderr.write(`${command === undefined ? 'access-bot: no command given' : `access-bot: unknown command "${command}"`}\n\n${USAGE}\n`);
   return exit(2);

@@ -88,3 +88,10 @@ export function refreshTimers(ctx: AppContext, requestId: string): void {
   }
   if (next !== r.nextTimerAt) ctx.store.updateRequest(r.id, { nextTimerAt: next }, ctx.now());
 }
+
+/** Re-renders every approver's card that was posted (e.g. to show or remove the Revoke button). */
+export function updateApproverCards(ctx: AppContext, requestId: string): void {
+  for (const a of ctx.store.approversOf(requestId)) {
+    if (a.dmTs) enqueue(ctx.store, { kind: 'slack.approverUpdate', requestId, stage: a.stage, slackId: a.slackId });
+  }
+}

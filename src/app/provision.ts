@@ -9,7 +9,7 @@
 import type { IdpConnector } from '../adapters/idp/types.js';
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { PermanentError } from '../outbox/errors.js';
-import { mustGet, notifyRequester, recordStep, transitionIssue, type AppContext } from './context.js';
+import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type AppContext } from './context.js';
 import type { EffectOf } from './effects.js';
 import { failRequest } from './fail.js';
 
@@ -49,6 +49,7 @@ export function grantDone(ctx: AppContext, e: EffectOf<'idp.grant'>, result: Gra
   recordStep(ctx, r, { type: 'granted', connector: r.connector, group: r.groupId, idpUserId: result.idpUserId, expiresAt, preexisting: result.preexisting }, 'access-bot', now);
   transitionIssue(ctx, r, 'active');
   notifyRequester(ctx, r, { type: 'granted', expiresAt });
+  updateApproverCards(ctx, r.id);
   ctx.onExpiryChanged();
 }
 

@@ -6,7 +6,7 @@
  * (group, user) run in one queue, so it sees every earlier grant and revocation settled.
  */
 import { canTransition, transition } from '../domain/lifecycle.js';
-import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, type AppContext } from './context.js';
+import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type AppContext } from './context.js';
 import { enqueue, type EffectOf } from './effects.js';
 import { connectorFor } from './provision.js';
 
@@ -67,6 +67,7 @@ export function revokeDone(ctx: AppContext, e: EffectOf<'idp.revoke'>, result: R
   );
   transitionIssue(ctx, r, 'revoked');
   notifyRequester(ctx, r, { type: 'revoked', cause, by: r.revokedBy ?? undefined });
+  updateApproverCards(ctx, r.id);
 }
 
 /** Removal failed for good: the person still has access. Loud, on the issue and to admins. */

@@ -21,6 +21,7 @@ export type Step =
   | { type: 'reminded'; approvers: Actor[] }
   | { type: 'escalated'; approvers: Actor[]; stage: number; afterMs: number }
   | { type: 'reviewed'; actor: Actor }
+  | { type: 'retried'; by: string; what: string }
   | { type: 'denied'; actor: Actor; reason: string }
   | { type: 'granted'; connector: string; group: string; idpUserId: string; expiresAt: number | null; preexisting: boolean }
   | { type: 'revoked'; cause: 'expired' | 'manual'; actor?: Actor; connector: string; group: string; idpUserId: string; removed: boolean; keptBecause?: 'preexisting' | 'other_grant' }
@@ -76,6 +77,8 @@ export function describeStep(step: Step, at: number): string {
       return `Reminder sent to ${list(step.approvers)} on ${when}.`;
     case 'escalated':
       return `Escalated to ${list(step.approvers)} on ${when}: no decision within ${describeMs(step.afterMs)} at stage ${step.stage + 1}.`;
+    case 'retried':
+      return `Retried by ${step.by} on ${when}: ${step.what}.`;
     case 'reviewed':
       return `Break-glass access reviewed by ${who(step.actor)} on ${when}.`;
     case 'denied':

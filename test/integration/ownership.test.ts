@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GROUPS, Harness, PEOPLE, waitUntil } from '../support/harness.js';
 
-const { alice, bob, carol } = PEOPLE;
+const { alice, bob, carol, dave } = PEOPLE;
 
 async function approveAndWaitActive(h: Harness, id: string) {
   await h.click(bob, id, 'approve');
@@ -60,6 +60,48 @@ describe('membership ownership', () => {
     const carolsCard = await h.approverMessage(carol, id);
     assert.match(JSON.stringify(carolsCard.blocks), /Approved by Bob Jones/);
     assert.doesNotMatch(JSON.stringify(carolsCard.blocks), /"action_id":"approve"/);
+  });
+});
+
+describe('revoking before expiry', () => {
+  let h: Harness;
+  before(async () => {
+    h = await new Harness().start();
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  test('the requester gives access back with one click; Jira says by whom', async () => {
+    const id = await h.request(alice, { duration: '4h' });
+    await approveAndWaitActive(h, id);
+    const granted = await h.slack.waitForDm(alice.slackId, (m) => m.text.startsWith('Access granted'));
+    await h.driver.clickButton(alice.slackId, granted, 'revoke_access');
+    await waitUntil(() => h.bot.store.getRequest(id)!.state === 'revoked', 5000, 'revoked');
+    await h.idle();
+    assert.equal(h.okta.isMember(GROUPS.readOnly, alice.oktaId), false);
+    assert.match(h.jiraComments(id).at(-1)!, /^Access revoked \(by Alice Smith \(alice@example\.com\)\) on .*: removed 00u1alice from okta group 00g1readonly\.$/);
+    // A second click on the old message is explained, and changes nothing.
+    await h.driver.clickButton(alice.slackId, granted, 'revoke_access');
+    await h.slack.waitForResponseUrlPost((p) => /already being revoked or was revoked/.test(String(p.body.text)));
+  });
+
+  test('an approver revokes from their card; an outsider cannot', async () => {
+    const id = await h.request(alice, { duration: '4h' });
+    await approveAndWaitActive(h, id);
+    await h.idle();
+    const card = await h.approverMessage(bob, id);
+    assert.match(JSON.stringify(card.blocks), /Access granted until/);
+    await h.driver.clickButton(dave.slackId, card, 'revoke_access');
+    await h.slack.waitForResponseUrlPost((p) => /Only the requester or an approver/.test(String(p.body.text)));
+    assert.equal(h.bot.store.getRequest(id)!.state, 'active');
+    await h.driver.clickButton(bob.slackId, card, 'revoke_access');
+    await waitUntil(() => h.bot.store.getRequest(id)!.state === 'revoked', 5000, 'revoked');
+    await h.idle();
+    assert.match(h.jiraComments(id).at(-1)!, /^Access revoked \(by Bob Jones \(bob@example\.com\)\)/);
+    assert.match(h.slack.dmsTo(alice.slackId).at(-1)!.text, /was revoked by Bob Jones/);
+    const after = await h.approverMessage(bob, id);
+    assert.doesNotMatch(JSON.stringify(after.blocks), /"action_id":"revoke_access"/);
   });
 });
 

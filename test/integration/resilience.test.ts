@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { runEffects } from '../../src/effects-cli.js';
 import { GROUPS, Harness, PEOPLE, waitUntil } from '../support/harness.js';
 
 const { alice, bob } = PEOPLE;
@@ -43,5 +44,36 @@ describe('outages and rate limits', () => {
     await waitUntil(() => h.okta.isMember(GROUPS.superAdmin, alice.oktaId), 8000, 'granted after the reset');
     assert.equal(h.okta.tooManyRequests - before429, 2, 'exactly the forced 429s, no storm');
     assert.ok(Date.now() - t0 >= 900, 'waited for the reset');
+  });
+
+  test('a permanent error fails the request with its cause; an admin retries it once the cause is fixed', async () => {
+    const catalogGroup = GROUPS.superAdmin;
+    h.okta.removeGroup(catalogGroup);
+    const callsBefore = h.okta.calls.length;
+    const id = await h.request(alice, { role: 'super-admin', duration: '30m' });
+    await h.click(bob, id, 'approve');
+    await waitUntil(() => h.bot.store.getRequest(id)!.state === 'failed', 5000, 'failed');
+    await h.idle();
+    const addsToMissingGroup = h.okta.calls.slice(callsBefore).filter((c) => c.method === 'PUT' && c.path.includes(catalogGroup)).length;
+    assert.equal(addsToMissingGroup, 1, 'a permanent error is not retried');
+    assert.match(h.jiraComments(id).at(-1)!, new RegExp(`^Failed: granting access failed: .*${catalogGroup}`));
+    assert.match(h.slack.dmsTo(alice.slackId).at(-1)!.text, /failed: granting access failed/);
+    const key = h.bot.store.getRequest(id)!.jiraKey!;
+    assert.ok(h.slack.messages.some((m) => m.channel === 'C0ADMIN' && m.text.includes(key) && m.text.includes('not found')), 'the admin channel is alerted with the cause');
+
+    const lines: string[] = [];
+    assert.equal(runEffects(['list'], { DATABASE_PATH: h.config.databasePath }, (l) => lines.push(l), (l) => lines.push(l)), 0);
+    const dead = lines.find((l) => l.includes('idp.grant') && l.includes(id));
+    assert.ok(dead, `the dead grant is listed: ${lines.join('\n')}`);
+
+    h.okta.addGroup({ id: catalogGroup, name: 'Okta console super admins' });
+    const effectId = dead.split('\t')[0]!;
+    assert.equal(runEffects(['retry', effectId], { DATABASE_PATH: h.config.databasePath, USER: 'root' }, () => undefined, (l) => lines.push(l)), 0);
+    await waitUntil(() => h.bot.store.getRequest(id)!.state === 'active', 8000, 'granted after the retry');
+    await h.idle();
+    assert.equal(h.okta.isMember(catalogGroup, alice.oktaId), true);
+    assert.match(h.jiraComments(id).at(-3)!, /^Failed: granting access failed: /);
+    assert.match(h.jiraComments(id).at(-1)!, /^Access granted: okta group 00g1superadm for 00u1alice/);
+    assert.match(h.jiraComments(id).at(-2)!, /^Retried by admin root on /);
   });
 });

@@ -55,6 +55,7 @@ const WORDING: [string, Step, string][] = [
     `Escalated to it-lead@example.com on ${WHEN}: no decision within 1 day at stage 1.`,
   ],
   ['a break-glass review', { type: 'reviewed', actor: cat }, `Break-glass access reviewed by cat@example.com on ${WHEN}.`],
+  ['an admin retry of a dead effect', { type: 'retried', by: 'admin root', what: 'granting access' }, `Retried by admin root on ${WHEN}: granting access.`],
   [
     'denied: "Denied by … — reason"',
     { type: 'denied', actor: bob, reason: 'not needed for this project' },
@@ -124,6 +125,7 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
       reminded: true,
       escalated: true,
       reviewed: true,
+      retried: true,
       denied: true,
       granted: true,
       revoked: true,

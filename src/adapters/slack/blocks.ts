@@ -24,6 +24,7 @@ export const IDS = {
   deny: 'deny',
   decision: 'decision',
   review: 'review_break_glass',
+  revoke: 'revoke_access',
 } as const;
 
 /** Slack's limits we stay inside. https://api.slack.com/reference/block-kit */
@@ -174,10 +175,13 @@ export function approvalCard(r: RequestRecord, me: ApproverRecord, all: Approver
     status = `:x: Denied by ${escapeMrkdwn(decider.name ?? decider.email)} on ${formatTime(decider.decidedAt!)}: ${escapeMrkdwn(decider.reason ?? '')}`;
   } else if (r.decidedBy && r.decidedAt && r.state !== 'timed_out' && r.state !== 'cancelled') {
     status = `:white_check_mark: Approved by ${escapeMrkdwn(r.decidedBy)} on ${formatTime(r.decidedAt)}.`;
+    if (r.state === 'active') status += r.expiresAt === null ? ' Access granted; it does not expire.' : ` Access granted until ${formatTime(r.expiresAt)}.`;
+    if (r.state === 'revoked') status += ` Access revoked${r.revokedBy ? ` by ${escapeMrkdwn(r.revokedBy)}` : ''} on ${formatTime(r.revokedAt ?? r.updatedAt)}.`;
   } else {
     status = `This request is ${describeState(r.state)}.`;
   }
   if (status) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(status, LIMITS.sectionText) }] });
+  if (r.state === 'active') blocks.push(revokeButton(r, 'Revoke'));
   return { text: `Access request: ${r.requesterName ?? r.requesterSlackId} → ${r.appName} / ${r.roleName}${status ? ` — ${status}` : ''}`, blocks };
 }
 
@@ -198,7 +202,8 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
       break;
     case 'granted':
       text = `Access granted: ${what}${key}. ${n.expiresAt === null ? 'It does not expire.' : `It expires ${formatTime(n.expiresAt)}.`}`;
-      break;
+      // Giving access back early is one click; the button is refused once the grant has ended.
+      return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }, revokeButton(r, 'Revoke now')] };
     case 'revoked':
       text = `Your access to ${what}${key} ${n.cause === 'expired' ? 'expired and was removed' : `was revoked by ${escapeMrkdwn(n.by ?? 'an admin')}`}.`;
       break;
@@ -235,4 +240,21 @@ export function breakGlassAlert(r: RequestRecord): SlackMessage {
 export function reminderText(r: RequestRecord): SlackMessage {
   const text = `Reminder: ${requestSummary(r)} It is still waiting for your decision.`;
   return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }] };
+}
+
+function revokeButton(r: RequestRecord, label: string): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: IDS.revoke,
+    elements: [
+      {
+        type: 'button',
+        action_id: IDS.revoke,
+        text: plain(label),
+        style: 'danger',
+        value: r.id,
+        confirm: { title: plain('Revoke access?', 100), text: plain(`${r.appName} / ${r.roleName} is removed now.`, 300), confirm: plain('Revoke'), deny: plain('Keep') },
+      },
+    ],
+  };
 }

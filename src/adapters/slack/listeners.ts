@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { checkMayDecide, decide, refuseIfMayNotDecide } from '../../app/decide.js';
 import type { AppContext } from '../../app/context.js';
 import { reviewBreakGlass } from '../../app/review.js';
+import { revokeNow } from '../../app/revokeNow.js';
 import { submitRequest } from '../../app/submitRequest.js';
 import { applicationOptions, denyModal, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
 
@@ -125,6 +126,13 @@ export function registerListeners(app: App, ctx: AppContext, logger: Logger): vo
     // The payload is signed by Slack, so its user name is what Slack knows the clicker as.
     const name = str((body.user as { name?: unknown }).name) ?? str((body.user as { username?: unknown }).username);
     reviewBreakGlass(ctx, { requestId, actor: { slackId: body.user.id, name }, reply: replyOf(body) });
+  });
+
+  app.action<BlockAction>({ action_id: IDS.revoke }, async ({ ack, body }) => {
+    await ack();
+    const requestId = buttonRequestId(body);
+    if (!requestId) return;
+    revokeNow(ctx, { requestId, actorSlackId: body.user.id, reply: replyOf(body) });
   });
 
   app.view<SlackViewAction>(IDS.denyModal, async ({ ack, body, view }) => {

@@ -1,0 +1,31 @@
+/**
+ * An admin's retry of a dead effect, once its cause is fixed (a missing group created, a scope
+ * granted). Reviving a grant that failed the request puts the request back to `approved`, so the
+ * grant can complete it; the retry is audited and recorded on the Jira issue.
+ */
+import { canTransition, transition } from '../domain/lifecycle.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { Store } from './ports.js';
+import { enqueue } from './effects.js';
+
+export type RetryResult = { ok: true; message: string } | { ok: false; message: string };
+
+export function retryDeadEffect(deps: { store: Store; outbox: Outbox; now: () => number }, id: number, by: string): RetryResult {
+  const { store, outbox, now } = deps;
+  return store.tx(() => {
+    const e = outbox.get(id);
+    if (!e) return { ok: false, message: `effect ${id} does not exist` };
+    if (e.status !== 'dead') return { ok: false, message: `effect ${id} is ${e.status}, not dead` };
+    const r = e.requestId ? store.getRequest(e.requestId) : undefined;
+    if (e.kind === 'idp.grant' && r && r.state === 'failed' && canTransition(r.state, 'retry')) {
+      const t = now();
+      store.updateRequest(r.id, { state: transition(r.state, 'retry'), failure: null }, t);
+      const audit = store.appendAudit(r.id, t, by, { type: 'retried', by, what: 'granting access' });
+      enqueue(store, { kind: 'jira.comment', requestId: r.id, auditSeq: audit.seq });
+    } else if (e.kind === 'idp.grant' && r && r.state !== 'approved') {
+      return { ok: false, message: `effect ${id} grants request ${r.id}, which is ${r.state}: nothing to retry` };
+    }
+    outbox.revive(id);
+    return { ok: true, message: `effect ${id} (${e.kind}${e.requestId ? ` for ${e.requestId}` : ''}) will run again` };
+  });
+}
