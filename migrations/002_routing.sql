@@ -19,3 +19,6 @@ CREATE INDEX requests_timers ON requests (next_timer_at) WHERE state = 'pending'
 
 -- An admin's retry of a dead effect starts a new retry window.
 ALTER TABLE outbox ADD COLUMN revived_at INTEGER;
+
+-- Jira webhooks find the request by its issue key.
+CREATE INDEX requests_by_jira_key ON requests (jira_key) WHERE jira_key IS NOT NULL;

@@ -15,6 +15,7 @@ import { buildConnectors } from './adapters/idp/registry.js';
 import type { IdpConnector } from './adapters/idp/types.js';
 import { jiraHandlers } from './adapters/jira/effects.js';
 import { JiraCloudRecord } from './adapters/jira/record.js';
+import { jiraWebhookHandler } from './adapters/jira/webhook.js';
 import type { JiraRecord } from './adapters/jira/types.js';
 import { createWebClient, SlackGateway } from './adapters/slack/client.js';
 import { slackHandlers } from './adapters/slack/effects.js';
@@ -133,6 +134,10 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       },
     },
   ];
+
+  if (config.jira.webhookSecret) {
+    routes.push({ path: '/webhooks/jira', method: ['POST'], handler: jiraWebhookHandler(ctx, config.jira.webhookSecret, logger.child({ component: 'jira-webhook' })) });
+  }
 
   const socketMode = Boolean(config.slack.appToken);
   const app = new App({

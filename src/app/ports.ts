@@ -92,6 +92,9 @@ export interface Store {
   insertRequest(r: NewRequest): void;
   getRequest(id: string): RequestRecord | undefined;
   findBySubmissionKey(key: string): RequestRecord | undefined;
+  findByJiraKey(key: string): RequestRecord | undefined;
+  /** Whether access-bot wrote this comment on the request's issue (from the recorded effect results). */
+  isOwnComment(requestId: string, commentId: string): boolean;
   updateRequest(id: string, patch: RequestPatch, now: number): void;
 
   insertApprover(a: Omit<ApproverRecord, 'decision' | 'decidedAt' | 'reason' | 'dmChannel' | 'dmTs' | 'remindedAt'>): void;

@@ -22,6 +22,8 @@ export type Step =
   | { type: 'escalated'; approvers: Actor[]; stage: number; afterMs: number }
   | { type: 'reviewed'; actor: Actor }
   | { type: 'retried'; by: string; what: string }
+  /** Someone changed the Jira record behind access-bot's back (tamper evidence). */
+  | { type: 'record_changed'; change: 'issue_deleted' | 'comment_deleted' | 'comment_edited'; commentId?: string; by: string }
   | { type: 'denied'; actor: Actor; reason: string }
   | { type: 'granted'; connector: string; group: string; idpUserId: string; expiresAt: number | null; preexisting: boolean }
   | { type: 'revoked'; cause: 'expired' | 'manual'; actor?: Actor; connector: string; group: string; idpUserId: string; removed: boolean; keptBecause?: 'preexisting' | 'other_grant' }
@@ -34,6 +36,7 @@ export type StepType = Step['type'];
 
 /** Steps that are written to Jira. Refused clicks are audited but are not steps of the request. */
 export function isRecordedInJira(step: Step): boolean {
+  if (step.type === 'record_changed') return step.change !== 'issue_deleted';
   return step.type !== 'decision_refused';
 }
 
@@ -77,6 +80,10 @@ export function describeStep(step: Step, at: number): string {
       return `Reminder sent to ${list(step.approvers)} on ${when}.`;
     case 'escalated':
       return `Escalated to ${list(step.approvers)} on ${when}: no decision within ${describeMs(step.afterMs)} at stage ${step.stage + 1}.`;
+    case 'record_changed': {
+      const what = step.change === 'issue_deleted' ? 'The Jira issue of this request was deleted' : `A comment written by access-bot (id ${step.commentId ?? '?'}) was ${step.change === 'comment_deleted' ? 'deleted' : 'edited'}`;
+      return `${what} by ${step.by} on ${when}. access-bot's own audit log still holds every step.`;
+    }
     case 'retried':
       return `Retried by ${step.by} on ${when}: ${step.what}.`;
     case 'reviewed':

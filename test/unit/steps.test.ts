@@ -55,6 +55,11 @@ const WORDING: [string, Step, string][] = [
     `Escalated to it-lead@example.com on ${WHEN}: no decision within 1 day at stage 1.`,
   ],
   ['a break-glass review', { type: 'reviewed', actor: cat }, `Break-glass access reviewed by cat@example.com on ${WHEN}.`],
+  [
+    'a comment of ours deleted in Jira (tamper evidence)',
+    { type: 'record_changed', change: 'comment_deleted', commentId: '10042', by: 'Mallory' },
+    `A comment written by access-bot (id 10042) was deleted by Mallory on ${WHEN}. access-bot's own audit log still holds every step.`,
+  ],
   ['an admin retry of a dead effect', { type: 'retried', by: 'admin root', what: 'granting access' }, `Retried by admin root on ${WHEN}: granting access.`],
   [
     'denied: "Denied by … — reason"',
@@ -126,6 +131,7 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
       escalated: true,
       reviewed: true,
       retried: true,
+      record_changed: true,
       denied: true,
       granted: true,
       revoked: true,

@@ -105,6 +105,10 @@ export class SqliteStore implements Store {
           @reason, @policyJson, @requesterSlackId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt)`),
       getRequest: db.prepare('SELECT * FROM requests WHERE id = ?'),
       bySubmission: db.prepare('SELECT * FROM requests WHERE submission_key = ?'),
+      byJiraKey: db.prepare('SELECT * FROM requests WHERE jira_key = ?'),
+      ownComment: db
+        .prepare("SELECT 1 FROM outbox WHERE request_id = ? AND kind = 'jira.comment' AND status = 'done' AND json_extract(result, '$.id') = ? LIMIT 1")
+        .pluck(),
       insertApprover: db.prepare(`INSERT OR IGNORE INTO approvers (request_id, stage, slack_id, email, name, asked_at, via)
         VALUES (@requestId, @stage, @slackId, @email, @name, @askedAt, @via)`),
       reminded: db.prepare('UPDATE approvers SET reminded_at = ? WHERE request_id = ? AND stage = ? AND slack_id = ?'),
@@ -145,6 +149,15 @@ export class SqliteStore implements Store {
   findBySubmissionKey(key: string): RequestRecord | undefined {
     const row = this.s.bySubmission.get(key) as Record<string, unknown> | undefined;
     return row ? toRequest(row) : undefined;
+  }
+
+  findByJiraKey(key: string): RequestRecord | undefined {
+    const row = this.s.byJiraKey.get(key) as Record<string, unknown> | undefined;
+    return row ? toRequest(row) : undefined;
+  }
+
+  isOwnComment(requestId: string, commentId: string): boolean {
+    return this.s.ownComment.get(requestId, commentId) !== undefined;
   }
 
   updateRequest(id: string, patch: RequestPatch, now: number): void {

@@ -1,0 +1,43 @@
+/**
+ * Changes to the Jira record made by people (from the Jira webhook). Jira is the record for
+ * humans, so deleting the issue or editing or deleting a comment access-bot wrote is tamper
+ * evidence: it is audited, admins are alerted, and (when the issue still exists) the issue says so.
+ */
+import { alertAdmins, recordStep, type AppContext } from './context.js';
+
+export interface JiraChange {
+  /** X-Atlassian-Webhook-Identifier: the same across redeliveries. */
+  deliveryId: string;
+  event: string;
+  issueKey?: string;
+  commentId?: string;
+  /** Who made the change, as Jira names them. */
+  by: string;
+}
+
+export type JiraChangeResult = 'duplicate' | 'ignored' | 'recorded';
+
+const CHANGES: Record<string, 'issue_deleted' | 'comment_deleted' | 'comment_edited'> = {
+  'jira:issue_deleted': 'issue_deleted',
+  comment_deleted: 'comment_deleted',
+  comment_updated: 'comment_edited',
+};
+
+export function recordJiraChange(ctx: AppContext, c: JiraChange): JiraChangeResult {
+  return ctx.store.tx(() => {
+    if (!ctx.store.firstDelivery(`jira:${c.deliveryId}`, ctx.now())) return 'duplicate';
+    const change = CHANGES[c.event];
+    const r = c.issueKey ? ctx.store.findByJiraKey(c.issueKey) : undefined;
+    if (!change || !r) return 'ignored';
+    if (change !== 'issue_deleted' && (!c.commentId || !ctx.store.isOwnComment(r.id, c.commentId))) return 'ignored';
+    recordStep(ctx, r, { type: 'record_changed', change, commentId: c.commentId, by: c.by }, `jira:${c.by}`);
+    alertAdmins(
+      ctx,
+      change === 'issue_deleted'
+        ? `The Jira issue ${c.issueKey} of access request ${r.id} (${r.appName} / ${r.roleName}) was deleted by ${c.by}. access-bot's audit log still holds every step.`
+        : `A comment access-bot wrote on ${c.issueKey} was ${change === 'comment_deleted' ? 'deleted' : 'edited'} by ${c.by}.`,
+      r.id,
+    );
+    return 'recorded';
+  });
+}
