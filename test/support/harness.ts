@@ -1,8 +1,13 @@
 /**
  * Starts the real composed bot against the Slack, Jira and Okta emulators, with a catalog and a
  * few people, and a signed Slack driver. Integration tests drive it the way Slack would.
+ *
+ * `connectors` turns on other identity providers too: `entra` starts the Graph emulator and sets
+ * GRAPH_*, `google` starts the Google Directory emulator (its service-account key written to the
+ * harness's temp dir) and sets GOOGLE_*, `atlassian` adds the people to the Jira emulator as
+ * Atlassian accounts. The same people, by email, exist in every IdP turned on.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccessBot, type AccessBot, type ComposeOptions } from '../../src/compose.js';
@@ -10,6 +15,8 @@ import { parseCatalog } from '../../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
 import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/logger.js';
+import { GoogleDirectoryEmulator } from '../emulators/google.js';
+import { GraphEmulator } from '../emulators/graph.js';
 import { JiraEmulator } from '../emulators/jira.js';
 import { OktaEmulator } from '../emulators/okta.js';
 import { SlackEmulator } from '../emulators/slack.js';
@@ -25,14 +32,51 @@ export interface Person {
   email: string;
   name: string;
   oktaId: string;
+  /** Entra object id, when the harness starts the Graph emulator. */
+  entraId?: string;
+  /** Atlassian accountId, when the harness turns on the `atlassian` connector. */
+  atlassianId?: string;
 }
 
 export const PEOPLE = {
-  alice: { slackId: 'U0ALICE', email: 'alice@example.com', name: 'Alice Smith', oktaId: '00u1alice' },
-  bob: { slackId: 'U0BOB', email: 'bob@example.com', name: 'Bob Jones', oktaId: '00u1bob' },
-  carol: { slackId: 'U0CAROL', email: 'carol@example.com', name: 'Carol White', oktaId: '00u1carol' },
-  dave: { slackId: 'U0DAVE', email: 'dave@example.com', name: 'Dave Brown', oktaId: '00u1dave' },
-} satisfies Record<string, Person>;
+  alice: {
+    slackId: 'U0ALICE',
+    email: 'alice@example.com',
+    name: 'Alice Smith',
+    oktaId: '00u1alice',
+    entraId: 'a11ce000-0000-4000-8000-00000000000a',
+    atlassianId: '712020:a11ce000-0000-4000-8000-00000000000a',
+  },
+  bob: {
+    slackId: 'U0BOB',
+    email: 'bob@example.com',
+    name: 'Bob Jones',
+    oktaId: '00u1bob',
+    entraId: 'b0b00000-0000-4000-8000-00000000000b',
+    atlassianId: '712020:b0b00000-0000-4000-8000-00000000000b',
+  },
+  carol: {
+    slackId: 'U0CAROL',
+    email: 'carol@example.com',
+    name: 'Carol White',
+    oktaId: '00u1carol',
+    entraId: 'ca201000-0000-4000-8000-00000000000c',
+    atlassianId: '712020:ca201000-0000-4000-8000-00000000000c',
+  },
+  dave: {
+    slackId: 'U0DAVE',
+    email: 'dave@example.com',
+    name: 'Dave Brown',
+    oktaId: '00u1dave',
+    entraId: 'da7e0000-0000-4000-8000-00000000000d',
+    atlassianId: '712020:da7e0000-0000-4000-8000-00000000000d',
+  },
+} satisfies Record<string, Required<Person>>;
+
+export type ConnectorId = 'okta' | 'entra' | 'google' | 'atlassian';
+
+/** The Workspace admin the Google service account acts as (created by the emulator). */
+export const GOOGLE_ADMIN = 'admin@example.com';
 
 export const GROUPS = { readOnly: '00g1readonly', superAdmin: '00g1superadm' };
 
@@ -65,6 +109,8 @@ applications:
 
 export interface HarnessOptions {
   catalog?: string;
+  /** Identity providers to configure. Default `['okta']`. (`atlassian` only adds the people to Jira: its connector is always on.) */
+  connectors?: readonly ConnectorId[];
   env?: Record<string, string>;
   compose?: Partial<Omit<ComposeOptions, 'config' | 'catalog' | 'logger'>>;
 }
@@ -73,24 +119,53 @@ export class Harness {
   readonly slack = new SlackEmulator({ botToken: BOT_TOKEN });
   readonly jira = new JiraEmulator({ apiToken: JIRA_TOKEN });
   readonly okta = new OktaEmulator({ token: OKTA_TOKEN });
+  /** Started when `connectors` includes `entra`. */
+  readonly graph: GraphEmulator | undefined;
+  /** Started when `connectors` includes `google`. */
+  readonly google: GoogleDirectoryEmulator | undefined;
+  readonly connectors: readonly ConnectorId[];
   readonly logs: string[] = [];
   bot!: AccessBot;
   driver!: SlackDriver;
   config!: Config;
   private readonly dir = mkdtempSync(join(tmpdir(), 'access-bot-test-'));
 
-  constructor(private readonly opts: HarnessOptions = {}) {}
+  constructor(private readonly opts: HarnessOptions = {}) {
+    this.connectors = opts.connectors ?? ['okta'];
+    this.graph = this.connectors.includes('entra') ? new GraphEmulator() : undefined;
+    this.google = this.connectors.includes('google') ? new GoogleDirectoryEmulator() : undefined;
+  }
 
   async start(): Promise<this> {
-    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start()]);
+    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.graph?.start(), this.google?.start()]);
     for (const p of Object.values(PEOPLE)) {
       this.slack.addUser({ id: p.slackId, email: p.email, realName: p.name });
       const [first, last] = p.name.split(' ');
       this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first!, lastName: last! });
+      this.graph?.addUser({ id: p.entraId, userPrincipalName: p.email, displayName: p.name });
+      this.google?.addUser({ primaryEmail: p.email, givenName: first!, familyName: last! });
+      if (this.connectors.includes('atlassian')) this.jira.addUser({ email: p.email, displayName: p.name, accountId: p.atlassianId });
     }
     this.okta.addGroup({ id: GROUPS.readOnly, name: 'Okta console read-only' });
     this.okta.addGroup({ id: GROUPS.superAdmin, name: 'Okta console super admins' });
     this.slack.addChannel({ id: 'C0ADMIN', name: 'access-admins', botIsMember: true });
+    const idpEnv: Record<string, string> = {};
+    if (this.connectors.includes('okta')) Object.assign(idpEnv, { OKTA_ORG_URL: this.okta.url, OKTA_API_TOKEN: OKTA_TOKEN });
+    if (this.graph) {
+      Object.assign(idpEnv, {
+        GRAPH_TENANT_ID: this.graph.tenantId,
+        GRAPH_CLIENT_ID: this.graph.clientId,
+        GRAPH_CLIENT_SECRET: this.graph.clientSecret,
+        GRAPH_BASE_URL: this.graph.url,
+        GRAPH_TOKEN_URL: this.graph.tokenUrl,
+      });
+    }
+    if (this.google) {
+      // Written after start: the key file's token_uri names the emulator.
+      const keyFile = join(this.dir, 'google-service-account.json');
+      writeFileSync(keyFile, this.google.serviceAccountJson(), { mode: 0o600 });
+      Object.assign(idpEnv, { GOOGLE_SA_KEY_FILE: keyFile, GOOGLE_ADMIN_SUBJECT: GOOGLE_ADMIN, GOOGLE_ROOT_URL: this.google.rootUrl, GOOGLE_TOKEN_URL: this.google.tokenUrl });
+    }
     const env = {
       PORT: '0',
       DATABASE_PATH: join(this.dir, 'bot.db'),
@@ -100,8 +175,7 @@ export class Harness {
       JIRA_HOST: this.jira.url,
       JIRA_EMAIL: 'access-bot@example.com',
       JIRA_API_TOKEN: JIRA_TOKEN,
-      OKTA_ORG_URL: this.okta.url,
-      OKTA_API_TOKEN: OKTA_TOKEN,
+      ...idpEnv,
       ADMIN_CHANNEL: 'C0ADMIN',
       LOG_LEVEL: 'debug',
       ...this.opts.env,
@@ -139,7 +213,7 @@ export class Harness {
 
   async stop(): Promise<void> {
     await this.bot.stop(1000).catch(() => undefined);
-    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop()]);
+    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop(), this.graph?.stop(), this.google?.stop()]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -181,7 +255,8 @@ export class Harness {
 
   /** Every secret the test configured, for grepping logs. */
   secrets(): string[] {
-    return [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN];
+    const extra = [this.graph?.clientSecret, this.google?.privateKeyPem.split('\n')[1]].filter((s): s is string => !!s);
+    return [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN, ...extra];
   }
 }
 
