@@ -29,6 +29,8 @@ export type Effect =
   | { kind: 'slack.requesterDm'; requestId: string; notice: RequesterNotice }
   /** Re-renders the confirmation DM (e.g. once the Jira key exists). */
   | { kind: 'slack.requesterConfirmationUpdate'; requestId: string }
+  /** Re-renders the "Access granted" DM once the grant ended (its Revoke button goes). */
+  | { kind: 'slack.requesterGrantUpdate'; requestId: string }
   | { kind: 'slack.approverDm'; requestId: string; stage: number; slackId: string }
   | { kind: 'slack.approverUpdate'; requestId: string; stage: number; slackId: string }
   | { kind: 'slack.approverReminder'; requestId: string; stage: number; slackId: string }
@@ -55,6 +57,7 @@ export function queueOf(e: Effect): string {
       return `jira:${e.requestId}`;
     case 'slack.requesterDm':
     case 'slack.requesterConfirmationUpdate':
+    case 'slack.requesterGrantUpdate':
       return `slack:${e.requestId}:requester`;
     case 'slack.approverDm':
     case 'slack.approverUpdate':

@@ -95,6 +95,8 @@ export interface Store {
   findByJiraKey(key: string): RequestRecord | undefined;
   /** Whether access-bot wrote this comment on the request's issue (from the recorded effect results). */
   isOwnComment(requestId: string, commentId: string): boolean;
+  /** The requester's "Access granted" DM, once posted (to take its Revoke button away later). */
+  grantNotice(requestId: string): { channel: string; ts: string } | undefined;
   updateRequest(id: string, patch: RequestPatch, now: number): void;
 
   insertApprover(a: Omit<ApproverRecord, 'decision' | 'decidedAt' | 'reason' | 'dmChannel' | 'dmTs' | 'remindedAt'>): void;

@@ -66,6 +66,7 @@ export function revokeDone(ctx: AppContext, e: EffectOf<'idp.revoke'>, result: R
     now,
   );
   transitionIssue(ctx, r, 'revoked');
+  enqueue(ctx.store, { kind: 'slack.requesterGrantUpdate', requestId: r.id });
   notifyRequester(ctx, r, { type: 'revoked', cause, by: r.revokedBy ?? undefined });
   updateApproverCards(ctx, r.id);
 }

@@ -76,13 +76,16 @@ describe('revoking before expiry', () => {
     const id = await h.request(alice, { duration: '4h' });
     await approveAndWaitActive(h, id);
     const granted = await h.slack.waitForDm(alice.slackId, (m) => m.text.startsWith('Access granted'));
+    const stale = structuredClone(granted);
     await h.driver.clickButton(alice.slackId, granted, 'revoke_access');
     await waitUntil(() => h.bot.store.getRequest(id)!.state === 'revoked', 5000, 'revoked');
     await h.idle();
     assert.equal(h.okta.isMember(GROUPS.readOnly, alice.oktaId), false);
     assert.match(h.jiraComments(id).at(-1)!, /^Access revoked \(by Alice Smith \(alice@example\.com\)\) on .*: removed 00u1alice from okta group 00g1readonly\.$/);
-    // A second click on the old message is explained, and changes nothing.
-    await h.driver.clickButton(alice.slackId, granted, 'revoke_access');
+    // The message loses its button; a click on the old version is explained and changes nothing.
+    await waitUntil(() => !JSON.stringify(h.slack.findMessage(granted.channel, granted.ts)!.blocks).includes('revoke_access'), 3000, 'button removed');
+    assert.match(h.slack.findMessage(granted.channel, granted.ts)!.text, /Ended /);
+    await h.driver.clickButton(alice.slackId, stale, 'revoke_access');
     await h.slack.waitForResponseUrlPost((p) => /already being revoked or was revoked/.test(String(p.body.text)));
   });
 

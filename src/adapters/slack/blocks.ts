@@ -202,7 +202,11 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
       break;
     case 'granted':
       text = `Access granted: ${what}${key}. ${n.expiresAt === null ? 'It does not expire.' : `It expires ${formatTime(n.expiresAt)}.`}`;
-      // Giving access back early is one click; the button is refused once the grant has ended.
+      if (r.state === 'revoked') {
+        text += ` Ended ${formatTime(r.revokedAt ?? r.updatedAt)}.`;
+        break;
+      }
+      // Giving access back early is one click; the button goes once the grant has ended.
       return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }, revokeButton(r, 'Revoke now')] };
     case 'revoked':
       text = `Your access to ${what}${key} ${n.cause === 'expired' ? 'expired and was removed' : `was revoked by ${escapeMrkdwn(n.by ?? 'an admin')}`}.`;

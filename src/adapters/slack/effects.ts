@@ -32,6 +32,16 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
         return undefined;
       },
     },
+    'slack.requesterGrantUpdate': {
+      async run(row) {
+        const e = asEffect('slack.requesterGrantUpdate', row.payload);
+        const r = request(e.requestId);
+        const posted = ctx.store.grantNotice(e.requestId);
+        if (!r || !posted || r.expiresAt === undefined) return { skipped: 'no grant message' };
+        await slack.update(posted.channel, posted.ts, requesterNotice(r, { type: 'granted', expiresAt: r.expiresAt }));
+        return undefined;
+      },
+    },
     'slack.approverDm': {
       async run(row) {
         const e = asEffect('slack.approverDm', row.payload);

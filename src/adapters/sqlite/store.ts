@@ -106,6 +106,11 @@ export class SqliteStore implements Store {
       getRequest: db.prepare('SELECT * FROM requests WHERE id = ?'),
       bySubmission: db.prepare('SELECT * FROM requests WHERE submission_key = ?'),
       byJiraKey: db.prepare('SELECT * FROM requests WHERE jira_key = ?'),
+      grantNotice: db.prepare(
+        `SELECT json_extract(result, '$.channel') AS channel, json_extract(result, '$.ts') AS ts FROM outbox
+         WHERE request_id = ? AND kind = 'slack.requesterDm' AND status = 'done' AND json_extract(payload, '$.notice.type') = 'granted'
+         ORDER BY id DESC LIMIT 1`,
+      ),
       ownComment: db
         .prepare("SELECT 1 FROM outbox WHERE request_id = ? AND kind = 'jira.comment' AND status = 'done' AND json_extract(result, '$.id') = ? LIMIT 1")
         .pluck(),
@@ -154,6 +159,11 @@ export class SqliteStore implements Store {
   findByJiraKey(key: string): RequestRecord | undefined {
     const row = this.s.byJiraKey.get(key) as Record<string, unknown> | undefined;
     return row ? toRequest(row) : undefined;
+  }
+
+  grantNotice(requestId: string): { channel: string; ts: string } | undefined {
+    const r = this.s.grantNotice.get(requestId) as { channel: string | null; ts: string | null } | undefined;
+    return r?.channel && r.ts ? { channel: r.channel, ts: r.ts } : undefined;
   }
 
   isOwnComment(requestId: string, commentId: string): boolean {
