@@ -6,7 +6,7 @@
 import { App } from '@slack/bolt';
 import type { CustomRoute } from '@slack/bolt';
 import { existsSync } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import type { JiraRecord } from './adapters/jira/types.js';
 import { createWebClient, SlackGateway } from './adapters/slack/client.js';
 import { slackHandlers } from './adapters/slack/effects.js';
 import { registerListeners } from './adapters/slack/listeners.js';
+import { createSlackReceiver, guardedListener } from './adapters/slack/receiver.js';
 import { openDatabase, type Db } from './adapters/sqlite/db.js';
 import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
@@ -84,7 +85,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
 
   const outbox = new Outbox(db, now);
   const store = new SqliteStore(db, outbox);
-  const web = createWebClient(config.slack.botToken, config.slack.apiUrl);
+  const web = createWebClient(config.slack.botToken, config.slack.apiUrl, { logger: boltLogger(logger) });
   const slack = new SlackGateway(web);
   const jira = opts.jira ?? JiraCloudRecord.fromConfig({ host: config.jira.host, email: config.jira.email, apiToken: config.jira.apiToken });
   const connectors = { ...buildConnectors(config), ...opts.connectors };
@@ -140,17 +141,21 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   }
 
   const socketMode = Boolean(config.slack.appToken);
+  const boltLog = boltLogger(logger);
+  // HTTP mode: our own server in front of Bolt's receiver (see adapters/slack/receiver.ts).
+  const receiver = socketMode ? undefined : createSlackReceiver({ signingSecret: config.slack.signingSecret, customRoutes: routes, logger: boltLog });
   const app = new App({
     token: config.slack.botToken,
-    signingSecret: config.slack.signingSecret,
-    logger: boltLogger(logger),
-    clientOptions: { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000 },
+    logger: boltLog,
+    clientOptions: { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000, logger: boltLog },
     // No auth.test at start: the bot must start (and drain its outbox) while Slack is down.
     tokenVerificationEnabled: false,
     ignoreSelf: false,
-    customRoutes: routes,
-    ...(socketMode ? { socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } } : {}),
+    ...(receiver
+      ? { receiver }
+      : { signingSecret: config.slack.signingSecret, customRoutes: routes, socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } }),
   });
+  let server: Server | undefined;
   registerListeners(app, ctx, logger.child({ component: 'slack' }));
   app.error(async (err) => {
     logger.error({ err: err.message, code: (err as { code?: string }).code }, 'slack listener failed');
@@ -169,8 +174,17 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       dispatcher.start();
       scheduler.start();
       timers.start();
-      const server = (await app.start(config.port)) as unknown as Server | undefined;
-      const addr = server?.address?.() as AddressInfo | null | undefined;
+      if (receiver) {
+        const s = createServer(guardedListener(receiver, config.slack.signingSecret));
+        server = s;
+        await new Promise<void>((resolve, reject) => {
+          s.once('error', reject);
+          s.listen(config.port, () => resolve());
+        });
+      } else {
+        await app.start();
+      }
+      const addr = server?.address() as AddressInfo | null | undefined;
       bot.url = `http://127.0.0.1:${addr?.port ?? config.port}`;
       ready = true;
       logger.info({ port: addr?.port ?? config.port, socketMode }, 'access-bot ready');
@@ -179,7 +193,13 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       ready = false;
       scheduler.stop();
       timers.stop();
-      await app.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping the Slack receiver failed'));
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeAllConnections();
+      } else {
+        await app.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping the Slack receiver failed'));
+      }
       await dispatcher.stop(graceMs);
       db.close();
       logger.info('access-bot stopped');

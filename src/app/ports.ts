@@ -97,6 +97,8 @@ export interface Store {
   isOwnComment(requestId: string, commentId: string): boolean;
   /** The requester's "Access granted" DM, once posted (to take its Revoke button away later). */
   grantNotice(requestId: string): { channel: string; ts: string } | undefined;
+  /** Effects of this kind for the request that are still pending or running. */
+  openEffects(requestId: string, kind: string): number;
   updateRequest(id: string, patch: RequestPatch, now: number): void;
 
   insertApprover(a: Omit<ApproverRecord, 'decision' | 'decidedAt' | 'reason' | 'dmChannel' | 'dmTs' | 'remindedAt'>): void;

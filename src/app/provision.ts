@@ -30,6 +30,8 @@ export async function runGrant(ctx: AppContext, e: EffectOf<'idp.grant'>): Promi
   const idp = connectorFor(ctx, e.connector);
   const user = await idp.findUserByEmail(e.email);
   if (!user) throw new PermanentError(`no ${idp.name} user has the email ${e.email}`);
+  // Known before the add, so that a grant that fails for good can drop the ownership record below.
+  if (r.idpUserId !== user.id) ctx.store.updateRequest(r.id, { idpUserId: user.id }, ctx.now());
   let record = ctx.store.getMembership(idp.name, e.group, user.id);
   if (!record) {
     const member = await idp.isMember(e.group, user.id);
@@ -55,5 +57,9 @@ export function grantDone(ctx: AppContext, e: EffectOf<'idp.grant'>, result: Gra
 
 export function grantDead(ctx: AppContext, e: EffectOf<'idp.grant'>, error: Error): void {
   failRequest(ctx, e.requestId, `granting access failed: ${error.message}`);
+  // The ownership record was written before the add; with the add failed for good and no other
+  // grant holding the membership, it must not make a later grant believe the bot added it.
+  const r = mustGet(ctx, e.requestId);
+  if (r.idpUserId && ctx.store.otherHoldersOf(r.connector, r.groupId, e.email, r.id) === 0) ctx.store.deleteMembership(r.connector, r.groupId, r.idpUserId);
 }
 

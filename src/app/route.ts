@@ -7,7 +7,7 @@ import { eligibleApprovers, type Person } from '../domain/approval.js';
 import type { ApproverRef, StagedPolicy } from '../domain/catalog.js';
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { PermanentError } from '../outbox/errors.js';
-import { mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
+import { alertAdmins, mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
 import { enqueue } from './effects.js';
 import { failRequest } from './fail.js';
 import type { RequestRecord } from './ports.js';
@@ -211,4 +211,19 @@ export function applyEscalation(ctx: AppContext, requestId: string, result: Esca
     now,
   );
   refreshTimers(ctx, r.id);
+}
+
+/**
+ * An approver's DM could not be delivered (left Slack, channel_not_found). Admins are told; when
+ * nobody of the stage can be reached any more, the request fails rather than wait on nobody.
+ */
+export function approverUnreachable(ctx: AppContext, requestId: string, stage: number, slackId: string, error: Error): void {
+  const r = ctx.store.getRequest(requestId);
+  if (!r) return;
+  alertAdmins(ctx, `Could not ask approver <@${slackId}> about ${r.jiraKey ?? r.id} (${r.appName} / ${r.roleName}): ${error.message}`, r.id);
+  if (r.state !== 'pending' || r.stage !== stage) return;
+  const reached = ctx.store.approversOf(r.id, stage).some((a) => a.dmTs !== null);
+  if (!reached && ctx.store.openEffects(r.id, 'slack.approverDm') === 0) {
+    failRequest(ctx, r.id, `no approver of stage ${stage + 1} could be reached in Slack (${error.message})`);
+  }
 }

@@ -53,9 +53,11 @@ export type DecisionOutcome =
  */
 export function assertMayDecide(input: Omit<DecisionInput, 'decision'>): void {
   if (input.state !== 'pending') {
+    const decided = input.decidedBy && input.decidedBy !== 'policy' ? `This request was already ${input.state === 'denied' ? 'denied' : 'approved'} by ${input.decidedBy}` : undefined;
+    const now = describeState(input.state);
     throw new DomainError(
       'already_decided',
-      input.decidedBy ? `This request was already ${describeState(input.state)} by ${input.decidedBy}.` : `This request is already ${describeState(input.state)}.`,
+      decided ? `${decided}${input.state === 'denied' || input.state === 'approved' ? '' : `; it is now ${now}`}.` : `This request is already ${now}.`,
       { state: input.state },
     );
   }

@@ -22,6 +22,7 @@ export type Step =
   | { type: 'escalated'; approvers: Actor[]; stage: number; afterMs: number }
   | { type: 'reviewed'; actor: Actor }
   | { type: 'retried'; by: string; what: string }
+  | { type: 'transition_skipped'; transition: string; cause: string }
   /** Someone changed the Jira record behind access-bot's back (tamper evidence). */
   | { type: 'record_changed'; change: 'issue_deleted' | 'comment_deleted' | 'comment_edited'; commentId?: string; by: string }
   | { type: 'denied'; actor: Actor; reason: string }
@@ -84,6 +85,8 @@ export function describeStep(step: Step, at: number): string {
       const what = step.change === 'issue_deleted' ? 'The Jira issue of this request was deleted' : `A comment written by access-bot (id ${step.commentId ?? '?'}) was ${step.change === 'comment_deleted' ? 'deleted' : 'edited'}`;
       return `${what} by ${step.by} on ${when}. access-bot's own audit log still holds every step.`;
     }
+    case 'transition_skipped':
+      return `Jira transition "${step.transition}" could not be applied on ${when}: ${step.cause}. The request's steps continue as comments here.`;
     case 'retried':
       return `Retried by ${step.by} on ${when}: ${step.what}.`;
     case 'reviewed':

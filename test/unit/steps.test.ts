@@ -60,6 +60,11 @@ const WORDING: [string, Step, string][] = [
     { type: 'record_changed', change: 'comment_deleted', commentId: '10042', by: 'Mallory' },
     `A comment written by access-bot (id 10042) was deleted by Mallory on ${WHEN}. access-bot's own audit log still holds every step.`,
   ],
+  [
+    'a Jira transition the workflow does not offer',
+    { type: 'transition_skipped', transition: 'Provisioned', cause: 'not available from To Do' },
+    `Jira transition "Provisioned" could not be applied on ${WHEN}: not available from To Do. The request's steps continue as comments here.`,
+  ],
   ['an admin retry of a dead effect', { type: 'retried', by: 'admin root', what: 'granting access' }, `Retried by admin root on ${WHEN}: granting access.`],
   [
     'denied: "Denied by … — reason"',
@@ -132,6 +137,7 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
       reviewed: true,
       retried: true,
       record_changed: true,
+      transition_skipped: true,
       denied: true,
       granted: true,
       revoked: true,

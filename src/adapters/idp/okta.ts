@@ -158,6 +158,9 @@ export class OktaConnector implements IdpConnector {
     } catch (err) {
       // A 404 that names neither the user nor the group is about the membership: already gone.
       if (err instanceof PermanentError && err.code === 'okta_404_unnamed') return;
+      // A user deleted from Okta is in no group: nothing is left to remove (as Entra, Google and
+      // Atlassian treat it). A missing group is still an error: the catalog may be wrong.
+      if (err instanceof PermanentError && err.message.includes(`Okta user ${userId} not found`)) return;
       throw err;
     }
   }

@@ -1,5 +1,6 @@
 /** Runs the jira.* outbox effects: the issue, its request-id property, comments, transitions. */
-import { actorOf, type AppContext } from '../../app/context.js';
+import { actorOf, alertAdmins, recordStep, type AppContext } from '../../app/context.js';
+import { failRequest } from '../../app/fail.js';
 import { asEffect, enqueue } from '../../app/effects.js';
 import type { RequestRecord } from '../../app/ports.js';
 import { describeDuration } from '../../domain/duration.js';
@@ -69,7 +70,10 @@ export function jiraHandlers(ctx: AppContext, jira: JiraRecord): Record<string, 
         enqueue(ctx.store, { kind: 'slack.requesterConfirmationUpdate', requestId: e.requestId });
         if (ctx.store.getRequest(e.requestId)?.breakGlassNotify) enqueue(ctx.store, { kind: 'slack.breakGlassAlertUpdate', requestId: e.requestId });
       },
-      onDead: alertDead('issue creation'),
+      // Jira is the record: without an issue, access is not granted. The request fails with the
+      // cause, told to the requester and to admins (failRequest); an admin retry of this effect
+      // once the project is fixed lets the comments already queued behind it land.
+      onDead: (row, error) => failRequest(ctx, asEffect('jira.create', row.payload).requestId, `the Jira issue could not be created: ${error.message}`),
     },
     'jira.property': {
       async run(row) {
@@ -94,8 +98,23 @@ export function jiraHandlers(ctx: AppContext, jira: JiraRecord): Record<string, 
     'jira.transition': {
       async run(row) {
         const e = asEffect('jira.transition', row.payload);
-        await jira.transition(issueOf(request(e.requestId)), e.transition);
+        try {
+          await jira.transition(issueOf(request(e.requestId)), e.transition);
+        } catch (err) {
+          // A workflow without this transition must not hold back the comments behind it: the
+          // status is cosmetic, the comments are the record. Admins are told (onDone below).
+          if (err instanceof PermanentError && err.code === 'jira_transition_unknown') return { skipped: err.message };
+          throw err;
+        }
         return undefined;
+      },
+      onDone: (row, result) => {
+        const skipped = (result as { skipped?: string } | undefined)?.skipped;
+        if (!skipped) return;
+        const e = asEffect('jira.transition', row.payload);
+        const r = request(e.requestId);
+        recordStep(ctx, r, { type: 'transition_skipped', transition: e.transition, cause: skipped }, 'access-bot');
+        alertAdmins(ctx, `Jira transition "${e.transition}" skipped on ${r.jiraKey ?? r.id}: ${skipped}. Fix jira.transitions in the catalog or the workflow.`, r.id);
       },
       onDead: alertDead('transition'),
     },

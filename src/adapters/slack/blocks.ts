@@ -182,7 +182,8 @@ export function approvalCard(r: RequestRecord, me: ApproverRecord, all: Approver
   }
   if (status) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(status, LIMITS.sectionText) }] });
   if (r.state === 'active') blocks.push(revokeButton(r, 'Revoke'));
-  return { text: `Access request: ${r.requesterName ?? r.requesterSlackId} → ${r.appName} / ${r.roleName}${status ? ` — ${status}` : ''}`, blocks };
+  // The notification text is mrkdwn too: user-given names are escaped here as in the blocks.
+  return { text: escapeMrkdwn(`Access request: ${r.requesterName ?? r.requesterSlackId} → ${r.appName} / ${r.roleName}`) + (status ? ` — ${status}` : ''), blocks };
 }
 
 /** What the requester is told at each step. */
@@ -238,7 +239,7 @@ export function breakGlassAlert(r: RequestRecord): SlackMessage {
       elements: [{ type: 'button', action_id: IDS.review, text: plain('Reviewed'), style: 'primary', value: r.id }],
     });
   }
-  return { text: `Break-glass access: ${r.requesterName ?? r.requesterSlackId} → ${r.appName} / ${r.roleName} (${r.jiraKey ?? 'Jira issue being created'}). Reason: ${r.reason}`, blocks };
+  return { text: escapeMrkdwn(`Break-glass access: ${r.requesterName ?? r.requesterSlackId} → ${r.appName} / ${r.roleName} (${r.jiraKey ?? 'Jira issue being created'}). Reason: ${r.reason}`), blocks };
 }
 
 export function reminderText(r: RequestRecord): SlackMessage {

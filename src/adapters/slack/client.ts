@@ -5,6 +5,7 @@
  */
 import { ErrorCode, WebClient, type WebAPICallError } from '@slack/web-api';
 import type { KnownBlock } from '@slack/types';
+import type { Logger } from '@slack/bolt';
 import type { SlackDirectory } from '../../app/context.js';
 import { PermanentError, RetryableError } from '../../outbox/errors.js';
 
@@ -36,8 +37,8 @@ export interface SlackMessage {
   blocks?: KnownBlock[];
 }
 
-export function createWebClient(token: string, apiUrl: string, timeoutMs = 10_000): WebClient {
-  return new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: timeoutMs });
+export function createWebClient(token: string, apiUrl: string, opts: { timeoutMs?: number; logger?: Logger } = {}): WebClient {
+  return new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: opts.timeoutMs ?? 10_000, logger: opts.logger });
 }
 
 export class SlackGateway implements SlackDirectory {
@@ -103,7 +104,7 @@ export class SlackGateway implements SlackDirectory {
   }
 
   async ephemeral(target: { user: string; channel?: string; responseUrl?: string }, text: string): Promise<void> {
-    if (target.responseUrl) {
+    if (target.responseUrl && URL.canParse(target.responseUrl)) {
       // response_url needs no token; Slack accepts it for 30 minutes, 5 times.
       const res = await fetch(target.responseUrl, {
         method: 'POST',
@@ -118,8 +119,13 @@ export class SlackGateway implements SlackDirectory {
       // An expired response_url: fall back to a posted ephemeral or a DM below.
     }
     if (target.channel) {
-      await this.call('chat.postEphemeral', () => this.client.chat.postEphemeral({ channel: target.channel!, user: target.user, text }));
-      return;
+      try {
+        await this.call('chat.postEphemeral', () => this.client.chat.postEphemeral({ channel: target.channel!, user: target.user, text }));
+        return;
+      } catch (err) {
+        // Not in that channel (user_not_in_channel, channel_not_found): tell them by DM instead.
+        if (!(err instanceof PermanentError)) throw err;
+      }
     }
     await this.post(target.user, { text });
   }

@@ -1,5 +1,6 @@
 /** Runs the slack.* outbox effects. Messages are rendered from the request as it is when sent. */
 import type { AppContext } from '../../app/context.js';
+import { approverUnreachable } from '../../app/route.js';
 import { asEffect } from '../../app/effects.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';
 import { approvalCard, breakGlassAlert, reminderText, requesterNotice } from './blocks.js';
@@ -55,6 +56,10 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
         const e = asEffect('slack.approverDm', row.payload);
         const posted = result as { channel?: string; ts?: string };
         if (posted.channel && posted.ts) ctx.store.setApproverMessage(e.requestId, e.stage, e.slackId, posted.channel, posted.ts);
+      },
+      onDead(row, error) {
+        const e = asEffect('slack.approverDm', row.payload);
+        approverUnreachable(ctx, e.requestId, e.stage, e.slackId, error);
       },
     },
     'slack.approverUpdate': {

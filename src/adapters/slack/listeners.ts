@@ -13,6 +13,7 @@ import type { AppContext } from '../../app/context.js';
 import { reviewBreakGlass } from '../../app/review.js';
 import { revokeNow } from '../../app/revokeNow.js';
 import { submitRequest } from '../../app/submitRequest.js';
+import { MAX_REASON_LENGTH } from '../../domain/submission.js';
 import { applicationOptions, denyModal, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
 
 type StateValues = Record<string, Record<string, ViewStateValue>>;
@@ -85,21 +86,28 @@ export function registerListeners(app: App, ctx: AppContext, logger: Logger): vo
     return v && REQUEST_ID.test(v) ? v : undefined;
   };
 
-  const replyOf = (body: BlockAction) => ({
-    user: body.user.id,
-    channel: str(body.channel?.id) ?? str((body.container as { channel_id?: unknown } | undefined)?.channel_id),
-    responseUrl: str((body as { response_url?: unknown }).response_url),
-  });
+  const replyOf = (body: BlockAction) => {
+    const url = str((body as { response_url?: unknown }).response_url);
+    return {
+      user: body.user.id,
+      channel: str(body.channel?.id) ?? str((body.container as { channel_id?: unknown } | undefined)?.channel_id),
+      // Slack's response URLs are https; anything else is not followed (we fall back to a DM).
+      responseUrl: url && /^https?:\/\/[^\s]+$/.test(url) && URL.canParse(url) ? url : undefined,
+    };
+  };
 
   app.action<BlockAction>({ action_id: IDS.approve }, async ({ ack, body }) => {
-    await ack();
     const reply = replyOf(body);
     const requestId = buttonRequestId(body);
     if (!requestId) {
+      await ack();
       logger.warn({ user: body.user.id }, 'approve click without a valid request id');
       return;
     }
+    // Recorded before the ack (one synchronous transaction, well inside Slack's 3 s): once
+    // Slack has our 200, the decision cannot be lost to a crash.
     decide(ctx, { requestId, actorSlackId: body.user.id, decision: 'approve', reply });
+    await ack();
   });
 
   app.action<BlockAction>({ action_id: IDS.deny }, async ({ ack, body, client }) => {
@@ -143,14 +151,15 @@ export function registerListeners(app: App, ctx: AppContext, logger: Logger): vo
       logger.warn({ user: body.user.id }, 'deny modal with a tampered request id');
       return;
     }
-    if (reason.length < 3) {
-      await ack({ response_action: 'errors', errors: { [IDS.reason]: 'Give the requester a reason (at least 3 characters).' } });
+    if (reason.length < 3 || reason.length > MAX_REASON_LENGTH) {
+      const error = reason.length < 3 ? 'Give the requester a reason (at least 3 characters).' : `Keep the reason under ${MAX_REASON_LENGTH} characters (it has ${reason.length}).`;
+      await ack({ response_action: 'errors', errors: { [IDS.reason]: error } });
       return;
     }
     const check = checkMayDecide(ctx, requestId, body.user.id);
-    await ack();
-    // A refusal is answered by DM: a modal submission has no response_url.
+    // A refusal is answered by DM: a modal submission has no response_url. Recorded before the ack.
     decide(ctx, { requestId, actorSlackId: body.user.id, decision: 'deny', reason, reply: { user: body.user.id } });
+    await ack();
     if (!check.ok) logger.info({ requestId, code: check.code }, 'deny refused');
   });
 }

@@ -106,6 +106,7 @@ export class SqliteStore implements Store {
       getRequest: db.prepare('SELECT * FROM requests WHERE id = ?'),
       bySubmission: db.prepare('SELECT * FROM requests WHERE submission_key = ?'),
       byJiraKey: db.prepare('SELECT * FROM requests WHERE jira_key = ?'),
+      openEffects: db.prepare("SELECT COUNT(*) FROM outbox WHERE request_id = ? AND kind = ? AND status IN ('pending', 'running')").pluck(),
       grantNotice: db.prepare(
         `SELECT json_extract(result, '$.channel') AS channel, json_extract(result, '$.ts') AS ts FROM outbox
          WHERE request_id = ? AND kind = 'slack.requesterDm' AND status = 'done' AND json_extract(payload, '$.notice.type') = 'granted'
@@ -164,6 +165,10 @@ export class SqliteStore implements Store {
   grantNotice(requestId: string): { channel: string; ts: string } | undefined {
     const r = this.s.grantNotice.get(requestId) as { channel: string | null; ts: string | null } | undefined;
     return r?.channel && r.ts ? { channel: r.channel, ts: r.ts } : undefined;
+  }
+
+  openEffects(requestId: string, kind: string): number {
+    return this.s.openEffects.get(requestId, kind) as number;
   }
 
   isOwnComment(requestId: string, commentId: string): boolean {
