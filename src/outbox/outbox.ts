@@ -4,8 +4,11 @@
  *
  * Ordering: effects share a `queue` when their order matters (all Jira effects of one request,
  * all membership changes of one user in one group). Only the oldest unfinished effect of a queue
- * can be claimed, so a dead or retrying effect holds back the ones behind it — a comment never
- * lands before its issue exists.
+ * can be claimed, so a retrying effect holds back the ones behind it — a comment never lands
+ * before its issue exists. A dead effect holds back only a Jira queue (`jira:`), where the record
+ * must stay in order until an admin retries it; elsewhere the effects behind a dead one go on (a
+ * failed grant must not freeze that person's later requests, nor one undeliverable refusal every
+ * later one).
  */
 import type { Db } from '../adapters/sqlite/db.js';
 
@@ -80,7 +83,7 @@ export class Outbox {
       claimable: db.prepare(`
         SELECT o.* FROM outbox o
         WHERE o.status = 'pending' AND o.available_at <= ?
-          AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.queue = o.queue AND p.id < o.id AND p.status <> 'done')
+          AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.queue = o.queue AND p.id < o.id AND p.status <> 'done' AND (p.status <> 'dead' OR substr(o.queue, 1, 5) = 'jira:'))
         ORDER BY o.available_at, o.id LIMIT ?`),
       expiredLeases: db.prepare("SELECT id FROM outbox WHERE status = 'running' AND lease_until <= ?"),
       lease: db.prepare("UPDATE outbox SET status = 'running', attempts = attempts + 1, lease_until = ? WHERE id = ? AND status = 'pending'"),
@@ -92,7 +95,7 @@ export class Outbox {
       nextDue: db
         .prepare(
           `SELECT MIN(o.available_at) FROM outbox o WHERE o.status = 'pending'
-             AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.queue = o.queue AND p.id < o.id AND p.status <> 'done')`,
+             AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.queue = o.queue AND p.id < o.id AND p.status <> 'done' AND (p.status <> 'dead' OR substr(o.queue, 1, 5) = 'jira:'))`,
         )
         .pluck(),
       releaseAll: db.prepare("UPDATE outbox SET status = 'pending', lease_until = NULL WHERE status = 'running'"),

@@ -342,9 +342,6 @@ describe('fuzzing /slack/events with malformed, correctly signed payloads', () =
 
   test(
     'the refusal replies settle: sent, or dead after one try — none retries forever',
-    {
-      todo: 'bug: refusals to one person share the queue slack:ephemeral:<user>; once one dies (a DM to a user id Slack does not know: channel_not_found) every later one waits behind it forever; and a response_url that is not a URL retries forever (faults.test.ts has the focused cases)',
-    },
     async () => {
       await sleep(1500);
       const stuck = h.bot.db.prepare("SELECT id, attempts, last_error, payload FROM outbox WHERE kind = 'slack.ephemeral' AND status IN ('pending', 'running') ORDER BY attempts DESC").all() as Json[];

@@ -171,28 +171,38 @@ describe('outbox: per-queue ordering', () => {
     assert.deepEqual(ids(outbox.claim(10, 1000)), [a1, b1, c1], 'one head per queue');
   });
 
-  test('a dead effect holds back its queue until revived', () => {
+  test('a dead effect holds back a Jira queue until revived: the record stays in order', () => {
     const { outbox, clock } = setup();
-    const grant = outbox.enqueue({ kind: 'idp.grant', queue: 'okta:g:u', payload: null });
-    const revoke = outbox.enqueue({ kind: 'idp.revoke', queue: 'okta:g:u', payload: null });
-    const other = outbox.enqueue({ kind: 'idp.grant', queue: 'okta:g:v', payload: null });
-    assert.deepEqual(ids(outbox.claim(10, 1000)), [grant, other]);
-    outbox.bury(grant, 'group not found');
+    const create = outbox.enqueue({ kind: 'jira.create', queue: 'jira:R1', payload: null });
+    const comment = outbox.enqueue({ kind: 'jira.comment', queue: 'jira:R1', payload: null });
+    const other = outbox.enqueue({ kind: 'jira.create', queue: 'jira:R2', payload: null });
+    assert.deepEqual(ids(outbox.claim(10, 1000)), [create, other]);
+    outbox.bury(create, 'project not found');
     outbox.complete(other, null);
 
     clock.t = T0 + 86_400_000;
-    assert.deepEqual(outbox.claim(10, 1000), [], 'the revoke must not run before its grant');
+    assert.deepEqual(outbox.claim(10, 1000), [], 'the comment must not run before its issue');
+    assert.equal(outbox.nextDueAt(), undefined, 'and it is not due');
     assert.deepEqual(
       outbox.dead().map((e) => [e.id, e.status, e.lastError]),
-      [[grant, 'dead', 'group not found']],
+      [[create, 'dead', 'project not found']],
     );
 
-    assert.equal(outbox.revive(grant), true);
-    assert.equal(outbox.get(grant)?.availableAt, clock.t, 'a revived effect is due at once');
-    assert.deepEqual(ids(outbox.claim(10, 1000)), [grant], 'the revived head runs first');
-    outbox.complete(grant, null);
-    assert.deepEqual(ids(outbox.claim(10, 1000)), [revoke]);
+    assert.equal(outbox.revive(create), true);
+    assert.equal(outbox.get(create)?.availableAt, clock.t, 'a revived effect is due at once');
+    assert.deepEqual(ids(outbox.claim(10, 1000)), [create], 'the revived head runs first');
+    outbox.complete(create, null);
+    assert.deepEqual(ids(outbox.claim(10, 1000)), [comment]);
     assert.deepEqual(outbox.dead(), []);
+  });
+
+  test('a dead effect does not hold back other queues: a failed grant does not freeze the next one', () => {
+    const { outbox } = setup();
+    const grant = outbox.enqueue({ kind: 'idp.grant', queue: 'idp:okta:g:u', payload: null });
+    const next = outbox.enqueue({ kind: 'idp.grant', queue: 'idp:okta:g:u', payload: null });
+    assert.deepEqual(ids(outbox.claim(10, 1000)), [grant]);
+    outbox.bury(grant, 'group not found');
+    assert.deepEqual(ids(outbox.claim(10, 1000)), [next]);
   });
 
   test('only a dead effect can be revived', () => {
@@ -255,14 +265,14 @@ describe('outbox: outcomes and bookkeeping', () => {
     'nextDueAt ignores effects held back by their queue',
     () => {
       const { outbox } = setup();
-      const head = outbox.enqueue({ kind: 'k', queue: 'q', payload: null });
-      outbox.enqueue({ kind: 'k', queue: 'q', payload: null });
+      const head = outbox.enqueue({ kind: 'k', queue: 'jira:q', payload: null });
+      outbox.enqueue({ kind: 'k', queue: 'jira:q', payload: null });
       outbox.claim(10, 1000);
       outbox.retryAt(head, T0 + 20_000, '503');
       assert.equal(outbox.nextDueAt(), T0 + 20_000, 'the follower cannot run before its head');
       outbox.claim(10, 1000); // nothing due: the head is not, and the follower is blocked
       outbox.bury(head, 'gone');
-      assert.equal(outbox.nextDueAt(), undefined, 'a queue behind a dead effect has nothing due');
+      assert.equal(outbox.nextDueAt(), undefined, 'a Jira queue behind a dead effect has nothing due');
     },
   );
 
@@ -770,8 +780,8 @@ describe('dispatcher', () => {
         },
         follower: { run: async () => void (followerRan = true) },
       });
-      env.outbox.enqueue({ kind: 'head', queue: 'q', payload: null });
-      env.outbox.enqueue({ kind: 'follower', queue: 'q', payload: null });
+      env.outbox.enqueue({ kind: 'head', queue: 'jira:q', payload: null });
+      env.outbox.enqueue({ kind: 'follower', queue: 'jira:q', payload: null });
       d.start();
       try {
         await d.idle(300);
