@@ -1,0 +1,171 @@
+/**
+ * 1. Ack latency: how long Slack waits for the bot's answer to a signed slash command, a modal
+ * submission and a button click, with 10, 50 and 200 requests in flight (closed loop: each
+ * answer sends the next request). Slack gives up after 3,000 ms.
+ *
+ * A separate process (bench/loadgen.ts) sends the requests, signed as Slack signs them, and times
+ * each one to the full answer, so the emulators' work in this process does not delay its clock.
+ *
+ * Each level is a chain on fresh users: `/access` (the bot acks, then calls views.open) →
+ * submit the modal (the bot records the request before acking) → the approver clicks Approve
+ * (the bot acks, then records the decision). The outbox drains between phases, so each phase is
+ * measured with its own background work (routing, Jira, DMs, grants) running, not the previous
+ * phase's.
+ */
+import { APPROVER, BenchEnv, forkBenchModule, LoadGenerator, SIGNING_SECRET } from './env.js';
+import { pct, round, rounded, summarize, type Row, type Summary } from './stats.js';
+
+export interface AckPhase {
+  kind: 'command' | 'submission' | 'click';
+  inFlight: number;
+  n: number;
+  latency: Summary;
+  /** Requests answered per second during the phase. */
+  perSecond: number;
+  /** The bot's event loop utilisation during the phase (1 = saturated). */
+  botElu: number;
+  /** The same for the emulators (the bench process; the load generator has its own). */
+  emulatorsElu: number;
+  errors: number;
+}
+
+export interface AckResult {
+  phases: AckPhase[];
+  /** Bolt with ack-only listeners, for reference. */
+  boltFloor: AckPhase[];
+}
+
+export async function measureAck(opts: { perLevel: number; warmup: number; levels: number[]; log: (s: string) => void }): Promise<{ result: AckResult; rows: Row[] }> {
+  const warmup = opts.warmup;
+  const env = await new BenchEnv({ people: warmup + opts.perLevel * opts.levels.length }).start();
+  const load = await new LoadGenerator().start();
+  // Bodies are built before each phase and sent by another process: trigger ids (which Slack
+  // honours for 3 s) must outlive a phase of a thousand commands.
+  env.slack.triggerTtlMs = 10 * 60_000;
+  const phases: AckPhase[] = [];
+  try {
+    await env.startBot();
+    // One untimed round first, so the JIT has seen every path.
+    let offset = 0;
+    for (const c of [0, ...opts.levels]) {
+      const warm = c === 0;
+      const size = warm ? warmup : opts.perLevel;
+      const users = env.people.slice(offset, offset + size).map((p) => p.slackId);
+      offset += size;
+      const level = warm ? 10 : c;
+
+      // Slash commands.
+      const before = new Set(env.slack.views.keys());
+      const cmd = await timed(env, load, 'command', level, users.map((u) => env.commandBody(u)));
+      if (!warm) phases.push(cmd);
+      const viewIds = await env.viewsFor(new Set(users), before, users);
+      await env.idle();
+
+      // Modal submissions (bodies built before the clock starts).
+      const submitBodies = viewIds.map((v, i) => env.submitBody(users[i]!, v));
+      const sub = await timed(env, load, 'submission', level, submitBodies, (text) => text === '');
+      if (!warm) phases.push(sub);
+      await env.idle();
+
+      // Approve clicks on each new request's card.
+      const ids = env.requestIdsFor(viewIds);
+      const cards = env.approvalCards();
+      const clickBodies = ids.map((id) => {
+        const card = cards.get(id);
+        if (!card) throw new Error(`no approval card for ${id}`);
+        return env.clickBody(APPROVER.slackId, card, 'approve');
+      });
+      const click = await timed(env, load, 'click', level, clickBodies);
+      if (!warm) phases.push(click);
+      await env.idle();
+      const active = env.db().prepare(`SELECT COUNT(*) FROM requests WHERE state = 'active' AND id IN (${ids.map(() => '?').join(',')})`).pluck().get(...ids) as number;
+      if (active !== ids.length) throw new Error(`only ${active} of ${ids.length} requests became active`);
+      if (!warm) for (const p of phases.slice(-3)) opts.log(`  ${p.kind.padEnd(10)} ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s, ELU bot ${p.botElu.toFixed(2)}, emulators ${p.emulatorsElu.toFixed(2)})`);
+    }
+  } finally {
+    await env.close();
+  }
+
+  // The reference: Bolt acking and doing nothing else, at the same levels.
+  const floor: AckPhase[] = [];
+  const floorBot = await forkBenchModule('boltFloor', { SLACK_SIGNING_SECRET: SIGNING_SECRET });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      floorBot.once('message', (m: { port: number }) => resolve(m.port));
+      floorBot.once('exit', (code) => reject(new Error(`bench/boltFloor exited (${code})`)));
+    });
+    const url = `http://127.0.0.1:${port}/slack/events`;
+    const bodies = (n: number) => Array.from({ length: n }, (_, i) => floorCommand(i));
+    await load.run(url, bodies(warmup), 10);
+    for (const c of opts.levels) {
+      const t0 = performance.now();
+      const results = await load.run(url, bodies(opts.perLevel), c);
+      const wall = performance.now() - t0;
+      const p: AckPhase = {
+        kind: 'command',
+        inFlight: c,
+        n: opts.perLevel,
+        latency: summarize(results.map((r) => r.ms)),
+        perSecond: (opts.perLevel / wall) * 1000,
+        botElu: Number.NaN,
+        emulatorsElu: Number.NaN,
+        errors: results.filter((r) => r.status !== 200).length,
+      };
+      floor.push(p);
+      opts.log(`  reference: Bolt acking only, ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s)`);
+    }
+  } finally {
+    floorBot.disconnect();
+    load.stop();
+  }
+
+  const rows: Row[] = phases.map((p) => ({
+    id: `ack.${p.kind}.${p.inFlight}`,
+    measurement: `Ack: ${p.kind === 'command' ? 'slash command' : p.kind === 'submission' ? 'modal submission' : 'button click'}, ${p.inFlight} in flight (n=${p.n})`,
+    result: `${pct(p.latency)}; ${p.perSecond.toFixed(0)}/s${p.errors ? `; ${p.errors} errors` : ''}`,
+    target: p.inFlight === 200 ? 'p99 < 50 ms' : 'p99 < 3,000 ms (Slack)',
+    pass: p.errors === 0 && p.latency.p99 < (p.inFlight === 200 ? 50 : 3000),
+  }));
+  rows.push(
+    ...floor.map((p) => ({
+      id: `ack.floor.${p.inFlight}`,
+      measurement: `Reference: Bolt with ack-only listeners (no app), slash command, ${p.inFlight} in flight (n=${p.n})`,
+      result: `${pct(p.latency)}; ${p.perSecond.toFixed(0)}/s`,
+      target: '',
+    })),
+  );
+  const out = (p: AckPhase) => ({ ...p, latency: rounded(p.latency), perSecond: round(p.perSecond, 0), botElu: round(p.botElu), emulatorsElu: round(p.emulatorsElu) });
+  return { result: { phases: phases.map(out), boltFloor: floor.map(out) }, rows };
+}
+
+async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'], inFlight: number, bodies: string[], okBody: (text: string) => boolean = () => true): Promise<AckPhase> {
+  await env.rpc('elu');
+  const parent0 = performance.eventLoopUtilization();
+  const t0 = performance.now();
+  const results = await load.run(env.eventsUrl, bodies, inFlight);
+  const wall = performance.now() - t0;
+  const botElu = await env.rpc<number>('elu');
+  const emulatorsElu = performance.eventLoopUtilization(parent0).utilization;
+  const errors = results.filter((r) => r.status !== 200 || !okBody(r.text)).length;
+  const n = bodies.length;
+  return { kind, inFlight, n, latency: summarize(results.map((r) => r.ms)), perSecond: (n / wall) * 1000, botElu, emulatorsElu, errors };
+}
+
+/** A signed-later slash command for the reference app (it reads nothing from it). */
+function floorCommand(i: number): string {
+  return new URLSearchParams({
+    token: 'bench-verification-token',
+    team_id: 'T0EMULATED',
+    team_domain: 'emulated',
+    channel_id: 'D0000001',
+    channel_name: 'directmessage',
+    user_id: `U${String(i).padStart(7, '0')}`,
+    user_name: 'user',
+    command: '/access',
+    text: '',
+    api_app_id: 'A0EMULATED',
+    is_enterprise_install: 'false',
+    response_url: 'http://127.0.0.1:9/actions/none',
+    trigger_id: `${i}.0.bench`,
+  }).toString();
+}
