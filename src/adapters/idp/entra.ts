@@ -59,7 +59,8 @@
  * RoleManagement.ReadWrite.Directory; without it Graph answers 403 Authorization_RequestDenied.
  */
 import { Client, GraphClientError, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
-import { PermanentError, RetryableError, isRetryableStatus, parseRetryAfter } from '../../outbox/errors.js';
+import { PermanentError, RetryableError, isRetryableStatus } from '../../outbox/errors.js';
+import { nonEmpty, parseJson, postTokenForm, retryAfterMs, transportFailure as describeTransport } from './http.js';
 import type { HealthReport, IdpConnector, IdpUser } from './types.js';
 
 export interface EntraConnectorConfig {
@@ -167,25 +168,7 @@ class ClientCredentialsToken {
       grant_type: 'client_credentials',
     });
     const started = this.now();
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(this.cfg.tokenUrl, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-        body: form.toString(),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await res.text();
-    } catch (err) {
-      const t = transportFailure(err);
-      throw new RetryableError(
-        t.timedOut ? `the Entra token endpoint did not answer within ${this.timeoutMs} ms` : `could not reach the Entra token endpoint (${t.detail})`,
-        undefined,
-        t.timedOut ? 'entra_timeout' : 'entra_unreachable',
-      );
-    }
-    const body = parseJson(text) as { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | undefined;
+    const { res, body } = await postTokenForm(this.cfg.tokenUrl, form, this.timeoutMs, 'Entra', 'entra');
     if (!res.ok) {
       const code = typeof body?.error === 'string' ? body.error : undefined;
       // AADSTS descriptions carry "\r\nTrace ID: …" lines; the first line says what is wrong.
@@ -547,30 +530,11 @@ function toIdpUser(u: GraphUser): IdpUser {
   return user;
 }
 
-function nonEmpty(s: string | null | undefined): string | undefined {
-  const t = s?.trim();
-  return t ? t : undefined;
-}
 
-function parseJson(text: string): unknown {
-  try {
-    return text ? (JSON.parse(text) as unknown) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
-/** `Retry-After` (seconds or an HTTP date); on a 429 at least one second. */
-function retryAfterMs(value: string | null | undefined, nowMs: number, status: number): number | undefined {
-  const ms = parseRetryAfter(value, nowMs);
-  if (ms === undefined) return undefined;
-  return status === 429 ? Math.max(1000, ms) : ms;
-}
 
-/** What fetch threw: a timeout (AbortSignal.timeout → TimeoutError) or a connection failure (TypeError, cause.code). */
+/** What fetch threw, as the Graph client's middleware passes it on. */
 function transportFailure(err: unknown): GraphTransportError {
-  const e = err as { name?: unknown; message?: unknown; cause?: { code?: unknown } } | null;
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return new GraphTransportError(true, 'timeout');
-  const code = typeof e?.cause?.code === 'string' ? e.cause.code : typeof e?.message === 'string' && e.message ? e.message : 'connection error';
-  return new GraphTransportError(false, code);
+  const t = describeTransport(err);
+  return new GraphTransportError(t.timedOut, t.detail);
 }

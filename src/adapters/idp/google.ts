@@ -54,7 +54,8 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import { admin, type admin_directory_v1 } from '@googleapis/admin';
-import { PermanentError, RetryableError, isRetryableStatus, parseRetryAfter } from '../../outbox/errors.js';
+import { PermanentError, RetryableError, isRetryableStatus } from '../../outbox/errors.js';
+import { nonEmpty, postTokenForm, retryAfterMs, transportFailure } from './http.js';
 import type { HealthReport, IdpConnector, IdpUser } from './types.js';
 
 export const GOOGLE_SCOPES = [
@@ -146,25 +147,7 @@ class ServiceAccountToken {
   private async fetchToken(): Promise<string> {
     const started = this.now();
     const form = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: this.assertion() });
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(this.tokenUrl, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-        body: form.toString(),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await res.text();
-    } catch (err) {
-      const t = transportFailure(err);
-      throw new RetryableError(
-        t.timedOut ? `the Google token endpoint did not answer within ${this.timeoutMs} ms` : `could not reach the Google token endpoint (${t.detail})`,
-        undefined,
-        t.timedOut ? 'google_timeout' : 'google_unreachable',
-      );
-    }
-    const body = parseJson(text) as { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | undefined;
+    const { res, body } = await postTokenForm(this.tokenUrl, form, this.timeoutMs, 'Google', 'google');
     if (!res.ok) {
       const said = [res.status, typeof body?.error === 'string' ? body.error : undefined].filter(Boolean).join(' ') + (typeof body?.error_description === 'string' ? `: ${body.error_description}` : '');
       if (isRetryableStatus(res.status)) {
@@ -428,14 +411,6 @@ function header(headers: unknown, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** No HTTP answer: a timeout, or a connection failure (native fetch puts the code in `cause`). */
-function transportFailure(err: unknown): { timedOut: boolean; detail: string } {
-  const e = err as { name?: unknown; code?: unknown; message?: unknown; cause?: { name?: unknown; code?: unknown; cause?: { code?: unknown } } } | null;
-  const names = [e?.name, e?.code, e?.cause?.name];
-  if (names.includes('TimeoutError') || names.includes('AbortError')) return { timedOut: true, detail: 'timeout' };
-  const code = [e?.cause?.code, e?.cause?.cause?.code, e?.code].find((c) => typeof c === 'string');
-  return { timedOut: false, detail: typeof code === 'string' ? code : typeof e?.message === 'string' && e.message ? e.message : 'connection error' };
-}
 
 function readServiceAccount(path: string, readFile: (path: string) => string): ServiceAccount {
   let json: Record<string, unknown>;
@@ -465,22 +440,5 @@ function b64url(s: string): string {
   return Buffer.from(s, 'utf8').toString('base64url');
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return text ? (JSON.parse(text) as unknown) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
-function nonEmpty(s: string | null | undefined): string | undefined {
-  const t = s?.trim();
-  return t ? t : undefined;
-}
 
-/** `Retry-After` (seconds or an HTTP date); on a 429 at least one second. Google rarely sends it. */
-function retryAfterMs(value: string | null | undefined, nowMs: number, status: number): number | undefined {
-  const ms = parseRetryAfter(value, nowMs);
-  if (ms === undefined) return undefined;
-  return status === 429 ? Math.max(1000, ms) : ms;
-}

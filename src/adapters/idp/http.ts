@@ -1,0 +1,60 @@
+/** Small HTTP helpers the fetch-based connectors (Entra, Google) share. */
+import { parseRetryAfter, RetryableError } from '../../outbox/errors.js';
+
+export function parseJson(text: string): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function nonEmpty(s: string | null | undefined): string | undefined {
+  const t = s?.trim();
+  return t ? t : undefined;
+}
+
+/** `Retry-After` (seconds or an HTTP date); on a 429 at least one second. */
+export function retryAfterMs(value: string | null | undefined, nowMs: number, status: number): number | undefined {
+  const ms = parseRetryAfter(value, nowMs);
+  if (ms === undefined) return undefined;
+  return status === 429 ? Math.max(1000, ms) : ms;
+}
+
+/** What fetch threw: a timeout (AbortSignal.timeout → TimeoutError) or a connection failure (TypeError, cause.code). */
+export function transportFailure(err: unknown): { timedOut: boolean; detail: string } {
+  const e = err as { name?: unknown; code?: unknown; message?: unknown; cause?: { name?: unknown; code?: unknown; cause?: { code?: unknown } } } | null;
+  const names = [e?.name, e?.code, e?.cause?.name];
+  if (names.includes('TimeoutError') || names.includes('AbortError')) return { timedOut: true, detail: 'timeout' };
+  const code = [e?.cause?.code, e?.cause?.cause?.code, e?.code].find((c) => typeof c === 'string');
+  return { timedOut: false, detail: typeof code === 'string' ? code : typeof e?.message === 'string' && e.message ? e.message : 'connection error' };
+}
+
+export interface TokenAnswer {
+  res: Response;
+  body: { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | undefined;
+}
+
+/**
+ * POSTs an OAuth 2.0 token request form. A timeout or connection failure is a RetryableError
+ * coded `<codePrefix>_timeout` / `<codePrefix>_unreachable`; the caller classifies the answer.
+ */
+export async function postTokenForm(url: string, form: URLSearchParams, timeoutMs: number, service: string, codePrefix: string): Promise<TokenAnswer> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body: form.toString(),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    return { res, body: parseJson(text) as TokenAnswer['body'] };
+  } catch (err) {
+    const t = transportFailure(err);
+    throw new RetryableError(
+      t.timedOut ? `the ${service} token endpoint did not answer within ${timeoutMs} ms` : `could not reach the ${service} token endpoint (${t.detail})`,
+      undefined,
+      t.timedOut ? `${codePrefix}_timeout` : `${codePrefix}_unreachable`,
+    );
+  }
+}
