@@ -65,7 +65,7 @@ const QUICK: Size = {
   activeGrants: 5_000,
   burst: 200,
   burstPerMinute: 120,
-  burstLeadSec: 5,
+  burstLeadSec: 10,
   throughput: 150,
 };
 

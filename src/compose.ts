@@ -145,11 +145,12 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   // HTTP mode: our own server in front of Bolt's receiver (see adapters/slack/receiver.ts).
   const receiver = socketMode ? undefined : createSlackReceiver({ signingSecret: config.slack.signingSecret, customRoutes: routes, logger: boltLog });
   const app = new App({
-    token: config.slack.botToken,
+    // Our own authorize, not `token`: with `token` and no start-up auth.test, Bolt 4.7 calls
+    // auth.test before every incoming request (bench/README.md), so each ack waited on Slack's
+    // Web API and failed while it was down. The bot needs no bot id (ignoreSelf is off).
+    authorize: async () => ({ botToken: config.slack.botToken }),
     logger: boltLog,
     clientOptions: { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000, logger: boltLog },
-    // No auth.test at start: the bot must start (and drain its outbox) while Slack is down.
-    tokenVerificationEnabled: false,
     ignoreSelf: false,
     ...(receiver
       ? { receiver }

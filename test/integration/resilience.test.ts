@@ -76,4 +76,18 @@ describe('outages and rate limits', () => {
     assert.match(h.jiraComments(id).at(-1)!, /^Access granted: okta group 00g1superadm for 00u1alice/);
     assert.match(h.jiraComments(id).at(-2)!, /^Retried by admin root on /);
   });
+
+  test("Slack's Web API down: clicks are still acknowledged and decided; messages follow on recovery", async () => {
+    const id = await h.request(alice, { duration: '4h' });
+    const card = await h.approverMessage(bob, id);
+    await h.idle();
+    const authTests = h.slack.callsTo('POST', '/api/auth.test').length;
+    const heal = h.slack.inject({ path: /^\/api\//, status: 503, body: { ok: false, error: 'service_unavailable' } });
+    const res = await h.driver.clickButton(bob.slackId, card, 'approve');
+    assert.equal(res.status, 200, 'acknowledged without calling Slack');
+    await waitUntil(() => h.bot.store.getRequest(id)!.state !== 'pending', 5000, 'decided while Slack is down');
+    heal();
+    await waitUntil(() => h.slack.dmsTo(alice.slackId).some((m) => /approved by Bob Jones/.test(m.text)), 8000, 'the requester is told after recovery');
+    assert.equal(h.slack.callsTo('POST', '/api/auth.test').length, authTests, 'no auth.test per request');
+  });
 });
