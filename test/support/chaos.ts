@@ -425,6 +425,8 @@ interface FlowState {
   requestId?: string;
   finalState?: string;
   error?: string;
+  /** Where the harness is with this flow, for the report when it gets stuck. */
+  phase?: string;
   reclicks: number;
   lostAfterAck: number;
   resubmits: number;
@@ -519,7 +521,8 @@ export class ChaosRun {
       await crashes;
       await faults;
 
-      await this.quiesce();
+      // After the deadline the stuck flows are reported rather than waited on any longer.
+      await this.quiesce(Date.now() > this.deadline ? 5_000 : 60_000);
       const exit = await w.bot.kill('SIGTERM');
       this.report.shutdownExit = exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`;
       this.check();
@@ -560,9 +563,24 @@ export class ChaosRun {
     if (Date.now() > this.deadline) throw new Deadline('deadline');
   }
 
+  /** Waits for the bot to be up, but not past the run's deadline. */
+  private async up(): Promise<void> {
+    this.checkDeadline();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Deadline('deadline')), Math.max(0, this.deadline - Date.now()))));
+    try {
+      await Promise.race([this.world.bot.whenUp(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async runFlow(f: FlowState): Promise<void> {
+    f.phase = 'submitting';
     await this.submit(f);
+    f.phase = 'deciding';
     await this.decide(f);
+    f.phase = 'waiting for a final state';
     for (;;) {
       this.checkDeadline();
       const s = this.world.requestState(f.requestId!);
@@ -579,7 +597,7 @@ export class ChaosRun {
     const u = f.plan.user;
     while (!f.requestId) {
       this.checkDeadline();
-      await w.bot.whenUp();
+      await this.up();
       if (f.viewId) {
         const got = w.requestBySubmission(f.viewId);
         if (got) {
@@ -638,7 +656,7 @@ export class ChaosRun {
     let attempts = 0;
     for (;;) {
       this.checkDeadline();
-      await w.bot.whenUp();
+      await this.up();
       if (w.requestState(id) !== 'pending') return;
       const stage = w.requestStage(id) ?? 0;
       const p = f.plan;
@@ -692,7 +710,16 @@ export class ChaosRun {
       this.report.crashesByMode[mode] = (this.report.crashesByMode[mode] ?? 0) + 1;
       this.log(`chaos: crash ${this.report.crashes} (${mode}) at ${((Date.now() - this.started) / 1000).toFixed(1)} s; ${this.flows.filter((f) => f.finalState).length}/${this.flows.length} flows done`);
       await sleep(rng.int(0, 700));
-      await w.bot.start();
+      // A restart that fails is a finding in itself: try twice more, then end the run with it.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await w.bot.start();
+          break;
+        } catch (err) {
+          this.log(`chaos: restart ${attempt} after crash ${this.report.crashes} failed: ${(err as Error).message.split('\n')[0]}`);
+          if (attempt >= 3) throw err;
+        }
+      }
     }
   }
 
@@ -761,11 +788,11 @@ export class ChaosRun {
   }
 
   /** Waits until no effect is pending or running (twice in a row, a moment apart). */
-  private async quiesce(): Promise<void> {
+  private async quiesce(maxMs: number): Promise<void> {
     const w = this.world;
-    await w.bot.whenUp();
+    await Promise.race([w.bot.whenUp(), sleep(maxMs)]);
     // The retry backoff is capped at 20 s: a minute is enough for any backlog to drain.
-    const until = Date.now() + 60_000;
+    const until = Date.now() + maxMs;
     let quiet = 0;
     while (Date.now() < until) {
       const c = w.openEffects();
@@ -789,6 +816,7 @@ export class ChaosRun {
     const audit = db.prepare('SELECT seq, type, data FROM audit_events WHERE request_id = ? ORDER BY seq');
     const approvers = db.prepare('SELECT slack_id, dm_channel, dm_ts FROM approvers WHERE request_id = ?');
     const request = db.prepare('SELECT * FROM requests WHERE id = ?');
+    const openFor = db.prepare("SELECT id, queue, kind, status, attempts, available_at, lease_until, last_error FROM outbox WHERE request_id = ? AND status <> 'done' ORDER BY id");
 
     // Okta: replay the membership writes that reached the org, per (group, user).
     const writes = new Map<string, { adds: number; puts: number; member: boolean }>();
@@ -818,7 +846,12 @@ export class ChaosRun {
       const req = request.get(f.requestId) as Record<string, unknown>;
       const state = String(req.state);
       r.outcomes[state] = (r.outcomes[state] ?? 0) + 1;
-      if (!FINAL.has(state)) problem('stuckRequests', `${tag}: still ${state}${f.error ? ` (${f.error})` : ''}`);
+      if (!FINAL.has(state)) {
+        const open = (openFor.all(f.requestId) as { id: number; queue: string; kind: string; status: string; attempts: number; available_at: number; lease_until: number | null; last_error: string | null }[])
+          .map((e) => `#${e.id} ${e.kind} [${e.queue}] ${e.status} attempts=${e.attempts} due ${((e.available_at - Date.now()) / 1000).toFixed(1)} s${e.lease_until ? ` lease ${((e.lease_until - Date.now()) / 1000).toFixed(1)} s` : ''}${e.last_error ? ` last error: ${e.last_error.slice(0, 160)}` : ''}`)
+          .join('; ');
+        problem('stuckRequests', `${tag}: still ${state} (phase ${f.phase ?? '?'}, stage ${String(req.stage ?? '-')}, expires ${String(req.expires_at ?? '-')}, next timer ${String(req.next_timer_at ?? '-')})${f.error ? ` (${f.error})` : ''}; open effects: ${open || 'none'}`);
+      }
       if (state === 'failed') problem('failedRequests', `${tag}: failed: ${String(req.failure)}`);
       const expectedFinal = p.decision === 'deny' ? 'denied' : p.decision === 'ignore' ? 'timed_out' : 'revoked';
       if (FINAL.has(state) && state !== expectedFinal && state !== 'failed') problem('lostEffects', `${tag}: ended ${state}, planned ${expectedFinal}`);
