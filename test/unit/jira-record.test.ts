@@ -111,6 +111,17 @@ test('addComment is idempotent by effect id and keeps comments in order', async 
   assert.deepEqual(stored, { effectId: 'eff-1' });
 });
 
+test('addComment on a first attempt (mayExist: false) posts without reading the comments; a retry still finds it', async (t) => {
+  const { jira, record } = await setup(t);
+  const { key } = await newIssue(record);
+  const first = await record.addComment(key, body('Approved by bob'), 'eff-1', { mayExist: false });
+  assert.equal(jira.server.callsTo('GET', `/rest/api/3/issue/${key}/comment`).length, 0, 'no read before a first attempt');
+  const retry = await record.addComment(key, body('Approved by bob'), 'eff-1', { mayExist: true });
+  assert.equal(retry.id, first.id);
+  assert.equal(jira.server.callsTo('GET', `/rest/api/3/issue/${key}/comment`).length, 1);
+  assert.deepEqual(jira.commentsText(key), ['Approved by bob']);
+});
+
 test('addComment finds the effect id beyond the first page of comments', async (t) => {
   const { jira, record } = await setup(t);
   const { key } = await newIssue(record);

@@ -152,6 +152,17 @@ describe('migrations', () => {
       [['jira.comment', { text: 'x' }]],
     );
     assert.equal(store.verifyAuditChain(), undefined, 'the v1 audit chain still verifies');
+    // The counts behind /metrics were backfilled from the v1 rows and follow later changes.
+    const counts = () => Object.fromEntries((db.prepare('SELECT state, n FROM request_counts WHERE n > 0').all() as { state: string; n: number }[]).map((c) => [c.state, c.n]));
+    assert.deepEqual(counts(), { active: 1 });
+    db.prepare("UPDATE requests SET state = 'revoking' WHERE id = 'R1'").run();
+    db.prepare("UPDATE requests SET updated_at = updated_at + 1 WHERE id = 'R1'").run();
+    db.prepare(
+      `INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id, duration_token, reason, policy_json, requester_slack_id, created_at, updated_at)
+       SELECT 'R2', 'V124', 'pending', app_id, role_id, app_name, role_name, connector, group_id, duration_token, reason, policy_json, requester_slack_id, created_at, updated_at FROM requests WHERE id = 'R1'`,
+    ).run();
+    assert.deepEqual(counts(), Object.fromEntries((db.prepare('SELECT state, COUNT(*) AS n FROM requests GROUP BY state').all() as { state: string; n: number }[]).map((c) => [c.state, c.n])));
+    assert.deepEqual(counts(), { revoking: 1, pending: 1 });
     assert.deepEqual(
       store.auditOf('R1').map((a) => a.step.type),
       ['auto_approved', 'failed'],

@@ -91,7 +91,8 @@ export function jiraHandlers(ctx: AppContext, jira: JiraRecord): Record<string, 
         if (!audit) throw new PermanentError(`audit event ${e.auditSeq} not found`);
         const text = describeStep(enrich(audit.step, r), audit.at);
         const body = audit.step.type === 'requested' ? doc(paragraph(text), labelValue('Reason', r.reason)) : doc(paragraph(text));
-        return jira.addComment(issueOf(r), body, `effect-${row.id}`);
+        // attempts counts this one: only the first can be sure no earlier attempt posted.
+        return jira.addComment(issueOf(r), body, `effect-${row.id}`, { mayExist: row.attempts > 1 });
       },
       onDead: alertDead('comment'),
     },

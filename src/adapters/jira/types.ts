@@ -38,8 +38,12 @@ export interface CreateIssueInput {
 
 export interface JiraRecord {
   createIssue(input: CreateIssueInput): Promise<{ key: string; id: string }>;
-  /** `effectId` makes the comment recognisable on a retry. Returns the comment id. */
-  addComment(issueKey: string, body: AdfDoc, effectId: string): Promise<{ id: string }>;
+  /**
+   * `effectId` makes the comment recognisable on a retry. Returns the comment id. With
+   * `mayExist: false` (the effect's first attempt: nothing can have been posted under this id
+   * yet) the look-up of existing comments is skipped.
+   */
+  addComment(issueKey: string, body: AdfDoc, effectId: string, opts?: { mayExist?: boolean }): Promise<{ id: string }>;
   setProperty(issueKey: string, propertyKey: string, value: unknown): Promise<void>;
   /** Applies the transition with this name (case-insensitive). */
   transition(issueKey: string, transitionName: string): Promise<void>;
