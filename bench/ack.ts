@@ -33,7 +33,15 @@ export interface AckResult {
   phases: AckPhase[];
   /** Bolt with ack-only listeners, for reference. */
   boltFloor: AckPhase[];
+  /** node:http with the signature check only, for reference. */
+  nodeFloor: AckPhase[];
 }
+
+type FloorName = 'bolt' | 'node';
+const FLOOR_LABEL: Record<FloorName, string> = {
+  bolt: 'Bolt with ack-only listeners (no app)',
+  node: 'node:http with the signature check only (no framework)',
+};
 
 export async function measureAck(opts: { perLevel: number; warmup: number; levels: number[]; log: (s: string) => void }): Promise<{ result: AckResult; rows: Row[] }> {
   const warmup = opts.warmup;
@@ -86,36 +94,42 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
     await env.close();
   }
 
-  // The reference: Bolt acking and doing nothing else, at the same levels.
-  const floor: AckPhase[] = [];
-  const floorBot = await forkBenchModule('boltFloor', { SLACK_SIGNING_SECRET: SIGNING_SECRET });
+  // The references, at the same levels: Bolt acking and doing nothing else; node:http checking
+  // the signature and doing nothing else.
+  const floors: Record<FloorName, AckPhase[]> = { bolt: [], node: [] };
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      floorBot.once('message', (m: { port: number }) => resolve(m.port));
-      floorBot.once('exit', (code) => reject(new Error(`bench/boltFloor exited (${code})`)));
-    });
-    const url = `http://127.0.0.1:${port}/slack/events`;
-    const bodies = (n: number) => Array.from({ length: n }, (_, i) => floorCommand(i));
-    await load.run(url, bodies(warmup), 10);
-    for (const c of opts.levels) {
-      const t0 = performance.now();
-      const results = await load.run(url, bodies(opts.perLevel), c);
-      const wall = performance.now() - t0;
-      const p: AckPhase = {
-        kind: 'command',
-        inFlight: c,
-        n: opts.perLevel,
-        latency: summarize(results.map((r) => r.ms)),
-        perSecond: (opts.perLevel / wall) * 1000,
-        botElu: Number.NaN,
-        emulatorsElu: Number.NaN,
-        errors: results.filter((r) => r.status !== 200).length,
-      };
-      floor.push(p);
-      opts.log(`  reference: Bolt acking only, ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s)`);
+    for (const name of Object.keys(floors) as FloorName[]) {
+      const floorBot = await forkBenchModule(name === 'bolt' ? 'boltFloor' : 'nodeFloor', { SLACK_SIGNING_SECRET: SIGNING_SECRET });
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          floorBot.once('message', (m: { port: number }) => resolve(m.port));
+          floorBot.once('exit', (code) => reject(new Error(`bench/${name}Floor exited (${code})`)));
+        });
+        const url = `http://127.0.0.1:${port}/slack/events`;
+        const bodies = (n: number) => Array.from({ length: n }, (_, i) => floorCommand(i));
+        await load.run(url, bodies(warmup), 10);
+        for (const c of opts.levels) {
+          const t0 = performance.now();
+          const results = await load.run(url, bodies(opts.perLevel), c);
+          const wall = performance.now() - t0;
+          const p: AckPhase = {
+            kind: 'command',
+            inFlight: c,
+            n: opts.perLevel,
+            latency: summarize(results.map((r) => r.ms)),
+            perSecond: (opts.perLevel / wall) * 1000,
+            botElu: Number.NaN,
+            emulatorsElu: Number.NaN,
+            errors: results.filter((r) => r.status !== 200).length,
+          };
+          floors[name].push(p);
+          opts.log(`  reference: ${FLOOR_LABEL[name]}, ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s)`);
+        }
+      } finally {
+        floorBot.disconnect();
+      }
     }
   } finally {
-    floorBot.disconnect();
     load.stop();
   }
 
@@ -126,16 +140,18 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
     target: p.inFlight === 200 ? 'p99 < 50 ms' : 'p99 < 3,000 ms (Slack)',
     pass: p.errors === 0 && p.latency.p99 < (p.inFlight === 200 ? 50 : 3000),
   }));
-  rows.push(
-    ...floor.map((p) => ({
-      id: `ack.floor.${p.inFlight}`,
-      measurement: `Reference: Bolt with ack-only listeners (no app), slash command, ${p.inFlight} in flight (n=${p.n})`,
-      result: `${pct(p.latency)}; ${p.perSecond.toFixed(0)}/s`,
-      target: '',
-    })),
-  );
+  for (const name of Object.keys(floors) as FloorName[]) {
+    rows.push(
+      ...floors[name].map((p) => ({
+        id: `ack.${name === 'bolt' ? 'floor' : 'nodeFloor'}.${p.inFlight}`,
+        measurement: `Reference: ${FLOOR_LABEL[name]}, slash command, ${p.inFlight} in flight (n=${p.n})`,
+        result: `${pct(p.latency)}; ${p.perSecond.toFixed(0)}/s`,
+        target: '',
+      })),
+    );
+  }
   const out = (p: AckPhase) => ({ ...p, latency: rounded(p.latency), perSecond: round(p.perSecond, 0), botElu: round(p.botElu), emulatorsElu: round(p.emulatorsElu) });
-  return { result: { phases: phases.map(out), boltFloor: floor.map(out) }, rows };
+  return { result: { phases: phases.map(out), boltFloor: floors.bolt.map(out), nodeFloor: floors.node.map(out) }, rows };
 }
 
 async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'], inFlight: number, bodies: string[], okBody: (text: string) => boolean = () => true): Promise<AckPhase> {

@@ -89,7 +89,7 @@ export function botEntry(): Promise<string> {
       JSON.stringify({
         extends: '../tsconfig.build.json',
         compilerOptions: { outDir: './bench-dist', noEmit: false, sourceMap: false, incremental: false },
-        include: ['../src', '../bench/bot.ts', '../bench/loadgen.ts', '../bench/boltFloor.ts', '../bench/whatif-*.ts'],
+        include: ['../src', '../bench/bot.ts', '../bench/loadgen.ts', '../bench/boltFloor.ts', '../bench/nodeFloor.ts', '../bench/whatif-*.ts'],
       }),
     );
     const tsc = fork(join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), ['-p', config, '--noCheck'], { stdio: 'inherit' });

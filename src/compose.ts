@@ -3,8 +3,6 @@
  * adapters, use cases, outbox dispatcher, expiry scheduler and the Bolt app, and starts and
  * stops them in the right order.
  */
-import { App } from '@slack/bolt';
-import type { CustomRoute } from '@slack/bolt';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +18,8 @@ import type { JiraRecord } from './adapters/jira/types.js';
 import { createWebClient, SlackGateway } from './adapters/slack/client.js';
 import { slackHandlers } from './adapters/slack/effects.js';
 import { registerListeners } from './adapters/slack/listeners.js';
-import { createSlackReceiver, guardedListener } from './adapters/slack/receiver.js';
+import { boltRegistry, SlackRouter, slackRequestListener, type HttpRoute } from './adapters/slack/inbound.js';
+import { Checkpointer } from './adapters/sqlite/checkpointer.js';
 import { openDatabase, type Db } from './adapters/sqlite/db.js';
 import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
@@ -82,6 +81,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const db = openDatabase(config.databasePath);
   const applied = migrate(db, readMigrations(migrationsDir()), now);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
+  const checkpointer = Checkpointer.start(db, config.databasePath, logger);
 
   const outbox = new Outbox(db, now);
   const store = new SqliteStore(db, outbox);
@@ -116,10 +116,10 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   });
 
   let ready = false;
-  const routes: CustomRoute[] = [
+  const routes: HttpRoute[] = [
     {
       path: '/healthz',
-      method: ['GET'],
+      method: 'GET',
       handler: (_req: IncomingMessage, res: ServerResponse) => {
         const ok = ready && dispatcher.isRunning;
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
@@ -128,7 +128,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     },
     {
       path: '/metrics',
-      method: ['GET'],
+      method: 'GET',
       handler: (_req: IncomingMessage, res: ServerResponse) => {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
         res.end(metricsText(db, outbox, dispatcher));
@@ -137,30 +137,17 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   ];
 
   if (config.jira.webhookSecret) {
-    routes.push({ path: '/webhooks/jira', method: ['POST'], handler: jiraWebhookHandler(ctx, config.jira.webhookSecret, logger.child({ component: 'jira-webhook' })) });
+    routes.push({ path: '/webhooks/jira', method: 'POST', handler: jiraWebhookHandler(ctx, config.jira.webhookSecret, logger.child({ component: 'jira-webhook' })) });
   }
 
   const socketMode = Boolean(config.slack.appToken);
-  const boltLog = boltLogger(logger);
-  // HTTP mode: our own server in front of Bolt's receiver (see adapters/slack/receiver.ts).
-  const receiver = socketMode ? undefined : createSlackReceiver({ signingSecret: config.slack.signingSecret, customRoutes: routes, logger: boltLog });
-  const app = new App({
-    // Our own authorize, not `token`: with `token` and no start-up auth.test, Bolt 4.7 calls
-    // auth.test before every incoming request (bench/README.md), so each ack waited on Slack's
-    // Web API and failed while it was down. The bot needs no bot id (ignoreSelf is off).
-    authorize: async () => ({ botToken: config.slack.botToken }),
-    logger: boltLog,
-    clientOptions: { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000, logger: boltLog },
-    ignoreSelf: false,
-    ...(receiver
-      ? { receiver }
-      : { signingSecret: config.slack.signingSecret, customRoutes: routes, socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } }),
-  });
+  const slackLog = logger.child({ component: 'slack' });
+  // HTTP mode: our own server answers Slack (adapters/slack/inbound.ts); Bolt is loaded only for
+  // Socket Mode, where it holds the WebSocket.
+  const router = socketMode ? undefined : new SlackRouter();
+  if (router) registerListeners(router, ctx, web, slackLog);
+  let socketApp: { stop(): Promise<unknown> } | undefined;
   let server: Server | undefined;
-  registerListeners(app, ctx, logger.child({ component: 'slack' }));
-  app.error(async (err) => {
-    logger.error({ err: err.message, code: (err as { code?: string }).code }, 'slack listener failed');
-  });
 
   const bot: AccessBot = {
     db,
@@ -175,15 +162,36 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       dispatcher.start();
       scheduler.start();
       timers.start();
-      if (receiver) {
-        const s = createServer(guardedListener(receiver, config.slack.signingSecret));
+      if (router) {
+        const s = createServer(slackRequestListener({ signingSecret: config.slack.signingSecret, router, routes, logger: slackLog }));
         server = s;
         await new Promise<void>((resolve, reject) => {
           s.once('error', reject);
           s.listen(config.port, () => resolve());
         });
       } else {
+        const { App } = await import('@slack/bolt');
+        const boltLog = boltLogger(logger);
+        const app = new App({
+          // Our own authorize, not `token`: with `token` and no start-up auth.test, Bolt 4.7
+          // calls auth.test before every incoming request (bench/README.md). The bot needs no
+          // bot id (ignoreSelf is off).
+          authorize: async () => ({ botToken: config.slack.botToken }),
+          logger: boltLog,
+          clientOptions: { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000, logger: boltLog },
+          ignoreSelf: false,
+          signingSecret: config.slack.signingSecret,
+          customRoutes: routes.map((r) => ({ path: r.path, method: [r.method], handler: r.handler })),
+          socketMode: true,
+          appToken: config.slack.appToken,
+          installerOptions: { port: config.port },
+        });
+        registerListeners(boltRegistry(app), ctx, web, slackLog);
+        app.error(async (err) => {
+          logger.error({ err: err.message, code: (err as { code?: string }).code }, 'slack listener failed');
+        });
         await app.start();
+        socketApp = app;
       }
       const addr = server?.address() as AddressInfo | null | undefined;
       bot.url = `http://127.0.0.1:${addr?.port ?? config.port}`;
@@ -199,9 +207,10 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
         await new Promise<void>((resolve) => s.close(() => resolve()));
         s.closeAllConnections();
       } else {
-        await app.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping the Slack receiver failed'));
+        await socketApp?.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping the Slack receiver failed'));
       }
       await dispatcher.stop(graceMs);
+      await checkpointer.stop();
       db.close();
       logger.info('access-bot stopped');
     },

@@ -36,7 +36,15 @@ export interface RecordedCall {
   body: unknown;
   rawBody: string;
   status: number;
+  /** When the answer was recorded (epoch ms). */
   at: number;
+  /**
+   * When the request arrived and when it was answered, epoch ms with sub-millisecond precision
+   * (performance.timeOrigin + performance.now()): the service's own time for this call, latency
+   * and the emulator's work included. The bench subtracts it to get what the bot adds.
+   */
+  arrivedAt: number;
+  answeredAt: number;
   /** What the emulator answered (the parsed object when it answered JSON). */
   response: unknown;
 }
@@ -156,12 +164,13 @@ export class EmulatorServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const arrivedAt = preciseNow();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const rawBody = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://emulator');
     const method = (req.method ?? 'GET').toUpperCase();
-    const base = { method, path: url.pathname, query: url.searchParams, headers: req.headers, rawBody };
+    const base = { method, path: url.pathname, query: url.searchParams, headers: req.headers, rawBody, arrivedAt };
     const body = parseBody(req.headers['content-type'], rawBody);
 
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
@@ -216,8 +225,8 @@ export class EmulatorServer {
     return { status: 404, body: { error: `emulator ${this.name}: no route for ${req.method} ${req.path}` } };
   }
 
-  private record(c: Omit<RecordedCall, 'at'>): void {
-    const call = { ...c, at: Date.now() };
+  private record(c: Omit<RecordedCall, 'at' | 'answeredAt'>): void {
+    const call = { ...c, at: Date.now(), answeredAt: preciseNow() };
     this.calls.push(call);
     for (const w of [...this.waiters]) {
       if (w.pred(call)) {
@@ -226,6 +235,11 @@ export class EmulatorServer {
       }
     }
   }
+}
+
+/** Epoch milliseconds with sub-millisecond precision. */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function matchPath(p: string | RegExp, path: string): boolean {

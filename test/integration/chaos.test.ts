@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatReport, invariantsHold, MUST_BE_ZERO, randomSeed, runChaos } from '../support/chaos.js';
 
-// Opt-in (CHAOS_TEST=1, or `npm run chaos` for the full run): one CI run under load left 3 of 20
-// flows unfinished after the 4th crash (seed 20422020), not reproduced standalone. Until that is
-// understood it must not decide whether main lands; it stays a visible skip here.
-const enabled = process.env.CHAOS_TEST === '1';
-test('kill -9 at random points across 20 flows: nothing lost, nothing granted twice, nothing stuck', { timeout: 150_000, skip: enabled ? false : 'opt-in: CHAOS_TEST=1 (see the comment above)' }, async (t) => {
+// The run gives up on unfinished flows at 90 s and then reports them (state, phase, open effects
+// with their last errors), well inside this test's timeout: a stuck flow is a failure with a
+// diagnosis, never a bare timeout.
+test('kill -9 at random points across 20 flows: nothing lost, nothing granted twice, nothing stuck', { timeout: 150_000 }, async (t) => {
   const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : randomSeed();
   t.diagnostic(`chaos seed ${seed} (replay with CHAOS_SEED=${seed})`);
   const report = await runChaos({ flows: 20, crashes: 4, seed, concurrency: 8, faults: true, timeoutMs: 90_000, log: (l) => t.diagnostic(l) });

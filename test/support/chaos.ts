@@ -771,6 +771,16 @@ export class ChaosRun {
   private async faultLoop(): Promise<void> {
     const rng = this.faultRng;
     const kinds: FaultKind[] = ['jira-503', 'jira-503', 'jira-429', 'jira-reset', 'okta-429', 'okta-429', 'slack-429', 'slack-503'];
+    const w = this.world;
+    const calls = { jira: w.jira.calls, okta: w.okta.calls, slack: w.slack.calls };
+    // Faults follow the traffic: a service gets its next fault only after it answered a few
+    // calls normally since the last one was armed. Armed on a clock alone, faults outran the
+    // retries once few flows were left (only retries, seconds apart, reached the services): every
+    // retry met a fresh fault, an endless outage no run can finish under (seed 908923230 armed
+    // 283 faults; one revocation met 24 rate limits in a row).
+    const GOOD_CALLS_BETWEEN = 5;
+    const armedAt: Record<keyof typeof calls, number> = { jira: 0, okta: 0, slack: 0 };
+    const goodSince = (svc: keyof typeof calls) => calls[svc].slice(armedAt[svc]).filter((c) => c.status >= 200 && c.status < 300).length;
     let lost = 0;
     while (!this.finished) {
       await sleep(rng.int(300, 1500));
@@ -781,6 +791,9 @@ export class ChaosRun {
         continue;
       }
       const kind = rng.pick(kinds);
+      const svc = kind.split('-')[0] as keyof typeof calls;
+      if (armedAt[svc] > 0 && goodSince(svc) < GOOD_CALLS_BETWEEN) continue;
+      armedAt[svc] = calls[svc].length;
       this.arm(kind, kind.startsWith('jira-5') ? rng.int(2, 8) : rng.int(1, 3));
     }
     this.world.jira.clearFaults();

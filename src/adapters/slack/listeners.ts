@@ -6,7 +6,8 @@
  * Payloads are treated as untrusted even though they are signed: every field is read
  * defensively, and authorisation is decided by the use case, not by what the button carried.
  */
-import type { App, BlockAction, ButtonAction, SlackViewAction, ViewStateValue } from '@slack/bolt';
+import type { BlockAction, ButtonAction, ViewStateValue } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { checkMayDecide, decide, refuseIfMayNotDecide } from '../../app/decide.js';
 import type { AppContext } from '../../app/context.js';
@@ -15,6 +16,7 @@ import { revokeNow } from '../../app/revokeNow.js';
 import { submitRequest } from '../../app/submitRequest.js';
 import { MAX_REASON_LENGTH } from '../../domain/submission.js';
 import { applicationOptions, denyModal, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
+import type { SlackListenerRegistry } from './inbound.js';
 
 type StateValues = Record<string, Record<string, ViewStateValue>>;
 
@@ -33,8 +35,12 @@ function str(v: unknown): string | undefined {
 /** Request ids we mint look like this; anything else in a button value is refused unread. */
 const REQUEST_ID = /^req_[A-Za-z0-9_-]{6,32}$/;
 
-export function registerListeners(app: App, ctx: AppContext, logger: Logger): void {
-  app.command('/access', async ({ ack, body, client }) => {
+/**
+ * Registers the listeners on either transport: the HTTP router (inbound.ts) or Bolt in Socket
+ * Mode. `client` opens modals (views.open cannot wait for the outbox: the trigger id lives 3 s).
+ */
+export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, client: WebClient, logger: Logger): void {
+  app.command('/access', async ({ ack, body }) => {
     const text = (body.text ?? '').trim();
     if (text && text !== 'request') {
       await ack({ response_type: 'ephemeral', text: 'Type `/access` with no text to request access to an application.' });
@@ -96,7 +102,7 @@ export function registerListeners(app: App, ctx: AppContext, logger: Logger): vo
     };
   };
 
-  app.action<BlockAction>({ action_id: IDS.approve }, async ({ ack, body }) => {
+  app.action(IDS.approve, async ({ ack, body }) => {
     const reply = replyOf(body);
     const requestId = buttonRequestId(body);
     if (!requestId) {
@@ -110,7 +116,7 @@ export function registerListeners(app: App, ctx: AppContext, logger: Logger): vo
     await ack();
   });
 
-  app.action<BlockAction>({ action_id: IDS.deny }, async ({ ack, body, client }) => {
+  app.action(IDS.deny, async ({ ack, body }) => {
     await ack();
     const reply = replyOf(body);
     const requestId = buttonRequestId(body);
@@ -127,7 +133,7 @@ export function registerListeners(app: App, ctx: AppContext, logger: Logger): vo
     }
   });
 
-  app.action<BlockAction>({ action_id: IDS.review }, async ({ ack, body }) => {
+  app.action(IDS.review, async ({ ack, body }) => {
     await ack();
     const requestId = buttonRequestId(body);
     if (!requestId) return;
@@ -136,14 +142,14 @@ export function registerListeners(app: App, ctx: AppContext, logger: Logger): vo
     reviewBreakGlass(ctx, { requestId, actor: { slackId: body.user.id, name }, reply: replyOf(body) });
   });
 
-  app.action<BlockAction>({ action_id: IDS.revoke }, async ({ ack, body }) => {
+  app.action(IDS.revoke, async ({ ack, body }) => {
     await ack();
     const requestId = buttonRequestId(body);
     if (!requestId) return;
     revokeNow(ctx, { requestId, actorSlackId: body.user.id, reply: replyOf(body) });
   });
 
-  app.view<SlackViewAction>(IDS.denyModal, async ({ ack, body, view }) => {
+  app.view(IDS.denyModal, async ({ ack, body, view }) => {
     const requestId = str(view.private_metadata);
     const reason = selected(view.state?.values as StateValues | undefined, IDS.reason)?.trim() ?? '';
     if (!requestId || !REQUEST_ID.test(requestId)) {

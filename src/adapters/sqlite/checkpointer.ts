@@ -1,0 +1,112 @@
+/**
+ * WAL checkpoints off the event loop.
+ *
+ * By default SQLite checkpoints inside the commit that pushes the WAL past 1,000 pages: the
+ * pages are copied back and the database file is fsynced right there, on the thread that
+ * committed. For the bot that thread is the one answering Slack, and stalls of 250-760 ms were
+ * measured (bench/README.md). So the bot's connection turns automatic checkpoints off
+ * (`wal_autocheckpoint = 0`) and a worker thread with a connection of its own runs
+ * `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs`. PASSIVE never waits for, nor blocks, the
+ * writer: it copies what no reader still needs, and the writer starts the WAL over once all of
+ * it was copied. `journal_size_limit` trims the file after such a reset.
+ *
+ * If the worker dies, the bot's connection gets automatic checkpoints back, so the WAL can never
+ * grow without bound; the checkpoint on close still happens in `db.close()`.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Db } from './db.js';
+
+/** The worker, as plain CommonJS, so it runs the same from src/ (tsx) and from dist/. */
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma('busy_timeout = 1000');
+let busy = false;
+const tick = () => {
+  if (busy) return;
+  busy = true;
+  const at = Date.now();
+  try {
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (r && r.log > 0) parentPort.postMessage({ type: 'checkpoint', at, log: r.log, checkpointed: r.checkpointed });
+  } catch (err) {
+    parentPort.postMessage({ type: 'error', message: String(err && err.message || err) });
+  } finally {
+    busy = false;
+  }
+};
+const timer = setInterval(tick, workerData.intervalMs);
+parentPort.on('message', (m) => {
+  if (m === 'stop') {
+    clearInterval(timer);
+    try { db.close(); } catch {}
+    parentPort.close();
+  }
+});
+`;
+
+export interface CheckpointerStats {
+  /** Checkpoints that found frames in the WAL. */
+  checkpoints: number;
+  /** When the last checkpoint that copied the whole WAL started (epoch ms). */
+  lastCompleteAt: number;
+  errors: number;
+}
+
+export class Checkpointer {
+  readonly stats: CheckpointerStats = { checkpoints: 0, lastCompleteAt: 0, errors: 0 };
+  private worker: Worker | undefined;
+
+  private constructor(
+    private readonly db: Db,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts checkpointing `path` in a worker; a no-op for in-memory databases (they have no WAL). */
+  static start(db: Db, path: string, logger: Logger, intervalMs = 1000): Checkpointer {
+    const c = new Checkpointer(db, logger);
+    if (path === ':memory:' || db.memory) return c;
+    db.pragma('journal_size_limit = 67108864');
+    db.pragma('wal_autocheckpoint = 0');
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const worker = new Worker(WORKER, { eval: true, workerData: { path, intervalMs, driver } });
+    c.worker = worker;
+    worker.unref();
+    worker.on('message', (m: { type: string; message?: string; at?: number; log?: number; checkpointed?: number }) => {
+      if (m.type === 'checkpoint') {
+        c.stats.checkpoints += 1;
+        if (m.log === m.checkpointed) c.stats.lastCompleteAt = Math.max(c.stats.lastCompleteAt, m.at ?? 0);
+      } else if (m.type === 'error') {
+        c.stats.errors += 1;
+        logger.warn({ err: m.message }, 'WAL checkpoint failed; the next one will try again');
+      }
+    });
+    worker.on('error', (err) => c.fallBack(err.message));
+    worker.on('exit', (code) => {
+      if (c.worker === worker) c.fallBack(`the checkpoint worker exited (${code})`);
+    });
+    return c;
+  }
+
+  /** Stops the worker; the bot's `db.close()` then checkpoints what is left. */
+  async stop(): Promise<void> {
+    const w = this.worker;
+    if (!w) return;
+    this.worker = undefined;
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    w.postMessage('stop');
+    const timer = setTimeout(() => void w.terminate(), 2000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private fallBack(why: string): void {
+    if (!this.worker) return;
+    this.worker = undefined;
+    this.logger.error({ err: why }, 'WAL checkpoints move back onto the main thread');
+    if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+  }
+}

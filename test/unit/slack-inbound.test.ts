@@ -1,0 +1,142 @@
+/**
+ * The HTTP transport for Slack (src/adapters/slack/inbound.ts): signature checks as Slack
+ * documents them, body parsing, routing to the one listener, and answering exactly once.
+ * The integration suites (hostile, fuzz) drive it through the composed app as well.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { parseSlackBody, SlackRouter, slackRequestListener, verifySlackSignature } from '../../src/adapters/slack/inbound.js';
+
+const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
+const silent = pino({ level: 'silent' });
+
+function sign(body: string, ts = Math.floor(Date.now() / 1000), secret = SECRET): Record<string, string> {
+  const sig = createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex');
+  return { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': `v0=${sig}` };
+}
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const interaction = (payload: unknown) => form({ payload: JSON.stringify(payload) });
+
+async function serve(t: TestContext, router: SlackRouter) {
+  const server = createServer(
+    slackRequestListener({
+      signingSecret: SECRET,
+      router,
+      logger: silent,
+      routes: [{ method: 'GET', path: '/healthz', handler: (_q, r) => r.end('ok') }],
+    }),
+  );
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const post = async (body: string, headers: Record<string, string> = sign(body), type = 'application/x-www-form-urlencoded') => {
+    const res = await fetch(`${url}/slack/events`, { method: 'POST', headers: { 'content-type': type, ...headers }, body });
+    return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+  };
+  return { url, post };
+}
+
+test('signatures: Slack\'s documented example verifies; a tampered body, another secret, a stale or future timestamp do not', () => {
+  // The worked example in https://api.slack.com/authentication/verifying-requests-from-slack
+  const body = Buffer.from(
+    'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c',
+  );
+  const ts = '1531420618';
+  const sig = 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503';
+  const at = 1531420618 * 1000;
+  assert.equal(verifySlackSignature(SECRET, body, ts, sig, at), true);
+  assert.equal(verifySlackSignature(SECRET, Buffer.concat([body, Buffer.from('x')]), ts, sig, at), false);
+  assert.equal(verifySlackSignature('another-secret', body, ts, sig, at), false);
+  assert.equal(verifySlackSignature(SECRET, body, ts, sig, at + 301_000), false, 'more than five minutes old');
+  assert.equal(verifySlackSignature(SECRET, body, ts, sig, at - 301_000), false, 'more than five minutes ahead');
+  assert.equal(verifySlackSignature(SECRET, body, '', sig, at), false);
+  assert.equal(verifySlackSignature(SECRET, body, ts, '', at), false);
+  assert.equal(verifySlackSignature(SECRET, body, '1531420618.5', sig, at), false);
+});
+
+test('bodies: form fields, a JSON payload field, JSON; anything else where an object belongs is refused', () => {
+  assert.deepEqual(parseSlackBody('command=%2Faccess&text=&user_id=U1', 'application/x-www-form-urlencoded'), { command: '/access', text: '', user_id: 'U1' });
+  assert.deepEqual(parseSlackBody(interaction({ type: 'block_actions' }), 'application/x-www-form-urlencoded; charset=utf-8'), { type: 'block_actions' });
+  assert.deepEqual(parseSlackBody('{"type":"event_callback"}', 'application/json'), { type: 'event_callback' });
+  for (const [raw, type] of [
+    [form({ payload: 'null' }), 'application/x-www-form-urlencoded'],
+    [form({ payload: '[1]' }), 'application/x-www-form-urlencoded'],
+    [form({ payload: '{"a":' }), 'application/x-www-form-urlencoded'],
+    [`payload=${encodeURIComponent('{}')}&payload=${encodeURIComponent('{}')}`, 'application/x-www-form-urlencoded'],
+    ['7', 'application/json'],
+    ['payload=%7B%7D', 'text/plain'],
+  ] as const) {
+    assert.equal(parseSlackBody(raw, type), undefined, `${type}: ${raw}`);
+  }
+});
+
+test('requests reach the one listener for them and are answered once', async (t) => {
+  const router = new SlackRouter();
+  const seen: string[] = [];
+  router.command('/access', async ({ ack, body }) => {
+    seen.push(`command ${body.user_id}`);
+    await ack();
+    await ack({ text: 'a second ack is ignored' });
+  });
+  router.action('approve', async ({ ack, body }) => {
+    seen.push(`approve ${body.user.id}`);
+    await ack();
+  });
+  router.view('access_request', async ({ ack, view }) => {
+    seen.push(`view ${view.id}`);
+    await ack({ response_action: 'errors', errors: { reason: 'Say why' } });
+  });
+  router.options('application', async ({ ack }) => ack({ options: [] }));
+  router.action('throws', async () => {
+    throw new TypeError("Cannot read properties of undefined (reading 'id')");
+  });
+  router.action('forgets', async () => undefined);
+  const { url, post } = await serve(t, router);
+
+  assert.deepEqual(await post(form({ command: '/access', user_id: 'U1', text: '' })), { status: 200, type: null, text: '' });
+  assert.equal((await post(interaction({ type: 'block_actions', user: { id: 'U2' }, actions: [{ action_id: 'approve' }] }))).status, 200);
+  const v = await post(interaction({ type: 'view_submission', user: { id: 'U3' }, view: { id: 'V1', callback_id: 'access_request' } }));
+  assert.deepEqual([v.status, v.type, JSON.parse(v.text)], [200, 'application/json', { response_action: 'errors', errors: { reason: 'Say why' } }]);
+  assert.deepEqual(JSON.parse((await post(interaction({ type: 'block_suggestion', action_id: 'application', value: 'ok' }))).text), { options: [] });
+  assert.deepEqual(seen, ['command U1', 'approve U2', 'view V1']);
+
+  // Nothing handles it: acknowledged at once, nothing runs.
+  for (const p of [
+    interaction({ type: 'block_actions', actions: [{ action_id: 'unknown' }] }),
+    interaction({ type: 'block_actions', actions: [] }),
+    interaction({ type: 'view_closed', view: { callback_id: 'access_request' } }),
+    form({ command: '/other' }),
+  ]) {
+    assert.deepEqual(await post(p), { status: 200, type: null, text: '' }, p);
+  }
+  assert.deepEqual(await post('{"type":"event_callback","event":{"type":"app_mention"}}', undefined, 'application/json'), { status: 200, type: null, text: '' });
+  assert.equal(seen.length, 3);
+
+  // A listener that throws before acking: 400, never a 5xx; one that forgets to ack: 200.
+  assert.equal((await post(interaction({ type: 'block_actions', actions: [{ action_id: 'throws' }] }))).status, 400);
+  assert.equal((await post(interaction({ type: 'block_actions', actions: [{ action_id: 'forgets' }] }))).status, 200);
+
+  // Slack's own checks.
+  assert.deepEqual(await post(form({ ssl_check: '1', token: 'x' })), { status: 200, type: null, text: '' });
+  const challenge = await post('{"type":"url_verification","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}', undefined, 'application/json');
+  assert.deepEqual(JSON.parse(challenge.text), { challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
+
+  // Refused before anything runs.
+  const cmd = form({ command: '/access', user_id: 'U9' });
+  assert.equal((await post(cmd, {})).status, 401, 'unsigned');
+  assert.equal((await post(cmd, sign(cmd, Math.floor(Date.now() / 1000) - 400))).status, 401, 'stale');
+  assert.equal((await post(cmd, sign(cmd, undefined, 'not-the-secret'))).status, 401, 'another secret');
+  assert.equal((await post(form({ payload: 'null' }))).status, 400);
+  assert.equal((await post('x'.repeat(1024 * 1024 + 1))).status, 413);
+  assert.equal(seen.length, 3);
+
+  // Other paths.
+  assert.equal((await fetch(`${url}/slack/events`)).status, 405);
+  assert.equal(await (await fetch(`${url}/healthz`)).text(), 'ok');
+  assert.equal((await fetch(`${url}/nope`)).status, 404);
+});
