@@ -106,12 +106,15 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
 
   const timers = new RoutingTimers(() => runDueTimers(ctx), logger);
 
+  let slackWaiting = 0;
   const dispatcher = new Dispatcher({
     db,
     outbox,
     logger: logger.child({ component: 'outbox' }),
     now,
     handlers: { ...appHandlers(ctx), ...slackHandlers(ctx, slack), ...jiraHandlers(ctx, jira) },
+    // Slack waits on its requests; nobody waits on an effect to the millisecond.
+    foreground: () => slackWaiting > 0,
     ...opts.dispatcher,
   });
 
@@ -163,7 +166,14 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       scheduler.start();
       timers.start();
       if (router) {
-        const s = createServer(slackRequestListener({ signingSecret: config.slack.signingSecret, router, routes, logger: slackLog }));
+        const load = {
+          enter: () => void (slackWaiting += 1),
+          leave: () => {
+            slackWaiting -= 1;
+            if (slackWaiting === 0) dispatcher.wake();
+          },
+        };
+        const s = createServer(slackRequestListener({ signingSecret: config.slack.signingSecret, router, routes, logger: slackLog, load }));
         server = s;
         await new Promise<void>((resolve, reject) => {
           s.once('error', reject);

@@ -42,6 +42,14 @@ export interface DispatcherOptions {
    * follow-ups). Their effects may also take shared slots.
    */
   reserved?: { queuePrefix: string; concurrency: number }[];
+  /**
+   * Whether foreground work is waiting (Slack requests not yet answered). While it is, each lane
+   * runs at most `busyConcurrency` effects, so the event loop that answers Slack is not taken
+   * by a backlog of effects whose callers wait for nothing. The effects still progress; the
+   * dispatcher should be woken when the foreground empties.
+   */
+  foreground?: () => boolean;
+  busyConcurrency?: number;
 }
 
 export interface DispatcherStats {
@@ -63,7 +71,7 @@ export class Dispatcher {
   private pumpAgain = false;
   private wakePending = false;
   private unsubscribe: (() => void) | undefined;
-  private readonly o: Required<Omit<DispatcherOptions, 'db' | 'outbox' | 'handlers' | 'logger'>>;
+  private readonly o: Required<Omit<DispatcherOptions, 'db' | 'outbox' | 'handlers' | 'logger' | 'foreground'>>;
 
   constructor(private readonly opts: DispatcherOptions) {
     this.o = {
@@ -75,6 +83,7 @@ export class Dispatcher {
       maxRetryAgeMs: opts.maxRetryAgeMs ?? 3 * 86_400_000,
       idlePollMs: opts.idlePollMs ?? 1000,
       reserved: opts.reserved ?? [{ queuePrefix: 'idp:', concurrency: opts.concurrency ?? 16 }],
+      busyConcurrency: opts.busyConcurrency ?? 2,
     };
     this.laneInFlight = this.o.reserved.map(() => 0);
   }
@@ -147,9 +156,10 @@ export class Dispatcher {
       do {
         this.pumpAgain = false;
         // Reserved lanes first, then the shared slots, in one transaction.
+        const cap = this.opts.foreground?.() ? this.o.busyConcurrency : Number.POSITIVE_INFINITY;
         const parts = [
-          ...this.o.reserved.map((lane, i) => ({ limit: lane.concurrency - this.laneInFlight[i]!, queuePrefix: lane.queuePrefix })),
-          { limit: this.o.concurrency - this.sharedInFlight },
+          ...this.o.reserved.map((lane, i) => ({ limit: Math.min(lane.concurrency, cap) - this.laneInFlight[i]!, queuePrefix: lane.queuePrefix })),
+          { limit: Math.min(this.o.concurrency, cap) - this.sharedInFlight },
         ];
         if (parts.every((p) => p.limit <= 0)) break;
         const claimed = this.opts.outbox.claimEach(parts, this.o.leaseMs);

@@ -411,6 +411,52 @@ describe('dispatcher', () => {
     return env;
   }
 
+  test('while foreground work waits, each lane runs at most busyConcurrency effects; all run once it clears', async () => {
+    const env = setup();
+    let busy = true;
+    let running = 0;
+    let peak = 0;
+    let done = 0;
+    const release: (() => void)[] = [];
+    const d = dispatcher(
+      env,
+      {
+        k: {
+          run: async () => {
+            running += 1;
+            peak = Math.max(peak, running);
+            await new Promise<void>((r) => release.push(r));
+            running -= 1;
+            done += 1;
+          },
+        },
+      },
+      { concurrency: 8, busyConcurrency: 2, foreground: () => busy },
+    );
+    for (let i = 0; i < 10; i++) env.outbox.enqueue({ kind: 'k', queue: `q${i}`, payload: null });
+    d.start();
+    const until = async (cond: () => boolean) => {
+      for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
+      assert.ok(cond());
+    };
+    await until(() => running === 2);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(running, 2, 'the cap holds while the foreground is busy');
+    for (const r of release.splice(0)) r();
+    await until(() => done === 2 && running === 2);
+    assert.equal(peak, 2);
+    busy = false;
+    d.wake();
+    await until(() => running === 8);
+    for (;;) {
+      for (const r of release.splice(0)) r();
+      if (done === 10) break;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.equal(peak, 8);
+    await d.stop();
+  });
+
   test('a handler runs once and its result is recorded with onDone in the same transaction', async () => {
     const env = withMarks();
     const seen: string[] = [];

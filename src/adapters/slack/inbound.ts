@@ -149,7 +149,15 @@ export function parseSlackBody(raw: string, contentType: string): Record<string,
   }
 }
 
-export function slackRequestListener(opts: { signingSecret: string; router: SlackRouter; routes: HttpRoute[]; logger: Logger; now?: () => number }): RequestListener {
+export function slackRequestListener(opts: {
+  signingSecret: string;
+  router: SlackRouter;
+  routes: HttpRoute[];
+  logger: Logger;
+  now?: () => number;
+  /** Told when a Slack request arrives and when it has been answered (or abandoned). */
+  load?: { enter(): void; leave(): void };
+}): RequestListener {
   const { router, logger } = opts;
   const now = opts.now ?? Date.now;
   const routes = new Map(opts.routes.map((r) => [`${r.method} ${r.path}`, r.handler]));
@@ -226,6 +234,11 @@ export function slackRequestListener(opts: { signingSecret: string; router: Slac
     if (req.method !== 'POST') {
       answer(res, 405);
       return;
+    }
+    if (opts.load) {
+      const load = opts.load;
+      load.enter();
+      res.once('close', () => load.leave());
     }
     const chunks: Buffer[] = [];
     let size = 0;
