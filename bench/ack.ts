@@ -26,6 +26,8 @@ export interface AckPhase {
   botElu: number;
   /** The same for the emulators (the bench process; the load generator has its own). */
   emulatorsElu: number;
+  /** The bot's longest event-loop stall during the phase (ms): a bot stall, or not the bot's. */
+  botLoopMaxMs: number;
   errors: number;
 }
 
@@ -88,7 +90,7 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
       await env.idle();
       const active = env.db().prepare(`SELECT COUNT(*) FROM requests WHERE state = 'active' AND id IN (${ids.map(() => '?').join(',')})`).pluck().get(...ids) as number;
       if (active !== ids.length) throw new Error(`only ${active} of ${ids.length} requests became active`);
-      if (!warm) for (const p of phases.slice(-3)) opts.log(`  ${p.kind.padEnd(10)} ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s, ELU bot ${p.botElu.toFixed(2)}, emulators ${p.emulatorsElu.toFixed(2)})`);
+      if (!warm) for (const p of phases.slice(-3)) opts.log(`  ${p.kind.padEnd(10)} ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s, ELU bot ${p.botElu.toFixed(2)}, emulators ${p.emulatorsElu.toFixed(2)}; bot's longest stall ${p.botLoopMaxMs.toFixed(0)} ms)`);
     }
   } finally {
     await env.close();
@@ -120,6 +122,7 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
             perSecond: (opts.perLevel / wall) * 1000,
             botElu: Number.NaN,
             emulatorsElu: Number.NaN,
+            botLoopMaxMs: Number.NaN,
             errors: results.filter((r) => r.status !== 200).length,
           };
           floors[name].push(p);
@@ -150,21 +153,23 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
       })),
     );
   }
-  const out = (p: AckPhase) => ({ ...p, latency: rounded(p.latency), perSecond: round(p.perSecond, 0), botElu: round(p.botElu), emulatorsElu: round(p.emulatorsElu) });
+  const out = (p: AckPhase) => ({ ...p, latency: rounded(p.latency), perSecond: round(p.perSecond, 0), botElu: round(p.botElu), emulatorsElu: round(p.emulatorsElu), botLoopMaxMs: round(p.botLoopMaxMs) });
   return { result: { phases: phases.map(out), boltFloor: floors.bolt.map(out), nodeFloor: floors.node.map(out) }, rows };
 }
 
 async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'], inFlight: number, bodies: string[], okBody: (text: string) => boolean = () => true): Promise<AckPhase> {
   await env.rpc('elu');
+  await env.rpc('loopDelay');
   const parent0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const results = await load.run(env.eventsUrl, bodies, inFlight);
   const wall = performance.now() - t0;
   const botElu = await env.rpc<number>('elu');
+  const botLoopMaxMs = (await env.rpc<{ max: number }>('loopDelay')).max;
   const emulatorsElu = performance.eventLoopUtilization(parent0).utilization;
   const errors = results.filter((r) => r.status !== 200 || !okBody(r.text)).length;
   const n = bodies.length;
-  return { kind, inFlight, n, latency: summarize(results.map((r) => r.ms)), perSecond: (n / wall) * 1000, botElu, emulatorsElu, errors };
+  return { kind, inFlight, n, latency: summarize(results.map((r) => r.ms)), perSecond: (n / wall) * 1000, botElu, emulatorsElu, botLoopMaxMs, errors };
 }
 
 /** A signed-later slash command for the reference app (it reads nothing from it). */
