@@ -312,6 +312,40 @@ describe('checkHealth', () => {
   });
 });
 
+describe('paging', () => {
+  test('isMember follows Link rel="next" pages on the same org, and never to another host', async () => {
+    // A user's groups come in pages when an org paginates them; follow Link headers as Okta's SDKs do.
+    const { createServer } = await import('node:http');
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      const host = `http://${req.headers.host}`;
+      const after = new URL(req.url ?? '/', host).searchParams.get('after');
+      const pages: Record<string, { ids: string[]; next?: string }> = {
+        '': { ids: ['00g1', '00g2'], next: `${host}/api/v1/users/00u1/groups?after=00g2&limit=2` },
+        '00g2': { ids: ['00g3', '00g4'], next: `${host}/api/v1/users/00u1/groups?after=00g4&limit=2` },
+        '00g4': { ids: ['00g5'], next: 'http://elsewhere.example/api/v1/users/00u1/groups?after=00g5' },
+      };
+      const page = pages[after ?? ''] ?? { ids: [] };
+      const links = [`<${host}${req.url}>; rel="self"`, ...(page.next ? [`<${page.next}>; rel="next"`] : [])];
+      res.writeHead(200, { 'content-type': 'application/json', link: links.join(', ') });
+      res.end(JSON.stringify(page.ids.map((id) => ({ id }))));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { port } = server.address() as { port: number };
+      const c = OktaConnector.fromConfig({ orgUrl: `http://127.0.0.1:${port}`, apiToken: TOKEN });
+      assert.equal(await c.isMember('00g4', '00u1'), true);
+      assert.equal(seen.length, 2);
+      seen.length = 0;
+      assert.equal(await c.isMember('00g9', '00u1'), false);
+      assert.deepEqual(seen, ['/api/v1/users/00u1/groups', '/api/v1/users/00u1/groups?after=00g2&limit=2', '/api/v1/users/00u1/groups?after=00g4&limit=2']);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
 describe('emulator fidelity', () => {
   test('group members page by limit and after with Link headers the SDK follows', async () => {
     const g = newGroup();

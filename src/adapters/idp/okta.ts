@@ -1,23 +1,28 @@
 /**
- * Okta connector over `@okta/okta-sdk-nodejs` v8 (Management API v1, SSWS API token).
+ * Okta connector: the Management API v1 with an SSWS API token, over node:http(s) with
+ * keep-alive. It calls six endpoints, so it calls them directly instead of through
+ * `@okta/okta-sdk-nodejs`: importing the SDK alone cost ~90 MB of the bot's memory (its
+ * generated models), and each call went through node-fetch, the SDK's middleware and a model
+ * deserialiser, ~2-3 ms of CPU on the grant's path (bench/README.md). The test suite still
+ * checks the emulator against the SDK.
  *
- * How the SDK is set up, and why (read from the SDK's source, v8.1.0):
- * - `cacheMiddleware: null`: otherwise `Http` installs `defaultCacheMiddleware`, which keeps GET
- *   answers in a memory store, so a membership check could read a stale answer.
- * - A `RequestExecutor` that sends each request once: the default `DefaultRequestExecutor`
- *   sleeps and retries 429s itself (up to 2 times), which hides the 429 from the outbox, the
- *   one place that retries (ARCHITECTURE.md §1.2). It also passes node-fetch's `timeout`, which
- *   covers the wait for headers and for the body.
- * - Errors: `Http.errorFilter` turns every non-2xx answer into `OktaApiError` (JSON body:
- *   `status`, `errorCode`, `errorSummary`) or `HttpError` (other bodies), and both keep the
- *   response's node-fetch `Headers` in `headers`, so `X-Rate-Limit-Reset` is read from the error.
- * - v8 has no https check on `orgUrl`: an `http://` emulator works as it is.
+ * Endpoints (https://developer.okta.com/docs/api/openapi/okta-management/management/):
+ * - `GET /api/v1/users?search=…&limit=…` (listUsers), `GET /api/v1/users/{idOrLogin}` (getUser)
+ * - `GET /api/v1/users/{id}/groups` (listUserGroups), paged with `Link: <…>; rel="next"`
+ * - `PUT` / `DELETE /api/v1/groups/{groupId}/users/{userId}` (assign / unassign), 204 either way
+ * - `GET /api/v1/groups/{groupId}` (getGroup)
+ *
+ * Each request is sent once, with a timeout over the whole exchange: retrying is the outbox's
+ * job (ARCHITECTURE.md §1.2). Errors: a non-2xx answer carries a JSON body with `errorCode` and
+ * `errorSummary` (https://developer.okta.com/docs/reference/error-codes/), and 429s carry
+ * `X-Rate-Limit-Reset` (https://developer.okta.com/docs/reference/rl-best-practices/).
  *
  * Idempotency (ARCHITECTURE.md §1.3): Okta answers 204 to PUT membership when the user is
  * already a member and to DELETE when the user is not one; a 404 means the user or the group
  * does not exist, which is a PermanentError naming it.
  */
-import { Client, RequestExecutor } from '@okta/okta-sdk-nodejs';
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
 import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } from '../../outbox/errors.js';
 import type { HealthReport, IdpConnector, IdpUser } from './types.js';
 
@@ -30,16 +35,17 @@ export interface OktaConnectorConfig {
 }
 
 export interface OktaConnectorDeps {
-  /** A ready SDK client (tests); configure it as `fromConfig` does. */
-  client?: Client;
   now?: () => number;
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 /** Enough candidates to tell "one user" from "ambiguous" without paging a whole org. */
 const SEARCH_LIMIT = 20;
+/** A user's groups are read page by page; a runaway chain of pages is cut off here. */
+const MAX_PAGES = 50;
+const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
 
-/** The parts of the SDK's User / UserGetSingleton this connector reads. */
+/** The parts of an Okta user this connector reads. */
 interface OktaUserLike {
   id?: string;
   status?: string;
@@ -54,24 +60,27 @@ interface OktaUserLike {
   };
 }
 
-/** The SDK's lazy, Link-header-paged collection, as far as it is used here. */
-interface PagedCollection<T> {
-  next(): Promise<{ done: boolean; value: T | null }>;
+/** A non-2xx answer, as Okta gave it. */
+class OktaHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string | undefined,
+    readonly errorSummary: string | undefined,
+    readonly headers: IncomingHttpHeaders,
+  ) {
+    super(`Okta answered ${status}`);
+  }
 }
 
-/** What the SDK passes to an executor: a RequestContext with node-fetch's options on it. */
-type ExecutorRequest = Parameters<RequestExecutor['fetch']>[0];
+/** No answer within the timeout. */
+class OktaTimeout extends Error {
+  override readonly name = 'TimeoutError';
+}
 
-/** Sends each request exactly once, with a timeout; retrying is the outbox's job. */
-class SingleAttemptExecutor extends RequestExecutor {
-  constructor(private readonly timeoutMs: number) {
-    super();
-  }
-
-  override fetch(request: ExecutorRequest): ReturnType<RequestExecutor['fetch']> {
-    // A copy: the SDK reuses the request object for the next page of a collection.
-    return super.fetch({ ...request, timeout: this.timeoutMs } as ExecutorRequest);
-  }
+interface OktaAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: unknown;
 }
 
 /** What the caller was doing, for messages, and what a 404 means in that call. */
@@ -85,25 +94,16 @@ export class OktaConnector implements IdpConnector {
   readonly name = 'okta' as const;
 
   private constructor(
-    private readonly client: Client,
+    private readonly orgUrl: URL,
     private readonly secret: string,
     private readonly timeoutMs: number,
     private readonly now: () => number,
   ) {}
 
   static fromConfig(config: OktaConnectorConfig, deps: OktaConnectorDeps = {}): OktaConnector {
-    const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const client =
-      deps.client ??
-      new Client({
-        orgUrl: config.orgUrl.replace(/\/+$/, ''),
-        token: config.apiToken,
-        // Explicit, so OKTA_CLIENT_* variables or an okta.yaml (the SDK's ConfigLoader reads both) cannot switch it.
-        authorizationMode: 'SSWS',
-        cacheMiddleware: null,
-        requestExecutor: new SingleAttemptExecutor(timeoutMs),
-      });
-    return new OktaConnector(client, config.apiToken, timeoutMs, deps.now ?? Date.now);
+    const orgUrl = new URL(config.orgUrl.replace(/\/+$/, '') + '/');
+    if (orgUrl.protocol !== 'https:' && orgUrl.protocol !== 'http:') throw new Error(`OKTA_ORG_URL must be an http(s) URL, got ${orgUrl.protocol}`);
+    return new OktaConnector(orgUrl, config.apiToken, config.timeoutMs ?? DEFAULT_TIMEOUT_MS, deps.now ?? Date.now);
   }
 
   /**
@@ -118,13 +118,14 @@ export class OktaConnector implements IdpConnector {
     if (!wanted) return undefined;
     const lit = quote(wanted);
     const candidates = await this.call({ what: `searching Okta users by email ${wanted}` }, async () => {
-      const users = await this.client.userApi.listUsers({ search: `profile.email eq ${lit} or profile.login eq ${lit}`, limit: SEARCH_LIMIT });
-      return take(users as PagedCollection<OktaUserLike>, SEARCH_LIMIT);
+      const query = new URLSearchParams({ search: `profile.email eq ${lit} or profile.login eq ${lit}`, limit: String(SEARCH_LIMIT) });
+      const page = await this.send('GET', `api/v1/users?${query.toString()}`);
+      return (Array.isArray(page.body) ? page.body : []) as OktaUserLike[];
     });
     const picked = this.pick(candidates, wanted);
     if (picked) return toIdpUser(picked);
 
-    // Logins containing '/' can only be fetched by id (SDK getUser doc).
+    // Logins containing '/' can only be fetched by id (Okta's getUser documentation).
     if (wanted.includes('/')) return undefined;
     const byLogin = await this.getUserOrUndefined(wanted, `looking up Okta user ${wanted}`);
     return byLogin && byLogin.status !== 'DEPROVISIONED' && matches(byLogin, wanted) ? toIdpUser(byLogin) : undefined;
@@ -134,12 +135,14 @@ export class OktaConnector implements IdpConnector {
     // One call per user (their groups) instead of paging through a large group's members.
     // A group that does not exist reads as "not a member"; the add that follows names it.
     return this.call({ what: `listing the Okta groups of user ${userId}`, notFound: (s) => describeMissing(s, { userId }) }, async () => {
-      const groups = (await this.client.userApi.listUserGroups({ userId })) as PagedCollection<{ id?: string }>;
-      for (;;) {
-        const r = await groups.next();
-        if (r.value?.id === group) return true;
-        if (r.done) return false;
+      let path: string | undefined = `api/v1/users/${encodeURIComponent(userId)}/groups`;
+      for (let pages = 0; path && pages < MAX_PAGES; pages++) {
+        const page = await this.send('GET', path);
+        const groups = (Array.isArray(page.body) ? page.body : []) as { id?: unknown }[];
+        if (groups.some((g) => g.id === group)) return true;
+        path = this.nextPage(page.headers);
       }
+      return false;
     });
   }
 
@@ -148,13 +151,13 @@ export class OktaConnector implements IdpConnector {
       what: `adding user ${userId} to Okta group ${group}`,
       notFound: (s) => describeMissing(s, { group, userId }) ?? `Okta group ${group} or user ${userId} not found`,
     };
-    await this.call(ctx, () => this.client.groupApi.assignUserToGroup({ groupId: group, userId }));
+    await this.call(ctx, () => this.send('PUT', membershipPath(group, userId)));
   }
 
   async removeMember(group: string, userId: string): Promise<void> {
     const ctx: CallContext = { what: `removing user ${userId} from Okta group ${group}`, notFound: (s) => describeMissing(s, { group, userId }) };
     try {
-      await this.call(ctx, () => this.client.groupApi.unassignUserFromGroup({ groupId: group, userId }));
+      await this.call(ctx, () => this.send('DELETE', membershipPath(group, userId)));
     } catch (err) {
       // A 404 that names neither the user nor the group is about the membership: already gone.
       if (err instanceof PermanentError && err.code === 'okta_404_unnamed') return;
@@ -171,10 +174,8 @@ export class OktaConnector implements IdpConnector {
    * resolved safely). A manager reference that points at no user resolves to undefined.
    */
   async findManagerEmail(userId: string): Promise<string | undefined> {
-    const user = await this.call({ what: `reading Okta user ${userId}`, notFound: () => `Okta user ${userId} not found` }, () =>
-      this.client.userApi.getUser({ userId }),
-    );
-    const p = (user as OktaUserLike).profile ?? {};
+    const user = await this.call({ what: `reading Okta user ${userId}`, notFound: () => `Okta user ${userId} not found` }, () => this.getUser(userId));
+    const p = user.profile ?? {};
     const ref = nonEmpty(p.managerId) ?? (p.manager && p.manager.includes('@') ? p.manager.trim() : undefined);
     if (!ref || ref.includes('/')) return undefined;
     const manager = await this.getUserOrUndefined(ref, `reading the manager (${ref}) of Okta user ${userId}`);
@@ -193,14 +194,14 @@ export class OktaConnector implements IdpConnector {
     const checks = await Promise.all([
       // `me` is the admin the API token belongs to: a cheap call any valid token may make.
       check('credentials valid', async () => {
-        await this.call({ what: 'checking the Okta API token' }, () => this.client.userApi.getUser({ userId: 'me' }));
+        await this.call({ what: 'checking the Okta API token' }, () => this.getUser('me'));
         return undefined;
       }),
       ...groups.map((g) =>
         check(`group ${g} exists`, async () => {
           const ctx: CallContext = { what: `reading Okta group ${g}`, notFound: () => `Okta group ${g} not found` };
-          const found = await this.call(ctx, () => this.client.groupApi.getGroup({ groupId: g }));
-          return nonEmpty(found.profile?.name);
+          const found = await this.call(ctx, () => this.send('GET', `api/v1/groups/${encodeURIComponent(g)}`));
+          return nonEmpty((found.body as { profile?: { name?: string } } | undefined)?.profile?.name);
         }),
       ),
     ]);
@@ -225,14 +226,81 @@ export class OktaConnector implements IdpConnector {
   private async getUserOrUndefined(idOrLogin: string, what: string): Promise<OktaUserLike | undefined> {
     try {
       const ctx: CallContext = { what, notFound: () => `Okta user ${idOrLogin} not found` };
-      return await this.call(ctx, () => this.client.userApi.getUser({ userId: idOrLogin }));
+      return await this.call(ctx, () => this.getUser(idOrLogin));
     } catch (err) {
       if (err instanceof PermanentError && err.code === 'okta_not_found') return undefined;
       throw err;
     }
   }
 
-  /** Runs one SDK call and turns whatever it throws into RetryableError or PermanentError. */
+  private async getUser(idOrLogin: string): Promise<OktaUserLike> {
+    const answer = await this.send('GET', `api/v1/users/${encodeURIComponent(idOrLogin)}`);
+    return (answer.body ?? {}) as OktaUserLike;
+  }
+
+  /** The next page's path from a `Link: <…>; rel="next"` header, if it stays on this org. */
+  private nextPage(headers: IncomingHttpHeaders): string | undefined {
+    const link = headers.link;
+    for (const part of (Array.isArray(link) ? link.join(',') : (link ?? '')).split(',')) {
+      const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part);
+      if (!m) continue;
+      const next = new URL(m[1]!, this.orgUrl);
+      return next.origin === this.orgUrl.origin ? next.pathname.slice(1) + next.search : undefined;
+    }
+    return undefined;
+  }
+
+  /** One request, sent once; a non-2xx answer is thrown as OktaHttpError. */
+  private send(method: 'GET' | 'PUT' | 'DELETE', path: string): Promise<OktaAnswer> {
+    const url = new URL(path, this.orgUrl);
+    const client = url.protocol === 'https:' ? https : http;
+    return new Promise<OktaAnswer>((resolve, reject) => {
+      const req = client.request(
+        url,
+        {
+          method,
+          agent: agents[url.protocol as keyof typeof agents],
+          headers: {
+            Accept: 'application/json',
+            'Content-Type': 'application/json',
+            Authorization: `SSWS ${this.secret}`,
+            'User-Agent': 'access-bot',
+            ...(method === 'GET' ? {} : { 'Content-Length': '0' }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            clearTimeout(timer);
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: unknown;
+            try {
+              body = text ? (JSON.parse(text) as unknown) : undefined;
+            } catch {
+              body = undefined;
+            }
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) {
+              resolve({ status, headers: res.headers, body });
+              return;
+            }
+            const e = (body ?? {}) as { errorCode?: unknown; errorSummary?: unknown };
+            reject(new OktaHttpError(status, typeof e.errorCode === 'string' ? e.errorCode : undefined, typeof e.errorSummary === 'string' ? e.errorSummary : undefined, res.headers));
+          });
+        },
+      );
+      const timer = setTimeout(() => req.destroy(new OktaTimeout(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      req.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      req.end();
+    });
+  }
+
+  /** Runs one call and turns whatever it throws into RetryableError or PermanentError. */
   private async call<T>(ctx: CallContext, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -272,11 +340,11 @@ export class OktaConnector implements IdpConnector {
 
   /** No HTTP answer: timeouts and connection failures are worth retrying; so is the unknown. */
   private transportError(err: unknown, ctx: CallContext): RetryableError {
-    const e = err as { name?: unknown; type?: unknown; code?: unknown; message?: unknown };
-    if (e.type === 'request-timeout' || e.type === 'body-timeout' || e.name === 'AbortError') {
+    const e = err as { name?: unknown; code?: unknown; message?: unknown };
+    if (err instanceof OktaTimeout) {
       return new RetryableError(`Okta did not answer within ${this.timeoutMs} ms while ${ctx.what}`, undefined, 'okta_timeout');
     }
-    if (e.type === 'system' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code))) {
+    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
       return new RetryableError(`could not reach Okta while ${ctx.what} (${typeof e.code === 'string' ? e.code : 'connection error'})`, undefined, 'okta_unreachable');
     }
     const message = typeof e.message === 'string' ? e.message : String(err);
@@ -296,14 +364,8 @@ function quote(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-async function take<T>(items: PagedCollection<T>, max: number): Promise<T[]> {
-  const out: T[] = [];
-  while (out.length < max) {
-    const r = await items.next();
-    if (r.value) out.push(r.value);
-    if (r.done) break;
-  }
-  return out;
+function membershipPath(group: string, userId: string): string {
+  return `api/v1/groups/${encodeURIComponent(group)}/users/${encodeURIComponent(userId)}`;
 }
 
 function matches(u: OktaUserLike, wanted: string): boolean {
@@ -334,37 +396,28 @@ function idIn(summary: string): string {
   return /Resource not found: (.+) \(\w+\)\s*$/.exec(summary)?.[1] ?? 'unknown';
 }
 
-/** The HTTP status of an SDK error: OktaApiError/HttpError carry `status`, ApiException `code`. */
+/** The HTTP status of an answer Okta gave. */
 function httpStatus(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const { status, code } = err as { status?: unknown; code?: unknown };
-  let n: number | undefined;
-  if (typeof status === 'number') n = status;
-  else if (typeof status === 'string' && /^\d{3}$/.test(status)) n = Number(status);
-  else if (typeof code === 'number') n = code;
-  return n !== undefined && n >= 100 && n < 600 ? n : undefined;
+  return err instanceof OktaHttpError ? err.status : undefined;
 }
 
 function header(headers: unknown, name: string): string | undefined {
   if (typeof headers !== 'object' || headers === null) return undefined;
-  const h = headers as { get?: unknown } & Record<string, unknown>;
-  if (typeof h.get === 'function') {
-    const v: unknown = (h.get as (n: string) => unknown).call(headers, name);
-    return typeof v === 'string' ? v : undefined;
-  }
-  const v = h[name] ?? h[name.toLowerCase()];
+  const h = headers as Record<string, unknown>;
+  const v = h[name.toLowerCase()];
+  if (Array.isArray(v)) return v.join(', ');
   return typeof v === 'string' ? v : undefined;
 }
 
 /**
  * How long Okta asked us to wait: on a 429 until `X-Rate-Limit-Reset` (epoch seconds), measured against
- * the answer's `Date` so clock skew between us and Okta does not matter (the SDK's own executor
- * does the same), else `Retry-After`; at least one second.
+ * the answer's `Date` so clock skew between us and Okta does not matter (Okta's Node SDK's
+ * executor does the same), else `Retry-After`; at least one second.
  */
 function retryAfterMs(headers: unknown, nowMs: number, useReset: boolean): number | undefined {
   const reset = useReset ? header(headers, 'x-rate-limit-reset') : undefined;
   if (reset) {
-    // A header sent twice arrives joined by commas (the SDK notes this as OKTA-112507).
+    // A header sent twice arrives joined by commas (Okta's SDKs note this as OKTA-112507).
     const secs = Math.max(...reset.split(',').map((s) => Number(s.trim())).filter(Number.isFinite));
     if (Number.isFinite(secs)) {
       const date = Date.parse(header(headers, 'date') ?? '');
