@@ -1,4 +1,4 @@
-/** Small HTTP helpers the fetch-based connectors (Entra, Google) share. */
+/** Small HTTP helpers the connectors share. */
 import { parseRetryAfter, RetryableError } from '../../outbox/errors.js';
 
 export function parseJson(text: string): unknown {

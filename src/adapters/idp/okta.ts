@@ -24,6 +24,7 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } from '../../outbox/errors.js';
+import { nonEmpty, parseJson } from './http.js';
 import type { HealthReport, IdpConnector, IdpUser } from './types.js';
 
 export interface OktaConnectorConfig {
@@ -274,13 +275,7 @@ export class OktaConnector implements IdpConnector {
           res.on('error', reject);
           res.on('end', () => {
             clearTimeout(timer);
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown;
-            try {
-              body = text ? (JSON.parse(text) as unknown) : undefined;
-            } catch {
-              body = undefined;
-            }
+            const body = parseJson(Buffer.concat(chunks).toString('utf8'));
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) {
               resolve({ status, headers: res.headers, body });
@@ -380,10 +375,6 @@ function toIdpUser(u: OktaUserLike): IdpUser {
   return user;
 }
 
-function nonEmpty(s: string | null | undefined): string | undefined {
-  const t = s?.trim();
-  return t ? t : undefined;
-}
 
 /** Okta's 404 summaries end in "(User)" or "(UserGroup)" after the id that was not found. */
 function describeMissing(summary: string, ids: { group?: string; userId?: string }): string | undefined {
