@@ -60,7 +60,7 @@
  */
 import { Client, GraphClientError, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { PermanentError, RetryableError, isRetryableStatus } from '../../outbox/errors.js';
-import { nonEmpty, parseJson, postTokenForm, retryAfterMs, transportFailure as describeTransport } from './http.js';
+import { CachedToken, nonEmpty, parseJson, postTokenForm, retryAfterMs, transportFailure as describeTransport } from './http.js';
 import type { HealthReport, IdpConnector, IdpUser } from './types.js';
 
 export interface EntraConnectorConfig {
@@ -82,7 +82,6 @@ export interface EntraConnectorDeps {
 const DEFAULT_TIMEOUT_MS = 15_000;
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 /** Tokens are replaced this long before they expire (halfway through, for tokens living under 10 minutes). */
-const REFRESH_MARGIN_MS = 5 * 60_000;
 /** Enough candidates to tell "one user" from "ambiguous". */
 const SEARCH_TOP = 5;
 const MEMBER_OF_PAGE = 999;
@@ -136,31 +135,17 @@ interface CallContext {
  * Client-credentials tokens, fetched from the configured token URL with `fetch` and kept until
  * shortly before they expire. Concurrent callers share one request.
  */
-class ClientCredentialsToken {
-  private cached: { token: string; refreshAt: number } | undefined;
-  private pending: Promise<string> | undefined;
-
+class ClientCredentialsToken extends CachedToken {
   constructor(
     private readonly cfg: EntraConnectorConfig,
     private readonly timeoutMs: number,
-    private readonly now: () => number,
+    now: () => number,
     private readonly redact: (s: string) => string,
-  ) {}
-
-  async get(): Promise<string> {
-    if (this.cached && this.now() < this.cached.refreshAt) return this.cached.token;
-    this.pending ??= this.fetchToken().finally(() => {
-      this.pending = undefined;
-    });
-    return this.pending;
+  ) {
+    super(now);
   }
 
-  /** Forget `token` (Graph refused it); a newer token fetched meanwhile is kept. */
-  invalidate(token: string): void {
-    if (this.cached?.token === token) this.cached = undefined;
-  }
-
-  private async fetchToken(): Promise<string> {
+  protected async fetchToken(): Promise<{ token: string; lifeMs: number; started: number }> {
     const form = new URLSearchParams({
       client_id: this.cfg.clientId,
       client_secret: this.cfg.clientSecret,
@@ -184,10 +169,7 @@ class ClientCredentialsToken {
     if (!token || !Number.isFinite(expiresIn) || expiresIn <= 0) {
       throw new RetryableError('the Entra token endpoint answered without an access token or expiry', undefined, 'entra_token_unexpected');
     }
-    // Refresh 5 minutes before expiry, or halfway through the life of a shorter-lived token.
-    const lifeMs = expiresIn * 1000;
-    this.cached = { token, refreshAt: started + Math.max(lifeMs - REFRESH_MARGIN_MS, lifeMs / 2) };
-    return token;
+    return { token, lifeMs: expiresIn * 1000, started };
   }
 }
 

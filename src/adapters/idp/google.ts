@@ -55,7 +55,7 @@ import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import { admin, type admin_directory_v1 } from '@googleapis/admin';
 import { PermanentError, RetryableError, isRetryableStatus } from '../../outbox/errors.js';
-import { nonEmpty, postTokenForm, retryAfterMs, transportFailure } from './http.js';
+import { CachedToken, nonEmpty, postTokenForm, retryAfterMs, transportFailure } from './http.js';
 import type { HealthReport, IdpConnector, IdpUser } from './types.js';
 
 export const GOOGLE_SCOPES = [
@@ -83,7 +83,6 @@ export interface GoogleConnectorDeps {
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
-const REFRESH_MARGIN_MS = 5 * 60_000;
 const ASSERTION_LIFETIME_S = 3600;
 const RATE_LIMIT_REASONS = new Set(['userRateLimitExceeded', 'rateLimitExceeded', 'quotaExceeded']);
 
@@ -109,28 +108,15 @@ interface ApiAnswer {
 
 // ---- token ----------------------------------------------------------------------------------
 
-class ServiceAccountToken {
-  private cached: { token: string; refreshAt: number } | undefined;
-  private pending: Promise<string> | undefined;
-
+class ServiceAccountToken extends CachedToken {
   constructor(
     private readonly sa: ServiceAccount,
     private readonly subject: string,
     private readonly tokenUrl: string,
     private readonly timeoutMs: number,
-    private readonly now: () => number,
-  ) {}
-
-  async get(): Promise<string> {
-    if (this.cached && this.now() < this.cached.refreshAt) return this.cached.token;
-    this.pending ??= this.fetchToken().finally(() => {
-      this.pending = undefined;
-    });
-    return this.pending;
-  }
-
-  invalidate(token: string): void {
-    if (this.cached?.token === token) this.cached = undefined;
+    now: () => number,
+  ) {
+    super(now);
   }
 
   /** The signed JWT assertion (RS256). */
@@ -144,7 +130,7 @@ class ServiceAccountToken {
     return `${input}.${signature}`;
   }
 
-  private async fetchToken(): Promise<string> {
+  protected async fetchToken(): Promise<{ token: string; lifeMs: number; started: number }> {
     const started = this.now();
     const form = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: this.assertion() });
     const { res, body } = await postTokenForm(this.tokenUrl, form, this.timeoutMs, 'Google', 'google');
@@ -163,10 +149,7 @@ class ServiceAccountToken {
     if (!token || !Number.isFinite(expiresIn) || expiresIn <= 0) {
       throw new RetryableError('the Google token endpoint answered without an access token or expiry', undefined, 'google_token_unexpected');
     }
-    // Refresh 5 minutes before expiry, or halfway through the life of a shorter-lived token.
-    const lifeMs = expiresIn * 1000;
-    this.cached = { token, refreshAt: started + Math.max(lifeMs - REFRESH_MARGIN_MS, lifeMs / 2) };
-    return token;
+    return { token, lifeMs: expiresIn * 1000, started };
   }
 }
 

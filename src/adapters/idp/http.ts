@@ -58,3 +58,38 @@ export async function postTokenForm(url: string, form: URLSearchParams, timeoutM
     );
   }
 }
+
+/** Refresh 5 minutes before expiry, or halfway through the life of a shorter-lived token. */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/**
+ * An OAuth access token kept until shortly before it expires; concurrent callers share one
+ * fetch. Subclasses fetch it (Entra: client credentials; Google: a signed service-account JWT).
+ */
+export abstract class CachedToken {
+  private cached: { token: string; refreshAt: number } | undefined;
+  private pending: Promise<string> | undefined;
+
+  protected constructor(protected readonly now: () => number) {}
+
+  async get(): Promise<string> {
+    if (this.cached && this.now() < this.cached.refreshAt) return this.cached.token;
+    this.pending ??= this.fetchToken()
+      .then(({ token, lifeMs, started }) => {
+        this.cached = { token, refreshAt: started + Math.max(lifeMs - REFRESH_MARGIN_MS, lifeMs / 2) };
+        return token;
+      })
+      .finally(() => {
+        this.pending = undefined;
+      });
+    return this.pending;
+  }
+
+  /** Forget `token` (the API refused it); a newer token fetched meanwhile is kept. */
+  invalidate(token: string): void {
+    if (this.cached?.token === token) this.cached = undefined;
+  }
+
+  /** A new token, how long it lives, and when the request for it started (epoch ms). */
+  protected abstract fetchToken(): Promise<{ token: string; lifeMs: number; started: number }>;
+}
