@@ -21,8 +21,8 @@
  * already a member and to DELETE when the user is not one; a 404 means the user or the group
  * does not exist, which is a PermanentError naming it.
  */
-import http, { type IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import { headerValue, HttpTimeout, sendHttp } from '../http.js';
 import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } from '../../outbox/errors.js';
 import { nonEmpty, parseJson } from './http.js';
 import type { HealthReport, IdpConnector, IdpUser } from './types.js';
@@ -44,7 +44,6 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 const SEARCH_LIMIT = 20;
 /** A user's groups are read page by page; a runaway chain of pages is cut off here. */
 const MAX_PAGES = 50;
-const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
 
 /** The parts of an Okta user this connector reads. */
 interface OktaUserLike {
@@ -71,11 +70,6 @@ class OktaHttpError extends Error {
   ) {
     super(`Okta answered ${status}`);
   }
-}
-
-/** No answer within the timeout. */
-class OktaTimeout extends Error {
-  override readonly name = 'TimeoutError';
 }
 
 interface OktaAnswer {
@@ -252,47 +246,17 @@ export class OktaConnector implements IdpConnector {
   }
 
   /** One request, sent once; a non-2xx answer is thrown as OktaHttpError. */
-  private send(method: 'GET' | 'PUT' | 'DELETE', path: string): Promise<OktaAnswer> {
-    const url = new URL(path, this.orgUrl);
-    const client = url.protocol === 'https:' ? https : http;
-    return new Promise<OktaAnswer>((resolve, reject) => {
-      const req = client.request(
-        url,
-        {
-          method,
-          agent: agents[url.protocol as keyof typeof agents],
-          headers: {
-            Accept: 'application/json',
-            'Content-Type': 'application/json',
-            Authorization: `SSWS ${this.secret}`,
-            'User-Agent': 'access-bot',
-            ...(method === 'GET' ? {} : { 'Content-Length': '0' }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            clearTimeout(timer);
-            const body = parseJson(Buffer.concat(chunks).toString('utf8'));
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) {
-              resolve({ status, headers: res.headers, body });
-              return;
-            }
-            const e = (body ?? {}) as { errorCode?: unknown; errorSummary?: unknown };
-            reject(new OktaHttpError(status, typeof e.errorCode === 'string' ? e.errorCode : undefined, typeof e.errorSummary === 'string' ? e.errorSummary : undefined, res.headers));
-          });
-        },
-      );
-      const timer = setTimeout(() => req.destroy(new OktaTimeout(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-      req.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      req.end();
+  private async send(method: 'GET' | 'PUT' | 'DELETE', path: string): Promise<OktaAnswer> {
+    const answer = await sendHttp(new URL(path, this.orgUrl), {
+      method,
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json', Authorization: `SSWS ${this.secret}`, 'User-Agent': 'access-bot' },
+      body: method === 'GET' ? undefined : '',
+      timeoutMs: this.timeoutMs,
     });
+    const body = parseJson(answer.text);
+    if (answer.status >= 200 && answer.status < 300) return { status: answer.status, headers: answer.headers, body };
+    const e = (body ?? {}) as { errorCode?: unknown; errorSummary?: unknown };
+    throw new OktaHttpError(answer.status, typeof e.errorCode === 'string' ? e.errorCode : undefined, typeof e.errorSummary === 'string' ? e.errorSummary : undefined, answer.headers);
   }
 
   /** Runs one call and turns whatever it throws into RetryableError or PermanentError. */
@@ -336,7 +300,7 @@ export class OktaConnector implements IdpConnector {
   /** No HTTP answer: timeouts and connection failures are worth retrying; so is the unknown. */
   private transportError(err: unknown, ctx: CallContext): RetryableError {
     const e = err as { name?: unknown; code?: unknown; message?: unknown };
-    if (err instanceof OktaTimeout) {
+    if (err instanceof HttpTimeout) {
       return new RetryableError(`Okta did not answer within ${this.timeoutMs} ms while ${ctx.what}`, undefined, 'okta_timeout');
     }
     if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
@@ -393,11 +357,7 @@ function httpStatus(err: unknown): number | undefined {
 }
 
 function header(headers: unknown, name: string): string | undefined {
-  if (typeof headers !== 'object' || headers === null) return undefined;
-  const h = headers as Record<string, unknown>;
-  const v = h[name.toLowerCase()];
-  if (Array.isArray(v)) return v.join(', ');
-  return typeof v === 'string' ? v : undefined;
+  return typeof headers === 'object' && headers !== null ? headerValue(headers as IncomingHttpHeaders, name) : undefined;
 }
 
 /**
