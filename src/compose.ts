@@ -15,7 +15,8 @@ import { jiraHandlers } from './adapters/jira/effects.js';
 import { JiraCloudRecord } from './adapters/jira/record.js';
 import { jiraWebhookHandler } from './adapters/jira/webhook.js';
 import type { JiraRecord } from './adapters/jira/types.js';
-import { createWebClient, SlackGateway } from './adapters/slack/client.js';
+import { SlackApi } from './adapters/slack/api.js';
+import { SlackGateway } from './adapters/slack/client.js';
 import { slackHandlers } from './adapters/slack/effects.js';
 import { registerListeners } from './adapters/slack/listeners.js';
 import { boltRegistry, SlackRouter, slackRequestListener, type HttpRoute } from './adapters/slack/inbound.js';
@@ -85,7 +86,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
 
   const outbox = new Outbox(db, now);
   const store = new SqliteStore(db, outbox);
-  const web = createWebClient(config.slack.botToken, config.slack.apiUrl, { logger: boltLogger(logger) });
+  const web = new SlackApi(config.slack.botToken, config.slack.apiUrl, 10_000, now);
   const slack = new SlackGateway(web);
   const jira = opts.jira ?? JiraCloudRecord.fromConfig({ host: config.jira.host, email: config.jira.email, apiToken: config.jira.apiToken });
   const connectors = { ...buildConnectors(config), ...opts.connectors };

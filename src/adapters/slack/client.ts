@@ -1,35 +1,19 @@
 /**
- * The bot's Slack Web API calls, with failures classified for the outbox. The WebClient is told
- * not to retry (`retries: 0`, `rejectRateLimitedCalls`): by default it retries for about 30
- * minutes, which would hold an outbox lease and hide 429s from our backoff.
+ * The bot's Slack Web API calls (api.ts), with failures classified for the outbox, as the
+ * directory the use cases read (users, user groups) and the messages they send.
  */
-import { ErrorCode, WebClient, type WebAPICallError } from '@slack/web-api';
 import type { KnownBlock } from '@slack/types';
-import type { Logger } from '@slack/bolt';
 import type { SlackDirectory } from '../../app/context.js';
 import { PermanentError, RetryableError } from '../../outbox/errors.js';
+import type { SlackApi, SlackResult } from './api.js';
 
-/** Slack error codes that a later retry may get past. https://api.slack.com/web#errors */
-const RETRYABLE_CODES = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'team_added_to_org']);
-
-export function classifySlackError(err: unknown, method: string): Error {
-  const e = err as Partial<WebAPICallError> & Error;
-  switch (e.code) {
-    case ErrorCode.RateLimitedError:
-      return new RetryableError(`Slack ${method}: rate limited`, ((e as { retryAfter?: number }).retryAfter ?? 1) * 1000, 'ratelimited');
-    case ErrorCode.RequestError:
-      return new RetryableError(`Slack ${method}: request failed (${e.message})`);
-    case ErrorCode.HTTPError: {
-      const status = (e as { statusCode?: number }).statusCode ?? 0;
-      return status === 429 || status >= 500 ? new RetryableError(`Slack ${method}: HTTP ${status}`) : new PermanentError(`Slack ${method}: HTTP ${status}`);
-    }
-    case ErrorCode.PlatformError: {
-      const code = (e as { data?: { error?: string } }).data?.error ?? 'unknown_error';
-      return RETRYABLE_CODES.has(code) ? new RetryableError(`Slack ${method}: ${code}`, undefined, code) : new PermanentError(`Slack ${method}: ${code}`, code);
-    }
-    default:
-      return new RetryableError(`Slack ${method}: ${e.message ?? String(err)}`);
-  }
+/** The fields of a Slack user object the bot reads. https://docs.slack.dev/reference/objects/user-object */
+interface SlackUser {
+  id?: string;
+  name?: string;
+  real_name?: string;
+  deleted?: boolean;
+  profile?: { email?: string; real_name?: string };
 }
 
 export interface SlackMessage {
@@ -37,29 +21,16 @@ export interface SlackMessage {
   blocks?: KnownBlock[];
 }
 
-export function createWebClient(token: string, apiUrl: string, opts: { timeoutMs?: number; logger?: Logger } = {}): WebClient {
-  return new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: opts.timeoutMs ?? 10_000, logger: opts.logger });
-}
-
 export class SlackGateway implements SlackDirectory {
-  constructor(readonly client: WebClient) {}
-
-  private async call<T>(method: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw classifySlackError(err, method);
-    }
-  }
+  constructor(readonly api: SlackApi) {}
 
   async userInfo(userId: string): Promise<{ email?: string; name: string; deleted: boolean } | undefined> {
     try {
-      const r = await this.client.users.info({ user: userId });
-      const u = r.user;
+      const u = (await this.api.call<SlackResult & { user?: SlackUser }>('users.info', { user: userId })).user;
       if (!u) return undefined;
       return { email: u.profile?.email, name: u.real_name || u.profile?.real_name || u.name || userId, deleted: Boolean(u.deleted) };
     } catch (err) {
-      const c = classifySlackError(err, 'users.info');
+      const c = this.api.classify(err, 'users.info');
       if (c instanceof PermanentError && c.code === 'user_not_found') return undefined;
       throw c;
     }
@@ -67,22 +38,21 @@ export class SlackGateway implements SlackDirectory {
 
   async lookupByEmail(email: string): Promise<{ slackId: string; name: string } | undefined> {
     try {
-      const r = await this.client.users.lookupByEmail({ email });
-      if (!r.user?.id || r.user.deleted) return undefined;
-      return { slackId: r.user.id, name: r.user.real_name || r.user.profile?.real_name || r.user.name || email };
+      const u = (await this.api.call<SlackResult & { user?: SlackUser }>('users.lookupByEmail', { email })).user;
+      if (!u?.id || u.deleted) return undefined;
+      return { slackId: u.id, name: u.real_name || u.profile?.real_name || u.name || email };
     } catch (err) {
-      const c = classifySlackError(err, 'users.lookupByEmail');
+      const c = this.api.classify(err, 'users.lookupByEmail');
       if (c instanceof PermanentError && c.code === 'users_not_found') return undefined;
       throw c;
     }
   }
 
   async usergroupMembers(handleOrId: string): Promise<string[] | undefined> {
-    const groups = await this.call('usergroups.list', () => this.client.usergroups.list({ include_disabled: false }));
+    const groups = await this.api.callClassified<SlackResult & { usergroups?: { id?: string; handle?: string }[] }>('usergroups.list', { include_disabled: false });
     const g = groups.usergroups?.find((x) => x.id === handleOrId || x.handle === handleOrId.replace(/^@/, ''));
     if (!g?.id) return undefined;
-    const id = g.id;
-    const r = await this.call('usergroups.users.list', () => this.client.usergroups.users.list({ usergroup: id }));
+    const r = await this.api.callClassified<SlackResult & { users?: string[] }>('usergroups.users.list', { usergroup: g.id });
     return r.users ?? [];
   }
 
@@ -92,15 +62,20 @@ export class SlackGateway implements SlackDirectory {
   }
 
   async post(channel: string, msg: SlackMessage, threadTs?: string): Promise<{ channel: string; ts: string }> {
-    const r = await this.call('chat.postMessage', () =>
-      this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, thread_ts: threadTs, unfurl_links: false, unfurl_media: false }),
-    );
+    const r = await this.api.callClassified<SlackResult & { channel?: string; ts?: string }>('chat.postMessage', {
+      channel,
+      text: msg.text,
+      blocks: msg.blocks,
+      thread_ts: threadTs,
+      unfurl_links: false,
+      unfurl_media: false,
+    });
     if (!r.channel || !r.ts) throw new RetryableError('Slack chat.postMessage: no channel or ts in the answer');
     return { channel: r.channel, ts: r.ts };
   }
 
   async update(channel: string, ts: string, msg: SlackMessage): Promise<void> {
-    await this.call('chat.update', () => this.client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks ?? [] }));
+    await this.api.callClassified('chat.update', { channel, ts, text: msg.text, blocks: msg.blocks ?? [] });
   }
 
   async ephemeral(target: { user: string; channel?: string; responseUrl?: string }, text: string): Promise<void> {
@@ -120,7 +95,7 @@ export class SlackGateway implements SlackDirectory {
     }
     if (target.channel) {
       try {
-        await this.call('chat.postEphemeral', () => this.client.chat.postEphemeral({ channel: target.channel!, user: target.user, text }));
+        await this.api.callClassified('chat.postEphemeral', { channel: target.channel, user: target.user, text });
         return;
       } catch (err) {
         // Not in that channel (user_not_in_channel, channel_not_found): tell them by DM instead.

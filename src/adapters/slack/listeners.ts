@@ -7,7 +7,6 @@
  * defensively, and authorisation is decided by the use case, not by what the button carried.
  */
 import type { BlockAction, ButtonAction, ViewStateValue } from '@slack/bolt';
-import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { checkMayDecide, decide, refuseIfMayNotDecide } from '../../app/decide.js';
 import type { AppContext } from '../../app/context.js';
@@ -16,6 +15,7 @@ import { revokeNow } from '../../app/revokeNow.js';
 import { submitRequest } from '../../app/submitRequest.js';
 import { MAX_REASON_LENGTH } from '../../domain/submission.js';
 import { applicationOptions, denyModal, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
+import type { SlackApi } from './api.js';
 import type { SlackListenerRegistry } from './inbound.js';
 
 type StateValues = Record<string, Record<string, ViewStateValue>>;
@@ -37,9 +37,9 @@ const REQUEST_ID = /^req_[A-Za-z0-9_-]{6,32}$/;
 
 /**
  * Registers the listeners on either transport: the HTTP router (inbound.ts) or Bolt in Socket
- * Mode. `client` opens modals (views.open cannot wait for the outbox: the trigger id lives 3 s).
+ * Mode. `slack` opens modals (views.open cannot wait for the outbox: the trigger id lives 3 s).
  */
-export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, client: WebClient, logger: Logger): void {
+export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, slack: SlackApi, logger: Logger): void {
   app.command('/access', async ({ ack, body }) => {
     const text = (body.text ?? '').trim();
     if (text && text !== 'request') {
@@ -48,7 +48,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, c
     }
     await ack();
     try {
-      await client.views.open({ trigger_id: body.trigger_id, view: requestModal(ctx.catalog()) });
+      await slack.call('views.open', { trigger_id: body.trigger_id, view: requestModal(ctx.catalog()) });
     } catch (err) {
       logger.warn({ err: (err as Error).message, user: body.user_id }, 'could not open the request modal');
     }
@@ -127,7 +127,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, c
     if (refuseIfMayNotDecide(ctx, requestId, body.user.id, reply)) return;
     const r = ctx.store.getRequest(requestId)!;
     try {
-      await client.views.open({ trigger_id: body.trigger_id, view: denyModal(requestId, requestSummary(r)) });
+      await slack.call('views.open', { trigger_id: body.trigger_id, view: denyModal(requestId, requestSummary(r)) });
     } catch (err) {
       logger.warn({ err: (err as Error).message, requestId }, 'could not open the deny modal');
     }

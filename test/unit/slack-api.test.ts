@@ -1,0 +1,151 @@
+/**
+ * The bot's Slack Web API client (src/adapters/slack/api.ts) against the Slack emulator: what it
+ * sends, and how each kind of answer or failure reaches the outbox.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { SlackApi, SlackApiError, formBody } from '../../src/adapters/slack/api.js';
+import { SlackGateway } from '../../src/adapters/slack/client.js';
+import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
+import { SlackEmulator } from '../emulators/slack.js';
+
+const TOKEN = 'xoxb-api-test-token';
+
+async function started(): Promise<SlackEmulator> {
+  const emu = new SlackEmulator({ botToken: TOKEN });
+  await emu.start();
+  emu.addUser({ id: 'U100', email: 'alice@example.com', realName: 'Alice Doe' });
+  emu.addUser({ id: 'U300', email: 'gone@example.com', realName: 'Gone', deleted: true });
+  return emu;
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+test('formBody: objects as JSON strings, null and undefined left out, booleans and numbers as text', () => {
+  const body = new URLSearchParams(formBody({ channel: 'C1', blocks: [{ type: 'divider' }], thread_ts: undefined, x: null, unfurl_links: false, limit: 5 }));
+  assert.deepEqual([...body.keys()], ['channel', 'blocks', 'unfurl_links', 'limit']);
+  assert.equal(body.get('blocks'), '[{"type":"divider"}]');
+  assert.equal(body.get('unfurl_links'), 'false');
+  assert.equal(body.get('limit'), '5');
+});
+
+test('a call goes out as Slack documents it and resolves with the answer', async () => {
+  const emu = await started();
+  try {
+    const api = new SlackApi(TOKEN, `${emu.url}/api/`, 2000);
+    const r = await api.call<{ ok: boolean; user?: { id?: string; profile?: { email?: string } } }>('users.info', { user: 'U100' });
+    assert.equal(r.user?.id, 'U100');
+    assert.equal(r.user?.profile?.email, 'alice@example.com');
+    const call = emu.calls.find((c) => c.path === '/api/users.info');
+    assert.ok(call);
+    assert.equal(call.method, 'POST');
+    assert.equal(call.headers['authorization'], `Bearer ${TOKEN}`);
+    assert.match(String(call.headers['content-type']), /^application\/x-www-form-urlencoded/);
+
+    // A message with blocks: the blocks arrive as the JSON Slack parses.
+    const gw = new SlackGateway(api);
+    const posted = await gw.postDm('U100', { text: 'hello', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*hi*' } }] });
+    assert.ok(posted.ts);
+    const msg = emu.messages.find((m) => m.ts === posted.ts);
+    assert.equal(msg?.text, 'hello');
+    assert.equal(msg?.blocks?.length, 1);
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('platform errors: not found reads as absent; other codes are permanent or retryable as Slack means them', async () => {
+  const emu = await started();
+  try {
+    const api = new SlackApi(TOKEN, `${emu.url}/api`, 2000);
+    const gw = new SlackGateway(api);
+    assert.equal(await gw.userInfo('U999'), undefined, 'user_not_found');
+    assert.equal(await gw.lookupByEmail('nobody@example.com'), undefined, 'users_not_found');
+
+    const bad = await rejection(new SlackApi('xoxb-wrong', `${emu.url}/api`, 2000).callClassified('users.info', { user: 'U100' }));
+    assert.ok(bad instanceof PermanentError);
+    assert.equal(bad.code, 'invalid_auth');
+
+    emu.failMethod('chat.postMessage', 'internal_error', { times: 1 });
+    const flaky = await rejection(gw.post('U100', { text: 'x' }));
+    assert.ok(flaky instanceof RetryableError);
+    assert.equal(flaky.code, 'internal_error');
+
+    const raw = await rejection(api.call('chat.update', { channel: 'D-none', ts: '1.2', text: 'x' }));
+    assert.ok(raw instanceof SlackApiError);
+    assert.equal(raw.kind, 'platform');
+    assert.equal(raw.code, 'channel_not_found');
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('HTTP 429 carries Retry-After to the outbox; 5xx is retryable, other statuses permanent', async () => {
+  const emu = await started();
+  try {
+    const api = new SlackApi(TOKEN, `${emu.url}/api`, 2000);
+    emu.rateLimit('users.info', 1, 7);
+    const limited = await rejection(api.callClassified('users.info', { user: 'U100' }));
+    assert.ok(limited instanceof RetryableError);
+    assert.equal(limited.code, 'ratelimited');
+    assert.equal(limited.retryAfterMs, 7000);
+    // The next call goes through.
+    assert.equal((await api.call('users.info', { user: 'U100' })).ok, true);
+
+    emu.inject({ path: '/api/users.info', times: 1, status: 503, body: 'upstream unavailable' });
+    const down = await rejection(api.callClassified('users.info', { user: 'U100' }));
+    assert.ok(down instanceof RetryableError);
+    assert.match(down.message, /HTTP 503/);
+
+    emu.inject({ path: '/api/users.info', times: 1, status: 410, body: 'gone' });
+    const gone = await rejection(api.callClassified('users.info', { user: 'U100' }));
+    assert.ok(gone instanceof PermanentError);
+
+    emu.inject({ path: '/api/users.info', times: 1, status: 200, body: 'not json' });
+    const garbled = await rejection(api.callClassified('users.info', { user: 'U100' }));
+    assert.ok(garbled instanceof PermanentError);
+    assert.equal(garbled.code, 'invalid_response');
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('no answer in time, a reset connection and a refused one are retryable, and the token is never in the message', async () => {
+  const emu = await started();
+  try {
+    const api = new SlackApi(TOKEN, `${emu.url}/api`, 200);
+    emu.inject({ path: '/api/users.info', times: 1, hang: true });
+    const hung = await rejection(api.callClassified('users.info', { user: 'U100' }));
+    assert.ok(hung instanceof RetryableError);
+    assert.equal(hung.code, 'slack_timeout');
+    assert.match(hung.message, /within 200 ms/);
+
+    emu.inject({ path: '/api/users.info', times: 1, drop: true });
+    const reset = await rejection(api.callClassified('users.info', { user: 'U100' }));
+    assert.ok(reset instanceof RetryableError);
+    assert.equal(reset.code, 'slack_unreachable');
+
+    // A port nobody listens on.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const refused = await rejection(new SlackApi(TOKEN, `http://127.0.0.1:${port}/api`, 2000).callClassified('users.info', { user: 'U100' }));
+    assert.ok(refused instanceof RetryableError);
+    assert.match(refused.message, /ECONNREFUSED/);
+    for (const e of [hung, reset, refused]) assert.ok(!(e as Error).message.includes(TOKEN));
+  } finally {
+    await emu.stop();
+  }
+});
