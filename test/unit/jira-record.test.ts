@@ -1,6 +1,8 @@
 /**
- * JiraCloudRecord (jira.js 5.4) against the Jira Cloud emulator: idempotency across retries,
- * error classification, and the ADF it writes.
+ * JiraCloudRecord (Jira Cloud REST API v3 over node:http, src/adapters/http.ts) against the Jira
+ * Cloud emulator: the requests it sends, idempotency across retries, error classification, and
+ * the ADF it writes. The emulator's Atlassian groups are exercised through jira.js 5.4's
+ * `Version3Client`, which the Atlassian connector still uses.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,6 +40,29 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
   assert.fail('expected a rejection');
 }
 
+// ----- requests ---------------------------------------------------------------------------------
+
+test('requests carry basic auth and Accept: application/json; Content-Type only with a body', async (t) => {
+  const { jira, record } = await setup(t);
+  const { key } = await newIssue(record);
+  await record.transition(key, 'Approve');
+  const basic = `Basic ${Buffer.from(`${EMAIL}:${TOKEN}`).toString('base64')}`;
+  const calls = jira.server.calls;
+  assert.deepEqual(
+    calls.map((c) => `${c.method} ${c.path}`),
+    ['POST /rest/api/3/search/jql', 'POST /rest/api/3/issue', `GET /rest/api/3/issue/${key}`, `POST /rest/api/3/issue/${key}/transitions`],
+  );
+  for (const c of calls) {
+    assert.equal(c.headers.authorization, basic);
+    assert.equal(c.headers.accept, 'application/json');
+    assert.ok(c.headers['user-agent']);
+    if (c.method === 'GET') assert.equal(c.headers['content-type'], undefined);
+    else assert.equal(c.headers['content-type'], 'application/json');
+  }
+  assert.equal(calls[2]?.query.toString(), `fields=status&expand=transitions&properties=${TRANSITION_PROPERTY}`);
+  assert.equal(calls[3]?.status, 204, 'an empty 2xx answer is fine');
+});
+
 // ----- createIssue ----------------------------------------------------------------------------
 
 test('createIssue creates one labelled issue with the ADF description, and adopts it on retry', async (t) => {
@@ -65,6 +90,27 @@ test('createIssue: a create whose answer was lost is adopted by the retry, not d
   const retried = await newIssue(record, 'req-lost');
   assert.equal(retried.key, 'ACC-1');
   assert.equal(jira.issues.size, 1);
+});
+
+test('createIssue: a search hit without a key is read by id', async (t) => {
+  const { jira, record } = await setup(t);
+  const first = await newIssue(record, 'by-id');
+  const id = jira.issue(first.key)?.id ?? '';
+  jira.inject({ method: 'POST', path: '/rest/api/3/search/jql', times: 1, status: 200, body: { issues: [{ id }] } });
+  assert.deepEqual(await newIssue(record, 'by-id'), first);
+  const reads = jira.server.callsTo('GET', `/rest/api/3/issue/${id}`);
+  assert.equal(reads.length, 1);
+  assert.equal(reads[0]?.query.toString(), 'fields=summary');
+  assert.equal(jira.issues.size, 1);
+});
+
+test('createIssue: a 2xx answer that names no issue is retryable (the retry adopts by label)', async (t) => {
+  const { jira, record } = await setup(t);
+  jira.inject({ method: 'POST', path: '/rest/api/3/issue', times: 1, status: 200, body: '<html>proxy</html>' });
+  const err = await rejection(newIssue(record, 'no-key'));
+  assert.ok(err instanceof RetryableError, String(err));
+  assert.equal(err.code, 'jira_bad_answer');
+  assert.equal((await newIssue(record, 'no-key')).key, 'ACC-1');
 });
 
 test('createIssue: keys increment per project; a long multi-line summary is made acceptable', async (t) => {
@@ -178,12 +224,18 @@ test('setProperty stores objects and primitives as JSON, and overwrites', async 
   await record.setProperty(key, 'access-bot-request', { requestId: 'req-1', state: 'approved' });
   await record.setProperty(key, 'plain-string', 'hello');
   await record.setProperty(key, 'a-number', 42);
+  await record.setProperty(key, 'a/b c', true);
   const props = jira.issue(key)?.properties;
   assert.deepEqual(props?.get('access-bot-request'), { requestId: 'req-1', state: 'approved' });
   assert.equal(props?.get('plain-string'), 'hello');
   assert.equal(props?.get('a-number'), 42);
+  assert.equal(props?.get('a/b c'), true, 'the key is one encoded path segment');
   const puts = jira.server.callsTo('PUT', `/rest/api/3/issue/${key}/properties/access-bot-request`).map((c) => c.status);
   assert.deepEqual(puts, [201, 200]);
+  const str = jira.server.callsTo('PUT', `/rest/api/3/issue/${key}/properties/plain-string`)[0];
+  assert.equal(str?.rawBody, '"hello"', 'a string goes out as a JSON string');
+  assert.match(String(str?.headers['content-type']), /^application\/json/);
+  assert.equal(jira.server.callsTo('PUT', `/rest/api/3/issue/${key}/properties/a%2Fb%20c`)[0]?.rawBody, 'true');
 });
 
 // ----- transition -------------------------------------------------------------------------------
@@ -269,7 +321,34 @@ test('a dropped connection and a refused connection are RetryableErrors', async 
   await jira.stop();
   const refused = await rejection(newIssue(record));
   assert.ok(refused instanceof RetryableError);
-  assert.match(refused.message, /ECONNREFUSED/);
+  assert.equal(refused.code, 'jira_unreachable');
+  assert.match(refused.message, /connection failed \(ECONNREFUSED\)/);
+});
+
+test('429 without Retry-After waits until X-RateLimit-Reset', async (t) => {
+  const { jira } = await setup(t);
+  const record = JiraCloudRecord.fromConfig({ host: jira.url, email: EMAIL, apiToken: TOKEN }, { now: () => Date.parse('2030-01-01T00:00:00Z') });
+  jira.inject({ times: 1, status: 429, headers: { 'X-RateLimit-Reset': '2030-01-01T00:01Z' }, body: { errorMessages: ['Rate limit exceeded.'] } });
+  const err = await rejection(newIssue(record));
+  assert.ok(err instanceof RetryableError);
+  assert.equal(err.code, 'jira_rate_limited');
+  assert.equal(err.retryAfterMs, 60_000);
+  assert.match(err.message, /rate limited \(429\): Rate limit exceeded\./);
+});
+
+test('other answers: 500 is retryable with Jira\'s messages, 409 is permanent', async (t) => {
+  const { jira, record } = await setup(t);
+  jira.inject({ times: 1, status: 500, body: { errorMessages: ['Internal server error'], errors: {} } });
+  const e500 = await rejection(newIssue(record));
+  assert.ok(e500 instanceof RetryableError);
+  assert.equal(e500.code, 'jira_unavailable');
+  assert.equal(e500.retryAfterMs, undefined);
+  assert.match(e500.message, /Jira answered 500: Internal server error$/);
+  jira.inject({ times: 1, status: 409, body: { errorMessages: [], errors: { summary: 'conflict' } } });
+  const e409 = await rejection(newIssue(record));
+  assert.ok(e409 instanceof PermanentError);
+  assert.equal(e409.code, 'jira_http_409');
+  assert.match(e409.message, /answered 409: summary: conflict$/);
 });
 
 test('401 is a PermanentError that never contains the token or the auth header', async (t) => {

@@ -3,9 +3,9 @@
  * the Jira credentials (`JIRA_HOST`, `JIRA_EMAIL`, `JIRA_API_TOKEN`). Groups grant Jira,
  * Confluence and Bitbucket access on the site.
  *
- * The client is built like the Jira record's (src/adapters/jira/record.ts): basic auth and an
- * axios `timeout` in `baseRequestConfig`, so a hanging site becomes ECONNABORTED. jira.js sends
- * each request once (no retries). Failures are classified by `JiraCloudRecord.classify`, the
+ * The client uses basic auth and an axios `timeout` in `baseRequestConfig`, so a hanging site
+ * becomes ECONNABORTED; jira.js sends each request once (no retries). (The Jira record calls the
+ * API directly over node:http; this connector is off the hot path and kept on jira.js.) Failures are classified by `JiraCloudRecord.classify`, the
  * record's own classifier (429/5xx retryable with `Retry-After` or `X-RateLimit-Reset`, other
  * 4xx permanent, tokens redacted), so both Jira adapters judge Jira's answers the same way.
  *
@@ -31,7 +31,6 @@
  * - Permissions: adding and removing need "Site administration" (site-admin) or user access
  *   admin; reading members needs "Browse users and groups".
  */
-import { Buffer } from 'node:buffer';
 import { Version3Client } from 'jira.js';
 import { PermanentError, RetryableError } from '../../outbox/errors.js';
 import { JiraCloudRecord } from '../jira/record.js';
@@ -83,8 +82,8 @@ export class AtlassianConnector implements IdpConnector {
         authentication: { basic: { email: config.email, apiToken: config.apiToken } },
         baseRequestConfig: { timeout: timeoutMs },
       });
-    const secrets = [config.apiToken, Buffer.from(`${config.email}:${config.apiToken}`).toString('base64')];
-    return new AtlassianConnector(client, new JiraCloudRecord(client, { secrets, timeoutMs, now: deps.now }));
+    const jira = JiraCloudRecord.fromConfig({ host: config.host, email: config.email, apiToken: config.apiToken, timeoutMs }, { now: deps.now });
+    return new AtlassianConnector(client, jira);
   }
 
   /** The active Atlassian account whose email address is `email` (ignoring case); its id is the accountId. */

@@ -1,15 +1,40 @@
 /**
- * The Jira record over jira.js 5.4 (`Version3Client`, REST API v3): creates the request's issue,
- * writes each step as an ADF comment, sets issue properties and applies workflow transitions,
- * each idempotent across retries as `types.ts` requires, and every failure classified as
- * `RetryableError` or `PermanentError` for the outbox.
+ * The Jira record over Jira Cloud's REST API v3, called directly over node:http(s) with
+ * keep-alive (`sendHttp`, src/adapters/http.ts): creates the request's issue, writes each step as
+ * an ADF comment, sets issue properties and applies workflow transitions, each idempotent across
+ * retries as `types.ts` requires, and every failure classified as `RetryableError` or
+ * `PermanentError` for the outbox. It used to call them through jira.js's `Version3Client`,
+ * whose axios stack cost the bot a millisecond or more of CPU per call on a request's path
+ * (bench/README.md), for eleven endpoints; the requests are the ones jira.js 5.4 sent.
  *
+ * Endpoints (https://developer.atlassian.com/cloud/jira/platform/rest/v3/), basic auth with the
+ * account's email and API token (https://developer.atlassian.com/cloud/jira/platform/basic-auth-for-rest-apis/):
+ * - `POST /rest/api/3/search/jql` (enhanced JQL search, .../api-group-issue-search/)
+ * - `POST /rest/api/3/issue`, `GET /rest/api/3/issue/{issueIdOrKey}?fields=…&expand=…&properties=…`,
+ *   `POST /rest/api/3/issue/{issueIdOrKey}/transitions`,
+ *   `GET /rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes?maxResults=…` (.../api-group-issues/)
+ * - `POST` / `GET /rest/api/3/issue/{issueIdOrKey}/comment` (`startAt`, `maxResults`, `orderBy`,
+ *   `expand=properties`) (.../api-group-issue-comments/)
+ * - `PUT /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}`, any JSON value (.../api-group-issue-properties/)
+ * - `GET /rest/api/3/myself` (.../api-group-myself/), `GET /rest/api/3/project/{projectIdOrKey}`
+ *   (.../api-group-projects/), `GET /rest/api/3/mypermissions?projectKey=…&permissions=…`
+ *   (.../api-group-permissions/)
+ *
+ * Each request is sent once, with a timeout over the whole exchange: retrying is the outbox's
+ * job (ARCHITECTURE.md §1.2). Errors: a non-2xx answer carries `{"errorMessages": […],
+ * "errors": {field: message}}` (or, from a proxy, text or HTML); 429s carry `Retry-After` and
+ * `X-RateLimit-Reset` (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/).
  * Error messages name what went wrong (Jira's own `errorMessages` / `errors`), never the API
- * token or the Authorization header: the axios error jira.js wraps carries the request config
- * with that header, so it is read for status and headers only and never stringified.
+ * token or the Authorization header.
+ *
+ * `classify` also reads the errors jira.js throws (an HttpException for an answer, an AxiosError
+ * when none came): the Atlassian groups connector (src/adapters/idp/atlassian.ts) still calls
+ * Jira through jira.js and judges its failures with this classifier.
  */
 import { Buffer } from 'node:buffer';
-import { Version3Client } from 'jira.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import { headerValue, HttpTimeout, sendHttp } from '../http.js';
+import { nonEmpty, parseJson } from '../idp/http.js';
 import { PermanentError, RetryableError, isRetryableStatus, parseRetryAfter } from '../../outbox/errors.js';
 import { fitToLimit } from './adf.js';
 import type { AdfDoc, CreateIssueInput, JiraRecord } from './types.js';
@@ -19,12 +44,11 @@ export interface JiraCloudRecordConfig {
   host: string;
   email: string;
   apiToken: string;
-  /** Per-request timeout; a Jira that does not answer in time is a RetryableError. */
+  /** Per request, headers and body included; a Jira that does not answer in time is a RetryableError. */
   timeoutMs?: number;
 }
 
 export interface JiraCloudRecordDeps {
-  client?: Version3Client;
   now?: () => number;
 }
 
@@ -41,6 +65,7 @@ export const REQUIRED_PERMISSIONS = ['BROWSE_PROJECTS', 'CREATE_ISSUES', 'EDIT_I
 const SUMMARY_MAX = 255;
 const LABEL_MAX = 255;
 const COMMENT_PAGE = 100;
+const API = 'rest/api/3';
 
 export function requestLabel(requestId: string): string {
   // Jira refuses labels with whitespace; request ids are ULIDs/UUIDs, anything else is made safe.
@@ -62,31 +87,66 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
 }
 
+/** A path segment (issue key, property key, project key). */
+const seg = encodeURIComponent;
+
+/** A query string as jira.js wrote it: values URI-encoded, lists comma-joined with the commas kept. */
+function query(params: Record<string, string | number>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v)).replace(/%2C/gi, ',')}`)
+    .join('&');
+}
+
+// ----- the parts of Jira's answers this adapter reads ------------------------------------------
+
+interface IssueLike {
+  id?: string | number;
+  key?: string;
+  fields?: { status?: { name?: string } };
+  transitions?: { id?: string; name?: string; to?: { name?: string } }[];
+  properties?: Record<string, unknown>;
+}
+
+interface SearchPage {
+  issues?: IssueLike[];
+}
+
+interface CommentPage {
+  total?: number;
+  comments?: { id?: string | number; properties?: { key?: string; value?: unknown }[] }[];
+}
+
+/** A non-2xx answer, as Jira gave it: the body parsed as JSON when it is JSON, else its text. */
+class JiraHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: IncomingHttpHeaders,
+  ) {
+    super(`Jira answered ${status}`);
+  }
+}
+
 export class JiraCloudRecord implements JiraRecord {
-  private readonly now: () => number;
   private readonly secrets: string[];
-  private readonly timeoutMs: number;
+  private readonly headers: Record<string, string>;
 
   static fromConfig(cfg: JiraCloudRecordConfig, deps: JiraCloudRecordDeps = {}): JiraCloudRecord {
-    const timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const client =
-      deps.client ??
-      new Version3Client({
-        host: cfg.host,
-        authentication: { basic: { email: cfg.email, apiToken: cfg.apiToken } },
-        // axios timeout: a hanging Jira becomes ECONNABORTED, classified as retryable below.
-        baseRequestConfig: { timeout: timeoutMs },
-      });
-    return new JiraCloudRecord(client, { secrets: [cfg.apiToken, Buffer.from(`${cfg.email}:${cfg.apiToken}`).toString('base64')], timeoutMs, now: deps.now });
+    const base = new URL(cfg.host.replace(/\/+$/, '') + '/');
+    if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`JIRA_HOST must be an http(s) URL, got ${base.protocol}`);
+    const basic = Buffer.from(`${cfg.email}:${cfg.apiToken}`).toString('base64');
+    return new JiraCloudRecord(base, basic, [cfg.apiToken, basic], cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS, deps.now ?? Date.now);
   }
 
-  constructor(
-    private readonly client: Version3Client,
-    opts: { secrets?: string[]; timeoutMs?: number; now?: () => number } = {},
+  private constructor(
+    private readonly base: URL,
+    basic: string,
+    secrets: string[],
+    private readonly timeoutMs: number,
+    private readonly now: () => number,
   ) {
-    this.now = opts.now ?? Date.now;
-    this.secrets = (opts.secrets ?? []).filter((s) => s.length >= 4);
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.secrets = secrets.filter((s) => s.length >= 4);
+    this.headers = { Authorization: `Basic ${basic}`, Accept: 'application/json', 'User-Agent': 'access-bot' };
   }
 
   // ----- createIssue -------------------------------------------------------------------------
@@ -108,8 +168,9 @@ export class JiraCloudRecord implements JiraRecord {
     const label = requestLabel(input.requestId);
     const found = await this.findByLabel(input.project, label);
     if (found) return found;
-    const created = await this.call(`create issue (project ${input.project}, type ${input.issueType})`, () =>
-      this.client.issues.createIssue({
+    const what = `create issue (project ${input.project}, type ${input.issueType})`;
+    const created = (await this.call(what, () =>
+      this.send('POST', `${API}/issue`, {
         fields: {
           project: { key: input.project },
           issuetype: { name: input.issueType },
@@ -118,21 +179,22 @@ export class JiraCloudRecord implements JiraRecord {
           labels: [label],
         },
       }),
-    );
-    return { key: created.key, id: String(created.id) };
+    )) as IssueLike | undefined;
+    return issueRef(created, what);
   }
 
   private async findByLabel(project: string, label: string): Promise<{ key: string; id: string } | undefined> {
     const jql = `project = ${jqlString(project)} AND labels = ${jqlString(label)} ORDER BY created ASC`;
-    const res = await this.call(`look up issue labelled ${label} in project ${project}`, () =>
-      this.client.issueSearch.searchForIssuesUsingJqlEnhancedSearchPost({ jql, fields: ['summary', 'labels'], maxResults: 5 }),
-    );
-    const first = res.issues?.[0];
+    const res = (await this.call(`look up issue labelled ${label} in project ${project}`, () =>
+      this.send('POST', `${API}/search/jql`, { fields: ['summary', 'labels'], jql, maxResults: 5 }),
+    )) as SearchPage | undefined;
+    const first = res?.issues?.[0];
     if (!first) return undefined;
     if (first.key) return { key: first.key, id: String(first.id) };
     // Enhanced search returns only ids unless fields are asked for; fetch the key if it is missing.
-    const issue = await this.call(`read issue ${first.id}`, () => this.client.issues.getIssue({ issueIdOrKey: String(first.id), fields: ['summary'] }));
-    return { key: issue.key, id: String(issue.id) };
+    const what = `read issue ${first.id}`;
+    const issue = (await this.call(what, () => this.send('GET', `${API}/issue/${seg(String(first.id))}?${query({ fields: 'summary' })}`))) as IssueLike | undefined;
+    return issueRef(issue, what);
   }
 
   // ----- addComment --------------------------------------------------------------------------
@@ -147,52 +209,37 @@ export class JiraCloudRecord implements JiraRecord {
     if (!effectId) throw new PermanentError('Jira addComment: empty effectId', 'jira_bad_input');
     const existing = opts.mayExist === false ? undefined : await this.findComment(issueKey, effectId);
     if (existing) return { id: existing };
-    const comment = await this.call(`add comment to ${issueKey}`, () =>
-      this.client.issueComments.addComment({
-        issueIdOrKey: issueKey,
-        comment: fitToLimit(body),
+    const comment = (await this.call(`add comment to ${issueKey}`, () =>
+      this.send('POST', `${API}/issue/${seg(issueKey)}/comment`, {
+        body: fitToLimit(body),
         properties: [{ key: COMMENT_PROPERTY, value: { effectId } }],
       }),
-    );
-    return { id: String(comment.id) };
+    )) as { id?: string | number } | undefined;
+    return { id: String(comment?.id) };
   }
 
   private async findComment(issueKey: string, effectId: string): Promise<string | undefined> {
     let startAt = 0;
     for (;;) {
-      const page = await this.call(`read comments of ${issueKey}`, () =>
-        this.client.issueComments.getComments({ issueIdOrKey: issueKey, startAt, maxResults: COMMENT_PAGE, orderBy: '-created', expand: 'properties' }),
-      );
-      const comments = page.comments ?? [];
+      const q = query({ startAt, maxResults: COMMENT_PAGE, orderBy: '-created', expand: 'properties' });
+      const page = (await this.call(`read comments of ${issueKey}`, () => this.send('GET', `${API}/issue/${seg(issueKey)}/comment?${q}`))) as CommentPage | undefined;
+      const comments = page?.comments ?? [];
       for (const c of comments) {
         const mark = (c.properties ?? []).find((p) => p.key === COMMENT_PROPERTY);
         if (isObject(mark?.value) && mark.value['effectId'] === effectId && c.id) return String(c.id);
       }
       startAt += comments.length;
-      if (comments.length === 0 || startAt >= (page.total ?? 0)) return undefined;
+      if (comments.length === 0 || startAt >= (page?.total ?? 0)) return undefined;
     }
   }
 
   // ----- setProperty -------------------------------------------------------------------------
 
+  /** Any JSON value: objects, and primitives too (a string goes out as a JSON string). */
   async setProperty(issueKey: string, propertyKey: string, value: unknown): Promise<void> {
     if (propertyKey.length === 0 || propertyKey.length > 255) throw new PermanentError(`Jira setProperty: property key must be 1-255 characters, got ${propertyKey.length}`, 'jira_bad_input');
     if (value === undefined) throw new PermanentError(`Jira setProperty ${propertyKey}: value is undefined`, 'jira_bad_input');
-    await this.call(`set property ${propertyKey} on ${issueKey}`, () =>
-      isObject(value)
-        ? this.client.issueProperties.setIssueProperty({ issueIdOrKey: issueKey, propertyKey, propertyValue: value })
-        : // jira.js hands a primitive to axios as the raw body (a string would go out form-encoded,
-          // not as JSON), so primitives are serialized here and sent as application/json.
-          this.client.sendRequest<void>(
-            {
-              url: `/rest/api/3/issue/${encodeURIComponent(issueKey)}/properties/${encodeURIComponent(propertyKey)}`,
-              method: 'PUT',
-              data: JSON.stringify(value),
-              headers: { 'Content-Type': 'application/json' },
-            },
-            undefined as never, // the overload without a callback resolves with the body
-          ),
-    );
+    await this.call(`set property ${propertyKey} on ${issueKey}`, () => this.send('PUT', `${API}/issue/${seg(issueKey)}/properties/${seg(propertyKey)}`, value));
   }
 
   // ----- transition --------------------------------------------------------------------------
@@ -206,20 +253,18 @@ export class JiraCloudRecord implements JiraRecord {
    */
   async transition(issueKey: string, transitionName: string): Promise<void> {
     const wanted = transitionName.trim().toLowerCase();
-    const issue = await this.call(`read status and transitions of ${issueKey}`, () =>
-      this.client.issues.getIssue({ issueIdOrKey: issueKey, fields: ['status'], expand: 'transitions', properties: [TRANSITION_PROPERTY] }),
-    );
-    const status = String((issue.fields as { status?: { name?: string } } | undefined)?.status?.name ?? '');
-    const available = issue.transitions ?? [];
+    const q = query({ fields: 'status', expand: 'transitions', properties: TRANSITION_PROPERTY });
+    const issue = ((await this.call(`read status and transitions of ${issueKey}`, () => this.send('GET', `${API}/issue/${seg(issueKey)}?${q}`))) ?? {}) as IssueLike;
+    const status = String(issue.fields?.status?.name ?? '');
+    const available = Array.isArray(issue.transitions) ? issue.transitions : [];
     const t = available.find((x) => (x.name ?? '').toLowerCase() === wanted);
     if (t?.to?.name !== undefined && t.to.name === status) return; // already in its target status
     if (t?.id) {
       const id = t.id;
       await this.call(`transition ${issueKey} with "${t.name ?? transitionName}"`, () =>
-        this.client.issues.doTransition({
-          issueIdOrKey: issueKey,
-          transition: { id },
+        this.send('POST', `${API}/issue/${seg(issueKey)}/transitions`, {
           properties: [{ key: TRANSITION_PROPERTY, value: { name: t.name ?? transitionName, to: t.to?.name ?? null } }],
+          transition: { id },
         }),
       );
       return;
@@ -250,17 +295,20 @@ export class JiraCloudRecord implements JiraRecord {
     };
     try {
       const authed = await run('jira credentials', async () => {
-        const me = await this.client.myself.getCurrentUser();
-        return `authenticated as ${me.displayName ?? me.accountId}`;
+        const me = ((await this.send('GET', `${API}/myself`)) ?? {}) as { displayName?: string; accountId?: string };
+        return `authenticated as ${nonEmpty(me.displayName) ?? me.accountId}`;
       });
       if (!authed) return { ok: false, checks };
       const projectOk = await run(`jira project ${project}`, async () => {
-        const p = await this.client.projects.getProject({ projectIdOrKey: project });
-        return p.name ? `"${p.name}"` : undefined;
+        const p = ((await this.send('GET', `${API}/project/${seg(project)}`)) ?? {}) as { name?: string };
+        const name = nonEmpty(p.name);
+        return name ? `"${name}"` : undefined;
       });
       if (projectOk) {
         await run(`jira issue type ${issueType}`, async () => {
-          const page = await this.client.issues.getCreateIssueMetaIssueTypes({ projectIdOrKey: project, maxResults: 200 });
+          const page = ((await this.send('GET', `${API}/issue/createmeta/${seg(project)}/issuetypes?${query({ maxResults: 200 })}`)) ?? {}) as {
+            issueTypes?: { name?: string; subtask?: boolean }[];
+          };
           const types = page.issueTypes ?? [];
           if (!types.some((t) => (t.name ?? '').toLowerCase() === issueType.toLowerCase() && !t.subtask)) {
             throw new CheckFailed(`"${issueType}" cannot be created in ${project}; available: ${types.map((t) => t.name).join(', ') || 'none'}`);
@@ -268,7 +316,7 @@ export class JiraCloudRecord implements JiraRecord {
           return undefined;
         });
         await run(`jira permissions in ${project}`, async () => {
-          const res = await this.client.permissions.getMyPermissions({ projectKey: project, permissions: REQUIRED_PERMISSIONS.join(',') });
+          const res = ((await this.send('GET', `${API}/mypermissions?${query({ projectKey: project, permissions: REQUIRED_PERMISSIONS.join(',') })}`)) ?? {}) as { permissions?: unknown };
           const granted = isObject(res.permissions) ? res.permissions : {};
           const missing = REQUIRED_PERMISSIONS.filter((k) => !(isObject(granted[k]) && granted[k]['havePermission'] === true));
           if (missing.length > 0) throw new CheckFailed(`missing: ${missing.join(', ')}`);
@@ -286,7 +334,24 @@ export class JiraCloudRecord implements JiraRecord {
     return { ok: checks.every((c) => c.ok), checks };
   }
 
-  // ----- error classification ----------------------------------------------------------------
+  // ----- HTTP and error classification -------------------------------------------------------
+
+  /**
+   * One request, sent once; `json` (when given) goes out as the JSON body. A 2xx answer resolves
+   * with its body parsed as JSON (undefined when empty, e.g. a 204); any other is thrown as
+   * JiraHttpError.
+   */
+  private async send(method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<unknown> {
+    const answer = await sendHttp(new URL(path, this.base), {
+      method,
+      headers: json === undefined ? this.headers : { ...this.headers, 'Content-Type': 'application/json' },
+      body: json === undefined ? undefined : JSON.stringify(json),
+      timeoutMs: this.timeoutMs,
+    });
+    const body = parseJson(answer.text);
+    if (answer.status >= 200 && answer.status < 300) return body;
+    throw new JiraHttpError(answer.status, body === undefined ? answer.text : body, answer.headers);
+  }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -296,7 +361,7 @@ export class JiraCloudRecord implements JiraRecord {
     }
   }
 
-  /** Turns whatever jira.js/axios threw into the outbox's two kinds, with a safe message. */
+  /** Turns what a call threw (or what jira.js threw, for the Atlassian connector) into the outbox's two kinds, with a safe message. */
   classify(err: unknown, what: string): RetryableError | PermanentError {
     if (err instanceof RetryableError || err instanceof PermanentError) return err;
     const { status, data, headers, code, message } = inspect(err);
@@ -320,7 +385,8 @@ export class JiraCloudRecord implements JiraRecord {
                 : [`answered ${status}`, `jira_http_${status}`];
       return new PermanentError(this.redact(`Jira ${what}: ${text}${detail}`), kind);
     }
-    const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+    // No answer: a timeout (sendHttp's, or axios's ECONNABORTED), or a connection that failed.
+    const timedOut = err instanceof HttpTimeout || code === 'ECONNABORTED' || code === 'ETIMEDOUT';
     const why = timedOut ? `no answer within ${this.timeoutMs} ms` : `connection failed (${code ?? message ?? 'unknown error'})`;
     return new RetryableError(this.redact(`Jira ${what}: ${why}`), undefined, timedOut ? 'jira_timeout' : 'jira_unreachable');
   }
@@ -334,39 +400,55 @@ export class JiraCloudRecord implements JiraRecord {
 
 class CheckFailed extends Error {}
 
-/** Status, body, headers and code of a jira.js HttpException, an AxiosError, or anything else. */
-function inspect(err: unknown): { status?: number; data?: unknown; headers?: unknown; code?: string; message?: string } {
-  if (!isObject(err)) return { message: String(err) };
+/**
+ * Key and id of the issue in a 2xx answer. One without a key (a proxy's page, say) is retried:
+ * a create that did happen is then found by its label.
+ */
+function issueRef(issue: IssueLike | undefined, what: string): { key: string; id: string } {
+  if (!issue?.key) throw new RetryableError(`Jira ${what}: the answer names no issue`, undefined, 'jira_bad_answer');
+  return { key: issue.key, id: String(issue.id) };
+}
+
+interface Failure {
+  /** Set when Jira answered. */
+  status?: number;
+  data?: unknown;
+  headers: IncomingHttpHeaders;
+  code?: string;
+  message?: string;
+}
+
+/**
+ * Status, body and headers of a JiraHttpError; otherwise `code` and `message` of a connection
+ * failure (Node's own error). jira.js's errors are read too, for the Atlassian connector: an
+ * HttpException for an answer (`status`, `response.data`, the AxiosError with the headers as
+ * `cause`), an AxiosError as is when no answer came. The AxiosError carries the request config
+ * with the Authorization header, so it is read field by field and never stringified.
+ */
+function inspect(err: unknown): Failure {
+  if (err instanceof JiraHttpError) return { status: err.status, data: err.body, headers: err.headers };
+  if (!isObject(err)) return { headers: {}, message: String(err) };
   const code = typeof err['code'] === 'string' ? err['code'] : undefined;
   const message = typeof err['message'] === 'string' ? err['message'] : undefined;
-  // AxiosError: jira.js rethrows it as is when no answer came (refused, reset, timeout).
   if (err['isAxiosError'] === true) {
     const res = isObject(err['response']) ? err['response'] : undefined;
-    if (res && typeof res['status'] === 'number') return { status: res['status'], data: res['data'], headers: res['headers'], code };
-    return { code, message };
+    if (res && typeof res['status'] === 'number') return { status: res['status'], data: res['data'], headers: headersOf(res['headers']), code };
+    return { headers: {}, code, message };
   }
-  // jira.js HttpException for an answer: `status`, `response.data`, the AxiosError as `cause`.
   if (typeof err['status'] === 'number' && isObject(err['response'])) {
     const cause = isObject(err['cause']) ? err['cause'] : undefined;
     const answer = cause && cause['isAxiosError'] === true && isObject(cause['response']) ? cause['response'] : undefined;
-    if (answer) return { status: err['status'], data: err['response']['data'], headers: answer['headers'], code };
+    if (answer) return { status: err['status'], data: err['response']['data'], headers: headersOf(answer['headers']), code };
     // jira.js also wraps errors that are not answers (status 500 by default): not from Jira.
     const inner = err['response'];
-    return { code: typeof inner['code'] === 'string' ? inner['code'] : undefined, message: typeof inner['message'] === 'string' ? inner['message'] : message };
+    return { headers: {}, code: typeof inner['code'] === 'string' ? inner['code'] : undefined, message: typeof inner['message'] === 'string' ? inner['message'] : message };
   }
-  return { code, message };
+  return { headers: {}, code, message };
 }
 
-function headerValue(headers: unknown, name: string): string | undefined {
-  if (!isObject(headers)) return undefined;
-  const get = headers['get'];
-  if (typeof get === 'function') {
-    const v: unknown = get.call(headers, name);
-    if (v !== undefined && v !== null && v !== false) return String(v);
-  }
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
-  const v = key === undefined ? undefined : headers[key];
-  return v === undefined || v === null ? undefined : String(v);
+/** axios's response headers (an AxiosHeaders, keyed by the lower-case names Node gave). */
+function headersOf(h: unknown): IncomingHttpHeaders {
+  return isObject(h) ? (h as IncomingHttpHeaders) : {};
 }
 
 /** X-RateLimit-Reset is an ISO 8601 time (`yyyy-MM-ddTHH:mmZ`); the wait until then. */

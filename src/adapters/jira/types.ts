@@ -1,6 +1,6 @@
 /**
- * The Jira record port: what the outbox handlers need from Jira Cloud. Implemented with jira.js
- * 5.4 (`Version3Client`) in `record.ts`.
+ * The Jira record port: what the outbox handlers need from Jira Cloud. Implemented over the REST
+ * API v3, called directly, in `record.ts`.
  *
  * Every method is idempotent across retries, because the outbox may run it again after a crash
  * between the call and the write that records its result:
