@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { ApproverRecord, AuditRecord, NewRequest, RequestPatch, RequestRecord, Store } from '../../app/ports.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
@@ -93,6 +94,8 @@ function chainHash(prev: string, requestId: string | null, at: number, actor: st
 
 export class SqliteStore implements Store {
   private readonly s;
+  /** `updateRequest`'s statements by SQL; the patches the use cases make are a few dozen shapes. */
+  private readonly updates = new Map<string, Statement>();
 
   constructor(
     private readonly db: Db,
@@ -179,8 +182,15 @@ export class SqliteStore implements Store {
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
     const sets = entries.map(([k]) => `${COLUMNS[k as keyof RequestRecord]} = ?`);
     sets.push('updated_at = ?');
-    // Column names come from the fixed COLUMNS table, never from input.
-    this.db.prepare(`UPDATE requests SET ${sets.join(', ')} WHERE id = ?`).run(...entries.map(([, v]) => v as unknown), now, id);
+    // Column names come from the fixed COLUMNS table, never from input. One statement per set of
+    // columns, prepared once: preparing on every update was ~6% of the bot's CPU per click (bench/).
+    const sql = `UPDATE requests SET ${sets.join(', ')} WHERE id = ?`;
+    let stmt = this.updates.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.updates.set(sql, stmt);
+    }
+    stmt.run(...entries.map(([, v]) => v as unknown), now, id);
   }
 
   insertApprover(a: Omit<ApproverRecord, 'decision' | 'decidedAt' | 'reason' | 'dmChannel' | 'dmTs' | 'remindedAt'>): void {
