@@ -12,6 +12,8 @@
  * measured with its own background work (routing, Jira, DMs, grants) running, not the previous
  * phase's.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { APPROVER, BenchEnv, forkBenchModule, LoadGenerator, SIGNING_SECRET } from './env.js';
 import { pct, round, rounded, summarize, type Row, type Summary } from './stats.js';
 
@@ -158,6 +160,9 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
 }
 
 async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'], inFlight: number, bodies: string[], okBody: (text: string) => boolean = () => true): Promise<AckPhase> {
+  // BENCH_PROFILE_PHASES=<dir>: a CPU profile of the bot for each timed phase alone.
+  const profileDir = process.env.BENCH_PROFILE ? undefined : process.env.BENCH_PROFILE_PHASES;
+  if (profileDir) await env.rpc('profileStart');
   await env.rpc('elu');
   await env.rpc('loopDelay');
   const parent0 = performance.eventLoopUtilization();
@@ -167,6 +172,10 @@ async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'],
   const botElu = await env.rpc<number>('elu');
   const botLoopMaxMs = (await env.rpc<{ max: number }>('loopDelay')).max;
   const emulatorsElu = performance.eventLoopUtilization(parent0).utilization;
+  if (profileDir) {
+    mkdirSync(profileDir, { recursive: true });
+    await env.rpc('profileStop', { path: join(profileDir, `ack-${kind}-${inFlight}-${Date.now()}.cpuprofile`) });
+  }
   const errors = results.filter((r) => r.status !== 200 || !okBody(r.text)).length;
   const n = bodies.length;
   return { kind, inFlight, n, latency: summarize(results.map((r) => r.ms)), perSecond: (n / wall) * 1000, botElu, emulatorsElu, botLoopMaxMs, errors };
