@@ -173,17 +173,47 @@ describe('failures', () => {
     assert.equal(okta.isMember(g, u.id), false);
   });
 
-  test('an exhausted per-minute budget answers 429 until the window resets', async () => {
+  test('an exhausted per-minute budget: the next call waits for the reset without being sent, then goes through', async () => {
     const g = newGroup();
     const u = newUser();
     let now = Date.parse('2030-01-01T00:00:10Z');
     okta.setRateLimit({ perMinute: 1, bucket: 'groups', now: () => now });
-    await connector.addMember(g, u.id);
-    const err = await rejectsWith(connector.addMember(g, u.id), RetryableError);
-    // The emulator's Date header follows its clock, so the wait is reset minus that clock.
+    // The connector's clock moves with the emulator's, as two real clocks would.
+    const paced = OktaConnector.fromConfig({ orgUrl: okta.url, apiToken: TOKEN, timeoutMs: 2000 }, { now: () => now });
+    await paced.addMember(g, u.id);
+    const puts = okta.callsTo('PUT', `/api/v1/groups/${g}/users/${u.id}`).length;
+    const limited = okta.tooManyRequests;
+    // The answer said X-Rate-Limit-Remaining: 0 until the reset at 00:01:00.
+    const err = await rejectsWith(paced.addMember(g, u.id), RetryableError);
+    assert.equal(err.code, 'okta_rate_limited');
     assert.ok(err.retryAfterMs !== undefined && Math.abs(err.retryAfterMs - 50_000) <= 1000, `retryAfterMs ${err.retryAfterMs}`);
+    assert.equal(okta.callsTo('PUT', `/api/v1/groups/${g}/users/${u.id}`).length, puts, 'not sent');
+    assert.equal(okta.tooManyRequests, limited, 'no 429 provoked');
+    // Another endpoint is not held back.
+    assert.equal(await paced.isMember(g, u.id), true);
     now += 60_000;
-    await connector.addMember(g, u.id);
+    await paced.addMember(g, u.id);
+    assert.equal(okta.callsTo('PUT', `/api/v1/groups/${g}/users/${u.id}`).length, puts + 1);
+  });
+
+  test('after a 429 the endpoint is not called again until the reset Okta named', async () => {
+    const g = newGroup();
+    const u = newUser();
+    let now = Date.parse('2030-01-01T00:00:30Z');
+    const paced = OktaConnector.fromConfig({ orgUrl: okta.url, apiToken: TOKEN, timeoutMs: 2000 }, { now: () => now });
+    okta.setRateLimit({ perMinute: 1, bucket: 'groups', now: () => now });
+    // Someone else used the budget: our first call meets the 429.
+    await connector.addMember(newGroup(), u.id);
+    const first = await rejectsWith(paced.addMember(g, u.id), RetryableError);
+    assert.equal(first.code, 'okta_rate_limited');
+    const sent = okta.callsTo('PUT', `/api/v1/groups/${g}/users/${u.id}`).length;
+    now += 10_000;
+    const second = await rejectsWith(paced.addMember(g, u.id), RetryableError);
+    assert.ok(second.retryAfterMs !== undefined && Math.abs(second.retryAfterMs - 20_000) <= 1000, `retryAfterMs ${second.retryAfterMs}`);
+    assert.equal(okta.callsTo('PUT', `/api/v1/groups/${g}/users/${u.id}`).length, sent, 'not sent while the window is used up');
+    now += 20_000;
+    await paced.addMember(g, u.id);
+    assert.equal(okta.isMember(g, u.id), true);
   });
 
   test('every answer carries Okta rate limit headers', async () => {

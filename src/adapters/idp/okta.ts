@@ -25,6 +25,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { headerValue, HttpTimeout, sendHttp } from '../http.js';
 import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } from '../../outbox/errors.js';
 import { nonEmpty, parseJson } from './http.js';
+import { RateGate } from './rateGate.js';
 import type { HealthReport, IdpConnector, IdpUser } from './types.js';
 
 export interface OktaConnectorConfig {
@@ -88,12 +89,16 @@ interface CallContext {
 export class OktaConnector implements IdpConnector {
   readonly name = 'okta' as const;
 
+  private readonly gate: RateGate;
+
   private constructor(
     private readonly orgUrl: URL,
     private readonly secret: string,
     private readonly timeoutMs: number,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.gate = new RateGate(now);
+  }
 
   static fromConfig(config: OktaConnectorConfig, deps: OktaConnectorDeps = {}): OktaConnector {
     const orgUrl = new URL(config.orgUrl.replace(/\/+$/, '') + '/');
@@ -245,14 +250,28 @@ export class OktaConnector implements IdpConnector {
     return undefined;
   }
 
-  /** One request, sent once; a non-2xx answer is thrown as OktaHttpError. */
+  /**
+   * One request, sent once; a non-2xx answer is thrown as OktaHttpError. When an earlier answer
+   * said this endpoint's rate limit is used up until its reset, the call is not sent: the
+   * RetryableError asks the outbox to come back at the reset (rateGate.ts).
+   */
   private async send(method: 'GET' | 'PUT' | 'DELETE', path: string): Promise<OktaAnswer> {
+    const key = rateKey(method, path);
+    const gate = this.gate.reserve(key);
+    if (!gate.ok) {
+      throw new RetryableError(`Okta's rate limit for ${key} is used up for ${Math.ceil(gate.waitMs / 1000)} s more; waiting instead of calling`, gate.waitMs, 'okta_rate_limited');
+    }
     const answer = await sendHttp(new URL(path, this.orgUrl), {
       method,
       headers: { Accept: 'application/json', 'Content-Type': 'application/json', Authorization: `SSWS ${this.secret}`, 'User-Agent': 'access-bot' },
       body: method === 'GET' ? undefined : '',
       timeoutMs: this.timeoutMs,
     });
+    const resetAt = rateLimitResetAt(answer.headers, this.now());
+    if (resetAt !== undefined) {
+      if (answer.status === 429) this.gate.exhausted(key, resetAt);
+      else this.gate.observe(key, Number(header(answer.headers, 'x-rate-limit-remaining') ?? Number.NaN), resetAt);
+    }
     const body = parseJson(answer.text);
     if (answer.status >= 200 && answer.status < 300) return { status: answer.status, headers: answer.headers, body };
     const e = (body ?? {}) as { errorCode?: unknown; errorSummary?: unknown };
@@ -361,20 +380,33 @@ function header(headers: unknown, name: string): string | undefined {
 }
 
 /**
+ * When the rate-limit window resets, on our clock: `X-Rate-Limit-Reset` (epoch seconds) read
+ * against the answer's `Date`, so clock skew between us and Okta does not matter.
+ */
+function rateLimitResetAt(headers: unknown, nowMs: number): number | undefined {
+  const reset = header(headers, 'x-rate-limit-reset');
+  if (!reset) return undefined;
+  // A header sent twice arrives joined by commas (Okta's SDKs note this as OKTA-112507).
+  const secs = Math.max(...reset.split(',').map((s) => Number(s.trim())).filter(Number.isFinite));
+  if (!Number.isFinite(secs)) return undefined;
+  const date = Date.parse(header(headers, 'date') ?? '');
+  return nowMs + secs * 1000 - (Number.isNaN(date) ? nowMs : date);
+}
+
+/** The rate gate's key: the method and the path's shape, ids left out (`GET api/v1/users/{}/groups`). */
+function rateKey(method: string, path: string): string {
+  const segments = path.split('?')[0]!.split('/');
+  return `${method} ${segments.map((seg, i) => (i >= 3 && i % 2 === 1 ? '{}' : seg)).join('/')}`;
+}
+
+/**
  * How long Okta asked us to wait: on a 429 until `X-Rate-Limit-Reset` (epoch seconds), measured against
  * the answer's `Date` so clock skew between us and Okta does not matter (Okta's Node SDK's
  * executor does the same), else `Retry-After`; at least one second.
  */
 function retryAfterMs(headers: unknown, nowMs: number, useReset: boolean): number | undefined {
-  const reset = useReset ? header(headers, 'x-rate-limit-reset') : undefined;
-  if (reset) {
-    // A header sent twice arrives joined by commas (Okta's SDKs note this as OKTA-112507).
-    const secs = Math.max(...reset.split(',').map((s) => Number(s.trim())).filter(Number.isFinite));
-    if (Number.isFinite(secs)) {
-      const date = Date.parse(header(headers, 'date') ?? '');
-      return Math.max(1000, secs * 1000 - (Number.isNaN(date) ? nowMs : date));
-    }
-  }
+  const resetAt = useReset ? rateLimitResetAt(headers, nowMs) : undefined;
+  if (resetAt !== undefined) return Math.max(1000, resetAt - nowMs);
   const after = parseRetryAfter(header(headers, 'retry-after'), nowMs);
   return after === undefined ? undefined : Math.max(1000, after);
 }
