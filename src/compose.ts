@@ -36,6 +36,9 @@ import { boltLogger } from './logger.js';
 import { Dispatcher, type DispatcherOptions } from './outbox/dispatcher.js';
 import { Outbox } from './outbox/outbox.js';
 
+
+/** How long the HTTP server keeps an idle connection open (ms). */
+export const KEEP_ALIVE_MS = 65_000;
 export interface ComposeOptions {
   config: Config;
   catalog: Catalog;
@@ -175,6 +178,12 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
           },
         };
         const s = createServer(slackRequestListener({ signingSecret: config.slack.signingSecret, router, routes, logger: slackLog, load }));
+        // Keep idle connections longer than the proxies in front usually do (AWS ALB: 60 s), and
+        // than the gaps between Slack's requests: with Node's 5 s, a client that reuses a
+        // connection just as the server closes it gets a reset ("socket hang up"; seen in the
+        // bench as lost clicks). Headers must still arrive within a bound (slow-loris).
+        s.keepAliveTimeout = KEEP_ALIVE_MS;
+        s.headersTimeout = KEEP_ALIVE_MS + 1000;
         server = s;
         await new Promise<void>((resolve, reject) => {
           s.once('error', reject);

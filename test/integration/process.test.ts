@@ -81,6 +81,9 @@ describe('the process', () => {
     const port = /"port":(\d+)/.exec(p.output())![1];
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     assert.equal(health.status, 200);
+    // Idle connections are kept longer than a proxy's usual 60 s, so the server never closes
+    // one that a client (Slack, a load balancer) is about to reuse; SIGTERM still exits at once.
+    assert.equal(health.headers.get('keep-alive'), 'timeout=65');
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(metrics, /# TYPE access_bot_outbox_effects gauge/);
     const t0 = Date.now();
