@@ -91,7 +91,15 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
       if (!warm) phases.push(click);
       await env.idle();
       const active = env.db().prepare(`SELECT COUNT(*) FROM requests WHERE state = 'active' AND id IN (${ids.map(() => '?').join(',')})`).pluck().get(...ids) as number;
-      if (active !== ids.length) throw new Error(`only ${active} of ${ids.length} requests became active`);
+      if (active !== ids.length) {
+        // Say why: each request that did not become active, its state and its effects' last errors.
+        const stuck = env.db().prepare(`SELECT id, state FROM requests WHERE state <> 'active' AND id IN (${ids.map(() => '?').join(',')})`).all(...ids) as { id: string; state: string }[];
+        const why = stuck.map((r) => {
+          const effects = env.db().prepare("SELECT kind, status, attempts, last_error FROM outbox WHERE request_id = ? AND (status <> 'done' OR last_error IS NOT NULL)").all(r.id);
+          return `${r.id} ${r.state}: ${JSON.stringify(effects)}`;
+        });
+        throw new Error(`only ${active} of ${ids.length} requests became active:\n${why.join('\n')}`);
+      }
       if (!warm) for (const p of phases.slice(-3)) opts.log(`  ${p.kind.padEnd(10)} ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s, ELU bot ${p.botElu.toFixed(2)}, emulators ${p.emulatorsElu.toFixed(2)}; bot's longest stall ${p.botLoopMaxMs.toFixed(0)} ms)`);
     }
   } finally {
@@ -176,7 +184,9 @@ async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'],
     mkdirSync(profileDir, { recursive: true });
     await env.rpc('profileStop', { path: join(profileDir, `ack-${kind}-${inFlight}-${Date.now()}.cpuprofile`) });
   }
-  const errors = results.filter((r) => r.status !== 200 || !okBody(r.text)).length;
+  const failed = results.filter((r) => r.status !== 200 || !okBody(r.text));
+  const errors = failed.length;
+  if (errors > 0) console.log(`  ${kind} ${inFlight} in flight: ${errors} answers were not what Slack expects, e.g. ${JSON.stringify(failed.slice(0, 3).map((r) => `${r.status} ${r.text.slice(0, 200)}`))}`);
   const n = bodies.length;
   return { kind, inFlight, n, latency: summarize(results.map((r) => r.ms)), perSecond: (n / wall) * 1000, botElu, emulatorsElu, botLoopMaxMs, errors };
 }
