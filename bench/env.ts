@@ -7,7 +7,6 @@
  */
 import Database from 'better-sqlite3';
 import { fork, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import { openDatabase } from '../src/adapters/sqlite/db.js';
 import { migrate, readMigrations } from '../src/adapters/sqlite/migrate.js';
 import { migrationsDir } from '../src/compose.js';
 import type { LoadResult } from './loadgen.js';
+import { postSigned, type SignedAnswer } from './signedPost.js';
 import { JiraEmulator } from '../test/emulators/jira.js';
 import { OktaEmulator } from '../test/emulators/okta.js';
 import { interactiveElements, isObj, SlackEmulator, type Obj, type StoredMessage } from '../test/emulators/slack.js';
@@ -361,26 +361,9 @@ export class BenchEnv {
 
   // ---- Slack's side of the wire -------------------------------------------------------------
 
-  private sign(body: string): Record<string, string> {
-    const ts = Math.floor(Date.now() / 1000);
-    const sig = createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex');
-    return { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': `v0=${sig}` };
-  }
-
   /** Posts a signed body to /slack/events over a keep-alive connection; resolves with the time to the full answer. */
-  post(body: string, contentType = 'application/x-www-form-urlencoded'): Promise<{ status: number; ms: number; text: string }> {
-    const headers = { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)', ...this.sign(body) };
-    return new Promise((resolve, reject) => {
-      const t0 = performance.now();
-      const req = http.request(this.eventsUrl, { method: 'POST', headers, agent: this.agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  post(body: string, contentType = 'application/x-www-form-urlencoded'): Promise<SignedAnswer> {
+    return postSigned(this.eventsUrl, SIGNING_SECRET, body, contentType, this.agent);
   }
 
   /** `/access` typed in the app's DM, as Slack posts it. */
