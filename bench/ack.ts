@@ -12,7 +12,7 @@
  * measured with its own background work (routing, Jira, DMs, grants) running, not the previous
  * phase's.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APPROVER, BenchEnv, forkBenchModule, LoadGenerator, SIGNING_SECRET } from './env.js';
 import { pct, round, rounded, summarize, type Row, type Summary } from './stats.js';
@@ -183,6 +183,12 @@ async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'],
   if (profileDir) {
     mkdirSync(profileDir, { recursive: true });
     await env.rpc('profileStop', { path: join(profileDir, `ack-${kind}-${inFlight}-${Date.now()}.cpuprofile`) });
+  }
+  // BENCH_DUMP=<dir>: each answer's send time (ms after the phase started) and latency, as CSV.
+  const dumpDir = process.env.BENCH_DUMP;
+  if (dumpDir) {
+    mkdirSync(dumpDir, { recursive: true });
+    writeFileSync(join(dumpDir, `ack-${kind}-${inFlight}-${Date.now()}.csv`), `sent_ms,latency_ms,connect_ms,status\n${results.map((r) => `${r.sentAt.toFixed(2)},${r.ms.toFixed(2)},${r.connectMs.toFixed(2)},${r.status}`).join('\n')}\n`);
   }
   const failed = results.filter((r) => r.status !== 200 || !okBody(r.text));
   const errors = failed.length;

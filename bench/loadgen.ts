@@ -7,6 +7,7 @@
  * Messages in: `{ id, url, secret, bodies, contentType, concurrency }`; out: `{ id, results }`.
  */
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { postSigned, type SignedAnswer } from './signedPost.js';
 
 interface Job {
@@ -25,11 +26,14 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
 async function run(job: Job): Promise<LoadResult[]> {
   const results: LoadResult[] = new Array(job.bodies.length);
   let next = 0;
+  const t0 = performance.now();
   const lane = async () => {
     for (;;) {
       const i = next++;
       if (i >= job.bodies.length) return;
-      results[i] = await postSigned(job.url, job.secret, job.bodies[i]!, job.contentType, agent).catch((err: Error) => ({ status: 0, ms: Number.NaN, text: err.message }));
+      const r = await postSigned(job.url, job.secret, job.bodies[i]!, job.contentType, agent).catch((err: Error) => ({ status: 0, ms: Number.NaN, text: err.message, sentAt: Number.NaN, connectMs: Number.NaN }));
+      // Sent this long after the phase started: where in a phase the slow answers fall.
+      results[i] = { ...r, sentAt: r.sentAt - t0 };
     }
   };
   await Promise.all(Array.from({ length: Math.min(job.concurrency, job.bodies.length) }, lane));

@@ -11,6 +11,10 @@ export interface SignedAnswer {
   status: number;
   ms: number;
   text: string;
+  /** When the request was sent (performance.now() of the sending process). */
+  sentAt: number;
+  /** On a new connection: ms from sending to connected; -1 on a reused one. */
+  connectMs: number;
 }
 
 export function postSigned(url: string, secret: string, body: string, contentType: string, agent: http.Agent): Promise<SignedAnswer> {
@@ -28,8 +32,12 @@ export function postSigned(url: string, secret: string, body: string, contentTyp
     const req = http.request(url, { method: 'POST', headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, text: Buffer.concat(chunks).toString('utf8'), sentAt: t0, connectMs }));
       res.on('error', reject);
+    });
+    let connectMs = -1;
+    req.on('socket', (sock) => {
+      if (!req.reusedSocket) sock.once('connect', () => (connectMs = performance.now() - t0));
     });
     req.on('error', reject);
     req.end(body);
