@@ -8,7 +8,19 @@
  * (`wal_autocheckpoint = 0`) and a worker thread with a connection of its own runs
  * `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs`. PASSIVE never waits for, nor blocks, the
  * writer: it copies what no reader still needs, and the writer starts the WAL over once all of
- * it was copied. `journal_size_limit` trims the file after such a reset.
+ * it was copied.
+ *
+ * The bot's connection never truncates the WAL file (`journal_size_limit = -1`, SQLite's
+ * default). Under a sustained stream of commits no PASSIVE checkpoint catches up with the end of
+ * the WAL, so the file grows until a quiet moment (to 500 MB in the bench's ack measurement, at
+ * ~2,000 commits a second). With a size limit, the first commit after that moment truncated the
+ * file on the event loop: ftruncate 500 MB → 64 MB took 140 ms (measured with `perf trace`),
+ * and the first Slack requests of the next burst waited for it. Truncating from the worker
+ * instead (`wal_checkpoint(TRUNCATE)`) was tried: it resets the WAL under the bot's open read
+ * snapshots, whose transactions then failed with SQLITE_BUSY ("database is locked"). So the
+ * file keeps its largest size while the bot runs (it is reused from the start after each
+ * checkpoint) and goes away when the database is closed. At the write rates of access requests
+ * that size is a few megabytes.
  *
  * If the worker dies, the bot's connection gets automatic checkpoints back, so the WAL can never
  * grow without bound; the checkpoint on close still happens in `db.close()`.
@@ -69,7 +81,7 @@ export class Checkpointer {
   static start(db: Db, path: string, logger: Logger, intervalMs = 1000): Checkpointer {
     const c = new Checkpointer(db, logger);
     if (path === ':memory:' || db.memory) return c;
-    db.pragma('journal_size_limit = 67108864');
+    db.pragma('journal_size_limit = -1');
     db.pragma('wal_autocheckpoint = 0');
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     const worker = new Worker(WORKER, { eval: true, workerData: { path, intervalMs, driver } });
@@ -107,6 +119,10 @@ export class Checkpointer {
     if (!this.worker) return;
     this.worker = undefined;
     this.logger.error({ err: why }, 'WAL checkpoints move back onto the main thread');
-    if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+    if (this.db.open) {
+      this.db.pragma('wal_autocheckpoint = 1000');
+      // Checkpoints happen inside commits again; the file is trimmed there too (64 MiB).
+      this.db.pragma('journal_size_limit = 67108864');
+    }
   }
 }
