@@ -43,7 +43,7 @@ const FULL: Size = {
   ackPerLevel: 1000,
   ackWarmup: 100,
   latency0: 200,
-  latency100: 40,
+  latency100: 100,
   revocations: 1000,
   revocationWindowMs: 10_000,
   pastRequests: 1_000_000,
