@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { parseSlackBody, SlackRouter, slackRequestListener, verifySlackSignature } from '../../src/adapters/slack/inbound.js';
+import { Admission, parseSlackBody, SlackRouter, slackRequestListener, verifySlackSignature } from '../../src/adapters/slack/inbound.js';
 
 const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const silent = pino({ level: 'silent' });
@@ -139,4 +139,56 @@ test('requests reach the one listener for them and are answered once', async (t)
   assert.equal((await fetch(`${url}/slack/events`)).status, 405);
   assert.equal(await (await fetch(`${url}/healthz`)).text(), 'ok');
   assert.equal((await fetch(`${url}/nope`)).status, 404);
+});
+
+/** Lets the event loop go round once: each await lets exactly one Admission turn run. */
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+/** An Admission that has seen `known` and is back to handling requests at once. */
+async function settled(known: object, done: string[]): Promise<Admission> {
+  const a = new Admission();
+  a.run(known, () => done.push('first'));
+  assert.equal(done.length, 0, 'a request on a connection not seen before waits for the next turn');
+  await turn();
+  a.run(known, () => done.push('second'));
+  await turn();
+  assert.deepEqual(done, ['first', 'second']);
+  done.length = 0;
+  return a;
+}
+
+test('admission: requests on known connections are handled at once when nothing is queued', async () => {
+  const done: string[] = [];
+  const known = {};
+  const a = await settled(known, done);
+  a.run(known, () => done.push('a'));
+  a.run(known, () => done.push('b'));
+  assert.deepEqual(done, ['a', 'b']);
+  assert.equal(a.pending(), 0);
+});
+
+test('admission: while new connections arrive, one request per turn in arrival order; then the rest in one turn', async () => {
+  const done: string[] = [];
+  const known = {};
+  const a = await settled(known, done);
+  const [n1, n2, n3] = [{}, {}, {}];
+  a.run(known, () => done.push('k1'));
+  a.run(n1, () => done.push('n1'));
+  a.run(known, () => done.push('k2'));
+  a.run(known, () => done.push('k3'));
+  assert.deepEqual(done, ['k1'], 'behind a new connection, known ones queue too');
+  await turn();
+  assert.deepEqual(done, ['k1', 'n1']);
+  a.run(n2, () => done.push('n2'));
+  await turn();
+  assert.deepEqual(done, ['k1', 'n1', 'k2']);
+  a.run(n3, () => done.push('n3'));
+  await turn();
+  assert.deepEqual(done, ['k1', 'n1', 'k2', 'k3']);
+  // A turn with no new connection: everything left, in order.
+  await turn();
+  assert.deepEqual(done, ['k1', 'n1', 'k2', 'k3', 'n2', 'n3']);
+  assert.equal(a.pending(), 0);
+  a.run(known, () => done.push('k4'));
+  assert.equal(done.at(-1), 'k4', 'handled at once again');
 });
