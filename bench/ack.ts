@@ -14,7 +14,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APPROVER, BenchEnv, forkBenchModule, LoadGenerator, SIGNING_SECRET } from './env.js';
+import { APPROVER, BenchEnv, cpuMsOf, forkBenchModule, LoadGenerator, SIGNING_SECRET } from './env.js';
 import { pct, round, rounded, summarize, type Row, type Summary } from './stats.js';
 
 export interface AckPhase {
@@ -30,6 +30,13 @@ export interface AckPhase {
   emulatorsElu: number;
   /** The bot's longest event-loop stall during the phase (ms): a bot stall, or not the bot's. */
   botLoopMaxMs: number;
+  /**
+   * Cores each process used during the phase (CPU time ÷ wall time; the machine has two): the bot
+   * (or the reference app), the load generator, and the bench process with the emulators.
+   */
+  cores: { bot: number; load: number; emulators: number };
+  /** Connections the bot opened to the emulators during the phase (NaN for the references). */
+  connectionsOpened: number;
   errors: number;
 }
 
@@ -100,7 +107,7 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
         });
         throw new Error(`only ${active} of ${ids.length} requests became active:\n${why.join('\n')}`);
       }
-      if (!warm) for (const p of phases.slice(-3)) opts.log(`  ${p.kind.padEnd(10)} ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s, ELU bot ${p.botElu.toFixed(2)}, emulators ${p.emulatorsElu.toFixed(2)}; bot's longest stall ${p.botLoopMaxMs.toFixed(0)} ms)`);
+      if (!warm) for (const p of phases.slice(-3)) opts.log(`  ${p.kind.padEnd(10)} ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s, ELU bot ${p.botElu.toFixed(2)}, emulators ${p.emulatorsElu.toFixed(2)}; ${coresLine(p)}; ${p.connectionsOpened} connections opened to the emulators; bot's longest stall ${p.botLoopMaxMs.toFixed(0)} ms)`);
     }
   } finally {
     await env.close();
@@ -121,9 +128,11 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
         const bodies = (n: number) => Array.from({ length: n }, (_, i) => floorCommand(i));
         await load.run(url, bodies(warmup), 10);
         for (const c of opts.levels) {
+          const cpu0 = cpuNow(floorBot.pid, load);
           const t0 = performance.now();
           const results = await load.run(url, bodies(opts.perLevel), c);
           const wall = performance.now() - t0;
+          const cores = coresSince(cpu0, cpuNow(floorBot.pid, load), wall);
           const p: AckPhase = {
             kind: 'command',
             inFlight: c,
@@ -133,10 +142,12 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
             botElu: Number.NaN,
             emulatorsElu: Number.NaN,
             botLoopMaxMs: Number.NaN,
+            cores,
+            connectionsOpened: Number.NaN,
             errors: results.filter((r) => r.status !== 200).length,
           };
           floors[name].push(p);
-          opts.log(`  reference: ${FLOOR_LABEL[name]}, ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s)`);
+          opts.log(`  reference: ${FLOOR_LABEL[name]}, ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s; ${coresLine(p)})`);
         }
       } finally {
         floorBot.disconnect();
@@ -163,7 +174,7 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
       })),
     );
   }
-  const out = (p: AckPhase) => ({ ...p, latency: rounded(p.latency), perSecond: round(p.perSecond, 0), botElu: round(p.botElu), emulatorsElu: round(p.emulatorsElu), botLoopMaxMs: round(p.botLoopMaxMs) });
+  const out = (p: AckPhase) => ({ ...p, latency: rounded(p.latency), perSecond: round(p.perSecond, 0), botElu: round(p.botElu), emulatorsElu: round(p.emulatorsElu), botLoopMaxMs: round(p.botLoopMaxMs), cores: { bot: round(p.cores.bot), load: round(p.cores.load), emulators: round(p.cores.emulators) } });
   return { result: { phases: phases.map(out), boltFloor: floors.bolt.map(out), nodeFloor: floors.node.map(out) }, rows };
 }
 
@@ -174,9 +185,13 @@ async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'],
   await env.rpc('elu');
   await env.rpc('loopDelay');
   const parent0 = performance.eventLoopUtilization();
+  const cpu0 = cpuNow(env.pid, load);
+  const conns0 = env.slack.connectionsAccepted + env.okta.connectionsAccepted + env.jira.server.connectionsAccepted;
   const t0 = performance.now();
   const results = await load.run(env.eventsUrl, bodies, inFlight);
   const wall = performance.now() - t0;
+  const cores = coresSince(cpu0, cpuNow(env.pid, load), wall);
+  const connections = env.slack.connectionsAccepted + env.okta.connectionsAccepted + env.jira.server.connectionsAccepted - conns0;
   const botElu = await env.rpc<number>('elu');
   const botLoopMaxMs = (await env.rpc<{ max: number }>('loopDelay')).max;
   const emulatorsElu = performance.eventLoopUtilization(parent0).utilization;
@@ -194,8 +209,18 @@ async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'],
   const errors = failed.length;
   if (errors > 0) console.log(`  ${kind} ${inFlight} in flight: ${errors} answers were not what Slack expects, e.g. ${JSON.stringify(failed.slice(0, 3).map((r) => `${r.status} ${r.text.slice(0, 200)}`))}`);
   const n = bodies.length;
-  return { kind, inFlight, n, latency: summarize(results.map((r) => r.ms)), perSecond: (n / wall) * 1000, botElu, emulatorsElu, botLoopMaxMs, errors };
+  return { kind, inFlight, n, latency: summarize(results.map((r) => r.ms)), perSecond: (n / wall) * 1000, botElu, emulatorsElu, botLoopMaxMs, cores, connectionsOpened: connections, errors };
 }
+
+type CpuMs = { bot: number; load: number; emulators: number };
+function cpuNow(botPid: number | undefined, load: LoadGenerator): CpuMs {
+  const self = process.cpuUsage();
+  return { bot: cpuMsOf(botPid), load: cpuMsOf(load.pid), emulators: (self.user + self.system) / 1000 };
+}
+function coresSince(a: CpuMs, b: CpuMs, wallMs: number): CpuMs {
+  return { bot: (b.bot - a.bot) / wallMs, load: (b.load - a.load) / wallMs, emulators: (b.emulators - a.emulators) / wallMs };
+}
+const coresLine = (p: AckPhase) => `cores: bot ${p.cores.bot.toFixed(2)}, load generator ${p.cores.load.toFixed(2)}, emulators ${p.cores.emulators.toFixed(2)}`;
 
 /** A signed-later slash command for the reference app (it reads nothing from it). */
 function floorCommand(i: number): string {

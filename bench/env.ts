@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
@@ -112,6 +112,22 @@ export async function forkBenchModule(name: string, env: Record<string, string> 
   });
 }
 
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat (10 ms steps);
+ * NaN where there is no /proc. With the wall time of a phase, it says how many of the machine's
+ * cores each process got: the bot, the load generator and the emulators share two.
+ */
+export function cpuMsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** The ack measurement's load generator (bench/loadgen.ts), in its own process. */
 export class LoadGenerator {
   private child: ChildProcess | undefined;
@@ -139,6 +155,10 @@ export class LoadGenerator {
   stop(): void {
     this.child?.disconnect();
     this.child = undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 }
 
@@ -284,6 +304,10 @@ export class BenchEnv {
     // BENCH_PROFILE=<dir>: a CPU profile of the bot for each run, written when it stops.
     if (process.env.BENCH_PROFILE) await this.rpc('profileStart');
     return ready;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   rpc<T = unknown>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {

@@ -78,6 +78,8 @@ export class EmulatorServer {
   private readonly routes: Route[] = [];
   private readonly faults: (Fault & { left: number })[] = [];
   private readonly sockets = new Set<Socket>();
+  /** Connections accepted since start (the bench counts how many a phase made the bot open). */
+  connectionsAccepted = 0;
   private readonly waiters: { pred: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void }[] = [];
   private server: http.Server | undefined;
   private base = '';
@@ -122,6 +124,7 @@ export class EmulatorServer {
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => {
       this.sockets.add(s);
+      this.connectionsAccepted++;
       s.on('close', () => this.sockets.delete(s));
     });
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
