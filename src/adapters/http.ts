@@ -4,7 +4,8 @@
  * (node-fetch or axios under a middleware stack): ~1-3 ms less CPU per call, which is most of
  * what the bot adds to a request's path (bench/README.md).
  *
- * The request is sent once, with one timeout over the whole exchange (connect, headers, body):
+ * The request is sent once, with one timeout over the whole exchange (waiting for a free
+ * connection, connect, headers, body):
  * retrying is the outbox's job (ARCHITECTURE.md §1.2). Every answer resolves, whatever its
  * status; the caller classifies it. A timeout rejects with `HttpTimeout`; a connection failure
  * with Node's own error (`code` ECONNREFUSED, ECONNRESET, …).
@@ -12,7 +13,21 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 
-const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+/**
+ * At most this many connections to one host; further calls wait for a free one, in order. The
+ * dispatcher runs at most 32 effects at once, but `views.open` is called as each slash command
+ * is acked, and nothing else bounds it: under a burst of commands the bot had hundreds of calls
+ * open to Slack at once, each on a new connection (a TLS handshake each against the real
+ * Slack), and the agent closed those above its 256 free sockets once they finished. The bench's
+ * 200-in-flight command phase opened 563 connections for 1,000 calls (bench/README.md). 64 leaves
+ * `views.open` at least 32 connections when every effect is talking to Slack.
+ */
+export const MAX_SOCKETS_PER_HOST = 64;
+
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST }),
+};
 
 export interface HttpAnswer {
   status: number;
