@@ -220,7 +220,9 @@ function cpuNow(botPid: number | undefined, load: LoadGenerator): CpuMs {
 function coresSince(a: CpuMs, b: CpuMs, wallMs: number): CpuMs {
   return { bot: (b.bot - a.bot) / wallMs, load: (b.load - a.load) / wallMs, emulators: (b.emulators - a.emulators) / wallMs };
 }
-const coresLine = (p: AckPhase) => `cores: bot ${p.cores.bot.toFixed(2)}, load generator ${p.cores.load.toFixed(2)}, emulators ${p.cores.emulators.toFixed(2)}`;
+/** Cores used, and the CPU each answer cost the bot and the load generator (cores ÷ answers per second). */
+const coresLine = (p: AckPhase) =>
+  `cores: bot ${p.cores.bot.toFixed(2)}, load generator ${p.cores.load.toFixed(2)}, emulators ${p.cores.emulators.toFixed(2)}; CPU per answer: bot ${((p.cores.bot / p.perSecond) * 1000).toFixed(2)} ms, load generator ${((p.cores.load / p.perSecond) * 1000).toFixed(2)} ms`;
 
 /** A signed-later slash command for the reference app (it reads nothing from it). */
 function floorCommand(i: number): string {
