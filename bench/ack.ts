@@ -186,12 +186,12 @@ async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'],
   await env.rpc('loopDelay');
   const parent0 = performance.eventLoopUtilization();
   const cpu0 = cpuNow(env.pid, load);
-  const conns0 = env.slack.connectionsAccepted + env.okta.connectionsAccepted + env.jira.server.connectionsAccepted;
+  const conns0 = connectionsTo(env);
   const t0 = performance.now();
   const results = await load.run(env.eventsUrl, bodies, inFlight);
   const wall = performance.now() - t0;
   const cores = coresSince(cpu0, cpuNow(env.pid, load), wall);
-  const connections = env.slack.connectionsAccepted + env.okta.connectionsAccepted + env.jira.server.connectionsAccepted - conns0;
+  const connections = connectionsTo(env) - conns0;
   const botElu = await env.rpc<number>('elu');
   const botLoopMaxMs = (await env.rpc<{ max: number }>('loopDelay')).max;
   const emulatorsElu = performance.eventLoopUtilization(parent0).utilization;
@@ -211,6 +211,9 @@ async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'],
   const n = bodies.length;
   return { kind, inFlight, n, latency: summarize(results.map((r) => r.ms)), perSecond: (n / wall) * 1000, botElu, emulatorsElu, botLoopMaxMs, cores, connectionsOpened: connections, errors };
 }
+
+/** Connections the emulators have accepted so far (the bot is their only client during a phase). */
+const connectionsTo = (env: BenchEnv) => env.slack.connectionsAccepted + env.okta.connectionsAccepted + env.jira.server.connectionsAccepted;
 
 type CpuMs = { bot: number; load: number; emulators: number };
 function cpuNow(botPid: number | undefined, load: LoadGenerator): CpuMs {

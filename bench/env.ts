@@ -113,8 +113,8 @@ export async function forkBenchModule(name: string, env: Record<string, string> 
 }
 
 /**
- * CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat (10 ms steps);
- * NaN where there is no /proc. With the wall time of a phase, it says how many of the machine's
+ * CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat (in clock ticks
+ * of 10 ms: Linux's USER_HZ is 100); NaN where there is no /proc. With the wall time of a phase, it says how many of the machine's
  * cores each process got: the bot, the load generator and the emulators share two.
  */
 export function cpuMsOf(pid: number | undefined): number {
