@@ -188,6 +188,24 @@ test('addComment: a comment whose answer was lost is not posted twice', async (t
   assert.deepEqual(jira.commentsText(key), ['Approved by bob']);
 });
 
+test('addComment: a 201 without an id is looked up by the effect id, and retried when the comment cannot be found', async (t) => {
+  const { jira, record } = await setup(t);
+  const { key } = await newIssue(record);
+  const path = `/rest/api/3/issue/${key}/comment`;
+  const posted = await record.addComment(key, body('Approved by bob'), 'eff-1', { mayExist: false });
+  // The id tells the bot's own comments from others' (app/jiraChange.ts): never "undefined".
+  jira.inject({ method: 'POST', path, times: 1, status: 201, body: { body: {} } });
+  assert.deepEqual(await record.addComment(key, body('Approved by bob'), 'eff-1', { mayExist: false }), posted);
+
+  jira.inject({ method: 'POST', path, times: 1, status: 201, body: {} });
+  const err = await rejection(record.addComment(key, body('Access granted'), 'eff-2', { mayExist: false }));
+  assert.ok(err instanceof RetryableError);
+  assert.match(err.message, /without an id/);
+  const retried = await record.addComment(key, body('Access granted'), 'eff-2', { mayExist: true });
+  assert.match(retried.id, /^\d+$/);
+  assert.deepEqual(jira.commentsText(key), ['Approved by bob', 'Access granted']);
+});
+
 test('addComment on a missing issue is a PermanentError', async (t) => {
   const { record } = await setup(t);
   const err = await rejection(record.addComment('ACC-99', body('x'), 'e'));

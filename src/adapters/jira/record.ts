@@ -87,6 +87,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
 }
 
+/** An id Jira sent as a string or a number; undefined when it sent none. */
+function nonEmptyId(v: unknown): string | undefined {
+  return (typeof v === 'string' && v !== '') || typeof v === 'number' ? String(v) : undefined;
+}
+
 /** A path segment (issue key, property key, project key). */
 const seg = encodeURIComponent;
 
@@ -214,8 +219,14 @@ export class JiraCloudRecord implements JiraRecord {
         body: fitToLimit(body),
         properties: [{ key: COMMENT_PROPERTY, value: { effectId } }],
       }),
-    )) as { id?: string | number } | undefined;
-    return { id: String(comment?.id) };
+    )) as { id?: string | number | null } | undefined;
+    // Jira answers 201 with the comment, id included. The id is what tells the bot's own comments
+    // from others when Jira reports an edit or a deletion (app/jiraChange.ts), so an answer
+    // without one is not taken as is: the comment is looked up by its effect id, and if it
+    // cannot be found the effect is tried again (the retry looks before it posts).
+    const id = nonEmptyId(comment?.id) ?? (await this.findComment(issueKey, effectId));
+    if (id === undefined) throw new RetryableError(`Jira answered the comment on ${issueKey} without an id, and no comment carries effect ${effectId}`, undefined, 'jira_bad_answer');
+    return { id };
   }
 
   private async findComment(issueKey: string, effectId: string): Promise<string | undefined> {
