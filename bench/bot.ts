@@ -157,7 +157,7 @@ async function main(): Promise<void> {
         let a = performance.now();
         const got = bot.outbox.claim(1, 120_000);
         claim.push(performance.now() - a);
-        for (const e of got) bot.outbox.release(e.id);
+        for (const e of got) bot.outbox.release(e);
         a = performance.now();
         bot.outbox.counts();
         counts.push(performance.now() - a);

@@ -4,12 +4,18 @@
  *
  * A handler may run more than once for one effect (a crash after the call but before the
  * outcome was recorded, or a lease that ran out), so every handler must be idempotent.
+ *
+ * Leases: the dispatcher renews the lease of every effect in flight every `leaseMs / 3`, so a
+ * slow handler (paged Okta listings, Jira comment scans) keeps its effect however long it runs.
+ * Outcomes are fenced by the lease: an effect whose lease was lost (a stall longer than
+ * `leaseMs`, and the effect claimed again) has its outcome refused, and its `onDone` / `onDead`
+ * does not run; the worker that holds the lease now records it.
  */
 import type { Logger } from 'pino';
 import type { Db } from '../adapters/sqlite/db.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { PermanentError, RetryableError } from './errors.js';
-import type { EffectRow, Outbox } from './outbox.js';
+import type { EffectRow, Lease, Outbox } from './outbox.js';
 
 export interface EffectHandler {
   run(effect: EffectRow): Promise<unknown>;
@@ -61,7 +67,9 @@ export interface DispatcherStats {
 
 export class Dispatcher {
   readonly stats: DispatcherStats = { succeeded: 0, retried: 0, dead: 0, byKind: {} };
-  private readonly inFlight = new Map<number, Promise<void>>();
+  /** Effects in flight by id: the lease each was claimed under, and its run. */
+  private readonly inFlight = new Map<number, { lease: Lease; done: Promise<void> }>();
+  private renewTimer: NodeJS.Timeout | undefined;
   /** Effects in flight in each reserved lane, and in the shared slots. */
   private readonly laneInFlight: number[];
   private sharedInFlight = 0;
@@ -98,7 +106,20 @@ export class Dispatcher {
     const released = this.opts.outbox.releaseAll();
     if (released > 0) this.opts.logger.info({ released }, 'outbox: released effects left running by a previous process');
     this.unsubscribe = this.opts.outbox.onEnqueue(() => this.wake());
+    this.renewTimer = setInterval(() => this.renewLeases(), Math.max(1, Math.floor(this.o.leaseMs / 3)));
+    this.renewTimer.unref();
     this.wake();
+  }
+
+  /** Extends the leases of the effects in flight (every leaseMs / 3, and during stop's grace). */
+  private renewLeases(): void {
+    if (this.inFlight.size === 0) return;
+    try {
+      const lost = this.opts.outbox.renew([...this.inFlight.values()].map((f) => f.lease), this.o.leaseMs);
+      if (lost.length > 0) this.opts.logger.warn({ effects: lost }, 'outbox: leases lost while running (their outcome will be refused)');
+    } catch (err) {
+      this.opts.logger.error({ err }, 'outbox: renewing leases failed');
+    }
   }
 
   /**
@@ -109,11 +130,12 @@ export class Dispatcher {
     this.running = false;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
-    const pending = [...this.inFlight.values()];
+    const pending = [...this.inFlight.values()].map((f) => f.done);
     let timedOut = false;
     await Promise.race([Promise.allSettled(pending), new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref())]);
+    if (this.renewTimer) clearInterval(this.renewTimer);
     if (timedOut) {
-      for (const id of this.inFlight.keys()) this.opts.outbox.release(id);
+      for (const { lease } of this.inFlight.values()) this.opts.outbox.release(lease);
       this.opts.logger.warn({ released: this.inFlight.size }, 'outbox: released effects still in flight at shutdown');
     }
   }
@@ -187,7 +209,7 @@ export class Dispatcher {
       else this.sharedInFlight--;
       this.wake();
     });
-    this.inFlight.set(e.id, p);
+    this.inFlight.set(e.id, { lease: { id: e.id, attempts: e.attempts }, done: p });
   }
 
   private scheduleNext(lookedAt: number): void {
@@ -208,8 +230,7 @@ export class Dispatcher {
     const handler = this.opts.handlers[e.kind];
     const k = (this.stats.byKind[e.kind] ??= { ok: 0, retry: 0, dead: 0 });
     if (!handler) {
-      this.finishDead(e, new PermanentError(`no handler for effect kind "${e.kind}"`), undefined, log);
-      k.dead++;
+      if (this.finishDead(e, new PermanentError(`no handler for effect kind "${e.kind}"`), undefined, log)) k.dead++;
       return;
     }
     let result: unknown;
@@ -220,45 +241,58 @@ export class Dispatcher {
       const tooOld = this.o.now() - (e.revivedAt ?? e.createdAt) > this.o.maxRetryAgeMs;
       if (err instanceof PermanentError || tooOld) {
         const cause = tooOld && !(err instanceof PermanentError) ? new PermanentError(`gave up after ${e.attempts} attempts: ${err.message}`) : err;
-        this.finishDead(e, cause, handler, log);
-        k.dead++;
+        if (this.finishDead(e, cause, handler, log)) k.dead++;
         return;
       }
       const hint = err instanceof RetryableError ? err.retryAfterMs : undefined;
       const delay = backoffDelay(e.attempts, this.o.backoff, hint, this.o.random());
-      this.opts.outbox.retryAt(e.id, this.o.now() + delay, err.message);
+      if (!this.opts.outbox.retryAt(e, this.o.now() + delay, err.message)) return leaseLost(log, 'retry');
       this.stats.retried++;
       k.retry++;
       log.warn({ err: err.message, retryInMs: delay, hinted: hint !== undefined }, 'effect failed; will retry');
       return;
     }
     try {
-      this.opts.db.transaction(() => {
-        this.opts.outbox.complete(e.id, result);
+      const held = this.opts.db.transaction(() => {
+        if (!this.opts.outbox.complete(e, result)) return false;
         handler.onDone?.(e, result);
+        return true;
       })();
+      if (!held) return leaseLost(log, 'done');
       this.stats.succeeded++;
       k.ok++;
       log.debug('effect done');
     } catch (err) {
       // The call succeeded but recording it failed: leave it to be retried; handlers are idempotent.
       const message = err instanceof Error ? err.message : String(err);
-      this.opts.outbox.retryAt(e.id, this.o.now() + backoffDelay(e.attempts, this.o.backoff, undefined, this.o.random()), `recording the outcome failed: ${message}`);
+      this.opts.outbox.retryAt(e, this.o.now() + backoffDelay(e.attempts, this.o.backoff, undefined, this.o.random()), `recording the outcome failed: ${message}`);
       log.error({ err }, 'effect succeeded but its outcome could not be recorded; will retry');
     }
   }
 
-  private finishDead(e: EffectRow, err: Error, handler: EffectHandler | undefined, log: Logger): void {
+  /** Buries the effect with its onDead; false when it was not recorded. */
+  private finishDead(e: EffectRow, err: Error, handler: EffectHandler | undefined, log: Logger): boolean {
     try {
-      this.opts.db.transaction(() => {
-        this.opts.outbox.bury(e.id, err.message);
+      const held = this.opts.db.transaction(() => {
+        if (!this.opts.outbox.bury(e, err.message)) return false;
         handler?.onDead?.(e, err);
+        return true;
       })();
+      if (!held) {
+        leaseLost(log, 'dead');
+        return false;
+      }
     } catch (txErr) {
       log.error({ err: txErr }, 'could not record a dead effect');
-      return;
+      return false;
     }
     this.stats.dead++;
     log.error({ err: err.message }, 'effect failed for good');
+    return true;
   }
+}
+
+/** The effect was claimed again after this run's lease ran out: its holder records the outcome. */
+function leaseLost(log: Logger, outcome: 'done' | 'retry' | 'dead'): void {
+  log.warn({ outcome }, 'effect outcome refused: its lease was lost and the effect claimed again');
 }

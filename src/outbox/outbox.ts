@@ -23,6 +23,9 @@ export interface EffectSpec {
   delayMs?: number;
 }
 
+/** The lease a claim took: the effect and the attempt it was claimed for. */
+export type Lease = Pick<EffectRow, 'id' | 'attempts'>;
+
 export interface EffectRow {
   id: number;
   queue: string;
@@ -99,9 +102,13 @@ export class Outbox {
         ORDER BY o.available_at, o.id LIMIT ?`),
       lease: db.prepare("UPDATE outbox SET status = 'running', attempts = attempts + 1, lease_until = ? WHERE id = ? AND status = 'pending'"),
       release: db.prepare("UPDATE outbox SET status = 'pending', lease_until = NULL WHERE id = ? AND status = 'running'"),
-      complete: db.prepare("UPDATE outbox SET status = 'done', result = ?, done_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?"),
-      retry: db.prepare("UPDATE outbox SET status = 'pending', available_at = ?, last_error = ?, lease_until = NULL WHERE id = ?"),
-      bury: db.prepare("UPDATE outbox SET status = 'dead', last_error = ?, lease_until = NULL, done_at = ? WHERE id = ?"),
+      // Every outcome is fenced by the lease it was claimed under: `attempts` grows with each
+      // claim, so a worker whose lease ran out and was claimed again no longer matches.
+      releaseLease: db.prepare("UPDATE outbox SET status = 'pending', lease_until = NULL WHERE id = ? AND status = 'running' AND attempts = ?"),
+      renew: db.prepare("UPDATE outbox SET lease_until = ? WHERE id = ? AND status = 'running' AND attempts = ?"),
+      complete: db.prepare("UPDATE outbox SET status = 'done', result = ?, done_at = ?, lease_until = NULL, last_error = NULL WHERE id = ? AND status = 'running' AND attempts = ?"),
+      retry: db.prepare("UPDATE outbox SET status = 'pending', available_at = ?, last_error = ?, lease_until = NULL WHERE id = ? AND status = 'running' AND attempts = ?"),
+      bury: db.prepare("UPDATE outbox SET status = 'dead', last_error = ?, lease_until = NULL, done_at = ? WHERE id = ? AND status = 'running' AND attempts = ?"),
       // Only queue heads: an effect held back by an earlier unfinished one is not due, however old.
       nextDue: db
         .prepare(
@@ -163,26 +170,43 @@ export class Outbox {
     })();
   }
 
-  complete(id: number, result: unknown): void {
-    this.stmts.complete.run(result === undefined ? null : JSON.stringify(result), this.now(), id);
+  /**
+   * Records the outcome of a claimed effect. Each of `complete`, `retryAt` and `bury` takes the
+   * lease it was claimed under and returns false, changing nothing, when that lease is no longer
+   * held (it ran out and the effect was claimed again, or it was released).
+   */
+  complete(lease: Lease, result: unknown): boolean {
+    return this.stmts.complete.run(result === undefined ? null : JSON.stringify(result), this.now(), lease.id, lease.attempts).changes === 1;
   }
 
-  retryAt(id: number, at: number, error: string): void {
-    this.stmts.retry.run(at, error, id);
+  retryAt(lease: Lease, at: number, error: string): boolean {
+    return this.stmts.retry.run(at, error, lease.id, lease.attempts).changes === 1;
   }
 
-  bury(id: number, error: string): void {
-    this.stmts.bury.run(error, this.now(), id);
+  bury(lease: Lease, error: string): boolean {
+    return this.stmts.bury.run(error, this.now(), lease.id, lease.attempts).changes === 1;
   }
 
   /** Gives back a lease without counting it as a failure (shutdown). */
-  release(id: number): void {
-    this.stmts.release.run(id);
+  release(lease: Lease): boolean {
+    return this.stmts.releaseLease.run(lease.id, lease.attempts).changes === 1;
   }
 
   /**
-   * At start-up: this process is the database's only dispatcher (one bot per database file), so
-   * effects left running by a crashed predecessor are claimable at once instead of after their lease.
+   * Extends the leases still held to `leaseMs` from now, in one transaction (the dispatcher, for
+   * effects in flight). Returns the ids of the leases no longer held.
+   */
+  renew(leases: Lease[], leaseMs: number): number[] {
+    return this.db.transaction(() => {
+      const until = this.now() + leaseMs;
+      return leases.filter((l) => this.stmts.renew.run(until, l.id, l.attempts).changes === 0).map((l) => l.id);
+    })();
+  }
+
+  /**
+   * At start-up: this process is the database's only dispatcher (it holds the database's lock,
+   * adapters/sqlite/lock.ts), so effects left running by a crashed predecessor are claimable at
+   * once instead of after their lease.
    */
   releaseAll(): number {
     return this.stmts.releaseAll.run().changes;

@@ -25,6 +25,13 @@ function setup(path = ':memory:') {
   return { db, clock, outbox };
 }
 
+/** The lease an effect is held under now (for tests about ordering, not fencing). */
+function held(outbox: Outbox, id: number): EffectRow {
+  const e = outbox.get(id);
+  if (!e) throw new Error(`no effect ${id}`);
+  return e;
+}
+
 function ids(rows: EffectRow[]): number[] {
   return rows.map((r) => r.id);
 }
@@ -136,7 +143,7 @@ describe('outbox: per-queue ordering', () => {
     const comment = outbox.enqueue({ kind: 'jira.comment', queue: 'jira:R1', requestId: 'R1', payload: null });
     assert.deepEqual(ids(outbox.claim(10, 1000)), [issue]);
     assert.deepEqual(outbox.claim(10, 1000), [], 'the comment waits while the issue runs');
-    outbox.complete(issue, { key: 'ACC-1' });
+    outbox.complete(held(outbox, issue), { key: 'ACC-1' });
     assert.deepEqual(ids(outbox.claim(10, 1000)), [comment]);
   });
 
@@ -145,13 +152,13 @@ describe('outbox: per-queue ordering', () => {
     const issue = outbox.enqueue({ kind: 'jira.create', queue: 'jira:R1', payload: null });
     const comment = outbox.enqueue({ kind: 'jira.comment', queue: 'jira:R1', payload: null });
     outbox.claim(10, 1000);
-    outbox.retryAt(issue, T0 + 5000, '503 Service Unavailable');
+    outbox.retryAt(held(outbox, issue), T0 + 5000, '503 Service Unavailable');
     assert.deepEqual(outbox.get(issue), { ...outbox.get(issue)!, status: 'pending', availableAt: T0 + 5000, lastError: '503 Service Unavailable', attempts: 1 });
     clock.t = T0 + 4000;
     assert.deepEqual(outbox.claim(10, 1000), [], 'the comment is due but its issue is not done');
     clock.t = T0 + 5000;
     assert.deepEqual(ids(outbox.claim(10, 1000)), [issue]);
-    outbox.complete(issue, null);
+    outbox.complete(held(outbox, issue), null);
     assert.deepEqual(ids(outbox.claim(10, 1000)), [comment]);
   });
 
@@ -177,8 +184,8 @@ describe('outbox: per-queue ordering', () => {
     const comment = outbox.enqueue({ kind: 'jira.comment', queue: 'jira:R1', payload: null });
     const other = outbox.enqueue({ kind: 'jira.create', queue: 'jira:R2', payload: null });
     assert.deepEqual(ids(outbox.claim(10, 1000)), [create, other]);
-    outbox.bury(create, 'project not found');
-    outbox.complete(other, null);
+    outbox.bury(held(outbox, create), 'project not found');
+    outbox.complete(held(outbox, other), null);
 
     clock.t = T0 + 86_400_000;
     assert.deepEqual(outbox.claim(10, 1000), [], 'the comment must not run before its issue');
@@ -191,7 +198,7 @@ describe('outbox: per-queue ordering', () => {
     assert.equal(outbox.revive(create), true);
     assert.equal(outbox.get(create)?.availableAt, clock.t, 'a revived effect is due at once');
     assert.deepEqual(ids(outbox.claim(10, 1000)), [create], 'the revived head runs first');
-    outbox.complete(create, null);
+    outbox.complete(held(outbox, create), null);
     assert.deepEqual(ids(outbox.claim(10, 1000)), [comment]);
     assert.deepEqual(outbox.dead(), []);
   });
@@ -201,7 +208,7 @@ describe('outbox: per-queue ordering', () => {
     const grant = outbox.enqueue({ kind: 'idp.grant', queue: 'idp:okta:g:u', payload: null });
     const next = outbox.enqueue({ kind: 'idp.grant', queue: 'idp:okta:g:u', payload: null });
     assert.deepEqual(ids(outbox.claim(10, 1000)), [grant]);
-    outbox.bury(grant, 'group not found');
+    outbox.bury(held(outbox, grant), 'group not found');
     assert.deepEqual(ids(outbox.claim(10, 1000)), [next]);
   });
 
@@ -210,8 +217,8 @@ describe('outbox: per-queue ordering', () => {
     const pending = outbox.enqueue({ kind: 'k', queue: 'a', payload: null });
     const done = outbox.enqueue({ kind: 'k', queue: 'b', payload: null });
     outbox.claim(10, 1000);
-    outbox.complete(done, null);
-    outbox.release(pending);
+    outbox.complete(held(outbox, done), null);
+    outbox.release(held(outbox, pending));
     assert.equal(outbox.revive(pending), false);
     assert.equal(outbox.revive(done), false);
     assert.equal(outbox.get(done)?.status, 'done');
@@ -223,10 +230,10 @@ describe('outbox: outcomes and bookkeeping', () => {
     const { outbox, db, clock } = setup();
     const id = outbox.enqueue({ kind: 'k', queue: 'q', payload: null });
     outbox.claim(1, 1000);
-    outbox.retryAt(id, T0, 'first try failed');
+    outbox.retryAt(held(outbox, id), T0, 'first try failed');
     outbox.claim(1, 1000);
     clock.t = T0 + 7;
-    outbox.complete(id, { key: 'ACC-7' });
+    outbox.complete(held(outbox, id), { key: 'ACC-7' });
     assert.equal(outbox.get(id)?.status, 'done');
     assert.equal(outbox.get(id)?.lastError, null);
     assert.deepEqual(raw(db, id), { lease_until: null, result: '{"key":"ACC-7"}', done_at: T0 + 7 });
@@ -236,7 +243,7 @@ describe('outbox: outcomes and bookkeeping', () => {
     const { outbox, db } = setup();
     const id = outbox.enqueue({ kind: 'k', queue: 'q', payload: null });
     outbox.claim(1, 1000);
-    outbox.bury(id, 'project ACC not found');
+    outbox.bury(held(outbox, id), 'project ACC not found');
     assert.equal(outbox.get(id)?.status, 'dead');
     assert.equal(outbox.get(id)?.lastError, 'project ACC not found');
     assert.equal(raw(db, id).lease_until, null);
@@ -246,32 +253,36 @@ describe('outbox: outcomes and bookkeeping', () => {
     const { outbox } = setup();
     const id = outbox.enqueue({ kind: 'k', queue: 'q', payload: null });
     outbox.claim(1, 120_000);
-    outbox.release(id);
+    outbox.release(held(outbox, id));
     assert.equal(outbox.get(id)?.status, 'pending');
     assert.deepEqual(ids(outbox.claim(1, 1000)), [id]);
   });
 
   test('nextDueAt is the earliest time a pending effect is due, undefined when none', () => {
-    const { outbox } = setup();
+    const { outbox, clock } = setup();
     assert.equal(outbox.nextDueAt(), undefined);
     outbox.enqueue({ kind: 'k', queue: 'a', payload: null, delayMs: 9000 });
     const b = outbox.enqueue({ kind: 'k', queue: 'b', payload: null, delayMs: 3000 });
     assert.equal(outbox.nextDueAt(), T0 + 3000);
-    outbox.retryAt(b, T0 + 12_000, 'x');
+    clock.t = T0 + 3000;
+    outbox.claim(1, 1000);
+    outbox.retryAt(held(outbox, b), T0 + 12_000, 'x');
     assert.equal(outbox.nextDueAt(), T0 + 9000);
   });
 
   test(
     'nextDueAt ignores effects held back by their queue',
     () => {
-      const { outbox } = setup();
+      const { outbox, clock } = setup();
       const head = outbox.enqueue({ kind: 'k', queue: 'jira:q', payload: null });
       outbox.enqueue({ kind: 'k', queue: 'jira:q', payload: null });
       outbox.claim(10, 1000);
-      outbox.retryAt(head, T0 + 20_000, '503');
+      outbox.retryAt(held(outbox, head), T0 + 20_000, '503');
       assert.equal(outbox.nextDueAt(), T0 + 20_000, 'the follower cannot run before its head');
-      outbox.claim(10, 1000); // nothing due: the head is not, and the follower is blocked
-      outbox.bury(head, 'gone');
+      assert.deepEqual(outbox.claim(10, 1000), [], 'nothing due: the head is not, and the follower is blocked');
+      clock.t = T0 + 20_000;
+      outbox.claim(10, 1000);
+      outbox.bury(held(outbox, head), 'gone');
       assert.equal(outbox.nextDueAt(), undefined, 'a Jira queue behind a dead effect has nothing due');
     },
   );
@@ -283,8 +294,8 @@ describe('outbox: outcomes and bookkeeping', () => {
     outbox.enqueue({ kind: 'k', queue: 'c', payload: null });
     outbox.enqueue({ kind: 'k', queue: 'c', payload: null });
     outbox.claim(2, 1000);
-    outbox.complete(a, null);
-    outbox.bury(b, 'x');
+    outbox.complete(held(outbox, a), null);
+    outbox.bury(held(outbox, b), 'x');
     outbox.claim(1, 1000);
     assert.deepEqual(outbox.counts(), { pending: 1, running: 1, done: 0, dead: 1 });
   });
@@ -306,7 +317,8 @@ describe('outbox: outcomes and bookkeeping', () => {
   test('reviving an effect wakes the listeners', () => {
     const { outbox } = setup();
     const id = outbox.enqueue({ kind: 'k', queue: 'q', payload: null });
-    outbox.bury(id, 'x');
+    outbox.claim(1, 1000);
+    outbox.bury(held(outbox, id), 'x');
     let heard = 0;
     outbox.onEnqueue(() => heard++);
     outbox.revive(id);
@@ -649,7 +661,8 @@ describe('dispatcher', () => {
         { maxRetryAgeMs: 60_000 },
       );
       const id = env.outbox.enqueue({ kind: 'k', queue: 'q', payload: null });
-      env.outbox.bury(id, 'gave up after 40 attempts: 503'); // as it was after a long outage
+      env.outbox.claim(1, 1000);
+      env.outbox.bury(held(env.outbox, id), 'gave up after 40 attempts: 503'); // as it was after a long outage
       env.clock.t = T0 + 3_600_000; // an admin fixes the cause and retries it an hour later
       assert.equal(env.outbox.revive(id), true);
       d.start();
@@ -729,6 +742,70 @@ describe('dispatcher', () => {
       ['b1', 'b2', 'b3'],
     );
     assert.equal(maxParallel, 2, 'the two queues ran side by side');
+  });
+
+  test('a stale worker whose lease ran out cannot complete, retry or bury: its onDone does not run', async () => {
+    const env = withMarks();
+    const LEASE = 60_000; // renewed every 20 s of real time: never within this test
+    let finish: (how: 'ok' | 'retry' | 'dead') => void = () => undefined;
+    let started = false;
+    const d = dispatcher(
+      env,
+      {
+        k: {
+          run: () =>
+            new Promise((resolve, reject) => {
+              started = true;
+              finish = (how) => (how === 'ok' ? resolve('stale') : reject(how === 'retry' ? new RetryableError('503') : new PermanentError('gone')));
+            }),
+          onDone: () => void env.db.prepare('INSERT INTO marks (what) VALUES (?)').run('onDone'),
+          onDead: () => void env.db.prepare('INSERT INTO marks (what) VALUES (?)').run('onDead'),
+        },
+      },
+      { leaseMs: LEASE },
+    );
+    for (const how of ['ok', 'retry', 'dead'] as const) {
+      started = false;
+      const id = env.outbox.enqueue({ kind: 'k', queue: `q-${how}`, payload: null });
+      d.start();
+      await waitFor('the handler to start', () => started);
+      // The worker stalls past its lease; another worker claims the effect.
+      env.clock.t += LEASE;
+      const [second] = env.outbox.claim(1, LEASE, `q-${how}`);
+      assert.equal(second?.id, id);
+      finish(how);
+      await d.stop(1000);
+      assert.equal(env.outbox.get(id)?.status, 'running', `${how}: the stale outcome was refused`);
+      assert.equal(env.outbox.get(id)?.attempts, 2);
+      assert.deepEqual(marks(env.db), [], `${how}: no follow-up from the stale run`);
+      // The current holder records the outcome.
+      assert.equal(env.outbox.complete(second, 'fresh'), true);
+      assert.equal(env.outbox.get(id)?.status, 'done');
+    }
+    assert.deepEqual(d.stats.byKind.k ?? { ok: 0, retry: 0, dead: 0 }, { ok: 0, retry: 0, dead: 0 });
+  });
+
+  test('a slow handler running longer than leaseMs keeps its lease: no other worker claims it, it runs once', async () => {
+    const env = setup();
+    const LEASE = 90; // renewed every 30 ms
+    let finish: () => void = () => undefined;
+    let runs = 0;
+    const d = dispatcher(env, { k: { run: () => new Promise<void>((resolve) => ((runs += 1), (finish = resolve))) } }, { leaseMs: LEASE });
+    const id = env.outbox.enqueue({ kind: 'k', queue: 'q', payload: null });
+    d.start();
+    await waitFor('the handler to start', () => runs === 1);
+    // Three leases' worth of (test-clock) time, each step shorter than a lease, with a renewal in each.
+    for (let i = 0; i < 5; i++) {
+      env.clock.t += LEASE * 0.6;
+      await waitFor('the lease to be renewed', () => raw(env.db, id).lease_until === env.clock.t + LEASE);
+      assert.deepEqual(env.outbox.claim(1, LEASE), [], 'another worker finds the effect leased');
+    }
+    finish();
+    await d.idle(2000);
+    await d.stop(100);
+    assert.equal(env.outbox.get(id)?.status, 'done');
+    assert.equal(env.outbox.get(id)?.attempts, 1);
+    assert.equal(runs, 1);
   });
 
   test('an effect left running by a crashed process is run again when the dispatcher starts', async () => {
