@@ -14,6 +14,7 @@ import type { IdpConnector } from './adapters/idp/types.js';
 import { jiraHandlers } from './adapters/jira/effects.js';
 import { JiraCloudRecord } from './adapters/jira/record.js';
 import { jiraWebhookHandler } from './adapters/jira/webhook.js';
+import { applyLimits, DEFAULT_LIMITS, serverOptions, type InboundLimits } from './adapters/httpServer.js';
 import type { JiraRecord } from './adapters/jira/types.js';
 import { SlackApi } from './adapters/slack/api.js';
 import { SlackGateway } from './adapters/slack/client.js';
@@ -26,6 +27,7 @@ import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
 import type { AppContext } from './app/context.js';
 import { expireDue } from './app/expire.js';
+import { pruneDeliveries } from './app/jiraChange.js';
 import { appHandlers } from './app/handlers.js';
 import type { Config } from './config/types.js';
 import type { Catalog, ConnectorName } from './domain/catalog.js';
@@ -36,9 +38,9 @@ import { boltLogger } from './logger.js';
 import { Dispatcher, type DispatcherOptions } from './outbox/dispatcher.js';
 import { Outbox } from './outbox/outbox.js';
 
+/** How often inbound deliveries past their retention are forgotten. */
+const PRUNE_EVERY_MS = 3600_000;
 
-/** How long the HTTP server keeps an idle connection open (ms). */
-export const KEEP_ALIVE_MS = 65_000;
 export interface ComposeOptions {
   config: Config;
   catalog: Catalog;
@@ -50,6 +52,8 @@ export interface ComposeOptions {
   dispatcher?: Partial<Pick<DispatcherOptions, 'concurrency' | 'leaseMs' | 'backoff' | 'maxRetryAgeMs' | 'idlePollMs' | 'random'>>;
   /** node-cron expression of the expiry safety sweep. */
   sweep?: string;
+  /** Bounds on unauthenticated clients (adapters/httpServer.ts); tests shorten the timeouts. */
+  limits?: Partial<InboundLimits>;
 }
 
 export interface AccessBot {
@@ -138,7 +142,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       method: 'GET',
       handler: (_req: IncomingMessage, res: ServerResponse) => {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-        res.end(metricsText(db, outbox, dispatcher));
+        res.end(metricsText(db, outbox, dispatcher, slackWaiting));
       },
     },
   ];
@@ -155,6 +159,15 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   if (router) registerListeners(router, ctx, web, slackLog);
   let socketApp: { stop(): Promise<unknown> } | undefined;
   let server: Server | undefined;
+  let pruner: NodeJS.Timeout | undefined;
+  const prune = () => {
+    try {
+      const pruned = pruneDeliveries(ctx);
+      if (pruned > 0) logger.info({ pruned }, 'forgot inbound deliveries past their retention');
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'pruning inbound deliveries failed');
+    }
+  };
 
   const bot: AccessBot = {
     db,
@@ -169,6 +182,9 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       dispatcher.start();
       scheduler.start();
       timers.start();
+      prune();
+      pruner = setInterval(prune, PRUNE_EVERY_MS);
+      pruner.unref();
       if (router) {
         const load = {
           enter: () => void (slackWaiting += 1),
@@ -177,13 +193,9 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
             if (slackWaiting === 0) dispatcher.wake();
           },
         };
-        const s = createServer(slackRequestListener({ signingSecret: config.slack.signingSecret, router, routes, logger: slackLog, load }));
-        // Keep idle connections longer than the proxies in front usually do (AWS ALB: 60 s), and
-        // than the gaps between Slack's requests: with Node's 5 s, a client that reuses a
-        // connection just as the server closes it gets a reset ("socket hang up"; seen in the
-        // bench as lost clicks). Headers must still arrive within a bound (slow-loris).
-        s.keepAliveTimeout = KEEP_ALIVE_MS;
-        s.headersTimeout = KEEP_ALIVE_MS + 1000;
+        const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+        const s = createServer(serverOptions(limits), slackRequestListener({ signingSecret: config.slack.signingSecret, router, routes, logger: slackLog, load, maxBodiesInFlight: limits.maxBodiesInFlight }));
+        applyLimits(s, limits);
         server = s;
         await new Promise<void>((resolve, reject) => {
           s.once('error', reject);
@@ -220,6 +232,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     },
     async stop(graceMs = 5000) {
       ready = false;
+      if (pruner) clearInterval(pruner);
       scheduler.stop();
       timers.stop();
       if (server) {
@@ -238,8 +251,13 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   return bot;
 }
 
-function metricsText(db: Db, outbox: Outbox, dispatcher: Dispatcher): string {
+function metricsText(db: Db, outbox: Outbox, dispatcher: Dispatcher, slackWaiting: number): string {
   const lines: string[] = [];
+  lines.push(
+    '# HELP access_bot_slack_requests_waiting Signed Slack requests being handled now (while any are, the outbox runs fewer effects at once).',
+    '# TYPE access_bot_slack_requests_waiting gauge',
+    `access_bot_slack_requests_waiting ${slackWaiting}`,
+  );
   lines.push('# HELP access_bot_requests Requests by state.', '# TYPE access_bot_requests gauge');
   // Kept by triggers (migrations/004_request_counts.sql): no scan of the requests table.
   for (const r of db.prepare('SELECT state, n FROM request_counts ORDER BY state').all() as { state: string; n: number }[]) {

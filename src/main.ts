@@ -23,6 +23,18 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel, secretsOf(config));
+  // A rejection nobody handled is a bug in one request's or effect's path, not in the process's
+  // state: it is logged and the bot keeps serving (every effect is in the outbox and is retried
+  // or buried there). An exception thrown out of a callback may have left anything half-done:
+  // it is logged and the process exits 1 for its supervisor to restart it; the outbox and the
+  // expiry sweep pick up where it stopped.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) }, 'unhandled promise rejection (kept serving)');
+  });
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err: { message: err.message, stack: err.stack } }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
   const bot = createAccessBot({ config, catalog: cat.catalog, logger });
 
   let stopping = false;

@@ -8,11 +8,21 @@ import { alertAdmins, recordStep, type AppContext } from './context.js';
 export interface JiraChange {
   /** X-Atlassian-Webhook-Identifier: the same across redeliveries. */
   deliveryId: string;
+  /** SHA-256 of the signed body: the same for a replay under a new delivery id. */
+  bodyHash: string;
   event: string;
   issueKey?: string;
   commentId?: string;
   /** Who made the change, as Jira names them. */
   by: string;
+}
+
+/** How long deliveries already handled are remembered (older bodies are refused, see webhook.ts). */
+export const SEEN_RETENTION_MS = 7 * 24 * 3600_000;
+
+/** Forgets deliveries older than the retention (at start-up and hourly, compose.ts). */
+export function pruneDeliveries(ctx: Pick<AppContext, 'store' | 'now'>): number {
+  return ctx.store.pruneSeen(ctx.now() - SEEN_RETENTION_MS);
 }
 
 export type JiraChangeResult = 'duplicate' | 'ignored' | 'recorded';
@@ -25,7 +35,10 @@ const CHANGES: Record<string, 'issue_deleted' | 'comment_deleted' | 'comment_edi
 
 export function recordJiraChange(ctx: AppContext, c: JiraChange): JiraChangeResult {
   return ctx.store.tx(() => {
-    if (!ctx.store.firstDelivery(`jira:${c.deliveryId}`, ctx.now())) return 'duplicate';
+    // Both are recorded: a redelivery repeats the id, a replay of a captured body repeats the body.
+    const newId = ctx.store.firstDelivery(`jira:${c.deliveryId}`, ctx.now());
+    const newBody = ctx.store.firstDelivery(`jira-body:${c.bodyHash}`, ctx.now());
+    if (!newId || !newBody) return 'duplicate';
     const change = CHANGES[c.event];
     const r = c.issueKey ? ctx.store.findByJiraKey(c.issueKey) : undefined;
     if (!change || !r) return 'ignored';

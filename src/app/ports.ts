@@ -128,6 +128,8 @@ export interface Store {
 
   /** True the first time a delivery key is seen (Slack retries, webhook redeliveries). */
   firstDelivery(key: string, at: number): boolean;
+  /** Forgets deliveries seen before `before`; returns how many. */
+  pruneSeen(before: number): number;
 
   enqueue(effect: EffectSpec): number;
 }

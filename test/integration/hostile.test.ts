@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { AdfNode } from '../../src/adapters/jira/types.js';
 import type { StoredMessage } from '../emulators/slack.js';
@@ -462,6 +464,80 @@ describe('secrets never appear in logs, error messages, Slack or Jira', () => {
       assert.deepEqual(leaks([{ where: 'process output', text: out }]), []);
     } finally {
       await w.stop();
+    }
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+
+const stateOf = (h: Harness, id: string) => h.bot.store.getRequest(id)!.state;
+
+/** Opens a connection that sends a request's headers (and maybe part of its body), then goes silent. */
+async function stalledRequest(base: string, opts: { path?: string; headersOnly?: 'partial' | 'complete'; body?: string } = {}): Promise<{ socket: Socket; answer: Promise<string> }> {
+  const url = new URL(base);
+  const socket = connect(Number(url.port), url.hostname);
+  await once(socket, 'connect');
+  let got = '';
+  socket.on('data', (c: Buffer) => void (got += c.toString()));
+  socket.on('error', () => undefined);
+  const answer = new Promise<string>((resolve) => socket.once('close', () => resolve(got)));
+  const head = `POST ${opts.path ?? '/slack/events'} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n`;
+  socket.write(opts.headersOnly === 'partial' ? head : `${head}\r\n${opts.body ?? 'command=%2Faccess&user_id='}`);
+  return { socket, answer };
+}
+
+const waitingGauge = async (h: Harness) => Number(/^access_bot_slack_requests_waiting (\d+)$/m.exec(await (await fetch(`${h.bot.url}/metrics`)).text())?.[1]);
+
+describe('unauthenticated clients cannot slow revocations or hold the server', () => {
+  test('60 stalled connections do not count as Slack waiting, and a due revocation completes while they are open', async () => {
+    const h = await new Harness().start();
+    const open: Socket[] = [];
+    try {
+      const id = await h.request(alice, { duration: '2s' });
+      await h.click(bob, id, 'approve');
+      await waitUntil(() => stateOf(h, id) === 'active', 5000, 'active');
+      for (let i = 0; i < 60; i++) open.push((await stalledRequest(h.bot.url)).socket);
+      await sleep(100);
+      assert.equal(await waitingGauge(h), 0, 'no signed request is being handled');
+      const due = h.bot.store.getRequest(id)!.expiresAt!;
+      await waitUntil(() => stateOf(h, id) === 'revoked', 6000, 'revoked while 60 connections stall');
+      await h.idle();
+      assert.ok(open.every((s) => !s.destroyed), 'the stalled connections were still open');
+      const revokedAt = h.bot.store.auditOf(id).find((a) => a.step.type === 'revoked')?.at ?? Date.now();
+      assert.ok(revokedAt - due < 3000, `revoked ${revokedAt - due} ms after it was due`);
+      // A signed request counts while it is handled, and not after.
+      assert.equal((await h.driver.command(carol.slackId)).status, 200);
+      assert.equal(await waitingGauge(h), 0);
+    } finally {
+      for (const s of open) s.destroy();
+      await h.stop();
+    }
+  });
+
+  test('headers or a body that stall past their bound are answered 408 and closed; bodies in flight beyond the cap get 503', async () => {
+    const h = await new Harness({ compose: { limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, maxBodiesInFlight: 5 } } }).start();
+    const open: Socket[] = [];
+    try {
+      const t0 = Date.now();
+      const partialHeaders = await stalledRequest(h.bot.url, { headersOnly: 'partial' });
+      const partialBody = await stalledRequest(h.bot.url);
+      assert.match(await partialHeaders.answer, /^HTTP\/1\.1 408 /);
+      assert.match(await partialBody.answer, /^HTTP\/1\.1 408 /);
+      assert.ok(Date.now() - t0 < 3000, `closed after ${Date.now() - t0} ms`);
+
+      const held = await Promise.all(Array.from({ length: 5 }, () => stalledRequest(h.bot.url)));
+      open.push(...held.map((s) => s.socket));
+      await sleep(50);
+      const refused = await stalledRequest(h.bot.url);
+      assert.match(await refused.answer, /^HTTP\/1\.1 503 /);
+      for (const s of open) s.destroy();
+      await sleep(50);
+      // Once they are gone, a signed request is served as usual.
+      const id = await h.request(alice);
+      assert.equal(stateOf(h, id), 'pending');
+    } finally {
+      for (const s of open) s.destroy();
+      await h.stop();
     }
   });
 });

@@ -4,12 +4,19 @@
  * unchanged across redeliveries (https://developer.atlassian.com/cloud/jira/platform/webhooks/).
  * Unsigned, mis-signed or malformed deliveries change nothing; this endpoint never answers 5xx
  * to bad input, so Jira does not retry what can never succeed.
+ *
+ * The delivery id is not covered by the signature, so a captured signed body could be replayed
+ * under a new id: deliveries are also deduplicated by the SHA-256 of the signed body (the body
+ * carries the event's `timestamp`, so two real events never share one), and a body whose
+ * `timestamp` is older than the time seen deliveries are kept is refused, so pruning them does
+ * not reopen the replay.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AppContext } from '../../app/context.js';
-import { recordJiraChange } from '../../app/jiraChange.js';
+import { recordJiraChange, SEEN_RETENTION_MS } from '../../app/jiraChange.js';
+import { readBody } from '../httpServer.js';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -31,14 +38,14 @@ function answer(res: ServerResponse, status: number, body: Record<string, unknow
 
 export function jiraWebhookHandler(ctx: AppContext, secret: string, logger: Logger) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > MAX_BODY) return answer(res, 413, { error: 'body too large' });
-      chunks.push(c as Buffer);
+    const body = await readBody(req, MAX_BODY);
+    if (body === 'too large') {
+      res.setHeader('connection', 'close');
+      return answer(res, 413, { error: 'body too large' });
     }
-    const raw = Buffer.concat(chunks);
+    // Aborted or broken mid-body: nobody is left to answer.
+    if (body === 'aborted') return void res.destroy();
+    const raw = body;
     const sig = req.headers['x-hub-signature'];
     if (!verifyJiraSignature(secret, raw, Array.isArray(sig) ? sig[0] : sig)) return answer(res, 401, { error: 'bad or missing signature' });
     let payload: Record<string, unknown>;
@@ -50,13 +57,18 @@ export function jiraWebhookHandler(ctx: AppContext, secret: string, logger: Logg
       return answer(res, 400, { error: 'body is not a JSON object' });
     }
     const idHeader = req.headers['x-atlassian-webhook-identifier'];
-    const deliveryId = (Array.isArray(idHeader) ? idHeader[0] : idHeader) ?? createHash('sha256').update(raw).digest('hex');
+    const bodyHash = createHash('sha256').update(raw).digest('hex');
+    const deliveryId = (Array.isArray(idHeader) ? idHeader[0] : idHeader) ?? bodyHash;
+    if (typeof payload.timestamp === 'number' && payload.timestamp < ctx.now() - SEEN_RETENTION_MS) {
+      logger.warn({ deliveryId, timestamp: payload.timestamp }, 'refused a Jira delivery older than deliveries are remembered (a replay?)');
+      return answer(res, 400, { error: 'delivery too old' });
+    }
     const issue = payload.issue as { key?: unknown } | undefined;
     const comment = payload.comment as { id?: unknown; updateAuthor?: { displayName?: unknown }; author?: { displayName?: unknown } } | undefined;
     const user = payload.user as { displayName?: unknown; accountId?: unknown } | undefined;
     const by = str(user?.displayName) ?? str(comment?.updateAuthor?.displayName) ?? str(user?.accountId) ?? 'someone';
     try {
-      const result = recordJiraChange(ctx, { deliveryId, event: str(payload.webhookEvent) ?? '', issueKey: str(issue?.key), commentId: str(comment?.id), by });
+      const result = recordJiraChange(ctx, { deliveryId, bodyHash, event: str(payload.webhookEvent) ?? '', issueKey: str(issue?.key), commentId: str(comment?.id), by });
       logger.info({ event: payload.webhookEvent, issue: issue?.key, result }, 'jira webhook');
       return answer(res, 200, { result });
     } catch (err) {

@@ -27,6 +27,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { Logger } from 'pino';
+import { BodyGate, DEFAULT_LIMITS, readBody } from '../httpServer.js';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
 /** Slack's payloads are far smaller; a view with 100 blocks is tens of kilobytes. */
@@ -155,12 +156,15 @@ export function slackRequestListener(opts: {
   routes: HttpRoute[];
   logger: Logger;
   now?: () => number;
-  /** Told when a Slack request arrives and when it has been answered (or abandoned). */
+  /** Told when a signed Slack request is being handled and when it has been answered (or abandoned). */
   load?: { enter(): void; leave(): void };
+  /** Requests (any path) whose body is being read at most; more get 503. */
+  maxBodiesInFlight?: number;
 }): RequestListener {
   const { router, logger } = opts;
   const now = opts.now ?? Date.now;
   const admission = new Admission();
+  const gate = new BodyGate(opts.maxBodiesInFlight ?? DEFAULT_LIMITS.maxBodiesInFlight);
   const routes = new Map(opts.routes.map((r) => [`${r.method} ${r.path}`, r.handler]));
 
   const answer = (res: ServerResponse, status: number, body?: Record<string, unknown>) => {
@@ -180,6 +184,12 @@ export function slackRequestListener(opts: {
       logger.warn({ path: SLACK_EVENTS_PATH }, 'refused a Slack request with a bad, stale or missing signature');
       answer(res, 401);
       return;
+    }
+    // Only a request Slack signed counts as Slack waiting (the outbox slows down for it).
+    if (opts.load) {
+      const load = opts.load;
+      load.enter();
+      res.once('close', () => load.leave());
     }
     const body = parseSlackBody(raw.toString('utf8'), header(req, 'content-type'));
     if (!body) {
@@ -226,37 +236,36 @@ export function slackRequestListener(opts: {
 
   return (req, res) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
+    if (req.method === 'POST' && !gate.admit(req)) {
+      logger.warn({ path, inFlight: gate.inFlight }, 'refused a request: too many bodies being read at once');
+      res.setHeader('connection', 'close');
+      answer(res, 503);
+      return;
+    }
     if (path !== SLACK_EVENTS_PATH) {
       const route = routes.get(`${req.method ?? 'GET'} ${path}`);
-      if (route) route(req, res);
-      else answer(res, 404);
+      if (!route) return answer(res, 404);
+      // A route's handler may be async: its failure is answered, never an unhandled rejection.
+      void Promise.resolve()
+        .then(() => route(req, res))
+        .catch((err: Error) => {
+          logger.error({ err: err.message, path }, 'answering a request failed');
+          if (!res.headersSent) answer(res, 500);
+          else res.destroy();
+        });
       return;
     }
     if (req.method !== 'POST') {
       answer(res, 405);
       return;
     }
-    if (opts.load) {
-      const load = opts.load;
-      load.enter();
-      res.once('close', () => load.leave());
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (c: Buffer) => {
-      if (refused) return;
-      size += c.length;
-      if (size > MAX_BODY) {
-        refused = true;
+    void readBody(req, MAX_BODY).then((raw) => {
+      if (raw === 'aborted') return void res.destroy();
+      if (raw === 'too large') {
+        res.setHeader('connection', 'close');
         answer(res, 413);
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('error', () => answer(res, 400));
-    req.on('end', () => {
-      if (refused) return;
-      const raw = Buffer.concat(chunks);
+        return;
+      }
       admission.run(req.socket, () => {
         void handle(req, res, raw).catch((err: Error) => {
           logger.error({ err: err.message }, 'answering a Slack request failed');

@@ -139,6 +139,7 @@ export class SqliteStore implements Store {
       auditOf: db.prepare('SELECT * FROM audit_events WHERE request_id = ? ORDER BY seq'),
       auditAll: db.prepare('SELECT * FROM audit_events ORDER BY seq'),
       seen: db.prepare('INSERT OR IGNORE INTO inbound_seen (key, at) VALUES (?, ?)'),
+      pruneSeen: db.prepare('DELETE FROM inbound_seen WHERE at < ?'),
     };
   }
 
@@ -275,6 +276,10 @@ export class SqliteStore implements Store {
 
   firstDelivery(key: string, at: number): boolean {
     return this.s.seen.run(key, at).changes === 1;
+  }
+
+  pruneSeen(before: number): number {
+    return this.s.pruneSeen.run(before).changes;
   }
 
   enqueue(effect: EffectSpec): number {
