@@ -23,6 +23,7 @@ import { registerListeners } from './adapters/slack/listeners.js';
 import { boltRegistry, SlackRouter, slackRequestListener, type HttpRoute } from './adapters/slack/inbound.js';
 import { Checkpointer } from './adapters/sqlite/checkpointer.js';
 import { openDatabase, type Db } from './adapters/sqlite/db.js';
+import { lockDatabase } from './adapters/sqlite/lock.js';
 import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
 import type { AppContext } from './app/context.js';
@@ -86,7 +87,15 @@ export function migrationsDir(): string {
 export function createAccessBot(opts: ComposeOptions): AccessBot {
   const { config, logger } = opts;
   const now = opts.now ?? Date.now;
-  const db = openDatabase(config.databasePath);
+  // One process per database (adapters/sqlite/lock.ts): throws, naming the holder, when taken.
+  const lock = lockDatabase(config.databasePath);
+  let db: Db;
+  try {
+    db = openDatabase(config.databasePath);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const applied = migrate(db, readMigrations(migrationsDir()), now);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
   const checkpointer = Checkpointer.start(db, config.databasePath, logger);
@@ -245,6 +254,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       await dispatcher.stop(graceMs);
       await checkpointer.stop();
       db.close();
+      lock.release();
       logger.info('access-bot stopped');
     },
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -73,6 +73,44 @@ describe('the process', () => {
     assert.match(out, /catalog error: applications\[0\]\.roles\[1\]\.durations\[1\]: "5x" is not a duration/);
     assert.match(out, /catalog error: applications\[0\]\.roles\[0\]\.grant\.connector: "entra" is not configured/);
     for (const s of [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN]) assert.ok(!out.includes(s));
+  });
+
+  test('one process per database: a second bot on the same database refuses to start, naming the database and the holder\'s pid', async () => {
+    const db = join(dir, 'locked', 'bot.db');
+    const first = run({ ...env, DATABASE_PATH: db }, { until: /access-bot ready/ });
+    try {
+      await first.ready;
+      const second = run({ ...env, DATABASE_PATH: db });
+      const { code, out } = await second.exited;
+      assert.equal(code, 1);
+      assert.equal(out.trim().split('\n').length, 1, `one line: ${out}`);
+      assert.match(out.trim(), new RegExp(`^access-bot failed to start: database ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another access-bot process \\(pid ${first.child.pid}\\)`));
+      // The first one is untouched and still serving.
+      const port = /"port":(\d+)/.exec(first.output())![1];
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exited;
+    }
+    // The lock goes with its process: the next one starts.
+    const third = run({ ...env, DATABASE_PATH: db }, { until: /access-bot ready/ });
+    await third.ready;
+    third.child.kill('SIGTERM');
+    assert.equal((await third.exited).code, 0);
+  });
+
+  test('the database, its -wal and -shm, and its lock file are created readable by the owner only (0600)', async () => {
+    const sub = join(dir, 'modes');
+    mkdirSync(sub);
+    const db = join(sub, 'bot.db');
+    const p = run({ ...env, DATABASE_PATH: db }, { until: /access-bot ready/ });
+    try {
+      await p.ready;
+      for (const f of [db, `${db}-wal`, `${db}-shm`, `${db}.lock`]) assert.equal((statSync(f).mode & 0o777).toString(8), '600', f);
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
   });
 
   test('/healthz answers once ready, /metrics speaks Prometheus text, SIGTERM exits 0 within 10 s', async () => {
