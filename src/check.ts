@@ -15,7 +15,7 @@ import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import { LogLevel, WebClient, type WebAPICallResult } from '@slack/web-api';
 import { buildConnectors } from './adapters/idp/registry.js';
-import type { HealthReport, IdpConnector } from './adapters/idp/types.js';
+import type { HealthReport, IdpConnector } from './app/ports/idp.js';
 import { JiraCloudRecord } from './adapters/jira/record.js';
 import { loadCatalog } from './config/catalog.js';
 import { CONFIGURE_HINT, DEFAULTS, connectorsOf, loadConfig } from './config/env.js';
@@ -70,7 +70,7 @@ const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_EMAIL_LOOKUPS = 50;
 
 const SYMBOL: Record<CheckStatus, string> = { pass: '✔', fail: '✘', warn: '!', skip: '–' };
-const SECTION_TITLE: Record<CheckItem['section'], string> = {
+const SECTION_TITLE: Record<string, string> = {
   environment: 'Environment',
   catalog: 'Catalog',
   connections: 'Connections',
@@ -98,7 +98,8 @@ interface IdpMeta {
   groupHint: string;
 }
 
-const IDP: Record<ConnectorName, IdpMeta> = {
+type Builtin = 'okta' | 'entra' | 'google' | 'atlassian';
+const IDP: Record<Builtin, IdpMeta> = {
   okta: {
     label: 'Okta',
     urlVars: ['OKTA_ORG_URL'],
@@ -149,7 +150,7 @@ export async function runCheck(env: Record<string, string | undefined>, opts: Ch
       if (it.section !== section) {
         section = it.section;
         out('');
-        out(SECTION_TITLE[section]);
+        out(SECTION_TITLE[section] ?? section);
       }
       items.push(it);
       for (const line of formatItem(it)) out(line);
@@ -258,7 +259,7 @@ function catalogItem(line: string, file: string): CheckItem {
   const problem = at > 0 ? line.slice(at + 2) : line;
   const unconfigured = /^"([a-z]+)" is not configured/.exec(problem);
   if (unconfigured && (CONNECTOR_NAMES as readonly string[]).includes(unconfigured[1]!)) {
-    const c = unconfigured[1] as ConnectorName;
+    const c = unconfigured[1] as Builtin;
     return item('catalog', `catalog ${where}`, 'fail', `connector "${c}" is not configured`, `${CONFIGURE_HINT[c]} (see the ${IDP[c].label} setup), or grant this role through a configured connector in ${file}`);
   }
   if (where === file && /catalog file not found/.test(problem)) {
@@ -610,7 +611,7 @@ async function checkTransitions(config: Config, catalog: Catalog, timeoutMs: num
 // ----- identity connectors --------------------------------------------------------------------
 
 interface BuiltConnectors {
-  connectors: Partial<Record<ConnectorName, IdpConnector>>;
+  connectors: Partial<Record<string, IdpConnector>>;
   /** Why the registry could not build them, if it threw. */
   error?: string;
 }
@@ -636,7 +637,7 @@ async function checkIdp(
   built: BuiltConnectors,
   timeoutMs: number,
 ): Promise<CheckItem[]> {
-  const meta = IDP[name];
+  const meta = IDP[name as Builtin];
   const groups = new Map<string, string[]>(); // group -> app/role using it
   for (const app of catalog?.applications ?? []) {
     for (const role of app.roles) {
@@ -656,7 +657,7 @@ async function checkIdp(
     ];
   }
   const urls = meta.urlVars.map((v) => `${v} (${urlOf(config, v)})`).join(' and ');
-  const report = await guard('connection', () => connector.checkHealth([...groups.keys()]), timeoutMs * 3, urls);
+  const report = await guard('connection', () => connector.checkHealth?.([...groups.keys()]) ?? Promise.reject(new Error('no health check')), timeoutMs * 3, urls);
   const items: CheckItem[] = [];
   for (const c of report.checks) {
     const group = [...groups.keys()].find((g) => c.name.includes(g));

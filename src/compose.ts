@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { buildConnectors } from './adapters/idp/registry.js';
-import type { IdpConnector } from './adapters/idp/types.js';
+import { connectorWith } from './app/connectors.js';
+import type { IdpConnector, IdpConnectorWith } from './app/ports/idp.js';
 import { jiraHandlers } from './adapters/jira/effects.js';
 import { JiraCloudRecord } from './adapters/jira/record.js';
 import { jiraWebhookHandler } from './adapters/jira/webhook.js';
@@ -31,7 +32,7 @@ import { expireDue } from './app/expire.js';
 import { pruneDeliveries } from './app/jiraChange.js';
 import { appHandlers } from './app/handlers.js';
 import type { Config } from './config/types.js';
-import type { Catalog, ConnectorName } from './domain/catalog.js';
+import type { Catalog } from './domain/catalog.js';
 import { ExpiryScheduler } from './jobs/expiry.js';
 import { RoutingTimers } from './jobs/routing.js';
 import { runDueTimers } from './app/timers.js';
@@ -48,7 +49,7 @@ export interface ComposeOptions {
   logger: Logger;
   now?: () => number;
   /** Replace a connector (tests of the connector contract); defaults come from the config. */
-  connectors?: Partial<Record<ConnectorName, IdpConnector>>;
+  connectors?: Record<string, IdpConnector>;
   jira?: JiraRecord;
   dispatcher?: Partial<Pick<DispatcherOptions, 'concurrency' | 'leaseMs' | 'backoff' | 'maxRetryAgeMs' | 'idlePollMs' | 'random'>>;
   /** node-cron expression of the expiry safety sweep. */
@@ -105,7 +106,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const web = new SlackApi(config.slack.botToken, config.slack.apiUrl, 10_000, now);
   const slack = new SlackGateway(web);
   const jira = opts.jira ?? JiraCloudRecord.fromConfig({ host: config.jira.host, email: config.jira.email, apiToken: config.jira.apiToken });
-  const connectors = { ...buildConnectors(config), ...opts.connectors };
+  const connectors: Record<string, IdpConnector> = { ...buildConnectors(config), ...opts.connectors };
 
   const ctx: AppContext = {
     store,
@@ -115,7 +116,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     connectors,
     slack,
     adminChannel: config.adminChannel,
-    managerSource: config.managerSource,
+    managerSource: config.managerSource ? managerSource(connectors, config.managerSource) : undefined,
     // Runs after the transaction that changed an expiry, by which time `scheduler` exists.
     onExpiryChanged: () => queueMicrotask(() => scheduler.reschedule()),
   };
@@ -259,6 +260,15 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     },
   };
   return bot;
+}
+
+/** MANAGER_SOURCE's connector, which must look users up and know their managers. */
+function managerSource(connectors: Readonly<Record<string, IdpConnector>>, name: string): IdpConnectorWith<'userDirectory' | 'managerSource'> {
+  try {
+    return connectorWith(connectors, name, 'userDirectory', 'managerSource');
+  } catch (err) {
+    throw new Error(`MANAGER_SOURCE: ${(err as Error).message}`);
+  }
 }
 
 function metricsText(db: Db, outbox: Outbox, dispatcher: Dispatcher, slackWaiting: number): string {

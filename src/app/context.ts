@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { IdpConnector } from '../adapters/idp/types.js';
-import type { Catalog, ConnectorName, JiraTransitionState } from '../domain/catalog.js';
+import type { Catalog, JiraTransitionState } from '../domain/catalog.js';
 import { isRecordedInJira, type Actor, type Step } from '../domain/steps.js';
 import { nextTimerAt } from '../domain/timers.js';
 import { enqueue, type RequesterNotice } from './effects.js';
+import type { IdpConnector, IdpConnectorWith } from './ports/idp.js';
 import type { RequestRecord, Store } from './ports.js';
 
 /** Looks people up in Slack: the app needs emails and ids, nothing about Block Kit. */
@@ -21,10 +21,12 @@ export interface AppContext {
   catalog(): Catalog;
   now(): number;
   logger: Logger;
-  connectors: Partial<Record<ConnectorName, IdpConnector>>;
+  /** Configured connector instances by name. */
+  connectors: Readonly<Record<string, IdpConnector>>;
   slack: SlackDirectory;
   adminChannel?: string;
-  managerSource?: ConnectorName;
+  /** Where `manager` approvers come from (MANAGER_SOURCE); its capabilities are checked at start-up. */
+  managerSource?: IdpConnectorWith<'userDirectory' | 'managerSource'>;
   /** Called after a transaction that created or changed an expiry time. */
   onExpiryChanged(): void;
 }

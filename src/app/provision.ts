@@ -6,22 +6,21 @@
  * membership and records whether it owns it. The record is written before the add is sent, so a
  * crash between the two still leaves the bot the owner of what it added.
  */
-import type { IdpConnector } from '../adapters/idp/types.js';
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { PermanentError } from '../outbox/errors.js';
+import { connectorWith } from './connectors.js';
 import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type AppContext } from './context.js';
 import type { EffectOf } from './effects.js';
 import { failRequest } from './fail.js';
+import type { IdpConnectorWith } from './ports/idp.js';
 
 export interface GrantResult {
   idpUserId: string;
   preexisting: boolean;
 }
 
-export function connectorFor(ctx: AppContext, name: string): IdpConnector {
-  const c = ctx.connectors[name as keyof AppContext['connectors']];
-  if (!c) throw new PermanentError(`the ${name} connector is not configured`);
-  return c;
+export function connectorFor(ctx: AppContext, name: string): IdpConnectorWith<'userDirectory' | 'memberships'> {
+  return connectorWith(ctx.connectors, name, 'userDirectory', 'memberships');
 }
 
 export async function runGrant(ctx: AppContext, e: EffectOf<'idp.grant'>): Promise<GrantResult | { skipped: string }> {

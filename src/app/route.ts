@@ -55,8 +55,8 @@ async function resolveRefs(
         break;
       }
       case 'manager': {
-        const source = ctx.managerSource ? ctx.connectors[ctx.managerSource] : undefined;
-        if (!source?.findManagerEmail) {
+        const source = ctx.managerSource;
+        if (!source) {
           unresolved.push('manager (no MANAGER_SOURCE configured)');
           break;
         }

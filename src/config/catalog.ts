@@ -476,7 +476,7 @@ class Validator {
       if (!(CONNECTOR_NAMES as readonly string[]).includes(c)) {
         this.fail(`${p}.connector`, `"${c}" is not a connector (${oneOf(CONNECTOR_NAMES)}${suggest(c, CONNECTOR_NAMES)})`);
       } else if (!this.configured.includes(c as ConnectorName)) {
-        this.fail(`${p}.connector`, `"${c}" is not configured (${CONFIGURE_HINT[c as ConnectorName]})`);
+        this.fail(`${p}.connector`, `"${c}" is not configured (${CONFIGURE_HINT[c as keyof typeof CONFIGURE_HINT]})`);
       } else connector = c as ConnectorName;
     }
     const groupHint = c === 'google' ? 'the group email' : 'the group id';

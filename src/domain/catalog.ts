@@ -4,7 +4,11 @@
  */
 import type { Duration } from './duration.js';
 
-export type ConnectorName = 'okta' | 'entra' | 'google' | 'atlassian';
+/**
+ * A configured connector instance's name: a connector type (okta, entra, google, atlassian) for
+ * the instances the environment configures, or a name from the catalog's `connectors:` block.
+ */
+export type ConnectorName = string;
 export const CONNECTOR_NAMES: readonly ConnectorName[] = ['okta', 'entra', 'google', 'atlassian'];
 
 /** Who may approve, before it is resolved to people. */

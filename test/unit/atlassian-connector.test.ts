@@ -1,7 +1,7 @@
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AtlassianConnector, type AtlassianConnectorConfig } from '../../src/adapters/idp/atlassian.js';
-import type { IdpConnector } from '../../src/adapters/idp/types.js';
+import { AtlassianConnector, type AtlassianConnectorConfig } from '../../src/adapters/idp/atlassian/connector.js';
+import type { IdpConnector } from '../../src/app/ports/idp.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { JiraEmulator } from '../emulators/jira.js';
 

@@ -1,6 +1,6 @@
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EntraConnector, type EntraConnectorConfig } from '../../src/adapters/idp/entra.js';
+import { EntraConnector, type EntraConnectorConfig } from '../../src/adapters/idp/entra/connector.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { GraphEmulator } from '../emulators/graph.js';
 

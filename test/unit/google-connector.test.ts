@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GoogleConnector, GOOGLE_SCOPES, type GoogleConnectorConfig } from '../../src/adapters/idp/google.js';
+import { GoogleConnector, GOOGLE_SCOPES, type GoogleConnectorConfig } from '../../src/adapters/idp/google/connector.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { GoogleDirectoryEmulator, SCOPE } from '../emulators/google.js';
 

@@ -1,7 +1,7 @@
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@okta/okta-sdk-nodejs';
-import { OktaConnector } from '../../src/adapters/idp/okta.js';
+import { OktaConnector } from '../../src/adapters/idp/okta/connector.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { OktaEmulator } from '../emulators/okta.js';
 

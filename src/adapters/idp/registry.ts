@@ -1,14 +1,13 @@
 /** Builds the identity connectors the configuration turns on. */
 import type { Config } from '../../config/types.js';
-import type { ConnectorName } from '../../domain/catalog.js';
-import { AtlassianConnector } from './atlassian.js';
-import { EntraConnector } from './entra.js';
-import { GoogleConnector } from './google.js';
-import { OktaConnector } from './okta.js';
-import type { IdpConnector } from './types.js';
+import { AtlassianConnector } from './atlassian/connector.js';
+import { EntraConnector } from './entra/connector.js';
+import { GoogleConnector } from './google/connector.js';
+import { OktaConnector } from './okta/connector.js';
+import type { IdpConnector } from '../../app/ports/idp.js';
 
-export function buildConnectors(config: Config): Partial<Record<ConnectorName, IdpConnector>> {
-  const out: Partial<Record<ConnectorName, IdpConnector>> = {};
+export function buildConnectors(config: Config): Record<string, IdpConnector> {
+  const out: Record<string, IdpConnector> = {};
   if (config.okta) out.okta = OktaConnector.fromConfig({ orgUrl: config.okta.orgUrl, apiToken: config.okta.apiToken });
   if (config.graph) {
     const g = config.graph;

@@ -54,9 +54,9 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import { admin, type admin_directory_v1 } from '@googleapis/admin';
-import { PermanentError, RetryableError, isRetryableStatus } from '../../outbox/errors.js';
-import { CachedToken, nonEmpty, postTokenForm, retryAfterMs, transportFailure } from './http.js';
-import type { HealthReport, IdpConnector, IdpUser } from './types.js';
+import { PermanentError, RetryableError, isRetryableStatus } from '../../../outbox/errors.js';
+import { CachedToken, nonEmpty, postTokenForm, retryAfterMs, transportFailure } from '../http.js';
+import type { HealthReport, IdpUser, IdpConnector, UserDirectory, Memberships, ManagerSource, Health } from '../../../app/ports/idp.js';
 
 export const GOOGLE_SCOPES = [
   'https://www.googleapis.com/auth/admin.directory.group.member',
@@ -65,6 +65,8 @@ export const GOOGLE_SCOPES = [
 ] as const;
 
 export interface GoogleConnectorConfig {
+  /** The instance name (what grants name). Default the type. */
+  name?: string;
   /** `GOOGLE_SA_KEY_FILE`: the service account's JSON key (client_email, private_key). */
   saKeyFile: string;
   /** `GOOGLE_ADMIN_SUBJECT`: the Workspace admin the service account acts as. */
@@ -155,10 +157,11 @@ class ServiceAccountToken extends CachedToken {
 
 // ---- connector ------------------------------------------------------------------------------
 
-export class GoogleConnector implements IdpConnector {
-  readonly name = 'google' as const;
+export class GoogleConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health {
+  readonly type = 'google';
 
   private constructor(
+    readonly name: string,
     private readonly dir: admin_directory_v1.Admin,
     private readonly tokens: ServiceAccountToken,
     private readonly timeoutMs: number,
@@ -178,7 +181,7 @@ export class GoogleConnector implements IdpConnector {
       timeout: timeoutMs,
       fetchImplementation: fetch,
     });
-    return new GoogleConnector(dir, tokens, timeoutMs, now);
+    return new GoogleConnector(config.name ?? 'google', dir, tokens, timeoutMs, now);
   }
 
   /**

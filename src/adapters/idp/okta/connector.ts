@@ -22,13 +22,15 @@
  * does not exist, which is a PermanentError naming it.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { headerValue, HttpTimeout, sendHttp } from '../http.js';
-import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } from '../../outbox/errors.js';
-import { nonEmpty, parseJson } from './http.js';
-import { RateGate } from './rateGate.js';
-import type { HealthReport, IdpConnector, IdpUser } from './types.js';
+import { headerValue, HttpTimeout, sendHttp } from '../../http.js';
+import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } from '../../../outbox/errors.js';
+import { nonEmpty, parseJson } from '../http.js';
+import { RateGate } from '../rateGate.js';
+import type { HealthReport, IdpUser, IdpConnector, UserDirectory, Memberships, ManagerSource, Health } from '../../../app/ports/idp.js';
 
 export interface OktaConnectorConfig {
+  /** The instance name (what grants name). Default the type. */
+  name?: string;
   /** e.g. https://acme.okta.com (http allowed for emulators). */
   orgUrl: string;
   apiToken: string;
@@ -86,12 +88,13 @@ interface CallContext {
   notFound?: (summary: string) => string | undefined;
 }
 
-export class OktaConnector implements IdpConnector {
-  readonly name = 'okta' as const;
+export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health {
+  readonly type = 'okta';
 
   private readonly gate: RateGate;
 
   private constructor(
+    readonly name: string,
     private readonly orgUrl: URL,
     private readonly secret: string,
     private readonly timeoutMs: number,
@@ -103,7 +106,7 @@ export class OktaConnector implements IdpConnector {
   static fromConfig(config: OktaConnectorConfig, deps: OktaConnectorDeps = {}): OktaConnector {
     const orgUrl = new URL(config.orgUrl.replace(/\/+$/, '') + '/');
     if (orgUrl.protocol !== 'https:' && orgUrl.protocol !== 'http:') throw new Error(`OKTA_ORG_URL must be an http(s) URL, got ${orgUrl.protocol}`);
-    return new OktaConnector(orgUrl, config.apiToken, config.timeoutMs ?? DEFAULT_TIMEOUT_MS, deps.now ?? Date.now);
+    return new OktaConnector(config.name ?? 'okta', orgUrl, config.apiToken, config.timeoutMs ?? DEFAULT_TIMEOUT_MS, deps.now ?? Date.now);
   }
 
   /**

@@ -32,11 +32,13 @@
  *   admin; reading members needs "Browse users and groups".
  */
 import { Version3Client } from 'jira.js';
-import { PermanentError, RetryableError } from '../../outbox/errors.js';
-import { JiraCloudRecord } from '../jira/record.js';
-import type { HealthReport, IdpConnector, IdpUser } from './types.js';
+import { PermanentError, RetryableError } from '../../../outbox/errors.js';
+import { JiraCloudRecord } from '../../jira/record.js';
+import type { HealthReport, IdpUser, IdpConnector, UserDirectory, Memberships, Health } from '../../../app/ports/idp.js';
 
 export interface AtlassianConnectorConfig {
+  /** The instance name (what grants name). Default the type. */
+  name?: string;
   /** Site origin, e.g. https://example.atlassian.net (or an emulator's URL). */
   host: string;
   email: string;
@@ -64,10 +66,11 @@ interface Answer {
   text: string;
 }
 
-export class AtlassianConnector implements IdpConnector {
-  readonly name = 'atlassian' as const;
+export class AtlassianConnector implements IdpConnector, UserDirectory, Memberships, Health {
+  readonly type = 'atlassian';
 
   private constructor(
+    readonly name: string,
     private readonly client: Version3Client,
     /** Used only for its `classify`: the Jira adapters share one reading of Jira's failures. */
     private readonly jira: JiraCloudRecord,
@@ -83,7 +86,7 @@ export class AtlassianConnector implements IdpConnector {
         baseRequestConfig: { timeout: timeoutMs },
       });
     const jira = JiraCloudRecord.fromConfig({ host: config.host, email: config.email, apiToken: config.apiToken, timeoutMs }, { now: deps.now });
-    return new AtlassianConnector(client, jira);
+    return new AtlassianConnector(config.name ?? 'atlassian', client, jira);
   }
 
   /** The active Atlassian account whose email address is `email` (ignoring case); its id is the accountId. */

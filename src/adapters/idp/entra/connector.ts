@@ -59,11 +59,13 @@
  * RoleManagement.ReadWrite.Directory; without it Graph answers 403 Authorization_RequestDenied.
  */
 import { Client, GraphClientError, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
-import { PermanentError, RetryableError, isRetryableStatus } from '../../outbox/errors.js';
-import { CachedToken, nonEmpty, parseJson, postTokenForm, retryAfterMs, transportFailure as describeTransport } from './http.js';
-import type { HealthReport, IdpConnector, IdpUser } from './types.js';
+import { PermanentError, RetryableError, isRetryableStatus } from '../../../outbox/errors.js';
+import { CachedToken, nonEmpty, parseJson, postTokenForm, retryAfterMs, transportFailure as describeTransport } from '../http.js';
+import type { HealthReport, IdpUser, IdpConnector, UserDirectory, Memberships, ManagerSource, Health } from '../../../app/ports/idp.js';
 
 export interface EntraConnectorConfig {
+  /** The instance name (what grants name). Default the type. */
+  name?: string;
   tenantId: string;
   clientId: string;
   clientSecret: string;
@@ -264,10 +266,11 @@ function setHeader(context: Context, name: string, value: string): void {
 
 // ---- connector ------------------------------------------------------------------------------
 
-export class EntraConnector implements IdpConnector {
-  readonly name = 'entra' as const;
+export class EntraConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health {
+  readonly type = 'entra';
 
   private constructor(
+    readonly name: string,
     private readonly client: Client,
     private readonly tokens: ClientCredentialsToken,
     private readonly secret: string,
@@ -286,7 +289,7 @@ export class EntraConnector implements IdpConnector {
       debugLogging: false,
       middleware: [new TokenMiddleware(tokens), new ResponseMiddleware(timeoutMs), new HTTPMessageHandler()],
     });
-    return new EntraConnector(client, tokens, config.clientSecret, timeoutMs, now);
+    return new EntraConnector(config.name ?? 'entra', client, tokens, config.clientSecret, timeoutMs, now);
   }
 
   /**

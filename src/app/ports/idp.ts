@@ -1,0 +1,119 @@
+/**
+ * What the app needs from an identity provider, as small capabilities. A connector instance has
+ * a name (what the catalog's `grant.connector` and `MANAGER_SOURCE` say) and the capabilities
+ * its service offers; one that cannot do something does not have that capability, and the app
+ * asks for it by name (`hasCapability`, app/connectors.ts) with a clear error when it is absent.
+ *
+ * Contract for implementers:
+ * - `addMember` when the user is already a member, and `removeMember` when the user is not a
+ *   member, resolve normally: every effect must be idempotent (ARCHITECTURE.md §1.3).
+ * - Failures are thrown as `RetryableError` (429, 5xx, timeouts, connection errors; with the
+ *   service's retry hint in `retryAfterMs`) or `PermanentError` (user or group not found,
+ *   forbidden, bad request). Never throw anything else on purpose.
+ * - No retries inside the connector: the outbox retries with backoff and keeps the record.
+ * - Never put tokens or secrets in error messages or logs.
+ */
+
+export interface IdpUser {
+  /** The id this connector's group APIs take: Okta user id, Entra object id, Google primary email, Atlassian accountId. */
+  id: string;
+  email: string;
+  displayName?: string;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  /** One line per check, e.g. "credentials valid", "group 00g1 exists". */
+  checks: { name: string; ok: boolean; detail?: string }[];
+}
+
+/** A direct member of a group, as the IdP lists it. */
+export interface IdpMember {
+  /** The same id as `IdpUser.id`. */
+  id: string;
+  /** Absent for members that are not people (a nested group, a device) or whose email is hidden. */
+  email?: string;
+  displayName?: string;
+}
+
+export interface MemberPage {
+  members: IdpMember[];
+  /** Pass back as `cursor` for the next page; absent on the last page. Opaque. */
+  next?: string;
+}
+
+export interface UserDirectory {
+  /** Finds a user by email. Resolves `undefined` when there is no such user (not an error here: the caller decides). */
+  findUserByEmail(email: string): Promise<IdpUser | undefined>;
+}
+
+/** Direct membership: what the bot grants and revokes. */
+export interface Memberships {
+  isMember(group: string, userId: string): Promise<boolean>;
+  addMember(group: string, userId: string): Promise<void>;
+  removeMember(group: string, userId: string): Promise<void>;
+}
+
+export interface ManagerSource {
+  /** The user's manager's email, when the IdP records one (used for `manager` approvers). */
+  findManagerEmail(userId: string): Promise<string | undefined>;
+}
+
+export interface Health {
+  /** Credentials valid, and each named group exists. Never throws: failures are in the report. */
+  checkHealth(groups: string[]): Promise<HealthReport>;
+}
+
+/** For reviews: who is in a group now, page by page. */
+export interface MemberListing {
+  /** One page of the group's direct members; a group that does not exist is a PermanentError. */
+  listMembers(group: string, page?: { cursor?: string; size?: number }): Promise<MemberPage>;
+}
+
+export interface Capabilities {
+  userDirectory: UserDirectory;
+  memberships: Memberships;
+  managerSource: ManagerSource;
+  health: Health;
+  memberListing: MemberListing;
+}
+export type Capability = keyof Capabilities;
+
+/** The methods that make up each capability: a connector has a capability when it has all of them. */
+export const CAPABILITY_METHODS: { readonly [C in Capability]: readonly (keyof Capabilities[C])[] } = {
+  userDirectory: ['findUserByEmail'],
+  memberships: ['isMember', 'addMember', 'removeMember'],
+  managerSource: ['findManagerEmail'],
+  health: ['checkHealth'],
+  memberListing: ['listMembers'],
+};
+
+/** What each capability is for, in "cannot …" messages. */
+export const CAPABILITY_WORDS: { readonly [C in Capability]: string } = {
+  userDirectory: 'look users up by email',
+  memberships: 'add people to groups and remove them',
+  managerSource: 'tell who a user’s manager is',
+  health: 'check its connection',
+  memberListing: 'list the members of a group',
+};
+
+/** A configured connector instance, with whichever capabilities its type has. */
+export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing> {
+  /** The instance name: the type for the default instances (okta, entra, …), or a name from the catalog's `connectors:`. */
+  readonly name: string;
+  /** The connector type: okta, entra, google, atlassian. */
+  readonly type: string;
+}
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/** A connector with the capabilities `C` (one or a union of them). */
+export type IdpConnectorWith<C extends Capability> = IdpConnector & UnionToIntersection<Capabilities[C]>;
+
+/**
+ * Whether `c` has the capability. Works on a connector's prototype as well as on an instance, so
+ * what a connector type can do is known before any instance exists.
+ */
+export function hasCapability<T extends object, C extends Capability>(c: T, capability: C): c is T & UnionToIntersection<Capabilities[C]> {
+  return CAPABILITY_METHODS[capability].every((m) => typeof (c as Record<PropertyKey, unknown>)[m] === 'function');
+}
