@@ -335,6 +335,18 @@ describe('checkHealth', () => {
     assert.ok(report.checks.every((c) => !(c.detail ?? '').includes(secret)));
   });
 
+  test('one health runner for every connector: a bad token leaves each group "not checked"', async () => {
+    const g = newGroup();
+    const report = await OktaConnector.fromConfig({ orgUrl: okta.url, apiToken: 'wrong-token-for-health-5678' }).checkHealth([g]);
+    assert.deepEqual(
+      report.checks.map((c) => [c.name, c.ok, c.name === 'credentials valid' ? undefined : c.detail]),
+      [
+        ['credentials valid', false, undefined],
+        [`group ${g} exists`, false, 'not checked: credentials rejected'],
+      ],
+    );
+  });
+
   test('an unreachable org fails the report without throwing', async () => {
     const dead = OktaConnector.fromConfig({ orgUrl: 'http://127.0.0.1:1', apiToken: TOKEN, timeoutMs: 500 });
     const report = await dead.checkHealth([]);

@@ -34,6 +34,7 @@
 import { Version3Client } from 'jira.js';
 import { PermanentError, RetryableError } from '../../../outbox/errors.js';
 import { JiraCloudRecord } from '../../jira/record.js';
+import { runHealthChecks } from '../health.js';
 import type { HealthReport, IdpUser, IdpConnector, UserDirectory, Memberships, Health } from '../../../app/ports/idp.js';
 
 export interface AtlassianConnectorConfig {
@@ -147,25 +148,14 @@ export class AtlassianConnector implements IdpConnector, UserDirectory, Membersh
     }
   }
 
-  async checkHealth(groups: string[]): Promise<HealthReport> {
-    const check = async (name: string, run: () => Promise<string | undefined>): Promise<HealthReport['checks'][number]> => {
-      try {
-        const detail = await run();
-        return detail === undefined ? { name, ok: true } : { name, ok: true, detail };
-      } catch (err) {
-        return { name, ok: false, detail: this.classify(err, name).message };
-      }
-    };
-    const credentials = await check('credentials valid', async () => {
-      const me = await this.call('reading the Jira account', () => this.client.myself.getCurrentUser());
-      return `authenticated as ${me.displayName ?? me.accountId}`;
-    });
-    if (!credentials.ok) {
-      return { ok: false, checks: [credentials, ...groups.map((g) => ({ name: `group ${g} exists`, ok: false, detail: 'not checked: credentials rejected' }))] };
-    }
-    const groupChecks = await Promise.all(
-      groups.map((g) =>
-        check(`group ${g} exists`, async () => {
+  checkHealth(groups: string[]): Promise<HealthReport> {
+    return runHealthChecks(
+      {
+        credentials: async () => {
+          const me = await this.call('reading the Jira account', () => this.client.myself.getCurrentUser());
+          return `authenticated as ${me.displayName ?? me.accountId}`;
+        },
+        group: async (g) => {
           const ref = groupRef(g);
           const page = await this.call(`reading Atlassian group ${g}`, () =>
             this.client.groups.bulkGetGroups('groupId' in ref ? { groupId: [ref.groupId] } : { groupName: [ref.groupname] }),
@@ -173,11 +163,12 @@ export class AtlassianConnector implements IdpConnector, UserDirectory, Membersh
           const found = (page.values ?? []).find((x) => ('groupId' in ref ? x.groupId === ref.groupId : x.name === ref.groupname));
           if (!found) throw new PermanentError(`Atlassian group ${g} not found`, 'atlassian_group_not_found');
           return found.name;
-        }),
-      ),
+        },
+        explain: (err, what) => this.classify(err, what).message,
+        withoutCredentials: 'credentials rejected',
+      },
+      groups,
     );
-    const checks = [credentials, ...groupChecks];
-    return { ok: checks.every((c) => c.ok), checks };
   }
 
   // ---- internals ----------------------------------------------------------------------------

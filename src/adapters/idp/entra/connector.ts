@@ -60,6 +60,7 @@
  */
 import { Client, GraphClientError, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { PermanentError, RetryableError, isRetryableStatus } from '../../../outbox/errors.js';
+import { runHealthChecks } from '../health.js';
 import { CachedToken, nonEmpty, parseJson, postTokenForm, retryAfterMs, transportFailure as describeTransport } from '../http.js';
 import type { HealthReport, IdpUser, IdpConnector, UserDirectory, Memberships, ManagerSource, Health } from '../../../app/ports/idp.js';
 
@@ -385,35 +386,24 @@ export class EntraConnector implements IdpConnector, UserDirectory, Memberships,
     return mail;
   }
 
-  async checkHealth(groups: string[]): Promise<HealthReport> {
-    const check = async (name: string, run: () => Promise<string | undefined>): Promise<HealthReport['checks'][number]> => {
-      try {
-        const detail = await run();
-        return detail === undefined ? { name, ok: true } : { name, ok: true, detail };
-      } catch (err) {
-        const e = err instanceof RetryableError || err instanceof PermanentError ? err : this.classify(err, { what: name });
-        return { name, ok: false, detail: this.redact(e.message) };
-      }
-    };
-    const credentials = await check('credentials valid', async () => {
-      await this.tokens.get();
-      return undefined;
-    });
-    if (!credentials.ok) {
-      return { ok: false, checks: [credentials, ...groups.map((g) => ({ name: `group ${g} exists`, ok: false, detail: 'not checked: no access token' }))] };
-    }
-    const groupChecks = await Promise.all(
-      groups.map((g) =>
-        check(`group ${g} exists`, async () => {
+  checkHealth(groups: string[]): Promise<HealthReport> {
+    return runHealthChecks(
+      {
+        credentials: async () => {
+          await this.tokens.get();
+          return undefined;
+        },
+        group: async (g) => {
           const found = await this.call<{ displayName?: string }>({ what: `reading Entra group ${g}`, notFound: () => `Entra group ${g} not found` }, () =>
             this.client.api(`/groups/${seg(g)}`).select(['id', 'displayName']).get(),
           );
           return nonEmpty(found?.displayName);
-        }),
-      ),
+        },
+        explain: (err, what) => this.redact(this.classify(err, { what }).message),
+        withoutCredentials: 'no access token',
+      },
+      groups,
     );
-    const checks = [credentials, ...groupChecks];
-    return { ok: checks.every((c) => c.ok), checks };
   }
 
   // ---- internals ----------------------------------------------------------------------------

@@ -55,6 +55,7 @@ import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import { admin, type admin_directory_v1 } from '@googleapis/admin';
 import { PermanentError, RetryableError, isRetryableStatus } from '../../../outbox/errors.js';
+import { runHealthChecks } from '../health.js';
 import { CachedToken, nonEmpty, postTokenForm, retryAfterMs, transportFailure } from '../http.js';
 import type { HealthReport, IdpUser, IdpConnector, UserDirectory, Memberships, ManagerSource, Health } from '../../../app/ports/idp.js';
 
@@ -259,34 +260,24 @@ export class GoogleConnector implements IdpConnector, UserDirectory, Memberships
     return undefined;
   }
 
-  async checkHealth(groups: string[]): Promise<HealthReport> {
-    const check = async (name: string, run: () => Promise<string | undefined>): Promise<HealthReport['checks'][number]> => {
-      try {
-        const detail = await run();
-        return detail === undefined ? { name, ok: true } : { name, ok: true, detail };
-      } catch (err) {
-        return { name, ok: false, detail: this.classify(err, { what: name }).message };
-      }
-    };
-    const credentials = await check('credentials valid', async () => {
-      await this.tokens.get();
-      return undefined;
-    });
-    if (!credentials.ok) {
-      return { ok: false, checks: [credentials, ...groups.map((g) => ({ name: `group ${g} exists`, ok: false, detail: 'not checked: no access token' }))] };
-    }
-    const groupChecks = await Promise.all(
-      groups.map((g) =>
-        check(`group ${g} exists`, async () => {
+  checkHealth(groups: string[]): Promise<HealthReport> {
+    return runHealthChecks(
+      {
+        credentials: async () => {
+          await this.tokens.get();
+          return undefined;
+        },
+        group: async (g) => {
           const res = await this.call({ what: `reading Google group ${g}`, notFound: () => `Google group ${g} not found` }, (h) =>
             this.dir.groups.get({ groupKey: g, fields: 'id,email,name' }, h),
           );
           return nonEmpty(res.data.name) ?? nonEmpty(res.data.email);
-        }),
-      ),
+        },
+        explain: (err, what) => this.classify(err, { what }).message,
+        withoutCredentials: 'no access token',
+      },
+      groups,
     );
-    const checks = [credentials, ...groupChecks];
-    return { ok: checks.every((c) => c.ok), checks };
   }
 
   // ---- internals ----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { headerValue, HttpTimeout, sendHttp } from '../../http.js';
 import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } from '../../../outbox/errors.js';
 import { nonEmpty, parseJson } from '../http.js';
+import { runHealthChecks } from '../health.js';
 import { RateGate } from '../rateGate.js';
 import type { HealthReport, IdpUser, IdpConnector, UserDirectory, Memberships, ManagerSource, Health } from '../../../app/ports/idp.js';
 
@@ -185,30 +186,24 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
     return nonEmpty(manager?.profile?.email);
   }
 
-  async checkHealth(groups: string[]): Promise<HealthReport> {
-    const check = async (name: string, run: () => Promise<string | undefined>): Promise<HealthReport['checks'][number]> => {
-      try {
-        const detail = await run();
-        return detail === undefined ? { name, ok: true } : { name, ok: true, detail };
-      } catch (err) {
-        return { name, ok: false, detail: this.redact(err instanceof Error ? err.message : String(err)) };
-      }
-    };
-    const checks = await Promise.all([
-      // `me` is the admin the API token belongs to: a cheap call any valid token may make.
-      check('credentials valid', async () => {
-        await this.call({ what: 'checking the Okta API token' }, () => this.getUser('me'));
-        return undefined;
-      }),
-      ...groups.map((g) =>
-        check(`group ${g} exists`, async () => {
+  checkHealth(groups: string[]): Promise<HealthReport> {
+    return runHealthChecks(
+      {
+        // `me` is the admin the API token belongs to: a cheap call any valid token may make.
+        credentials: async () => {
+          await this.call({ what: 'checking the Okta API token' }, () => this.getUser('me'));
+          return undefined;
+        },
+        group: async (g) => {
           const ctx: CallContext = { what: `reading Okta group ${g}`, notFound: () => `Okta group ${g} not found` };
           const found = await this.call(ctx, () => this.send('GET', `api/v1/groups/${encodeURIComponent(g)}`));
           return nonEmpty((found.body as { profile?: { name?: string } } | undefined)?.profile?.name);
-        }),
-      ),
-    ]);
-    return { ok: checks.every((c) => c.ok), checks };
+        },
+        explain: (err) => this.redact(err instanceof Error ? err.message : String(err)),
+        withoutCredentials: 'credentials rejected',
+      },
+      groups,
+    );
   }
 
   // ---- internals ----------------------------------------------------------------------------
