@@ -4,6 +4,7 @@ import { AtlassianConnector, type AtlassianConnectorConfig } from '../../src/ada
 import type { IdpConnector } from '../../src/app/ports/idp.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { JiraEmulator } from '../emulators/jira.js';
+import { allMembers } from '../support/members.js';
 
 const EMAIL = 'access-bot@example.com';
 const TOKEN = 'ATATT3xFfGF0-atlassian-test-token-0123456789';
@@ -219,6 +220,19 @@ describe('manager', () => {
   test('Atlassian keeps no manager: findManagerEmail is not offered', () => {
     const port: IdpConnector = connector;
     assert.equal(port.findManagerEmail, undefined);
+  });
+});
+
+describe('listMembers', () => {
+  test('lists the members page by page, inactive ones too; a missing group is a PermanentError', async () => {
+    const users = [newUser(), newUser(), newUser({ active: false }), newUser(), newUser()];
+    const g = newGroup(users.map((u) => u.id));
+    const { members, pages } = await allMembers(connector, g, 2);
+    assert.equal(pages, 3);
+    assert.deepEqual(members.map((m) => m.id).sort(), users.map((u) => u.id).sort());
+    assert.deepEqual(members.find((m) => m.id === users[0]!.id)?.email, users[0]!.email);
+    await rejectsWith(connector.listMembers(MISSING_GROUP), PermanentError);
+    await rejectsWith(connector.listMembers(g, { cursor: 'next' }), PermanentError);
   });
 });
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { EntraConnector, type EntraConnectorConfig } from '../../src/adapters/idp/entra/connector.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { GraphEmulator } from '../emulators/graph.js';
+import { allMembers } from '../support/members.js';
 
 const SECRET = 'entra-test-secret~0123456789abcdef';
 
@@ -367,6 +368,20 @@ describe('findManagerEmail', () => {
 
   test('an unknown user is a PermanentError', async () => {
     await rejectsWith(connector.findManagerEmail(MISSING_USER), PermanentError);
+  });
+});
+
+describe('listMembers', () => {
+  test('lists the direct members page by page; a missing group is a PermanentError', async () => {
+    const g = newGroup();
+    const users = [newUser(), newUser(), newUser(), newUser(), newUser()];
+    for (const u of users) graph.addMember(g, u.id);
+    const { members, pages } = await allMembers(connector, g, 2);
+    assert.equal(pages, 3);
+    assert.deepEqual(members.map((m) => m.id).sort(), users.map((u) => u.id).sort());
+    assert.deepEqual(members.find((m) => m.id === users[0]!.id)?.email, users[0]!.upn);
+    await rejectsWith(connector.listMembers(MISSING_GROUP), PermanentError);
+    await rejectsWith(connector.listMembers(g, { cursor: '/users?$top=5' }), PermanentError);
   });
 });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { GoogleConnector, GOOGLE_SCOPES, type GoogleConnectorConfig } from '../../src/adapters/idp/google/connector.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { GoogleDirectoryEmulator, SCOPE } from '../emulators/google.js';
+import { allMembers } from '../support/members.js';
 
 const ADMIN = 'admin@example.com';
 
@@ -326,6 +327,19 @@ describe('findManagerEmail', () => {
 
   test('an unknown user is a PermanentError', async () => {
     await rejectsWith(connector.findManagerEmail('nobody@example.com'), PermanentError);
+  });
+});
+
+describe('listMembers', () => {
+  test('lists the direct members page by page; a missing group is a PermanentError', async () => {
+    const g = newGroup();
+    const users = [newUser(), newUser(), newUser(), newUser(), newUser()];
+    for (const u of users) google.addMember(g, u);
+    const { members, pages } = await allMembers(connector, g, 2);
+    assert.equal(pages, 3);
+    assert.deepEqual(members.map((m) => m.id).sort(), [...users].sort());
+    assert.deepEqual(members.find((m) => m.id === users[0])?.email, users[0]);
+    await rejectsWith(connector.listMembers('missing@example.com'), PermanentError);
   });
 });
 

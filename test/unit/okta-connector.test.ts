@@ -4,6 +4,7 @@ import { Client } from '@okta/okta-sdk-nodejs';
 import { OktaConnector } from '../../src/adapters/idp/okta/connector.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { OktaEmulator } from '../emulators/okta.js';
+import { allMembers } from '../support/members.js';
 
 const TOKEN = 'okta-test-token-0123456789';
 
@@ -303,6 +304,20 @@ describe('findManagerEmail', () => {
 
   test('an unknown user is a PermanentError', async () => {
     await rejectsWith(connector.findManagerEmail('00unobody'), PermanentError);
+  });
+});
+
+describe('listMembers', () => {
+  test('lists the direct members page by page; a missing group is a PermanentError', async () => {
+    const g = newGroup();
+    const users = [newUser(), newUser(), newUser(), newUser(), newUser()];
+    for (const u of users) okta.addMember(g, u.id);
+    const { members, pages } = await allMembers(connector, g, 2);
+    assert.equal(pages, 3);
+    assert.deepEqual(members.map((m) => m.id).sort(), users.map((u) => u.id).sort());
+    assert.deepEqual(members.find((m) => m.id === users[0]!.id)?.email, users[0]!.login);
+    await rejectsWith(connector.listMembers('00gmissing'), PermanentError);
+    await rejectsWith(connector.listMembers(g, { cursor: 'api/v1/users?limit=200' }), PermanentError);
   });
 });
 

@@ -66,7 +66,11 @@ export interface Health {
 
 /** For reviews: who is in a group now, page by page. */
 export interface MemberListing {
-  /** One page of the group's direct members; a group that does not exist is a PermanentError. */
+  /**
+   * One page of the group's direct members; a group that does not exist is a PermanentError.
+   * `size` is a wish (each service caps it; some carry the first page's size in the cursor):
+   * pass the same one with every cursor.
+   */
   listMembers(group: string, page?: { cursor?: string; size?: number }): Promise<MemberPage>;
 }
 

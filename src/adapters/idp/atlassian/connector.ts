@@ -18,7 +18,7 @@
  * - Group: the catalog `group` is a group id; a value that is not UUID-shaped is taken as a
  *   group NAME (`groupname=`), for sites where ids are not at hand. Ids are preferred: names can
  *   change (the API reference says so for every group parameter).
- * - isMember: GET /rest/api/3/group/member (paged, `maxResults` ≤ 50, `isLast`), with inactive
+ * - isMember and listMembers: GET /rest/api/3/group/member (paged, `maxResults` ≤ 50, `isLast`), with inactive
  *   users. Atlassian groups do not nest, so this is the direct membership.
  * - Add: POST /rest/api/3/group/user?groupId= `{accountId}`, 201. Remove: DELETE
  *   /rest/api/3/group/user?groupId=&accountId=, 200. What Jira Cloud answers for an existing
@@ -35,7 +35,7 @@ import { Version3Client } from 'jira.js';
 import { PermanentError, RetryableError } from '../../../outbox/errors.js';
 import { JiraCloudRecord } from '../../jira/record.js';
 import { runHealthChecks } from '../health.js';
-import type { HealthReport, IdpUser, IdpConnector, UserDirectory, Memberships, Health } from '../../../app/ports/idp.js';
+import type { HealthReport, IdpUser, IdpMember, MemberPage, IdpConnector, UserDirectory, Memberships, Health, MemberListing } from '../../../app/ports/idp.js';
 
 export interface AtlassianConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -67,7 +67,7 @@ interface Answer {
   text: string;
 }
 
-export class AtlassianConnector implements IdpConnector, UserDirectory, Memberships, Health {
+export class AtlassianConnector implements IdpConnector, UserDirectory, Memberships, Health, MemberListing {
   readonly type = 'atlassian';
 
   private constructor(
@@ -110,16 +110,30 @@ export class AtlassianConnector implements IdpConnector, UserDirectory, Membersh
 
   /** Pages through the group's members (inactive included). A missing group is a PermanentError naming it. */
   async isMember(group: string, userId: string): Promise<boolean> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listMembers(group, cursor === undefined ? {} : { cursor });
+      if (page.members.some((m) => m.id === userId)) return true;
+      cursor = page.next;
+    } while (cursor !== undefined);
+    return false;
+  }
+
+  /** One page of the group's members, inactive included (`maxResults` at most 50); the cursor is the next `startAt`. */
+  async listMembers(group: string, page: { cursor?: string; size?: number } = {}): Promise<MemberPage> {
+    const startAt = page.cursor === undefined ? 0 : Number(page.cursor);
+    if (!Number.isInteger(startAt) || startAt < 0) throw new PermanentError(`not a page of Atlassian group ${group}'s members`, 'atlassian_bad_cursor');
     const ref = groupRef(group);
-    const what = `listing the members of Atlassian group ${group}`;
-    for (let startAt = 0; ; ) {
-      const at = startAt;
-      const page = await this.call(what, () => this.client.groups.getUsersFromGroup({ ...ref, includeInactiveUsers: true, startAt: at, maxResults: MEMBER_PAGE }), group);
-      const values = page.values ?? [];
-      if (values.some((u) => u.accountId === userId)) return true;
-      startAt += values.length;
-      if (page.isLast !== false || values.length === 0 || (page.total !== undefined && startAt >= page.total)) return false;
+    const maxResults = Math.min(page.size ?? MEMBER_PAGE, MEMBER_PAGE);
+    const res = await this.call(`listing the members of Atlassian group ${group}`, () => this.client.groups.getUsersFromGroup({ ...ref, includeInactiveUsers: true, startAt, maxResults }), group);
+    const values = res.values ?? [];
+    const members: IdpMember[] = [];
+    for (const u of values) {
+      if (u.accountId) members.push({ id: u.accountId, ...(u.emailAddress ? { email: u.emailAddress } : {}), ...(u.displayName ? { displayName: u.displayName } : {}) });
     }
+    const end = startAt + values.length;
+    const more = res.isLast === false && values.length > 0 && (res.total === undefined || end < res.total);
+    return more ? { members, next: String(end) } : { members };
   }
 
   async addMember(group: string, userId: string): Promise<void> {

@@ -62,7 +62,7 @@ import { Client, GraphClientError, HTTPMessageHandler, type Context, type Middle
 import { PermanentError, RetryableError, isRetryableStatus } from '../../../outbox/errors.js';
 import { runHealthChecks } from '../health.js';
 import { CachedToken, nonEmpty, parseJson, postTokenForm, retryAfterMs, transportFailure as describeTransport } from '../http.js';
-import type { HealthReport, IdpUser, IdpConnector, UserDirectory, Memberships, ManagerSource, Health } from '../../../app/ports/idp.js';
+import type { HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
 
 export interface EntraConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -88,6 +88,8 @@ const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 /** Enough candidates to tell "one user" from "ambiguous". */
 const SEARCH_TOP = 5;
 const MEMBER_OF_PAGE = 999;
+/** Members listed per page (Graph allows up to 999). */
+const MEMBER_PAGE = 100;
 const USER_FIELDS = ['id', 'displayName', 'mail', 'userPrincipalName'];
 
 /** No answer from Graph: a timeout or a connection failure (classified with the caller's context). */
@@ -267,7 +269,7 @@ function setHeader(context: Context, name: string, value: string): void {
 
 // ---- connector ------------------------------------------------------------------------------
 
-export class EntraConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health {
+export class EntraConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing {
   readonly type = 'entra';
 
   private constructor(
@@ -365,6 +367,22 @@ export class EntraConnector implements IdpConnector, UserDirectory, Memberships,
       // The 404 does not say whether the group or the membership is missing: ask about the group.
       if (!(await this.groupExists(group, ctx.what))) throw new PermanentError(`Entra group ${group} not found (while ${ctx.what})`, 'entra_not_found');
     }
+  }
+
+  /**
+   * One page of the group's direct members (GET /groups/{id}/members, `$top` per page, the next
+   * page in `@odata.nextLink`; https://learn.microsoft.com/graph/api/group-list-members). Members
+   * that are not users (nested groups, devices) have no email. The cursor is the next link's path.
+   */
+  async listMembers(group: string, page: { cursor?: string; size?: number } = {}): Promise<MemberPage> {
+    const base = `/groups/${seg(group)}/members`;
+    // A cursor is only ever a path this method returned: anything else could aim the token elsewhere.
+    if (page.cursor !== undefined && !page.cursor.startsWith(`${base}?`)) throw new PermanentError(`not a page of Entra group ${group}'s members`, 'entra_bad_cursor');
+    const path = page.cursor ?? `${base}?$select=${USER_FIELDS.join(',')}&$top=${page.size ?? MEMBER_PAGE}`;
+    const res: Page<GraphUser> = await this.call({ what: `listing the members of Entra group ${group}`, notFound: () => `Entra group ${group} not found` }, () => this.client.api(path).get());
+    const members = (res?.value ?? []).filter((m) => m.id).map(toIdpUser);
+    const next = nextPath(res?.['@odata.nextLink']);
+    return next ? { members, next } : { members };
   }
 
   /** The manager's `mail` (or a UPN that looks like an address); undefined when none is set. */

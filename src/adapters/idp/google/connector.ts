@@ -34,7 +34,7 @@
  * Wire behaviour relied on (https://developers.google.com/admin-sdk/directory/reference/rest/v1):
  * - users.get: `userKey` is the primary email, an alias or the id; the answer's `primaryEmail` is
  *   the user id this connector uses; `relations` `[{type: "manager", value: <email>}]`.
- * - members.get / insert / delete. members.get is the direct membership (hasMember also answers
+ * - members.list (paged), get / insert / delete. members.get is the direct membership (hasMember also answers
  *   for nested membership, which would make the bot think a user who only inherits the group
  *   already had the membership it adds and removes; ARCHITECTURE.md §1.5).
  *   insert of an existing member: 409 "Member already exists." reason `duplicate`
@@ -57,7 +57,7 @@ import { admin, type admin_directory_v1 } from '@googleapis/admin';
 import { PermanentError, RetryableError, isRetryableStatus } from '../../../outbox/errors.js';
 import { runHealthChecks } from '../health.js';
 import { CachedToken, nonEmpty, postTokenForm, retryAfterMs, transportFailure } from '../http.js';
-import type { HealthReport, IdpUser, IdpConnector, UserDirectory, Memberships, ManagerSource, Health } from '../../../app/ports/idp.js';
+import type { HealthReport, IdpUser, IdpMember, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
 
 export const GOOGLE_SCOPES = [
   'https://www.googleapis.com/auth/admin.directory.group.member',
@@ -87,6 +87,8 @@ export interface GoogleConnectorDeps {
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 const ASSERTION_LIFETIME_S = 3600;
+/** Members listed per page (the Directory API's most). */
+const MEMBER_PAGE = 200;
 const RATE_LIMIT_REASONS = new Set(['userRateLimitExceeded', 'rateLimitExceeded', 'quotaExceeded']);
 
 interface ServiceAccount {
@@ -158,7 +160,7 @@ class ServiceAccountToken extends CachedToken {
 
 // ---- connector ------------------------------------------------------------------------------
 
-export class GoogleConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health {
+export class GoogleConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing {
   readonly type = 'google';
 
   private constructor(
@@ -245,6 +247,20 @@ export class GoogleConnector implements IdpConnector, UserDirectory, Memberships
         throw new PermanentError(`Google group ${group} not found (while ${what})`, 'google_not_found');
       }
     }
+  }
+
+  /**
+   * One page of the group's direct members (members.list: `maxResults` up to 200, `pageToken`,
+   * `nextPageToken`). Each member's id is its email, as for users here.
+   */
+  async listMembers(group: string, page: { cursor?: string; size?: number } = {}): Promise<MemberPage> {
+    const params: admin_directory_v1.Params$Resource$Members$List = { groupKey: group, maxResults: page.size ?? MEMBER_PAGE };
+    if (page.cursor !== undefined) params.pageToken = page.cursor;
+    const res = await this.call({ what: `listing the members of Google group ${group}`, notFound: () => `Google group ${group} not found` }, (h) => this.dir.members.list(params, h));
+    const members: IdpMember[] = [];
+    for (const m of res.data.members ?? []) if (m.email) members.push({ id: m.email, email: m.email });
+    const next = nonEmpty(res.data.nextPageToken);
+    return next ? { members, next } : { members };
   }
 
   /** The `value` of the user's first `relations` entry of type `manager`, when it is an email. */

@@ -10,7 +10,7 @@
  * - `GET /api/v1/users?search=…&limit=…` (listUsers), `GET /api/v1/users/{idOrLogin}` (getUser)
  * - `GET /api/v1/users/{id}/groups` (listUserGroups), paged with `Link: <…>; rel="next"`
  * - `PUT` / `DELETE /api/v1/groups/{groupId}/users/{userId}` (assign / unassign), 204 either way
- * - `GET /api/v1/groups/{groupId}` (getGroup)
+ * - `GET /api/v1/groups/{groupId}` (getGroup), `GET /api/v1/groups/{groupId}/users` (listGroupUsers)
  *
  * Each request is sent once, with a timeout over the whole exchange: retrying is the outbox's
  * job (ARCHITECTURE.md §1.2). Errors: a non-2xx answer carries a JSON body with `errorCode` and
@@ -27,7 +27,7 @@ import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } fr
 import { nonEmpty, parseJson } from '../http.js';
 import { runHealthChecks } from '../health.js';
 import { RateGate } from '../rateGate.js';
-import type { HealthReport, IdpUser, IdpConnector, UserDirectory, Memberships, ManagerSource, Health } from '../../../app/ports/idp.js';
+import type { HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
 
 export interface OktaConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -46,6 +46,8 @@ export interface OktaConnectorDeps {
 const DEFAULT_TIMEOUT_MS = 15_000;
 /** Enough candidates to tell "one user" from "ambiguous" without paging a whole org. */
 const SEARCH_LIMIT = 20;
+/** Members listed per page (Okta allows up to 1000 here). */
+const MEMBER_PAGE = 200;
 /** A user's groups are read page by page; a runaway chain of pages is cut off here. */
 const MAX_PAGES = 50;
 
@@ -89,7 +91,7 @@ interface CallContext {
   notFound?: (summary: string) => string | undefined;
 }
 
-export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health {
+export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing {
   readonly type = 'okta';
 
   private readonly gate: RateGate;
@@ -170,6 +172,22 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
       if (err instanceof PermanentError && err.message.includes(`Okta user ${userId} not found`)) return;
       throw err;
     }
+  }
+
+  /**
+   * One page of the group's direct members: `GET /api/v1/groups/{groupId}/users` (listGroupUsers),
+   * `limit` per page, the next page in `Link: <…>; rel="next"`. The cursor is that next path.
+   */
+  async listMembers(group: string, page: { cursor?: string; size?: number } = {}): Promise<MemberPage> {
+    const base = `api/v1/groups/${encodeURIComponent(group)}/users`;
+    // A cursor is only ever a path this method returned: anything else could aim the token elsewhere.
+    if (page.cursor !== undefined && !page.cursor.startsWith(`${base}?`)) throw new PermanentError(`not a page of Okta group ${group}'s members`, 'okta_bad_cursor');
+    const path = page.cursor ?? `${base}?limit=${page.size ?? MEMBER_PAGE}`;
+    const ctx: CallContext = { what: `listing the members of Okta group ${group}`, notFound: () => `Okta group ${group} not found` };
+    const answer = await this.call(ctx, () => this.send('GET', path));
+    const members = ((Array.isArray(answer.body) ? answer.body : []) as OktaUserLike[]).filter((u) => u.id).map(toIdpUser);
+    const next = this.nextPage(answer.headers);
+    return next ? { members, next } : { members };
   }
 
   /**
