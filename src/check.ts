@@ -14,18 +14,22 @@
 import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import { LogLevel, WebClient, type WebAPICallResult } from '@slack/web-api';
-import { buildConnectors } from './adapters/idp/registry.js';
-import type { HealthReport, IdpConnector } from './app/ports/idp.js';
+import { CONNECTOR_TYPES, connectorType } from './adapters/idp/index.js';
+import type { ConnectorDescriptor } from './adapters/idp/descriptor.js';
+import { hasCapability, type HealthReport, type IdpConnector } from './app/ports/idp.js';
 import { JiraCloudRecord } from './adapters/jira/record.js';
+import { buildConnector } from './compose.js';
 import { loadCatalog } from './config/catalog.js';
-import { CONFIGURE_HINT, DEFAULTS, connectorsOf, loadConfig } from './config/env.js';
-import { secretsOf, type Config } from './config/types.js';
-import { CONNECTOR_NAMES, type ApproverRef, type Catalog, type ConnectorName } from './domain/catalog.js';
+import { configureHint } from './config/connectors.js';
+import { DEFAULTS, SECRET_VARS, connectorsOf, loadConfig } from './config/env.js';
+import { secretsOf, type Config, type ConnectorConfig } from './config/types.js';
+import type { ApproverRef, Catalog } from './domain/catalog.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
 export interface CheckItem {
-  section: 'environment' | 'catalog' | 'connections' | 'slack' | 'jira' | ConnectorName;
+  /** Or a connector instance's name. */
+  section: 'environment' | 'catalog' | 'connections' | 'slack' | 'jira' | (string & {});
   /** What was checked, e.g. "slack scopes", "okta group 00g1readonly". */
   name: string;
   status: CheckStatus;
@@ -76,58 +80,13 @@ const SECTION_TITLE: Record<string, string> = {
   connections: 'Connections',
   slack: 'Slack',
   jira: 'Jira',
-  okta: 'Okta',
-  entra: 'Microsoft Entra ID',
-  google: 'Google Workspace',
-  atlassian: 'Atlassian groups',
 };
 
-/** Variables holding secrets (loadConfig's list): masked in every line, never echoed. */
-const SECRET_VARS = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'JIRA_API_TOKEN', 'JIRA_WEBHOOK_SECRET', 'OKTA_API_TOKEN', 'GRAPH_CLIENT_SECRET'];
 
 /** Connection failures (no answer at all), as the adapters and Node word them. */
 const NETWORK_RE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ECONNABORTED|socket hang up|fetch failed|could not reach|connection failed|did not answer|no answer within|timed? ?out|request failed/i;
 /** Credential problems: the service answered and refused who we are. */
 const AUTH_RE = /\b401\b|\b403\b|unauthori[sz]ed|forbidden|invalid[ _]token|rejected the api token|credentials rejected|invalid_client|invalid_grant|unauthorized_client|access_denied|E0000011|E0000006/i;
-
-interface IdpMeta {
-  label: string;
-  /** Variables that decide where requests go, in the order to suspect them. */
-  urlVars: string[];
-  credentialsFix: string;
-  groupHint: string;
-}
-
-type Builtin = 'okta' | 'entra' | 'google' | 'atlassian';
-const IDP: Record<Builtin, IdpMeta> = {
-  okta: {
-    label: 'Okta',
-    urlVars: ['OKTA_ORG_URL'],
-    credentialsFix:
-      'OKTA_API_TOKEN was refused: create an API token in the Okta Admin Console (Security → API → Tokens) while signed in as an admin whose role may manage the catalog’s groups and read users, then set OKTA_API_TOKEN',
-    groupHint: 'the group id (00g…, the last part of the group’s URL in Directory → Groups)',
-  },
-  entra: {
-    label: 'Entra ID',
-    urlVars: ['GRAPH_TOKEN_URL', 'GRAPH_BASE_URL'],
-    credentialsFix:
-      'check GRAPH_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET (a current secret of the app registration), and that the app has the application permissions GroupMember.ReadWrite.All and User.Read.All with admin consent',
-    groupHint: 'the group’s object id (a GUID, from Entra admin center → Groups)',
-  },
-  google: {
-    label: 'Google Workspace',
-    urlVars: ['GOOGLE_TOKEN_URL', 'GOOGLE_ROOT_URL'],
-    credentialsFix:
-      'check GOOGLE_SA_KEY_FILE (an active key of the service account) and GOOGLE_ADMIN_SUBJECT (an admin it acts as), and that domain-wide delegation gives the service account’s client id the scopes admin.directory.group.member, admin.directory.user.readonly and admin.directory.group.readonly',
-    groupHint: 'the group’s email address',
-  },
-  atlassian: {
-    label: 'Atlassian',
-    urlVars: ['JIRA_HOST'],
-    credentialsFix: 'check JIRA_EMAIL and JIRA_API_TOKEN; adding people to groups needs the account to be a site admin or user access admin',
-    groupHint: 'the group id (from admin.atlassian.com → Directory → Groups, in the group’s URL)',
-  },
-};
 
 /**
  * Runs every check and prints the checklist. Resolves `{ ok, items }`; never rejects for a
@@ -138,19 +97,21 @@ export async function runCheck(env: Record<string, string | undefined>, opts: Ch
   const readFile = opts.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8'));
   const rawOut = opts.out ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const secrets = new Set<string>();
+  // Variables holding secrets (loadConfig's list): masked in every line, never echoed.
   for (const name of SECRET_VARS) {
     const v = env[name]?.trim();
     if (v) secrets.add(v);
   }
   const out = (line: string): void => rawOut(redact(line, secrets));
   const items: CheckItem[] = [];
+  let instances: readonly ConnectorConfig[] = [];
   let section: CheckItem['section'] | undefined;
   const report = (list: CheckItem[]): void => {
     for (const it of list) {
       if (it.section !== section) {
         section = it.section;
         out('');
-        out(SECTION_TITLE[section] ?? section);
+        out(SECTION_TITLE[section] ?? instanceTitle(section, instances));
       }
       items.push(it);
       for (const line of formatItem(it)) out(line);
@@ -166,15 +127,16 @@ export async function runCheck(env: Record<string, string | undefined>, opts: Ch
     // Without a valid environment the catalog is read against every connector, so its own
     // mistakes show now; "connector not configured" lines appear once the environment is fixed.
     const catalogPath = env.ACCESS_CATALOG?.trim() || DEFAULTS.catalogPath;
-    const cat = loadCatalog(catalogPath, { configuredConnectors: CONNECTOR_NAMES, readFile });
+    const cat = loadCatalog(catalogPath, { configuredConnectors: undefined, readFile });
     report(cat.ok ? [catalogSummary(catalogPath, cat.catalog)] : cat.errors.map((e) => catalogItem(e, catalogPath)));
     report([item('connections', 'connections', 'skip', 'Slack, Jira and the identity providers are tested once the environment is valid')]);
     return finish(items, out);
   }
   const config = cfg.config;
+  instances = config.connectors;
   for (const s of secretsOf(config)) secrets.add(s);
   secrets.add(Buffer.from(`${config.jira.email}:${config.jira.apiToken}`).toString('base64'));
-  addGoogleKey(config, readFile, secrets);
+  for (const i of config.connectors) for (const sec of connectorType(i.type)?.check.secretsIn?.(i.settings, readFile) ?? []) secrets.add(sec);
   report([envSummary(config)]);
 
   // 2. Catalog. A role on an unconfigured connector is reported, and the rest still checked.
@@ -186,16 +148,15 @@ export async function runCheck(env: Record<string, string | undefined>, opts: Ch
     report([catalogSummary(config.catalogPath, catalog)]);
   } else {
     report(strict.errors.map((e) => catalogItem(e, config.catalogPath)));
-    const lenient = loadCatalog(config.catalogPath, { configuredConnectors: CONNECTOR_NAMES, readFile });
+    const lenient = loadCatalog(config.catalogPath, { configuredConnectors: undefined, readFile });
     if (lenient.ok) catalog = lenient.catalog;
   }
   if (catalog) report(managerItems(config, catalog));
 
   // 3-5. Connections, concurrently; printed in a fixed order.
-  const connectors = safeBuildConnectors(config);
   const slack = checkSlack(config, catalog, timeoutMs);
   const jira = checkJira(config, catalog, timeoutMs);
-  const idps = idpsToCheck(config, catalog).map((c) => checkIdp(c, config, catalog, connectors, timeoutMs));
+  const idps = idpsToCheck(config, catalog).map((c) => checkIdp(c, config, catalog, timeoutMs));
   report(await slack);
   report(await jira);
   for (const idp of idps) report(await idp);
@@ -257,10 +218,10 @@ function catalogItem(line: string, file: string): CheckItem {
   const at = line.indexOf(': ');
   const where = at > 0 ? line.slice(0, at) : file;
   const problem = at > 0 ? line.slice(at + 2) : line;
-  const unconfigured = /^"([a-z]+)" is not configured/.exec(problem);
-  if (unconfigured && (CONNECTOR_NAMES as readonly string[]).includes(unconfigured[1]!)) {
-    const c = unconfigured[1] as Builtin;
-    return item('catalog', `catalog ${where}`, 'fail', `connector "${c}" is not configured`, `${CONFIGURE_HINT[c]} (see the ${IDP[c].label} setup), or grant this role through a configured connector in ${file}`);
+  const unconfigured = /^"([a-z0-9-]+)" is not configured/.exec(problem);
+  const type = unconfigured ? connectorType(unconfigured[1]!) : undefined;
+  if (unconfigured && type) {
+    return item('catalog', `catalog ${where}`, 'fail', `connector "${type.type}" is not configured`, `${configureHint(type)} (see the ${type.check.product} setup), or grant this role through a configured connector in ${file}`);
   }
   if (where === file && /catalog file not found/.test(problem)) {
     return item('catalog', `catalog ${file}`, 'fail', 'file not found', `create ${file} (start from access-catalog.example.yaml), or set ACCESS_CATALOG to the catalog's path`);
@@ -280,7 +241,7 @@ function managerItems(config: Config, catalog: Catalog): CheckItem[] {
       'manager approvers',
       'fail',
       `${listShort(uses)} ask the requester’s manager, but no IdP is configured to answer who that is`,
-      'configure Okta, Entra ID or Google Workspace (MANAGER_SOURCE picks one), or replace `manager` in those approvers',
+      `configure ${joinOr(CONNECTOR_TYPES.filter((d) => hasCapability(d.prototype, 'managerSource')).map((d) => d.check.product))} (MANAGER_SOURCE picks one), or replace \`manager\` in those approvers`,
     ),
   ];
 }
@@ -610,54 +571,42 @@ async function checkTransitions(config: Config, catalog: Catalog, timeoutMs: num
 
 // ----- identity connectors --------------------------------------------------------------------
 
-interface BuiltConnectors {
-  connectors: Partial<Record<string, IdpConnector>>;
-  /** Why the registry could not build them, if it threw. */
-  error?: string;
-}
-
-function safeBuildConnectors(config: Config): BuiltConnectors {
-  try {
-    return { connectors: buildConnectors(config) };
-  } catch (err) {
-    return { connectors: {}, error: err instanceof Error ? err.message : String(err) };
-  }
-}
-
-/** Each IdP connector the environment turns on; atlassian (always on) only when the catalog uses it. */
-function idpsToCheck(config: Config, catalog: Catalog | undefined): ConnectorName[] {
+/** Each connector instance; those whose type is checked only when used (atlassian) only when the catalog grants through them. */
+function idpsToCheck(config: Config, catalog: Catalog | undefined): ConnectorConfig[] {
   const used = new Set(catalog?.applications.flatMap((a) => a.roles.map((r) => r.grant.connector)) ?? []);
-  return connectorsOf(config).filter((c) => c !== 'atlassian' || used.has(c));
+  return config.connectors.filter((c) => !connectorType(c.type)?.check.onlyWhenUsed || used.has(c.name));
 }
 
-async function checkIdp(
-  name: ConnectorName,
-  config: Config,
-  catalog: Catalog | undefined,
-  built: BuiltConnectors,
-  timeoutMs: number,
-): Promise<CheckItem[]> {
-  const meta = IDP[name as Builtin];
+/** "Okta", or "Okta (okta-eu)" for an instance not named after its type. */
+function instanceTitle(name: string, instances: readonly ConnectorConfig[]): string {
+  const i = instances.find((x) => x.name === name);
+  const d = i ? connectorType(i.type) : undefined;
+  if (!i || !d) return name;
+  return i.name === d.type ? d.check.title : `${d.check.title} (${i.name})`;
+}
+
+async function checkIdp(instance: ConnectorConfig, config: Config, catalog: Catalog | undefined, timeoutMs: number): Promise<CheckItem[]> {
+  const name = instance.name;
+  const d = connectorType(instance.type) as ConnectorDescriptor;
+  const meta = d.check;
+  const credentialsFix = meta.credentialsFix(instance.sources);
   const groups = new Map<string, string[]>(); // group -> app/role using it
   for (const app of catalog?.applications ?? []) {
     for (const role of app.roles) {
       if (role.grant.connector === name) groups.set(role.grant.group, [...(groups.get(role.grant.group) ?? []), `${app.id}/${role.id}`]);
     }
   }
-  const connector = built.connectors[name];
-  if (built.error) {
-    return [item(name, `${name} connector`, 'fail', `could not be set up: ${built.error}`, meta.credentialsFix)];
+  let connector: IdpConnector;
+  try {
+    connector = buildConnector(instance);
+  } catch (err) {
+    return [item(name, `${name} connector`, 'fail', `could not be set up: ${err instanceof Error ? err.message : String(err)}`, credentialsFix)];
   }
-  if (!connector) {
-    const uses = listShort([...groups.values()].flat());
-    return [
-      groups.size > 0
-        ? item(name, `${name} connector`, 'fail', `configured, but this build of access-bot has no ${meta.label} connector`, `grant ${uses} through another connector, or upgrade access-bot`)
-        : item(name, `${name} connector`, 'warn', `configured, but this build of access-bot has no ${meta.label} connector and the catalog does not use it`),
-    ];
+  if (!hasCapability(connector, 'health')) {
+    return [item(name, `${name} connector`, 'warn', `a ${d.type} connector cannot check its connection; its groups are checked when first used`)];
   }
-  const urls = meta.urlVars.map((v) => `${v} (${urlOf(config, v)})`).join(' and ');
-  const report = await guard('connection', () => connector.checkHealth?.([...groups.keys()]) ?? Promise.reject(new Error('no health check')), timeoutMs * 3, urls);
+  const urls = meta.urls.map((k) => `${instance.sources[k]} (${instance.settings[k]})`).join(' and ');
+  const report = await guard('connection', () => connector.checkHealth([...groups.keys()]), timeoutMs * 3, urls);
   const items: CheckItem[] = [];
   for (const c of report.checks) {
     const group = [...groups.keys()].find((g) => c.name.includes(g));
@@ -671,33 +620,16 @@ async function checkIdp(
       // A group left unchecked because the credentials failed: that failure is the one to fix.
       items.push(item(name, label, 'skip', detail));
     } else if (NETWORK_RE.test(detail) && !AUTH_RE.test(detail)) {
-      items.push(item(name, label, 'fail', detail, `check ${urls}: the ${meta.label} API must be reachable from here`));
+      items.push(item(name, label, 'fail', detail, `check ${urls}: the ${meta.product} API must be reachable from here`));
     } else if (AUTH_RE.test(detail)) {
-      items.push(item(name, label, 'fail', detail, meta.credentialsFix));
+      items.push(item(name, label, 'fail', detail, credentialsFix));
     } else if (group !== undefined) {
       items.push(item(name, label, 'fail', detail, `set grant.group of ${listShort(groups.get(group) ?? [])} in ${config.catalogPath} to ${meta.groupHint}, or create the group`));
     } else {
-      items.push(item(name, label, 'fail', detail, meta.credentialsFix));
+      items.push(item(name, label, 'fail', detail, credentialsFix));
     }
   }
   return items;
-}
-
-function urlOf(config: Config, v: string): string {
-  switch (v) {
-    case 'OKTA_ORG_URL':
-      return config.okta?.orgUrl ?? '';
-    case 'GRAPH_TOKEN_URL':
-      return config.graph?.tokenUrl ?? '';
-    case 'GRAPH_BASE_URL':
-      return config.graph?.baseUrl ?? '';
-    case 'GOOGLE_TOKEN_URL':
-      return config.google?.tokenUrl ?? '';
-    case 'GOOGLE_ROOT_URL':
-      return config.google?.rootUrl ?? '';
-    default:
-      return config.jira.host;
-  }
 }
 
 /**
@@ -756,6 +688,10 @@ function joinAnd(xs: string[]): string {
   return xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
 }
 
+function joinOr(xs: string[]): string {
+  return xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;
+}
+
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
@@ -763,21 +699,6 @@ function str(v: unknown): string | undefined {
 /** A JQL string literal. */
 function jql(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-/** The Google key's private key is a secret too, though it lives in a file. */
-function addGoogleKey(config: Config, readFile: (p: string) => string, secrets: Set<string>): void {
-  if (!config.google) return;
-  try {
-    const key = JSON.parse(readFile(config.google.saKeyFile)) as { private_key?: unknown };
-    if (typeof key.private_key === 'string') {
-      secrets.add(key.private_key);
-      // Each base64 line of the PEM body, in case a message quotes part of it.
-      for (const line of key.private_key.split('\n')) if (line.length >= 16 && !line.startsWith('-----')) secrets.add(line);
-    }
-  } catch {
-    // loadConfig already checked the file; nothing more to mask if it cannot be read now.
-  }
 }
 
 /** Masks every known secret, and anything shaped like a Slack token or an auth header. */

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { buildConnectors } from './adapters/idp/registry.js';
+import { connectorType } from './adapters/idp/index.js';
 import { connectorWith } from './app/connectors.js';
 import type { IdpConnector, IdpConnectorWith } from './app/ports/idp.js';
 import { jiraHandlers } from './adapters/jira/effects.js';
@@ -31,7 +31,7 @@ import type { AppContext } from './app/context.js';
 import { expireDue } from './app/expire.js';
 import { pruneDeliveries } from './app/jiraChange.js';
 import { appHandlers } from './app/handlers.js';
-import type { Config } from './config/types.js';
+import type { Config, ConnectorConfig } from './config/types.js';
 import type { Catalog } from './domain/catalog.js';
 import { ExpiryScheduler } from './jobs/expiry.js';
 import { RoutingTimers } from './jobs/routing.js';
@@ -48,7 +48,7 @@ export interface ComposeOptions {
   catalog: Catalog;
   logger: Logger;
   now?: () => number;
-  /** Replace a connector (tests of the connector contract); defaults come from the config. */
+  /** Replace connector instances by name (tests of the connector contract); the others are built from the config. */
   connectors?: Record<string, IdpConnector>;
   jira?: JiraRecord;
   dispatcher?: Partial<Pick<DispatcherOptions, 'concurrency' | 'leaseMs' | 'backoff' | 'maxRetryAgeMs' | 'idlePollMs' | 'random'>>;
@@ -106,7 +106,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const web = new SlackApi(config.slack.botToken, config.slack.apiUrl, 10_000, now);
   const slack = new SlackGateway(web);
   const jira = opts.jira ?? JiraCloudRecord.fromConfig({ host: config.jira.host, email: config.jira.email, apiToken: config.jira.apiToken });
-  const connectors: Record<string, IdpConnector> = { ...buildConnectors(config), ...opts.connectors };
+  const connectors: Record<string, IdpConnector> = { ...buildConnectors(config, { now }), ...opts.connectors };
 
   const ctx: AppContext = {
     store,
@@ -260,6 +260,20 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     },
   };
   return bot;
+}
+
+/**
+ * Builds each configured connector instance from its type's descriptor. Throws, naming the
+ * problem, when one cannot be set up (e.g. Google's key file became unreadable): start-up fails.
+ */
+export function buildConnectors(config: Config, deps: { now?: () => number } = {}): Record<string, IdpConnector> {
+  return Object.fromEntries(config.connectors.map((c) => [c.name, buildConnector(c, deps)]));
+}
+
+export function buildConnector(instance: ConnectorConfig, deps: { now?: () => number } = {}): IdpConnector {
+  const d = connectorType(instance.type);
+  if (!d) throw new Error(`connector ${instance.name}: this build of access-bot has no ${instance.type} connector`);
+  return d.create(instance.settings, { name: instance.name, ...deps });
 }
 
 /** MANAGER_SOURCE's connector, which must look users up and know their managers. */

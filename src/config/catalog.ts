@@ -18,8 +18,9 @@
  */
 import fs from 'node:fs';
 import YAML from 'yaml';
+import { CONNECTOR_TYPES, connectorType } from '../adapters/idp/index.js';
+import type { ConnectorDescriptor } from '../adapters/idp/descriptor.js';
 import {
-  CONNECTOR_NAMES,
   type Application,
   type ApprovalPolicy,
   type ApprovalStage,
@@ -33,12 +34,17 @@ import {
   type StagedPolicy,
 } from '../domain/catalog.js';
 import { parseDuration, type Duration } from '../domain/duration.js';
-import { CONFIGURE_HINT } from './env.js';
+import { configureHint } from './connectors.js';
+import { EMAIL_RE, closest } from './values.js';
 
 export type CatalogResult = { ok: true; catalog: Catalog } | { ok: false; errors: string[] };
 export interface CatalogOptions {
-  /** Connectors whose environment is set; a grant naming another one is an error. */
-  configuredConnectors: readonly ConnectorName[];
+  /**
+   * Connector instances that are configured (`connectorsOf(config)`); a grant naming another
+   * one is an error. Undefined: only whether the name exists is checked (`access-bot check`
+   * reads the catalog even when the environment is wrong).
+   */
+  configuredConnectors: readonly ConnectorName[] | undefined;
   /** Name of the text's origin (file path) for syntax errors. Default "catalog". */
   source?: string;
 }
@@ -52,11 +58,10 @@ const MAX_NAME = 75;
 /** Ids travel in Slack option values and action ids (150/255 chars): keep room for both ids. */
 const MAX_ID = 64;
 const ID_RE = /^[a-z0-9][a-z0-9-]*$/;
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const JIRA_KEY_RE = /^[A-Z][A-Z0-9_]+$/;
 
 const KEYS = {
-  top: ['jira', 'defaults', 'applications'],
+  top: ['jira', 'connectors', 'defaults', 'applications'],
   jira: ['project', 'issueType', 'transitions'],
   defaults: ['durations', 'approvers', 'approval'],
   app: ['id', 'name', 'owners', 'defaults', 'roles'],
@@ -105,7 +110,7 @@ export function parseCatalog(yamlText: string, opts: CatalogOptions): CatalogRes
   if (root === null || root === undefined || root === '') {
     return { ok: false, errors: [`${source}: is empty (expected jira: and applications:)`] };
   }
-  const v = new Validator(opts.configuredConnectors, source);
+  const v = new Validator(opts.configuredConnectors, instancesOf(root), source);
   const catalog = v.catalog(root);
   return catalog && v.errors.length === 0 ? { ok: true, catalog } : { ok: false, errors: v.errors };
 }
@@ -132,10 +137,33 @@ export function loadCatalog(
   return parseCatalog(text, { configuredConnectors: opts.configuredConnectors, source: path });
 }
 
+/**
+ * The connector instances a grant may name, with their types: the catalog's `connectors:` block
+ * when it has one, else one per type. The block's settings are read with the environment
+ * (config/connectors.ts, through loadConfig), which reports their problems; here only the names
+ * and types matter.
+ */
+interface Instances {
+  byName: Map<string, ConnectorDescriptor | undefined>;
+  fromCatalog: boolean;
+}
+
+function instancesOf(root: unknown): Instances {
+  const block = isMap(root) ? root.connectors : undefined;
+  if (block === undefined) return { byName: new Map(CONNECTOR_TYPES.map((d) => [d.type, d])), fromCatalog: false };
+  const entries = isMap(block) ? Object.entries(block) : [];
+  return { byName: new Map(entries.map(([name, spec]) => [name, isMap(spec) && typeof spec.type === 'string' ? connectorType(spec.type.trim()) : undefined])), fromCatalog: true };
+}
+
+function isMap(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 class Validator {
   readonly errors: string[] = [];
   constructor(
-    private readonly configured: readonly ConnectorName[],
+    private readonly configured: readonly ConnectorName[] | undefined,
+    private readonly instances: Instances,
     private readonly source: string,
   ) {}
 
@@ -471,20 +499,22 @@ class Validator {
     if (!m) return undefined;
     this.keys(p, m, KEYS.grant);
     let connector: ConnectorName | undefined;
-    const c = this.str(`${p}.connector`, m.connector, `one of ${CONNECTOR_NAMES.join(', ')}`);
+    const names = [...this.instances.byName.keys()];
+    const c = this.str(`${p}.connector`, m.connector, names.length ? oneOf(names) : 'a connector named in connectors:');
+    const type = c === undefined ? undefined : this.instances.byName.get(c);
     if (c !== undefined) {
-      if (!(CONNECTOR_NAMES as readonly string[]).includes(c)) {
-        this.fail(`${p}.connector`, `"${c}" is not a connector (${oneOf(CONNECTOR_NAMES)}${suggest(c, CONNECTOR_NAMES)})`);
-      } else if (!this.configured.includes(c as ConnectorName)) {
-        this.fail(`${p}.connector`, `"${c}" is not configured (${CONFIGURE_HINT[c as keyof typeof CONFIGURE_HINT]})`);
-      } else connector = c as ConnectorName;
+      if (!this.instances.byName.has(c)) {
+        this.fail(`${p}.connector`, `"${c}" is not a connector (${names.length ? `${oneOf(names)}${suggest(c, names)}` : 'connectors: names none'})`);
+      } else if (this.configured && !this.configured.includes(c)) {
+        this.fail(`${p}.connector`, `"${c}" is not configured (${this.instances.fromCatalog || !type ? `see connectors.${c}` : configureHint(type)})`);
+      } else connector = c;
     }
-    const groupHint = c === 'google' ? 'the group email' : 'the group id';
+    const groupHint = type?.groups.what ?? 'the group id';
     let group = this.str(`${p}.group`, m.group, groupHint);
     if (group !== undefined && /\s/.test(group)) group = this.fail(`${p}.group`, `"${group}" contains whitespace (expected ${groupHint})`);
     // Google identifies groups by email, which is case-insensitive: normalise like other emails.
-    if (group !== undefined && c === 'google') {
-      if (!EMAIL_RE.test(group)) group = this.fail(`${p}.group`, `"${group}" is not an email address (Google groups are named by email)`);
+    if (group !== undefined && type?.groups.email) {
+      if (!EMAIL_RE.test(group)) group = this.fail(`${p}.group`, `"${group}" is not an email address (${type.label} groups are named by email)`);
       else group = group.toLowerCase();
     }
     return connector && group ? { connector, group } : undefined;
@@ -590,29 +620,4 @@ function oneOf(xs: readonly string[]): string {
 function suggest(s: string, xs: readonly string[]): string {
   const near = closest(s, xs);
   return near ? `; did you mean ${near}?` : '';
-}
-
-/** The allowed word within edit distance 2 (case-insensitive), for "did you mean". */
-function closest(s: string, xs: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const x of xs) {
-    const d = editDistance(s.toLowerCase(), x.toLowerCase());
-    if (d < bestD) [best, bestD] = [x, d];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }

@@ -1,5 +1,8 @@
 /**
- * Reads and validates the environment (ARCHITECTURE.md §4, Environment) into a `Config`.
+ * Reads and validates the environment (ARCHITECTURE.md §4, Environment) into a `Config`, with
+ * the connector instances: from the catalog's `connectors:` block when it has one (it says which
+ * variables or files hold their secrets), else from each connector type's variables
+ * (config/connectors.ts).
  *
  * Every problem is collected, one line each, as `NAME: what is wrong (what is expected)`, so an
  * operator fixes everything in one pass. Secret values never appear in a message.
@@ -9,63 +12,56 @@
  * than the schema being declarative.
  */
 import fs from 'node:fs';
-import type { ConnectorName } from '../domain/catalog.js';
-import type { Config, LogLevel, ManagerSource } from './types.js';
+import { CONNECTOR_TYPES } from '../adapters/idp/index.js';
+import { catalogInstances, connectorsBlockOf, defaultInstances, managerSource as pickManagerSource, type EnvReader } from './connectors.js';
+import type { Config, LogLevel } from './types.js';
+import { EMAIL_RE, errCode, parseHttpUrl, parseOrigin } from './values.js';
 
 export type LoadConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
-/** Variables that may also be given as NAME_FILE; never echoed in errors. */
-const SECRETS = [
-  'SLACK_BOT_TOKEN',
-  'SLACK_SIGNING_SECRET',
-  'SLACK_APP_TOKEN',
-  'JIRA_API_TOKEN',
-  'JIRA_WEBHOOK_SECRET',
-  'OKTA_API_TOKEN',
-  'GRAPH_CLIENT_SECRET',
-] as const;
-type SecretName = (typeof SECRETS)[number];
+/** Variables that may also be given as NAME_FILE; never echoed in errors. Connectors declare theirs. */
+export const SECRET_VARS: readonly string[] = [
+  ...new Set([
+    'SLACK_BOT_TOKEN',
+    'SLACK_SIGNING_SECRET',
+    'SLACK_APP_TOKEN',
+    'JIRA_API_TOKEN',
+    'JIRA_WEBHOOK_SECRET',
+    ...CONNECTOR_TYPES.flatMap((d) => Object.values(d.settings).filter((s) => s.secret).map((s) => s.env)),
+  ]),
+];
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const MANAGER_SOURCES: readonly ManagerSource[] = ['okta', 'entra', 'google'];
 
 export const DEFAULTS = {
   port: 3000,
   databasePath: './data/access-bot.db',
   catalogPath: './access-catalog.yaml',
   slackApiUrl: 'https://slack.com/api/',
-  graphBaseUrl: 'https://graph.microsoft.com',
-  graphTokenUrl: (tenant: string) => `https://login.microsoftonline.com/${encodeURIComponent(tenant)}/oauth2/v2.0/token`,
-  googleRootUrl: 'https://admin.googleapis.com/',
-  googleTokenUrl: 'https://oauth2.googleapis.com/token',
   logLevel: 'info' as LogLevel,
 } as const;
 
-/** What each required or group variable holds, for "required (...)" lines. */
+/** What each required variable holds, for "required (...)" lines; connectors' variables declare theirs. */
 const HINTS: Record<string, string> = {
+  ...Object.fromEntries(CONNECTOR_TYPES.flatMap((d) => Object.values(d.settings).map((s) => [s.env, s.hint]))),
   SLACK_BOT_TOKEN: 'the bot token, xoxb-…',
   SLACK_SIGNING_SECRET: "the app's signing secret, from Basic Information",
   JIRA_HOST: 'your Jira Cloud site, e.g. https://your-site.atlassian.net',
   JIRA_EMAIL: 'the Atlassian account email that owns JIRA_API_TOKEN',
   JIRA_API_TOKEN: 'an Atlassian API token for JIRA_EMAIL',
-  OKTA_ORG_URL: 'your Okta org, e.g. https://your-org.okta.com',
-  OKTA_API_TOKEN: 'an Okta API token',
-  GRAPH_TENANT_ID: 'the Entra tenant id',
-  GRAPH_CLIENT_ID: "the app registration's client id",
-  GRAPH_CLIENT_SECRET: "the app registration's client secret",
-  GOOGLE_SA_KEY_FILE: "path to the service account's JSON key",
-  GOOGLE_ADMIN_SUBJECT: 'the Workspace admin email the service account acts as',
 };
-
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function loadConfig(
   env: Record<string, string | undefined>,
   readFile: (path: string) => string = (p) => fs.readFileSync(p, 'utf8'),
 ): LoadConfigResult {
   const errors: string[] = [];
+  // One line per variable: a variable two parts of the configuration read (JIRA_* for Jira and
+  // for the atlassian connector) is reported once.
+  const reported = new Set<string>();
   const fail = (name: string, msg: string): undefined => {
-    errors.push(`${name}: ${msg}`);
+    if (!reported.has(name)) errors.push(`${name}: ${msg}`);
+    reported.add(name);
     return undefined;
   };
 
@@ -75,14 +71,17 @@ export function loadConfig(
     return v ? v : undefined;
   };
 
-  /** A secret from NAME or NAME_FILE. `present` is true when either was given, even if unreadable. */
-  const secretState = new Map<SecretName, { value?: string; present: boolean }>();
-  for (const name of SECRETS) {
+  /** A secret from NAME or NAME_FILE, read once. `present` is true when either was given, even if unreadable. */
+  const secretState = new Map<string, { value?: string; present: boolean }>();
+  const readSecret = (name: string): { value?: string; present: boolean } => {
+    const known = secretState.get(name);
+    if (known) return known;
+    let state: { value?: string; present: boolean };
     const direct = plain(name);
     const file = plain(`${name}_FILE`);
     if (direct !== undefined && file !== undefined) {
       fail(name, `set either ${name} or ${name}_FILE, not both`);
-      secretState.set(name, { present: true });
+      state = { present: true };
     } else if (file !== undefined) {
       let text: string | undefined;
       try {
@@ -93,14 +92,15 @@ export function loadConfig(
       // Only the trailing newline(s) an editor or `echo` adds; the secret itself is kept as is.
       const value = text?.replace(/[\r\n]+$/, '');
       if (text !== undefined && !value) fail(`${name}_FILE`, `"${file}" is empty (expected ${HINTS[name] ?? 'the secret'})`);
-      secretState.set(name, { value: value || undefined, present: true });
+      state = { value: value || undefined, present: true };
     } else {
-      secretState.set(name, { value: direct, present: direct !== undefined });
+      state = { value: direct, present: direct !== undefined };
     }
-  }
-  const secret = (name: SecretName): string | undefined => secretState.get(name)?.value;
-  const isSet = (name: string): boolean =>
-    (SECRETS as readonly string[]).includes(name) ? secretState.get(name as SecretName)!.present : plain(name) !== undefined;
+    secretState.set(name, state);
+    return state;
+  };
+  const secret = (name: string): string | undefined => readSecret(name).value;
+  const isSet = (name: string, asSecret = SECRET_VARS.includes(name)): boolean => (asSecret ? readSecret(name).present : plain(name) !== undefined);
 
   const required = <T>(name: string, value: T | undefined): T | undefined => {
     // A secret given but unreadable already has its own line.
@@ -155,71 +155,14 @@ export function loadConfig(
   const jiraApiToken = required('JIRA_API_TOKEN', secret('JIRA_API_TOKEN'));
   const webhookSecret = secret('JIRA_WEBHOOK_SECRET');
 
-  // --- connectors: a group is on when all its variables are set; some but not all is an error ---
-  const group = (names: string[], what: string): boolean => {
-    const set = names.filter(isSet);
-    if (set.length === 0) return false;
-    if (set.length === names.length) return true;
-    for (const missing of names.filter((n) => !isSet(n))) {
-      fail(missing, `required when ${joinAnd(set)} ${set.length === 1 ? 'is' : 'are'} set (${HINTS[missing]}; or unset ${joinAnd(set)} to turn the ${what} connector off)`);
-    }
-    return false;
-  };
+  // --- connectors: the catalog's connectors: block names the instances, else the variables configure one per type ---
+  const catalogPath = plain('ACCESS_CATALOG') ?? DEFAULTS.catalogPath;
+  const reader: EnvReader = { plain, secret, isSet, fail, readFile };
+  const block = connectorsBlockOf(catalogPath, readFile);
+  const connectors = block === undefined ? defaultInstances(reader) : catalogInstances(block, reader);
 
-  let okta: Config['okta'];
-  if (group(['OKTA_ORG_URL', 'OKTA_API_TOKEN'], 'Okta')) {
-    const orgUrl = parseOrigin('OKTA_ORG_URL', plain('OKTA_ORG_URL')!, 'https://your-org.okta.com', fail);
-    const apiToken = secret('OKTA_API_TOKEN');
-    if (orgUrl && apiToken) okta = { orgUrl, apiToken };
-  }
-
-  // Base URLs are checked even when their connector is off: a malformed URL is always a mistake.
-  const graphBaseRaw = plain('GRAPH_BASE_URL');
-  const graphBaseUrl = graphBaseRaw === undefined ? DEFAULTS.graphBaseUrl : parseOrigin('GRAPH_BASE_URL', graphBaseRaw, DEFAULTS.graphBaseUrl, fail);
-  const graphTokenRaw = plain('GRAPH_TOKEN_URL');
-  const graphTokenUrl = graphTokenRaw === undefined ? undefined : parseHttpUrl('GRAPH_TOKEN_URL', graphTokenRaw, DEFAULTS.graphTokenUrl('<tenant>'), fail)?.href;
-  let graph: Config['graph'];
-  if (group(['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CLIENT_SECRET'], 'Entra')) {
-    const tenantId = plain('GRAPH_TENANT_ID')!;
-    const clientId = plain('GRAPH_CLIENT_ID')!;
-    const clientSecret = secret('GRAPH_CLIENT_SECRET');
-    const tokenUrl = graphTokenRaw === undefined ? DEFAULTS.graphTokenUrl(tenantId) : graphTokenUrl;
-    if (clientSecret && graphBaseUrl && tokenUrl) graph = { tenantId, clientId, clientSecret, baseUrl: graphBaseUrl, tokenUrl };
-  }
-
-  const googleRootRaw = plain('GOOGLE_ROOT_URL');
-  const googleRootOrigin = googleRootRaw === undefined ? undefined : parseOrigin('GOOGLE_ROOT_URL', googleRootRaw, DEFAULTS.googleRootUrl, fail);
-  // The Google client wants its root with the trailing slash.
-  const googleRootUrl = googleRootRaw === undefined ? DEFAULTS.googleRootUrl : googleRootOrigin && `${googleRootOrigin}/`;
-  const googleTokenRaw = plain('GOOGLE_TOKEN_URL');
-  const googleTokenUrl =
-    googleTokenRaw === undefined ? DEFAULTS.googleTokenUrl : parseHttpUrl('GOOGLE_TOKEN_URL', googleTokenRaw, DEFAULTS.googleTokenUrl, fail)?.href;
-  let google: Config['google'];
-  if (group(['GOOGLE_SA_KEY_FILE', 'GOOGLE_ADMIN_SUBJECT'], 'Google')) {
-    const saKeyFile = plain('GOOGLE_SA_KEY_FILE')!;
-    const adminSubject = plain('GOOGLE_ADMIN_SUBJECT')!;
-    const keyOk = checkServiceAccountKey(saKeyFile, readFile, fail);
-    const subjectOk = EMAIL_RE.test(adminSubject) || fail('GOOGLE_ADMIN_SUBJECT', `"${adminSubject}" is not an email address (${HINTS.GOOGLE_ADMIN_SUBJECT})`);
-    if (keyOk && subjectOk && googleRootUrl && googleTokenUrl) google = { saKeyFile, adminSubject, rootUrl: googleRootUrl, tokenUrl: googleTokenUrl };
-  }
-
-  // --- manager source: must name a configured IdP; default the first configured ---
-  // "Configured" means all of the group's variables are set; a bad value there has its own line.
-  const configured: Record<ManagerSource, boolean> = {
-    okta: ['OKTA_ORG_URL', 'OKTA_API_TOKEN'].every(isSet),
-    entra: ['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CLIENT_SECRET'].every(isSet),
-    google: ['GOOGLE_SA_KEY_FILE', 'GOOGLE_ADMIN_SUBJECT'].every(isSet),
-  };
-  let managerSource: ManagerSource | undefined = MANAGER_SOURCES.find((s) => configured[s]);
-  const msRaw = plain('MANAGER_SOURCE');
-  if (msRaw !== undefined) {
-    const ms = msRaw.toLowerCase();
-    if (!(MANAGER_SOURCES as readonly string[]).includes(ms)) {
-      managerSource = fail('MANAGER_SOURCE', `"${msRaw}" is not a manager source (one of ${MANAGER_SOURCES.join(', ')})`);
-    } else if (!configured[ms as ManagerSource]) {
-      managerSource = fail('MANAGER_SOURCE', `"${ms}" is not configured (${CONFIGURE_HINT[ms as ManagerSource]})`);
-    } else managerSource = ms as ManagerSource;
-  }
+  // --- manager source: must name a configured instance that knows managers; default the first ---
+  const managerSource = pickManagerSource(plain('MANAGER_SOURCE'), connectors, fail);
 
   if (errors.length > 0) return { ok: false, errors };
 
@@ -230,90 +173,19 @@ export function loadConfig(
   const config: Config = {
     port,
     databasePath: plain('DATABASE_PATH') ?? DEFAULTS.databasePath,
-    catalogPath: plain('ACCESS_CATALOG') ?? DEFAULTS.catalogPath,
+    catalogPath,
     slack: { botToken, signingSecret, apiUrl: slackApiUrl, ...(appToken ? { appToken } : {}) },
     jira: { host: jiraHost, email: jiraEmail, apiToken: jiraApiToken, ...(webhookSecret ? { webhookSecret } : {}) },
+    connectors: connectors.instances,
     logLevel,
   };
-  if (okta) config.okta = okta;
-  if (graph) config.graph = graph;
-  if (google) config.google = google;
   const adminChannel = plain('ADMIN_CHANNEL');
   if (adminChannel) config.adminChannel = adminChannel;
   if (managerSource) config.managerSource = managerSource;
   return { ok: true, config };
 }
 
-/** The connectors this configuration turns on, for `parseCatalog`'s `configuredConnectors`. */
-export function connectorsOf(config: Config): ConnectorName[] {
-  const out: ConnectorName[] = [];
-  if (config.okta) out.push('okta');
-  if (config.graph) out.push('entra');
-  if (config.google) out.push('google');
-  // atlassian uses the Jira credentials, which are always required.
-  out.push('atlassian');
-  return out;
-}
-
-/** How to turn each connector on, for "... is not configured" lines (also used by the catalog). */
-export const CONFIGURE_HINT: Record<ManagerSource | 'atlassian', string> = {
-  okta: 'set OKTA_ORG_URL and OKTA_API_TOKEN',
-  entra: 'set GRAPH_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET',
-  google: 'set GOOGLE_SA_KEY_FILE and GOOGLE_ADMIN_SUBJECT',
-  atlassian: 'set JIRA_HOST, JIRA_EMAIL and JIRA_API_TOKEN',
-};
-
-type Fail = (name: string, msg: string) => undefined;
-
-/** An http(s) URL; credentials in it are refused without echoing them. */
-function parseHttpUrl(name: string, raw: string, example: string, fail: Fail): URL | undefined {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    return fail(name, `"${raw}" is not a URL (expected e.g. ${example})`);
-  }
-  if (u.username || u.password) return fail(name, `must not contain a user name or password (expected e.g. ${example})`);
-  // http is allowed on purpose: tests and the demo run against local emulators.
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return fail(name, `"${raw}" is not an http(s) URL (expected e.g. ${example})`);
-  return u;
-}
-
-/** An origin (scheme, host, port): a trailing slash is dropped, any other path is an error. */
-function parseOrigin(name: string, raw: string, example: string, fail: Fail): string | undefined {
-  const u = parseHttpUrl(name, raw, example, fail);
-  if (!u) return undefined;
-  if (u.pathname !== '/' || u.search || u.hash) return fail(name, `"${raw}" has a path (expected only scheme, host and port, e.g. ${example})`);
-  return u.origin;
-}
-
-/** The key must be readable JSON with the two fields the JWT needs; its content is never echoed. */
-function checkServiceAccountKey(path: string, readFile: (p: string) => string, fail: Fail): boolean {
-  let text: string;
-  try {
-    text = readFile(path);
-  } catch (e) {
-    return fail('GOOGLE_SA_KEY_FILE', `cannot read "${path}" (${errCode(e)})`) ?? false;
-  }
-  let key: unknown;
-  try {
-    key = JSON.parse(text);
-  } catch {
-    return fail('GOOGLE_SA_KEY_FILE', `"${path}" is not JSON (expected the service account key downloaded from Google Cloud)`) ?? false;
-  }
-  const k = key as Record<string, unknown> | null;
-  const missing = ['client_email', 'private_key'].filter((f) => typeof k?.[f] !== 'string' || !k[f]);
-  if (typeof key !== 'object' || key === null || missing.length > 0) {
-    return fail('GOOGLE_SA_KEY_FILE', `"${path}" has no ${joinAnd(missing.length ? missing : ['client_email', 'private_key'])} (expected a service account JSON key)`) ?? false;
-  }
-  return true;
-}
-
-function errCode(e: unknown): string {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : e instanceof Error ? e.message : String(e);
-}
-
-function joinAnd(xs: string[]): string {
-  return xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+/** The connector instances this configuration turns on, for `parseCatalog`'s `configuredConnectors`. */
+export function connectorsOf(config: Config): string[] {
+  return config.connectors.map((c) => c.name);
 }

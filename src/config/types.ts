@@ -1,5 +1,4 @@
 /** The validated runtime configuration (see ARCHITECTURE.md §4, Environment). */
-export type ManagerSource = 'okta' | 'entra' | 'google';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
@@ -21,17 +20,31 @@ export interface Config {
     apiToken: string;
     webhookSecret?: string;
   };
-  okta?: { orgUrl: string; apiToken: string };
-  graph?: { tenantId: string; clientId: string; clientSecret: string; baseUrl: string; tokenUrl: string };
-  google?: { saKeyFile: string; adminSubject: string; rootUrl: string; tokenUrl: string };
+  /** Identity connector instances, in order (config/connectors.ts). */
+  connectors: ConnectorConfig[];
   adminChannel?: string;
-  managerSource?: ManagerSource;
+  /** The instance `manager` approvers come from. */
+  managerSource?: string;
   logLevel: LogLevel;
+}
+
+/** One connector instance: what its descriptor (adapters/idp/<type>/descriptor.ts) builds it from. */
+export interface ConnectorConfig {
+  /** What grants and MANAGER_SOURCE name: the type for the instances the environment configures. */
+  name: string;
+  type: string;
+  /** Each setting's value, defaults filled in. Holds secrets: never log it. */
+  settings: Readonly<Record<string, string>>;
+  /** Where each setting came from, for messages: its environment variable, or its path in the catalog. */
+  sources: Readonly<Record<string, string>>;
+  /** The settings that are secrets. */
+  secrets: readonly string[];
 }
 
 /** Every secret-bearing value, for redaction and for tests that grep logs. */
 export function secretsOf(c: Config): string[] {
-  return [c.slack.botToken, c.slack.signingSecret, c.slack.appToken, c.jira.apiToken, c.jira.webhookSecret, c.okta?.apiToken, c.graph?.clientSecret].filter(
+  const connectors = c.connectors.flatMap((i) => i.secrets.map((k) => i.settings[k]));
+  return [c.slack.botToken, c.slack.signingSecret, c.slack.appToken, c.jira.apiToken, c.jira.webhookSecret, ...connectors].filter(
     (s): s is string => typeof s === 'string' && s.length > 0,
   );
 }

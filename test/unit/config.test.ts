@@ -33,6 +33,10 @@ function okConfig(env: Record<string, string | undefined>, read = noFiles): Conf
   if (!r.ok) assert.fail(`expected ok, got:\n${r.errors.join('\n')}`);
   return r.config;
 }
+/** Each connector instance's settings, by instance name. */
+function settingsByName(c: Config): Record<string, Readonly<Record<string, string>>> {
+  return Object.fromEntries(c.connectors.map((i) => [i.name, i.settings]));
+}
 function configErrors(env: Record<string, string | undefined>, read = noFiles): string[] {
   const r = loadConfig(env, read);
   assert.equal(r.ok, false, 'expected errors');
@@ -46,6 +50,16 @@ test('env: defaults with only the required variables', () => {
     catalogPath: './access-catalog.yaml',
     slack: { botToken: 'xoxb-secret-bot', signingSecret: 'secret-signing', apiUrl: 'https://slack.com/api/' },
     jira: { host: 'https://acme.atlassian.net', email: 'bot@acme.com', apiToken: 'secret-jira-token' },
+    // The atlassian connector uses the Jira credentials: on whenever Jira is.
+    connectors: [
+      {
+        name: 'atlassian',
+        type: 'atlassian',
+        settings: { host: 'https://acme.atlassian.net', email: 'bot@acme.com', apiToken: 'secret-jira-token' },
+        sources: { host: 'JIRA_HOST', email: 'JIRA_EMAIL', apiToken: 'JIRA_API_TOKEN' },
+        secrets: ['apiToken'],
+      },
+    ],
     logLevel: 'info',
   } satisfies Config);
 });
@@ -92,19 +106,23 @@ test('env: everything set, all connectors on', () => {
     },
     files({ '/keys/sa.json': SA_KEY }),
   );
-  assert.deepEqual(c, {
+  const { connectors: _, ...rest } = c;
+  assert.deepEqual(rest, {
     port: 8080,
     databasePath: '/var/lib/bot.db',
     catalogPath: '/etc/bot/catalog.yaml',
     slack: { botToken: 'xoxb-secret-bot', signingSecret: 'secret-signing', appToken: 'xapp-1-secret', apiUrl: 'http://127.0.0.1:4001/api/' },
     jira: { host: 'http://127.0.0.1:4002', email: 'bot@acme.com', apiToken: 'secret-jira-token', webhookSecret: 'secret-hook' },
-    okta: { orgUrl: 'http://127.0.0.1:4003', apiToken: 'secret-okta' },
-    graph: { tenantId: 'tenant-1', clientId: 'client-1', clientSecret: 'secret-graph', baseUrl: 'http://127.0.0.1:4004', tokenUrl: 'http://127.0.0.1:4005/t/oauth2/v2.0/token' },
-    google: { saKeyFile: '/keys/sa.json', adminSubject: 'admin@acme.com', rootUrl: 'http://127.0.0.1:4006/', tokenUrl: 'http://127.0.0.1:4007/token' },
     adminChannel: '#access-admins',
     managerSource: 'google',
     logLevel: 'debug',
-  } satisfies Config);
+  } satisfies Omit<Config, 'connectors'>);
+  assert.deepEqual(settingsByName(c), {
+    okta: { orgUrl: 'http://127.0.0.1:4003', apiToken: 'secret-okta' },
+    entra: { tenantId: 'tenant-1', clientId: 'client-1', clientSecret: 'secret-graph', baseUrl: 'http://127.0.0.1:4004', tokenUrl: 'http://127.0.0.1:4005/t/oauth2/v2.0/token' },
+    google: { saKeyFile: '/keys/sa.json', adminSubject: 'admin@acme.com', rootUrl: 'http://127.0.0.1:4006/', tokenUrl: 'http://127.0.0.1:4007/token' },
+    atlassian: { host: 'http://127.0.0.1:4002', email: 'bot@acme.com', apiToken: 'secret-jira-token' },
+  });
   assert.deepEqual(connectorsOf(c), ['okta', 'entra', 'google', 'atlassian']);
 });
 
@@ -113,14 +131,14 @@ test('env: connector defaults and MANAGER_SOURCE defaults to the first configure
     { ...BASE, GRAPH_TENANT_ID: 'tid', GRAPH_CLIENT_ID: 'cid', GRAPH_CLIENT_SECRET: 'secret-graph', GOOGLE_SA_KEY_FILE: '/sa.json', GOOGLE_ADMIN_SUBJECT: 'admin@acme.com' },
     files({ '/sa.json': SA_KEY }),
   );
-  assert.deepEqual(c.graph, {
+  assert.deepEqual(settingsByName(c).entra, {
     tenantId: 'tid',
     clientId: 'cid',
     clientSecret: 'secret-graph',
     baseUrl: 'https://graph.microsoft.com',
     tokenUrl: 'https://login.microsoftonline.com/tid/oauth2/v2.0/token',
   });
-  assert.deepEqual(c.google, { saKeyFile: '/sa.json', adminSubject: 'admin@acme.com', rootUrl: 'https://admin.googleapis.com/', tokenUrl: 'https://oauth2.googleapis.com/token' });
+  assert.deepEqual(settingsByName(c).google, { saKeyFile: '/sa.json', adminSubject: 'admin@acme.com', rootUrl: 'https://admin.googleapis.com/', tokenUrl: 'https://oauth2.googleapis.com/token' });
   assert.equal(c.managerSource, 'entra');
   assert.equal(okConfig({ ...BASE, OKTA_ORG_URL: 'https://acme.okta.com', OKTA_API_TOKEN: 't', GOOGLE_SA_KEY_FILE: '/sa.json', GOOGLE_ADMIN_SUBJECT: 'a@acme.com' }, files({ '/sa.json': SA_KEY })).managerSource, 'okta');
   assert.equal(okConfig(BASE).managerSource, undefined);
@@ -245,7 +263,7 @@ test('env: _FILE secrets are read and lose their trailing newline', () => {
     files({ '/run/secrets/bot': 'xoxb-from-file\n', '/run/secrets/graph': 'graph secret\r\n' }),
   );
   assert.equal(c.slack.botToken, 'xoxb-from-file');
-  assert.equal(c.graph?.clientSecret, 'graph secret');
+  assert.equal(settingsByName(c).entra?.clientSecret, 'graph secret');
 });
 
 // ---------------------------------------------------------------- catalog
