@@ -190,7 +190,7 @@ export function managerSource(raw: string | undefined, found: Instances, fail: F
   }
   const able = [...found.configured].filter(([, x]) => knows(x)).map(([n]) => n);
   if (!d) return fail('MANAGER_SOURCE', `"${raw}" is not a connector in the catalog's connectors: (${able.length ? `one of ${able.join(', ')}` : 'none there can tell managers'})`);
-  if (!knows(d)) return fail('MANAGER_SOURCE', `"${name}" is a ${d.type} connector, which cannot tell who a manager is (${able.length ? `one of ${able.join(', ')}` : 'none in connectors: can'})`);
+  if (!knows(d)) return fail('MANAGER_SOURCE', `"${name}" (of type ${d.type}) cannot tell who a manager is (${able.length ? `use one of ${able.join(', ')}` : 'none in connectors: can'})`);
   return name;
 }
 

@@ -277,6 +277,18 @@ test('bad Okta token: the credentials item fails and says how to make a new toke
   assert.match(f.fix ?? '', /OKTA_API_TOKEN was refused: create an API token/);
 });
 
+test('connector instances named in the catalog: each is checked under its name, and its fixes name its own variables', async (t) => {
+  const w = await world(t);
+  w.catalog(`connectors:
+  okta-eu: { type: okta, orgUrl: { env: OKTA_ORG_URL }, apiToken: { env: OKTA_EU_API_TOKEN } }
+${CATALOG.replaceAll('connector: okta,', 'connector: okta-eu,')}`);
+  const r = await w.check({ ...w.env, OKTA_EU_API_TOKEN: 'okta-eu-wrong-token-zzzz' });
+  const f = failure(r, /^okta-eu credentials/);
+  assert.match(f.fix ?? '', /^OKTA_EU_API_TOKEN was refused: create an API token/);
+  assert.match(r.output, /\nOkta \(okta-eu\)\n/);
+  assert.ok(!r.output.includes('okta-eu-wrong-token-zzzz'), r.output);
+});
+
 test('bad Jira token: says to create an API token for JIRA_EMAIL', async (t) => {
   const w = await world(t);
   const r = await w.check({ ...w.env, JIRA_API_TOKEN: 'jira-wrong-token-zzzz' });

@@ -16,6 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadCatalog, parseCatalog } from '../../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
 import type { RecordedCall } from '../emulators/base.js';
+import { OktaEmulator } from '../emulators/okta.js';
 import { BOT_TOKEN, Harness, JIRA_TOKEN, PEOPLE, SIGNING_SECRET, waitUntil, type ConnectorId, type Person } from '../support/harness.js';
 
 const { alice, bob, carol } = PEOPLE;
@@ -377,6 +378,56 @@ ${CONNECTORS.map(
     assert.deepEqual(h.jira.groupMembers(ATLASSIAN.groups.reader), [alice.atlassianId]);
     const logs = h.logs.join('');
     for (const secret of h.secrets()) assert.ok(!logs.includes(secret), 'no secret in the logs');
+  });
+});
+
+describe('two Okta orgs as two instances of one connector type', () => {
+  const EU_TOKEN = 'okta-eu-api-token-44ee55ff';
+  const euOrg = new OktaEmulator({ token: EU_TOKEN });
+  /** Alice's id in the EU org. */
+  const aliceEu = '00u1aliceeu';
+  let h: Harness;
+  before(async () => {
+    await euOrg.start();
+    const catalog = `
+connectors:
+  okta: { type: okta, orgUrl: { env: OKTA_ORG_URL }, apiToken: { env: OKTA_API_TOKEN } }
+  okta-eu: { type: okta, orgUrl: ${euOrg.url}, apiToken: { env: OKTA_EU_API_TOKEN } }
+jira:
+  project: ACC
+  issueType: Task
+applications:
+  - id: consoles
+    name: Consoles
+    owners: [bob@example.com]
+    roles:
+      - { id: us, name: US, grant: { connector: okta, group: 00g1usreaders }, durations: [4h], approvers: [owners] }
+      - { id: eu, name: EU, grant: { connector: okta-eu, group: 00g1eureaders }, durations: [4h], approvers: [owners] }
+`;
+    h = await new Harness({ catalog, env: { OKTA_EU_API_TOKEN: EU_TOKEN } }).start();
+    h.okta.addGroup({ id: '00g1usreaders', name: 'US readers' });
+    euOrg.addGroup({ id: '00g1eureaders', name: 'EU readers' });
+    euOrg.addUser({ id: aliceEu, login: alice.email, email: alice.email, firstName: 'Alice', lastName: 'Smith' });
+  });
+  after(async () => {
+    await h?.stop();
+    await euOrg.stop();
+  });
+
+  test('each grant goes to its own org with its own token, and the record names the instance', async () => {
+    const us = await h.request(alice, { app: 'consoles', role: 'us', duration: '4h' });
+    const eu = await h.request(alice, { app: 'consoles', role: 'eu', duration: '4h', reason: 'Needs the EU console' });
+    await approveAndWaitActive(h, us);
+    await approveAndWaitActive(h, eu);
+    assert.equal(h.okta.isMember('00g1usreaders', alice.oktaId), true);
+    assert.equal(euOrg.isMember('00g1eureaders', aliceEu), true);
+    await h.idle();
+    assert.match(h.jiraComments(eu).find((c) => c.startsWith('Access granted'))!, new RegExp(`^Access granted: okta-eu group 00g1eureaders for ${aliceEu}, expires`));
+    assert.match(h.jiraComments(us).find((c) => c.startsWith('Access granted'))!, new RegExp(`^Access granted: okta group 00g1usreaders for ${alice.oktaId}, expires`));
+    assert.ok(!h.okta.calls.some((c) => c.path.includes('00g1eureaders')), 'the EU grant never reached the US org');
+    assert.ok(euOrg.calls.length > 0 && !euOrg.calls.some((c) => c.path.includes('00g1usreaders')), 'the US grant never reached the EU org');
+    const logs = h.logs.join('');
+    assert.ok(!logs.includes(EU_TOKEN), 'the EU token is masked in the logs');
   });
 });
 

@@ -166,9 +166,13 @@ export class Harness {
       writeFileSync(keyFile, this.google.serviceAccountJson(), { mode: 0o600 });
       Object.assign(idpEnv, { GOOGLE_SA_KEY_FILE: keyFile, GOOGLE_ADMIN_SUBJECT: GOOGLE_ADMIN, GOOGLE_ROOT_URL: this.google.rootUrl, GOOGLE_TOKEN_URL: this.google.tokenUrl });
     }
+    // The configuration reads the catalog's connectors: block, when it has one, from this file.
+    const catalogFile = join(this.dir, 'access-catalog.yaml');
+    writeFileSync(catalogFile, this.opts.catalog ?? DEFAULT_CATALOG);
     const env = {
       PORT: '0',
       DATABASE_PATH: join(this.dir, 'bot.db'),
+      ACCESS_CATALOG: catalogFile,
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: `${this.slack.url}/api/`,
