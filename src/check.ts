@@ -17,8 +17,7 @@ import { LogLevel, WebClient, type WebAPICallResult } from '@slack/web-api';
 import { CONNECTOR_TYPES, connectorType } from './adapters/idp/index.js';
 import type { ConnectorDescriptor } from './adapters/idp/descriptor.js';
 import { hasCapability, type HealthReport, type IdpConnector } from './app/ports/idp.js';
-import { JiraCloudRecord } from './adapters/jira/record.js';
-import { buildConnector } from './compose.js';
+import { buildConnector, jiraRecord } from './compose.js';
 import { loadCatalog } from './config/catalog.js';
 import { configureHint } from './config/connectors.js';
 import { DEFAULTS, SECRET_VARS, connectorsOf, loadConfig } from './config/env.js';
@@ -428,7 +427,7 @@ function channelItems(config: Config, catalog: Catalog): CheckItem[] {
 async function checkJira(config: Config, catalog: Catalog | undefined, timeoutMs: number): Promise<CheckItem[]> {
   if (!catalog) {
     // Without a catalog there is no project to look at; the credentials can still be tested.
-    const record = JiraCloudRecord.fromConfig({ host: config.jira.host, email: config.jira.email, apiToken: config.jira.apiToken, timeoutMs });
+    const record = jiraRecord(config, { timeoutMs });
     const h = await guard('jira credentials', () => record.checkHealth('', '', []), timeoutMs * 3, config.jira.host);
     const cred = h.checks.find((c) => c.name === 'jira credentials') ?? h.checks[0];
     return [
@@ -438,7 +437,7 @@ async function checkJira(config: Config, catalog: Catalog | undefined, timeoutMs
   }
   const { project, issueType } = catalog.jira;
   const names = [...new Set(Object.values(catalog.jira.transitions).filter((n): n is string => typeof n === 'string'))];
-  const record = JiraCloudRecord.fromConfig({ host: config.jira.host, email: config.jira.email, apiToken: config.jira.apiToken, timeoutMs });
+  const record = jiraRecord(config, { timeoutMs });
   const health = await guard('jira', () => record.checkHealth(project, issueType, names), timeoutMs * 4, config.jira.host);
   const items: CheckItem[] = [];
   for (const c of health.checks) {

@@ -90,22 +90,19 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const now = opts.now ?? Date.now;
   // One process per database (adapters/sqlite/lock.ts): throws, naming the holder, when taken.
   const lock = lockDatabase(config.databasePath);
-  let db: Db;
+  let storage: Storage;
   try {
-    db = openDatabase(config.databasePath);
+    storage = openStorage(config.databasePath, now, logger);
   } catch (err) {
     lock.release();
     throw err;
   }
-  const applied = migrate(db, readMigrations(migrationsDir()), now);
-  if (applied.length > 0) logger.info({ applied }, 'database migrated');
+  const { db, outbox, store } = storage;
   const checkpointer = Checkpointer.start(db, config.databasePath, logger);
 
-  const outbox = new Outbox(db, now);
-  const store = new SqliteStore(db, outbox);
   const web = new SlackApi(config.slack.botToken, config.slack.apiUrl, 10_000, now);
   const slack = new SlackGateway(web);
-  const jira = opts.jira ?? JiraCloudRecord.fromConfig({ host: config.jira.host, email: config.jira.email, apiToken: config.jira.apiToken });
+  const jira = opts.jira ?? jiraRecord(config);
   const connectors: Record<string, IdpConnector> = { ...buildConnectors(config, { now }), ...opts.connectors };
 
   const ctx: AppContext = {
@@ -260,6 +257,34 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     },
   };
   return bot;
+}
+
+export interface Storage {
+  db: Db;
+  outbox: Outbox;
+  store: SqliteStore;
+}
+
+/**
+ * The database, migrated, with its outbox and store: what the bot and `access-bot effects` work
+ * on. Takes no lock (the effects CLI works beside a running bot); closing `db` is the caller's.
+ */
+export function openStorage(databasePath: string, now: () => number = Date.now, logger?: Logger): Storage {
+  const db = openDatabase(databasePath);
+  try {
+    const applied = migrate(db, readMigrations(migrationsDir()), now);
+    if (applied.length > 0) logger?.info({ applied }, 'database migrated');
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const outbox = new Outbox(db, now);
+  return { db, outbox, store: new SqliteStore(db, outbox) };
+}
+
+/** The Jira record (the bot's issues and comments); `timeoutMs` per request (default 15 s). */
+export function jiraRecord(config: Config, opts: { timeoutMs?: number } = {}): JiraCloudRecord {
+  return JiraCloudRecord.fromConfig({ host: config.jira.host, email: config.jira.email, apiToken: config.jira.apiToken, ...opts });
 }
 
 /**

@@ -3,13 +3,9 @@
  * failed for good, and the way to run them again. Works on the database file directly, so it
  * also works while the bot runs (the bot's dispatcher picks revived effects up within a second).
  */
-import { openDatabase } from './adapters/sqlite/db.js';
-import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
-import { SqliteStore } from './adapters/sqlite/store.js';
 import { retryDeadEffect } from './app/retryEffect.js';
-import { migrationsDir } from './compose.js';
+import { openStorage } from './compose.js';
 import { formatTime } from './domain/steps.js';
-import { Outbox } from './outbox/outbox.js';
 
 const USAGE = 'Usage: access-bot effects list | effects retry <id>... | effects retry --all';
 
@@ -19,11 +15,8 @@ export function runEffects(args: string[], env: Record<string, string | undefine
     err(USAGE);
     return 2;
   }
-  const db = openDatabase(env.DATABASE_PATH ?? './data/access-bot.db');
+  const { db, outbox, store } = openStorage(env.DATABASE_PATH ?? './data/access-bot.db');
   try {
-    migrate(db, readMigrations(migrationsDir()));
-    const outbox = new Outbox(db, Date.now);
-    const store = new SqliteStore(db, outbox);
     const dead = outbox.dead();
     if (sub === 'list') {
       if (dead.length === 0) out('No dead effects.');
