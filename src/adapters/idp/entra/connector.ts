@@ -407,10 +407,8 @@ export class EntraConnector implements IdpConnector, UserDirectory, Memberships,
   checkHealth(groups: string[]): Promise<HealthReport> {
     return runHealthChecks(
       {
-        credentials: async () => {
-          await this.tokens.get();
-          return undefined;
-        },
+        // A token issued proves the client credentials.
+        credentials: () => this.tokens.get().then(() => undefined),
         group: async (g) => {
           const found = await this.call<{ displayName?: string }>({ what: `reading Entra group ${g}`, notFound: () => `Entra group ${g} not found` }, () =>
             this.client.api(`/groups/${seg(g)}`).select(['id', 'displayName']).get(),

@@ -279,10 +279,8 @@ export class GoogleConnector implements IdpConnector, UserDirectory, Memberships
   checkHealth(groups: string[]): Promise<HealthReport> {
     return runHealthChecks(
       {
-        credentials: async () => {
-          await this.tokens.get();
-          return undefined;
-        },
+        // A token issued proves the key and the domain-wide delegation of the scopes.
+        credentials: () => this.tokens.get().then(() => undefined),
         group: async (g) => {
           const res = await this.call({ what: `reading Google group ${g}`, notFound: () => `Google group ${g} not found` }, (h) =>
             this.dir.groups.get({ groupKey: g, fields: 'id,email,name' }, h),
