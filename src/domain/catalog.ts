@@ -9,7 +9,6 @@ import type { Duration } from './duration.js';
  * the instances the environment configures, or a name from the catalog's `connectors:` block.
  */
 export type ConnectorName = string;
-export const CONNECTOR_NAMES: readonly ConnectorName[] = ['okta', 'entra', 'google', 'atlassian'];
 
 /** Who may approve, before it is resolved to people. */
 export type ApproverRef =
