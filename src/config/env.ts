@@ -23,6 +23,7 @@ const SECRETS = [
   'JIRA_WEBHOOK_SECRET',
   'OKTA_API_TOKEN',
   'GRAPH_CLIENT_SECRET',
+  'METRICS_TOKEN',
 ] as const;
 type SecretName = (typeof SECRETS)[number];
 
@@ -55,7 +56,13 @@ const HINTS: Record<string, string> = {
   GRAPH_CLIENT_SECRET: "the app registration's client secret",
   GOOGLE_SA_KEY_FILE: "path to the service account's JSON key",
   GOOGLE_ADMIN_SUBJECT: 'the Workspace admin email the service account acts as',
+  METRICS_TOKEN: 'a bearer token for /metrics, e.g. from `openssl rand -hex 32`',
 };
+
+/** RFC 6750's b64token: what a client can send after `Bearer ` unchanged. */
+const BEARER_TOKEN_RE = /^[A-Za-z0-9._~+/-]+=*$/;
+/** Short enough to guess, or to slip past the logger's masking, is refused. */
+const METRICS_TOKEN_MIN = 16;
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -108,15 +115,17 @@ export function loadConfig(
     return value;
   };
 
+  /** A port variable; 0 asks the OS for a free port (tests, the demo). */
+  const portOf = (name: string): number | undefined => {
+    const raw = plain(name);
+    if (raw === undefined) return undefined;
+    const n = /^[0-9]{1,5}$/.test(raw) ? Number(raw) : NaN;
+    return n >= 0 && n <= 65535 ? n : fail(name, `"${raw}" is not a port number (0-65535)`);
+  };
+
   // --- general ---
-  let port: number = DEFAULTS.port;
-  const portRaw = plain('PORT');
-  if (portRaw !== undefined) {
-    const n = /^[0-9]{1,5}$/.test(portRaw) ? Number(portRaw) : NaN;
-    // 0 asks the OS for a free port (tests, the demo).
-    if (n >= 0 && n <= 65535) port = n;
-    else fail('PORT', `"${portRaw}" is not a port number (0-65535)`);
-  }
+  const givenPort = portOf('PORT');
+  const port = givenPort ?? DEFAULTS.port;
 
   let logLevel: LogLevel = DEFAULTS.logLevel;
   const levelRaw = plain('LOG_LEVEL');
@@ -221,6 +230,18 @@ export function loadConfig(
     } else managerSource = ms as ManagerSource;
   }
 
+  // --- /metrics: behind a bearer token, on its own port, or both ---
+  const metricsToken = secret('METRICS_TOKEN');
+  if (metricsToken !== undefined && (metricsToken.length < METRICS_TOKEN_MIN || !BEARER_TOKEN_RE.test(metricsToken))) {
+    fail('METRICS_TOKEN', `must be at least ${METRICS_TOKEN_MIN} characters of A-Z, a-z, 0-9, - . _ ~ + / (${HINTS.METRICS_TOKEN})`);
+  }
+  const metricsPort = portOf('METRICS_PORT');
+  // Compared only with a PORT that is valid (or defaulted): a wrong PORT has its own line.
+  const portValid = givenPort !== undefined || plain('PORT') === undefined;
+  if (metricsPort !== undefined && metricsPort !== 0 && portValid && metricsPort === port) {
+    fail('METRICS_PORT', `is the same as PORT (${port}); give /metrics another port, or unset METRICS_PORT to serve it on PORT`);
+  }
+
   if (errors.length > 0) return { ok: false, errors };
 
   // Everything required was checked above; these guards only narrow the types.
@@ -241,6 +262,9 @@ export function loadConfig(
   const adminChannel = plain('ADMIN_CHANNEL');
   if (adminChannel) config.adminChannel = adminChannel;
   if (managerSource) config.managerSource = managerSource;
+  if (metricsToken !== undefined || metricsPort !== undefined) {
+    config.metrics = { ...(metricsToken !== undefined ? { token: metricsToken } : {}), ...(metricsPort !== undefined ? { port: metricsPort } : {}) };
+  }
   return { ok: true, config };
 }
 

@@ -24,6 +24,13 @@ export interface Config {
   okta?: { orgUrl: string; apiToken: string };
   graph?: { tenantId: string; clientId: string; clientSecret: string; baseUrl: string; tokenUrl: string };
   google?: { saKeyFile: string; adminSubject: string; rootUrl: string; tokenUrl: string };
+  /** Absent: `/metrics` is open on `port`. */
+  metrics?: {
+    /** `/metrics` then needs `Authorization: Bearer <token>`. */
+    token?: string;
+    /** `/metrics` is then served on this port only, not on `port`. */
+    port?: number;
+  };
   adminChannel?: string;
   managerSource?: ManagerSource;
   logLevel: LogLevel;
@@ -31,7 +38,7 @@ export interface Config {
 
 /** Every secret-bearing value, for redaction and for tests that grep logs. */
 export function secretsOf(c: Config): string[] {
-  return [c.slack.botToken, c.slack.signingSecret, c.slack.appToken, c.jira.apiToken, c.jira.webhookSecret, c.okta?.apiToken, c.graph?.clientSecret].filter(
+  return [c.slack.botToken, c.slack.signingSecret, c.slack.appToken, c.jira.apiToken, c.jira.webhookSecret, c.okta?.apiToken, c.graph?.clientSecret, c.metrics?.token].filter(
     (s): s is string => typeof s === 'string' && s.length > 0,
   );
 }

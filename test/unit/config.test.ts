@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { loadCatalog, parseCatalog } from '../../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
-import type { Config } from '../../src/config/types.js';
+import { secretsOf, type Config } from '../../src/config/types.js';
 import type { Catalog, ConnectorName } from '../../src/domain/catalog.js';
 
 // ---------------------------------------------------------------- environment
@@ -200,6 +200,28 @@ const ENV_ERRORS: { name: string; env: Record<string, string>; read?: (p: string
   { name: 'GRAPH_BASE_URL malformed', env: { GRAPH_BASE_URL: 'graph' }, errors: ['GRAPH_BASE_URL: "graph" is not a URL (expected e.g. https://graph.microsoft.com)'] },
   { name: 'MANAGER_SOURCE unknown', env: { MANAGER_SOURCE: 'ldap' }, errors: ['MANAGER_SOURCE: "ldap" is not a manager source (one of okta, entra, google)'] },
   { name: 'MANAGER_SOURCE not configured', env: { MANAGER_SOURCE: 'okta' }, errors: ['MANAGER_SOURCE: "okta" is not configured (set OKTA_ORG_URL and OKTA_API_TOKEN)'] },
+  {
+    name: 'METRICS_TOKEN too short to be a secret',
+    env: { METRICS_TOKEN: 'hunter2hunter2' },
+    errors: ['METRICS_TOKEN: must be at least 16 characters of A-Z, a-z, 0-9, - . _ ~ + / (a bearer token for /metrics, e.g. from `openssl rand -hex 32`)'],
+  },
+  {
+    name: 'METRICS_TOKEN with a character a bearer token cannot carry',
+    env: { METRICS_TOKEN: 'correct horse battery staple' },
+    errors: ['METRICS_TOKEN: must be at least 16 characters of A-Z, a-z, 0-9, - . _ ~ + / (a bearer token for /metrics, e.g. from `openssl rand -hex 32`)'],
+  },
+  { name: 'METRICS_PORT not a number', env: { METRICS_PORT: '90x' }, errors: ['METRICS_PORT: "90x" is not a port number (0-65535)'] },
+  {
+    name: 'METRICS_PORT the same as PORT',
+    env: { PORT: '8080', METRICS_PORT: '8080' },
+    errors: ['METRICS_PORT: is the same as PORT (8080); give /metrics another port, or unset METRICS_PORT to serve it on PORT'],
+  },
+  {
+    name: 'METRICS_PORT the same as the default PORT',
+    env: { METRICS_PORT: '3000' },
+    errors: ['METRICS_PORT: is the same as PORT (3000); give /metrics another port, or unset METRICS_PORT to serve it on PORT'],
+  },
+  { name: 'METRICS_PORT is not compared with a wrong PORT', env: { PORT: 'http', METRICS_PORT: '3000' }, errors: ['PORT: "http" is not a port number (0-65535)'] },
   { name: 'NAME and NAME_FILE both set', env: { SLACK_SIGNING_SECRET_FILE: '/s' }, errors: ['SLACK_SIGNING_SECRET: set either SLACK_SIGNING_SECRET or SLACK_SIGNING_SECRET_FILE, not both'] },
   {
     name: 'NAME_FILE unreadable is not also "required"',
@@ -227,9 +249,10 @@ test('env: problems are all collected, not just the first', () => {
 });
 
 test('env: secrets are never echoed', () => {
-  const secretValues = ['xoxb-secret-bot', 'secret-signing', 'secret-jira-token', 'xoxb-secret-wrong', 'secret-okta', 'hunter2'];
+  const secretValues = ['xoxb-secret-bot', 'secret-signing', 'secret-jira-token', 'xoxb-secret-wrong', 'secret-okta', 'hunter2', 'short-metrics'];
   const errors = configErrors({
     ...BASE,
+    METRICS_TOKEN: 'short-metrics',
     SLACK_APP_TOKEN: 'xoxb-secret-wrong',
     OKTA_API_TOKEN: 'secret-okta',
     SLACK_BOT_TOKEN_FILE: '/x',
@@ -237,6 +260,20 @@ test('env: secrets are never echoed', () => {
   });
   assert.ok(errors.length >= 3);
   for (const e of errors) for (const s of secretValues) assert.ok(!e.includes(s), `"${e}" leaks ${s}`);
+});
+
+test('env: /metrics is open on PORT unless METRICS_TOKEN or METRICS_PORT is set', () => {
+  assert.equal(okConfig(BASE).metrics, undefined);
+  assert.deepEqual(okConfig({ ...BASE, METRICS_TOKEN: 'AbC-0123456789._~+/==' }).metrics, { token: 'AbC-0123456789._~+/==' });
+  assert.deepEqual(okConfig({ ...BASE, METRICS_PORT: '9464' }).metrics, { port: 9464 });
+  // 0 (a free port) for both is allowed: tests and the demo.
+  assert.deepEqual(okConfig({ ...BASE, PORT: '0', METRICS_PORT: '0' }).metrics, { port: 0 });
+  const c = okConfig({ ...BASE, METRICS_TOKEN_FILE: '/run/secrets/metrics', METRICS_PORT: '9464' }, files({ '/run/secrets/metrics': 'f00dfeedf00dfeedf00d\n' }));
+  assert.deepEqual(c.metrics, { token: 'f00dfeedf00dfeedf00d', port: 9464 });
+});
+
+test('the metrics token is one of the secrets the logger masks', () => {
+  assert.ok(secretsOf(okConfig({ ...BASE, METRICS_TOKEN: 'f00dfeedf00dfeedf00d' })).includes('f00dfeedf00dfeedf00d'));
 });
 
 test('env: _FILE secrets are read and lose their trailing newline', () => {
