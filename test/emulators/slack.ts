@@ -199,6 +199,20 @@ const RESPONSE_URL_TTL_MS = 30 * 60 * 1000;
 const MESSAGE_TEXT_MAX = 40000;
 const TRUNCATED_NOTE = '[WARN] Your message was truncated but still posted. The `text` field accepts up to 40,000 characters.';
 
+// Web API rate limits: per method per workspace per app, in tiers of calls a minute (Tier 1: 1+,
+// 2: 20+, 3: 50+, 4: 100+; chat.postMessage is "special": about one a second per channel under a
+// workspace-wide limit). Over the limit Slack answers HTTP 429 with `Retry-After` (seconds) and
+// `{ok:false, error:'ratelimited'}`. https://docs.slack.dev/apis/web-api/rate-limits
+// Slack does not publish its window; `limitRate` uses a fixed one (the limit per `windowMs`).
+export const SLACK_TIERS = { 1: 1, 2: 20, 3: 50, 4: 100 } as const;
+
+interface RateWindow {
+  limit: number;
+  windowMs: number;
+  start: number;
+  count: number;
+}
+
 export class SlackEmulator extends EmulatorServer {
   readonly botToken: string;
   readonly teamId: string;
@@ -227,6 +241,7 @@ export class SlackEmulator extends EmulatorServer {
   private lastTs = { sec: 0, micro: 0 };
   private seq = 0;
   private readonly methods: Record<string, MethodHandler>;
+  private readonly rateWindows = new Map<string, RateWindow>();
 
   constructor(options: SlackEmulatorOptions = {}) {
     super('slack');
@@ -362,6 +377,17 @@ export class SlackEmulator extends EmulatorServer {
       headers: { 'Retry-After': String(retryAfterSec) },
       body: { ok: false, error: 'ratelimited' },
     });
+  }
+
+  /**
+   * Enforces a rate limit on a Web API method the way Slack does: `limit` calls (or the tier's
+   * calls a minute) per window, then HTTP 429 with `Retry-After` (whole seconds to the window's
+   * end) to every call until the window ends. Returns a function that lifts the limit.
+   */
+  limitRate(method: string, limit: number | { tier: keyof typeof SLACK_TIERS }, windowMs = 60_000): () => void {
+    const perWindow = typeof limit === 'number' ? limit : SLACK_TIERS[limit.tier];
+    this.rateWindows.set(method, { limit: perWindow, windowMs, start: Number.NEGATIVE_INFINITY, count: 0 });
+    return () => void this.rateWindows.delete(method);
   }
 
   /** Makes a Web API method answer `{ok:false, error}` (HTTP `status`, default 200). */
@@ -514,8 +540,26 @@ export class SlackEmulator extends EmulatorServer {
     if (needed && !this.scopes.includes(needed)) {
       return { status: 200, headers: scopeHeaders, body: { ok: false, error: 'missing_scope', needed, provided: this.scopes.join(',') } };
     }
+    const limited = this.overRateLimit(method);
+    if (limited !== undefined) return { status: 429, headers: { ...scopeHeaders, 'Retry-After': String(limited) }, body: { ok: false, error: 'ratelimited' } };
     const out = handler(args);
     return { ...out, status: out.status ?? 200, headers: { ...scopeHeaders, ...(out.headers ?? {}) } };
+  }
+
+  /** Seconds to wait when `method` is over its limit (`limitRate`), else undefined (and the call counts). */
+  private overRateLimit(method: string): number | undefined {
+    const w = this.rateWindows.get(method);
+    if (!w) return undefined;
+    const now = this.now();
+    if (now >= w.start + w.windowMs) {
+      w.start = now;
+      w.count = 0;
+    }
+    if (w.count < w.limit) {
+      w.count += 1;
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((w.start + w.windowMs - now) / 1000));
   }
 
   private authTest(): MethodResult {

@@ -214,10 +214,11 @@ describe('rate limits are honoured, not hammered', () => {
     await h.idle();
     const limited = h.slack.calls.slice(from).filter((c) => c.status === 429).length;
     // Lines that post: each requester's confirmation, and one card per approver (alice's request
-    // asks bob; carol's asks bob and alice) — 5 lines.
+    // asks bob; carol's asks bob and alice) — 5 lines. After a 429 every post waits for its
+    // Retry-After, whatever its line: about one 429 a second, plus posts already on their way.
     const lines = 5;
-    const bound = lines * (Math.ceil(window) + 1);
-    assert.ok(limited >= lines, `every posting line met the limit (${limited})`);
+    const bound = Math.ceil(window) + lines;
+    assert.ok(limited >= 1, 'the posts met the limit');
     assert.ok(limited <= bound, `no retry storm: ${limited} 429s in ${window.toFixed(1)} s for ${lines} lines (bound ${bound})`);
     for (const id of ids) {
       const cards = h.slack.dmsTo(bob.slackId).filter((m) => JSON.stringify(m.blocks).includes(`request:${id}`));

@@ -91,13 +91,15 @@ test('platform errors: not found reads as absent; other codes are permanent or r
 test('HTTP 429 carries Retry-After to the outbox; 5xx is retryable, other statuses permanent', async () => {
   const emu = await started();
   try {
-    const api = new SlackApi(TOKEN, `${emu.url}/api`, 2000);
+    let now = Date.now();
+    const api = new SlackApi(TOKEN, `${emu.url}/api`, 2000, () => now);
     emu.rateLimit('users.info', 1, 7);
     const limited = await rejection(api.callClassified('users.info', { user: 'U100' }));
     assert.ok(limited instanceof RetryableError);
     assert.equal(limited.code, 'ratelimited');
     assert.equal(limited.retryAfterMs, 7000);
-    // The next call goes through.
+    // Once Retry-After has passed, the next call goes through.
+    now += 7000;
     assert.equal((await api.call('users.info', { user: 'U100' })).ok, true);
 
     emu.inject({ path: '/api/users.info', times: 1, status: 503, body: 'upstream unavailable' });
@@ -145,6 +147,68 @@ test('no answer in time, a reset connection and a refused one are retryable, and
     assert.ok(refused instanceof RetryableError);
     assert.match(refused.message, /ECONNREFUSED/);
     for (const e of [hung, reset, refused]) assert.ok(!(e as Error).message.includes(TOKEN));
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('after a 429, every call of that method waits for Retry-After, unsent; other methods are not held', async () => {
+  const emu = await started();
+  try {
+    let now = Date.now();
+    const api = new SlackApi(TOKEN, `${emu.url}/api`, 2000, () => now);
+    const gw = new SlackGateway(api);
+    emu.rateLimit('chat.postMessage', 1, 30);
+    const first = await rejection(gw.post('U100', { text: 'first' }));
+    assert.ok(first instanceof RetryableError);
+    assert.equal(first.code, 'ratelimited');
+
+    // A burst after the 429: nothing reaches Slack; each is told to come back when the hold ends.
+    const burst = await Promise.all(Array.from({ length: 5 }, (_, i) => rejection(gw.post('U100', { text: `dm ${i}` }))));
+    for (const err of burst) {
+      assert.ok(err instanceof RetryableError);
+      assert.equal(err.code, 'slack_rate_limited');
+      assert.equal(err.retryAfterMs, 30_000);
+      assert.match(err.message, /chat\.postMessage: rate limited .* for 30 s more; not sent/);
+    }
+    assert.equal(emu.callsTo('POST', '/api/chat.postMessage').length, 1, 'only the call that met the 429 was sent');
+    assert.ok(await gw.userInfo('U100'), 'users.info has its own limit');
+
+    now += 29_999;
+    const late = await rejection(gw.post('U100', { text: 'still held' }));
+    assert.ok(late instanceof RetryableError && late.retryAfterMs === 1);
+    now += 1;
+    assert.ok((await gw.post('U100', { text: 'after Retry-After' })).ts);
+    assert.equal(emu.callsTo('POST', '/api/chat.postMessage').length, 2);
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('views.open waits out a hold that ends within its budget, and fails fast, unsent, past it', async () => {
+  const emu = await started();
+  try {
+    const api = new SlackApi(TOKEN, `${emu.url}/api`, 2000);
+    const view = { type: 'modal', title: { type: 'plain_text', text: 'T' }, blocks: [] };
+    const open = (maxWaitMs: number) => api.call('views.open', { trigger_id: emu.issueTriggerId('U100'), view }, { maxWaitMs });
+
+    emu.rateLimit('views.open', 1, 30);
+    assert.ok((await rejection(open(1500))) instanceof SlackApiError, 'the 429 itself');
+    const t0 = Date.now();
+    const fast = await rejection(open(1500));
+    assert.ok(fast instanceof RetryableError);
+    assert.equal(fast.code, 'slack_rate_limited');
+    assert.ok(Date.now() - t0 < 500, `failed at once (${Date.now() - t0} ms)`);
+    assert.equal(emu.callsTo('POST', '/api/views.open').length, 1, 'the held call was not sent');
+
+    const short = new SlackApi(TOKEN, `${emu.url}/api`, 2000);
+    emu.rateLimit('views.open', 1, 1);
+    assert.ok((await rejection(short.call('views.open', { trigger_id: emu.issueTriggerId('U100'), view }))) instanceof SlackApiError);
+    const t1 = Date.now();
+    const trigger = emu.issueTriggerId('U100');
+    assert.equal((await short.call('views.open', { trigger_id: trigger, view }, { maxWaitMs: 1500 })).ok, true);
+    const waited = Date.now() - t1;
+    assert.ok(waited >= 950 && waited < 1500, `waited for Retry-After, within the budget (${waited} ms)`);
   } finally {
     await emu.stop();
   }

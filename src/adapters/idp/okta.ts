@@ -25,7 +25,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { headerValue, HttpTimeout, sendHttp } from '../http.js';
 import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } from '../../outbox/errors.js';
 import { nonEmpty, parseJson } from './http.js';
-import { RateGate } from './rateGate.js';
+import { RateGate } from '../rateGate.js';
 import type { HealthReport, IdpConnector, IdpUser } from './types.js';
 
 export interface OktaConnectorConfig {

@@ -7,6 +7,7 @@
  * defensively, and authorisation is decided by the use case, not by what the button carried.
  */
 import type { BlockAction, ButtonAction, ViewStateValue } from '@slack/bolt';
+import type { View } from '@slack/types';
 import type { Logger } from 'pino';
 import { checkMayDecide, decide, refuseIfMayNotDecide } from '../../app/decide.js';
 import type { AppContext } from '../../app/context.js';
@@ -14,6 +15,7 @@ import { reviewBreakGlass } from '../../app/review.js';
 import { revokeNow } from '../../app/revokeNow.js';
 import { submitRequest } from '../../app/submitRequest.js';
 import { MAX_REASON_LENGTH } from '../../domain/submission.js';
+import { RetryableError } from '../../outbox/errors.js';
 import { applicationOptions, denyModal, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
 import type { SlackApi } from './api.js';
 import type { SlackListenerRegistry } from './inbound.js';
@@ -32,6 +34,12 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
+/**
+ * How long views.open may wait for a rate-limit hold on it to end. Its trigger id lives 3 s from
+ * the click (https://docs.slack.dev/reference/methods/views.open); past this it fails at once.
+ */
+export const VIEWS_OPEN_MAX_WAIT_MS = 1500;
+
 /** Request ids we mint look like this; anything else in a button value is refused unread. */
 const REQUEST_ID = /^req_[A-Za-z0-9_-]{6,32}$/;
 
@@ -40,6 +48,18 @@ const REQUEST_ID = /^req_[A-Za-z0-9_-]{6,32}$/;
  * Mode. `slack` opens modals (views.open cannot wait for the outbox: the trigger id lives 3 s).
  */
 export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, slack: SlackApi, logger: Logger): void {
+  const openView = async (triggerId: string, view: View, what: string, facts: Record<string, unknown>) => {
+    try {
+      await slack.call('views.open', { trigger_id: triggerId, view }, { maxWaitMs: VIEWS_OPEN_MAX_WAIT_MS });
+    } catch (err) {
+      if (err instanceof RetryableError && err.code === 'slack_rate_limited') {
+        logger.warn({ ...facts, err: err.message, heldMs: err.retryAfterMs }, `could not open the ${what}: Slack rate-limits views.open past its trigger's 3 s, so it was not called`);
+      } else {
+        logger.warn({ ...facts, err: (err as Error).message }, `could not open the ${what}`);
+      }
+    }
+  };
+
   app.command('/access', async ({ ack, body }) => {
     const text = (body.text ?? '').trim();
     if (text && text !== 'request') {
@@ -47,11 +67,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       return;
     }
     await ack();
-    try {
-      await slack.call('views.open', { trigger_id: body.trigger_id, view: requestModal(ctx.catalog()) });
-    } catch (err) {
-      logger.warn({ err: (err as Error).message, user: body.user_id }, 'could not open the request modal');
-    }
+    await openView(body.trigger_id, requestModal(ctx.catalog()), 'request modal', { user: body.user_id });
   });
 
   app.options(IDS.application, async ({ ack, body }) => {
@@ -126,11 +142,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     }
     if (refuseIfMayNotDecide(ctx, requestId, body.user.id, reply)) return;
     const r = ctx.store.getRequest(requestId)!;
-    try {
-      await slack.call('views.open', { trigger_id: body.trigger_id, view: denyModal(requestId, requestSummary(r)) });
-    } catch (err) {
-      logger.warn({ err: (err as Error).message, requestId }, 'could not open the deny modal');
-    }
+    await openView(body.trigger_id, denyModal(requestId, requestSummary(r)), 'deny modal', { requestId });
   });
 
   app.action(IDS.review, async ({ ack, body }) => {
