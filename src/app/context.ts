@@ -50,6 +50,10 @@ export function notifyRequester(ctx: AppContext, r: RequestRecord, notice: Reque
   enqueue(ctx.store, { kind: 'slack.requesterDm', requestId: r.id, notice });
 }
 
+/**
+ * Tells the admin channel. `text` is plain text, never mrkdwn: names, causes and other text from
+ * outside go in as they are, and the Slack adapter escapes the whole of it when it posts.
+ */
 export function alertAdmins(ctx: AppContext, text: string, requestId?: string): void {
   if (ctx.adminChannel) enqueue(ctx.store, { kind: 'slack.alert', channel: ctx.adminChannel, text, requestId });
 }

@@ -37,7 +37,9 @@ export type Effect =
   /** The loud message to a break-glass role's `notify` channel, with its Reviewed button. */
   | { kind: 'slack.breakGlassAlert'; requestId: string }
   | { kind: 'slack.breakGlassAlertUpdate'; requestId: string }
+  /** `text` is plain text (never mrkdwn): the Slack adapter escapes it. */
   | { kind: 'slack.ephemeral'; user: string; channel?: string; responseUrl?: string; text: string }
+  /** `text` is plain text (never mrkdwn): the Slack adapter escapes it. */
   | { kind: 'slack.alert'; channel: string; text: string; requestId?: string }
   | { kind: 'idp.grant'; requestId: string; connector: string; group: string; email: string }
   | { kind: 'idp.revoke'; requestId: string; connector: string; group: string; email: string };

@@ -220,7 +220,9 @@ export function applyEscalation(ctx: AppContext, requestId: string, result: Esca
 export function approverUnreachable(ctx: AppContext, requestId: string, stage: number, slackId: string, error: Error): void {
   const r = ctx.store.getRequest(requestId);
   if (!r) return;
-  alertAdmins(ctx, `Could not ask approver <@${slackId}> about ${r.jiraKey ?? r.id} (${r.appName} / ${r.roleName}): ${error.message}`, r.id);
+  const approver = ctx.store.approversOf(r.id, stage).find((a) => a.slackId === slackId);
+  const whom = approver ? `${approver.name ?? approver.email} (${approver.email}, Slack user ${slackId})` : `Slack user ${slackId}`;
+  alertAdmins(ctx, `Could not ask approver ${whom} about ${r.jiraKey ?? r.id} (${r.appName} / ${r.roleName}): ${error.message}`, r.id);
   if (r.state !== 'pending' || r.stage !== stage) return;
   const reached = ctx.store.approversOf(r.id, stage).some((a) => a.dmTs !== null);
   if (!reached && ctx.store.openEffects(r.id, 'slack.approverDm') === 0) {

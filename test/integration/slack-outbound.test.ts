@@ -1,11 +1,99 @@
 /**
- * What the bot sends to Slack (issue 14, item 12): after a 429 a method waits for Retry-After.
+ * What the bot sends to Slack (issue 14, items 5 and 12): text from outside is escaped wherever
+ * it reaches mrkdwn; after a 429 a method waits for Retry-After.
  */
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { DEFAULT_CATALOG, GROUPS, Harness, PEOPLE, waitUntil } from '../support/harness.js';
+import type { StoredMessage } from '../emulators/slack.js';
+import { ACTIVE, mrkdwnOf } from '../support/mrkdwn.js';
+import { DEFAULT_CATALOG, GROUPS, Harness, PEOPLE, waitUntil, type Person } from '../support/harness.js';
 
-const { alice } = PEOPLE;
+const { alice, bob } = PEOPLE;
+const WEBHOOK_SECRET = 'jira-webhook-secret-slack-out';
+
+/** A ping of the whole channel and a phishing link, as any Jira or Slack user can name themselves. */
+const HOSTILE = '<!channel> <https://evil.example/login|Re-authenticate>';
+
+/** A message's top-level text (what notifications show) and every mrkdwn text in its blocks. */
+function texts(m: { text?: string; blocks?: unknown }): string[] {
+  return [...(typeof m.text === 'string' ? [m.text] : []), ...mrkdwnOf(m)];
+}
+
+/** Every version of every message the bot wrote, every ephemeral and response_url reply: text that is live. */
+function liveText(h: Harness): string[] {
+  const posted = h.slack.messages.filter((m) => m.user === h.slack.botUserId).flatMap((m: StoredMessage) => [...m.history, m]);
+  const replies = [...h.slack.ephemerals, ...h.slack.responseUrlPosts.map((p) => ({ channel: 'response_url', text: String(p.body.text ?? ''), blocks: p.body.blocks }))];
+  return [...posted, ...replies].flatMap((m) => texts(m).filter((t) => ACTIVE.test(t)).map((t) => `${m.channel}: ${t.slice(0, 200)}`));
+}
+
+describe('outside text never becomes a mention or a link in Slack', () => {
+  let h: Harness;
+  const mallory: Person = { slackId: 'U0MALLORY', email: 'mallory@example.com', name: HOSTILE, oktaId: '00u1mallory' };
+  let id: string;
+
+  before(async () => {
+    h = await new Harness({ env: { JIRA_WEBHOOK_SECRET: WEBHOOK_SECRET } }).start();
+    h.slack.addUser({ id: mallory.slackId, email: mallory.email, realName: mallory.name });
+    h.okta.addUser({ id: mallory.oktaId, login: mallory.email, email: mallory.email, firstName: '<!here>', lastName: 'Mallory' });
+    // The approver renamed themselves too: their name reaches cards, notices and refusals.
+    h.slack.addUser({ id: bob.slackId, email: bob.email, realName: `Bob ${HOSTILE}` });
+    id = await h.request(mallory, { duration: '4h', reason: 'Quarterly audit of the admin console' });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  test("a hostile Slack real_name, approver name and IdP error stay text in the approver's card, the requester's DMs, refusals and the admin alert", async () => {
+    // As first posted, with its buttons (the stored message takes later versions).
+    const card = structuredClone(await h.approverMessage(bob, id));
+    assert.ok(texts(card).some((t) => t.includes('&lt;!channel&gt; &lt;https://evil.example/login|Re-authenticate&gt;')), 'the name is shown, escaped');
+    // The IdP refuses the grant with an error summary of its own choosing.
+    h.okta.inject({
+      method: 'PUT',
+      path: /^\/api\/v1\/groups\/[^/]+\/users\//,
+      times: 1,
+      status: 400,
+      body: { errorCode: 'E0000001', errorSummary: `Api validation failed: ${HOSTILE}`, errorLink: 'E0000001', errorId: 'oae-hostile', errorCauses: [] },
+    });
+    await h.driver.clickButton(bob.slackId, card, 'approve');
+    await waitUntil(() => h.bot.store.getRequest(id)!.state === 'failed', 10_000, 'the grant failed');
+    // A second click is refused with a reply naming who decided.
+    await h.driver.clickButton(bob.slackId, card, 'approve');
+    await h.idle();
+
+    const alert = h.slack.messages.find((m) => m.channel === 'C0ADMIN' && m.text.includes('failed'));
+    assert.ok(alert, 'the admin alert went out');
+    assert.match(alert.text, /Api validation failed: &lt;!channel&gt; &lt;https:\/\/evil\.example\/login\|Re-authenticate&gt;/, 'the IdP text is shown, escaped');
+    const refusal = h.slack.responseUrlPosts.find((p) => /already approved by/.test(String(p.body.text)));
+    assert.ok(refusal, 'the refusal was sent');
+    assert.match(String(refusal.body.text), /by Bob &lt;!channel&gt;/);
+    assert.deepEqual(liveText(h), []);
+  });
+
+  test('a Jira display name in an admin alert (a signed webhook) is text, not a ping or a link', async () => {
+    await waitUntil(() => Boolean(h.bot.store.getRequest(id)!.jiraKey), 10_000, 'the Jira issue');
+    const key = h.bot.store.getRequest(id)!.jiraKey!;
+    const body = JSON.stringify({ timestamp: Date.now(), webhookEvent: 'jira:issue_deleted', issue: { key }, user: { displayName: HOSTILE } });
+    const res = await fetch(`${h.bot.url}/webhooks/jira`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`,
+        'x-atlassian-webhook-identifier': 'hostile-name-1',
+      },
+      body,
+    });
+    assert.deepEqual(await res.json(), { result: 'recorded' });
+    const alert = await h.slack.waitForMessage((m) => m.channel === 'C0ADMIN' && m.text.includes(`${key} of access request`));
+    assert.match(alert.text, /was deleted by &lt;!channel&gt; &lt;https:\/\/evil\.example\/login\|Re-authenticate&gt;\./);
+    assert.doesNotMatch(alert.text, ACTIVE);
+    await h.idle();
+    assert.deepEqual(liveText(h), []);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
 
 describe('Slack rate limits are per method', () => {
   const CROWD = Array.from({ length: 16 }, (_, i) => ({ id: `U0CROWD${String(i).padStart(2, '0')}`, email: `crowd${i}@example.com` }));

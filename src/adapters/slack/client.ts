@@ -78,13 +78,13 @@ export class SlackGateway implements SlackDirectory {
     await this.api.callClassified('chat.update', { channel, ts, text: msg.text, blocks: msg.blocks ?? [] });
   }
 
-  async ephemeral(target: { user: string; channel?: string; responseUrl?: string }, text: string): Promise<void> {
+  async ephemeral(target: { user: string; channel?: string; responseUrl?: string }, msg: SlackMessage): Promise<void> {
     if (target.responseUrl && URL.canParse(target.responseUrl)) {
       // response_url needs no token; Slack accepts it for 30 minutes, 5 times.
       const res = await fetch(target.responseUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text: msg.text, blocks: msg.blocks }),
         signal: AbortSignal.timeout(10_000),
       }).catch((err: Error) => {
         throw new RetryableError(`Slack response_url: ${err.message}`);
@@ -95,13 +95,13 @@ export class SlackGateway implements SlackDirectory {
     }
     if (target.channel) {
       try {
-        await this.api.callClassified('chat.postEphemeral', { channel: target.channel, user: target.user, text });
+        await this.api.callClassified('chat.postEphemeral', { channel: target.channel, user: target.user, text: msg.text, blocks: msg.blocks });
         return;
       } catch (err) {
         // Not in that channel (user_not_in_channel, channel_not_found): tell them by DM instead.
         if (!(err instanceof PermanentError)) throw err;
       }
     }
-    await this.post(target.user, { text });
+    await this.post(target.user, msg);
   }
 }
