@@ -1,15 +1,19 @@
 /**
- * What the bot sends to Slack (issue 14, items 5 and 12): text from outside is escaped wherever
- * it reaches mrkdwn; after a 429 a method waits for Retry-After.
+ * What the bot sends to Slack (issue 14, items 5, 11, 12): text from outside is escaped wherever
+ * it reaches mrkdwn; replies go only to Slack; after a 429 a method waits for Retry-After.
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { StoredMessage } from '../emulators/slack.js';
+import { buttonClick, formBody } from '../support/chaos.js';
 import { ACTIVE, mrkdwnOf } from '../support/mrkdwn.js';
 import { DEFAULT_CATALOG, GROUPS, Harness, PEOPLE, waitUntil, type Person } from '../support/harness.js';
 
 const { alice, bob } = PEOPLE;
+const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 const WEBHOOK_SECRET = 'jira-webhook-secret-slack-out';
 
 /** A ping of the whole channel and a phishing link, as any Jira or Slack user can name themselves. */
@@ -90,6 +94,46 @@ describe('outside text never becomes a mention or a link in Slack', () => {
     assert.doesNotMatch(alert.text, ACTIVE);
     await h.idle();
     assert.deepEqual(liveText(h), []);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+
+describe("replies go only to Slack's response URLs", () => {
+  let h: Harness;
+  let trap: Server;
+  const contacted: IncomingMessage[] = [];
+  before(async () => {
+    h = await new Harness().start();
+    trap = createServer((req, res) => {
+      contacted.push(req);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => trap.close(() => resolve()));
+    await h.stop();
+  });
+
+  test("a response_url that is not Slack's is never contacted: the user still gets their reply by chat.postEphemeral", async () => {
+    const id = await h.request(alice, { duration: '4h' });
+    const card = structuredClone(await h.approverMessage(bob, id));
+    await h.driver.clickButton(bob.slackId, card, 'approve');
+    await waitUntil(() => h.bot.store.getRequest(id)!.state !== 'pending', 10_000, 'decided');
+    const elsewhere = `http://127.0.0.1:${(trap.address() as AddressInfo).port}/actions/T0/1/stolen`;
+    const body = formBody(buttonClick(h.slack, { userId: bob.slackId, actionId: 'approve', message: card, responseUrl: elsewhere }));
+    const res = await h.driver.raw(body, { ...FORM, ...h.driver.sign(body) });
+    assert.equal(res.status, 200);
+    const reply = await h.slack.waitForEphemeral((e) => e.user === bob.slackId && /already approved/.test(e.text));
+    assert.equal(reply.via, 'chat.postEphemeral');
+    assert.equal(reply.channel, card.channel);
+    await h.idle();
+    assert.equal(contacted.length, 0, 'the listener that is not Slack received nothing');
+    assert.ok(
+      h.logs.some((l) => l.includes("a response_url that is not Slack's was not contacted") && l.includes(`"origin":"${new URL(elsewhere).origin}"`)),
+      'a warning names the origin refused',
+    );
   });
 });
 

@@ -5,8 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { SlackApi, SlackApiError, formBody } from '../../src/adapters/slack/api.js';
-import { SlackGateway } from '../../src/adapters/slack/client.js';
+import { SlackGateway, isSlackResponseUrl } from '../../src/adapters/slack/client.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { SlackEmulator } from '../emulators/slack.js';
 
@@ -210,6 +211,48 @@ test('views.open waits out a hold that ends within its budget, and fails fast, u
     const waited = Date.now() - t1;
     assert.ok(waited >= 950 && waited < 1500, `waited for Retry-After, within the budget (${waited} ms)`);
   } finally {
+    await emu.stop();
+  }
+});
+
+test("response_url: only https to Slack's hooks host or the configured API origin is accepted", () => {
+  const api = new URL('http://127.0.0.1:4010/api/');
+  const ok = ['https://hooks.slack.com/actions/T1/2/abc', 'https://hooks.slack.com:443/commands/T1/2/abc', 'http://127.0.0.1:4010/actions/x'];
+  const refused = [
+    'http://hooks.slack.com/actions/T1/2/abc',
+    'https://hooks.slack.com:8443/actions/T1/2/abc',
+    'https://hooks.slack.com.evil.example/actions/x',
+    'https://evil.example/?https://hooks.slack.com/',
+    'https://user:pw@hooks.slack.com/actions/x',
+    'http://127.0.0.1:4011/actions/x',
+    'http://169.254.169.254/latest/meta-data/',
+    'javascript:alert(1)',
+    'not a url',
+  ];
+  for (const u of ok) assert.equal(isSlackResponseUrl(u, api), true, u);
+  for (const u of refused) assert.equal(isSlackResponseUrl(u, api), false, u);
+});
+
+test('a response_url that redirects is not followed: the reply goes by chat.postEphemeral', async () => {
+  const emu = await started();
+  emu.addChannel({ id: 'C200', name: 'general', members: ['U100'] });
+  const elsewhere: IncomingMessage[] = [];
+  const trap = createHttpServer((req, res) => {
+    elsewhere.push(req);
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+  try {
+    const gw = new SlackGateway(new SlackApi(TOKEN, `${emu.url}/api`, 2000));
+    const url = emu.issueResponseUrl({ channel: 'C200', user: 'U100' });
+    const trapUrl = `http://127.0.0.1:${(trap.address() as { port: number }).port}/steal`;
+    emu.inject({ path: /^\/actions\//, times: 1, status: 302, headers: { Location: trapUrl } });
+    const sent = await gw.ephemeral({ user: 'U100', channel: 'C200', responseUrl: url }, { text: 'Only you can see this' });
+    assert.deepEqual(sent, { via: 'chat.postEphemeral', refusedResponseUrl: undefined });
+    assert.equal(elsewhere.length, 0, 'the redirect target was never contacted');
+    assert.equal(emu.ephemeralsTo('U100').at(-1)?.text, 'Only you can see this');
+  } finally {
+    await new Promise<void>((resolve) => trap.close(() => resolve()));
     await emu.stop();
   }
 });

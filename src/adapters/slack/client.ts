@@ -4,6 +4,7 @@
  */
 import type { KnownBlock } from '@slack/types';
 import type { SlackDirectory } from '../../app/context.js';
+import { HttpTimeout, sendHttp } from '../http.js';
 import { PermanentError, RetryableError } from '../../outbox/errors.js';
 import type { SlackApi, SlackResult } from './api.js';
 
@@ -78,30 +79,66 @@ export class SlackGateway implements SlackDirectory {
     await this.api.callClassified('chat.update', { channel, ts, text: msg.text, blocks: msg.blocks ?? [] });
   }
 
-  async ephemeral(target: { user: string; channel?: string; responseUrl?: string }, msg: SlackMessage): Promise<void> {
-    if (target.responseUrl && URL.canParse(target.responseUrl)) {
+  /**
+   * Replies privately: through the interaction's response_url when it is Slack's (see
+   * `isSlackResponseUrl`), else with chat.postEphemeral in the channel, else by DM. A redirect
+   * from a response_url is never followed. Says how it went, and names the origin of a
+   * response_url it refused to contact.
+   */
+  async ephemeral(target: { user: string; channel?: string; responseUrl?: string }, msg: SlackMessage): Promise<EphemeralOutcome> {
+    let refused: string | undefined;
+    if (target.responseUrl && !isSlackResponseUrl(target.responseUrl, this.api.base)) {
+      refused = URL.canParse(target.responseUrl) ? new URL(target.responseUrl).origin : 'unparseable';
+    } else if (target.responseUrl) {
       // response_url needs no token; Slack accepts it for 30 minutes, 5 times.
-      const res = await fetch(target.responseUrl, {
+      const answer = await sendHttp(new URL(target.responseUrl), {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', 'User-Agent': 'access-bot' },
         body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text: msg.text, blocks: msg.blocks }),
-        signal: AbortSignal.timeout(10_000),
-      }).catch((err: Error) => {
-        throw new RetryableError(`Slack response_url: ${err.message}`);
+        timeoutMs: RESPONSE_URL_TIMEOUT_MS,
+      }).catch((err: unknown) => {
+        throw new RetryableError(`Slack response_url: ${err instanceof HttpTimeout ? `no answer within ${RESPONSE_URL_TIMEOUT_MS} ms` : ((err as { code?: string }).code ?? String(err))}`);
       });
-      if (res.ok) return;
-      if (res.status === 429 || res.status >= 500) throw new RetryableError(`Slack response_url: HTTP ${res.status}`);
-      // An expired response_url: fall back to a posted ephemeral or a DM below.
+      if (answer.status >= 200 && answer.status < 300) return { via: 'response_url' };
+      if (answer.status === 429 || answer.status >= 500) throw new RetryableError(`Slack response_url: HTTP ${answer.status}`);
+      // Expired or used up (404), or a redirect (3xx, not followed): fall back below.
     }
     if (target.channel) {
       try {
         await this.api.callClassified('chat.postEphemeral', { channel: target.channel, user: target.user, text: msg.text, blocks: msg.blocks });
-        return;
+        return { via: 'chat.postEphemeral', refusedResponseUrl: refused };
       } catch (err) {
         // Not in that channel (user_not_in_channel, channel_not_found): tell them by DM instead.
         if (!(err instanceof PermanentError)) throw err;
       }
     }
     await this.post(target.user, msg);
+    return { via: 'dm', refusedResponseUrl: refused };
   }
+}
+
+export interface EphemeralOutcome {
+  via: 'response_url' | 'chat.postEphemeral' | 'dm';
+  /** The origin of a response_url that was not Slack's, and so was not contacted. */
+  refusedResponseUrl?: string;
+}
+
+const RESPONSE_URL_TIMEOUT_MS = 10_000;
+
+/** Slack's host for response URLs (`https://hooks.slack.com/actions/…`, `/commands/…`, `/app/…`). */
+export const SLACK_HOOKS_HOST = 'hooks.slack.com';
+
+/**
+ * Whether the bot may post to this response_url: https to Slack's hooks host, or the origin of
+ * the Web API it is configured with (SLACK_API_URL: the emulator in tests and the demo). Any other
+ * URL in a payload is never contacted, signed or not: the bot must not be made to POST to a host
+ * an attacker or a misconfiguration picks (an internal service, a metadata endpoint).
+ */
+export function isSlackResponseUrl(url: string, apiBase: URL): boolean {
+  if (!URL.canParse(url)) return false;
+  const u = new URL(url);
+  if (u.username || u.password) return false;
+  // `host` leaves the default port out, so https://hooks.slack.com:443 passes and :8443 does not.
+  if (u.protocol === 'https:' && u.host === SLACK_HOOKS_HOST) return true;
+  return u.origin === apiBase.origin;
 }

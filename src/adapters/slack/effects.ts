@@ -109,8 +109,11 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
     'slack.ephemeral': {
       async run(row) {
         const e = asEffect('slack.ephemeral', row.payload);
-        await slack.ephemeral(e, textMessage(e.text));
-        return undefined;
+        const sent = await slack.ephemeral(e, textMessage(e.text));
+        if (sent.refusedResponseUrl) {
+          ctx.logger.warn({ effect: row.id, user: e.user, origin: sent.refusedResponseUrl, via: sent.via }, "a response_url that is not Slack's was not contacted; replied another way");
+        }
+        return sent;
       },
     },
     'slack.alert': {

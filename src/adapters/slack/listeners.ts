@@ -108,15 +108,12 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     return v && REQUEST_ID.test(v) ? v : undefined;
   };
 
-  const replyOf = (body: BlockAction) => {
-    const url = str((body as { response_url?: unknown }).response_url);
-    return {
-      user: body.user.id,
-      channel: str(body.channel?.id) ?? str((body.container as { channel_id?: unknown } | undefined)?.channel_id),
-      // Slack's response URLs are https; anything else is not followed (we fall back to a DM).
-      responseUrl: url && /^https?:\/\/[^\s]+$/.test(url) && URL.canParse(url) ? url : undefined,
-    };
-  };
+  const replyOf = (body: BlockAction) => ({
+    user: body.user.id,
+    channel: str(body.channel?.id) ?? str((body.container as { channel_id?: unknown } | undefined)?.channel_id),
+    // Contacted only if it is Slack's (SlackGateway.ephemeral); otherwise the reply goes another way.
+    responseUrl: str((body as { response_url?: unknown }).response_url),
+  });
 
   app.action(IDS.approve, async ({ ack, body }) => {
     const reply = replyOf(body);
