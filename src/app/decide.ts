@@ -133,7 +133,7 @@ export function decide(ctx: AppContext, input: DecideInput): DecideResult {
         transitionIssue(ctx, r, 'approved');
         updateStage(r.stage);
         notifyRequester(ctx, r, { type: 'approved', by });
-        enqueue(ctx.store, { kind: 'idp.grant', requestId: r.id, connector: r.connector, group: r.groupId, email: r.requesterEmail! });
+        enqueue(ctx.store, { kind: 'idp.resolveUser', requestId: r.id, connector: r.connector, group: r.groupId, email: r.requesterEmail! });
         break;
       }
       case 'denied': {

@@ -3,8 +3,11 @@
  * effects run one after the other in the order they were enqueued.
  *
  * - `jira:<request>`: the issue first, then its property, comments and transitions in order.
- * - `idp:<connector>:<group>:<email>`: every membership change of one person in one group, so a
- *   grant and a revocation of overlapping requests never race.
+ * - `idp:<connector>:<group>:<IdP user id>`: every membership change of one IdP user in one group,
+ *   so a grant and a revocation of overlapping requests never race, whatever email each request
+ *   came with (an alias, a rename, UPN vs mail).
+ * - `idp:resolve:<request>`: finding the requester's IdP user, before the grant can join the
+ *   queue above (no connector is named `resolve`).
  * - `slack:<request>:<person>`: one person's messages about one request (post, then updates).
  * - `route:<request>`: resolving approvers, stage by stage.
  */
@@ -41,8 +44,25 @@ export type Effect =
   | { kind: 'slack.ephemeral'; user: string; channel?: string; responseUrl?: string; text: string }
   /** `text` is plain text (never mrkdwn): the Slack adapter escapes it. */
   | { kind: 'slack.alert'; channel: string; text: string; requestId?: string }
-  | { kind: 'idp.grant'; requestId: string; connector: string; group: string; email: string }
-  | { kind: 'idp.revoke'; requestId: string; connector: string; group: string; email: string };
+  /** Finds the requester's IdP user; once found, the grant is enqueued in that user's queue. */
+  | { kind: 'idp.resolveUser'; requestId: string; connector: string; group: string; email: string }
+  | { kind: 'idp.grant'; requestId: string; connector: string; group: string; idpUserId: string }
+  | { kind: 'idp.revoke'; requestId: string; connector: string; group: string; idpUserId: string };
+
+/**
+ * `idp.grant` / `idp.revoke` as versions before migration 006 wrote them: by requester email, in
+ * an email-keyed queue. Rows like these may still be in the outbox after an upgrade.
+ */
+export interface LegacyMembershipEffect {
+  requestId: string;
+  connector: string;
+  group: string;
+  email: string;
+}
+
+export function isLegacyMembership(payload: unknown): payload is LegacyMembershipEffect {
+  return typeof payload === 'object' && payload !== null && !('idpUserId' in payload) && typeof (payload as { email?: unknown }).email === 'string';
+}
 
 export type EffectKind = Effect['kind'];
 export type EffectOf<K extends EffectKind> = Extract<Effect, { kind: K }>;
@@ -72,9 +92,11 @@ export function queueOf(e: Effect): string {
       return `slack:ephemeral:${e.user}`;
     case 'slack.alert':
       return `slack:channel:${e.channel}`;
+    case 'idp.resolveUser':
+      return `idp:resolve:${e.requestId}`;
     case 'idp.grant':
     case 'idp.revoke':
-      return `idp:${e.connector}:${e.group}:${e.email.toLowerCase()}`;
+      return `idp:${e.connector}:${e.group}:${e.idpUserId}`;
   }
 }
 

@@ -133,7 +133,7 @@ export function applyRouting(ctx: AppContext, requestId: string, result: Routing
       // Loud at once, before the grant and whatever Jira does: security must see emergency access.
       if (breakGlass) enqueue(ctx.store, { kind: 'slack.breakGlassAlert', requestId: r.id });
       transitionIssue(ctx, r, 'approved');
-      enqueue(ctx.store, { kind: 'idp.grant', requestId: r.id, connector: r.connector, group: r.groupId, email: result.requester.email });
+      enqueue(ctx.store, { kind: 'idp.resolveUser', requestId: r.id, connector: r.connector, group: r.groupId, email: result.requester.email });
       return;
     }
     case 'nobody':

@@ -272,8 +272,8 @@ describe('permanent errors: no endless retries, a clear end, the admin can retry
       const dead = deadEffects(h, id);
       assert.deepEqual(
         dead.map((e) => [e.kind, e.attempts]),
-        [['idp.grant', 1]],
-        'one dead grant, tried once',
+        [['idp.resolveUser', 1]],
+        'one dead lookup of the IdP user, tried once (the grant was never enqueued)',
       );
       const oktaCalls = h.okta.calls.length;
       await sleep(600);
