@@ -47,7 +47,9 @@ export type Effect =
   /** Finds the requester's IdP user; once found, the grant is enqueued in that user's queue. */
   | { kind: 'idp.resolveUser'; requestId: string; connector: string; group: string; email: string }
   | { kind: 'idp.grant'; requestId: string; connector: string; group: string; idpUserId: string }
-  | { kind: 'idp.revoke'; requestId: string; connector: string; group: string; idpUserId: string };
+  | { kind: 'idp.revoke'; requestId: string; connector: string; group: string; idpUserId: string }
+  /** A grant failed for good: removes what its add may have left, then fails the request with `cause`. */
+  | { kind: 'idp.undoGrant'; requestId: string; connector: string; group: string; idpUserId: string; cause: string };
 
 /**
  * `idp.grant` / `idp.revoke` as versions before migration 006 wrote them: by requester email, in
@@ -96,6 +98,7 @@ export function queueOf(e: Effect): string {
       return `idp:resolve:${e.requestId}`;
     case 'idp.grant':
     case 'idp.revoke':
+    case 'idp.undoGrant':
       return `idp:${e.connector}:${e.group}:${e.idpUserId}`;
   }
 }

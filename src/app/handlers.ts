@@ -6,6 +6,7 @@ import { asEffect, isLegacyMembership } from './effects.js';
 import { grantDead, grantDone, resolveDead, resolveDone, runGrant, runResolve, type GrantResult, type ResolveResult } from './provision.js';
 import { handOverRevoke, revokeDead, revokeDone, runRevoke, type RevokeResult } from './revoke.js';
 import { applyEscalation, applyRouting, resolveEscalation, resolveStage, routingDead, type EscalationResult, type RoutingResult } from './route.js';
+import { runUndo, undoDead, undoDone, type UndoResult } from './undoGrant.js';
 
 /** Runs `legacy` for a membership effect an older version wrote by email, else `current`. */
 function byPayloadShape(legacy: EffectHandler, current: EffectHandler): EffectHandler {
@@ -56,5 +57,10 @@ export function appHandlers(ctx: AppContext): Record<string, EffectHandler> {
         onDead: (row, err) => revokeDead(ctx, asEffect('idp.revoke', row.payload), err),
       },
     ),
+    'idp.undoGrant': {
+      run: (row) => runUndo(ctx, asEffect('idp.undoGrant', row.payload)),
+      onDone: (row, result) => undoDone(ctx, asEffect('idp.undoGrant', row.payload), result as UndoResult),
+      onDead: (row, err) => undoDead(ctx, asEffect('idp.undoGrant', row.payload), err),
+    },
   };
 }

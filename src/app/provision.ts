@@ -90,9 +90,14 @@ export function grantDone(ctx: AppContext, e: EffectOf<'idp.grant'>, result: Gra
   ctx.onExpiryChanged();
 }
 
+/**
+ * The grant failed for good, but an earlier attempt's add may have landed (a timeout or a 5xx
+ * after the IdP carried it out). This runs in a transaction and cannot ask the IdP, so the
+ * check and clean-up are an effect of their own (app/undoGrant.ts), in the user's queue; the
+ * request fails once it is known what was left.
+ */
 export function grantDead(ctx: AppContext, e: EffectOf<'idp.grant'>, error: Error): void {
-  failRequest(ctx, e.requestId, `granting access failed: ${error.message}`);
-  // The ownership record was written before the add; with the add failed for good and no other
-  // grant holding the membership, it must not make a later grant believe the bot added it.
-  if (ctx.store.otherHoldersOf(e.connector, e.group, e.idpUserId, e.requestId) === 0) ctx.store.deleteMembership(e.connector, e.group, e.idpUserId);
+  const r = mustGet(ctx, e.requestId);
+  if (!canTransition(r.state, 'fail')) return;
+  enqueue(ctx.store, { kind: 'idp.undoGrant', requestId: r.id, connector: e.connector, group: e.group, idpUserId: e.idpUserId, cause: `granting access failed: ${error.message}` });
 }

@@ -21,6 +21,10 @@ export function retryDeadEffect(deps: { store: Store; outbox: Outbox; now: () =>
     if (e.status !== 'dead') return { ok: false, message: `effect ${id} is ${e.status}, not dead` };
     const r = e.requestId ? store.getRequest(e.requestId) : undefined;
     const granting = GRANTING.has(e.kind);
+    // Until the failed grant's clean-up has settled, the grant running again would race it.
+    if (granting && r && store.openEffects(r.id, 'idp.undoGrant') > 0) {
+      return { ok: false, message: `request ${r.id} is still being cleaned up after its failed grant; retry once it has failed` };
+    }
     if (granting && r && r.state === 'failed' && canTransition(r.state, 'retry')) {
       const t = now();
       store.updateRequest(r.id, { state: transition(r.state, 'retry'), failure: null }, t);

@@ -62,6 +62,14 @@ export interface Fault {
   hang?: boolean;
   /** Destroy the socket without answering (connection reset). */
   drop?: boolean;
+  /**
+   * Carry the call out first, then answer with the fault (status, hang or drop) instead of the
+   * real answer: the write landed but its caller cannot know. A gateway's 502/504 or a lost
+   * connection after the upstream committed looks like this; RFC 9110 §9.2.2 notes a request may
+   * have been applied when "a communication failure occurs before the client is able to read the
+   * server's response" (https://www.rfc-editor.org/rfc/rfc9110#section-9.2.2).
+   */
+  afterHandling?: boolean;
 }
 
 interface Route {
@@ -182,6 +190,7 @@ export class EmulatorServer {
     let out: EmuResponse;
     if (fault) {
       fault.left -= 1;
+      if (fault.afterHandling) await this.dispatch({ ...base, body, params: {} });
       if (fault.hang) {
         this.record({ ...base, body, status: 0, response: 'hang' });
         return; // the socket is destroyed on stop()
