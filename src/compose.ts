@@ -25,8 +25,10 @@ import { Checkpointer } from './adapters/sqlite/checkpointer.js';
 import { openDatabase, type Db } from './adapters/sqlite/db.js';
 import { lockDatabase } from './adapters/sqlite/lock.js';
 import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
+import { SqliteOutboxRepository } from './adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
 import type { AppContext } from './app/context.js';
+import { EFFECT_LANES, QUEUE_POLICY } from './app/effects.js';
 import { expireDue } from './app/expire.js';
 import { pruneDeliveries } from './app/jiraChange.js';
 import { appHandlers } from './app/handlers.js';
@@ -102,7 +104,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
   const checkpointer = Checkpointer.start(db, config.databasePath, logger);
 
-  const outbox = new Outbox(db, now);
+  const outbox = new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), now);
   const store = new SqliteStore(db, outbox);
   const web = new SlackApi(config.slack.botToken, config.slack.apiUrl, 10_000, now);
   const slack = new SlackGateway(web);
@@ -127,8 +129,8 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
 
   let slackWaiting = 0;
   const dispatcher = new Dispatcher({
-    db,
     outbox,
+    reserved: EFFECT_LANES,
     logger: logger.child({ component: 'outbox' }),
     now,
     handlers: { ...appHandlers(ctx), ...slackHandlers(ctx, slack), ...jiraHandlers(ctx, jira) },

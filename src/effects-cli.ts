@@ -5,7 +5,9 @@
  */
 import { openDatabase } from './adapters/sqlite/db.js';
 import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
+import { SqliteOutboxRepository } from './adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
+import { QUEUE_POLICY } from './app/effects.js';
 import { retryDeadEffect } from './app/retryEffect.js';
 import { migrationsDir } from './compose.js';
 import { formatTime } from './domain/steps.js';
@@ -22,7 +24,7 @@ export function runEffects(args: string[], env: Record<string, string | undefine
   const db = openDatabase(env.DATABASE_PATH ?? './data/access-bot.db');
   try {
     migrate(db, readMigrations(migrationsDir()));
-    const outbox = new Outbox(db, Date.now);
+    const outbox = new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), Date.now);
     const store = new SqliteStore(db, outbox);
     const dead = outbox.dead();
     if (sub === 'list') {

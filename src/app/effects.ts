@@ -11,6 +11,8 @@
  * - `slack:<request>:<person>`: one person's messages about one request (post, then updates).
  * - `route:<request>`: resolving approvers, stage by stage.
  */
+import type { Lane } from '../outbox/dispatcher.js';
+import type { QueuePolicy } from '../outbox/repository.js';
 import type { Store } from './ports.js';
 
 export type RequesterNotice =
@@ -102,6 +104,22 @@ export function queueOf(e: Effect): string {
       return `idp:${e.connector}:${e.group}:${e.idpUserId}`;
   }
 }
+
+/**
+ * A dead effect holds back only a Jira queue, where the record must stay in order until an admin
+ * retries it (a comment never lands before its issue). Elsewhere the effects behind a dead one go
+ * on: a failed grant must not freeze that person's later grants and revocations, nor one
+ * undeliverable refusal every later message.
+ */
+export const QUEUE_POLICY: QueuePolicy = { holdBehindDead: ['jira:'] };
+
+/**
+ * Identity-provider membership changes get slots of their own (as many again as the shared ones),
+ * so grants and revocations stay on time while Jira or Slack calls are slow or hang (bench/: 1,000
+ * grants expiring in 10 s with 100 ms services were removed up to 14 s late behind their own Jira
+ * and Slack follow-ups).
+ */
+export const EFFECT_LANES: readonly Lane[] = [{ queuePrefix: 'idp:' }];
 
 /** Enqueues a typed effect in the caller's transaction. */
 export function enqueue(store: Store, e: Effect, delayMs?: number): number {

@@ -28,7 +28,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SqliteOutboxRepository } from '../../src/adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from '../../src/adapters/sqlite/store.js';
+import { QUEUE_POLICY } from '../../src/app/effects.js';
 import { isRecordedInJira, type Step } from '../../src/domain/steps.js';
 import { Outbox } from '../../src/outbox/outbox.js';
 import type { RecordedCall } from '../emulators/base.js';
@@ -962,7 +964,7 @@ export class ChaosRun {
     // The audit chain, recomputed.
     const rw = new Database(join(w.dir, 'bot.db'));
     try {
-      const broken = new SqliteStore(rw, new Outbox(rw, Date.now)).verifyAuditChain();
+      const broken = new SqliteStore(rw, new Outbox(new SqliteOutboxRepository(rw, QUEUE_POLICY), Date.now)).verifyAuditChain();
       if (broken !== undefined) problem('auditChainBroken', `the audit chain breaks at seq ${broken}`);
     } finally {
       rw.close();

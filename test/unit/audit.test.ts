@@ -3,7 +3,9 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Db } from '../../src/adapters/sqlite/db.js';
 import { migrate, readMigrations } from '../../src/adapters/sqlite/migrate.js';
+import { SqliteOutboxRepository } from '../../src/adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from '../../src/adapters/sqlite/store.js';
+import { QUEUE_POLICY } from '../../src/app/effects.js';
 import type { NewRequest } from '../../src/app/ports.js';
 import type { Step } from '../../src/domain/steps.js';
 import { Outbox } from '../../src/outbox/outbox.js';
@@ -15,7 +17,7 @@ const GENESIS = '0'.repeat(64);
 function setup(): { db: Db; store: SqliteStore; outbox: Outbox } {
   const db = openDatabase(':memory:');
   migrate(db, MIGRATIONS, () => T0);
-  const outbox = new Outbox(db, () => T0);
+  const outbox = new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0);
   return { db, store: new SqliteStore(db, outbox), outbox };
 }
 

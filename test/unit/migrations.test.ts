@@ -7,7 +7,9 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Db } from '../../src/adapters/sqlite/db.js';
 import { migrate, readMigrations } from '../../src/adapters/sqlite/migrate.js';
+import { SqliteOutboxRepository } from '../../src/adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from '../../src/adapters/sqlite/store.js';
+import { QUEUE_POLICY } from '../../src/app/effects.js';
 import { Outbox } from '../../src/outbox/outbox.js';
 
 const SHIPPED = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -74,7 +76,7 @@ describe('migrations', () => {
     }
     assert.deepEqual(db.prepare('SELECT version, name, applied_at FROM schema_migrations WHERE version = 1').get(), { version: 1, name: 'init', applied_at: T0 });
     // The store and the outbox prepare every statement they use against the migrated schema.
-    assert.doesNotThrow(() => new SqliteStore(db, new Outbox(db, () => T0)));
+    assert.doesNotThrow(() => new SqliteStore(db, new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0)));
   });
 
   test('migrating an up-to-date database applies nothing', () => {
@@ -107,7 +109,7 @@ describe('migrations', () => {
     db = openDatabase(path);
     assert.deepEqual(migrate(db, readMigrations(later), () => T0 + 10), range(2, N + 1));
 
-    const store = new SqliteStore(db, new Outbox(db, () => T0 + 10));
+    const store = new SqliteStore(db, new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0 + 10));
     const r = store.getRequest('R1');
     assert.ok(r, 'the v1 request is still there');
     assert.deepEqual(
@@ -148,7 +150,7 @@ describe('migrations', () => {
       'the v1 grant still expires',
     );
     assert.deepEqual(
-      new Outbox(db, () => T0 + 10).claim(10, 1000).map((e) => [e.kind, e.payload]),
+      new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0 + 10).claim(10, 1000).map((e) => [e.kind, e.payload]),
       [['jira.comment', { text: 'x' }]],
     );
     assert.equal(store.verifyAuditChain(), undefined, 'the v1 audit chain still verifies');
