@@ -157,7 +157,10 @@ export class Dispatcher {
     await Promise.race([Promise.allSettled(pending), new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref())]);
     if (this.renewTimer) clearInterval(this.renewTimer);
     if (timedOut) {
-      await Promise.all([...this.inFlight.values()].map(({ lease }) => this.opts.outbox.release(lease)));
+      for (const { lease } of this.inFlight.values()) {
+        const released = this.opts.outbox.release(lease);
+        if (released instanceof Promise) await released;
+      }
       this.opts.logger.warn({ released: this.inFlight.size }, 'outbox: released effects still in flight at shutdown');
     }
   }
