@@ -88,6 +88,8 @@ export class Dispatcher {
   private pumpAgain = false;
   private wakePending = false;
   private unsubscribe: (() => void) | undefined;
+  /** An asynchronous outbox's claim not yet answered: stop() waits for it, and for what it took. */
+  private claiming: Promise<void> | undefined;
   private readonly o: Required<Omit<DispatcherOptions, 'outbox' | 'handlers' | 'logger' | 'foreground' | 'reserved'>> & { reserved: Required<Lane>[] };
 
   constructor(private readonly opts: DispatcherOptions) {
@@ -152,6 +154,7 @@ export class Dispatcher {
     this.running = false;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
+    await this.claiming;
     const pending = [...this.inFlight.values()].map((f) => f.done);
     let timedOut = false;
     await Promise.race([Promise.allSettled(pending), new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref())]);
@@ -217,8 +220,8 @@ export class Dispatcher {
         if (parts.every((p) => p.limit <= 0)) break;
         const claimed = this.opts.outbox.claimEach(parts, this.o.leaseMs);
         if (claimed instanceof Promise) {
-          // Both outcomes go on in claimed() / claimFailed(), which end the round.
-          void claimed.then(
+          // Both outcomes go on in claimed() / claimFailed(), which end the round and never throw.
+          this.claiming = claimed.then(
             (c) => this.claimed(c, parts, lookedAt),
             (err: unknown) => this.claimFailed(err, lookedAt),
           );
@@ -341,7 +344,8 @@ export class Dispatcher {
     } catch (err) {
       // The call succeeded but recording it failed: leave it to be retried; handlers are idempotent.
       const message = err instanceof Error ? err.message : String(err);
-      await this.opts.outbox.retryAt(e, this.o.now() + backoffDelay(e.attempts, this.o.backoff, undefined, this.o.random()), `recording the outcome failed: ${message}`);
+      const retried = this.opts.outbox.retryAt(e, this.o.now() + backoffDelay(e.attempts, this.o.backoff, undefined, this.o.random()), `recording the outcome failed: ${message}`);
+      if (retried instanceof Promise) await retried;
       log.error({ err }, 'effect succeeded but its outcome could not be recorded; will retry');
     }
   }

@@ -1027,3 +1027,35 @@ for (const overAsync of [false, true]) describe(overAsync ? 'dispatcher over an 
     },
   );
 });
+
+describe('dispatcher over an asynchronous outbox: shutdown', () => {
+  test('stop() waits for a claim still unanswered: what it took runs within the grace, nothing after', async () => {
+    const env = setup();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let claims = 0;
+    const base = asyncOutbox(env);
+    const outbox: DispatcherOutbox = {
+      ...base,
+      claimEach: async (parts, leaseMs) => {
+        claims += 1;
+        await gate;
+        return base.claimEach(parts, leaseMs);
+      },
+    };
+    let stopped = false;
+    const runs: boolean[] = [];
+    const d = new Dispatcher({ outbox, handlers: { k: { run: async () => void runs.push(stopped) } }, logger: silent, now: () => env.clock.t, idlePollMs: 5 });
+    const id = env.outbox.enqueue({ kind: 'k', queue: 'q', payload: null });
+    d.start();
+    await waitFor('the claim to be asked', () => claims === 1);
+    const stopping = d.stop(1000);
+    open();
+    await stopping;
+    stopped = true;
+    assert.deepEqual(runs, [false], 'the effect the claim took ran before stop() returned');
+    assert.equal(env.outbox.get(id)?.status, 'done');
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(runs, [false], 'and nothing ran after');
+  });
+});
