@@ -197,7 +197,7 @@ describe('migrations', () => {
 
     db = openDatabase(path);
     assert.deepEqual(migrate(db, readMigrations(SHIPPED), () => T0 + 10), range(6, N));
-    const store = new SqliteStore(db, new Outbox(db, () => T0 + 10));
+    const store = new SqliteStore(db, new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0 + 10));
     assert.equal(store.otherHoldersOf('okta', '00g1readonly', '00u1ann', 'R1'), 1, "R2 holds Ann's membership, whatever email it came with");
     assert.equal(store.otherHoldersOf('okta', '00g1readonly', '00u1ann', 'R2'), 0, 'R1 is being revoked: it holds nothing');
     const plan = db
@@ -205,7 +205,7 @@ describe('migrations', () => {
       .all() as { detail: string }[];
     assert.match(plan.map((p) => p.detail).join('\n'), /requests_holding_by_user/, 'the holder check reads its index');
     assert.deepEqual(store.getMembership('okta', '00g1readonly', '00u1ann'), { owned: true });
-    const [legacy] = new Outbox(db, () => T0 + 10).claim(10, 1000);
+    const [legacy] = new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0 + 10).claim(10, 1000);
     assert.deepEqual([legacy?.kind, legacy?.queue, legacy?.payload], ['idp.revoke', 'idp:okta:00g1readonly:ann@example.com', payload], 'the v5 effect is still there, as written');
     db.close();
   });
