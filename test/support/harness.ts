@@ -144,7 +144,7 @@ export class Harness {
       this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first!, lastName: last! });
       this.graph?.addUser({ id: p.entraId, userPrincipalName: p.email, displayName: p.name });
       this.google?.addUser({ primaryEmail: p.email, givenName: first!, familyName: last! });
-      if (this.connectors.includes('atlassian')) this.jira.addUser({ email: p.email, displayName: p.name, accountId: p.atlassianId });
+      if (this.connectors.includes('atlassian')) this.jira.directory.addUser({ email: p.email, displayName: p.name, accountId: p.atlassianId });
     }
     this.okta.addGroup({ id: GROUPS.readOnly, name: 'Okta console read-only' });
     this.okta.addGroup({ id: GROUPS.superAdmin, name: 'Okta console super admins' });

@@ -426,8 +426,8 @@ test('checkHealth reports each check and never throws', async (t) => {
 test('emulator groups: add, duplicate add, paging, remove, remove a non-member', async (t) => {
   const { jira } = await setup(t);
   const client = new Version3Client({ host: jira.url, authentication: { basic: { email: EMAIL, apiToken: TOKEN } } });
-  const group = jira.addGroup({ name: 'okta-admins' });
-  const users = Array.from({ length: 55 }, (_, i) => jira.addUser({ email: `u${i}@example.com` }));
+  const group = jira.directory.addGroup({ name: 'okta-admins' });
+  const users = Array.from({ length: 55 }, (_, i) => jira.directory.addUser({ email: `u${i}@example.com` }));
   for (const u of users) await client.groups.addUserToGroup({ groupId: group.groupId, accountId: u.accountId });
   const dup = await rejection(client.groups.addUserToGroup({ groupId: group.groupId, accountId: users[0]?.accountId ?? '' }));
   assert.equal((dup as unknown as { status: number }).status, 400);
@@ -441,7 +441,7 @@ test('emulator groups: add, duplicate add, paging, remove, remove a non-member',
   assert.equal(page2.isLast, true);
 
   await client.groups.removeUserFromGroup({ groupId: group.groupId, accountId: users[0]?.accountId ?? '' });
-  assert.equal(jira.groupMembers('okta-admins').length, 54);
+  assert.equal(jira.directory.groupMembers('okta-admins').length, 54);
   const notMember = await rejection(client.groups.removeUserFromGroup({ groupname: 'okta-admins', accountId: users[0]?.accountId ?? '' }));
   assert.equal((notMember as unknown as { status: number }).status, 400);
   const missing = await rejection(client.groups.getUsersFromGroup({ groupId: 'no-such-group' }));
