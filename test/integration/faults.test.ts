@@ -20,7 +20,7 @@ import { JiraCloudRecord } from '../../src/adapters/jira/record.js';
 import { runEffects } from '../../src/effects-cli.js';
 import { DEFAULT_WORKFLOW } from '../emulators/jira.js';
 import type { Obj } from '../emulators/slack.js';
-import { buttonClick, ChaosWorld, formBody, REPO_ROOT, requestState, viewSubmission } from '../support/chaos.js';
+import { buttonClick, ChaosWorld, formBody, REPO_ROOT, requestState, viewSubmission } from '../support/chaos/index.js';
 import { GROUPS, Harness, JIRA_TOKEN, PEOPLE, waitUntil, type HarnessOptions, type Person } from '../support/harness.js';
 
 const { alice, bob, carol, dave } = PEOPLE;

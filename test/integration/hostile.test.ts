@@ -12,7 +12,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { AdfNode } from '../../src/adapters/jira/types.js';
 import type { StoredMessage } from '../emulators/slack.js';
-import { buttonClick, ChaosWorld, denyView, formBody, requestState, SECRETS, viewSubmission } from '../support/chaos.js';
+import { buttonClick, ChaosWorld, denyView, formBody, requestState, SECRETS, viewSubmission } from '../support/chaos/index.js';
 import { ACTIVE, mrkdwnOf } from '../support/mrkdwn.js';
 import { BOT_TOKEN, DEFAULT_CATALOG, GROUPS, Harness, JIRA_TOKEN, OKTA_TOKEN, PEOPLE, SIGNING_SECRET, waitUntil, type Person } from '../support/harness.js';
 
