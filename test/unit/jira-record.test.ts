@@ -421,6 +421,16 @@ test('checkHealth reports each check and never throws', async (t) => {
   assert.equal(down.ok, false);
 });
 
+test('checkHealth without a project tests the credentials only, asking Jira nothing about projects', async (t) => {
+  const { jira, record } = await setup(t);
+  const h = await record.checkHealth('', '', []);
+  assert.deepEqual(h, { ok: true, checks: [{ name: 'jira credentials', ok: true, detail: 'authenticated as Access Bot' }] });
+  assert.deepEqual(
+    jira.calls.map((c) => `${c.method} ${c.path}`),
+    ['GET /rest/api/3/myself'],
+  );
+});
+
 // ----- the emulator's Atlassian groups (for the atlassian connector) ------------------------------
 
 test('emulator groups: add, duplicate add, paging, remove, remove a non-member', async (t) => {

@@ -310,6 +310,9 @@ export class JiraCloudRecord implements JiraRecord {
         return `authenticated as ${nonEmpty(me.displayName) ?? me.accountId}`;
       });
       if (!authed) return { ok: false, checks };
+      // No project: the credentials only (`access-bot check` before the catalog is valid). Asking
+      // anyway would be GET /rest/api/3/project/, which is no lookup of a project.
+      if (project === '') return { ok: true, checks };
       const projectOk = await run(`jira project ${project}`, async () => {
         const p = ((await this.send('GET', `${API}/project/${seg(project)}`)) ?? {}) as { name?: string };
         const name = nonEmpty(p.name);
