@@ -15,6 +15,7 @@ import { parseCatalog } from '../../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
 import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/logger.js';
+import { stopAll } from '../emulators/base.js';
 import { GoogleDirectoryEmulator } from '../emulators/google.js';
 import { GraphEmulator } from '../emulators/graph.js';
 import { JiraEmulator } from '../emulators/jira.js';
@@ -211,10 +212,14 @@ export class Harness {
     await this.boot();
   }
 
+  /** Stops the bot and the emulators; fails if an emulator got a request no route expects. */
   async stop(): Promise<void> {
     await this.bot.stop(1000).catch(() => undefined);
-    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop(), this.graph?.stop(), this.google?.stop()]);
-    rmSync(this.dir, { recursive: true, force: true });
+    try {
+      await stopAll([this.slack, this.jira, this.okta, this.graph, this.google]);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
   }
 
   idle(timeoutMs = 10_000): Promise<void> {

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopAll } from '../../emulators/base.js';
 import { JiraEmulator } from '../../emulators/jira.js';
 import { OktaEmulator } from '../../emulators/okta.js';
 import { SlackEmulator } from '../../emulators/slack.js';
@@ -245,8 +246,11 @@ export class ChaosWorld {
     await this.bot?.kill('SIGKILL').catch(() => undefined);
     this.db?.close();
     this.db = undefined;
-    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop()]);
-    rmSync(this.dir, { recursive: true, force: true });
+    try {
+      await stopAll([this.slack, this.jira, this.okta]);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
   }
 }
 
