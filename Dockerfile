@@ -31,8 +31,6 @@ RUN npm ci --no-audit --no-fund \
 # keys) enters the build.
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY test/emulators ./test/emulators
-COPY test/support ./test/support
 COPY migrations ./migrations
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
