@@ -20,6 +20,7 @@ import { JiraCloudRecord } from './adapters/jira/record.js';
 import { loadCatalog } from './config/catalog.js';
 import { CONFIGURE_HINT, DEFAULTS, connectorsOf, loadConfig } from './config/env.js';
 import { secretsOf, type Config } from './config/types.js';
+import { redact } from './redact.js';
 import { CONNECTOR_NAMES, type ApproverRef, type Catalog, type ConnectorName } from './domain/catalog.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
@@ -779,10 +780,3 @@ function addGoogleKey(config: Config, readFile: (p: string) => string, secrets: 
   }
 }
 
-/** Masks every known secret, and anything shaped like a Slack token or an auth header. */
-function redact(line: string, secrets: Set<string>): string {
-  let out = line;
-  for (const s of secrets) if (s.length >= 6) out = out.split(s).join('[redacted]');
-  // 20+ characters: long enough for any real credential, and spares prose like "Basic Information".
-  return out.replace(/\bx(?:ox[abposr]|app)-[A-Za-z0-9-]{6,}/g, '[redacted]').replace(/\b(Basic|Bearer|SSWS)\s+[A-Za-z0-9+/=._-]{20,}/g, '$1 [redacted]');
-}

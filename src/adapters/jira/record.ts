@@ -36,6 +36,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { headerValue, HttpTimeout, sendHttp } from '../http.js';
 import { nonEmpty, parseJson } from '../idp/http.js';
 import { PermanentError, RetryableError, isRetryableStatus, parseRetryAfter } from '../../outbox/errors.js';
+import { redactor } from '../../redact.js';
 import { fitToLimit } from './adf.js';
 import type { AdfDoc, CreateIssueInput, JiraRecord } from './types.js';
 
@@ -133,7 +134,7 @@ class JiraHttpError extends Error {
 }
 
 export class JiraCloudRecord implements JiraRecord {
-  private readonly secrets: string[];
+  private readonly redact: (text: string) => string;
   private readonly headers: Record<string, string>;
 
   static fromConfig(cfg: JiraCloudRecordConfig, deps: JiraCloudRecordDeps = {}): JiraCloudRecord {
@@ -150,7 +151,7 @@ export class JiraCloudRecord implements JiraRecord {
     private readonly timeoutMs: number,
     private readonly now: () => number,
   ) {
-    this.secrets = secrets.filter((s) => s.length >= 4);
+    this.redact = redactor(secrets);
     this.headers = { Authorization: `Basic ${basic}`, Accept: 'application/json', 'User-Agent': 'access-bot' };
   }
 
@@ -403,12 +404,6 @@ export class JiraCloudRecord implements JiraRecord {
     const timedOut = err instanceof HttpTimeout || code === 'ECONNABORTED' || code === 'ETIMEDOUT';
     const why = timedOut ? `no answer within ${this.timeoutMs} ms` : `connection failed (${code ?? message ?? 'unknown error'})`;
     return new RetryableError(this.redact(`Jira ${what}: ${why}`), undefined, timedOut ? 'jira_timeout' : 'jira_unreachable');
-  }
-
-  private redact(s: string): string {
-    let out = s;
-    for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
-    return out.replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=._-]{8,}/g, '$1 [redacted]');
   }
 }
 
