@@ -1,10 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EntraConnector } from '../../src/adapters/idp/entra.js';
+import { OktaConnector } from '../../src/adapters/idp/okta.js';
 import { JiraCloudRecord } from '../../src/adapters/jira/record.js';
 import { createLogger } from '../../src/logger.js';
 import { PermanentError } from '../../src/outbox/errors.js';
 import { redact, redactor } from '../../src/redact.js';
+import { GraphEmulator } from '../emulators/graph.js';
 import { JiraEmulator } from '../emulators/jira.js';
+import { OktaEmulator } from '../emulators/okta.js';
 
 const SLACK_BOT = 'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp';
 const SLACK_APP = 'xapp-1-A0123456789-1234567890123-abcdef';
@@ -75,5 +79,35 @@ test('Jira errors mask the API token and any token-shaped value the answer quote
   );
   assert.ok(err instanceof PermanentError, String(err));
   assert.ok(![token, SLACK_BOT, OKTA_SSWS.slice(5)].some((s) => err.message.includes(s)), err.message);
+  assert.match(err.message, /echoing \[redacted\], \[redacted\] and SSWS \[redacted\]/);
+});
+
+test('Okta errors mask the API token and any token-shaped value the answer quotes', async (t) => {
+  const token = '00okta-redaction-test-token-0123456789';
+  const okta = new OktaEmulator({ token });
+  await okta.start();
+  t.after(() => okta.stop());
+  const connector = OktaConnector.fromConfig({ orgUrl: okta.url, apiToken: token, timeoutMs: 2000 });
+  okta.inject({ status: 400, body: { errorCode: 'E0000001', errorSummary: `echoing ${token}, ${SLACK_BOT} and ${BEARER}`, errorCauses: [] } });
+  const err = await connector.findUserByEmail('someone@example.com').then(
+    () => assert.fail('findUserByEmail resolved'),
+    (e: unknown) => e as Error,
+  );
+  assert.ok(![token, SLACK_BOT, BEARER.slice(7)].some((s) => err.message.includes(s)), err.message);
+  assert.match(err.message, /echoing \[redacted\], \[redacted\] and Bearer \[redacted\]/);
+});
+
+test('Entra errors mask the client secret and any token-shaped value the answer quotes', async (t) => {
+  const secret = 'entra-redaction-secret~0123456789abcdef';
+  const graph = new GraphEmulator({ clientSecret: secret });
+  await graph.start();
+  t.after(() => graph.stop());
+  const connector = EntraConnector.fromConfig({ tenantId: graph.tenantId, clientId: graph.clientId, clientSecret: secret, baseUrl: graph.url, tokenUrl: graph.tokenUrl, timeoutMs: 2000 });
+  graph.inject({ path: /^\/v1\.0\//, status: 400, body: { error: { code: 'BadRequest', message: `echoing ${secret}, ${SLACK_APP} and ${OKTA_SSWS}` } } });
+  const err = await connector.findUserByEmail('someone@example.com').then(
+    () => assert.fail('findUserByEmail resolved'),
+    (e: unknown) => e as Error,
+  );
+  assert.ok(![secret, SLACK_APP, OKTA_SSWS.slice(5)].some((s) => err.message.includes(s)), err.message);
   assert.match(err.message, /echoing \[redacted\], \[redacted\] and SSWS \[redacted\]/);
 });

@@ -60,6 +60,7 @@
  */
 import { Client, GraphClientError, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { PermanentError, RetryableError, isRetryableStatus } from '../../outbox/errors.js';
+import { redactor } from '../../redact.js';
 import { CachedToken, nonEmpty, parseJson, postTokenForm, retryAfterMs, transportFailure as describeTransport } from './http.js';
 import type { HealthReport, IdpConnector, IdpUser } from './types.js';
 
@@ -270,7 +271,8 @@ export class EntraConnector implements IdpConnector {
   private constructor(
     private readonly client: Client,
     private readonly tokens: ClientCredentialsToken,
-    private readonly secret: string,
+    /** Defence in depth: no message leaves this class with the client secret in it. */
+    private readonly redact: (text: string) => string,
     private readonly timeoutMs: number,
     private readonly now: () => number,
   ) {}
@@ -278,7 +280,7 @@ export class EntraConnector implements IdpConnector {
   static fromConfig(config: EntraConnectorConfig, deps: EntraConnectorDeps = {}): EntraConnector {
     const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const now = deps.now ?? Date.now;
-    const redact = (s: string): string => (config.clientSecret.length >= 4 ? s.split(config.clientSecret).join('[redacted]') : s);
+    const redact = redactor([config.clientSecret]);
     const tokens = new ClientCredentialsToken(config, timeoutMs, now, redact);
     const client = Client.initWithMiddleware({
       baseUrl: `${new URL(config.baseUrl).origin}/`,
@@ -286,7 +288,7 @@ export class EntraConnector implements IdpConnector {
       debugLogging: false,
       middleware: [new TokenMiddleware(tokens), new ResponseMiddleware(timeoutMs), new HTTPMessageHandler()],
     });
-    return new EntraConnector(client, tokens, config.clientSecret, timeoutMs, now);
+    return new EntraConnector(client, tokens, redact, timeoutMs, now);
   }
 
   /**
@@ -474,11 +476,6 @@ export class EntraConnector implements IdpConnector {
     }
     const message = typeof e?.message === 'string' && e.message ? e.message : String(err);
     return new RetryableError(this.redact(`unexpected failure while ${ctx.what}: ${message}`), undefined, 'entra_unexpected');
-  }
-
-  /** Defence in depth: no message leaves this class with the client secret in it. */
-  private redact(text: string): string {
-    return this.secret.length >= 4 ? text.split(this.secret).join('[redacted]') : text;
   }
 }
 

@@ -24,6 +24,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { headerValue, HttpTimeout, sendHttp } from '../http.js';
 import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } from '../../outbox/errors.js';
+import { redactor } from '../../redact.js';
 import { nonEmpty, parseJson } from './http.js';
 import { RateGate } from '../rateGate.js';
 import type { HealthReport, IdpConnector, IdpUser } from './types.js';
@@ -90,6 +91,8 @@ export class OktaConnector implements IdpConnector {
   readonly name = 'okta' as const;
 
   private readonly gate: RateGate;
+  /** Defence in depth: no message leaves this class with the token in it. */
+  private readonly redact: (text: string) => string;
 
   private constructor(
     private readonly orgUrl: URL,
@@ -98,6 +101,7 @@ export class OktaConnector implements IdpConnector {
     private readonly now: () => number,
   ) {
     this.gate = new RateGate(now);
+    this.redact = redactor([secret]);
   }
 
   static fromConfig(config: OktaConnectorConfig, deps: OktaConnectorDeps = {}): OktaConnector {
@@ -327,11 +331,6 @@ export class OktaConnector implements IdpConnector {
     }
     const message = typeof e.message === 'string' ? e.message : String(err);
     return new RetryableError(this.redact(`unexpected failure while ${ctx.what}: ${message}`), undefined, 'okta_unexpected');
-  }
-
-  /** Defence in depth: no message leaves this class with the token in it. */
-  private redact(text: string): string {
-    return this.secret.length >= 4 ? text.split(this.secret).join('[redacted]') : text;
   }
 }
 
