@@ -216,7 +216,7 @@ export class EmulatorServer {
     let out: EmuResponse;
     if (fault) {
       fault.left -= 1;
-      if (fault.afterHandling) await this.dispatch({ ...base, body, params: {} });
+      if (fault.afterHandling && route) await this.dispatch(route.route, { ...base, body, params: route.params });
       if (fault.hang) {
         this.record({ ...base, body, status: 0, response: 'hang' });
         return; // the socket is destroyed on stop()
@@ -304,7 +304,7 @@ function parseBody(contentType: string | undefined, raw: string): unknown {
 
 /** Stops every emulator given, then fails with what each one's `stop()` found (all, not the first). */
 export async function stopAll(emulators: readonly ({ stop(): Promise<void> } | undefined)[]): Promise<void> {
-  const results = await Promise.allSettled(emulators.map((e) => e?.stop()));
+  const results = await Promise.allSettled(emulators.map((e) => (e ? e.stop() : Promise.resolve())));
   const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new AggregateError(errors, errors.map((e) => e.message).join('; '));

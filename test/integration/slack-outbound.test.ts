@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { StoredMessage } from '../emulators/slack.js';
-import { buttonClick, formBody } from '../support/chaos.js';
+import { buttonClick, formBody } from '../support/chaos/index.js';
 import { ACTIVE, mrkdwnOf } from '../support/mrkdwn.js';
 import { DEFAULT_CATALOG, GROUPS, Harness, PEOPLE, waitUntil, type Person } from '../support/harness.js';
 
