@@ -38,6 +38,14 @@ export interface EmuUserInput {
   /** Slack handle; defaults to the local part of the email. */
   name?: string;
   displayName?: string;
+  /** Account kinds (users.info `is_restricted`, `is_ultra_restricted`, `is_app_user`, `is_stranger`). */
+  guest?: 'multi-channel' | 'single-channel';
+  isAppUser?: boolean;
+  stranger?: boolean;
+  /** Home team of a Slack Connect user; default the emulated workspace. */
+  teamId?: string;
+  /** `is_email_confirmed`; default true. */
+  emailConfirmed?: boolean;
 }
 
 export interface EmuChannelInput {
@@ -128,6 +136,7 @@ interface StoredUser {
   displayName: string;
   isBot: boolean;
   deleted: boolean;
+  account?: Pick<EmuUserInput, 'guest' | 'isAppUser' | 'stranger' | 'teamId' | 'emailConfirmed'>;
 }
 
 interface StoredChannel {
@@ -299,6 +308,7 @@ export class SlackEmulator extends EmulatorServer {
       displayName: input.displayName ?? input.realName,
       isBot: input.isBot ?? false,
       deleted: input.deleted ?? false,
+      account: { guest: input.guest, isAppUser: input.isAppUser, stranger: input.stranger, teamId: input.teamId, emailConfirmed: input.emailConfirmed },
     });
   }
 
@@ -599,9 +609,13 @@ export class SlackEmulator extends EmulatorServer {
     };
     if (this.scopes.includes('users:read.email') && u.email) profile.email = u.email;
     if (u.isBot) profile.bot_id = u.id === this.botUserId ? this.botId : undefined;
+    const a = u.account ?? {};
+    // Account fields as a recorded users.info answer carries them (is_restricted, is_ultra_restricted,
+    // is_email_confirmed, is_stranger): slackapi/java-slack-sdk json-logs/samples/api/users.info.json.
+    // A single-channel guest is restricted too. Bots carry no is_email_confirmed.
     return {
       id: u.id,
-      team_id: this.teamId,
+      team_id: a.teamId ?? this.teamId,
       name: u.name,
       deleted: u.deleted,
       real_name: u.realName,
@@ -609,9 +623,13 @@ export class SlackEmulator extends EmulatorServer {
       tz_offset: 0,
       is_admin: false,
       is_owner: false,
+      is_restricted: a.guest !== undefined,
+      is_ultra_restricted: a.guest === 'single-channel',
       is_bot: u.isBot,
-      is_app_user: false,
+      is_app_user: a.isAppUser ?? false,
       updated: Math.floor(this.now() / 1000),
+      ...(u.isBot ? {} : { is_email_confirmed: a.emailConfirmed ?? true }),
+      is_stranger: a.stranger ?? false,
       profile,
     };
   }
