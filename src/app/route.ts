@@ -3,7 +3,7 @@
  * (users.info, users.lookupByEmail, user groups) and the IdP (manager). `resolveStage` does the
  * calls and returns plain facts; `applyRouting` records them in one transaction.
  */
-import { eligibleApprovers, type Person } from '../domain/approval.js';
+import { eligibleApprovers, viaOf, type Person, type RoutedList } from '../domain/approval.js';
 import type { ApproverRef, StagedPolicy } from '../domain/catalog.js';
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { PermanentError } from '../outbox/errors.js';
@@ -27,31 +27,33 @@ async function identifyRequester(ctx: AppContext, r: RequestRecord): Promise<{ e
   return { email: u.email.toLowerCase(), name: u.name };
 }
 
-/** Resolves approver references to people with a Slack account. Unresolvable ones are listed. */
+/**
+ * Resolves approver references to people with a Slack account. Unresolvable ones are listed.
+ * Each person records the reference that routed them (`via`).
+ */
 async function resolveRefs(
   ctx: AppContext,
   r: RequestRecord,
   requesterEmail: string,
   refs: ApproverRef[],
-  /** Overrides how people are marked as routed: 'fallback' or 'escalation'. */
-  as?: 'fallback' | 'escalation',
+  list: RoutedList = 'stage',
 ): Promise<{ people: Person[]; unresolved: string[] }> {
   const people: Person[] = [];
   const unresolved: string[] = [];
-  const byEmail = async (email: string, label: string, via: string) => {
+  const byEmail = async (email: string, label: string, ref: ApproverRef) => {
     const u = await ctx.slack.lookupByEmail(email);
-    if (u) people.push({ slackId: u.slackId, email: email.toLowerCase(), name: u.name, via: as ?? via });
+    if (u) people.push({ slackId: u.slackId, email: email.toLowerCase(), name: u.name, via: viaOf(list, ref) });
     else unresolved.push(label);
   };
   for (const ref of refs) {
     switch (ref.kind) {
       case 'email':
-        await byEmail(ref.email, ref.email, 'email');
+        await byEmail(ref.email, ref.email, ref);
         break;
       case 'owners': {
         const app = ctx.catalog().applications.find((a) => a.id === r.appId);
         if (!app || app.owners.length === 0) unresolved.push('owners (none listed)');
-        for (const o of app?.owners ?? []) await byEmail(o, `owner ${o}`, 'owners');
+        for (const o of app?.owners ?? []) await byEmail(o, `owner ${o}`, ref);
         break;
       }
       case 'manager': {
@@ -62,7 +64,7 @@ async function resolveRefs(
         }
         const user = await source.findUserByEmail(requesterEmail);
         const manager = user ? await source.findManagerEmail(user.id) : undefined;
-        if (manager) await byEmail(manager, `manager ${manager}`, 'manager');
+        if (manager) await byEmail(manager, `manager ${manager}`, ref);
         else unresolved.push(`manager (none recorded in ${source.name})`);
         break;
       }
@@ -74,7 +76,7 @@ async function resolveRefs(
         }
         for (const id of ids) {
           const u = await ctx.slack.userInfo(id);
-          if (u && !u.deleted && u.email) people.push({ slackId: id, email: u.email.toLowerCase(), name: u.name, via: as ?? `slack-group:${ref.group}` });
+          if (u && !u.deleted && u.email) people.push({ slackId: id, email: u.email.toLowerCase(), name: u.name, via: viaOf(list, ref) });
         }
         break;
       }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assertMayDecide, decide, eligibleApprovers, type DecisionInput, type Person, type StageFacts } from '../../src/domain/approval.js';
+import { assertMayDecide, canRevoke, decide, eligibleApprovers, type CatalogNow, type DecisionInput, type Person, type StageFacts } from '../../src/domain/approval.js';
+import type { ApproverRef } from '../../src/domain/catalog.js';
 import { DomainError, type DomainErrorCode } from '../../src/domain/errors.js';
 import { REQUEST_STATES } from '../../src/domain/lifecycle.js';
 
@@ -178,5 +179,40 @@ describe('who is asked (eligibleApprovers)', () => {
   test('a person listed twice (owner and by email) is asked once, in first-listed order', () => {
     const bobAgain: Person = { slackId: 'U_BOB', email: 'bob@example.com' };
     assert.deepEqual(eligibleApprovers([cat, bob, ann, bobAgain], { slackId: 'U_REQ' }, []), [cat, bob, ann]);
+  });
+});
+
+describe('who may revoke an active grant (canRevoke)', () => {
+  const catalog = (approvers: ApproverRef[]): CatalogNow => ({ policy: { kind: 'stages', stages: [{ approvers, required: 1 }], fallback: [], escalateTo: [] }, owners: ['bob@example.com'] });
+  const bobByOwners = [{ stage: 0, email: 'bob@example.com', via: 'owners' }];
+
+  test('an approver still listed can revoke', () => {
+    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: bobByOwners, now: catalog([{ kind: 'owners' }]) }), { ok: true, as: 'approver' });
+  });
+
+  test('an approver removed from the catalog cannot revoke', () => {
+    const now = { ...catalog([{ kind: 'owners' }]), owners: ['carol@example.com'] };
+    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: bobByOwners, now }), { ok: false, code: 'no_longer_listed' });
+    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: bobByOwners, now: { policy: undefined, owners: [] } }), { ok: false, code: 'no_longer_listed' });
+  });
+
+  test('the requester always may give their own access back, whatever the catalog says', () => {
+    assert.deepEqual(canRevoke({ actorSlackId: REQUESTER, requesterSlackId: REQUESTER, asApprover: [], now: { policy: undefined, owners: [] } }), { ok: true, as: 'requester' });
+  });
+
+  test('someone never routed to the request cannot revoke, even when the catalog lists them now', () => {
+    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: [], now: catalog([{ kind: 'owners' }]) }), { ok: false, code: 'not_allowed' });
+  });
+
+  test('an approver asked in two stages may revoke while either still lists them', () => {
+    const twice = [
+      { stage: 0, email: 'bob@example.com', via: 'email' },
+      { stage: 1, email: 'bob@example.com', via: 'owners' },
+    ];
+    const now: CatalogNow = {
+      policy: { kind: 'stages', stages: [{ approvers: [{ kind: 'manager' }], required: 1 }, { approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] },
+      owners: ['bob@example.com'],
+    };
+    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: twice, now }), { ok: true, as: 'approver' });
   });
 });
