@@ -107,7 +107,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const outbox = new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), now);
   const store = new SqliteStore(db, outbox);
   const web = new SlackApi(config.slack.botToken, config.slack.apiUrl, 10_000, now);
-  const slack = new SlackGateway(web);
+  const slack = new SlackGateway(web, now);
   const jira = opts.jira ?? JiraCloudRecord.fromConfig({ host: config.jira.host, email: config.jira.email, apiToken: config.jira.apiToken });
   const connectors = { ...buildConnectors(config), ...opts.connectors };
 
@@ -120,6 +120,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     slack,
     adminChannel: config.adminChannel,
     managerSource: config.managerSource,
+    allowGuests: config.allowGuests,
     // Runs after the transaction that changed an expiry, by which time `scheduler` exists.
     onExpiryChanged: () => queueMicrotask(() => scheduler.reschedule()),
   };

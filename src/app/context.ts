@@ -1,17 +1,26 @@
 import type { Logger } from 'pino';
 import type { IdpConnector } from '../adapters/idp/types.js';
 import type { Catalog, ConnectorName, JiraTransitionState } from '../domain/catalog.js';
+import type { SlackAccount } from '../domain/people.js';
 import { isRecordedInJira, type Actor, type Step } from '../domain/steps.js';
 import { nextTimerAt } from '../domain/timers.js';
 import { enqueue, type RequesterNotice } from './effects.js';
 import type { RequestRecord, Store } from './ports.js';
 
+/** A Slack user as the app reads them: who they are, and whether their account may act. */
+export interface DirectoryUser {
+  slackId: string;
+  email?: string;
+  name: string;
+  account: SlackAccount;
+}
+
 /** Looks people up in Slack: the app needs emails and ids, nothing about Block Kit. */
 export interface SlackDirectory {
-  /** undefined when Slack has no such user. */
-  userInfo(userId: string): Promise<{ email?: string; name: string; deleted: boolean } | undefined>;
-  /** undefined when no Slack user has this email. */
-  lookupByEmail(email: string): Promise<{ slackId: string; name: string } | undefined>;
+  /** undefined when Slack has no such user. May answer from a cache of a minute or so. */
+  userInfo(userId: string): Promise<DirectoryUser | undefined>;
+  /** undefined when no active Slack user has this email. */
+  lookupByEmail(email: string): Promise<DirectoryUser | undefined>;
   /** Member ids of a user group given by handle or id; undefined when there is no such group. */
   usergroupMembers(handleOrId: string): Promise<string[] | undefined>;
 }
@@ -25,6 +34,8 @@ export interface AppContext {
   slack: SlackDirectory;
   adminChannel?: string;
   managerSource?: ConnectorName;
+  /** Slack guests and Slack Connect users may request and decide (ALLOW_GUESTS). */
+  allowGuests: boolean;
   /** Called after a transaction that created or changed an expiry time. */
   onExpiryChanged(): void;
 }

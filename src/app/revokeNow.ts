@@ -6,6 +6,7 @@
 import { canRevoke } from '../domain/approval.js';
 import { findRole } from '../domain/catalog.js';
 import { who } from '../domain/steps.js';
+import { actorRefusal, type ActorLookup } from './actor.js';
 import { actorOf, type AppContext } from './context.js';
 import type { ReplyTarget } from './decide.js';
 import { enqueue } from './effects.js';
@@ -13,7 +14,7 @@ import { startRevocation } from './revoke.js';
 
 export type RevokeNowResult = { ok: true } | { ok: false; code: string; message: string };
 
-export function revokeNow(ctx: AppContext, input: { requestId: string; actorSlackId: string; reply: ReplyTarget }): RevokeNowResult {
+export function revokeNow(ctx: AppContext, input: { requestId: string; actorSlackId: string; actor: ActorLookup; reply: ReplyTarget }): RevokeNowResult {
   return ctx.store.tx(() => {
     const r = ctx.store.getRequest(input.requestId);
     const refuse = (code: string, message: string): RevokeNowResult => {
@@ -30,6 +31,9 @@ export function revokeNow(ctx: AppContext, input: { requestId: string; actorSlac
       asApprover: mine,
       now: { policy: found?.role.approval, owners: found?.app.owners ?? [] },
     });
+    // Giving one's own access back never widens access, so the requester's account is not checked.
+    const refusal = right.ok && right.as === 'requester' ? undefined : actorRefusal(ctx, input.actor, 'decide');
+    if (refusal) return refuse(refusal.code, refusal.message);
     if (!right.ok) {
       return right.code === 'no_longer_listed'
         ? refuse('no_longer_listed', 'You are no longer an approver of this request: the access catalog changed since you were asked, so you cannot revoke it.')

@@ -6,6 +6,7 @@
 import { eligibleApprovers, viaOf, type Person, type RoutedList } from '../domain/approval.js';
 import type { ApproverRef, StagedPolicy } from '../domain/catalog.js';
 import { canTransition, transition } from '../domain/lifecycle.js';
+import { ACCOUNT_PROBLEM_LABEL, accountProblem } from '../domain/people.js';
 import { PermanentError } from '../outbox/errors.js';
 import { alertAdmins, mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
 import { enqueue } from './effects.js';
@@ -22,14 +23,26 @@ export type RoutingResult =
 async function identifyRequester(ctx: AppContext, r: RequestRecord): Promise<{ email: string; name: string }> {
   if (r.requesterEmail) return { email: r.requesterEmail, name: r.requesterName ?? r.requesterEmail };
   const u = await ctx.slack.userInfo(r.requesterSlackId);
-  if (!u || u.deleted) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) could not be found in Slack`);
+  if (!u || u.account.deleted) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) could not be found in Slack`);
+  // Checked at submission too; this holds when the account changed in between.
+  const problem = accountProblem(u.account, { allowGuests: ctx.allowGuests });
+  if (problem) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) may not request access: ${ACCOUNT_PROBLEM_LABEL[problem]}`);
   if (!u.email) throw new PermanentError('Slack did not return the requester\'s email: grant the bot the users:read.email scope');
   return { email: u.email.toLowerCase(), name: u.name };
 }
 
+/** The requester's manager's email from MANAGER_SOURCE, or why there is none. */
+export async function managerEmailOf(ctx: AppContext, requesterEmail: string): Promise<{ email: string } | { unresolved: string }> {
+  const source = ctx.managerSource ? ctx.connectors[ctx.managerSource] : undefined;
+  if (!source?.findManagerEmail) return { unresolved: 'manager (no MANAGER_SOURCE configured)' };
+  const user = await source.findUserByEmail(requesterEmail);
+  const manager = user ? await source.findManagerEmail(user.id) : undefined;
+  return manager ? { email: manager } : { unresolved: `manager (none recorded in ${source.name})` };
+}
+
 /**
- * Resolves approver references to people with a Slack account. Unresolvable ones are listed.
- * Each person records the reference that routed them (`via`).
+ * Resolves approver references to people with a Slack account who may act (domain/people.ts).
+ * Unresolvable ones are listed. Each person records the reference that routed them (`via`).
  */
 async function resolveRefs(
   ctx: AppContext,
@@ -40,10 +53,13 @@ async function resolveRefs(
 ): Promise<{ people: Person[]; unresolved: string[] }> {
   const people: Person[] = [];
   const unresolved: string[] = [];
+  const policy = { allowGuests: ctx.allowGuests };
   const byEmail = async (email: string, label: string, ref: ApproverRef) => {
     const u = await ctx.slack.lookupByEmail(email);
-    if (u) people.push({ slackId: u.slackId, email: email.toLowerCase(), name: u.name, via: viaOf(list, ref) });
-    else unresolved.push(label);
+    const problem = u && accountProblem(u.account, policy);
+    if (!u) unresolved.push(label);
+    else if (problem) unresolved.push(`${label} (${ACCOUNT_PROBLEM_LABEL[problem]})`);
+    else people.push({ slackId: u.slackId, email: email.toLowerCase(), name: u.name, via: viaOf(list, ref) });
   };
   for (const ref of refs) {
     switch (ref.kind) {
@@ -57,15 +73,9 @@ async function resolveRefs(
         break;
       }
       case 'manager': {
-        const source = ctx.managerSource ? ctx.connectors[ctx.managerSource] : undefined;
-        if (!source?.findManagerEmail) {
-          unresolved.push('manager (no MANAGER_SOURCE configured)');
-          break;
-        }
-        const user = await source.findUserByEmail(requesterEmail);
-        const manager = user ? await source.findManagerEmail(user.id) : undefined;
-        if (manager) await byEmail(manager, `manager ${manager}`, ref);
-        else unresolved.push(`manager (none recorded in ${source.name})`);
+        const manager = await managerEmailOf(ctx, requesterEmail);
+        if ('email' in manager) await byEmail(manager.email, `manager ${manager.email}`, ref);
+        else unresolved.push(manager.unresolved);
         break;
       }
       case 'slackGroup': {
@@ -76,7 +86,10 @@ async function resolveRefs(
         }
         for (const id of ids) {
           const u = await ctx.slack.userInfo(id);
-          if (u && !u.deleted && u.email) people.push({ slackId: id, email: u.email.toLowerCase(), name: u.name, via: viaOf(list, ref) });
+          if (!u?.email) continue;
+          const problem = accountProblem(u.account, policy);
+          if (problem) unresolved.push(`${u.email} in slack-group:${ref.group} (${ACCOUNT_PROBLEM_LABEL[problem]})`);
+          else people.push({ slackId: id, email: u.email.toLowerCase(), name: u.name, via: viaOf(list, ref) });
         }
         break;
       }

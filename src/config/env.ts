@@ -135,6 +135,15 @@ export function loadConfig(
     else fail('LOG_LEVEL', `"${levelRaw}" is not a log level (one of ${LOG_LEVELS.join(', ')})`);
   }
 
+  // Guests and Slack Connect users act only when the operator says so; a typo must not open the door.
+  let allowGuests = false;
+  const guestsRaw = plain('ALLOW_GUESTS');
+  if (guestsRaw !== undefined) {
+    const g = guestsRaw.toLowerCase();
+    if (g === 'true' || g === 'false') allowGuests = g === 'true';
+    else fail('ALLOW_GUESTS', `"${guestsRaw}" is not true or false (true lets Slack guests and Slack Connect users request and decide; default false)`);
+  }
+
   // --- Slack ---
   const botToken = required('SLACK_BOT_TOKEN', secret('SLACK_BOT_TOKEN'));
   const signingSecret = required('SLACK_SIGNING_SECRET', secret('SLACK_SIGNING_SECRET'));
@@ -255,6 +264,7 @@ export function loadConfig(
     slack: { botToken, signingSecret, apiUrl: slackApiUrl, ...(appToken ? { appToken } : {}) },
     jira: { host: jiraHost, email: jiraEmail, apiToken: jiraApiToken, ...(webhookSecret ? { webhookSecret } : {}) },
     logLevel,
+    allowGuests,
   };
   if (okta) config.okta = okta;
   if (graph) config.graph = graph;

@@ -34,6 +34,8 @@ export interface Config {
   adminChannel?: string;
   managerSource?: ManagerSource;
   logLevel: LogLevel;
+  /** Slack guests and Slack Connect users may request and decide (`ALLOW_GUESTS=true`). */
+  allowGuests: boolean;
 }
 
 /** Every secret-bearing value, for redaction and for tests that grep logs. */

@@ -1,12 +1,23 @@
 /**
  * Who may act (issue 14), through signed Slack requests: approvers are re-checked against the
- * reference that routed them, for a decision and for Revoke.
+ * reference that routed them, for a decision and for Revoke; guests, Slack Connect users and
+ * unconfirmed emails neither request nor decide unless ALLOW_GUESTS=true.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GROUPS, Harness, PEOPLE, waitUntil, type Person } from '../support/harness.js';
 
 const { alice, bob, carol, dave } = PEOPLE;
+const erin: Person = { slackId: 'U0ERIN', email: 'erin@example.com', name: 'Erin Green', oktaId: '00u1erin' };
+const gus: Person = { slackId: 'U0GUS', email: 'gus@example.com', name: 'Gus Guest', oktaId: '00u1gus' };
+const uma: Person = { slackId: 'U0UMA', email: 'uma@example.com', name: 'Uma Unconfirmed', oktaId: '00u1uma' };
+const sam: Person = { slackId: 'U0SAM', email: 'sam@partner.example', name: 'Sam Partner', oktaId: '00u1sam' };
+
+function addPerson(h: Harness, p: Person, slack: Partial<Parameters<Harness['slack']['addUser']>[0]> = {}): void {
+  h.slack.addUser({ id: p.slackId, email: p.email, realName: p.name, ...slack });
+  const [first, last] = p.name.split(' ');
+  h.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first!, lastName: last! });
+}
 
 const refusals = (h: Harness, id: string, who: string) =>
   h.bot.store
@@ -38,6 +49,11 @@ applications:
         grant: { connector: okta, group: ${GROUPS.readOnly} }
         durations: [4h]
         approvers: [owners]
+      - id: partner
+        name: Partner-approved
+        grant: { connector: okta, group: ${GROUPS.readOnly} }
+        durations: [4h]
+        approvers: [sam@partner.example]
 `;
 
 describe('approvers are re-checked by what routed them, for decisions and for Revoke', () => {
@@ -97,5 +113,92 @@ describe('approvers are re-checked by what routed them, for decisions and for Re
     } finally {
       await h.restart({ catalog: CATALOG });
     }
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+
+describe('guests, Slack Connect users and unconfirmed emails', () => {
+  let h: Harness;
+  let offset = 0;
+  before(async () => {
+    h = await new Harness({ catalog: CATALOG, compose: { now: () => Date.now() + offset } }).start();
+    addPerson(h, gus, { guest: 'multi-channel' });
+    addPerson(h, uma, { emailConfirmed: false });
+    addPerson(h, erin);
+  });
+  after(async () => {
+    await h.stop();
+  });
+  const requestsBy = (p: Person) => (h.bot.db.prepare('SELECT count(*) AS n FROM requests WHERE requester_slack_id = ?').get(p.slackId) as { n: number }).n;
+  const modalsFor = (p: Person) => [...h.slack.views.values()].filter((v) => v.userId === p.slackId).length;
+
+  test('a guest may not request', async () => {
+    await h.driver.command(gus.slackId);
+    await privately(h, gus, /^Slack guests cannot request access\.$/);
+    assert.equal(modalsFor(gus), 0, 'no modal for a guest');
+
+    // Demoted to a guest while the modal is open: the submission is refused (the lookup cache has expired).
+    await h.driver.command(erin.slackId);
+    const view = await h.slack.waitForView((v) => v.userId === erin.slackId && v.view.callback_id === 'access_request');
+    h.slack.addUser({ id: erin.slackId, email: erin.email, realName: erin.name, guest: 'single-channel' });
+    offset += 61_000;
+    const res = await h.driver.submitView(erin.slackId, view.id, {
+      application: { application: 'prod-db' },
+      role: { role: 'reader' },
+      duration: { duration: '4h' },
+      reason: { reason: 'Submitted after becoming a guest' },
+    });
+    assert.deepEqual(res.body, { response_action: 'errors', errors: { application: 'Slack guests cannot request access.' } });
+    assert.equal(requestsBy(erin), 0);
+    assert.equal(requestsBy(gus), 0);
+  });
+
+  test('an unconfirmed email may not request', async () => {
+    await h.driver.command(uma.slackId);
+    await privately(h, uma, /Slack email address is not confirmed/);
+    assert.equal(modalsFor(uma), 0);
+    assert.equal(requestsBy(uma), 0);
+  });
+
+  test('a Slack Connect stranger may not approve', async () => {
+    // Listed as an approver, but from another organisation: never asked; nobody else is listed.
+    h.slack.addUser({ id: sam.slackId, email: sam.email, realName: sam.name, stranger: true, teamId: 'T0PARTNER' });
+    const never = await h.request(alice, { app: 'prod-db', role: 'partner', duration: '4h' });
+    await waitUntil(() => h.bot.store.getRequest(never)!.state === 'failed', 10_000, 'failed: nobody to ask');
+    assert.match(h.bot.store.getRequest(never)!.failure!, /sam@partner\.example \(a Slack Connect user from another organisation\)/);
+    assert.equal(h.slack.dmsTo(sam.slackId).length, 0);
+
+    // Asked while a member of this workspace, then moved to a partner organisation: the click is refused.
+    h.slack.addUser({ id: sam.slackId, email: sam.email, realName: sam.name });
+    const id = await h.request(alice, { app: 'prod-db', role: 'partner', duration: '4h' });
+    const card = await h.approverMessage(sam, id);
+    await h.idle();
+    h.slack.addUser({ id: sam.slackId, email: sam.email, realName: sam.name, stranger: true, teamId: 'T0PARTNER' });
+    offset += 61_000;
+    await h.driver.clickButton(sam.slackId, card, 'approve');
+    await privately(h, sam, /^People from outside this organisation \(Slack Connect\) cannot approve, deny, revoke or review access requests here\.$/);
+    await h.driver.clickButton(sam.slackId, card, 'deny');
+    await h.idle();
+    assert.equal(h.bot.store.getRequest(id)!.state, 'pending');
+    assert.deepEqual(refusals(h, id, sam.slackId), ['account_external', 'account_external']);
+    assert.equal(h.slack.callsTo('POST', '/api/views.open').filter((c) => JSON.stringify(c.body).includes('deny_reason')).length, 0, 'no deny modal');
+  });
+});
+
+describe('ALLOW_GUESTS=true', () => {
+  let h: Harness;
+  before(async () => {
+    h = await new Harness({ env: { ALLOW_GUESTS: 'true' } }).start();
+    addPerson(h, gus, { guest: 'multi-channel' });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  test('ALLOW_GUESTS=true lets a guest request', async () => {
+    const id = await h.request(gus, { duration: '4h' });
+    await h.click(bob, id, 'approve');
+    await waitUntil(() => h.okta.isMember(GROUPS.readOnly, gus.oktaId), 10_000, 'granted to the guest');
   });
 });

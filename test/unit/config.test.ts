@@ -47,6 +47,7 @@ test('env: defaults with only the required variables', () => {
     slack: { botToken: 'xoxb-secret-bot', signingSecret: 'secret-signing', apiUrl: 'https://slack.com/api/' },
     jira: { host: 'https://acme.atlassian.net', email: 'bot@acme.com', apiToken: 'secret-jira-token' },
     logLevel: 'info',
+    allowGuests: false,
   } satisfies Config);
 });
 
@@ -89,6 +90,7 @@ test('env: everything set, all connectors on', () => {
       ADMIN_CHANNEL: '#access-admins',
       MANAGER_SOURCE: 'google',
       LOG_LEVEL: 'debug',
+      ALLOW_GUESTS: 'TRUE',
     },
     files({ '/keys/sa.json': SA_KEY }),
   );
@@ -104,6 +106,7 @@ test('env: everything set, all connectors on', () => {
     adminChannel: '#access-admins',
     managerSource: 'google',
     logLevel: 'debug',
+    allowGuests: true,
   } satisfies Config);
   assert.deepEqual(connectorsOf(c), ['okta', 'entra', 'google', 'atlassian']);
 });
@@ -158,6 +161,11 @@ const ENV_ERRORS: { name: string; env: Record<string, string>; read?: (p: string
     errors: ['SLACK_APP_TOKEN: does not start with xapp- (an app-level token with connections:write, for Socket Mode; unset it for HTTP mode)'],
   },
   { name: 'LOG_LEVEL', env: { LOG_LEVEL: 'verbose' }, errors: ['LOG_LEVEL: "verbose" is not a log level (one of fatal, error, warn, info, debug, trace, silent)'] },
+  {
+    name: 'ALLOW_GUESTS neither true nor false',
+    env: { ALLOW_GUESTS: 'yes please' },
+    errors: ['ALLOW_GUESTS: "yes please" is not true or false (true lets Slack guests and Slack Connect users request and decide; default false)'],
+  },
   {
     name: 'Okta half set',
     env: { OKTA_ORG_URL: 'https://acme.okta.com' },
@@ -770,6 +778,12 @@ test('catalog: break-glass is auto unless the role gives its own approval, and i
   assert.deepEqual(bg!.breakGlass, { notify: 'C0123456', minReasonLength: 20 });
   assert.deepEqual(bg2!.approval, { kind: 'stages', stages: [{ approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] });
   assert.deepEqual(bg2!.breakGlass, { notify: '#sec', minReasonLength: 10 });
+});
+
+test('env: ALLOW_GUESTS is off unless set to true', () => {
+  assert.equal(okConfig(BASE).allowGuests, false);
+  assert.equal(okConfig({ ...BASE, ALLOW_GUESTS: 'false' }).allowGuests, false);
+  assert.equal(okConfig({ ...BASE, ALLOW_GUESTS: ' true ' }).allowGuests, true);
 });
 
 test('catalog: YAML anchors and merge keys work', () => {

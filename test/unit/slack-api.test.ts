@@ -256,3 +256,42 @@ test('a response_url that redirects is not followed: the reply goes by chat.post
     await emu.stop();
   }
 });
+
+test("the directory reads an account's kind from users.info, and reuses an answer for a minute", async () => {
+  const emu = await started();
+  try {
+    emu.addUser({ id: 'U400', email: 'guest@example.com', realName: 'Guest', guest: 'single-channel' });
+    emu.addUser({ id: 'U500', email: 'sam@partner.example', realName: 'Sam', teamId: 'T0PARTNER' });
+    emu.addUser({ id: 'U600', email: 'new@example.com', realName: 'New', emailConfirmed: false });
+    let now = 1_000_000;
+    const gw = new SlackGateway(new SlackApi(TOKEN, `${emu.url}/api/`, 2000), () => now);
+    const member = await gw.userInfo('U100');
+    assert.deepEqual(member, {
+      slackId: 'U100',
+      email: 'alice@example.com',
+      name: 'Alice Doe',
+      account: { deleted: false, bot: false, restricted: false, ultraRestricted: false, external: false, emailConfirmed: true },
+    });
+    assert.deepEqual((await gw.userInfo('U400'))?.account, { deleted: false, bot: false, restricted: true, ultraRestricted: true, external: false, emailConfirmed: true });
+    assert.equal((await gw.userInfo('U500'))?.account.external, true, 'home team is not this workspace');
+    assert.equal((await gw.lookupByEmail('sam@partner.example'))?.account.external, true);
+    assert.equal((await gw.userInfo('U600'))?.account.emailConfirmed, false);
+    assert.equal((await gw.userInfo(emu.botUserId))?.account.bot, true);
+    assert.equal(emu.callsTo('POST', '/api/auth.test').length, 1, 'the workspace is asked once');
+
+    // Within the minute the answer is reused; after it, Slack is asked again.
+    const calls = () => emu.callsTo('POST', '/api/users.info').filter((c) => JSON.stringify(c.body).includes('U100')).length;
+    emu.addUser({ id: 'U100', email: 'alice@example.com', realName: 'Alice Doe', guest: 'multi-channel' });
+    now += 59_000;
+    assert.equal((await gw.userInfo('U100'))?.account.restricted, false);
+    assert.equal(calls(), 1);
+    now += 2000;
+    assert.equal((await gw.userInfo('U100'))?.account.restricted, true);
+    assert.equal(calls(), 2);
+    assert.equal(await gw.userInfo('U999'), undefined);
+    assert.equal(await gw.userInfo('U999'), undefined);
+    assert.equal(emu.callsTo('POST', '/api/users.info').filter((c) => JSON.stringify(c.body).includes('U999')).length, 2, 'an unknown user is not cached');
+  } finally {
+    await emu.stop();
+  }
+});

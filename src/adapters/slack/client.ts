@@ -3,18 +3,41 @@
  * directory the use cases read (users, user groups) and the messages they send.
  */
 import type { KnownBlock } from '@slack/types';
-import type { SlackDirectory } from '../../app/context.js';
+import type { DirectoryUser, SlackDirectory } from '../../app/context.js';
 import { HttpTimeout, sendHttp } from '../http.js';
 import { PermanentError, RetryableError } from '../../outbox/errors.js';
 import type { SlackApi, SlackResult } from './api.js';
 
-/** The fields of a Slack user object the bot reads. https://docs.slack.dev/reference/objects/user-object */
+/**
+ * The fields of a Slack user object the bot reads (users.info, users.lookupByEmail).
+ * https://docs.slack.dev/reference/objects/user-object ; the account fields (is_restricted,
+ * is_ultra_restricted, is_stranger, is_email_confirmed, enterprise_user) as Slack sends them:
+ * the recorded users.info answer in slackapi/java-slack-sdk (json-logs/samples/api/users.info.json)
+ * and @slack/web-api's UsersInfoResponse, which is generated from such answers.
+ */
 interface SlackUser {
   id?: string;
+  team_id?: string;
   name?: string;
   real_name?: string;
   deleted?: boolean;
+  is_bot?: boolean;
+  is_app_user?: boolean;
+  /** Multi-channel guest. */
+  is_restricted?: boolean;
+  /** Single-channel guest. */
+  is_ultra_restricted?: boolean;
+  /** From an organisation the token's workspace shares no channel with. */
+  is_stranger?: boolean;
+  is_email_confirmed?: boolean;
+  enterprise_user?: { enterprise_id?: string };
   profile?: { email?: string; real_name?: string };
+}
+
+/** The bot's own workspace (auth.test): a user whose home is elsewhere is from outside. */
+interface Workspace {
+  teamId?: string;
+  enterpriseId?: string;
 }
 
 export interface SlackMessage {
@@ -22,31 +45,101 @@ export interface SlackMessage {
   blocks?: KnownBlock[];
 }
 
-export class SlackGateway implements SlackDirectory {
-  constructor(readonly api: SlackApi) {}
+/** users.info answers are reused this long: a guest demoted or promoted is seen within a minute. */
+export const USER_CACHE_TTL_MS = 60_000;
+const USER_CACHE_MAX = 10_000;
 
-  async userInfo(userId: string): Promise<{ email?: string; name: string; deleted: boolean } | undefined> {
+export class SlackGateway implements SlackDirectory {
+  private readonly users = new Map<string, { at: number; user: Promise<DirectoryUser | undefined> }>();
+  private workspaceIds: Promise<Workspace> | undefined;
+
+  constructor(
+    readonly api: SlackApi,
+    private readonly now: () => number = Date.now,
+    private readonly userTtlMs = USER_CACHE_TTL_MS,
+  ) {}
+
+  /**
+   * users.info, cached briefly (every command and click looks its actor up, and `/access` must
+   * open its modal within the trigger's 3 seconds). Concurrent lookups of one user share a call;
+   * failures and unknown users are not kept.
+   */
+  userInfo(userId: string): Promise<DirectoryUser | undefined> {
+    const now = this.now();
+    const hit = this.users.get(userId);
+    if (hit && now - hit.at < this.userTtlMs) return hit.user;
+    const entry = { at: now, user: this.fetchUser(userId) };
+    this.users.set(userId, entry);
+    const forget = () => {
+      if (this.users.get(userId) === entry) this.users.delete(userId);
+    };
+    entry.user.then((u) => {
+      if (!u) forget();
+    }, forget);
+    if (this.users.size > USER_CACHE_MAX) {
+      for (const [id, e] of this.users) if (now - e.at >= this.userTtlMs || this.users.size > USER_CACHE_MAX) this.users.delete(id);
+    }
+    return entry.user;
+  }
+
+  private async fetchUser(userId: string): Promise<DirectoryUser | undefined> {
+    let u: SlackUser | undefined;
     try {
-      const u = (await this.api.call<SlackResult & { user?: SlackUser }>('users.info', { user: userId })).user;
-      if (!u) return undefined;
-      return { email: u.profile?.email, name: u.real_name || u.profile?.real_name || u.name || userId, deleted: Boolean(u.deleted) };
+      u = (await this.api.call<SlackResult & { user?: SlackUser }>('users.info', { user: userId })).user;
     } catch (err) {
       const c = this.api.classify(err, 'users.info');
       if (c instanceof PermanentError && c.code === 'user_not_found') return undefined;
       throw c;
     }
+    return u ? this.directoryUser(u, userId) : undefined;
   }
 
-  async lookupByEmail(email: string): Promise<{ slackId: string; name: string } | undefined> {
+  async lookupByEmail(email: string): Promise<DirectoryUser | undefined> {
+    let u: SlackUser | undefined;
     try {
-      const u = (await this.api.call<SlackResult & { user?: SlackUser }>('users.lookupByEmail', { email })).user;
-      if (!u?.id || u.deleted) return undefined;
-      return { slackId: u.id, name: u.real_name || u.profile?.real_name || u.name || email };
+      u = (await this.api.call<SlackResult & { user?: SlackUser }>('users.lookupByEmail', { email })).user;
     } catch (err) {
       const c = this.api.classify(err, 'users.lookupByEmail');
       if (c instanceof PermanentError && c.code === 'users_not_found') return undefined;
       throw c;
     }
+    if (!u?.id || u.deleted) return undefined;
+    return this.directoryUser(u, email);
+  }
+
+  /** auth.test, once: the workspace (and Enterprise Grid org) the bot's token belongs to. */
+  private workspace(): Promise<Workspace> {
+    if (!this.workspaceIds) {
+      const ids = this.api
+        .callClassified<SlackResult & { team_id?: string; enterprise_id?: string }>('auth.test')
+        .then((r) => ({ teamId: r.team_id || undefined, enterpriseId: r.enterprise_id || undefined }));
+      this.workspaceIds = ids;
+      ids.catch(() => {
+        if (this.workspaceIds === ids) this.workspaceIds = undefined;
+      });
+    }
+    return this.workspaceIds;
+  }
+
+  private async directoryUser(u: SlackUser, fallbackName: string): Promise<DirectoryUser> {
+    const ws = await this.workspace();
+    const home = u.team_id;
+    // Enterprise Grid: members of other workspaces of the same org carry their own team_id.
+    const sameOrg = !home || home === ws.teamId || (ws.enterpriseId !== undefined && (home === ws.enterpriseId || u.enterprise_user?.enterprise_id === ws.enterpriseId));
+    return {
+      slackId: u.id ?? fallbackName,
+      email: u.profile?.email,
+      name: u.real_name || u.profile?.real_name || u.name || fallbackName,
+      account: {
+        deleted: u.deleted === true,
+        bot: u.is_bot === true || u.is_app_user === true,
+        restricted: u.is_restricted === true,
+        ultraRestricted: u.is_ultra_restricted === true,
+        external: u.is_stranger === true || !sameOrg,
+        // People are identified by email: an answer that does not say it is confirmed proves nothing.
+        emailConfirmed: u.is_email_confirmed === true,
+      },
+    };
   }
 
   async usergroupMembers(handleOrId: string): Promise<string[] | undefined> {

@@ -9,6 +9,7 @@
 import type { BlockAction, ButtonAction, ViewStateValue } from '@slack/bolt';
 import type { View } from '@slack/types';
 import type { Logger } from 'pino';
+import { actorRefusal, lookUpActor, refuseRequester } from '../../app/actor.js';
 import { checkMayDecide, decide, refuseIfMayNotDecide } from '../../app/decide.js';
 import type { AppContext } from '../../app/context.js';
 import { reviewBreakGlass } from '../../app/review.js';
@@ -40,6 +41,14 @@ function str(v: unknown): string | undefined {
  */
 export const VIEWS_OPEN_MAX_WAIT_MS = 1500;
 
+/**
+ * Where to answer a slash command privately. The response_url is contacted only if it is Slack's
+ * (SlackGateway.ephemeral); otherwise the reply goes by chat.postEphemeral.
+ */
+function commandReply(body: { user_id: string; channel_id?: string; response_url?: string }) {
+  return { user: body.user_id, channel: str(body.channel_id), responseUrl: str(body.response_url) };
+}
+
 /** Request ids we mint look like this; anything else in a button value is refused unread. */
 const REQUEST_ID = /^req_[A-Za-z0-9_-]{6,32}$/;
 
@@ -67,6 +76,13 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       return;
     }
     await ack();
+    // After the ack, before the modal: the trigger id lives 3 s, the lookup is bounded well inside.
+    const refusal = actorRefusal(ctx, await lookUpActor(ctx, body.user_id), 'request');
+    if (refusal) {
+      refuseRequester(ctx, commandReply(body), refusal);
+      logger.info({ user: body.user_id, code: refusal.code }, 'request refused at /access');
+      return;
+    }
     await openView(body.trigger_id, requestModal(ctx.catalog()), 'request modal', { user: body.user_id });
   });
 
@@ -85,6 +101,13 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
   });
 
   app.view(IDS.requestModal, async ({ ack, body, view }) => {
+    // Checked again on submission: the account may have changed, or the modal never came from /access.
+    const refusal = actorRefusal(ctx, await lookUpActor(ctx, body.user.id), 'request');
+    if (refusal) {
+      await ack({ response_action: 'errors', errors: { [IDS.application]: refusal.message } });
+      logger.info({ user: body.user.id, code: refusal.code }, 'request submission refused');
+      return;
+    }
     const values = view.state?.values as StateValues | undefined;
     const result = submitRequest(ctx, {
       submissionKey: view.id,
@@ -123,21 +146,25 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       logger.warn({ user: body.user.id }, 'approve click without a valid request id');
       return;
     }
-    // Recorded before the ack (one synchronous transaction, well inside Slack's 3 s): once
-    // Slack has our 200, the decision cannot be lost to a crash.
-    decide(ctx, { requestId, actorSlackId: body.user.id, decision: 'approve', reply });
+    // Recorded before the ack (the account lookup is bounded, the transaction synchronous, both
+    // well inside Slack's 3 s): once Slack has our 200, the decision cannot be lost to a crash.
+    const actor = await lookUpActor(ctx, body.user.id);
+    decide(ctx, { requestId, actorSlackId: body.user.id, actor, decision: 'approve', reply });
     await ack();
   });
 
   app.action(IDS.deny, async ({ ack, body }) => {
-    await ack();
     const reply = replyOf(body);
     const requestId = buttonRequestId(body);
     if (!requestId) {
+      await ack();
       logger.warn({ user: body.user.id }, 'deny click without a valid request id');
       return;
     }
-    if (refuseIfMayNotDecide(ctx, requestId, body.user.id, reply)) return;
+    // A refusal is recorded before the ack, like a decision; the modal opens after it.
+    const refused = refuseIfMayNotDecide(ctx, requestId, body.user.id, await lookUpActor(ctx, body.user.id), reply);
+    await ack();
+    if (refused) return;
     const r = ctx.store.getRequest(requestId)!;
     await openView(body.trigger_id, denyModal(requestId, requestSummary(r)), 'deny modal', { requestId });
   });
@@ -152,10 +179,10 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
   });
 
   app.action(IDS.revoke, async ({ ack, body }) => {
-    await ack();
     const requestId = buttonRequestId(body);
-    if (!requestId) return;
-    revokeNow(ctx, { requestId, actorSlackId: body.user.id, reply: replyOf(body) });
+    // Recorded before the ack, like a decision (the account lookup is bounded inside Slack's 3 s).
+    if (requestId) revokeNow(ctx, { requestId, actorSlackId: body.user.id, actor: await lookUpActor(ctx, body.user.id), reply: replyOf(body) });
+    await ack();
   });
 
   app.view(IDS.denyModal, async ({ ack, body, view }) => {
@@ -171,9 +198,10 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       await ack({ response_action: 'errors', errors: { [IDS.reason]: error } });
       return;
     }
-    const check = checkMayDecide(ctx, requestId, body.user.id);
+    const actor = await lookUpActor(ctx, body.user.id);
+    const check = checkMayDecide(ctx, requestId, body.user.id, actor);
     // A refusal is answered by DM: a modal submission has no response_url. Recorded before the ack.
-    decide(ctx, { requestId, actorSlackId: body.user.id, decision: 'deny', reason, reply: { user: body.user.id } });
+    decide(ctx, { requestId, actorSlackId: body.user.id, actor, decision: 'deny', reason, reply: { user: body.user.id } });
     await ack();
     if (!check.ok) logger.info({ requestId, code: check.code }, 'deny refused');
   });
