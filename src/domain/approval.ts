@@ -182,3 +182,39 @@ export function canRevoke(f: {
   if (f.asApprover.length === 0) return { ok: false, code: 'not_allowed' };
   return f.asApprover.some((a) => stillListed(f.now, a.stage, a)) ? { ok: true, as: 'approver' } : { ok: false, code: 'no_longer_listed' };
 }
+
+/** What is known about the person clicking Reviewed on a break-glass alert, and about the role. */
+export interface ReviewFacts {
+  requester: { slackId: string; email?: string };
+  /** The clicker, as Slack knows them now (users.info), never as the payload names them. */
+  actor: { slackId: string; email?: string };
+  /** The role's `breakGlass.reviewers` in the catalog now; empty when the role is gone. */
+  reviewers: readonly ApproverRef[];
+  owners: readonly string[];
+  /** The reviewers' Slack groups (as written) that the actor is a member of, looked up by the caller. */
+  actorGroups: readonly string[];
+  /** The requester's manager's email, when the reviewers name `manager` and it resolved. */
+  managerEmail?: string;
+}
+
+/**
+ * Whether this click acknowledges the review of emergency access: only a configured reviewer's
+ * does, and never the requester's (checked by Slack id and by email), reviewer or not.
+ */
+export function canAcknowledge(f: ReviewFacts): boolean {
+  if (f.actor.slackId === f.requester.slackId) return false;
+  const email = f.actor.email?.toLowerCase();
+  if (email && f.requester.email?.toLowerCase() === email) return false;
+  return f.reviewers.some((r) => {
+    switch (r.kind) {
+      case 'email':
+        return email !== undefined && r.email.toLowerCase() === email;
+      case 'owners':
+        return email !== undefined && f.owners.some((o) => o.toLowerCase() === email);
+      case 'manager':
+        return email !== undefined && f.managerEmail?.toLowerCase() === email;
+      case 'slackGroup':
+        return f.actorGroups.includes(r.group);
+    }
+  });
+}

@@ -1,7 +1,8 @@
 /**
- * Who may act (issue 14), through signed Slack requests: approvers are re-checked against the
- * reference that routed them, for a decision and for Revoke; guests, Slack Connect users and
- * unconfirmed emails neither request nor decide unless ALLOW_GUESTS=true.
+ * Who may act (issue 14, items 7-9), through signed Slack requests: break-glass reviews count only
+ * from configured reviewers, under the name Slack's directory gives; approvers are re-checked
+ * against the reference that routed them, for a decision and for Revoke; guests, Slack Connect
+ * users and unconfirmed emails neither request nor decide unless ALLOW_GUESTS=true.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -37,6 +38,16 @@ applications:
     name: Production database
     owners: [bob@example.com]
     roles:
+      - id: emergency
+        name: Emergency admin
+        grant: { connector: okta, group: ${GROUPS.superAdmin} }
+        durations: [1h]
+        breakGlass: { notify: "#security-alerts", minReasonLength: 20, reviewers: [carol@example.com, "slack-group:secops"] }
+      - id: emergency-owners
+        name: Emergency admin (owners review)
+        grant: { connector: okta, group: ${GROUPS.superAdmin} }
+        durations: [1h]
+        breakGlass: { notify: "#security-alerts", minReasonLength: 20 }
       - id: fallback
         name: With fallback
         grant: { connector: okta, group: ${GROUPS.readOnly} }
@@ -55,6 +66,86 @@ applications:
         durations: [4h]
         approvers: [sam@partner.example]
 `;
+
+describe('break-glass: only the configured reviewers acknowledge', () => {
+  let h: Harness;
+  before(async () => {
+    h = await new Harness({ catalog: CATALOG }).start();
+    addPerson(h, erin);
+    h.slack.addChannel({ id: 'C0SEC', name: 'security-alerts', botIsMember: true });
+    h.slack.addUserGroup({ id: 'S0SECOPS', handle: 'secops', users: [erin.slackId] });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  async function emergency(role = 'emergency') {
+    const id = await h.request(alice, { app: 'prod-db', role, duration: '1h', reason: 'Production outage INC-77: primary refuses connections' });
+    await waitUntil(() => h.bot.store.getRequest(id)!.state === 'active', 10_000, 'granted at once');
+    await h.idle();
+    const key = h.bot.store.getRequest(id)!.jiraKey!;
+    const alert = await h.slack.waitForMessage((m) => m.channel === 'C0SEC' && m.text.includes(key));
+    return { id, alert };
+  }
+  const reviews = (id: string) => h.jiraComments(id).filter((c) => c.startsWith('Break-glass access reviewed by'));
+  /** Reviewed is acked before it is checked (it may need Slack group and IdP lookups): wait for it. */
+  const reviewed = async (id: string) => {
+    await waitUntil(() => h.bot.store.getRequest(id)!.reviewedAt !== null, 5000, 'review recorded');
+    await h.idle();
+  };
+
+  test("only a configured reviewer's Reviewed click counts", async () => {
+    const { id, alert } = await emergency();
+    // Bob owns the application, but this role names its reviewers: his click does not count.
+    await h.driver.clickButton(bob.slackId, alert, 'review_break_glass');
+    await privately(h, bob, /Only the configured reviewers/);
+    await h.idle();
+    assert.equal(h.bot.store.getRequest(id)!.reviewedAt, null);
+    await h.driver.clickButton(carol.slackId, alert, 'review_break_glass');
+    await reviewed(id);
+    assert.deepEqual(reviews(id).map((c) => c.replace(/ on .*$/, '')), ['Break-glass access reviewed by Carol White (carol@example.com)']);
+
+    // A member of a listed Slack group is a reviewer too.
+    const second = await emergency();
+    await h.driver.clickButton(erin.slackId, second.alert, 'review_break_glass');
+    await reviewed(second.id);
+    assert.equal(reviews(second.id).length, 1);
+
+    // Without reviewers:, the application's owners review.
+    const third = await emergency('emergency-owners');
+    await h.driver.clickButton(carol.slackId, third.alert, 'review_break_glass');
+    await privately(h, carol, /Only the configured reviewers/);
+    await h.driver.clickButton(bob.slackId, third.alert, 'review_break_glass');
+    await reviewed(third.id);
+    assert.deepEqual(reviews(third.id).map((c) => c.replace(/ on .*$/, '')), ['Break-glass access reviewed by Bob Jones (bob@example.com)']);
+  });
+
+  test("a non-reviewer's click is refused privately and changes nothing", async () => {
+    const { id, alert } = await emergency();
+    const before = { request: JSON.stringify(h.bot.store.getRequest(id)), comments: h.jiraComments(id).length, versions: h.slack.findMessage(alert.channel, alert.ts)!.history.length };
+    const posted = h.slack.messages.length;
+    await h.driver.clickButton(dave.slackId, alert, 'review_break_glass');
+    await privately(h, dave, /Only the configured reviewers of this emergency access/);
+    await h.idle();
+    assert.equal(JSON.stringify(h.bot.store.getRequest(id)), before.request);
+    assert.equal(h.jiraComments(id).length, before.comments);
+    assert.equal(h.slack.findMessage(alert.channel, alert.ts)!.history.length, before.versions, 'the alert is not updated');
+    assert.match(JSON.stringify(h.slack.findMessage(alert.channel, alert.ts)!.blocks), /"action_id":"review_break_glass"/);
+    assert.equal(h.slack.messages.length, posted, 'nothing posted in the channel');
+    assert.deepEqual(refusals(h, id, dave.slackId), ['not_a_reviewer']);
+  });
+
+  test('the name on Jira is the users.info name even when the payload says otherwise', async () => {
+    const { id, alert } = await emergency();
+    await h.driver.clickButton(carol.slackId, alert, 'review_break_glass', { userName: 'The CEO' });
+    await reviewed(id);
+    assert.deepEqual(reviews(id).map((c) => c.replace(/ on .*$/, '')), ['Break-glass access reviewed by Carol White (carol@example.com)']);
+    assert.match(JSON.stringify(h.slack.findMessage(alert.channel, alert.ts)!.blocks), /Reviewed by Carol White/);
+    assert.doesNotMatch(JSON.stringify(h.slack.findMessage(alert.channel, alert.ts)!.blocks), /The CEO/);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
 
 describe('approvers are re-checked by what routed them, for decisions and for Revoke', () => {
   let h: Harness;

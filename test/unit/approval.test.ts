@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assertMayDecide, canRevoke, decide, eligibleApprovers, type CatalogNow, type DecisionInput, type Person, type StageFacts } from '../../src/domain/approval.js';
+import { assertMayDecide, canAcknowledge, canRevoke, decide, eligibleApprovers, type CatalogNow, type DecisionInput, type Person, type ReviewFacts, type StageFacts } from '../../src/domain/approval.js';
 import type { ApproverRef } from '../../src/domain/catalog.js';
 import { DomainError, type DomainErrorCode } from '../../src/domain/errors.js';
 import { REQUEST_STATES } from '../../src/domain/lifecycle.js';
@@ -214,5 +214,43 @@ describe('who may revoke an active grant (canRevoke)', () => {
       owners: ['bob@example.com'],
     };
     assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: twice, now }), { ok: true, as: 'approver' });
+  });
+});
+
+describe('who may acknowledge a break-glass review (canAcknowledge)', () => {
+  const facts = (over: Partial<ReviewFacts> = {}): ReviewFacts => ({
+    requester: { slackId: REQUESTER, email: 'alice@example.com' },
+    actor: { slackId: 'U_CAROL', email: 'carol@example.com' },
+    reviewers: [{ kind: 'owners' }],
+    owners: ['bob@example.com', 'carol@example.com'],
+    actorGroups: [],
+    ...over,
+  });
+
+  test("only a configured reviewer's acknowledgement counts", () => {
+    assert.equal(canAcknowledge(facts()), true, 'an owner, by default');
+    assert.equal(canAcknowledge(facts({ actor: { slackId: 'U_DAVE', email: 'dave@example.com' } })), false, 'not an owner');
+    assert.equal(canAcknowledge(facts({ reviewers: [{ kind: 'email', email: 'Dave@Example.com' }], actor: { slackId: 'U_DAVE', email: 'dave@example.com' } })), true);
+    assert.equal(canAcknowledge(facts({ reviewers: [{ kind: 'email', email: 'dave@example.com' }] })), false, 'owners are not reviewers when reviewers are listed');
+    assert.equal(canAcknowledge(facts({ actor: { slackId: 'U_CAROL' } })), false, 'no email, no match');
+  });
+
+  test('a member of a listed Slack group, or the requester\'s manager when listed, may acknowledge', () => {
+    const group = facts({ reviewers: [{ kind: 'slackGroup', group: 'security' }] });
+    assert.equal(canAcknowledge(group), false);
+    assert.equal(canAcknowledge({ ...group, actorGroups: ['security'] }), true);
+    const manager = facts({ reviewers: [{ kind: 'manager' }] });
+    assert.equal(canAcknowledge(manager), false);
+    assert.equal(canAcknowledge({ ...manager, managerEmail: 'CAROL@example.com' }), true);
+  });
+
+  test('the requester cannot acknowledge their own emergency access, even as a reviewer, by Slack id or by email', () => {
+    const asOwner = facts({ owners: ['alice@example.com'], actor: { slackId: REQUESTER, email: 'alice@example.com' } });
+    assert.equal(canAcknowledge(asOwner), false);
+    assert.equal(canAcknowledge({ ...asOwner, actor: { slackId: 'U_ALICE_2', email: 'Alice@example.com' } }), false);
+  });
+
+  test('a role gone from the catalog has no reviewers', () => {
+    assert.equal(canAcknowledge(facts({ reviewers: [] })), false);
   });
 });

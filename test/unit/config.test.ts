@@ -367,7 +367,7 @@ test('catalog: the example parses into the expected Catalog', () => {
             grant: { connector: 'entra', group: '6f1c0d2e-0000-4000-8000-000000000001' },
             durations: [{ token: '1h', ms: 3_600_000 }],
             approval: { kind: 'auto' },
-            breakGlass: { notify: '#security-alerts', minReasonLength: 40 },
+            breakGlass: { notify: '#security-alerts', minReasonLength: 40, reviewers: [{ kind: 'email', email: 'security-lead@example.com' }, { kind: 'slackGroup', group: 'security' }] },
           },
         ],
       },
@@ -629,6 +629,43 @@ const CATALOG_ERRORS: { name: string; change: (d: Doc) => void; connectors?: Con
     errors: [`${R}.breakGlass.notify: required (the Slack channel to alert, e.g. "#security-alerts" or a channel id)`],
   },
   {
+    name: 'break-glass reviewers that are not approver references',
+    change: (d) => (role0(d).breakGlass = { notify: '#sec', reviewers: ['owners', 'security team', 'owners'] }),
+    errors: [
+      `${R}.breakGlass.reviewers[1]: "security team" is not an approver (use owners, manager, an email, or slack-group:<handle or id>)`,
+      `${R}.breakGlass.reviewers[2]: "owners" is listed twice`,
+    ],
+  },
+  {
+    name: 'break-glass reviewers not a list, or empty',
+    change: (d) => {
+      role0(d).breakGlass = { notify: '#sec', reviewers: 'owners' };
+      d.applications[0]!.roles.push({ id: 'bg2', name: 'BG2', grant: { connector: 'okta', group: 'g2' }, durations: ['1h'], breakGlass: { notify: '#sec', reviewers: [] } });
+    },
+    errors: [
+      `${R}.breakGlass.reviewers: must be a list of reviewers, e.g. [owners] (use owners, manager, an email, or slack-group:<handle or id>)`,
+      `applications[0].roles[1].breakGlass.reviewers: must list at least one reviewer (use owners, manager, an email, or slack-group:<handle or id>)`,
+    ],
+  },
+  {
+    name: 'break-glass reviewers default to owners, and the application has none',
+    change: (d) => {
+      delete d.applications[0]!.owners;
+      role0(d).approvers = ['lead@example.com'];
+      role0(d).breakGlass = { notify: '#sec' };
+    },
+    errors: [`${R}.breakGlass.reviewers: required when the application has no owners (reviewers default to the application's owners; add reviewers: [...] or owners: [...])`],
+  },
+  {
+    name: 'break-glass reviewers name owners, and the application has none',
+    change: (d) => {
+      delete d.applications[0]!.owners;
+      role0(d).approvers = ['lead@example.com'];
+      role0(d).breakGlass = { notify: '#sec', reviewers: ['lead@example.com', 'owners'] };
+    },
+    errors: [`${R}.breakGlass.reviewers[1]: "owners" but the application has no owners (add owners: [...] to it)`],
+  },
+  {
     name: 'break-glass minReasonLength zero',
     change: (d) => (role0(d).breakGlass = { notify: '#sec', minReasonLength: 0 }),
     errors: [`${R}.breakGlass.minReasonLength: "0" is not a whole number from 1 to 3000`],
@@ -775,9 +812,18 @@ test('catalog: break-glass is auto unless the role gives its own approval, and i
   });
   const [bg, bg2] = okCatalog(d).applications[0]!.roles;
   assert.deepEqual(bg!.approval, { kind: 'auto' });
-  assert.deepEqual(bg!.breakGlass, { notify: 'C0123456', minReasonLength: 20 });
+  assert.deepEqual(bg!.breakGlass, { notify: 'C0123456', minReasonLength: 20, reviewers: [{ kind: 'owners' }] });
   assert.deepEqual(bg2!.approval, { kind: 'stages', stages: [{ approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] });
-  assert.deepEqual(bg2!.breakGlass, { notify: '#sec', minReasonLength: 10 });
+  assert.deepEqual(bg2!.breakGlass, { notify: '#sec', minReasonLength: 10, reviewers: [{ kind: 'owners' }] });
+});
+
+test('catalog: break-glass reviewers take every approver form, and default to the owners', () => {
+  const d = baseDoc();
+  role0(d).breakGlass = { notify: '#sec', reviewers: ['Lead@Example.com', 'slack-group:@security', 'manager', 'owners'] };
+  d.applications[0]!.roles.push({ id: 'bg2', name: 'BG2', grant: { connector: 'okta', group: 'g2' }, durations: ['1h'], breakGlass: { notify: '#sec' } });
+  const [bg, bg2] = okCatalog(d).applications[0]!.roles;
+  assert.deepEqual(bg!.breakGlass!.reviewers, [{ kind: 'email', email: 'lead@example.com' }, { kind: 'slackGroup', group: 'security' }, { kind: 'manager' }, { kind: 'owners' }]);
+  assert.deepEqual(bg2!.breakGlass!.reviewers, [{ kind: 'owners' }]);
 });
 
 test('env: ALLOW_GUESTS is off unless set to true', () => {

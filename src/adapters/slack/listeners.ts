@@ -170,12 +170,12 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
   });
 
   app.action(IDS.review, async ({ ack, body }) => {
+    // Acked first: whether the clicker is a reviewer may take Slack group and IdP manager lookups.
     await ack();
     const requestId = buttonRequestId(body);
     if (!requestId) return;
-    // The payload is signed by Slack, so its user name is what Slack knows the clicker as.
-    const name = str((body.user as { name?: unknown }).name) ?? str((body.user as { username?: unknown }).username);
-    reviewBreakGlass(ctx, { requestId, actor: { slackId: body.user.id, name }, reply: replyOf(body) });
+    // Who reviewed is read from Slack's directory (users.info), not from the payload's user name.
+    await reviewBreakGlass(ctx, { requestId, actorSlackId: body.user.id, reply: replyOf(body) });
   });
 
   app.action(IDS.revoke, async ({ ack, body }) => {
