@@ -17,8 +17,11 @@ export interface DirectoryUser {
 
 /** Looks people up in Slack: the app needs emails and ids, nothing about Block Kit. */
 export interface SlackDirectory {
-  /** undefined when Slack has no such user. May answer from a cache of a minute or so. */
-  userInfo(userId: string): Promise<DirectoryUser | undefined>;
+  /**
+   * undefined when Slack has no such user. May answer from a cache of a minute or so, unless
+   * `fresh`: who a grant goes to is read fresh, so a changed email is seen at once.
+   */
+  userInfo(userId: string, opts?: { fresh?: boolean }): Promise<DirectoryUser | undefined>;
   /** undefined when no active Slack user has this email. */
   lookupByEmail(email: string): Promise<DirectoryUser | undefined>;
   /** Member ids of a user group given by handle or id; undefined when there is no such group. */

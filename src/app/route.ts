@@ -22,7 +22,8 @@ export type RoutingResult =
 
 async function identifyRequester(ctx: AppContext, r: RequestRecord): Promise<{ email: string; name: string }> {
   if (r.requesterEmail) return { email: r.requesterEmail, name: r.requesterName ?? r.requesterEmail };
-  const u = await ctx.slack.userInfo(r.requesterSlackId);
+  // Fresh, not from the click-time cache: the email decides who is granted (a rename is seen at once).
+  const u = await ctx.slack.userInfo(r.requesterSlackId, { fresh: true });
   if (!u || u.account.deleted) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) could not be found in Slack`);
   // Checked at submission too; this holds when the account changed in between.
   const problem = accountProblem(u.account, { allowGuests: ctx.allowGuests });

@@ -288,6 +288,12 @@ test("the directory reads an account's kind from users.info, and reuses an answe
     now += 2000;
     assert.equal((await gw.userInfo('U100'))?.account.restricted, true);
     assert.equal(calls(), 2);
+    // Who a grant goes to is read fresh: a changed email is seen at once, not a minute later.
+    emu.addUser({ id: 'U100', email: 'alice.doe@example.com', realName: 'Alice Doe' });
+    assert.equal((await gw.userInfo('U100', { fresh: true }))?.email, 'alice.doe@example.com');
+    assert.equal(calls(), 3);
+    assert.equal((await gw.userInfo('U100'))?.email, 'alice.doe@example.com', 'the fresh answer refreshed the cache');
+    assert.equal(calls(), 3);
     assert.equal(await gw.userInfo('U999'), undefined);
     assert.equal(await gw.userInfo('U999'), undefined);
     assert.equal(emu.callsTo('POST', '/api/users.info').filter((c) => JSON.stringify(c.body).includes('U999')).length, 2, 'an unknown user is not cached');

@@ -62,12 +62,12 @@ export class SlackGateway implements SlackDirectory {
   /**
    * users.info, cached briefly (every command and click looks its actor up, and `/access` must
    * open its modal within the trigger's 3 seconds). Concurrent lookups of one user share a call;
-   * failures and unknown users are not kept.
+   * failures and unknown users are not kept. `fresh` asks Slack anyway (and refreshes the cache).
    */
-  userInfo(userId: string): Promise<DirectoryUser | undefined> {
+  userInfo(userId: string, opts: { fresh?: boolean } = {}): Promise<DirectoryUser | undefined> {
     const now = this.now();
     const hit = this.users.get(userId);
-    if (hit && now - hit.at < this.userTtlMs) return hit.user;
+    if (hit && !opts.fresh && now - hit.at < this.userTtlMs) return hit.user;
     const entry = { at: now, user: this.fetchUser(userId) };
     this.users.set(userId, entry);
     const forget = () => {
