@@ -3,8 +3,14 @@
 #     -v "$PWD/access-catalog.yaml:/app/access-catalog.yaml:ro" -v access-bot-data:/data access-bot
 # and check a setup with the same environment: `docker run --rm --env-file access-bot.env ... access-bot access-bot check`.
 
+# The base image (both stages) is pinned by digest, so a rebuild gets the same Node and Debian
+# packages. Move the tag and the digest together, in both FROM lines and in .ci/node22 (NODE22,
+# the Node the tests run on). The digest of node:22.23.3-bookworm-slim is the one published in
+# waifu-devs/fuwa's Dockerfile (commit 77b8e7ab825aa90adcaa2a4fbb985d5b8c718bc6) and, for the
+# same tag, in other public Dockerfiles; check with `docker buildx imagetools inspect <tag>`.
+
 # ---- build: compile TypeScript and the better-sqlite3 addon, then drop dev dependencies ----
-FROM node:20-bookworm-slim AS build
+FROM node:22.23.3-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c AS build
 # better-sqlite3 compiles from source when no prebuilt binary can be downloaded.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -25,15 +31,13 @@ RUN npm ci --no-audit --no-fund \
 # keys) enters the build.
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY test/emulators ./test/emulators
-COPY test/support ./test/support
 COPY migrations ./migrations
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  && chmod 755 dist/src/cli.js
 
 # ---- runtime: production dependencies, compiled code and migrations, as a non-root user ----
-FROM node:20-bookworm-slim
+FROM node:22.23.3-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
 ENV NODE_ENV=production \
     DATABASE_PATH=/data/access-bot.db
 WORKDIR /app

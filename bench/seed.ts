@@ -227,7 +227,9 @@ export class Seeder {
       effects.push(['jira.comment', `jira:${id}`], ['slack.requesterDm', `slack:${id}:requester`]);
       if (i >= 2) effects.push(['jira.transition', `jira:${id}`]);
     }
-    if (r.state === 'revoked') effects.push(['idp.grant', `idp:okta:${GROUP}:${p.email}`], ['idp.revoke', `idp:okta:${GROUP}:${p.email}`]);
+    if (r.state === 'revoked') {
+      effects.push(['idp.resolveUser', `idp:@resolve:${id}`], ['idp.grant', `idp:okta:${GROUP}:${p.oktaId}`], ['idp.revoke', `idp:okta:${GROUP}:${p.oktaId}`]);
+    }
     let t = createdAt;
     for (const [kindName, queue] of effects) {
       t += 1000;

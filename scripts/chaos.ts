@@ -1,10 +1,10 @@
 /**
- * `npm run chaos`: the full-size crash run (see test/support/chaos.ts). Prints the figures and
+ * `npm run chaos`: the full-size crash run (see test/support/chaos/). Prints the figures and
  * exits 1 when any invariant count is not zero.
  *
  *   npm run chaos -- --flows 100 --crashes 25 --seed 1234 [--concurrency 8] [--no-faults]
  */
-import { formatReport, invariantsHold, randomSeed, runChaos } from '../test/support/chaos.js';
+import { formatReport, invariantsHold, randomSeed, runChaos } from '../test/support/chaos/index.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -15,7 +15,7 @@ import type { IdpConnector, IdpConnectorWith } from './app/ports/idp.js';
 import { jiraHandlers } from './adapters/jira/effects.js';
 import { JiraCloudRecord } from './adapters/jira/record.js';
 import { jiraWebhookHandler } from './adapters/jira/webhook.js';
-import { applyLimits, DEFAULT_LIMITS, serverOptions, type InboundLimits } from './adapters/httpServer.js';
+import { applyLimits, closeServer, DEFAULT_LIMITS, listen, oneRouteListener, requireBearer, serverOptions, type InboundLimits } from './adapters/httpServer.js';
 import type { JiraRecord } from './adapters/jira/types.js';
 import { SlackApi } from './adapters/slack/api.js';
 import { SlackGateway } from './adapters/slack/client.js';
@@ -26,8 +26,10 @@ import { Checkpointer } from './adapters/sqlite/checkpointer.js';
 import { openDatabase, type Db } from './adapters/sqlite/db.js';
 import { lockDatabase } from './adapters/sqlite/lock.js';
 import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
+import { SqliteOutboxRepository } from './adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
 import type { AppContext } from './app/context.js';
+import { EFFECT_LANES, QUEUE_POLICY } from './app/effects.js';
 import { expireDue } from './app/expire.js';
 import { pruneDeliveries } from './app/jiraChange.js';
 import { appHandlers } from './app/handlers.js';
@@ -69,6 +71,8 @@ export interface AccessBot {
   readonly ctx: AppContext;
   /** Base URL once started, e.g. http://127.0.0.1:3000 */
   url: string;
+  /** Base URL of the metrics port once started, when `METRICS_PORT` is set. */
+  metricsUrl?: string;
   start(): Promise<void>;
   /** Stops taking work, finishes or releases effects in flight, closes the database. */
   stop(graceMs?: number): Promise<void>;
@@ -101,7 +105,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const checkpointer = Checkpointer.start(db, config.databasePath, logger);
 
   const web = new SlackApi(config.slack.botToken, config.slack.apiUrl, 10_000, now);
-  const slack = new SlackGateway(web);
+  const slack = new SlackGateway(web, now);
   const jira = opts.jira ?? jiraRecord(config);
   const connectors: Record<string, IdpConnector> = { ...buildConnectors(config, { now }), ...opts.connectors };
 
@@ -114,6 +118,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     slack,
     adminChannel: config.adminChannel,
     managerSource: config.managerSource ? managerSource(connectors, config.managerSource) : undefined,
+    allowGuests: config.allowGuests,
     // Runs after the transaction that changed an expiry, by which time `scheduler` exists.
     onExpiryChanged: () => queueMicrotask(() => scheduler.reschedule()),
   };
@@ -123,8 +128,8 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
 
   let slackWaiting = 0;
   const dispatcher = new Dispatcher({
-    db,
     outbox,
+    reserved: EFFECT_LANES,
     logger: logger.child({ component: 'outbox' }),
     now,
     handlers: { ...appHandlers(ctx), ...slackHandlers(ctx, slack), ...jiraHandlers(ctx, jira) },
@@ -134,6 +139,18 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   });
 
   let ready = false;
+  const metricsHandler = (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(metricsText(db, outbox, dispatcher, slackWaiting));
+  };
+  const metricsLog = logger.child({ component: 'metrics' });
+  const metricsRoute: HttpRoute = {
+    path: '/metrics',
+    method: 'GET',
+    handler: config.metrics?.token ? requireBearer(config.metrics.token, metricsHandler, metricsLog) : metricsHandler,
+  };
+  // With METRICS_PORT, /metrics is served there only (see start()); /healthz stays on PORT, open.
+  const metricsPort = config.metrics?.port;
   const routes: HttpRoute[] = [
     {
       path: '/healthz',
@@ -144,14 +161,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
         res.end(JSON.stringify({ ok, outbox: outbox.counts() }));
       },
     },
-    {
-      path: '/metrics',
-      method: 'GET',
-      handler: (_req: IncomingMessage, res: ServerResponse) => {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-        res.end(metricsText(db, outbox, dispatcher, slackWaiting));
-      },
-    },
+    ...(metricsPort === undefined ? [metricsRoute] : []),
   ];
 
   if (config.jira.webhookSecret) {
@@ -166,6 +176,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   if (router) registerListeners(router, ctx, web, slackLog);
   let socketApp: { stop(): Promise<unknown> } | undefined;
   let server: Server | undefined;
+  let metricsServer: Server | undefined;
   let pruner: NodeJS.Timeout | undefined;
   const prune = () => {
     try {
@@ -192,6 +203,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       prune();
       pruner = setInterval(prune, PRUNE_EVERY_MS);
       pruner.unref();
+      const limits = { ...DEFAULT_LIMITS, ...opts.limits };
       if (router) {
         const load = {
           enter: () => void (slackWaiting += 1),
@@ -200,14 +212,10 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
             if (slackWaiting === 0) dispatcher.wake();
           },
         };
-        const limits = { ...DEFAULT_LIMITS, ...opts.limits };
         const s = createServer(serverOptions(limits), slackRequestListener({ signingSecret: config.slack.signingSecret, router, routes, logger: slackLog, load, maxBodiesInFlight: limits.maxBodiesInFlight }));
         applyLimits(s, limits);
         server = s;
-        await new Promise<void>((resolve, reject) => {
-          s.once('error', reject);
-          s.listen(config.port, () => resolve());
-        });
+        await listen(s, config.port);
       } else {
         const { App } = await import('@slack/bolt');
         const boltLog = boltLogger(logger);
@@ -232,20 +240,28 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
         await app.start();
         socketApp = app;
       }
+      const metricsAt: { metricsPort?: number } = {};
+      if (metricsPort !== undefined) {
+        const s = createServer(serverOptions(limits), oneRouteListener(metricsRoute, metricsLog));
+        applyLimits(s, limits);
+        metricsServer = s;
+        await listen(s, metricsPort);
+        metricsAt.metricsPort = (s.address() as AddressInfo).port;
+        bot.metricsUrl = `http://127.0.0.1:${metricsAt.metricsPort}`;
+      }
       const addr = server?.address() as AddressInfo | null | undefined;
       bot.url = `http://127.0.0.1:${addr?.port ?? config.port}`;
       ready = true;
-      logger.info({ port: addr?.port ?? config.port, socketMode }, 'access-bot ready');
+      logger.info({ port: addr?.port ?? config.port, ...metricsAt, socketMode }, 'access-bot ready');
     },
     async stop(graceMs = 5000) {
       ready = false;
       if (pruner) clearInterval(pruner);
       scheduler.stop();
       timers.stop();
+      if (metricsServer) await closeServer(metricsServer);
       if (server) {
-        const s = server;
-        await new Promise<void>((resolve) => s.close(() => resolve()));
-        s.closeAllConnections();
+        await closeServer(server);
       } else {
         await socketApp?.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping the Slack receiver failed'));
       }
@@ -278,7 +294,7 @@ export function openStorage(databasePath: string, now: () => number = Date.now, 
     db.close();
     throw err;
   }
-  const outbox = new Outbox(db, now);
+  const outbox = new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), now);
   return { db, outbox, store: new SqliteStore(db, outbox) };
 }
 

@@ -1,20 +1,20 @@
 import pino, { type Logger } from 'pino';
 import type { Logger as BoltLogger, LogLevel as BoltLogLevel } from '@slack/bolt';
+import { REDACTED, redactor } from './redact.js';
 
 /**
  * Structured JSON logs. Secrets never reach a log line by construction (adapters' errors don't
- * carry them); as a second guard every configured secret is masked in the serialised output.
+ * carry them); as a second guard every serialised line is redacted (src/redact.ts): each
+ * configured secret, and anything shaped like a Slack token or Authorization credentials.
  */
 export function createLogger(level: string, secrets: string[] = [], destination?: pino.DestinationStream): Logger {
-  const masks = secrets.filter((s) => s.length >= 6);
-  const redactString = (s: string) => masks.reduce((acc, m) => acc.split(m).join('[redacted]'), s);
   return pino(
     {
       level,
       base: { app: 'access-bot' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ['*.token', '*.apiToken', '*.authorization', '*.headers.authorization', '*.clientSecret', '*.signingSecret'], censor: '[redacted]' },
-      ...(masks.length > 0 ? { hooks: { streamWrite: redactString } } : {}),
+      redact: { paths: ['*.token', '*.apiToken', '*.authorization', '*.headers.authorization', '*.clientSecret', '*.signingSecret'], censor: REDACTED },
+      hooks: { streamWrite: redactor(secrets) },
     },
     destination,
   );

@@ -7,7 +7,9 @@
  * minutes, or make the bot believe Slack is waiting (which slows the outbox down, and with it
  * revocations).
  */
-import type { IncomingMessage, Server, ServerOptions } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, RequestListener, Server, ServerOptions, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 
 /** How long the HTTP server keeps an idle connection open (ms). */
 export const KEEP_ALIVE_MS = 65_000;
@@ -53,6 +55,20 @@ export function applyLimits(server: Server, limits: InboundLimits): void {
   // An idle keep-alive connection is not subject to headersTimeout (checked on Node 20).
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.maxConnections = limits.maxConnections;
+}
+
+/** Resolves once `server` listens on `port` (0: a free one), rejects on a listen error (EADDRINUSE). */
+export function listen(server: Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve());
+  });
+}
+
+/** Stops taking connections and drops the open ones (idle keep-alives would hold `close` for 65 s). */
+export async function closeServer(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
 }
 
 /**
@@ -112,4 +128,52 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer | 't
     // 'close' before 'end': the connection went away with the body unfinished.
     req.once('close', () => settle(req.complete ? Buffer.concat(chunks) : 'aborted'));
   });
+}
+
+/**
+ * Whether `req` carries `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is
+ * case-insensitive, RFC 7235 §2.1). The two are compared as SHA-256 digests with
+ * `timingSafeEqual`, so the time taken tells nothing about the token, not even its length.
+ */
+export function hasBearer(req: IncomingMessage, token: string): boolean {
+  const m = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
+  if (!m) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(m[1]!), digest(token));
+}
+
+/**
+ * `handler` behind a bearer token: a request without it, or with another, gets 401 and the
+ * challenge of RFC 6750 §3. What was sent is never logged: it may be a near miss of the token.
+ */
+export function requireBearer(token: string, handler: RequestListener, logger: Logger): RequestListener {
+  return (req, res) => {
+    if (hasBearer(req, token)) return handler(req, res);
+    const sent = req.headers.authorization !== undefined;
+    logger.warn({ path: (req.url ?? '').split('?')[0], credentials: sent ? 'wrong' : 'missing' }, 'refused a request without the bearer token');
+    res.writeHead(401, { 'www-authenticate': sent ? 'Bearer realm="access-bot", error="invalid_token"' : 'Bearer realm="access-bot"', 'content-length': '0' });
+    res.end();
+  };
+}
+
+/**
+ * A listener for a port that serves one route and nothing else (the metrics port): 404 for any
+ * other path, 405 for another method, 500 (logged) when the handler throws.
+ */
+export function oneRouteListener(route: { method: string; path: string; handler: RequestListener }, logger: Logger): RequestListener {
+  const answer = (res: ServerResponse, status: number) => {
+    res.writeHead(status, { 'content-length': '0' });
+    res.end();
+  };
+  return (req, res) => {
+    if ((req.url ?? '').split('?')[0] !== route.path) return answer(res, 404);
+    if (req.method !== route.method) return answer(res, 405);
+    try {
+      route.handler(req, res);
+    } catch (err) {
+      logger.error({ err: (err as Error).message, path: route.path }, 'answering a request failed');
+      if (!res.headersSent) answer(res, 500);
+      else res.destroy();
+    }
+  };
 }

@@ -1,17 +1,29 @@
 import type { Logger } from 'pino';
 import type { Catalog, JiraTransitionState } from '../domain/catalog.js';
+import type { SlackAccount } from '../domain/people.js';
 import { isRecordedInJira, type Actor, type Step } from '../domain/steps.js';
 import { nextTimerAt } from '../domain/timers.js';
 import { enqueue, type RequesterNotice } from './effects.js';
 import type { IdpConnector, IdpConnectorWith } from './ports/idp.js';
 import type { RequestRecord, Store } from './ports.js';
 
+/** A Slack user as the app reads them: who they are, and whether their account may act. */
+export interface DirectoryUser {
+  slackId: string;
+  email?: string;
+  name: string;
+  account: SlackAccount;
+}
+
 /** Looks people up in Slack: the app needs emails and ids, nothing about Block Kit. */
 export interface SlackDirectory {
-  /** undefined when Slack has no such user. */
-  userInfo(userId: string): Promise<{ email?: string; name: string; deleted: boolean } | undefined>;
-  /** undefined when no Slack user has this email. */
-  lookupByEmail(email: string): Promise<{ slackId: string; name: string } | undefined>;
+  /**
+   * undefined when Slack has no such user. May answer from a cache of a minute or so, unless
+   * `fresh`: who a grant goes to is read fresh, so a changed email is seen at once.
+   */
+  userInfo(userId: string, opts?: { fresh?: boolean }): Promise<DirectoryUser | undefined>;
+  /** undefined when no active Slack user has this email. */
+  lookupByEmail(email: string): Promise<DirectoryUser | undefined>;
   /** Member ids of a user group given by handle or id; undefined when there is no such group. */
   usergroupMembers(handleOrId: string): Promise<string[] | undefined>;
 }
@@ -27,6 +39,8 @@ export interface AppContext {
   adminChannel?: string;
   /** Where `manager` approvers come from (MANAGER_SOURCE); its capabilities are checked at start-up. */
   managerSource?: IdpConnectorWith<'userDirectory' | 'managerSource'>;
+  /** Slack guests and Slack Connect users may request and decide (ALLOW_GUESTS). */
+  allowGuests: boolean;
   /** Called after a transaction that created or changed an expiry time. */
   onExpiryChanged(): void;
 }
@@ -52,6 +66,10 @@ export function notifyRequester(ctx: AppContext, r: RequestRecord, notice: Reque
   enqueue(ctx.store, { kind: 'slack.requesterDm', requestId: r.id, notice });
 }
 
+/**
+ * Tells the admin channel. `text` is plain text, never mrkdwn: names, causes and other text from
+ * outside go in as they are, and the Slack adapter escapes the whole of it when it posts.
+ */
 export function alertAdmins(ctx: AppContext, text: string, requestId?: string): void {
   if (ctx.adminChannel) enqueue(ctx.store, { kind: 'slack.alert', channel: ctx.adminChannel, text, requestId });
 }

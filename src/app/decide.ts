@@ -7,6 +7,7 @@ import { findRole } from '../domain/catalog.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
 import { transition } from '../domain/lifecycle.js';
 import { who, type Actor } from '../domain/steps.js';
+import { actorRefusal, type ActorLookup } from './actor.js';
 import { notifyRequester, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
 import { enqueue } from './effects.js';
 import type { ApproverRecord, RequestRecord } from './ports.js';
@@ -20,6 +21,8 @@ export interface ReplyTarget {
 export interface DecideInput {
   requestId: string;
   actorSlackId: string;
+  /** The actor as Slack knows them now (lookUpActor): a guest, bot or unknown account may not decide. */
+  actor: ActorLookup;
   decision: 'approve' | 'deny';
   reason?: string;
   reply: ReplyTarget;
@@ -67,9 +70,11 @@ function refuse(ctx: AppContext, r: RequestRecord | undefined, input: { actorSla
 }
 
 /** Whether the actor may decide now; used before opening the deny-reason modal. */
-export function checkMayDecide(ctx: AppContext, requestId: string, actorSlackId: string): { ok: true } | { ok: false; code: string; message: string } {
+export function checkMayDecide(ctx: AppContext, requestId: string, actorSlackId: string, actor: ActorLookup): { ok: true } | { ok: false; code: string; message: string } {
   const r = ctx.store.getRequest(requestId);
   if (!r) return { ok: false, code: 'unknown_request', message: 'This request does not exist (any more).' };
+  const refusal = actorRefusal(ctx, actor, 'decide');
+  if (refusal) return { ok: false, ...refusal };
   try {
     const { approvers, facts } = stageFacts(ctx, r);
     assertMayDecide({ state: r.state, requesterSlackId: r.requesterSlackId, stage: facts, actorSlackId, decidedBy: r.decidedBy ?? undefined });
@@ -82,8 +87,8 @@ export function checkMayDecide(ctx: AppContext, requestId: string, actorSlackId:
 }
 
 /** Same as checkMayDecide, but audits and answers the refusal (for a refused Deny click). */
-export function refuseIfMayNotDecide(ctx: AppContext, requestId: string, actorSlackId: string, reply: ReplyTarget): boolean {
-  const check = checkMayDecide(ctx, requestId, actorSlackId);
+export function refuseIfMayNotDecide(ctx: AppContext, requestId: string, actorSlackId: string, actor: ActorLookup, reply: ReplyTarget): boolean {
+  const check = checkMayDecide(ctx, requestId, actorSlackId, actor);
   if (check.ok) return false;
   ctx.store.tx(() => refuse(ctx, ctx.store.getRequest(requestId), { actorSlackId, reply }, check.code, check.message));
   return true;
@@ -93,6 +98,8 @@ export function decide(ctx: AppContext, input: DecideInput): DecideResult {
   return ctx.store.tx(() => {
     const r = ctx.store.getRequest(input.requestId);
     if (!r) return refuse(ctx, undefined, input, 'unknown_request', 'This request does not exist (any more).');
+    const refusal = actorRefusal(ctx, input.actor, 'decide');
+    if (refusal) return refuse(ctx, r, input, refusal.code, refusal.message);
     const { approvers, facts } = stageFacts(ctx, r);
     let outcome: DecisionOutcome;
     try {
@@ -133,7 +140,7 @@ export function decide(ctx: AppContext, input: DecideInput): DecideResult {
         transitionIssue(ctx, r, 'approved');
         updateStage(r.stage);
         notifyRequester(ctx, r, { type: 'approved', by });
-        enqueue(ctx.store, { kind: 'idp.grant', requestId: r.id, connector: r.connector, group: r.groupId, email: r.requesterEmail! });
+        enqueue(ctx.store, { kind: 'idp.resolveUser', requestId: r.id, connector: r.connector, group: r.groupId, email: r.requesterEmail! });
         break;
       }
       case 'denied': {

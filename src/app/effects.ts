@@ -3,11 +3,16 @@
  * effects run one after the other in the order they were enqueued.
  *
  * - `jira:<request>`: the issue first, then its property, comments and transitions in order.
- * - `idp:<connector>:<group>:<email>`: every membership change of one person in one group, so a
- *   grant and a revocation of overlapping requests never race.
+ * - `idp:<connector>:<group>:<IdP user id>`: every membership change of one IdP user in one group,
+ *   so a grant and a revocation of overlapping requests never race, whatever email each request
+ *   came with (an alias, a rename, UPN vs mail).
+ * - `idp:@resolve:<request>`: finding the requester's IdP user, before the grant can join the
+ *   queue above (`@` is in no connector instance name).
  * - `slack:<request>:<person>`: one person's messages about one request (post, then updates).
  * - `route:<request>`: resolving approvers, stage by stage.
  */
+import type { Lane } from '../outbox/dispatcher.js';
+import type { QueuePolicy } from '../outbox/repository.js';
 import type { Store } from './ports.js';
 
 export type RequesterNotice =
@@ -37,10 +42,31 @@ export type Effect =
   /** The loud message to a break-glass role's `notify` channel, with its Reviewed button. */
   | { kind: 'slack.breakGlassAlert'; requestId: string }
   | { kind: 'slack.breakGlassAlertUpdate'; requestId: string }
+  /** `text` is plain text (never mrkdwn): the Slack adapter escapes it. */
   | { kind: 'slack.ephemeral'; user: string; channel?: string; responseUrl?: string; text: string }
+  /** `text` is plain text (never mrkdwn): the Slack adapter escapes it. */
   | { kind: 'slack.alert'; channel: string; text: string; requestId?: string }
-  | { kind: 'idp.grant'; requestId: string; connector: string; group: string; email: string }
-  | { kind: 'idp.revoke'; requestId: string; connector: string; group: string; email: string };
+  /** Finds the requester's IdP user; once found, the grant is enqueued in that user's queue. */
+  | { kind: 'idp.resolveUser'; requestId: string; connector: string; group: string; email: string }
+  | { kind: 'idp.grant'; requestId: string; connector: string; group: string; idpUserId: string }
+  | { kind: 'idp.revoke'; requestId: string; connector: string; group: string; idpUserId: string }
+  /** A grant failed for good: removes what its add may have left, then fails the request with `cause`. */
+  | { kind: 'idp.undoGrant'; requestId: string; connector: string; group: string; idpUserId: string; cause: string };
+
+/**
+ * `idp.grant` / `idp.revoke` as versions before migration 006 wrote them: by requester email, in
+ * an email-keyed queue. Rows like these may still be in the outbox after an upgrade.
+ */
+export interface LegacyMembershipEffect {
+  requestId: string;
+  connector: string;
+  group: string;
+  email: string;
+}
+
+export function isLegacyMembership(payload: unknown): payload is LegacyMembershipEffect {
+  return typeof payload === 'object' && payload !== null && !('idpUserId' in payload) && typeof (payload as { email?: unknown }).email === 'string';
+}
 
 export type EffectKind = Effect['kind'];
 export type EffectOf<K extends EffectKind> = Extract<Effect, { kind: K }>;
@@ -70,11 +96,30 @@ export function queueOf(e: Effect): string {
       return `slack:ephemeral:${e.user}`;
     case 'slack.alert':
       return `slack:channel:${e.channel}`;
+    case 'idp.resolveUser':
+      return `idp:@resolve:${e.requestId}`;
     case 'idp.grant':
     case 'idp.revoke':
-      return `idp:${e.connector}:${e.group}:${e.email.toLowerCase()}`;
+    case 'idp.undoGrant':
+      return `idp:${e.connector}:${e.group}:${e.idpUserId}`;
   }
 }
+
+/**
+ * A dead effect holds back only a Jira queue, where the record must stay in order until an admin
+ * retries it (a comment never lands before its issue). Elsewhere the effects behind a dead one go
+ * on: a failed grant must not freeze that person's later grants and revocations, nor one
+ * undeliverable refusal every later message.
+ */
+export const QUEUE_POLICY: QueuePolicy = { holdBehindDead: ['jira:'] };
+
+/**
+ * Identity-provider membership changes get slots of their own (as many again as the shared ones),
+ * so grants and revocations stay on time while Jira or Slack calls are slow or hang (bench/: 1,000
+ * grants expiring in 10 s with 100 ms services were removed up to 14 s late behind their own Jira
+ * and Slack follow-ups).
+ */
+export const EFFECT_LANES: readonly Lane[] = [{ queuePrefix: 'idp:' }];
 
 /** Enqueues a typed effect in the caller's transaction. */
 export function enqueue(store: Store, e: Effect, delayMs?: number): number {

@@ -107,8 +107,12 @@ export interface Store {
   recordVote(requestId: string, stage: number, slackId: string, decision: 'approve' | 'deny', at: number, reason: string | null): void;
   setApproverMessage(requestId: string, stage: number, slackId: string, channel: string, ts: string): void;
 
-  /** Requests other than `exceptId` that hold or are about to hold this membership. */
-  otherHoldersOf(connector: string, groupId: string, requesterEmail: string, exceptId: string): number;
+  /**
+   * Requests other than `exceptId` that hold or are about to hold this membership: approved,
+   * active or revoking for the same IdP user, and not being revoked. A request counts once its
+   * IdP user is known (set in the transaction that enqueues its grant).
+   */
+  otherHoldersOf(connector: string, groupId: string, idpUserId: string, exceptId: string): number;
   getMembership(connector: string, groupId: string, idpUserId: string): { owned: boolean } | undefined;
   /** Records ownership unless a record exists; returns the record in force. */
   recordMembership(connector: string, groupId: string, idpUserId: string, owned: boolean, at: number): { owned: boolean };

@@ -1,6 +1,13 @@
 /**
- * Granting: the `idp.grant` effect adds the requester to the role's group, and the request
- * becomes active with its expiry clock started when the membership is in place.
+ * Granting, in two effects: `idp.resolveUser` finds the requester's IdP user, then `idp.grant`
+ * adds them to the role's group, and the request becomes active with its expiry clock started
+ * when the membership is in place.
+ *
+ * Why the lookup is an effect of its own, run after approval: the grant must run in the queue of
+ * the IdP user (app/effects.ts), which only the lookup names; two requests under two emails of
+ * one person then share one line of membership changes. Not at routing time: approval may come
+ * days after the request, the IdP account can be created, renamed or replaced meanwhile, and a
+ * denied request needs no IdP call at all.
  *
  * Ownership (ARCHITECTURE.md §1.5): before the bot's first add for a (group, user), it checks
  * membership and records whether it owns it. The record is written before the add is sent, so a
@@ -10,7 +17,7 @@ import { canTransition, transition } from '../domain/lifecycle.js';
 import { PermanentError } from '../outbox/errors.js';
 import { connectorWith } from './connectors.js';
 import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type AppContext } from './context.js';
-import type { EffectOf } from './effects.js';
+import { enqueue, type EffectOf } from './effects.js';
 import { failRequest } from './fail.js';
 import type { IdpConnectorWith } from './ports/idp.js';
 
@@ -19,28 +26,56 @@ export interface GrantResult {
   preexisting: boolean;
 }
 
+export type Skipped = { skipped: string };
+export type ResolveResult = { idpUserId: string } | Skipped;
+
 export function connectorFor(ctx: AppContext, name: string): IdpConnectorWith<'userDirectory' | 'memberships'> {
   return connectorWith(ctx.connectors, name, 'userDirectory', 'memberships');
 }
 
-export async function runGrant(ctx: AppContext, e: EffectOf<'idp.grant'>): Promise<GrantResult | { skipped: string }> {
+/** What a resolve (or a grant an older version enqueued by email) needs from its payload. */
+type ResolveInput = Omit<EffectOf<'idp.resolveUser'>, 'kind'>;
+
+export async function runResolve(ctx: AppContext, e: ResolveInput): Promise<ResolveResult> {
   const r = ctx.store.getRequest(e.requestId);
   if (!r || r.state !== 'approved') return { skipped: `request is ${r?.state ?? 'missing'}` };
   const idp = connectorFor(ctx, e.connector);
   const user = await idp.findUserByEmail(e.email);
   if (!user) throw new PermanentError(`no ${idp.name} user has the email ${e.email}`);
-  // Known before the add, so that a grant that fails for good can drop the ownership record below.
-  if (r.idpUserId !== user.id) ctx.store.updateRequest(r.id, { idpUserId: user.id }, ctx.now());
-  let record = ctx.store.getMembership(idp.name, e.group, user.id);
-  if (!record) {
-    const member = await idp.isMember(e.group, user.id);
-    record = ctx.store.recordMembership(idp.name, e.group, user.id, !member, ctx.now());
-  }
-  await idp.addMember(e.group, user.id);
-  return { idpUserId: user.id, preexisting: !record.owned };
+  return { idpUserId: user.id };
 }
 
-export function grantDone(ctx: AppContext, e: EffectOf<'idp.grant'>, result: GrantResult | { skipped: string }): void {
+/**
+ * Records the IdP user and enqueues the grant in that user's queue, in one transaction: from
+ * here on the request counts as a holder of the membership (Store.otherHoldersOf).
+ */
+export function resolveDone(ctx: AppContext, e: ResolveInput, result: ResolveResult): void {
+  if ('skipped' in result) return;
+  const r = mustGet(ctx, e.requestId);
+  if (r.state !== 'approved') return;
+  ctx.store.updateRequest(r.id, { idpUserId: result.idpUserId }, ctx.now());
+  enqueue(ctx.store, { kind: 'idp.grant', requestId: r.id, connector: e.connector, group: e.group, idpUserId: result.idpUserId });
+}
+
+/** Nothing was sent to the group yet: the request fails with the cause. */
+export function resolveDead(ctx: AppContext, e: ResolveInput, error: Error): void {
+  failRequest(ctx, e.requestId, `granting access failed: ${error.message}`);
+}
+
+export async function runGrant(ctx: AppContext, e: EffectOf<'idp.grant'>): Promise<GrantResult | Skipped> {
+  const r = ctx.store.getRequest(e.requestId);
+  if (!r || r.state !== 'approved') return { skipped: `request is ${r?.state ?? 'missing'}` };
+  const idp = connectorFor(ctx, e.connector);
+  let record = ctx.store.getMembership(idp.name, e.group, e.idpUserId);
+  if (!record) {
+    const member = await idp.isMember(e.group, e.idpUserId);
+    record = ctx.store.recordMembership(idp.name, e.group, e.idpUserId, !member, ctx.now());
+  }
+  await idp.addMember(e.group, e.idpUserId);
+  return { idpUserId: e.idpUserId, preexisting: !record.owned };
+}
+
+export function grantDone(ctx: AppContext, e: EffectOf<'idp.grant'>, result: GrantResult | Skipped): void {
   if ('skipped' in result) return;
   const r = mustGet(ctx, e.requestId);
   if (!canTransition(r.state, 'provisioned')) return;
@@ -54,11 +89,14 @@ export function grantDone(ctx: AppContext, e: EffectOf<'idp.grant'>, result: Gra
   ctx.onExpiryChanged();
 }
 
+/**
+ * The grant failed for good, but an earlier attempt's add may have landed (a timeout or a 5xx
+ * after the IdP carried it out). This runs in a transaction and cannot ask the IdP, so the
+ * check and clean-up are an effect of their own (app/undoGrant.ts), in the user's queue; the
+ * request fails once it is known what was left.
+ */
 export function grantDead(ctx: AppContext, e: EffectOf<'idp.grant'>, error: Error): void {
-  failRequest(ctx, e.requestId, `granting access failed: ${error.message}`);
-  // The ownership record was written before the add; with the add failed for good and no other
-  // grant holding the membership, it must not make a later grant believe the bot added it.
   const r = mustGet(ctx, e.requestId);
-  if (r.idpUserId && ctx.store.otherHoldersOf(r.connector, r.groupId, e.email, r.id) === 0) ctx.store.deleteMembership(r.connector, r.groupId, r.idpUserId);
+  if (!canTransition(r.state, 'fail')) return;
+  enqueue(ctx.store, { kind: 'idp.undoGrant', requestId: r.id, connector: e.connector, group: e.group, idpUserId: e.idpUserId, cause: `granting access failed: ${error.message}` });
 }
-

@@ -8,6 +8,9 @@ import type { Outbox } from '../outbox/outbox.js';
 import type { Store } from './ports.js';
 import { enqueue } from './effects.js';
 
+/** Effects whose death fails the request: reviving one puts the request back to `approved`. */
+const GRANTING = new Set(['idp.resolveUser', 'idp.grant']);
+
 export type RetryResult = { ok: true; message: string } | { ok: false; message: string };
 
 export function retryDeadEffect(deps: { store: Store; outbox: Outbox; now: () => number }, id: number, by: string): RetryResult {
@@ -17,12 +20,17 @@ export function retryDeadEffect(deps: { store: Store; outbox: Outbox; now: () =>
     if (!e) return { ok: false, message: `effect ${id} does not exist` };
     if (e.status !== 'dead') return { ok: false, message: `effect ${id} is ${e.status}, not dead` };
     const r = e.requestId ? store.getRequest(e.requestId) : undefined;
-    if (e.kind === 'idp.grant' && r && r.state === 'failed' && canTransition(r.state, 'retry')) {
+    const granting = GRANTING.has(e.kind);
+    // Until the failed grant's clean-up has settled, the grant running again would race it.
+    if (granting && r && store.openEffects(r.id, 'idp.undoGrant') > 0) {
+      return { ok: false, message: `request ${r.id} is still being cleaned up after its failed grant; retry once it has failed` };
+    }
+    if (granting && r && r.state === 'failed' && canTransition(r.state, 'retry')) {
       const t = now();
       store.updateRequest(r.id, { state: transition(r.state, 'retry'), failure: null }, t);
       const audit = store.appendAudit(r.id, t, by, { type: 'retried', by, what: 'granting access' });
       enqueue(store, { kind: 'jira.comment', requestId: r.id, auditSeq: audit.seq });
-    } else if (e.kind === 'idp.grant' && r && r.state !== 'approved') {
+    } else if (granting && r && r.state !== 'approved') {
       return { ok: false, message: `effect ${id} grants request ${r.id}, which is ${r.state}: nothing to retry` };
     }
     outbox.revive(id);

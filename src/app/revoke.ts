@@ -3,7 +3,7 @@
  * the membership only if access-bot owns it and no other grant still needs it.
  *
  * The decision is taken when the effect runs, not when it is enqueued: effects of one
- * (group, user) run in one queue, so it sees every earlier grant and revocation settled.
+ * (group, IdP user) run in one queue, so it sees every earlier grant and revocation settled.
  */
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type AppContext } from './context.js';
@@ -22,8 +22,17 @@ export function startRevocation(ctx: AppContext, requestId: string, cause: 'expi
   if (!canTransition(r.state, event) || !r.idpUserId) return false;
   const now = ctx.now();
   ctx.store.updateRequest(r.id, { state: transition(r.state, event), revokeRequestedAt: now, revokeCause: cause, revokedBy: by ?? null }, now);
-  enqueue(ctx.store, { kind: 'idp.revoke', requestId: r.id, connector: r.connector, group: r.groupId, email: r.requesterEmail! });
+  enqueue(ctx.store, { kind: 'idp.revoke', requestId: r.id, connector: r.connector, group: r.groupId, idpUserId: r.idpUserId });
   return true;
+}
+
+/**
+ * An `idp.revoke` an older version enqueued by email, in an email-keyed queue: it moves to the
+ * IdP user's queue (enqueued anew there) instead of running beside that queue's changes.
+ */
+export function handOverRevoke(ctx: AppContext, requestId: string): void {
+  const r = mustGet(ctx, requestId);
+  if (r.state === 'revoking' && r.idpUserId) enqueue(ctx.store, { kind: 'idp.revoke', requestId: r.id, connector: r.connector, group: r.groupId, idpUserId: r.idpUserId });
 }
 
 export async function runRevoke(ctx: AppContext, e: EffectOf<'idp.revoke'>): Promise<RevokeResult | { skipped: string }> {
@@ -33,7 +42,7 @@ export async function runRevoke(ctx: AppContext, e: EffectOf<'idp.revoke'>): Pro
   // No record: the user was a member before any grant we know of, or an overlapping grant's
   // revocation already settled it. Either way this grant does not remove anything.
   if (!record || !record.owned) return { removed: false, keptBecause: 'preexisting' };
-  if (ctx.store.otherHoldersOf(r.connector, r.groupId, e.email, r.id) > 0) return { removed: false, keptBecause: 'other_grant' };
+  if (ctx.store.otherHoldersOf(r.connector, r.groupId, r.idpUserId, r.id) > 0) return { removed: false, keptBecause: 'other_grant' };
   await connectorFor(ctx, r.connector).removeMember(r.groupId, r.idpUserId);
   return { removed: true };
 }
@@ -45,7 +54,7 @@ export function revokeDone(ctx: AppContext, e: EffectOf<'idp.revoke'>, result: R
   const now = ctx.now();
   ctx.store.updateRequest(r.id, { state: transition(r.state, 'revoked'), revokedAt: now }, now);
   // The ownership record lives as long as some grant holds the membership.
-  if (result.keptBecause !== 'other_grant' && ctx.store.otherHoldersOf(r.connector, r.groupId, e.email, r.id) === 0) {
+  if (result.keptBecause !== 'other_grant' && ctx.store.otherHoldersOf(r.connector, r.groupId, r.idpUserId, r.id) === 0) {
     ctx.store.deleteMembership(r.connector, r.groupId, r.idpUserId);
   }
   const cause = r.revokeCause === 'manual' ? 'manual' : 'expired';

@@ -1,8 +1,12 @@
 /**
  * Ending a grant before it expires: the requester gives access back, or one of the request's
- * approvers takes it away. Recorded as "Access revoked (by …)".
+ * approvers takes it away. Recorded as "Access revoked (by …)". Who may is `canRevoke`, against
+ * the catalog as it is at click time.
  */
+import { canRevoke } from '../domain/approval.js';
+import { findRole } from '../domain/catalog.js';
 import { who } from '../domain/steps.js';
+import { actorRefusal, type ActorLookup } from './actor.js';
 import { actorOf, type AppContext } from './context.js';
 import type { ReplyTarget } from './decide.js';
 import { enqueue } from './effects.js';
@@ -10,7 +14,7 @@ import { startRevocation } from './revoke.js';
 
 export type RevokeNowResult = { ok: true } | { ok: false; code: string; message: string };
 
-export function revokeNow(ctx: AppContext, input: { requestId: string; actorSlackId: string; reply: ReplyTarget }): RevokeNowResult {
+export function revokeNow(ctx: AppContext, input: { requestId: string; actorSlackId: string; actor: ActorLookup; reply: ReplyTarget }): RevokeNowResult {
   return ctx.store.tx(() => {
     const r = ctx.store.getRequest(input.requestId);
     const refuse = (code: string, message: string): RevokeNowResult => {
@@ -19,11 +23,25 @@ export function revokeNow(ctx: AppContext, input: { requestId: string; actorSlac
       return { ok: false, code, message };
     };
     if (!r) return refuse('unknown_request', 'This request does not exist (any more).');
-    const approver = ctx.store.approversOf(r.id).find((a) => a.slackId === input.actorSlackId);
-    const isRequester = r.requesterSlackId === input.actorSlackId;
-    if (!isRequester && !approver) return refuse('not_allowed', 'Only the requester or an approver of this request can revoke it.');
+    const mine = ctx.store.approversOf(r.id).filter((a) => a.slackId === input.actorSlackId);
+    const found = findRole(ctx.catalog(), r.appId, r.roleId);
+    const right = canRevoke({
+      actorSlackId: input.actorSlackId,
+      requesterSlackId: r.requesterSlackId,
+      asApprover: mine,
+      now: { policy: found?.role.approval, owners: found?.app.owners ?? [] },
+    });
+    // Giving one's own access back never widens access, so the requester's account is not checked.
+    const refusal = right.ok && right.as === 'requester' ? undefined : actorRefusal(ctx, input.actor, 'decide');
+    if (refusal) return refuse(refusal.code, refusal.message);
+    if (!right.ok) {
+      return right.code === 'no_longer_listed'
+        ? refuse('no_longer_listed', 'You are no longer an approver of this request: the access catalog changed since you were asked, so you cannot revoke it.')
+        : refuse('not_allowed', 'Only the requester or an approver of this request can revoke it.');
+    }
     if (r.state !== 'active') return refuse('not_active', r.state === 'revoking' || r.state === 'revoked' ? 'This access is already being revoked or was revoked.' : 'This access is not active.');
-    const by = isRequester ? who(actorOf(r)) : who({ slackId: approver!.slackId, email: approver!.email, name: approver!.name ?? undefined });
+    const me = mine[0];
+    const by = right.as === 'requester' || !me ? who(actorOf(r)) : who({ slackId: me.slackId, email: me.email, name: me.name ?? undefined });
     startRevocation(ctx, r.id, 'manual', by);
     return { ok: true };
   });

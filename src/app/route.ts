@@ -3,9 +3,10 @@
  * (users.info, users.lookupByEmail, user groups) and the IdP (manager). `resolveStage` does the
  * calls and returns plain facts; `applyRouting` records them in one transaction.
  */
-import { eligibleApprovers, type Person } from '../domain/approval.js';
+import { eligibleApprovers, viaOf, type Person, type RoutedList } from '../domain/approval.js';
 import type { ApproverRef, StagedPolicy } from '../domain/catalog.js';
 import { canTransition, transition } from '../domain/lifecycle.js';
+import { ACCOUNT_PROBLEM_LABEL, accountProblem } from '../domain/people.js';
 import { PermanentError } from '../outbox/errors.js';
 import { alertAdmins, mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
 import { enqueue } from './effects.js';
@@ -21,49 +22,61 @@ export type RoutingResult =
 
 async function identifyRequester(ctx: AppContext, r: RequestRecord): Promise<{ email: string; name: string }> {
   if (r.requesterEmail) return { email: r.requesterEmail, name: r.requesterName ?? r.requesterEmail };
-  const u = await ctx.slack.userInfo(r.requesterSlackId);
-  if (!u || u.deleted) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) could not be found in Slack`);
+  // Fresh, not from the click-time cache: the email decides who is granted (a rename is seen at once).
+  const u = await ctx.slack.userInfo(r.requesterSlackId, { fresh: true });
+  if (!u || u.account.deleted) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) could not be found in Slack`);
+  // Checked at submission too; this holds when the account changed in between.
+  const problem = accountProblem(u.account, { allowGuests: ctx.allowGuests });
+  if (problem) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) may not request access: ${ACCOUNT_PROBLEM_LABEL[problem]}`);
   if (!u.email) throw new PermanentError('Slack did not return the requester\'s email: grant the bot the users:read.email scope');
   return { email: u.email.toLowerCase(), name: u.name };
 }
 
-/** Resolves approver references to people with a Slack account. Unresolvable ones are listed. */
+/** The requester's manager's email from MANAGER_SOURCE, or why there is none. */
+export async function managerEmailOf(ctx: AppContext, requesterEmail: string): Promise<{ email: string } | { unresolved: string }> {
+  const source = ctx.managerSource;
+  if (!source) return { unresolved: 'manager (no MANAGER_SOURCE configured)' };
+  const user = await source.findUserByEmail(requesterEmail);
+  const manager = user ? await source.findManagerEmail(user.id) : undefined;
+  return manager ? { email: manager } : { unresolved: `manager (none recorded in ${source.name})` };
+}
+
+/**
+ * Resolves approver references to people with a Slack account who may act (domain/people.ts).
+ * Unresolvable ones are listed. Each person records the reference that routed them (`via`).
+ */
 async function resolveRefs(
   ctx: AppContext,
   r: RequestRecord,
   requesterEmail: string,
   refs: ApproverRef[],
-  /** Overrides how people are marked as routed: 'fallback' or 'escalation'. */
-  as?: 'fallback' | 'escalation',
+  list: RoutedList = 'stage',
 ): Promise<{ people: Person[]; unresolved: string[] }> {
   const people: Person[] = [];
   const unresolved: string[] = [];
-  const byEmail = async (email: string, label: string, via: string) => {
+  const policy = { allowGuests: ctx.allowGuests };
+  const byEmail = async (email: string, label: string, ref: ApproverRef) => {
     const u = await ctx.slack.lookupByEmail(email);
-    if (u) people.push({ slackId: u.slackId, email: email.toLowerCase(), name: u.name, via: as ?? via });
-    else unresolved.push(label);
+    const problem = u && accountProblem(u.account, policy);
+    if (!u) unresolved.push(label);
+    else if (problem) unresolved.push(`${label} (${ACCOUNT_PROBLEM_LABEL[problem]})`);
+    else people.push({ slackId: u.slackId, email: email.toLowerCase(), name: u.name, via: viaOf(list, ref) });
   };
   for (const ref of refs) {
     switch (ref.kind) {
       case 'email':
-        await byEmail(ref.email, ref.email, 'email');
+        await byEmail(ref.email, ref.email, ref);
         break;
       case 'owners': {
         const app = ctx.catalog().applications.find((a) => a.id === r.appId);
         if (!app || app.owners.length === 0) unresolved.push('owners (none listed)');
-        for (const o of app?.owners ?? []) await byEmail(o, `owner ${o}`, 'owners');
+        for (const o of app?.owners ?? []) await byEmail(o, `owner ${o}`, ref);
         break;
       }
       case 'manager': {
-        const source = ctx.managerSource;
-        if (!source) {
-          unresolved.push('manager (no MANAGER_SOURCE configured)');
-          break;
-        }
-        const user = await source.findUserByEmail(requesterEmail);
-        const manager = user ? await source.findManagerEmail(user.id) : undefined;
-        if (manager) await byEmail(manager, `manager ${manager}`, 'manager');
-        else unresolved.push(`manager (none recorded in ${source.name})`);
+        const manager = await managerEmailOf(ctx, requesterEmail);
+        if ('email' in manager) await byEmail(manager.email, `manager ${manager.email}`, ref);
+        else unresolved.push(manager.unresolved);
         break;
       }
       case 'slackGroup': {
@@ -74,7 +87,10 @@ async function resolveRefs(
         }
         for (const id of ids) {
           const u = await ctx.slack.userInfo(id);
-          if (u && !u.deleted && u.email) people.push({ slackId: id, email: u.email.toLowerCase(), name: u.name, via: as ?? `slack-group:${ref.group}` });
+          if (!u?.email) continue;
+          const problem = accountProblem(u.account, policy);
+          if (problem) unresolved.push(`${u.email} in slack-group:${ref.group} (${ACCOUNT_PROBLEM_LABEL[problem]})`);
+          else people.push({ slackId: id, email: u.email.toLowerCase(), name: u.name, via: viaOf(list, ref) });
         }
         break;
       }
@@ -133,7 +149,7 @@ export function applyRouting(ctx: AppContext, requestId: string, result: Routing
       // Loud at once, before the grant and whatever Jira does: security must see emergency access.
       if (breakGlass) enqueue(ctx.store, { kind: 'slack.breakGlassAlert', requestId: r.id });
       transitionIssue(ctx, r, 'approved');
-      enqueue(ctx.store, { kind: 'idp.grant', requestId: r.id, connector: r.connector, group: r.groupId, email: result.requester.email });
+      enqueue(ctx.store, { kind: 'idp.resolveUser', requestId: r.id, connector: r.connector, group: r.groupId, email: result.requester.email });
       return;
     }
     case 'nobody':
@@ -220,7 +236,9 @@ export function applyEscalation(ctx: AppContext, requestId: string, result: Esca
 export function approverUnreachable(ctx: AppContext, requestId: string, stage: number, slackId: string, error: Error): void {
   const r = ctx.store.getRequest(requestId);
   if (!r) return;
-  alertAdmins(ctx, `Could not ask approver <@${slackId}> about ${r.jiraKey ?? r.id} (${r.appName} / ${r.roleName}): ${error.message}`, r.id);
+  const approver = ctx.store.approversOf(r.id, stage).find((a) => a.slackId === slackId);
+  const whom = approver ? `${approver.name ?? approver.email} (${approver.email}, Slack user ${slackId})` : `Slack user ${slackId}`;
+  alertAdmins(ctx, `Could not ask approver ${whom} about ${r.jiraKey ?? r.id} (${r.appName} / ${r.roleName}): ${error.message}`, r.id);
   if (r.state !== 'pending' || r.stage !== stage) return;
   const reached = ctx.store.approversOf(r.id, stage).some((a) => a.dmTs !== null);
   if (!reached && ctx.store.openEffects(r.id, 'slack.approverDm') === 0) {

@@ -69,7 +69,7 @@ const KEYS = {
   grant: ['connector', 'group'],
   approval: ['approvers', 'required', 'stages', 'fallback', 'remindAfter', 'escalateAfter', 'escalateTo', 'timeout'],
   stage: ['approvers', 'required'],
-  breakGlass: ['notify', 'minReasonLength'],
+  breakGlass: ['notify', 'minReasonLength', 'reviewers'],
 } as const;
 
 const APPROVER_HINT = 'use owners, manager, an email, or slack-group:<handle or id>';
@@ -324,10 +324,10 @@ class Validator {
     return [{ approvers, required }];
   }
 
-  /** A list of approver refs; `ownersAt` collects where `owners` is used. */
-  private approvers(p: string, raw: unknown, ownersAt: string[], nonEmpty: boolean): ApproverRef[] | undefined {
-    if (!Array.isArray(raw)) return this.fail(p, `must be a list of approvers, e.g. [owners] (${APPROVER_HINT})`);
-    if (nonEmpty && raw.length === 0) return this.fail(p, `must list at least one approver (${APPROVER_HINT})`);
+  /** A list of approver refs (or reviewers: the same forms); `ownersAt` collects where `owners` is used. */
+  private approvers(p: string, raw: unknown, ownersAt: string[], nonEmpty: boolean, noun = 'approver'): ApproverRef[] | undefined {
+    if (!Array.isArray(raw)) return this.fail(p, `must be a list of ${noun}s, e.g. [owners] (${APPROVER_HINT})`);
+    if (nonEmpty && raw.length === 0) return this.fail(p, `must list at least one ${noun} (${APPROVER_HINT})`);
     const out: ApproverRef[] = [];
     const seen = new Set<string>();
     let bad = false;
@@ -440,7 +440,7 @@ class Validator {
     const id = this.id(`${p}.id`, m.id);
     const name = this.name(`${p}.name`, m.name);
     const grant = this.grant(`${p}.grant`, m.grant);
-    const breakGlass = m.breakGlass === undefined ? undefined : this.breakGlass(`${p}.breakGlass`, m.breakGlass);
+    const breakGlass = m.breakGlass === undefined ? undefined : this.breakGlass(`${p}.breakGlass`, m.breakGlass, owners);
     const isBreakGlass = m.breakGlass !== undefined;
 
     // Durations: role > application defaults > top-level defaults.
@@ -520,19 +520,34 @@ class Validator {
     return connector && group ? { connector, group } : undefined;
   }
 
-  private breakGlass(p: string, raw: unknown): BreakGlass | undefined {
-    const m = this.map(p, raw, 'a map with notify: and optional minReasonLength:');
+  /** `owners`: the application's, which `reviewers` defaults to. */
+  private breakGlass(p: string, raw: unknown, owners: string[]): BreakGlass | undefined {
+    const m = this.map(p, raw, 'a map with notify: and optional minReasonLength:, reviewers:');
     if (!m) return undefined;
     this.keys(p, m, KEYS.breakGlass);
     const notify = this.str(`${p}.notify`, m.notify, 'the Slack channel to alert, e.g. "#security-alerts" or a channel id');
     let minReasonLength = DEFAULT_MIN_REASON;
+    let ok = true;
     if (m.minReasonLength !== undefined) {
       const raw = m.minReasonLength;
       const n = typeof raw === 'string' && /^[0-9]{1,6}$/.test(raw) ? Number(raw) : NaN;
-      if (!(n >= 1 && n <= MAX_MIN_REASON)) return this.fail(`${p}.minReasonLength`, `${show(raw)} is not a whole number from 1 to ${MAX_MIN_REASON}`);
-      minReasonLength = n;
+      if (n >= 1 && n <= MAX_MIN_REASON) minReasonLength = n;
+      else ok = this.fail(`${p}.minReasonLength`, `${show(raw)} is not a whole number from 1 to ${MAX_MIN_REASON}`) ?? false;
     }
-    return notify === undefined ? undefined : { notify, minReasonLength };
+    // Whose Reviewed click counts; by default the application's owners. A review nobody may
+    // acknowledge is a catalog mistake, not a silent gap.
+    let reviewers: ApproverRef[] | undefined = [{ kind: 'owners' }];
+    if (m.reviewers !== undefined) {
+      const ownersAt: string[] = [];
+      reviewers = this.approvers(`${p}.reviewers`, m.reviewers, ownersAt, true, 'reviewer');
+      if (reviewers && owners.length === 0) {
+        for (const at of ownersAt) this.fail(at, '"owners" but the application has no owners (add owners: [...] to it)');
+      }
+    } else if (owners.length === 0) {
+      this.fail(`${p}.reviewers`, "required when the application has no owners (reviewers default to the application's owners; add reviewers: [...] or owners: [...])");
+      reviewers = undefined;
+    }
+    return notify === undefined || !ok || !reviewers ? undefined : { notify, minReasonLength, reviewers };
   }
 
   private emails(p: string, raw: unknown): string[] | undefined {

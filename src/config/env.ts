@@ -27,6 +27,7 @@ export const SECRET_VARS: readonly string[] = [
     'SLACK_APP_TOKEN',
     'JIRA_API_TOKEN',
     'JIRA_WEBHOOK_SECRET',
+    'METRICS_TOKEN',
     ...CONNECTOR_TYPES.flatMap((d) => Object.values(d.settings).filter((s) => s.secret).map((s) => s.env)),
   ]),
 ];
@@ -49,7 +50,13 @@ const HINTS: Record<string, string> = {
   JIRA_HOST: 'your Jira Cloud site, e.g. https://your-site.atlassian.net',
   JIRA_EMAIL: 'the Atlassian account email that owns JIRA_API_TOKEN',
   JIRA_API_TOKEN: 'an Atlassian API token for JIRA_EMAIL',
+  METRICS_TOKEN: 'a bearer token for /metrics, e.g. from `openssl rand -hex 32`',
 };
+
+/** RFC 6750's b64token: what a client can send after `Bearer ` unchanged. */
+const BEARER_TOKEN_RE = /^[A-Za-z0-9._~+/-]+=*$/;
+/** Short enough to guess, or to slip past the logger's masking, is refused. */
+const METRICS_TOKEN_MIN = 16;
 
 export function loadConfig(
   env: Record<string, string | undefined>,
@@ -108,15 +115,17 @@ export function loadConfig(
     return value;
   };
 
+  /** A port variable; 0 asks the OS for a free port (tests, the demo). */
+  const portOf = (name: string): number | undefined => {
+    const raw = plain(name);
+    if (raw === undefined) return undefined;
+    const n = /^[0-9]{1,5}$/.test(raw) ? Number(raw) : NaN;
+    return n >= 0 && n <= 65535 ? n : fail(name, `"${raw}" is not a port number (0-65535)`);
+  };
+
   // --- general ---
-  let port: number = DEFAULTS.port;
-  const portRaw = plain('PORT');
-  if (portRaw !== undefined) {
-    const n = /^[0-9]{1,5}$/.test(portRaw) ? Number(portRaw) : NaN;
-    // 0 asks the OS for a free port (tests, the demo).
-    if (n >= 0 && n <= 65535) port = n;
-    else fail('PORT', `"${portRaw}" is not a port number (0-65535)`);
-  }
+  const givenPort = portOf('PORT');
+  const port = givenPort ?? DEFAULTS.port;
 
   let logLevel: LogLevel = DEFAULTS.logLevel;
   const levelRaw = plain('LOG_LEVEL');
@@ -124,6 +133,15 @@ export function loadConfig(
     const l = levelRaw.toLowerCase();
     if ((LOG_LEVELS as readonly string[]).includes(l)) logLevel = l as LogLevel;
     else fail('LOG_LEVEL', `"${levelRaw}" is not a log level (one of ${LOG_LEVELS.join(', ')})`);
+  }
+
+  // Guests and Slack Connect users act only when the operator says so; a typo must not open the door.
+  let allowGuests = false;
+  const guestsRaw = plain('ALLOW_GUESTS');
+  if (guestsRaw !== undefined) {
+    const g = guestsRaw.toLowerCase();
+    if (g === 'true' || g === 'false') allowGuests = g === 'true';
+    else fail('ALLOW_GUESTS', `"${guestsRaw}" is not true or false (true lets Slack guests and Slack Connect users request and decide; default false)`);
   }
 
   // --- Slack ---
@@ -164,6 +182,18 @@ export function loadConfig(
   // --- manager source: must name a configured instance that knows managers; default the first ---
   const managerSource = pickManagerSource(plain('MANAGER_SOURCE'), connectors, fail);
 
+  // --- /metrics: behind a bearer token, on its own port, or both ---
+  const metricsToken = secret('METRICS_TOKEN');
+  if (metricsToken !== undefined && (metricsToken.length < METRICS_TOKEN_MIN || !BEARER_TOKEN_RE.test(metricsToken))) {
+    fail('METRICS_TOKEN', `must be at least ${METRICS_TOKEN_MIN} characters of A-Z, a-z, 0-9, - . _ ~ + / (${HINTS.METRICS_TOKEN})`);
+  }
+  const metricsPort = portOf('METRICS_PORT');
+  // Compared only with a PORT that is valid (or defaulted): a wrong PORT has its own line.
+  const portValid = givenPort !== undefined || plain('PORT') === undefined;
+  if (metricsPort !== undefined && metricsPort !== 0 && portValid && metricsPort === port) {
+    fail('METRICS_PORT', `is the same as PORT (${port}); give /metrics another port, or unset METRICS_PORT to serve it on PORT`);
+  }
+
   if (errors.length > 0) return { ok: false, errors };
 
   // Everything required was checked above; these guards only narrow the types.
@@ -178,10 +208,14 @@ export function loadConfig(
     jira: { host: jiraHost, email: jiraEmail, apiToken: jiraApiToken, ...(webhookSecret ? { webhookSecret } : {}) },
     connectors: connectors.instances,
     logLevel,
+    allowGuests,
   };
   const adminChannel = plain('ADMIN_CHANNEL');
   if (adminChannel) config.adminChannel = adminChannel;
   if (managerSource) config.managerSource = managerSource;
+  if (metricsToken !== undefined || metricsPort !== undefined) {
+    config.metrics = { ...(metricsToken !== undefined ? { token: metricsToken } : {}), ...(metricsPort !== undefined ? { port: metricsPort } : {}) };
+  }
   return { ok: true, config };
 }
 

@@ -22,10 +22,19 @@ export interface Config {
   };
   /** Identity connector instances, in order (config/connectors.ts). */
   connectors: ConnectorConfig[];
+  /** Absent: `/metrics` is open on `port`. */
+  metrics?: {
+    /** `/metrics` then needs `Authorization: Bearer <token>`. */
+    token?: string;
+    /** `/metrics` is then served on this port only, not on `port`. */
+    port?: number;
+  };
   adminChannel?: string;
   /** The instance `manager` approvers come from. */
   managerSource?: string;
   logLevel: LogLevel;
+  /** Slack guests and Slack Connect users may request and decide (`ALLOW_GUESTS=true`). */
+  allowGuests: boolean;
 }
 
 /** One connector instance: what its descriptor (adapters/idp/<type>/descriptor.ts) builds it from. */
@@ -44,7 +53,7 @@ export interface ConnectorConfig {
 /** Every secret-bearing value, for redaction and for tests that grep logs. */
 export function secretsOf(c: Config): string[] {
   const connectors = c.connectors.flatMap((i) => i.secrets.map((k) => i.settings[k]));
-  return [c.slack.botToken, c.slack.signingSecret, c.slack.appToken, c.jira.apiToken, c.jira.webhookSecret, ...connectors].filter(
+  return [c.slack.botToken, c.slack.signingSecret, c.slack.appToken, c.jira.apiToken, c.jira.webhookSecret, c.metrics?.token, ...connectors].filter(
     (s): s is string => typeof s === 'string' && s.length > 0,
   );
 }

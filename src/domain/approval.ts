@@ -10,7 +10,7 @@ export interface Person {
   slackId: string;
   email: string;
   name?: string;
-  /** How the person was routed: owners | email | manager | slack-group:<g> | fallback | escalation. */
+  /** How the person was routed (see routedBy): `email`, `owners`, `manager`, `slack-group:<g>`, or `fallback:<ref>` / `escalation:<ref>`. */
   via?: string;
 }
 
@@ -101,33 +101,120 @@ export function eligibleApprovers(candidates: readonly Person[], requester: { sl
   return out;
 }
 
+/** The lists a person can be routed from: their stage's approvers, the fallback, or escalateTo. */
+export type RoutedList = 'stage' | 'fallback' | 'escalation';
+
+/**
+ * Reads how a person was routed (`approvers.via`): the list, and the reference in it that named
+ * them (`email`, `owners`, `manager`, `slack-group:<g>`). Fallback and escalation approvers are
+ * recorded as `fallback:<ref>` / `escalation:<ref>`; rows written before that say only
+ * `fallback` / `escalation`, and their reference is unknown.
+ */
+export function routedBy(via: string): { list: RoutedList; ref: string | undefined } {
+  for (const list of ['fallback', 'escalation'] as const) {
+    if (via === list) return { list, ref: undefined };
+    if (via.startsWith(`${list}:`)) return { list, ref: via.slice(list.length + 1) };
+  }
+  return { list: 'stage', ref: via };
+}
+
+/** How to record that `ref`, in `list`, routed a person (the inverse of routedBy). */
+export function viaOf(list: RoutedList, ref: ApproverRef): string {
+  const r = ref.kind === 'slackGroup' ? `slack-group:${ref.group}` : ref.kind;
+  return list === 'stage' ? r : `${list}:${r}`;
+}
+
+/** The catalog as it is now, for one request's role: its policy (undefined: role gone) and owners. */
+export interface CatalogNow {
+  policy: ApprovalPolicy | undefined;
+  owners: readonly string[];
+}
+
 /**
  * Whether an approver, routed earlier, is still listed by the catalog as it is now. Authorisation
  * holds at click time: an approver removed from the catalog since the DM was sent can't decide.
  *
- * People routed through `manager` or a Slack group stay authorised while the catalog still names
- * that kind of approver: re-resolving them would need the IdP or Slack inside the decision.
+ * Each person is re-checked against the list that routed them. An email or `owners` reference is
+ * re-checked by the person's email, whatever routed them. `manager` and `slack-group:<g>` can't be
+ * re-resolved here (that needs the IdP or Slack inside the decision), so only a person routed by
+ * exactly that reference stays listed while the list still names it; naming a manager or a group
+ * vouches for nobody else.
+ *
+ * Rows from before the reference was recorded (bare `fallback` / `escalation`) are refused only
+ * when clearly no longer listed: when their list still names a manager or a Slack group, they
+ * might be that person, and they stay listed.
  */
-export function stillListed(
-  now: { policy: ApprovalPolicy | undefined; owners: readonly string[] },
-  stage: number,
-  approver: { email: string; via: string },
-): boolean {
+export function stillListed(now: CatalogNow, stage: number, approver: { email: string; via: string }): boolean {
   const policy = now.policy;
   if (!policy || policy.kind !== 'stages') return false;
-  const refs: ApproverRef[] =
-    approver.via === 'fallback' ? policy.fallback : approver.via === 'escalation' ? policy.escalateTo : (policy.stages[stage]?.approvers ?? []);
+  const { list, ref } = routedBy(approver.via);
+  const refs: ApproverRef[] = list === 'fallback' ? policy.fallback : list === 'escalation' ? policy.escalateTo : (policy.stages[stage]?.approvers ?? []);
   const email = approver.email.toLowerCase();
-  return refs.some((ref) => {
-    switch (ref.kind) {
+  return refs.some((r) => {
+    switch (r.kind) {
       case 'email':
-        return ref.email.toLowerCase() === email;
+        return r.email.toLowerCase() === email;
       case 'owners':
         return now.owners.some((o) => o.toLowerCase() === email);
       case 'manager':
-        return approver.via === 'manager' || approver.via === 'fallback' || approver.via === 'escalation';
+        return ref === undefined || ref === 'manager';
       case 'slackGroup':
-        return approver.via === `slack-group:${ref.group}` || approver.via === 'fallback' || approver.via === 'escalation';
+        return ref === undefined || ref === `slack-group:${r.group}`;
+    }
+  });
+}
+
+export type RevokeRight = { ok: true; as: 'requester' | 'approver' } | { ok: false; code: 'not_allowed' | 'no_longer_listed' };
+
+/**
+ * Who may end an active grant early: the requester (giving their own access back), or one of the
+ * request's approvers whom the catalog, as it is now, still lists where they were routed. An
+ * approver removed from the catalog lost the say over this access with it.
+ */
+export function canRevoke(f: {
+  actorSlackId: string;
+  requesterSlackId: string;
+  /** The actor's approver rows on this request (any stage; none when not an approver). */
+  asApprover: readonly { stage: number; email: string; via: string }[];
+  now: CatalogNow;
+}): RevokeRight {
+  if (f.actorSlackId === f.requesterSlackId) return { ok: true, as: 'requester' };
+  if (f.asApprover.length === 0) return { ok: false, code: 'not_allowed' };
+  return f.asApprover.some((a) => stillListed(f.now, a.stage, a)) ? { ok: true, as: 'approver' } : { ok: false, code: 'no_longer_listed' };
+}
+
+/** What is known about the person clicking Reviewed on a break-glass alert, and about the role. */
+export interface ReviewFacts {
+  requester: { slackId: string; email?: string };
+  /** The clicker, as Slack knows them now (users.info), never as the payload names them. */
+  actor: { slackId: string; email?: string };
+  /** The role's `breakGlass.reviewers` in the catalog now; empty when the role is gone. */
+  reviewers: readonly ApproverRef[];
+  owners: readonly string[];
+  /** The reviewers' Slack groups (as written) that the actor is a member of, looked up by the caller. */
+  actorGroups: readonly string[];
+  /** The requester's manager's email, when the reviewers name `manager` and it resolved. */
+  managerEmail?: string;
+}
+
+/**
+ * Whether this click acknowledges the review of emergency access: only a configured reviewer's
+ * does, and never the requester's (checked by Slack id and by email), reviewer or not.
+ */
+export function canAcknowledge(f: ReviewFacts): boolean {
+  if (f.actor.slackId === f.requester.slackId) return false;
+  const email = f.actor.email?.toLowerCase();
+  if (email && f.requester.email?.toLowerCase() === email) return false;
+  return f.reviewers.some((r) => {
+    switch (r.kind) {
+      case 'email':
+        return email !== undefined && r.email.toLowerCase() === email;
+      case 'owners':
+        return email !== undefined && f.owners.some((o) => o.toLowerCase() === email);
+      case 'manager':
+        return email !== undefined && f.managerEmail?.toLowerCase() === email;
+      case 'slackGroup':
+        return f.actorGroups.includes(r.group);
     }
   });
 }

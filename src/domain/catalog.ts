@@ -48,6 +48,8 @@ export interface BreakGlass {
   /** Channel name ("#security-alerts") or id. */
   notify: string;
   minReasonLength: number;
+  /** Whose Reviewed click acknowledges the alert; the catalog's default is the application's owners. */
+  reviewers: ApproverRef[];
 }
 
 export interface Role {

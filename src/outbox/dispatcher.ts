@@ -10,12 +10,16 @@
  * Outcomes are fenced by the lease: an effect whose lease was lost (a stall longer than
  * `leaseMs`, and the effect claimed again) has its outcome refused, and its `onDone` / `onDead`
  * does not run; the worker that holds the lease now records it.
+ *
+ * The outbox may be synchronous (SQLite) or asynchronous (outbox/repository.ts): the dispatcher
+ * waits only for answers that are promises, so with SQLite a claim and its launches happen in
+ * one turn of the event loop, as they always did.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../adapters/sqlite/db.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { PermanentError, RetryableError } from './errors.js';
 import type { EffectRow, Lease, Outbox } from './outbox.js';
+import type { ClaimPart, Mode } from './repository.js';
 
 export interface EffectHandler {
   run(effect: EffectRow): Promise<unknown>;
@@ -25,9 +29,11 @@ export interface EffectHandler {
   onDead?(effect: EffectRow, error: Error): void;
 }
 
+/** What the dispatcher uses of the outbox, whose storage may answer synchronously or not. */
+export type DispatcherOutbox = Pick<Outbox<Mode>, 'onEnqueue' | 'releaseAll' | 'claimEach' | 'complete' | 'retryAt' | 'bury' | 'release' | 'renew' | 'nextDueAt' | 'counts'>;
+
 export interface DispatcherOptions {
-  db: Db;
-  outbox: Outbox;
+  outbox: DispatcherOutbox;
   handlers: Record<string, EffectHandler>;
   logger: Logger;
   now?: () => number;
@@ -40,14 +46,12 @@ export interface DispatcherOptions {
   /** Longest sleep between looks at the table, for effects enqueued by another process. */
   idlePollMs?: number;
   /**
-   * Queues (by name prefix) with slots of their own on top of `concurrency`, so their effects
-   * never wait behind a backlog of others. Default: identity-provider membership changes (the
-   * `idp:` queues of app/effects.ts) get `concurrency` more slots, so grants and revocations
-   * stay on time while Jira or Slack calls are slow or hang (bench/: 1,000 grants expiring in
-   * 10 s with 100 ms services were removed up to 14 s late behind their own Jira and Slack
-   * follow-ups). Their effects may also take shared slots.
+   * Lanes: queues (by name prefix) with slots of their own on top of `concurrency`, so their
+   * effects never wait behind a backlog of others (app/effects.ts says which). A lane has
+   * `concurrency` slots unless it says otherwise. Its effects may also take shared slots.
+   * Default: none.
    */
-  reserved?: { queuePrefix: string; concurrency: number }[];
+  reserved?: readonly Lane[];
   /**
    * Whether foreground work is waiting (Slack requests not yet answered). While it is, each lane
    * runs at most `busyConcurrency` effects, so the event loop that answers Slack is not taken
@@ -56,6 +60,11 @@ export interface DispatcherOptions {
    */
   foreground?: () => boolean;
   busyConcurrency?: number;
+}
+
+export interface Lane {
+  queuePrefix: string;
+  concurrency?: number;
 }
 
 export interface DispatcherStats {
@@ -79,7 +88,9 @@ export class Dispatcher {
   private pumpAgain = false;
   private wakePending = false;
   private unsubscribe: (() => void) | undefined;
-  private readonly o: Required<Omit<DispatcherOptions, 'db' | 'outbox' | 'handlers' | 'logger' | 'foreground'>>;
+  /** An asynchronous outbox's claim not yet answered: stop() waits for it, and for what it took. */
+  private claiming: Promise<void> | undefined;
+  private readonly o: Required<Omit<DispatcherOptions, 'outbox' | 'handlers' | 'logger' | 'foreground' | 'reserved'>> & { reserved: Required<Lane>[] };
 
   constructor(private readonly opts: DispatcherOptions) {
     this.o = {
@@ -90,7 +101,7 @@ export class Dispatcher {
       backoff: opts.backoff ?? DEFAULT_BACKOFF,
       maxRetryAgeMs: opts.maxRetryAgeMs ?? 3 * 86_400_000,
       idlePollMs: opts.idlePollMs ?? 1000,
-      reserved: opts.reserved ?? [{ queuePrefix: 'idp:', concurrency: opts.concurrency ?? 16 }],
+      reserved: (opts.reserved ?? []).map((l) => ({ queuePrefix: l.queuePrefix, concurrency: l.concurrency ?? opts.concurrency ?? 16 })),
       busyConcurrency: opts.busyConcurrency ?? 2,
     };
     this.laneInFlight = this.o.reserved.map(() => 0);
@@ -104,21 +115,34 @@ export class Dispatcher {
     if (this.running) return;
     this.running = true;
     const released = this.opts.outbox.releaseAll();
-    if (released > 0) this.opts.logger.info({ released }, 'outbox: released effects left running by a previous process');
     this.unsubscribe = this.opts.outbox.onEnqueue(() => this.wake());
     this.renewTimer = setInterval(() => this.renewLeases(), Math.max(1, Math.floor(this.o.leaseMs / 3)));
     this.renewTimer.unref();
-    this.wake();
+    const started = (n: number) => {
+      if (n > 0) this.opts.logger.info({ released: n }, 'outbox: released effects left running by a previous process');
+      this.wake();
+    };
+    if (!(released instanceof Promise)) return started(released);
+    // Claiming before the release would wait out the leases it frees; its failure is logged and the poll goes on.
+    void released.then(started, (err: unknown) => {
+      this.opts.logger.error({ err }, 'outbox: releasing effects left running failed');
+      this.wake();
+    });
   }
 
   /** Extends the leases of the effects in flight (every leaseMs / 3, and during stop's grace). */
   private renewLeases(): void {
     if (this.inFlight.size === 0) return;
+    const failed = (err: unknown) => this.opts.logger.error({ err }, 'outbox: renewing leases failed');
+    const report = (lost: number[]) => {
+      if (lost.length > 0) this.opts.logger.warn({ effects: lost }, 'outbox: leases lost while running (their outcome will be refused)');
+    };
     try {
       const lost = this.opts.outbox.renew([...this.inFlight.values()].map((f) => f.lease), this.o.leaseMs);
-      if (lost.length > 0) this.opts.logger.warn({ effects: lost }, 'outbox: leases lost while running (their outcome will be refused)');
+      if (lost instanceof Promise) void lost.then(report, failed); // the next renewal comes from the timer, not from here
+      else report(lost);
     } catch (err) {
-      this.opts.logger.error({ err }, 'outbox: renewing leases failed');
+      failed(err);
     }
   }
 
@@ -130,12 +154,16 @@ export class Dispatcher {
     this.running = false;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
+    await this.claiming;
     const pending = [...this.inFlight.values()].map((f) => f.done);
     let timedOut = false;
     await Promise.race([Promise.allSettled(pending), new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref())]);
     if (this.renewTimer) clearInterval(this.renewTimer);
     if (timedOut) {
-      for (const { lease } of this.inFlight.values()) this.opts.outbox.release(lease);
+      for (const { lease } of this.inFlight.values()) {
+        const released = this.opts.outbox.release(lease);
+        if (released instanceof Promise) await released;
+      }
       this.opts.logger.warn({ released: this.inFlight.size }, 'outbox: released effects still in flight at shutdown');
     }
   }
@@ -161,8 +189,8 @@ export class Dispatcher {
   async idle(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const c = this.opts.outbox.counts();
-      const next = this.opts.outbox.nextDueAt();
+      const c = await this.opts.outbox.counts();
+      const next = await this.opts.outbox.nextDueAt();
       const dueNow = next !== undefined && next <= this.o.now();
       if (this.inFlight.size === 0 && c.running === 0 && !dueNow) return;
       if (Date.now() > deadline) throw new Error(`outbox not idle after ${timeoutMs} ms: ${JSON.stringify(c)}`);
@@ -173,29 +201,67 @@ export class Dispatcher {
   private pump(): void {
     if (!this.running) return;
     this.pumping = true;
-    const lookedAt = this.o.now();
+    this.claimRounds(this.o.now());
+  }
+
+  /**
+   * Claims for every lane's free slots, and again while a lane came back full (more may be due);
+   * then schedules the next look. Reserved lanes first, then the shared slots, in one transaction.
+   */
+  private claimRounds(lookedAt: number): void {
     try {
       do {
         this.pumpAgain = false;
-        // Reserved lanes first, then the shared slots, in one transaction.
         const cap = this.opts.foreground?.() ? this.o.busyConcurrency : Number.POSITIVE_INFINITY;
-        const parts = [
+        const parts: ClaimPart[] = [
           ...this.o.reserved.map((lane, i) => ({ limit: Math.min(lane.concurrency, cap) - this.laneInFlight[i]!, queuePrefix: lane.queuePrefix })),
           { limit: Math.min(this.o.concurrency, cap) - this.sharedInFlight },
         ];
         if (parts.every((p) => p.limit <= 0)) break;
         const claimed = this.opts.outbox.claimEach(parts, this.o.leaseMs);
-        claimed.forEach((effects, i) => {
-          const lane = i < this.o.reserved.length ? i : -1;
-          for (const e of effects) this.launch(e, lane);
-          if (effects.length > 0 && effects.length === parts[i]!.limit) this.pumpAgain = true;
-        });
+        if (claimed instanceof Promise) {
+          // Both outcomes go on in claimed() / claimFailed(), which end the round and never throw.
+          this.claiming = claimed.then(
+            (c) => this.claimed(c, parts, lookedAt),
+            (err: unknown) => this.claimFailed(err, lookedAt),
+          );
+          return;
+        }
+        this.launchAll(claimed, parts);
       } while (this.pumpAgain && this.running);
     } catch (err) {
       this.opts.logger.error({ err }, 'outbox: claim failed');
-    } finally {
-      this.pumping = false;
     }
+    this.pumpDone(lookedAt);
+  }
+
+  /** An asynchronous claim's answer. */
+  private claimed(claimed: EffectRow[][], parts: ClaimPart[], lookedAt: number): void {
+    try {
+      this.launchAll(claimed, parts);
+    } catch (err) {
+      return this.claimFailed(err, lookedAt);
+    }
+    if (this.pumpAgain && this.running) this.claimRounds(lookedAt);
+    else this.pumpDone(lookedAt);
+  }
+
+  private claimFailed(err: unknown, lookedAt: number): void {
+    this.opts.logger.error({ err }, 'outbox: claim failed');
+    this.pumpDone(lookedAt);
+  }
+
+  /** Launches what one claim took; a lane that came back full asks for another round. */
+  private launchAll(claimed: EffectRow[][], parts: ClaimPart[]): void {
+    claimed.forEach((effects, i) => {
+      const lane = i < this.o.reserved.length ? i : -1;
+      for (const e of effects) this.launch(e, lane);
+      if (effects.length > 0 && effects.length === parts[i]!.limit) this.pumpAgain = true;
+    });
+  }
+
+  private pumpDone(lookedAt: number): void {
+    this.pumping = false;
     this.scheduleNext(lookedAt);
   }
 
@@ -216,6 +282,20 @@ export class Dispatcher {
     if (this.timer) clearTimeout(this.timer);
     if (!this.running) return;
     const next = this.opts.outbox.nextDueAt();
+    if (!(next instanceof Promise)) return this.sleepUntil(next, lookedAt);
+    // A failed look sleeps the idle poll and looks again.
+    void next.then(
+      (at) => this.sleepUntil(at, lookedAt),
+      (err: unknown) => {
+        this.opts.logger.error({ err }, 'outbox: finding the next due effect failed');
+        this.sleepUntil(undefined, lookedAt);
+      },
+    );
+  }
+
+  private sleepUntil(next: number | undefined, lookedAt: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (!this.running) return;
     let wait = next === undefined ? this.o.idlePollMs : Math.max(0, Math.min(this.o.idlePollMs, next - this.o.now()));
     // Due when we looked and still not claimed: its slots are all taken, and the effect that
     // frees one wakes us. Looking again at once would only spin (bench/: 1,500 empty claims a
@@ -230,7 +310,8 @@ export class Dispatcher {
     const handler = this.opts.handlers[e.kind];
     const k = (this.stats.byKind[e.kind] ??= { ok: 0, retry: 0, dead: 0 });
     if (!handler) {
-      if (this.finishDead(e, new PermanentError(`no handler for effect kind "${e.kind}"`), undefined, log)) k.dead++;
+      const buried = this.finishDead(e, new PermanentError(`no handler for effect kind "${e.kind}"`), undefined, log);
+      if (buried instanceof Promise ? await buried : buried) k.dead++;
       return;
     }
     let result: unknown;
@@ -241,54 +322,55 @@ export class Dispatcher {
       const tooOld = this.o.now() - (e.revivedAt ?? e.createdAt) > this.o.maxRetryAgeMs;
       if (err instanceof PermanentError || tooOld) {
         const cause = tooOld && !(err instanceof PermanentError) ? new PermanentError(`gave up after ${e.attempts} attempts: ${err.message}`) : err;
-        if (this.finishDead(e, cause, handler, log)) k.dead++;
+        const buried = this.finishDead(e, cause, handler, log);
+        if (buried instanceof Promise ? await buried : buried) k.dead++;
         return;
       }
       const hint = err instanceof RetryableError ? err.retryAfterMs : undefined;
       const delay = backoffDelay(e.attempts, this.o.backoff, hint, this.o.random());
-      if (!this.opts.outbox.retryAt(e, this.o.now() + delay, err.message)) return leaseLost(log, 'retry');
+      const retried = this.opts.outbox.retryAt(e, this.o.now() + delay, err.message);
+      if (!(retried instanceof Promise ? await retried : retried)) return leaseLost(log, 'retry');
       this.stats.retried++;
       k.retry++;
       log.warn({ err: err.message, retryInMs: delay, hinted: hint !== undefined }, 'effect failed; will retry');
       return;
     }
     try {
-      const held = this.opts.db.transaction(() => {
-        if (!this.opts.outbox.complete(e, result)) return false;
-        handler.onDone?.(e, result);
-        return true;
-      })();
-      if (!held) return leaseLost(log, 'done');
+      const recorded = this.opts.outbox.complete(e, result, () => handler.onDone?.(e, result));
+      if (!(recorded instanceof Promise ? await recorded : recorded)) return leaseLost(log, 'done');
       this.stats.succeeded++;
       k.ok++;
       log.debug('effect done');
     } catch (err) {
       // The call succeeded but recording it failed: leave it to be retried; handlers are idempotent.
       const message = err instanceof Error ? err.message : String(err);
-      this.opts.outbox.retryAt(e, this.o.now() + backoffDelay(e.attempts, this.o.backoff, undefined, this.o.random()), `recording the outcome failed: ${message}`);
+      const retried = this.opts.outbox.retryAt(e, this.o.now() + backoffDelay(e.attempts, this.o.backoff, undefined, this.o.random()), `recording the outcome failed: ${message}`);
+      if (retried instanceof Promise) await retried;
       log.error({ err }, 'effect succeeded but its outcome could not be recorded; will retry');
     }
   }
 
   /** Buries the effect with its onDead; false when it was not recorded. */
-  private finishDead(e: EffectRow, err: Error, handler: EffectHandler | undefined, log: Logger): boolean {
-    try {
-      const held = this.opts.db.transaction(() => {
-        if (!this.opts.outbox.bury(e, err.message)) return false;
-        handler?.onDead?.(e, err);
-        return true;
-      })();
+  private finishDead(e: EffectRow, err: Error, handler: EffectHandler | undefined, log: Logger): boolean | Promise<boolean> {
+    const failed = (txErr: unknown) => {
+      log.error({ err: txErr }, 'could not record a dead effect');
+      return false;
+    };
+    const recorded = (held: boolean) => {
       if (!held) {
         leaseLost(log, 'dead');
         return false;
       }
+      this.stats.dead++;
+      log.error({ err: err.message }, 'effect failed for good');
+      return true;
+    };
+    try {
+      const held = this.opts.outbox.bury(e, err.message, () => handler?.onDead?.(e, err));
+      return held instanceof Promise ? held.then(recorded, failed) : recorded(held);
     } catch (txErr) {
-      log.error({ err: txErr }, 'could not record a dead effect');
-      return false;
+      return failed(txErr);
     }
-    this.stats.dead++;
-    log.error({ err: err.message }, 'effect failed for good');
-    return true;
   }
 }
 

@@ -2,6 +2,11 @@
  * A small HTTP server that emulators build on: routes with `:params`, body parsing in the
  * encodings the real services accept, a record of every call, injectable faults and latency.
  *
+ * A request no route expects is answered 404 and recorded in `unexpected`, and `stop()` (every
+ * test's teardown) then fails naming it: a client may well take that 404 quietly, and a test
+ * must not pass over a call the emulator does not model. A 404 the real service gives on
+ * purpose (an unknown user, a missing group) is a route's answer, not an unexpected request.
+ *
  * Faults are how tests reproduce outages: a status with the service's own error body and
  * headers, a hang past the client's timeout, or a dropped connection.
  */
@@ -62,6 +67,14 @@ export interface Fault {
   hang?: boolean;
   /** Destroy the socket without answering (connection reset). */
   drop?: boolean;
+  /**
+   * Carry the call out first, then answer with the fault (status, hang or drop) instead of the
+   * real answer: the write landed but its caller cannot know. A gateway's 502/504 or a lost
+   * connection after the upstream committed looks like this; RFC 9110 §9.2.2 notes a request may
+   * have been applied when "a communication failure occurs before the client is able to read the
+   * server's response" (https://www.rfc-editor.org/rfc/rfc9110#section-9.2.2).
+   */
+  afterHandling?: boolean;
 }
 
 interface Route {
@@ -71,8 +84,16 @@ interface Route {
   handler: Handler;
 }
 
+/** A request that matched no route. */
+export interface UnexpectedRequest {
+  method: string;
+  path: string;
+}
+
 export class EmulatorServer {
   readonly calls: RecordedCall[] = [];
+  /** Requests no route expects, in arrival order (answered 404). */
+  readonly unexpected: UnexpectedRequest[] = [];
   /** Added before every answer, in milliseconds, to model a remote service's latency. */
   latencyMs = 0;
   private readonly routes: Route[] = [];
@@ -133,11 +154,21 @@ export class EmulatorServer {
     return this.base;
   }
 
+  /** Stops listening; then fails if a request matched no route (see `assertNoUnexpected`). */
   async stop(): Promise<void> {
     if (!this.server) return;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server = undefined;
+    this.assertNoUnexpected();
+  }
+
+  /** Throws, naming each request no route expected (method and path); reports each one once. */
+  assertNoUnexpected(): void {
+    const seen = this.unexpected.splice(0);
+    if (seen.length === 0) return;
+    const list = seen.map((u) => `${u.method} ${u.path}`);
+    throw new Error(`emulator ${this.name}: ${seen.length} request(s) no route expects: ${list.slice(0, 10).join(', ')}${list.length > 10 ? ', …' : ''}`);
   }
 
   /** Calls matching method and path (exact or pattern). */
@@ -175,6 +206,9 @@ export class EmulatorServer {
     const method = (req.method ?? 'GET').toUpperCase();
     const base = { method, path: url.pathname, query: url.searchParams, headers: req.headers, rawBody, arrivedAt };
     const body = parseBody(req.headers['content-type'], rawBody);
+    // Recorded whether or not a fault answers it: the client asked for something no route models.
+    const route = this.match(method, url.pathname);
+    if (!route) this.unexpected.push({ method, path: url.pathname });
 
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
@@ -182,6 +216,7 @@ export class EmulatorServer {
     let out: EmuResponse;
     if (fault) {
       fault.left -= 1;
+      if (fault.afterHandling && route) await this.dispatch(route.route, { ...base, body, params: route.params });
       if (fault.hang) {
         this.record({ ...base, body, status: 0, response: 'hang' });
         return; // the socket is destroyed on stop()
@@ -193,7 +228,7 @@ export class EmulatorServer {
       }
       out = { status: fault.status ?? 500, headers: fault.headers, body: fault.body };
     } else {
-      out = await this.dispatch({ ...base, body, params: {} });
+      out = route ? await this.dispatch(route.route, { ...base, body, params: route.params }) : { status: 404, body: { error: `emulator ${this.name}: no route for ${method} ${url.pathname}` } };
     }
     const status = out.status ?? 200;
     const headers: Record<string, string> = { ...(out.headers ?? {}) };
@@ -212,20 +247,25 @@ export class EmulatorServer {
     res.end(payload);
   }
 
-  private async dispatch(req: EmuRequest): Promise<EmuResponse> {
+  /** The first route for this method and path, with its parameters. */
+  private match(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
     for (const r of this.routes) {
-      if (r.method !== req.method) continue;
-      const m = r.regex.exec(req.path);
+      if (r.method !== method) continue;
+      const m = r.regex.exec(path);
       if (!m) continue;
       const params: Record<string, string> = {};
       r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] ?? '')));
-      try {
-        return await r.handler({ ...req, params });
-      } catch (err) {
-        return { status: 500, body: { error: `emulator ${this.name} failed: ${(err as Error).message}` } };
-      }
+      return { route: r, params };
     }
-    return { status: 404, body: { error: `emulator ${this.name}: no route for ${req.method} ${req.path}` } };
+    return undefined;
+  }
+
+  private async dispatch(route: Route, req: EmuRequest): Promise<EmuResponse> {
+    try {
+      return await route.handler(req);
+    } catch (err) {
+      return { status: 500, body: { error: `emulator ${this.name} failed: ${(err as Error).message}` } };
+    }
   }
 
   private record(c: Omit<RecordedCall, 'at' | 'answeredAt'>): void {
@@ -260,4 +300,12 @@ function parseBody(contentType: string | undefined, raw: string): unknown {
   } catch {
     return raw;
   }
+}
+
+/** Stops every emulator given, then fails with what each one's `stop()` found (all, not the first). */
+export async function stopAll(emulators: readonly ({ stop(): Promise<void> } | undefined)[]): Promise<void> {
+  const results = await Promise.allSettled(emulators.map((e) => (e ? e.stop() : Promise.resolve())));
+  const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, errors.map((e) => e.message).join('; '));
 }

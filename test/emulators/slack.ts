@@ -38,6 +38,14 @@ export interface EmuUserInput {
   /** Slack handle; defaults to the local part of the email. */
   name?: string;
   displayName?: string;
+  /** Account kinds (users.info `is_restricted`, `is_ultra_restricted`, `is_app_user`, `is_stranger`). */
+  guest?: 'multi-channel' | 'single-channel';
+  isAppUser?: boolean;
+  stranger?: boolean;
+  /** Home team of a Slack Connect user; default the emulated workspace. */
+  teamId?: string;
+  /** `is_email_confirmed`; default true. */
+  emailConfirmed?: boolean;
 }
 
 export interface EmuChannelInput {
@@ -128,6 +136,7 @@ interface StoredUser {
   displayName: string;
   isBot: boolean;
   deleted: boolean;
+  account?: Pick<EmuUserInput, 'guest' | 'isAppUser' | 'stranger' | 'teamId' | 'emailConfirmed'>;
 }
 
 interface StoredChannel {
@@ -199,6 +208,20 @@ const RESPONSE_URL_TTL_MS = 30 * 60 * 1000;
 const MESSAGE_TEXT_MAX = 40000;
 const TRUNCATED_NOTE = '[WARN] Your message was truncated but still posted. The `text` field accepts up to 40,000 characters.';
 
+// Web API rate limits: per method per workspace per app, in tiers of calls a minute (Tier 1: 1+,
+// 2: 20+, 3: 50+, 4: 100+; chat.postMessage is "special": about one a second per channel under a
+// workspace-wide limit). Over the limit Slack answers HTTP 429 with `Retry-After` (seconds) and
+// `{ok:false, error:'ratelimited'}`. https://docs.slack.dev/apis/web-api/rate-limits
+// Slack does not publish its window; `limitRate` uses a fixed one (the limit per `windowMs`).
+export const SLACK_TIERS = { 1: 1, 2: 20, 3: 50, 4: 100 } as const;
+
+interface RateWindow {
+  limit: number;
+  windowMs: number;
+  start: number;
+  count: number;
+}
+
 export class SlackEmulator extends EmulatorServer {
   readonly botToken: string;
   readonly teamId: string;
@@ -227,6 +250,7 @@ export class SlackEmulator extends EmulatorServer {
   private lastTs = { sec: 0, micro: 0 };
   private seq = 0;
   private readonly methods: Record<string, MethodHandler>;
+  private readonly rateWindows = new Map<string, RateWindow>();
 
   constructor(options: SlackEmulatorOptions = {}) {
     super('slack');
@@ -284,6 +308,7 @@ export class SlackEmulator extends EmulatorServer {
       displayName: input.displayName ?? input.realName,
       isBot: input.isBot ?? false,
       deleted: input.deleted ?? false,
+      account: { guest: input.guest, isAppUser: input.isAppUser, stranger: input.stranger, teamId: input.teamId, emailConfirmed: input.emailConfirmed },
     });
   }
 
@@ -362,6 +387,17 @@ export class SlackEmulator extends EmulatorServer {
       headers: { 'Retry-After': String(retryAfterSec) },
       body: { ok: false, error: 'ratelimited' },
     });
+  }
+
+  /**
+   * Enforces a rate limit on a Web API method the way Slack does: `limit` calls (or the tier's
+   * calls a minute) per window, then HTTP 429 with `Retry-After` (whole seconds to the window's
+   * end) to every call until the window ends. Returns a function that lifts the limit.
+   */
+  limitRate(method: string, limit: number | { tier: keyof typeof SLACK_TIERS }, windowMs = 60_000): () => void {
+    const perWindow = typeof limit === 'number' ? limit : SLACK_TIERS[limit.tier];
+    this.rateWindows.set(method, { limit: perWindow, windowMs, start: Number.NEGATIVE_INFINITY, count: 0 });
+    return () => void this.rateWindows.delete(method);
   }
 
   /** Makes a Web API method answer `{ok:false, error}` (HTTP `status`, default 200). */
@@ -514,8 +550,26 @@ export class SlackEmulator extends EmulatorServer {
     if (needed && !this.scopes.includes(needed)) {
       return { status: 200, headers: scopeHeaders, body: { ok: false, error: 'missing_scope', needed, provided: this.scopes.join(',') } };
     }
+    const limited = this.overRateLimit(method);
+    if (limited !== undefined) return { status: 429, headers: { ...scopeHeaders, 'Retry-After': String(limited) }, body: { ok: false, error: 'ratelimited' } };
     const out = handler(args);
     return { ...out, status: out.status ?? 200, headers: { ...scopeHeaders, ...(out.headers ?? {}) } };
+  }
+
+  /** Seconds to wait when `method` is over its limit (`limitRate`), else undefined (and the call counts). */
+  private overRateLimit(method: string): number | undefined {
+    const w = this.rateWindows.get(method);
+    if (!w) return undefined;
+    const now = this.now();
+    if (now >= w.start + w.windowMs) {
+      w.start = now;
+      w.count = 0;
+    }
+    if (w.count < w.limit) {
+      w.count += 1;
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((w.start + w.windowMs - now) / 1000));
   }
 
   private authTest(): MethodResult {
@@ -555,9 +609,13 @@ export class SlackEmulator extends EmulatorServer {
     };
     if (this.scopes.includes('users:read.email') && u.email) profile.email = u.email;
     if (u.isBot) profile.bot_id = u.id === this.botUserId ? this.botId : undefined;
+    const a = u.account ?? {};
+    // Account fields as a recorded users.info answer carries them (is_restricted, is_ultra_restricted,
+    // is_email_confirmed, is_stranger): slackapi/java-slack-sdk json-logs/samples/api/users.info.json.
+    // A single-channel guest is restricted too. Bots carry no is_email_confirmed.
     return {
       id: u.id,
-      team_id: this.teamId,
+      team_id: a.teamId ?? this.teamId,
       name: u.name,
       deleted: u.deleted,
       real_name: u.realName,
@@ -565,9 +623,13 @@ export class SlackEmulator extends EmulatorServer {
       tz_offset: 0,
       is_admin: false,
       is_owner: false,
+      is_restricted: a.guest !== undefined,
+      is_ultra_restricted: a.guest === 'single-channel',
       is_bot: u.isBot,
-      is_app_user: false,
+      is_app_user: a.isAppUser ?? false,
       updated: Math.floor(this.now() / 1000),
+      ...(u.isBot ? {} : { is_email_confirmed: a.emailConfirmed ?? true }),
+      is_stranger: a.stranger ?? false,
       profile,
     };
   }

@@ -1,12 +1,12 @@
 /**
  * Crash safety, CI size: the bot runs as a child process and is killed with SIGKILL at
  * randomised points while flows run and faults are injected; after each kill it restarts on
- * the same database. At the end every invariant must hold (see test/support/chaos.ts).
+ * the same database. At the end every invariant must hold (see test/support/chaos/invariants.ts).
  * `npm run chaos` runs the same engine at full size. Replay a run with CHAOS_SEED=<seed>.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatReport, invariantsHold, MUST_BE_ZERO, randomSeed, runChaos } from '../support/chaos.js';
+import { formatReport, invariantsHold, MUST_BE_ZERO, randomSeed, runChaos } from '../support/chaos/index.js';
 
 // The run gives up on unfinished flows at 90 s and then reports them (state, phase, open effects
 // with their last errors), well inside this test's timeout: a stuck flow is a failure with a

@@ -153,11 +153,11 @@ const ATLASSIAN: ConnectorRow = {
   },
   idOf: (p) => p.atlassianId!,
   setup(h) {
-    h.jira.addGroup({ groupId: this.groups.reader, name: 'connector-readers' });
-    h.jira.addGroup({ groupId: this.groups.editor, name: 'connector-editors' });
+    h.jira.directory.addGroup({ groupId: this.groups.reader, name: 'connector-readers' });
+    h.jira.directory.addGroup({ groupId: this.groups.editor, name: 'connector-editors' });
   },
-  isMember: (h, g, p) => h.jira.groupMembers(g).includes(p.atlassianId!),
-  makeMember: (h, g, p) => void h.jira.group(g)!.members.add(p.atlassianId!),
+  isMember: (h, g, p) => h.jira.directory.groupMembers(g).includes(p.atlassianId!),
+  makeMember: (h, g, p) => void h.jira.directory.group(g)!.members.add(p.atlassianId!),
   addCalls: (h, g) => calls(h.jira, 'POST', (path, c) => path === '/rest/api/3/group/user' && c.query.get('groupId') === g),
   removeCalls: (h, g) => calls(h.jira, 'DELETE', (path, c) => path === '/rest/api/3/group/user' && c.query.get('groupId') === g && ok(c)),
   rateLimitAdd(h) {
@@ -375,7 +375,7 @@ ${CONNECTORS.map(
     assert.equal(h.okta.isMember(ENTRA.groups.reader, alice.oktaId), false);
     assert.deepEqual(h.graph!.members(ENTRA.groups.reader), [alice.entraId]);
     assert.deepEqual(h.google!.members(GOOGLE.groups.reader), [alice.email]);
-    assert.deepEqual(h.jira.groupMembers(ATLASSIAN.groups.reader), [alice.atlassianId]);
+    assert.deepEqual(h.jira.directory.groupMembers(ATLASSIAN.groups.reader), [alice.atlassianId]);
     const logs = h.logs.join('');
     for (const secret of h.secrets()) assert.ok(!logs.includes(secret), 'no secret in the logs');
   });

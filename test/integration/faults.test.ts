@@ -20,7 +20,7 @@ import { JiraCloudRecord } from '../../src/adapters/jira/record.js';
 import { runEffects } from '../../src/effects-cli.js';
 import { DEFAULT_WORKFLOW } from '../emulators/jira.js';
 import type { Obj } from '../emulators/slack.js';
-import { buttonClick, ChaosWorld, formBody, REPO_ROOT, requestState, viewSubmission } from '../support/chaos.js';
+import { buttonClick, ChaosWorld, formBody, REPO_ROOT, requestState, viewSubmission } from '../support/chaos/index.js';
 import { GROUPS, Harness, JIRA_TOKEN, PEOPLE, waitUntil, type HarnessOptions, type Person } from '../support/harness.js';
 
 const { alice, bob, carol, dave } = PEOPLE;
@@ -214,10 +214,11 @@ describe('rate limits are honoured, not hammered', () => {
     await h.idle();
     const limited = h.slack.calls.slice(from).filter((c) => c.status === 429).length;
     // Lines that post: each requester's confirmation, and one card per approver (alice's request
-    // asks bob; carol's asks bob and alice) — 5 lines.
+    // asks bob; carol's asks bob and alice) — 5 lines. After a 429 every post waits for its
+    // Retry-After, whatever its line: about one 429 a second, plus posts already on their way.
     const lines = 5;
-    const bound = lines * (Math.ceil(window) + 1);
-    assert.ok(limited >= lines, `every posting line met the limit (${limited})`);
+    const bound = Math.ceil(window) + lines;
+    assert.ok(limited >= 1, 'the posts met the limit');
     assert.ok(limited <= bound, `no retry storm: ${limited} 429s in ${window.toFixed(1)} s for ${lines} lines (bound ${bound})`);
     for (const id of ids) {
       const cards = h.slack.dmsTo(bob.slackId).filter((m) => JSON.stringify(m.blocks).includes(`request:${id}`));
@@ -271,8 +272,8 @@ describe('permanent errors: no endless retries, a clear end, the admin can retry
       const dead = deadEffects(h, id);
       assert.deepEqual(
         dead.map((e) => [e.kind, e.attempts]),
-        [['idp.grant', 1]],
-        'one dead grant, tried once',
+        [['idp.resolveUser', 1]],
+        'one dead lookup of the IdP user, tried once (the grant was never enqueued)',
       );
       const oktaCalls = h.okta.calls.length;
       await sleep(600);

@@ -19,7 +19,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { buttonClick, ChaosWorld, denyView, formBody, randomSeed, requestState, Rng, viewSubmission } from '../support/chaos.js';
+import { buttonClick, ChaosWorld, denyView, formBody, randomSeed, requestState, Rng, viewSubmission } from '../support/chaos/index.js';
 import { Harness, PEOPLE, waitUntil } from '../support/harness.js';
 
 const { alice, bob, carol, dave } = PEOPLE;

@@ -12,7 +12,8 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { AdfNode } from '../../src/adapters/jira/types.js';
 import type { StoredMessage } from '../emulators/slack.js';
-import { buttonClick, ChaosWorld, denyView, formBody, requestState, SECRETS, viewSubmission } from '../support/chaos.js';
+import { buttonClick, ChaosWorld, denyView, formBody, requestState, SECRETS, viewSubmission } from '../support/chaos/index.js';
+import { ACTIVE, mrkdwnOf } from '../support/mrkdwn.js';
 import { BOT_TOKEN, DEFAULT_CATALOG, GROUPS, Harness, JIRA_TOKEN, OKTA_TOKEN, PEOPLE, SIGNING_SECRET, waitUntil, type Person } from '../support/harness.js';
 
 const { alice, bob, carol, dave } = PEOPLE;
@@ -252,24 +253,6 @@ describe('authorisation at click time; forged payloads change nothing', () => {
 });
 
 // -------------------------------------------------------------------------------------------------
-
-/** Every mrkdwn string in a message's blocks (the top-level `text` is checked on its own). */
-function mrkdwnOf(m: { blocks: unknown[] }): string[] {
-  const out: string[] = [];
-  const walk = (v: unknown) => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      if (o.type === 'mrkdwn' && typeof o.text === 'string') out.push(o.text);
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(m.blocks);
-  return out;
-}
-
-/** Slack control sequences user text must never produce: mentions, channel pings, links. */
-const ACTIVE = /<[!@#]|<https?:|<mailto:/;
 
 function adfNodes(doc: unknown): AdfNode[] {
   const out: AdfNode[] = [];

@@ -113,6 +113,71 @@ describe('the process', () => {
     }
   });
 
+  test('/metrics needs Authorization: Bearer $METRICS_TOKEN when it is set (401 with a Bearer challenge otherwise); /healthz stays open; the token is never logged', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    const p = run({ ...env, DATABASE_PATH: join(dir, 'metrics-token.db'), METRICS_TOKEN: token }, { until: /access-bot ready/ });
+    try {
+      await p.ready;
+      const base = `http://127.0.0.1:${/"port":(\d+)/.exec(p.output())![1]}`;
+      const metrics = (authorization?: string) => fetch(`${base}/metrics`, { headers: authorization === undefined ? {} : { authorization } });
+      const refused: [string, string | undefined, RegExp][] = [
+        ['no Authorization header', undefined, /^Bearer realm="access-bot"$/],
+        ['a wrong token of the same length', `Bearer ${'x'.repeat(token.length)}`, /^Bearer realm="access-bot", error="invalid_token"$/],
+        ['the token with one more character', `Bearer ${token}0`, /error="invalid_token"/],
+        ['the token cut short', `Bearer ${token.slice(0, -1)}`, /error="invalid_token"/],
+        ['the token under another scheme', `Basic ${Buffer.from(`metrics:${token}`).toString('base64')}`, /error="invalid_token"/],
+        ['the token without a scheme', token, /error="invalid_token"/],
+      ];
+      for (const [name, authorization, challenge] of refused) {
+        const r = await metrics(authorization);
+        assert.equal(r.status, 401, name);
+        assert.match(r.headers.get('www-authenticate') ?? '', challenge, name);
+        assert.doesNotMatch(await r.text(), /access_bot_/, name);
+      }
+      for (const authorization of [`Bearer ${token}`, `bearer ${token}`]) {
+        const r = await metrics(authorization);
+        assert.equal(r.status, 200, authorization);
+        assert.match(await r.text(), /# TYPE access_bot_outbox_effects gauge/);
+      }
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+    assert.match(p.output(), /refused a request without the bearer token/);
+    assert.ok(!p.output().includes(token), 'the metrics token is never logged');
+  });
+
+  test('METRICS_PORT serves /metrics on that port only, still behind the token; PORT answers 404 for it and keeps /healthz open', async () => {
+    const token = 'metrics-token-from-a-file-4242';
+    const tokenFile = join(dir, 'metrics-token');
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    const p = run({ ...env, DATABASE_PATH: join(dir, 'metrics-port.db'), METRICS_PORT: '0', METRICS_TOKEN_FILE: tokenFile }, { until: /access-bot ready/ });
+    try {
+      await p.ready;
+      const main = `http://127.0.0.1:${/"port":(\d+)/.exec(p.output())![1]}`;
+      const metricsPort = /"metricsPort":(\d+)/.exec(p.output())?.[1];
+      assert.ok(metricsPort, `the ready line names the metrics port: ${p.output()}`);
+      const side = `http://127.0.0.1:${metricsPort}`;
+      assert.notEqual(side, main);
+      const bearer = { authorization: `Bearer ${token}` };
+      assert.equal((await fetch(`${main}/metrics`, { headers: bearer })).status, 404, 'not on PORT');
+      assert.equal((await fetch(`${main}/healthz`)).status, 200, '/healthz stays on PORT, open');
+      const open = await fetch(`${side}/metrics`);
+      assert.equal(open.status, 401);
+      assert.match(open.headers.get('www-authenticate') ?? '', /^Bearer /);
+      const ok = await fetch(`${side}/metrics`, { headers: bearer });
+      assert.equal(ok.status, 200);
+      assert.match(await ok.text(), /# TYPE access_bot_outbox_effects gauge/);
+      assert.equal((await fetch(`${side}/healthz`)).status, 404, 'the metrics port serves /metrics and nothing else');
+      assert.equal((await fetch(`${side}/metrics`, { method: 'POST', headers: bearer, body: 'x' })).status, 405);
+    } finally {
+      p.child.kill('SIGTERM');
+      assert.equal((await p.exited).code, 0);
+    }
+    assert.ok(!p.output().includes(token), 'the metrics token is never logged');
+  });
+
   test('/healthz answers once ready, /metrics speaks Prometheus text, SIGTERM exits 0 within 10 s', async () => {
     const p = run(env, { until: /access-bot ready/ });
     await p.ready;

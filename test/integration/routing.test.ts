@@ -217,8 +217,12 @@ describe('approval routing', () => {
 
     await h.driver.clickButton(alice.slackId, alert, 'review_break_glass');
     await h.slack.waitForResponseUrlPost((p) => /your own emergency access/.test(String(p.body.text)));
+    const onScreen = structuredClone(alert); // the alert as Carol still sees it
     await h.driver.clickButton(bob.slackId, alert, 'review_break_glass');
-    await h.driver.clickButton(carol.slackId, alert, 'review_break_glass');
+    // Reviewed is acked before it is checked: wait for the outcome of each click.
+    await waitUntil(() => h.bot.store.getRequest(id)!.reviewedAt !== null, 5000, 'reviewed');
+    await h.driver.clickButton(carol.slackId, onScreen, 'review_break_glass');
+    await h.slack.waitForResponseUrlPost((p) => p.context.user === carol.slackId && /already reviewed by Bob Jones/.test(String(p.body.text)));
     await h.idle();
     const reviews = h.jiraComments(id).filter((c) => c.startsWith('Break-glass access reviewed by'));
     assert.equal(reviews.length, 1);

@@ -15,6 +15,7 @@ import { parseCatalog } from '../../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
 import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/logger.js';
+import { stopAll } from '../emulators/base.js';
 import { GoogleDirectoryEmulator } from '../emulators/google.js';
 import { GraphEmulator } from '../emulators/graph.js';
 import { JiraEmulator } from '../emulators/jira.js';
@@ -144,7 +145,7 @@ export class Harness {
       this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first!, lastName: last! });
       this.graph?.addUser({ id: p.entraId, userPrincipalName: p.email, displayName: p.name });
       this.google?.addUser({ primaryEmail: p.email, givenName: first!, familyName: last! });
-      if (this.connectors.includes('atlassian')) this.jira.addUser({ email: p.email, displayName: p.name, accountId: p.atlassianId });
+      if (this.connectors.includes('atlassian')) this.jira.directory.addUser({ email: p.email, displayName: p.name, accountId: p.atlassianId });
     }
     this.okta.addGroup({ id: GROUPS.readOnly, name: 'Okta console read-only' });
     this.okta.addGroup({ id: GROUPS.superAdmin, name: 'Okta console super admins' });
@@ -215,10 +216,14 @@ export class Harness {
     await this.boot();
   }
 
+  /** Stops the bot and the emulators; fails if an emulator got a request no route expects. */
   async stop(): Promise<void> {
     await this.bot.stop(1000).catch(() => undefined);
-    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop(), this.graph?.stop(), this.google?.stop()]);
-    rmSync(this.dir, { recursive: true, force: true });
+    try {
+      await stopAll([this.slack, this.jira, this.okta, this.graph, this.google]);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
   }
 
   idle(timeoutMs = 10_000): Promise<void> {

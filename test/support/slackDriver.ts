@@ -130,7 +130,7 @@ export class SlackDriver {
    * A click on a button in a message (or an ephemeral), found by action_id in the version passed:
    * pass an old version from `message.history` to click what a user still had on screen.
    */
-  async clickButton(userId: string, message: Clickable, actionId: string, opts: { blockId?: string } = {}): Promise<ClickResult> {
+  async clickButton(userId: string, message: Clickable, actionId: string, opts: { blockId?: string; /** The payload's user name, when a test needs it to differ from the directory's. */ userName?: string } = {}): Promise<ClickResult> {
     const found = interactiveElements(message.blocks).filter(
       (e) => e.element.type === 'button' && e.element.action_id === actionId && (!opts.blockId || e.blockId === opts.blockId),
     );
@@ -154,9 +154,11 @@ export class SlackDriver {
       action_ts: actionTs(),
     };
     if (element.style !== undefined) action.style = element.style;
+    const user = this.userRef(userId);
+    if (opts.userName !== undefined) Object.assign(user, { username: opts.userName, name: opts.userName });
     const payload: Obj = {
       type: 'block_actions',
-      user: this.userRef(userId),
+      user,
       api_app_id: this.emu.appId,
       token: this.verificationToken,
       container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: isEphemeral },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assertMayDecide, decide, eligibleApprovers, type DecisionInput, type Person, type StageFacts } from '../../src/domain/approval.js';
+import { assertMayDecide, canAcknowledge, canRevoke, decide, eligibleApprovers, type CatalogNow, type DecisionInput, type Person, type ReviewFacts, type StageFacts } from '../../src/domain/approval.js';
+import type { ApproverRef } from '../../src/domain/catalog.js';
 import { DomainError, type DomainErrorCode } from '../../src/domain/errors.js';
 import { REQUEST_STATES } from '../../src/domain/lifecycle.js';
 
@@ -178,5 +179,78 @@ describe('who is asked (eligibleApprovers)', () => {
   test('a person listed twice (owner and by email) is asked once, in first-listed order', () => {
     const bobAgain: Person = { slackId: 'U_BOB', email: 'bob@example.com' };
     assert.deepEqual(eligibleApprovers([cat, bob, ann, bobAgain], { slackId: 'U_REQ' }, []), [cat, bob, ann]);
+  });
+});
+
+describe('who may revoke an active grant (canRevoke)', () => {
+  const catalog = (approvers: ApproverRef[]): CatalogNow => ({ policy: { kind: 'stages', stages: [{ approvers, required: 1 }], fallback: [], escalateTo: [] }, owners: ['bob@example.com'] });
+  const bobByOwners = [{ stage: 0, email: 'bob@example.com', via: 'owners' }];
+
+  test('an approver still listed can revoke', () => {
+    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: bobByOwners, now: catalog([{ kind: 'owners' }]) }), { ok: true, as: 'approver' });
+  });
+
+  test('an approver removed from the catalog cannot revoke', () => {
+    const now = { ...catalog([{ kind: 'owners' }]), owners: ['carol@example.com'] };
+    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: bobByOwners, now }), { ok: false, code: 'no_longer_listed' });
+    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: bobByOwners, now: { policy: undefined, owners: [] } }), { ok: false, code: 'no_longer_listed' });
+  });
+
+  test('the requester always may give their own access back, whatever the catalog says', () => {
+    assert.deepEqual(canRevoke({ actorSlackId: REQUESTER, requesterSlackId: REQUESTER, asApprover: [], now: { policy: undefined, owners: [] } }), { ok: true, as: 'requester' });
+  });
+
+  test('someone never routed to the request cannot revoke, even when the catalog lists them now', () => {
+    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: [], now: catalog([{ kind: 'owners' }]) }), { ok: false, code: 'not_allowed' });
+  });
+
+  test('an approver asked in two stages may revoke while either still lists them', () => {
+    const twice = [
+      { stage: 0, email: 'bob@example.com', via: 'email' },
+      { stage: 1, email: 'bob@example.com', via: 'owners' },
+    ];
+    const now: CatalogNow = {
+      policy: { kind: 'stages', stages: [{ approvers: [{ kind: 'manager' }], required: 1 }, { approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] },
+      owners: ['bob@example.com'],
+    };
+    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: twice, now }), { ok: true, as: 'approver' });
+  });
+});
+
+describe('who may acknowledge a break-glass review (canAcknowledge)', () => {
+  const facts = (over: Partial<ReviewFacts> = {}): ReviewFacts => ({
+    requester: { slackId: REQUESTER, email: 'alice@example.com' },
+    actor: { slackId: 'U_CAROL', email: 'carol@example.com' },
+    reviewers: [{ kind: 'owners' }],
+    owners: ['bob@example.com', 'carol@example.com'],
+    actorGroups: [],
+    ...over,
+  });
+
+  test("only a configured reviewer's acknowledgement counts", () => {
+    assert.equal(canAcknowledge(facts()), true, 'an owner, by default');
+    assert.equal(canAcknowledge(facts({ actor: { slackId: 'U_DAVE', email: 'dave@example.com' } })), false, 'not an owner');
+    assert.equal(canAcknowledge(facts({ reviewers: [{ kind: 'email', email: 'Dave@Example.com' }], actor: { slackId: 'U_DAVE', email: 'dave@example.com' } })), true);
+    assert.equal(canAcknowledge(facts({ reviewers: [{ kind: 'email', email: 'dave@example.com' }] })), false, 'owners are not reviewers when reviewers are listed');
+    assert.equal(canAcknowledge(facts({ actor: { slackId: 'U_CAROL' } })), false, 'no email, no match');
+  });
+
+  test('a member of a listed Slack group, or the requester\'s manager when listed, may acknowledge', () => {
+    const group = facts({ reviewers: [{ kind: 'slackGroup', group: 'security' }] });
+    assert.equal(canAcknowledge(group), false);
+    assert.equal(canAcknowledge({ ...group, actorGroups: ['security'] }), true);
+    const manager = facts({ reviewers: [{ kind: 'manager' }] });
+    assert.equal(canAcknowledge(manager), false);
+    assert.equal(canAcknowledge({ ...manager, managerEmail: 'CAROL@example.com' }), true);
+  });
+
+  test('the requester cannot acknowledge their own emergency access, even as a reviewer, by Slack id or by email', () => {
+    const asOwner = facts({ owners: ['alice@example.com'], actor: { slackId: REQUESTER, email: 'alice@example.com' } });
+    assert.equal(canAcknowledge(asOwner), false);
+    assert.equal(canAcknowledge({ ...asOwner, actor: { slackId: 'U_ALICE_2', email: 'Alice@example.com' } }), false);
+  });
+
+  test('a role gone from the catalog has no reviewers', () => {
+    assert.equal(canAcknowledge(facts({ reviewers: [] })), false);
   });
 });

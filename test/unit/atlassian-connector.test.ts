@@ -39,13 +39,13 @@ let seq = 0;
 function newUser(extra: { email?: string; active?: boolean; accountType?: 'atlassian' | 'app' | 'customer'; displayName?: string } = {}): { id: string; email: string } {
   seq += 1;
   const email = extra.email ?? `user${seq}@example.com`;
-  const u = jira.addUser({ email, displayName: extra.displayName ?? `User ${seq}`, active: extra.active, accountType: extra.accountType });
+  const u = jira.directory.addUser({ email, displayName: extra.displayName ?? `User ${seq}`, active: extra.active, accountType: extra.accountType });
   return { id: u.accountId, email };
 }
 
 function newGroup(members: string[] = []): string {
   seq += 1;
-  return jira.addGroup({ name: `group-${seq}`, members }).groupId;
+  return jira.directory.addGroup({ name: `group-${seq}`, members }).groupId;
 }
 
 async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
@@ -68,7 +68,7 @@ describe('findUserByEmail', () => {
 
   test('prefix and display-name matches of the search are not taken', async () => {
     seq += 1;
-    jira.addUser({ email: `grace${seq}@example.com.au`, displayName: `grace${seq}@example.com` });
+    jira.directory.addUser({ email: `grace${seq}@example.com.au`, displayName: `grace${seq}@example.com` });
     assert.equal(await connector.findUserByEmail(`grace${seq}@example.com`), undefined);
   });
 
@@ -89,7 +89,7 @@ describe('memberships', () => {
     const before = jira.server.callsTo('POST', GROUP_USER).length;
     await connector.addMember(g, u.id);
     await connector.addMember(g, u.id);
-    assert.deepEqual(jira.groupMembers(g), [u.id]);
+    assert.deepEqual(jira.directory.groupMembers(g), [u.id]);
     const posts = jira.server.callsTo('POST', GROUP_USER).slice(before);
     assert.deepEqual(
       posts.map((c) => c.status),
@@ -103,14 +103,14 @@ describe('memberships', () => {
     const g = newGroup();
     const u = newUser();
     await connector.removeMember(g, u.id);
-    assert.deepEqual(jira.groupMembers(g), []);
+    assert.deepEqual(jira.directory.groupMembers(g), []);
   });
 
   test('remove takes a member out', async () => {
     const u = newUser();
     const g = newGroup([u.id]);
     await connector.removeMember(g, u.id);
-    assert.deepEqual(jira.groupMembers(g), []);
+    assert.deepEqual(jira.directory.groupMembers(g), []);
   });
 
   test('isMember pages through the members, inactive included', async () => {
@@ -126,14 +126,14 @@ describe('memberships', () => {
   test('a group given by name (not UUID-shaped) is addressed with groupname', async () => {
     seq += 1;
     const name = `confluence-users-${seq}`;
-    jira.addGroup({ name });
+    jira.directory.addGroup({ name });
     const u = newUser();
     await connector.addMember(name, u.id);
-    assert.deepEqual(jira.groupMembers(name), [u.id]);
+    assert.deepEqual(jira.directory.groupMembers(name), [u.id]);
     assert.equal(await connector.isMember(name, u.id), true);
     assert.equal(jira.server.callsTo('POST', GROUP_USER).at(-1)!.query.get('groupname'), name);
     await connector.removeMember(name, u.id);
-    assert.deepEqual(jira.groupMembers(name), []);
+    assert.deepEqual(jira.directory.groupMembers(name), []);
   });
 
   test('a missing group is a PermanentError naming it, on add, remove and isMember', async () => {
@@ -174,7 +174,7 @@ describe('failures', () => {
     assert.equal(err.code, 'jira_rate_limited');
     assert.equal(err.retryAfterMs, 30_000);
     assert.equal(jira.server.callsTo('POST', GROUP_USER).length - before, 1);
-    assert.deepEqual(jira.groupMembers(g), []);
+    assert.deepEqual(jira.directory.groupMembers(g), []);
   });
 
   test('503 is retryable', async () => {
@@ -241,7 +241,7 @@ describe('checkHealth', () => {
     const g = newGroup();
     seq += 1;
     const name = `jira-admins-${seq}`;
-    jira.addGroup({ name });
+    jira.directory.addGroup({ name });
     const report = await connector.checkHealth([g, name, MISSING_GROUP]);
     assert.equal(report.ok, false);
     assert.deepEqual(

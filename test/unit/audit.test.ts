@@ -3,7 +3,9 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Db } from '../../src/adapters/sqlite/db.js';
 import { migrate, readMigrations } from '../../src/adapters/sqlite/migrate.js';
+import { SqliteOutboxRepository } from '../../src/adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from '../../src/adapters/sqlite/store.js';
+import { QUEUE_POLICY } from '../../src/app/effects.js';
 import type { NewRequest } from '../../src/app/ports.js';
 import type { Step } from '../../src/domain/steps.js';
 import { Outbox } from '../../src/outbox/outbox.js';
@@ -15,7 +17,7 @@ const GENESIS = '0'.repeat(64);
 function setup(): { db: Db; store: SqliteStore; outbox: Outbox } {
   const db = openDatabase(':memory:');
   migrate(db, MIGRATIONS, () => T0);
-  const outbox = new Outbox(db, () => T0);
+  const outbox = new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0);
   return { db, store: new SqliteStore(db, outbox), outbox };
 }
 
@@ -250,24 +252,30 @@ describe('store: memberships are owned', () => {
     assert.deepEqual(store.getMembership('entra', 'g1', 'u1'), { owned: false });
   });
 
-  test('overlapping grants: only other live grants of the same person and group hold the membership', () => {
+  test('overlapping grants: only other live grants of the same IdP user and group hold the membership, whatever email each came with', () => {
     const { store } = setup();
-    const holder = (id: string, over: Partial<NewRequest>, state: 'approved' | 'active' | 'revoking' | 'revoked' | 'pending', email = 'ann@example.com', revokeRequestedAt: number | null = null) => {
+    const holder = (id: string, over: Partial<NewRequest>, state: 'approved' | 'active' | 'revoking' | 'revoked' | 'pending', idpUserId: string | null = '00u1ann', revokeRequestedAt: number | null = null, email = 'ann@example.com') => {
       store.insertRequest(request({ id, submissionKey: id, ...over }));
-      store.updateRequest(id, { state, requesterEmail: email, revokeRequestedAt }, T0);
+      store.updateRequest(id, { state, requesterEmail: email, idpUserId, revokeRequestedAt }, T0);
     };
     holder('ME', {}, 'active');
     holder('A1', {}, 'active');
     holder('A2', {}, 'approved');
+    // The same IdP user under another email (an alias, or the email changed between requests).
+    holder('A3', {}, 'active', '00u1ann', null, 'ann.smith@example.com');
     holder('X1', {}, 'revoked');
-    holder('X2', {}, 'pending');
-    holder('X3', {}, 'revoking', 'ann@example.com', T0);
+    holder('X2', {}, 'pending', null);
+    holder('X3', {}, 'revoking', '00u1ann', T0);
     holder('X4', { groupId: 'other' }, 'active');
     holder('X5', { connector: 'entra' }, 'active');
-    holder('X6', {}, 'active', 'bob@example.com');
-    assert.equal(store.otherHoldersOf('okta', '00g1readonly', 'ann@example.com', 'ME'), 2);
+    holder('X6', {}, 'active', '00u1bob', null, 'bob@example.com');
+    // Another IdP user who once had Ann's email: not her grant.
+    holder('X7', {}, 'active', '00u1other');
+    // Approved, its IdP user not looked up yet: its grant is not in the user's queue yet either.
+    holder('X8', {}, 'approved', null);
+    assert.equal(store.otherHoldersOf('okta', '00g1readonly', '00u1ann', 'ME'), 3);
     store.updateRequest('A1', { state: 'revoking', revokeRequestedAt: T0 + 1 }, T0 + 1);
-    assert.equal(store.otherHoldersOf('okta', '00g1readonly', 'ann@example.com', 'ME'), 1);
+    assert.equal(store.otherHoldersOf('okta', '00g1readonly', '00u1ann', 'ME'), 2);
   });
 });
 

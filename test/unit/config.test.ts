@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { loadCatalog, parseCatalog } from '../../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
-import type { Config } from '../../src/config/types.js';
+import { secretsOf, type Config } from '../../src/config/types.js';
 import type { Catalog, ConnectorName } from '../../src/domain/catalog.js';
 
 // ---------------------------------------------------------------- environment
@@ -61,6 +61,7 @@ test('env: defaults with only the required variables', () => {
       },
     ],
     logLevel: 'info',
+    allowGuests: false,
   } satisfies Config);
 });
 
@@ -103,6 +104,7 @@ test('env: everything set, all connectors on', () => {
       ADMIN_CHANNEL: '#access-admins',
       MANAGER_SOURCE: 'google',
       LOG_LEVEL: 'debug',
+      ALLOW_GUESTS: 'TRUE',
     },
     files({ '/keys/sa.json': SA_KEY }),
   );
@@ -116,6 +118,7 @@ test('env: everything set, all connectors on', () => {
     adminChannel: '#access-admins',
     managerSource: 'google',
     logLevel: 'debug',
+    allowGuests: true,
   } satisfies Omit<Config, 'connectors'>);
   assert.deepEqual(settingsByName(c), {
     okta: { orgUrl: 'http://127.0.0.1:4003', apiToken: 'secret-okta' },
@@ -177,6 +180,11 @@ const ENV_ERRORS: { name: string; env: Record<string, string>; read?: (p: string
   },
   { name: 'LOG_LEVEL', env: { LOG_LEVEL: 'verbose' }, errors: ['LOG_LEVEL: "verbose" is not a log level (one of fatal, error, warn, info, debug, trace, silent)'] },
   {
+    name: 'ALLOW_GUESTS neither true nor false',
+    env: { ALLOW_GUESTS: 'yes please' },
+    errors: ['ALLOW_GUESTS: "yes please" is not true or false (true lets Slack guests and Slack Connect users request and decide; default false)'],
+  },
+  {
     name: 'Okta half set',
     env: { OKTA_ORG_URL: 'https://acme.okta.com' },
     errors: ['OKTA_API_TOKEN: required when OKTA_ORG_URL is set (an Okta API token; or unset OKTA_ORG_URL to turn the Okta connector off)'],
@@ -218,6 +226,28 @@ const ENV_ERRORS: { name: string; env: Record<string, string>; read?: (p: string
   { name: 'GRAPH_BASE_URL malformed', env: { GRAPH_BASE_URL: 'graph' }, errors: ['GRAPH_BASE_URL: "graph" is not a URL (expected e.g. https://graph.microsoft.com)'] },
   { name: 'MANAGER_SOURCE unknown', env: { MANAGER_SOURCE: 'ldap' }, errors: ['MANAGER_SOURCE: "ldap" is not a manager source (one of okta, entra, google)'] },
   { name: 'MANAGER_SOURCE not configured', env: { MANAGER_SOURCE: 'okta' }, errors: ['MANAGER_SOURCE: "okta" is not configured (set OKTA_ORG_URL and OKTA_API_TOKEN)'] },
+  {
+    name: 'METRICS_TOKEN too short to be a secret',
+    env: { METRICS_TOKEN: 'hunter2hunter2' },
+    errors: ['METRICS_TOKEN: must be at least 16 characters of A-Z, a-z, 0-9, - . _ ~ + / (a bearer token for /metrics, e.g. from `openssl rand -hex 32`)'],
+  },
+  {
+    name: 'METRICS_TOKEN with a character a bearer token cannot carry',
+    env: { METRICS_TOKEN: 'correct horse battery staple' },
+    errors: ['METRICS_TOKEN: must be at least 16 characters of A-Z, a-z, 0-9, - . _ ~ + / (a bearer token for /metrics, e.g. from `openssl rand -hex 32`)'],
+  },
+  { name: 'METRICS_PORT not a number', env: { METRICS_PORT: '90x' }, errors: ['METRICS_PORT: "90x" is not a port number (0-65535)'] },
+  {
+    name: 'METRICS_PORT the same as PORT',
+    env: { PORT: '8080', METRICS_PORT: '8080' },
+    errors: ['METRICS_PORT: is the same as PORT (8080); give /metrics another port, or unset METRICS_PORT to serve it on PORT'],
+  },
+  {
+    name: 'METRICS_PORT the same as the default PORT',
+    env: { METRICS_PORT: '3000' },
+    errors: ['METRICS_PORT: is the same as PORT (3000); give /metrics another port, or unset METRICS_PORT to serve it on PORT'],
+  },
+  { name: 'METRICS_PORT is not compared with a wrong PORT', env: { PORT: 'http', METRICS_PORT: '3000' }, errors: ['PORT: "http" is not a port number (0-65535)'] },
   { name: 'NAME and NAME_FILE both set', env: { SLACK_SIGNING_SECRET_FILE: '/s' }, errors: ['SLACK_SIGNING_SECRET: set either SLACK_SIGNING_SECRET or SLACK_SIGNING_SECRET_FILE, not both'] },
   {
     name: 'NAME_FILE unreadable is not also "required"',
@@ -245,9 +275,10 @@ test('env: problems are all collected, not just the first', () => {
 });
 
 test('env: secrets are never echoed', () => {
-  const secretValues = ['xoxb-secret-bot', 'secret-signing', 'secret-jira-token', 'xoxb-secret-wrong', 'secret-okta', 'hunter2'];
+  const secretValues = ['xoxb-secret-bot', 'secret-signing', 'secret-jira-token', 'xoxb-secret-wrong', 'secret-okta', 'hunter2', 'short-metrics'];
   const errors = configErrors({
     ...BASE,
+    METRICS_TOKEN: 'short-metrics',
     SLACK_APP_TOKEN: 'xoxb-secret-wrong',
     OKTA_API_TOKEN: 'secret-okta',
     SLACK_BOT_TOKEN_FILE: '/x',
@@ -255,6 +286,20 @@ test('env: secrets are never echoed', () => {
   });
   assert.ok(errors.length >= 3);
   for (const e of errors) for (const s of secretValues) assert.ok(!e.includes(s), `"${e}" leaks ${s}`);
+});
+
+test('env: /metrics is open on PORT unless METRICS_TOKEN or METRICS_PORT is set', () => {
+  assert.equal(okConfig(BASE).metrics, undefined);
+  assert.deepEqual(okConfig({ ...BASE, METRICS_TOKEN: 'AbC-0123456789._~+/==' }).metrics, { token: 'AbC-0123456789._~+/==' });
+  assert.deepEqual(okConfig({ ...BASE, METRICS_PORT: '9464' }).metrics, { port: 9464 });
+  // 0 (a free port) for both is allowed: tests and the demo.
+  assert.deepEqual(okConfig({ ...BASE, PORT: '0', METRICS_PORT: '0' }).metrics, { port: 0 });
+  const c = okConfig({ ...BASE, METRICS_TOKEN_FILE: '/run/secrets/metrics', METRICS_PORT: '9464' }, files({ '/run/secrets/metrics': 'f00dfeedf00dfeedf00d\n' }));
+  assert.deepEqual(c.metrics, { token: 'f00dfeedf00dfeedf00d', port: 9464 });
+});
+
+test('the metrics token is one of the secrets the logger masks', () => {
+  assert.ok(secretsOf(okConfig({ ...BASE, METRICS_TOKEN: 'f00dfeedf00dfeedf00d' })).includes('f00dfeedf00dfeedf00d'));
 });
 
 test('env: _FILE secrets are read and lose their trailing newline', () => {
@@ -340,7 +385,7 @@ test('catalog: the example parses into the expected Catalog', () => {
             grant: { connector: 'entra', group: '6f1c0d2e-0000-4000-8000-000000000001' },
             durations: [{ token: '1h', ms: 3_600_000 }],
             approval: { kind: 'auto' },
-            breakGlass: { notify: '#security-alerts', minReasonLength: 40 },
+            breakGlass: { notify: '#security-alerts', minReasonLength: 40, reviewers: [{ kind: 'email', email: 'security-lead@example.com' }, { kind: 'slackGroup', group: 'security' }] },
           },
         ],
       },
@@ -602,6 +647,43 @@ const CATALOG_ERRORS: { name: string; change: (d: Doc) => void; connectors?: Con
     errors: [`${R}.breakGlass.notify: required (the Slack channel to alert, e.g. "#security-alerts" or a channel id)`],
   },
   {
+    name: 'break-glass reviewers that are not approver references',
+    change: (d) => (role0(d).breakGlass = { notify: '#sec', reviewers: ['owners', 'security team', 'owners'] }),
+    errors: [
+      `${R}.breakGlass.reviewers[1]: "security team" is not an approver (use owners, manager, an email, or slack-group:<handle or id>)`,
+      `${R}.breakGlass.reviewers[2]: "owners" is listed twice`,
+    ],
+  },
+  {
+    name: 'break-glass reviewers not a list, or empty',
+    change: (d) => {
+      role0(d).breakGlass = { notify: '#sec', reviewers: 'owners' };
+      d.applications[0]!.roles.push({ id: 'bg2', name: 'BG2', grant: { connector: 'okta', group: 'g2' }, durations: ['1h'], breakGlass: { notify: '#sec', reviewers: [] } });
+    },
+    errors: [
+      `${R}.breakGlass.reviewers: must be a list of reviewers, e.g. [owners] (use owners, manager, an email, or slack-group:<handle or id>)`,
+      `applications[0].roles[1].breakGlass.reviewers: must list at least one reviewer (use owners, manager, an email, or slack-group:<handle or id>)`,
+    ],
+  },
+  {
+    name: 'break-glass reviewers default to owners, and the application has none',
+    change: (d) => {
+      delete d.applications[0]!.owners;
+      role0(d).approvers = ['lead@example.com'];
+      role0(d).breakGlass = { notify: '#sec' };
+    },
+    errors: [`${R}.breakGlass.reviewers: required when the application has no owners (reviewers default to the application's owners; add reviewers: [...] or owners: [...])`],
+  },
+  {
+    name: 'break-glass reviewers name owners, and the application has none',
+    change: (d) => {
+      delete d.applications[0]!.owners;
+      role0(d).approvers = ['lead@example.com'];
+      role0(d).breakGlass = { notify: '#sec', reviewers: ['lead@example.com', 'owners'] };
+    },
+    errors: [`${R}.breakGlass.reviewers[1]: "owners" but the application has no owners (add owners: [...] to it)`],
+  },
+  {
     name: 'break-glass minReasonLength zero',
     change: (d) => (role0(d).breakGlass = { notify: '#sec', minReasonLength: 0 }),
     errors: [`${R}.breakGlass.minReasonLength: "0" is not a whole number from 1 to 3000`],
@@ -748,9 +830,24 @@ test('catalog: break-glass is auto unless the role gives its own approval, and i
   });
   const [bg, bg2] = okCatalog(d).applications[0]!.roles;
   assert.deepEqual(bg!.approval, { kind: 'auto' });
-  assert.deepEqual(bg!.breakGlass, { notify: 'C0123456', minReasonLength: 20 });
+  assert.deepEqual(bg!.breakGlass, { notify: 'C0123456', minReasonLength: 20, reviewers: [{ kind: 'owners' }] });
   assert.deepEqual(bg2!.approval, { kind: 'stages', stages: [{ approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] });
-  assert.deepEqual(bg2!.breakGlass, { notify: '#sec', minReasonLength: 10 });
+  assert.deepEqual(bg2!.breakGlass, { notify: '#sec', minReasonLength: 10, reviewers: [{ kind: 'owners' }] });
+});
+
+test('catalog: break-glass reviewers take every approver form, and default to the owners', () => {
+  const d = baseDoc();
+  role0(d).breakGlass = { notify: '#sec', reviewers: ['Lead@Example.com', 'slack-group:@security', 'manager', 'owners'] };
+  d.applications[0]!.roles.push({ id: 'bg2', name: 'BG2', grant: { connector: 'okta', group: 'g2' }, durations: ['1h'], breakGlass: { notify: '#sec' } });
+  const [bg, bg2] = okCatalog(d).applications[0]!.roles;
+  assert.deepEqual(bg!.breakGlass!.reviewers, [{ kind: 'email', email: 'lead@example.com' }, { kind: 'slackGroup', group: 'security' }, { kind: 'manager' }, { kind: 'owners' }]);
+  assert.deepEqual(bg2!.breakGlass!.reviewers, [{ kind: 'owners' }]);
+});
+
+test('env: ALLOW_GUESTS is off unless set to true', () => {
+  assert.equal(okConfig(BASE).allowGuests, false);
+  assert.equal(okConfig({ ...BASE, ALLOW_GUESTS: 'false' }).allowGuests, false);
+  assert.equal(okConfig({ ...BASE, ALLOW_GUESTS: ' true ' }).allowGuests, true);
 });
 
 test('catalog: YAML anchors and merge keys work', () => {

@@ -250,6 +250,36 @@ test('429 with Retry-After surfaces as a rate-limit error, then the call goes th
   }
 });
 
+test('per-method rate limits as Slack enforces them: a window per method, then 429 + Retry-After to every call until it ends', async () => {
+  const emu = await started();
+  try {
+    let now = 1_700_000_000_000;
+    emu.now = () => now;
+    emu.limitRate('chat.postMessage', 2, 10_000);
+    emu.limitRate('users.info', { tier: 1 });
+    const web = client(emu, TOKEN, { rejectRateLimitedCalls: true });
+    assert.ok((await web.chat.postMessage({ channel: 'U100', text: '1' })).ok);
+    assert.ok((await web.chat.postMessage({ channel: 'U100', text: '2' })).ok);
+    now += 2500;
+    for (const text of ['3', '4']) {
+      const err = (await slackError(web.chat.postMessage({ channel: 'U100', text }))) as unknown as { code: string; retryAfter: number };
+      assert.equal(err.code, 'slack_webapi_rate_limited_error');
+      assert.equal(err.retryAfter, 8, 'whole seconds to the end of the window');
+    }
+    const limited = emu.callsTo('POST', '/api/chat.postMessage').at(-1);
+    assert.equal(limited?.status, 429);
+    assert.deepEqual(limited?.response, { ok: false, error: 'ratelimited' });
+    // Another method has its own limit (Tier 1: one a minute).
+    assert.ok((await web.users.info({ user: 'U100' })).ok);
+    assert.equal(((await slackError(web.users.info({ user: 'U100' }))) as unknown as { retryAfter: number }).retryAfter, 60);
+    now += 7500;
+    assert.ok((await web.chat.postMessage({ channel: 'U100', text: '5' })).ok, 'a new window');
+    assert.equal(emu.dmsTo('U100').map((m) => m.text).join(','), '1,2,5');
+  } finally {
+    await emu.stop();
+  }
+});
+
 test('response_url: ephemeral reply, replace_original updates the message', async () => {
   const emu = await started();
   try {

@@ -421,13 +421,23 @@ test('checkHealth reports each check and never throws', async (t) => {
   assert.equal(down.ok, false);
 });
 
+test('checkHealth without a project tests the credentials only, asking Jira nothing about projects', async (t) => {
+  const { jira, record } = await setup(t);
+  const h = await record.checkHealth('', '', []);
+  assert.deepEqual(h, { ok: true, checks: [{ name: 'jira credentials', ok: true, detail: 'authenticated as Access Bot' }] });
+  assert.deepEqual(
+    jira.calls.map((c) => `${c.method} ${c.path}`),
+    ['GET /rest/api/3/myself'],
+  );
+});
+
 // ----- the emulator's Atlassian groups (for the atlassian connector) ------------------------------
 
 test('emulator groups: add, duplicate add, paging, remove, remove a non-member', async (t) => {
   const { jira } = await setup(t);
   const client = new Version3Client({ host: jira.url, authentication: { basic: { email: EMAIL, apiToken: TOKEN } } });
-  const group = jira.addGroup({ name: 'okta-admins' });
-  const users = Array.from({ length: 55 }, (_, i) => jira.addUser({ email: `u${i}@example.com` }));
+  const group = jira.directory.addGroup({ name: 'okta-admins' });
+  const users = Array.from({ length: 55 }, (_, i) => jira.directory.addUser({ email: `u${i}@example.com` }));
   for (const u of users) await client.groups.addUserToGroup({ groupId: group.groupId, accountId: u.accountId });
   const dup = await rejection(client.groups.addUserToGroup({ groupId: group.groupId, accountId: users[0]?.accountId ?? '' }));
   assert.equal((dup as unknown as { status: number }).status, 400);
@@ -441,7 +451,7 @@ test('emulator groups: add, duplicate add, paging, remove, remove a non-member',
   assert.equal(page2.isLast, true);
 
   await client.groups.removeUserFromGroup({ groupId: group.groupId, accountId: users[0]?.accountId ?? '' });
-  assert.equal(jira.groupMembers('okta-admins').length, 54);
+  assert.equal(jira.directory.groupMembers('okta-admins').length, 54);
   const notMember = await rejection(client.groups.removeUserFromGroup({ groupname: 'okta-admins', accountId: users[0]?.accountId ?? '' }));
   assert.equal((notMember as unknown as { status: number }).status, 400);
   const missing = await rejection(client.groups.getUsersFromGroup({ groupId: 'no-such-group' }));

@@ -7,7 +7,9 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Db } from '../../src/adapters/sqlite/db.js';
 import { migrate, readMigrations } from '../../src/adapters/sqlite/migrate.js';
+import { SqliteOutboxRepository } from '../../src/adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from '../../src/adapters/sqlite/store.js';
+import { QUEUE_POLICY } from '../../src/app/effects.js';
 import { Outbox } from '../../src/outbox/outbox.js';
 
 const SHIPPED = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -74,7 +76,7 @@ describe('migrations', () => {
     }
     assert.deepEqual(db.prepare('SELECT version, name, applied_at FROM schema_migrations WHERE version = 1').get(), { version: 1, name: 'init', applied_at: T0 });
     // The store and the outbox prepare every statement they use against the migrated schema.
-    assert.doesNotThrow(() => new SqliteStore(db, new Outbox(db, () => T0)));
+    assert.doesNotThrow(() => new SqliteStore(db, new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0)));
   });
 
   test('migrating an up-to-date database applies nothing', () => {
@@ -107,7 +109,7 @@ describe('migrations', () => {
     db = openDatabase(path);
     assert.deepEqual(migrate(db, readMigrations(later), () => T0 + 10), range(2, N + 1));
 
-    const store = new SqliteStore(db, new Outbox(db, () => T0 + 10));
+    const store = new SqliteStore(db, new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0 + 10));
     const r = store.getRequest('R1');
     assert.ok(r, 'the v1 request is still there');
     assert.deepEqual(
@@ -148,7 +150,7 @@ describe('migrations', () => {
       'the v1 grant still expires',
     );
     assert.deepEqual(
-      new Outbox(db, () => T0 + 10).claim(10, 1000).map((e) => [e.kind, e.payload]),
+      new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0 + 10).claim(10, 1000).map((e) => [e.kind, e.payload]),
       [['jira.comment', { text: 'x' }]],
     );
     assert.equal(store.verifyAuditChain(), undefined, 'the v1 audit chain still verifies');
@@ -167,6 +169,44 @@ describe('migrations', () => {
       store.auditOf('R1').map((a) => a.step.type),
       ['auto_approved', 'failed'],
     );
+    db.close();
+  });
+
+  test('rows written by schema v5 survive 006: the holder check finds grants by IdP user, and old email-keyed effects are still there', () => {
+    const path = join(dir, 'data', 'bot.db');
+    let db = openDatabase(path);
+    assert.deepEqual(migrate(db, readMigrations(migrationsDir({}, 5)), () => T0), range(1, 5));
+    const insert = db.prepare(
+      `INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id, duration_token, duration_ms,
+        reason, policy_json, requester_slack_id, requester_email, idp_user_id, created_at, updated_at, revoke_requested_at)
+       VALUES (?, ?, ?, 'okta-console', 'read-only', 'Okta admin console', 'Read-only', 'okta', '00g1readonly', '8h', 28800000,
+        'on-call', '{"kind":"auto"}', 'U_ANN', ?, '00u1ann', ?, ?, ?)`,
+    );
+    // One person, two emails: the first grant under her old email, the second after a rename.
+    insert.run('R1', 'V1', 'revoking', 'ann@example.com', T0, T0, T0 + 9);
+    insert.run('R2', 'V2', 'active', 'ann.smith@example.com', T0 + 1, T0 + 1, null);
+    db.prepare("INSERT INTO memberships (connector, group_id, idp_user_id, owned, recorded_at) VALUES ('okta', '00g1readonly', '00u1ann', 1, ?)").run(T0);
+    // The revocation as v5 enqueued it: by email, in an email-keyed queue.
+    const payload = { requestId: 'R1', connector: 'okta', group: '00g1readonly', email: 'ann@example.com' };
+    db.prepare("INSERT INTO outbox (queue, kind, request_id, payload, available_at, created_at) VALUES ('idp:okta:00g1readonly:ann@example.com', 'idp.revoke', 'R1', ?, ?, ?)").run(
+      JSON.stringify(payload),
+      T0 + 9,
+      T0 + 9,
+    );
+    db.close();
+
+    db = openDatabase(path);
+    assert.deepEqual(migrate(db, readMigrations(SHIPPED), () => T0 + 10), range(6, N));
+    const store = new SqliteStore(db, new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0 + 10));
+    assert.equal(store.otherHoldersOf('okta', '00g1readonly', '00u1ann', 'R1'), 1, "R2 holds Ann's membership, whatever email it came with");
+    assert.equal(store.otherHoldersOf('okta', '00g1readonly', '00u1ann', 'R2'), 0, 'R1 is being revoked: it holds nothing');
+    const plan = db
+      .prepare("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM requests WHERE connector = 'okta' AND group_id = 'g' AND idp_user_id = 'u' AND id <> 'x' AND state IN ('approved', 'active', 'revoking') AND revoke_requested_at IS NULL")
+      .all() as { detail: string }[];
+    assert.match(plan.map((p) => p.detail).join('\n'), /requests_holding_by_user/, 'the holder check reads its index');
+    assert.deepEqual(store.getMembership('okta', '00g1readonly', '00u1ann'), { owned: true });
+    const [legacy] = new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0 + 10).claim(10, 1000);
+    assert.deepEqual([legacy?.kind, legacy?.queue, legacy?.payload], ['idp.revoke', 'idp:okta:00g1readonly:ann@example.com', payload], 'the v5 effect is still there, as written');
     db.close();
   });
 

@@ -7,10 +7,13 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { openDatabase, type Db } from '../../src/adapters/sqlite/db.js';
 import { migrate, readMigrations } from '../../src/adapters/sqlite/migrate.js';
+import { SqliteOutboxRepository } from '../../src/adapters/sqlite/outboxRepository.js';
+import { EFFECT_LANES, QUEUE_POLICY } from '../../src/app/effects.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../../src/outbox/backoff.js';
-import { Dispatcher, type DispatcherOptions, type EffectHandler } from '../../src/outbox/dispatcher.js';
+import { Dispatcher, type DispatcherOptions, type DispatcherOutbox, type EffectHandler } from '../../src/outbox/dispatcher.js';
 import { isRetryableStatus, parseRetryAfter, PermanentError, RetryableError } from '../../src/outbox/errors.js';
-import { Outbox, type EffectRow } from '../../src/outbox/outbox.js';
+import { Outbox, type EffectRow, type EffectSpec, type Lease } from '../../src/outbox/outbox.js';
+import type { ClaimPart, OutboxRepository, QueuePolicy } from '../../src/outbox/repository.js';
 
 const MIGRATIONS = readMigrations(fileURLToPath(new URL('../../migrations', import.meta.url)));
 const T0 = Date.UTC(2024, 0, 1);
@@ -21,8 +24,87 @@ function setup(path = ':memory:') {
   const db = openDatabase(path);
   migrate(db, MIGRATIONS, () => T0);
   const clock = { t: T0 };
-  const outbox = new Outbox(db, () => clock.t);
-  return { db, clock, outbox };
+  const repo = new SqliteOutboxRepository(db, QUEUE_POLICY);
+  const outbox = new Outbox(repo, () => clock.t);
+  return { db, clock, repo, outbox };
+}
+
+/**
+ * The SQLite repository answering as an asynchronous one would (a database over the network, as
+ * a later Postgres store): every answer is a promise settled on a later turn of the event loop.
+ */
+class AsyncRepository implements OutboxRepository<'async'> {
+  constructor(private readonly inner: SqliteOutboxRepository) {}
+  private later<T>(f: () => T): Promise<T> {
+    return new Promise((resolve, reject) =>
+      setImmediate(() => {
+        try {
+          resolve(f());
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      }),
+    );
+  }
+  insert(spec: EffectSpec, at: number) {
+    return this.later(() => this.inner.insert(spec, at));
+  }
+  claimEach(parts: readonly ClaimPart[], now: number, leaseUntil: number) {
+    return this.later(() => this.inner.claimEach(parts, now, leaseUntil));
+  }
+  complete(lease: Lease, result: unknown, at: number, within?: () => void) {
+    return this.later(() => this.inner.complete(lease, result, at, within));
+  }
+  retry(lease: Lease, availableAt: number, error: string) {
+    return this.later(() => this.inner.retry(lease, availableAt, error));
+  }
+  bury(lease: Lease, error: string, at: number, within?: () => void) {
+    return this.later(() => this.inner.bury(lease, error, at, within));
+  }
+  release(lease: Lease) {
+    return this.later(() => this.inner.release(lease));
+  }
+  renew(leases: readonly Lease[], until: number) {
+    return this.later(() => this.inner.renew(leases, until));
+  }
+  releaseAll() {
+    return this.later(() => this.inner.releaseAll());
+  }
+  nextDueAt() {
+    return this.later(() => this.inner.nextDueAt());
+  }
+  get(id: number) {
+    return this.later(() => this.inner.get(id));
+  }
+  counts() {
+    return this.later(() => this.inner.counts());
+  }
+  dead() {
+    return this.later(() => this.inner.dead());
+  }
+  revive(id: number, at: number) {
+    return this.later(() => this.inner.revive(id, at));
+  }
+}
+
+/**
+ * The test's outbox with every answer the dispatcher waits for asynchronous. Enqueue stays with
+ * the test's synchronous outbox (the test needs its ids at once), and so do its notifications.
+ */
+function asyncOutbox(env: ReturnType<typeof setup>): DispatcherOutbox {
+  const a = new Outbox<'async'>(new AsyncRepository(env.repo), () => env.clock.t);
+  return {
+    onEnqueue: (l) => env.outbox.onEnqueue(l),
+    releaseAll: () => a.releaseAll(),
+    claimEach: (parts, leaseMs) => a.claimEach(parts, leaseMs),
+    complete: (lease, result, within) => a.complete(lease, result, within),
+    retryAt: (lease, at, error) => a.retryAt(lease, at, error),
+    bury: (lease, error, within) => a.bury(lease, error, within),
+    release: (lease) => a.release(lease),
+    renew: (leases, leaseMs) => a.renew(leases, leaseMs),
+    nextDueAt: () => a.nextDueAt(),
+    counts: () => a.counts(),
+  };
 }
 
 /** The lease an effect is held under now (for tests about ordering, not fencing). */
@@ -212,6 +294,34 @@ describe('outbox: per-queue ordering', () => {
     assert.deepEqual(ids(outbox.claim(10, 1000)), [next]);
   });
 
+  test('a dead effect holds back exactly the queues the queue policy names, however they are named', () => {
+    const { db, clock } = setup();
+    const outbox = new Outbox(new SqliteOutboxRepository(db, { holdBehindDead: ['record:', "50%'s:"] }), () => clock.t);
+    // Held: the named prefixes, read literally (no LIKE wildcards, quotes are data). Not held:
+    // Jira, which this policy does not name, a name that contains a prefix later on, and one
+    // that would match the prefix as a LIKE pattern.
+    const queues = ['record:1', "50%'s:2", 'jira:3', 'x-record:4', '50abc:5'];
+    const heads = queues.map((queue) => outbox.enqueue({ kind: 'k', queue, payload: null }));
+    const followers = queues.map((queue) => outbox.enqueue({ kind: 'k', queue, payload: null }));
+    assert.deepEqual(ids(outbox.claim(10, 1000)), heads);
+    for (const id of heads) outbox.bury(held(outbox, id), 'gone');
+    clock.t += 1;
+    assert.deepEqual(ids(outbox.claim(10, 1000)), followers.slice(2));
+    assert.equal(outbox.nextDueAt(), undefined, 'the followers of held queues are not due');
+  });
+
+  test('a policy that holds no queue lets every queue go on behind a dead effect', () => {
+    const { db } = setup();
+    const policy: QueuePolicy = { holdBehindDead: [] };
+    const outbox = new Outbox(new SqliteOutboxRepository(db, policy), () => T0);
+    const head = outbox.enqueue({ kind: 'jira.create', queue: 'jira:R1', payload: null });
+    const comment = outbox.enqueue({ kind: 'jira.comment', queue: 'jira:R1', payload: null });
+    outbox.claim(10, 1000);
+    outbox.bury(held(outbox, head), 'project not found');
+    assert.equal(outbox.nextDueAt(), T0);
+    assert.deepEqual(ids(outbox.claim(10, 1000)), [comment]);
+  });
+
   test('only a dead effect can be revived', () => {
     const { outbox } = setup();
     const pending = outbox.enqueue({ kind: 'k', queue: 'a', payload: null });
@@ -396,13 +506,15 @@ describe('backoff', () => {
   });
 });
 
-describe('dispatcher', () => {
+// Every dispatcher test runs twice: over the SQLite outbox, and over the same outbox answering
+// asynchronously (the dispatcher must work with a later Postgres store, outbox/repository.ts).
+for (const overAsync of [false, true]) describe(overAsync ? 'dispatcher over an asynchronous outbox' : 'dispatcher', () => {
   const BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 8000, maxHintMs: 60_000 };
 
   function dispatcher(env: ReturnType<typeof setup>, handlers: Record<string, EffectHandler>, over: Partial<DispatcherOptions> = {}): Dispatcher {
     return new Dispatcher({
-      db: env.db,
-      outbox: env.outbox,
+      outbox: overAsync ? asyncOutbox(env) : env.outbox,
+      reserved: EFFECT_LANES,
       handlers,
       logger: silent,
       now: () => env.clock.t,
@@ -914,4 +1026,36 @@ describe('dispatcher', () => {
       }
     },
   );
+});
+
+describe('dispatcher over an asynchronous outbox: shutdown', () => {
+  test('stop() waits for a claim still unanswered: what it took runs within the grace, nothing after', async () => {
+    const env = setup();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let claims = 0;
+    const base = asyncOutbox(env);
+    const outbox: DispatcherOutbox = {
+      ...base,
+      claimEach: async (parts, leaseMs) => {
+        claims += 1;
+        await gate;
+        return base.claimEach(parts, leaseMs);
+      },
+    };
+    let stopped = false;
+    const runs: boolean[] = [];
+    const d = new Dispatcher({ outbox, handlers: { k: { run: async () => void runs.push(stopped) } }, logger: silent, now: () => env.clock.t, idlePollMs: 5 });
+    const id = env.outbox.enqueue({ kind: 'k', queue: 'q', payload: null });
+    d.start();
+    await waitFor('the claim to be asked', () => claims === 1);
+    const stopping = d.stop(1000);
+    open();
+    await stopping;
+    stopped = true;
+    assert.deepEqual(runs, [false], 'the effect the claim took ran before stop() returned');
+    assert.equal(env.outbox.get(id)?.status, 'done');
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(runs, [false], 'and nothing ran after');
+  });
 });

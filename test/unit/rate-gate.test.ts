@@ -1,7 +1,7 @@
-/** The client-side rate gate (src/adapters/idp/rateGate.ts): pure, on an injected clock. */
+/** The client-side rate gate (src/adapters/rateGate.ts): pure, on an injected clock. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RateGate } from '../../src/adapters/idp/rateGate.js';
+import { RateGate } from '../../src/adapters/rateGate.js';
 
 const KEY = 'PUT api/v1/groups/{}/users/{}';
 
@@ -49,4 +49,24 @@ test('a 429 holds the endpoint until the reset it named; garbage headers are ign
   gate.observe('GET x', -1, 10_000);
   gate.observe('GET x', 5, Number.NaN);
   for (let i = 0; i < 10; i++) assert.equal(gate.reserve('GET x').ok, true);
+});
+
+test('after a 429, every call of that method waits for Retry-After; other methods are not held', () => {
+  let now = 10_000;
+  const gate = new RateGate(() => now);
+  // Slack says nothing until the 429: every call goes until then.
+  for (let i = 0; i < 50; i++) assert.equal(gate.reserve('chat.postMessage').ok, true);
+  gate.exhausted('chat.postMessage', now + 3_000);
+  for (let i = 0; i < 20; i++) assert.deepEqual(gate.reserve('chat.postMessage'), { ok: false, waitMs: 3_000 });
+  assert.equal(gate.reserve('views.open').ok, true);
+  now += 2_999;
+  assert.deepEqual(gate.reserve('chat.postMessage'), { ok: false, waitMs: 1 });
+  // Another 429 (to a call in flight with the first) can only push the hold further out.
+  gate.exhausted('chat.postMessage', now - 1_000);
+  assert.deepEqual(gate.reserve('chat.postMessage'), { ok: false, waitMs: 1 });
+  gate.exhausted('chat.postMessage', now + 500);
+  now += 1;
+  assert.deepEqual(gate.reserve('chat.postMessage'), { ok: false, waitMs: 499 });
+  now += 499;
+  assert.equal(gate.reserve('chat.postMessage').ok, true);
 });

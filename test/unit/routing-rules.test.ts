@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { stillListed } from '../../src/domain/approval.js';
+import { routedBy, stillListed, viaOf } from '../../src/domain/approval.js';
 import type { ApprovalPolicy, StagedPolicy } from '../../src/domain/catalog.js';
 import { dueActions, nextTimerAt, type TimerFacts } from '../../src/domain/timers.js';
 
@@ -85,6 +85,56 @@ describe('an approver must still be listed at click time', () => {
     { name: 'a member of another Slack group', policy: stagePolicy([{ kind: 'slackGroup', group: 'secops' }]), approver: { email: 's@example.com', via: 'slack-group:it' }, listed: false },
     { name: 'a fallback approver still in the fallback', policy: stagePolicy([{ kind: 'manager' }], { fallback: [{ kind: 'email', email: 'fb@example.com' }] }), approver: { email: 'fb@example.com', via: 'fallback' }, listed: true },
     { name: 'an escalation approver removed from escalateTo', policy: stagePolicy([{ kind: 'manager' }], { escalateTo: [] }), approver: { email: 'esc@example.com', via: 'escalation' }, listed: false },
+    {
+      name: 'an approver removed from the fallback list by email can no longer decide, even when the list also names manager',
+      policy: stagePolicy([{ kind: 'email', email: 'ghost@example.com' }], { fallback: [{ kind: 'manager' }] }),
+      approver: { email: 'carol@example.com', via: 'fallback:email' },
+      listed: false,
+    },
+    {
+      name: 'an approver removed from escalateTo by email can no longer decide, even when escalateTo also names a Slack group',
+      policy: stagePolicy([{ kind: 'email', email: 'dave@example.com' }], { escalateTo: [{ kind: 'slackGroup', group: 'secops' }] }),
+      approver: { email: 'carol@example.com', via: 'escalation:email' },
+      listed: false,
+    },
+    {
+      name: 'a fallback approver routed as the manager stays listed while the fallback names manager',
+      policy: stagePolicy([{ kind: 'email', email: 'ghost@example.com' }], { fallback: [{ kind: 'manager' }] }),
+      approver: { email: 'bob@example.com', via: 'fallback:manager' },
+      listed: true,
+    },
+    {
+      name: 'an escalation approver routed by a Slack group stays listed only while escalateTo names that group',
+      policy: stagePolicy([{ kind: 'email', email: 'dave@example.com' }], { escalateTo: [{ kind: 'slackGroup', group: 'it' }] }),
+      approver: { email: 's@example.com', via: 'escalation:slack-group:secops' },
+      listed: false,
+    },
+    {
+      name: 'a fallback approver routed by email is still listed when the fallback now lists them as an owner',
+      policy: stagePolicy([{ kind: 'manager' }], { fallback: [{ kind: 'owners' }] }),
+      owners,
+      approver: { email: 'bob@example.com', via: 'fallback:email' },
+      listed: true,
+    },
+    {
+      name: 'a stage approver routed as the manager is not vouched for by a manager in the fallback',
+      policy: stagePolicy([{ kind: 'owners' }], { fallback: [{ kind: 'manager' }] }),
+      owners,
+      approver: { email: 'm@example.com', via: 'manager' },
+      listed: false,
+    },
+    {
+      name: 'an old fallback row (reference not recorded) stays listed while the fallback names a manager: it may be that person',
+      policy: stagePolicy([{ kind: 'email', email: 'ghost@example.com' }], { fallback: [{ kind: 'email', email: 'fb@example.com' }, { kind: 'manager' }] }),
+      approver: { email: 'carol@example.com', via: 'fallback' },
+      listed: true,
+    },
+    {
+      name: 'an old escalation row is refused when escalateTo names neither them nor any manager or group',
+      policy: stagePolicy([{ kind: 'email', email: 'dave@example.com' }], { escalateTo: [{ kind: 'email', email: 'esc2@example.com' }] }),
+      approver: { email: 'esc@example.com', via: 'escalation' },
+      listed: false,
+    },
     { name: 'the role became auto-approved', policy: { kind: 'auto' }, approver: { email: 'dave@example.com', via: 'email' }, listed: false },
     { name: 'the role was removed from the catalog', policy: undefined, approver: { email: 'dave@example.com', via: 'email' }, listed: false },
   ];
@@ -93,4 +143,14 @@ describe('an approver must still be listed at click time', () => {
       assert.equal(stillListed({ policy: c.policy, owners: c.owners ?? [] }, 0, c.approver), c.listed);
     });
   }
+
+  test('how a person was routed is recorded per reference and read back, old bare rows included', () => {
+    assert.equal(viaOf('stage', { kind: 'email', email: 'x@example.com' }), 'email');
+    assert.equal(viaOf('fallback', { kind: 'manager' }), 'fallback:manager');
+    assert.equal(viaOf('escalation', { kind: 'slackGroup', group: 'sec' }), 'escalation:slack-group:sec');
+    assert.deepEqual(routedBy('escalation:slack-group:sec'), { list: 'escalation', ref: 'slack-group:sec' });
+    assert.deepEqual(routedBy('slack-group:fallback'), { list: 'stage', ref: 'slack-group:fallback' });
+    assert.deepEqual(routedBy('fallback'), { list: 'fallback', ref: undefined });
+    assert.deepEqual(routedBy('owners'), { list: 'stage', ref: 'owners' });
+  });
 });

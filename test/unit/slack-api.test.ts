@@ -5,8 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { SlackApi, SlackApiError, formBody } from '../../src/adapters/slack/api.js';
-import { SlackGateway } from '../../src/adapters/slack/client.js';
+import { SlackGateway, isSlackResponseUrl } from '../../src/adapters/slack/client.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { SlackEmulator } from '../emulators/slack.js';
 
@@ -91,13 +92,15 @@ test('platform errors: not found reads as absent; other codes are permanent or r
 test('HTTP 429 carries Retry-After to the outbox; 5xx is retryable, other statuses permanent', async () => {
   const emu = await started();
   try {
-    const api = new SlackApi(TOKEN, `${emu.url}/api`, 2000);
+    let now = Date.now();
+    const api = new SlackApi(TOKEN, `${emu.url}/api`, 2000, () => now);
     emu.rateLimit('users.info', 1, 7);
     const limited = await rejection(api.callClassified('users.info', { user: 'U100' }));
     assert.ok(limited instanceof RetryableError);
     assert.equal(limited.code, 'ratelimited');
     assert.equal(limited.retryAfterMs, 7000);
-    // The next call goes through.
+    // Once Retry-After has passed, the next call goes through.
+    now += 7000;
     assert.equal((await api.call('users.info', { user: 'U100' })).ok, true);
 
     emu.inject({ path: '/api/users.info', times: 1, status: 503, body: 'upstream unavailable' });
@@ -145,6 +148,155 @@ test('no answer in time, a reset connection and a refused one are retryable, and
     assert.ok(refused instanceof RetryableError);
     assert.match(refused.message, /ECONNREFUSED/);
     for (const e of [hung, reset, refused]) assert.ok(!(e as Error).message.includes(TOKEN));
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('after a 429, every call of that method waits for Retry-After, unsent; other methods are not held', async () => {
+  const emu = await started();
+  try {
+    let now = Date.now();
+    const api = new SlackApi(TOKEN, `${emu.url}/api`, 2000, () => now);
+    const gw = new SlackGateway(api);
+    emu.rateLimit('chat.postMessage', 1, 30);
+    const first = await rejection(gw.post('U100', { text: 'first' }));
+    assert.ok(first instanceof RetryableError);
+    assert.equal(first.code, 'ratelimited');
+
+    // A burst after the 429: nothing reaches Slack; each is told to come back when the hold ends.
+    const burst = await Promise.all(Array.from({ length: 5 }, (_, i) => rejection(gw.post('U100', { text: `dm ${i}` }))));
+    for (const err of burst) {
+      assert.ok(err instanceof RetryableError);
+      assert.equal(err.code, 'slack_rate_limited');
+      assert.equal(err.retryAfterMs, 30_000);
+      assert.match(err.message, /chat\.postMessage: rate limited .* for 30 s more; not sent/);
+    }
+    assert.equal(emu.callsTo('POST', '/api/chat.postMessage').length, 1, 'only the call that met the 429 was sent');
+    assert.ok(await gw.userInfo('U100'), 'users.info has its own limit');
+
+    now += 29_999;
+    const late = await rejection(gw.post('U100', { text: 'still held' }));
+    assert.ok(late instanceof RetryableError && late.retryAfterMs === 1);
+    now += 1;
+    assert.ok((await gw.post('U100', { text: 'after Retry-After' })).ts);
+    assert.equal(emu.callsTo('POST', '/api/chat.postMessage').length, 2);
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('views.open waits out a hold that ends within its budget, and fails fast, unsent, past it', async () => {
+  const emu = await started();
+  try {
+    const api = new SlackApi(TOKEN, `${emu.url}/api`, 2000);
+    const view = { type: 'modal', title: { type: 'plain_text', text: 'T' }, blocks: [] };
+    const open = (maxWaitMs: number) => api.call('views.open', { trigger_id: emu.issueTriggerId('U100'), view }, { maxWaitMs });
+
+    emu.rateLimit('views.open', 1, 30);
+    assert.ok((await rejection(open(1500))) instanceof SlackApiError, 'the 429 itself');
+    const t0 = Date.now();
+    const fast = await rejection(open(1500));
+    assert.ok(fast instanceof RetryableError);
+    assert.equal(fast.code, 'slack_rate_limited');
+    assert.ok(Date.now() - t0 < 500, `failed at once (${Date.now() - t0} ms)`);
+    assert.equal(emu.callsTo('POST', '/api/views.open').length, 1, 'the held call was not sent');
+
+    const short = new SlackApi(TOKEN, `${emu.url}/api`, 2000);
+    emu.rateLimit('views.open', 1, 1);
+    assert.ok((await rejection(short.call('views.open', { trigger_id: emu.issueTriggerId('U100'), view }))) instanceof SlackApiError);
+    const t1 = Date.now();
+    const trigger = emu.issueTriggerId('U100');
+    assert.equal((await short.call('views.open', { trigger_id: trigger, view }, { maxWaitMs: 1500 })).ok, true);
+    const waited = Date.now() - t1;
+    assert.ok(waited >= 950 && waited < 1500, `waited for Retry-After, within the budget (${waited} ms)`);
+  } finally {
+    await emu.stop();
+  }
+});
+
+test("response_url: only https to Slack's hooks host or the configured API origin is accepted", () => {
+  const api = new URL('http://127.0.0.1:4010/api/');
+  const ok = ['https://hooks.slack.com/actions/T1/2/abc', 'https://hooks.slack.com:443/commands/T1/2/abc', 'http://127.0.0.1:4010/actions/x'];
+  const refused = [
+    'http://hooks.slack.com/actions/T1/2/abc',
+    'https://hooks.slack.com:8443/actions/T1/2/abc',
+    'https://hooks.slack.com.evil.example/actions/x',
+    'https://evil.example/?https://hooks.slack.com/',
+    'https://user:pw@hooks.slack.com/actions/x',
+    'http://127.0.0.1:4011/actions/x',
+    'http://169.254.169.254/latest/meta-data/',
+    'javascript:alert(1)',
+    'not a url',
+  ];
+  for (const u of ok) assert.equal(isSlackResponseUrl(u, api), true, u);
+  for (const u of refused) assert.equal(isSlackResponseUrl(u, api), false, u);
+});
+
+test('a response_url that redirects is not followed: the reply goes by chat.postEphemeral', async () => {
+  const emu = await started();
+  emu.addChannel({ id: 'C200', name: 'general', members: ['U100'] });
+  const elsewhere: IncomingMessage[] = [];
+  const trap = createHttpServer((req, res) => {
+    elsewhere.push(req);
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+  try {
+    const gw = new SlackGateway(new SlackApi(TOKEN, `${emu.url}/api`, 2000));
+    const url = emu.issueResponseUrl({ channel: 'C200', user: 'U100' });
+    const trapUrl = `http://127.0.0.1:${(trap.address() as { port: number }).port}/steal`;
+    emu.inject({ path: /^\/actions\//, times: 1, status: 302, headers: { Location: trapUrl } });
+    const sent = await gw.ephemeral({ user: 'U100', channel: 'C200', responseUrl: url }, { text: 'Only you can see this' });
+    assert.deepEqual(sent, { via: 'chat.postEphemeral', refusedResponseUrl: undefined });
+    assert.equal(elsewhere.length, 0, 'the redirect target was never contacted');
+    assert.equal(emu.ephemeralsTo('U100').at(-1)?.text, 'Only you can see this');
+  } finally {
+    await new Promise<void>((resolve) => trap.close(() => resolve()));
+    await emu.stop();
+  }
+});
+
+test("the directory reads an account's kind from users.info, and reuses an answer for a minute", async () => {
+  const emu = await started();
+  try {
+    emu.addUser({ id: 'U400', email: 'guest@example.com', realName: 'Guest', guest: 'single-channel' });
+    emu.addUser({ id: 'U500', email: 'sam@partner.example', realName: 'Sam', teamId: 'T0PARTNER' });
+    emu.addUser({ id: 'U600', email: 'new@example.com', realName: 'New', emailConfirmed: false });
+    let now = 1_000_000;
+    const gw = new SlackGateway(new SlackApi(TOKEN, `${emu.url}/api/`, 2000), () => now);
+    const member = await gw.userInfo('U100');
+    assert.deepEqual(member, {
+      slackId: 'U100',
+      email: 'alice@example.com',
+      name: 'Alice Doe',
+      account: { deleted: false, bot: false, restricted: false, ultraRestricted: false, external: false, emailConfirmed: true },
+    });
+    assert.deepEqual((await gw.userInfo('U400'))?.account, { deleted: false, bot: false, restricted: true, ultraRestricted: true, external: false, emailConfirmed: true });
+    assert.equal((await gw.userInfo('U500'))?.account.external, true, 'home team is not this workspace');
+    assert.equal((await gw.lookupByEmail('sam@partner.example'))?.account.external, true);
+    assert.equal((await gw.userInfo('U600'))?.account.emailConfirmed, false);
+    assert.equal((await gw.userInfo(emu.botUserId))?.account.bot, true);
+    assert.equal(emu.callsTo('POST', '/api/auth.test').length, 1, 'the workspace is asked once');
+
+    // Within the minute the answer is reused; after it, Slack is asked again.
+    const calls = () => emu.callsTo('POST', '/api/users.info').filter((c) => JSON.stringify(c.body).includes('U100')).length;
+    emu.addUser({ id: 'U100', email: 'alice@example.com', realName: 'Alice Doe', guest: 'multi-channel' });
+    now += 59_000;
+    assert.equal((await gw.userInfo('U100'))?.account.restricted, false);
+    assert.equal(calls(), 1);
+    now += 2000;
+    assert.equal((await gw.userInfo('U100'))?.account.restricted, true);
+    assert.equal(calls(), 2);
+    // Who a grant goes to is read fresh: a changed email is seen at once, not a minute later.
+    emu.addUser({ id: 'U100', email: 'alice.doe@example.com', realName: 'Alice Doe' });
+    assert.equal((await gw.userInfo('U100', { fresh: true }))?.email, 'alice.doe@example.com');
+    assert.equal(calls(), 3);
+    assert.equal((await gw.userInfo('U100'))?.email, 'alice.doe@example.com', 'the fresh answer refreshed the cache');
+    assert.equal(calls(), 3);
+    assert.equal(await gw.userInfo('U999'), undefined);
+    assert.equal(await gw.userInfo('U999'), undefined);
+    assert.equal(emu.callsTo('POST', '/api/users.info').filter((c) => JSON.stringify(c.body).includes('U999')).length, 2, 'an unknown user is not cached');
   } finally {
     await emu.stop();
   }

@@ -30,9 +30,9 @@ const breakGlass: Role = {
   grant: { connector: 'entra', group: '6f1c0d2e-0000-4000-8000-000000000001' },
   durations: [d('1h')],
   approval: { kind: 'auto' },
-  breakGlass: { notify: '#security-alerts', minReasonLength: 40 },
+  breakGlass: { notify: '#security-alerts', minReasonLength: 40, reviewers: [{ kind: 'email', email: 'security-lead@example.com' }] },
 };
-const lowBar: Role = { ...breakGlass, id: 'low-bar', name: 'Low bar', breakGlass: { notify: '#x', minReasonLength: 1 } };
+const lowBar: Role = { ...breakGlass, id: 'low-bar', name: 'Low bar', breakGlass: { notify: '#x', minReasonLength: 1, reviewers: [{ kind: 'email', email: 'security-lead@example.com' }] } };
 const reader: Role = { id: 'reader', name: 'Reader', grant: { connector: 'google', group: 'wiki-readers@example.com' }, durations: [d('permanent')], approval: { kind: 'auto' } };
 
 const CATALOG: Catalog = {

@@ -36,6 +36,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { headerValue, HttpTimeout, sendHttp } from '../http.js';
 import { nonEmpty, parseJson } from '../idp/http.js';
 import { PermanentError, RetryableError, isRetryableStatus, parseRetryAfter } from '../../outbox/errors.js';
+import { redactor } from '../../redact.js';
 import { fitToLimit } from './adf.js';
 import type { AdfDoc, CreateIssueInput, JiraRecord } from './types.js';
 
@@ -133,7 +134,7 @@ class JiraHttpError extends Error {
 }
 
 export class JiraCloudRecord implements JiraRecord {
-  private readonly secrets: string[];
+  private readonly redact: (text: string) => string;
   private readonly headers: Record<string, string>;
 
   static fromConfig(cfg: JiraCloudRecordConfig, deps: JiraCloudRecordDeps = {}): JiraCloudRecord {
@@ -150,7 +151,7 @@ export class JiraCloudRecord implements JiraRecord {
     private readonly timeoutMs: number,
     private readonly now: () => number,
   ) {
-    this.secrets = secrets.filter((s) => s.length >= 4);
+    this.redact = redactor(secrets);
     this.headers = { Authorization: `Basic ${basic}`, Accept: 'application/json', 'User-Agent': 'access-bot' };
   }
 
@@ -310,6 +311,9 @@ export class JiraCloudRecord implements JiraRecord {
         return `authenticated as ${nonEmpty(me.displayName) ?? me.accountId}`;
       });
       if (!authed) return { ok: false, checks };
+      // No project: the credentials only (`access-bot check` before the catalog is valid). Asking
+      // anyway would be GET /rest/api/3/project/, which is no lookup of a project.
+      if (project === '') return { ok: true, checks };
       const projectOk = await run(`jira project ${project}`, async () => {
         const p = ((await this.send('GET', `${API}/project/${seg(project)}`)) ?? {}) as { name?: string };
         const name = nonEmpty(p.name);
@@ -400,12 +404,6 @@ export class JiraCloudRecord implements JiraRecord {
     const timedOut = err instanceof HttpTimeout || code === 'ECONNABORTED' || code === 'ETIMEDOUT';
     const why = timedOut ? `no answer within ${this.timeoutMs} ms` : `connection failed (${code ?? message ?? 'unknown error'})`;
     return new RetryableError(this.redact(`Jira ${what}: ${why}`), undefined, timedOut ? 'jira_timeout' : 'jira_unreachable');
-  }
-
-  private redact(s: string): string {
-    let out = s;
-    for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
-    return out.replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=._-]{8,}/g, '$1 [redacted]');
   }
 }
 

@@ -47,6 +47,6 @@ export interface JiraRecord {
   setProperty(issueKey: string, propertyKey: string, value: unknown): Promise<void>;
   /** Applies the transition with this name (case-insensitive). */
   transition(issueKey: string, transitionName: string): Promise<void>;
-  /** For `access-bot check`: project, issue type, transitions, permissions. Never throws. */
+  /** For `access-bot check`: project, issue type, transitions, permissions (with project '': the credentials only). Never throws. */
   checkHealth(project: string, issueType: string, transitionNames: string[]): Promise<{ ok: boolean; checks: { name: string; ok: boolean; detail?: string }[] }>;
 }

@@ -36,8 +36,8 @@ function answer(res: ServerResponse, status: number, body: Record<string, unknow
   res.end(JSON.stringify(body));
 }
 
-export function jiraWebhookHandler(ctx: AppContext, secret: string, logger: Logger) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+export function jiraWebhookHandler(ctx: AppContext, secret: string, logger: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req, MAX_BODY);
     if (body === 'too large') {
       res.setHeader('connection', 'close');
@@ -76,4 +76,12 @@ export function jiraWebhookHandler(ctx: AppContext, secret: string, logger: Logg
       return answer(res, 500, { error: 'internal error' });
     }
   };
+  // Neither our router nor Bolt's Socket Mode routes wait for a listener: a failure is answered
+  // here, never left as an unhandled rejection (which ends the process).
+  return (req, res) =>
+    void handle(req, res).catch((err: unknown) => {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'jira webhook failed');
+      if (!res.headersSent) answer(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
 }

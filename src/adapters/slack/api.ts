@@ -19,9 +19,15 @@
  *
  * Each call is sent once, with no retry (the WebClient's default retries for about 30 minutes,
  * which would hold an outbox lease and hide 429s): retrying is the outbox's job.
+ *
+ * Slack's limits are per method per workspace (same page). After a 429 on a method, every call
+ * of that method is held until its `Retry-After` has passed (rateGate.ts): a held call is not
+ * sent and rejects with a RetryableError naming the end of the hold, so a burst of DMs meets
+ * one 429 (or the few already in flight with it), not one each.
  */
 import { HttpTimeout, headerValue, sendHttp } from '../http.js';
 import { parseJson } from '../idp/http.js';
+import { RateGate } from '../rateGate.js';
 import { PermanentError, RetryableError, isRetryableStatus, parseRetryAfter } from '../../outbox/errors.js';
 
 /** Slack error codes that a later retry may get past. https://docs.slack.dev/apis/web-api/#errors */
@@ -54,8 +60,19 @@ export interface SlackResult {
   [field: string]: unknown;
 }
 
+export interface CallOptions {
+  /**
+   * How long the call may wait for its method's rate-limit hold to end before it is sent.
+   * Default 0: the outbox comes back at the end of the hold instead. A call Slack waits on
+   * (views.open, whose trigger id lives 3 s) gets a little; past that it fails fast.
+   */
+  maxWaitMs?: number;
+}
+
 export class SlackApi {
-  private readonly base: URL;
+  /** The Web API base (`https://slack.com/api/`). */
+  readonly base: URL;
+  private readonly gate: RateGate;
 
   constructor(
     private readonly token: string,
@@ -64,14 +81,18 @@ export class SlackApi {
     private readonly now: () => number = Date.now,
   ) {
     this.base = new URL(apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`);
+    this.gate = new RateGate(now);
   }
 
   /**
    * Calls `method` and resolves with Slack's answer when it is `ok`. Rejects with SlackApiError
-   * for any other answer, with HttpTimeout after the timeout, or with Node's error when Slack
-   * cannot be reached. `callClassified` turns those into the outbox's two kinds.
+   * for any other answer, with HttpTimeout after the timeout, with Node's error when Slack
+   * cannot be reached, or with RetryableError (code `slack_rate_limited`, unsent) while the
+   * method is held after a 429 longer than `opts.maxWaitMs`. `callClassified` turns those into
+   * the outbox's two kinds.
    */
-  async call<T extends SlackResult = SlackResult>(method: string, args: SlackArgs = {}): Promise<T> {
+  async call<T extends SlackResult = SlackResult>(method: string, args: SlackArgs = {}, opts: CallOptions = {}): Promise<T> {
+    await this.admit(method, opts.maxWaitMs ?? 0);
     const answer = await sendHttp(new URL(method, this.base), {
       method: 'POST',
       headers: {
@@ -84,8 +105,9 @@ export class SlackApi {
       timeoutMs: this.timeoutMs,
     });
     if (answer.status === 429) {
-      const after = parseRetryAfter(headerValue(answer.headers, 'retry-after'), this.now());
-      throw new SlackApiError(method, 'ratelimited', undefined, 429, Math.max(1000, after ?? 1000));
+      const after = Math.max(1000, parseRetryAfter(headerValue(answer.headers, 'retry-after'), this.now()) ?? 1000);
+      this.gate.exhausted(method, this.now() + after);
+      throw new SlackApiError(method, 'ratelimited', undefined, 429, after);
     }
     if (answer.status !== 200) throw new SlackApiError(method, 'http', undefined, answer.status);
     const body = parseJson(answer.text) as SlackResult | undefined;
@@ -95,11 +117,29 @@ export class SlackApi {
   }
 
   /** `call`, with every failure turned into RetryableError or PermanentError for the outbox. */
-  async callClassified<T extends SlackResult = SlackResult>(method: string, args: SlackArgs = {}): Promise<T> {
+  async callClassified<T extends SlackResult = SlackResult>(method: string, args: SlackArgs = {}, opts: CallOptions = {}): Promise<T> {
     try {
-      return await this.call<T>(method, args);
+      return await this.call<T>(method, args, opts);
     } catch (err) {
       throw this.classify(err, method);
+    }
+  }
+
+  /** Waits out the method's hold if it ends within `maxWaitMs`; otherwise rejects at once, unsent. */
+  private async admit(method: string, maxWaitMs: number): Promise<void> {
+    let budget = maxWaitMs;
+    for (;;) {
+      const held = this.gate.reserve(method);
+      if (held.ok) return;
+      if (held.waitMs > budget) {
+        throw new RetryableError(
+          `Slack ${method}: rate limited (an earlier call got a 429) for ${Math.ceil(held.waitMs / 1000)} s more; not sent`,
+          held.waitMs,
+          'slack_rate_limited',
+        );
+      }
+      budget -= held.waitMs;
+      await new Promise((resolve) => setTimeout(resolve, held.waitMs));
     }
   }
 

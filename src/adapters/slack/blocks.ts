@@ -1,7 +1,8 @@
 /**
- * Block Kit for every surface the bot shows. User text (reasons, names) is always escaped, so
- * `<!channel>`, `<@U123>` or a link in a reason is shown, never acted on.
- * https://api.slack.com/reference/surfaces/formatting#escaping
+ * Block Kit and text for every surface the bot shows in Slack. app/ hands over plain text (names,
+ * reasons, causes, Jira display names, IdP error summaries: text from outside); it becomes mrkdwn
+ * only here, through `escapeMrkdwn`, so `<!channel>`, `<@U123>` or `<https://evil|a link>` in it
+ * is shown, never acted on.
  */
 import type { ExternalSelect, KnownBlock, ModalView, PlainTextOption, StaticSelect } from '@slack/types';
 import type { ApproverRecord, RequestRecord } from '../../app/ports.js';
@@ -30,6 +31,13 @@ export const IDS = {
 /** Slack's limits we stay inside. https://api.slack.com/reference/block-kit */
 export const LIMITS = { staticOptions: 100, optionText: 75, sectionText: 3000, fieldText: 2000, modalTitle: 24 } as const;
 
+/**
+ * Plain text as mrkdwn: Slack's control characters `&`, `<` and `>` as HTML entities, and only
+ * those ("There are three characters you must convert to HTML entities and only three",
+ * https://api.slack.com/docs/message-formatting; now
+ * https://docs.slack.dev/messaging/formatting-message-text#escaping). The one escaping function:
+ * every piece of outside text reaches Slack through it.
+ */
 export function escapeMrkdwn(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -136,8 +144,12 @@ function durationText(r: RequestRecord): string {
   return describeDuration({ token: r.durationToken, ms: r.durationMs });
 }
 
+/** A Slack user id as Slack mints them, so a mention made of one can only name that user. */
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
 export function requestSummary(r: RequestRecord): string {
-  const who = escapeMrkdwn(r.requesterName ?? r.requesterEmail ?? `<@${r.requesterSlackId}>`);
+  const name = r.requesterName ?? r.requesterEmail;
+  const who = name !== null ? escapeMrkdwn(name) : SLACK_USER_ID.test(r.requesterSlackId) ? `<@${r.requesterSlackId}>` : escapeMrkdwn(r.requesterSlackId);
   return `*${who}* requests *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* for *${durationText(r)}*.`;
 }
 
@@ -240,6 +252,11 @@ export function breakGlassAlert(r: RequestRecord): SlackMessage {
     });
   }
   return { text: escapeMrkdwn(`Break-glass access: ${r.requesterName ?? r.requesterSlackId} → ${r.appName} / ${r.roleName} (${r.jiraKey ?? 'Jira issue being created'}). Reason: ${r.reason}`), blocks };
+}
+
+/** An admin alert or an ephemeral reply: plain text from app/, escaped. */
+export function textMessage(text: string): SlackMessage {
+  return { text: escapeMrkdwn(text) };
 }
 
 export function reminderText(r: RequestRecord): SlackMessage {

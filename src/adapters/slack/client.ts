@@ -3,17 +3,41 @@
  * directory the use cases read (users, user groups) and the messages they send.
  */
 import type { KnownBlock } from '@slack/types';
-import type { SlackDirectory } from '../../app/context.js';
+import type { DirectoryUser, SlackDirectory } from '../../app/context.js';
+import { HttpTimeout, sendHttp } from '../http.js';
 import { PermanentError, RetryableError } from '../../outbox/errors.js';
 import type { SlackApi, SlackResult } from './api.js';
 
-/** The fields of a Slack user object the bot reads. https://docs.slack.dev/reference/objects/user-object */
+/**
+ * The fields of a Slack user object the bot reads (users.info, users.lookupByEmail).
+ * https://docs.slack.dev/reference/objects/user-object ; the account fields (is_restricted,
+ * is_ultra_restricted, is_stranger, is_email_confirmed, enterprise_user) as Slack sends them:
+ * the recorded users.info answer in slackapi/java-slack-sdk (json-logs/samples/api/users.info.json)
+ * and @slack/web-api's UsersInfoResponse, which is generated from such answers.
+ */
 interface SlackUser {
   id?: string;
+  team_id?: string;
   name?: string;
   real_name?: string;
   deleted?: boolean;
+  is_bot?: boolean;
+  is_app_user?: boolean;
+  /** Multi-channel guest. */
+  is_restricted?: boolean;
+  /** Single-channel guest. */
+  is_ultra_restricted?: boolean;
+  /** From an organisation the token's workspace shares no channel with. */
+  is_stranger?: boolean;
+  is_email_confirmed?: boolean;
+  enterprise_user?: { enterprise_id?: string };
   profile?: { email?: string; real_name?: string };
+}
+
+/** The bot's own workspace (auth.test): a user whose home is elsewhere is from outside. */
+interface Workspace {
+  teamId?: string;
+  enterpriseId?: string;
 }
 
 export interface SlackMessage {
@@ -21,31 +45,101 @@ export interface SlackMessage {
   blocks?: KnownBlock[];
 }
 
-export class SlackGateway implements SlackDirectory {
-  constructor(readonly api: SlackApi) {}
+/** users.info answers are reused this long: a guest demoted or promoted is seen within a minute. */
+export const USER_CACHE_TTL_MS = 60_000;
+const USER_CACHE_MAX = 10_000;
 
-  async userInfo(userId: string): Promise<{ email?: string; name: string; deleted: boolean } | undefined> {
+export class SlackGateway implements SlackDirectory {
+  private readonly users = new Map<string, { at: number; user: Promise<DirectoryUser | undefined> }>();
+  private workspaceIds: Promise<Workspace> | undefined;
+
+  constructor(
+    readonly api: SlackApi,
+    private readonly now: () => number = Date.now,
+    private readonly userTtlMs = USER_CACHE_TTL_MS,
+  ) {}
+
+  /**
+   * users.info, cached briefly (every command and click looks its actor up, and `/access` must
+   * open its modal within the trigger's 3 seconds). Concurrent lookups of one user share a call;
+   * failures and unknown users are not kept. `fresh` asks Slack anyway (and refreshes the cache).
+   */
+  userInfo(userId: string, opts: { fresh?: boolean } = {}): Promise<DirectoryUser | undefined> {
+    const now = this.now();
+    const hit = this.users.get(userId);
+    if (hit && !opts.fresh && now - hit.at < this.userTtlMs) return hit.user;
+    const entry = { at: now, user: this.fetchUser(userId) };
+    this.users.set(userId, entry);
+    const forget = () => {
+      if (this.users.get(userId) === entry) this.users.delete(userId);
+    };
+    entry.user.then((u) => {
+      if (!u) forget();
+    }, forget);
+    if (this.users.size > USER_CACHE_MAX) {
+      for (const [id, e] of this.users) if (now - e.at >= this.userTtlMs || this.users.size > USER_CACHE_MAX) this.users.delete(id);
+    }
+    return entry.user;
+  }
+
+  private async fetchUser(userId: string): Promise<DirectoryUser | undefined> {
+    let u: SlackUser | undefined;
     try {
-      const u = (await this.api.call<SlackResult & { user?: SlackUser }>('users.info', { user: userId })).user;
-      if (!u) return undefined;
-      return { email: u.profile?.email, name: u.real_name || u.profile?.real_name || u.name || userId, deleted: Boolean(u.deleted) };
+      u = (await this.api.call<SlackResult & { user?: SlackUser }>('users.info', { user: userId })).user;
     } catch (err) {
       const c = this.api.classify(err, 'users.info');
       if (c instanceof PermanentError && c.code === 'user_not_found') return undefined;
       throw c;
     }
+    return u ? this.directoryUser(u, userId) : undefined;
   }
 
-  async lookupByEmail(email: string): Promise<{ slackId: string; name: string } | undefined> {
+  async lookupByEmail(email: string): Promise<DirectoryUser | undefined> {
+    let u: SlackUser | undefined;
     try {
-      const u = (await this.api.call<SlackResult & { user?: SlackUser }>('users.lookupByEmail', { email })).user;
-      if (!u?.id || u.deleted) return undefined;
-      return { slackId: u.id, name: u.real_name || u.profile?.real_name || u.name || email };
+      u = (await this.api.call<SlackResult & { user?: SlackUser }>('users.lookupByEmail', { email })).user;
     } catch (err) {
       const c = this.api.classify(err, 'users.lookupByEmail');
       if (c instanceof PermanentError && c.code === 'users_not_found') return undefined;
       throw c;
     }
+    if (!u?.id || u.deleted) return undefined;
+    return this.directoryUser(u, email);
+  }
+
+  /** auth.test, once: the workspace (and Enterprise Grid org) the bot's token belongs to. */
+  private workspace(): Promise<Workspace> {
+    if (!this.workspaceIds) {
+      const ids = this.api
+        .callClassified<SlackResult & { team_id?: string; enterprise_id?: string }>('auth.test')
+        .then((r) => ({ teamId: r.team_id || undefined, enterpriseId: r.enterprise_id || undefined }));
+      this.workspaceIds = ids;
+      ids.catch(() => {
+        if (this.workspaceIds === ids) this.workspaceIds = undefined;
+      });
+    }
+    return this.workspaceIds;
+  }
+
+  private async directoryUser(u: SlackUser, fallbackName: string): Promise<DirectoryUser> {
+    const ws = await this.workspace();
+    const home = u.team_id;
+    // Enterprise Grid: members of other workspaces of the same org carry their own team_id.
+    const sameOrg = !home || home === ws.teamId || (ws.enterpriseId !== undefined && (home === ws.enterpriseId || u.enterprise_user?.enterprise_id === ws.enterpriseId));
+    return {
+      slackId: u.id ?? fallbackName,
+      email: u.profile?.email,
+      name: u.real_name || u.profile?.real_name || u.name || fallbackName,
+      account: {
+        deleted: u.deleted === true,
+        bot: u.is_bot === true || u.is_app_user === true,
+        restricted: u.is_restricted === true,
+        ultraRestricted: u.is_ultra_restricted === true,
+        external: u.is_stranger === true || !sameOrg,
+        // People are identified by email: an answer that does not say it is confirmed proves nothing.
+        emailConfirmed: u.is_email_confirmed === true,
+      },
+    };
   }
 
   async usergroupMembers(handleOrId: string): Promise<string[] | undefined> {
@@ -78,30 +172,66 @@ export class SlackGateway implements SlackDirectory {
     await this.api.callClassified('chat.update', { channel, ts, text: msg.text, blocks: msg.blocks ?? [] });
   }
 
-  async ephemeral(target: { user: string; channel?: string; responseUrl?: string }, text: string): Promise<void> {
-    if (target.responseUrl && URL.canParse(target.responseUrl)) {
+  /**
+   * Replies privately: through the interaction's response_url when it is Slack's (see
+   * `isSlackResponseUrl`), else with chat.postEphemeral in the channel, else by DM. A redirect
+   * from a response_url is never followed. Says how it went, and names the origin of a
+   * response_url it refused to contact.
+   */
+  async ephemeral(target: { user: string; channel?: string; responseUrl?: string }, msg: SlackMessage): Promise<EphemeralOutcome> {
+    let refused: string | undefined;
+    if (target.responseUrl && !isSlackResponseUrl(target.responseUrl, this.api.base)) {
+      refused = URL.canParse(target.responseUrl) ? new URL(target.responseUrl).origin : 'unparseable';
+    } else if (target.responseUrl) {
       // response_url needs no token; Slack accepts it for 30 minutes, 5 times.
-      const res = await fetch(target.responseUrl, {
+      const answer = await sendHttp(new URL(target.responseUrl), {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
-        signal: AbortSignal.timeout(10_000),
-      }).catch((err: Error) => {
-        throw new RetryableError(`Slack response_url: ${err.message}`);
+        headers: { 'Content-Type': 'application/json', 'User-Agent': 'access-bot' },
+        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text: msg.text, blocks: msg.blocks }),
+        timeoutMs: RESPONSE_URL_TIMEOUT_MS,
+      }).catch((err: unknown) => {
+        throw new RetryableError(`Slack response_url: ${err instanceof HttpTimeout ? `no answer within ${RESPONSE_URL_TIMEOUT_MS} ms` : ((err as { code?: string }).code ?? String(err))}`);
       });
-      if (res.ok) return;
-      if (res.status === 429 || res.status >= 500) throw new RetryableError(`Slack response_url: HTTP ${res.status}`);
-      // An expired response_url: fall back to a posted ephemeral or a DM below.
+      if (answer.status >= 200 && answer.status < 300) return { via: 'response_url' };
+      if (answer.status === 429 || answer.status >= 500) throw new RetryableError(`Slack response_url: HTTP ${answer.status}`);
+      // Expired or used up (404), or a redirect (3xx, not followed): fall back below.
     }
     if (target.channel) {
       try {
-        await this.api.callClassified('chat.postEphemeral', { channel: target.channel, user: target.user, text });
-        return;
+        await this.api.callClassified('chat.postEphemeral', { channel: target.channel, user: target.user, text: msg.text, blocks: msg.blocks });
+        return { via: 'chat.postEphemeral', refusedResponseUrl: refused };
       } catch (err) {
         // Not in that channel (user_not_in_channel, channel_not_found): tell them by DM instead.
         if (!(err instanceof PermanentError)) throw err;
       }
     }
-    await this.post(target.user, { text });
+    await this.post(target.user, msg);
+    return { via: 'dm', refusedResponseUrl: refused };
   }
+}
+
+export interface EphemeralOutcome {
+  via: 'response_url' | 'chat.postEphemeral' | 'dm';
+  /** The origin of a response_url that was not Slack's, and so was not contacted. */
+  refusedResponseUrl?: string;
+}
+
+const RESPONSE_URL_TIMEOUT_MS = 10_000;
+
+/** Slack's host for response URLs (`https://hooks.slack.com/actions/…`, `/commands/…`, `/app/…`). */
+export const SLACK_HOOKS_HOST = 'hooks.slack.com';
+
+/**
+ * Whether the bot may post to this response_url: https to Slack's hooks host, or the origin of
+ * the Web API it is configured with (SLACK_API_URL: the emulator in tests and the demo). Any other
+ * URL in a payload is never contacted, signed or not: the bot must not be made to POST to a host
+ * an attacker or a misconfiguration picks (an internal service, a metadata endpoint).
+ */
+export function isSlackResponseUrl(url: string, apiBase: URL): boolean {
+  if (!URL.canParse(url)) return false;
+  const u = new URL(url);
+  if (u.username || u.password) return false;
+  // `host` leaves the default port out, so https://hooks.slack.com:443 passes and :8443 does not.
+  if (u.protocol === 'https:' && u.host === SLACK_HOOKS_HOST) return true;
+  return u.origin === apiBase.origin;
 }

@@ -1,9 +1,12 @@
-/** Runs the slack.* outbox effects. Messages are rendered from the request as it is when sent. */
+/**
+ * Runs the slack.* outbox effects. Messages are rendered from the request as it is when sent;
+ * every text app/ gave (alerts, ephemeral replies) is plain and escaped in blocks.ts.
+ */
 import type { AppContext } from '../../app/context.js';
 import { approverUnreachable } from '../../app/route.js';
 import { asEffect } from '../../app/effects.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';
-import { approvalCard, breakGlassAlert, reminderText, requesterNotice } from './blocks.js';
+import { approvalCard, breakGlassAlert, reminderText, requesterNotice, textMessage } from './blocks.js';
 import type { SlackGateway } from './client.js';
 
 export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<string, EffectHandler> {
@@ -106,14 +109,17 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
     'slack.ephemeral': {
       async run(row) {
         const e = asEffect('slack.ephemeral', row.payload);
-        await slack.ephemeral(e, e.text);
-        return undefined;
+        const sent = await slack.ephemeral(e, textMessage(e.text));
+        if (sent.refusedResponseUrl) {
+          ctx.logger.warn({ effect: row.id, user: e.user, origin: sent.refusedResponseUrl, via: sent.via }, "a response_url that is not Slack's was not contacted; replied another way");
+        }
+        return sent;
       },
     },
     'slack.alert': {
       async run(row) {
         const e = asEffect('slack.alert', row.payload);
-        return slack.post(e.channel, { text: e.text });
+        return slack.post(e.channel, textMessage(e.text));
       },
     },
   };

@@ -7,13 +7,16 @@
  * defensively, and authorisation is decided by the use case, not by what the button carried.
  */
 import type { BlockAction, ButtonAction, ViewStateValue } from '@slack/bolt';
+import type { View } from '@slack/types';
 import type { Logger } from 'pino';
+import { actorRefusal, lookUpActor, refuseRequester } from '../../app/actor.js';
 import { checkMayDecide, decide, refuseIfMayNotDecide } from '../../app/decide.js';
 import type { AppContext } from '../../app/context.js';
 import { reviewBreakGlass } from '../../app/review.js';
 import { revokeNow } from '../../app/revokeNow.js';
 import { submitRequest } from '../../app/submitRequest.js';
 import { MAX_REASON_LENGTH } from '../../domain/submission.js';
+import { RetryableError } from '../../outbox/errors.js';
 import { applicationOptions, denyModal, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
 import type { SlackApi } from './api.js';
 import type { SlackListenerRegistry } from './inbound.js';
@@ -32,6 +35,20 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
+/**
+ * How long views.open may wait for a rate-limit hold on it to end. Its trigger id lives 3 s from
+ * the click (https://docs.slack.dev/reference/methods/views.open); past this it fails at once.
+ */
+export const VIEWS_OPEN_MAX_WAIT_MS = 1500;
+
+/**
+ * Where to answer a slash command privately. The response_url is contacted only if it is Slack's
+ * (SlackGateway.ephemeral); otherwise the reply goes by chat.postEphemeral.
+ */
+function commandReply(body: { user_id: string; channel_id?: string; response_url?: string }) {
+  return { user: body.user_id, channel: str(body.channel_id), responseUrl: str(body.response_url) };
+}
+
 /** Request ids we mint look like this; anything else in a button value is refused unread. */
 const REQUEST_ID = /^req_[A-Za-z0-9_-]{6,32}$/;
 
@@ -40,6 +57,18 @@ const REQUEST_ID = /^req_[A-Za-z0-9_-]{6,32}$/;
  * Mode. `slack` opens modals (views.open cannot wait for the outbox: the trigger id lives 3 s).
  */
 export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, slack: SlackApi, logger: Logger): void {
+  const openView = async (triggerId: string, view: View, what: string, facts: Record<string, unknown>) => {
+    try {
+      await slack.call('views.open', { trigger_id: triggerId, view }, { maxWaitMs: VIEWS_OPEN_MAX_WAIT_MS });
+    } catch (err) {
+      if (err instanceof RetryableError && err.code === 'slack_rate_limited') {
+        logger.warn({ ...facts, err: err.message, heldMs: err.retryAfterMs }, `could not open the ${what}: Slack rate-limits views.open past its trigger's 3 s, so it was not called`);
+      } else {
+        logger.warn({ ...facts, err: (err as Error).message }, `could not open the ${what}`);
+      }
+    }
+  };
+
   app.command('/access', async ({ ack, body }) => {
     const text = (body.text ?? '').trim();
     if (text && text !== 'request') {
@@ -47,11 +76,14 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       return;
     }
     await ack();
-    try {
-      await slack.call('views.open', { trigger_id: body.trigger_id, view: requestModal(ctx.catalog()) });
-    } catch (err) {
-      logger.warn({ err: (err as Error).message, user: body.user_id }, 'could not open the request modal');
+    // After the ack, before the modal: the trigger id lives 3 s, the lookup is bounded well inside.
+    const refusal = actorRefusal(ctx, await lookUpActor(ctx, body.user_id), 'request');
+    if (refusal) {
+      refuseRequester(ctx, commandReply(body), refusal);
+      logger.info({ user: body.user_id, code: refusal.code }, 'request refused at /access');
+      return;
     }
+    await openView(body.trigger_id, requestModal(ctx.catalog()), 'request modal', { user: body.user_id });
   });
 
   app.options(IDS.application, async ({ ack, body }) => {
@@ -69,6 +101,13 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
   });
 
   app.view(IDS.requestModal, async ({ ack, body, view }) => {
+    // Checked again on submission: the account may have changed, or the modal never came from /access.
+    const refusal = actorRefusal(ctx, await lookUpActor(ctx, body.user.id), 'request');
+    if (refusal) {
+      await ack({ response_action: 'errors', errors: { [IDS.application]: refusal.message } });
+      logger.info({ user: body.user.id, code: refusal.code }, 'request submission refused');
+      return;
+    }
     const values = view.state?.values as StateValues | undefined;
     const result = submitRequest(ctx, {
       submissionKey: view.id,
@@ -92,15 +131,12 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     return v && REQUEST_ID.test(v) ? v : undefined;
   };
 
-  const replyOf = (body: BlockAction) => {
-    const url = str((body as { response_url?: unknown }).response_url);
-    return {
-      user: body.user.id,
-      channel: str(body.channel?.id) ?? str((body.container as { channel_id?: unknown } | undefined)?.channel_id),
-      // Slack's response URLs are https; anything else is not followed (we fall back to a DM).
-      responseUrl: url && /^https?:\/\/[^\s]+$/.test(url) && URL.canParse(url) ? url : undefined,
-    };
-  };
+  const replyOf = (body: BlockAction) => ({
+    user: body.user.id,
+    channel: str(body.channel?.id) ?? str((body.container as { channel_id?: unknown } | undefined)?.channel_id),
+    // Contacted only if it is Slack's (SlackGateway.ephemeral); otherwise the reply goes another way.
+    responseUrl: str((body as { response_url?: unknown }).response_url),
+  });
 
   app.action(IDS.approve, async ({ ack, body }) => {
     const reply = replyOf(body);
@@ -110,43 +146,43 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       logger.warn({ user: body.user.id }, 'approve click without a valid request id');
       return;
     }
-    // Recorded before the ack (one synchronous transaction, well inside Slack's 3 s): once
-    // Slack has our 200, the decision cannot be lost to a crash.
-    decide(ctx, { requestId, actorSlackId: body.user.id, decision: 'approve', reply });
+    // Recorded before the ack (the account lookup is bounded, the transaction synchronous, both
+    // well inside Slack's 3 s): once Slack has our 200, the decision cannot be lost to a crash.
+    const actor = await lookUpActor(ctx, body.user.id);
+    decide(ctx, { requestId, actorSlackId: body.user.id, actor, decision: 'approve', reply });
     await ack();
   });
 
   app.action(IDS.deny, async ({ ack, body }) => {
-    await ack();
     const reply = replyOf(body);
     const requestId = buttonRequestId(body);
     if (!requestId) {
+      await ack();
       logger.warn({ user: body.user.id }, 'deny click without a valid request id');
       return;
     }
-    if (refuseIfMayNotDecide(ctx, requestId, body.user.id, reply)) return;
+    // A refusal is recorded before the ack, like a decision; the modal opens after it.
+    const refused = refuseIfMayNotDecide(ctx, requestId, body.user.id, await lookUpActor(ctx, body.user.id), reply);
+    await ack();
+    if (refused) return;
     const r = ctx.store.getRequest(requestId)!;
-    try {
-      await slack.call('views.open', { trigger_id: body.trigger_id, view: denyModal(requestId, requestSummary(r)) });
-    } catch (err) {
-      logger.warn({ err: (err as Error).message, requestId }, 'could not open the deny modal');
-    }
+    await openView(body.trigger_id, denyModal(requestId, requestSummary(r)), 'deny modal', { requestId });
   });
 
   app.action(IDS.review, async ({ ack, body }) => {
+    // Acked first: whether the clicker is a reviewer may take Slack group and IdP manager lookups.
     await ack();
     const requestId = buttonRequestId(body);
     if (!requestId) return;
-    // The payload is signed by Slack, so its user name is what Slack knows the clicker as.
-    const name = str((body.user as { name?: unknown }).name) ?? str((body.user as { username?: unknown }).username);
-    reviewBreakGlass(ctx, { requestId, actor: { slackId: body.user.id, name }, reply: replyOf(body) });
+    // Who reviewed is read from Slack's directory (users.info), not from the payload's user name.
+    await reviewBreakGlass(ctx, { requestId, actorSlackId: body.user.id, reply: replyOf(body) });
   });
 
   app.action(IDS.revoke, async ({ ack, body }) => {
-    await ack();
     const requestId = buttonRequestId(body);
-    if (!requestId) return;
-    revokeNow(ctx, { requestId, actorSlackId: body.user.id, reply: replyOf(body) });
+    // Recorded before the ack, like a decision (the account lookup is bounded inside Slack's 3 s).
+    if (requestId) revokeNow(ctx, { requestId, actorSlackId: body.user.id, actor: await lookUpActor(ctx, body.user.id), reply: replyOf(body) });
+    await ack();
   });
 
   app.view(IDS.denyModal, async ({ ack, body, view }) => {
@@ -162,9 +198,10 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       await ack({ response_action: 'errors', errors: { [IDS.reason]: error } });
       return;
     }
-    const check = checkMayDecide(ctx, requestId, body.user.id);
+    const actor = await lookUpActor(ctx, body.user.id);
+    const check = checkMayDecide(ctx, requestId, body.user.id, actor);
     // A refusal is answered by DM: a modal submission has no response_url. Recorded before the ack.
-    decide(ctx, { requestId, actorSlackId: body.user.id, decision: 'deny', reason, reply: { user: body.user.id } });
+    decide(ctx, { requestId, actorSlackId: body.user.id, actor, decision: 'deny', reason, reply: { user: body.user.id } });
     await ack();
     if (!check.ok) logger.info({ requestId, code: check.code }, 'deny refused');
   });

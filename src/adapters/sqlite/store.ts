@@ -125,7 +125,8 @@ export class SqliteStore implements Store {
       approversStage: db.prepare('SELECT * FROM approvers WHERE request_id = ? AND stage = ? ORDER BY asked_at, rowid'),
       vote: db.prepare('UPDATE approvers SET decision = ?, decided_at = ?, reason = ? WHERE request_id = ? AND stage = ? AND slack_id = ?'),
       approverMsg: db.prepare('UPDATE approvers SET dm_channel = ?, dm_ts = ? WHERE request_id = ? AND stage = ? AND slack_id = ?'),
-      otherHolders: db.prepare(`SELECT COUNT(*) FROM requests WHERE connector = ? AND group_id = ? AND requester_email = ? AND id <> ?
+      // By IdP user, as ownership is recorded: one person may come with two emails (migration 006).
+      otherHolders: db.prepare(`SELECT COUNT(*) FROM requests WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND id <> ?
         AND state IN ('approved', 'active', 'revoking') AND revoke_requested_at IS NULL`).pluck(),
       getMembership: db.prepare('SELECT owned FROM memberships WHERE connector = ? AND group_id = ? AND idp_user_id = ?').pluck(),
       insertMembership: db.prepare('INSERT OR IGNORE INTO memberships (connector, group_id, idp_user_id, owned, recorded_at) VALUES (?, ?, ?, ?, ?)'),
@@ -215,8 +216,8 @@ export class SqliteStore implements Store {
     this.s.approverMsg.run(channel, ts, requestId, stage, slackId);
   }
 
-  otherHoldersOf(connector: string, groupId: string, requesterEmail: string, exceptId: string): number {
-    return this.s.otherHolders.get(connector, groupId, requesterEmail, exceptId) as number;
+  otherHoldersOf(connector: string, groupId: string, idpUserId: string, exceptId: string): number {
+    return this.s.otherHolders.get(connector, groupId, idpUserId, exceptId) as number;
   }
 
   getMembership(connector: string, groupId: string, idpUserId: string): { owned: boolean } | undefined {

@@ -23,7 +23,7 @@
  * - Add: POST /rest/api/3/group/user?groupId= `{accountId}`, 201. Remove: DELETE
  *   /rest/api/3/group/user?groupId=&accountId=, 200. What Jira Cloud answers for an existing
  *   member or a non-member is not documented: 400 with "…is already a member…" / "…is not a
- *   member…" is what clients match on (the Jira emulator models those texts, see its notes).
+ *   member…" is what clients match on (test/emulators/atlassian.ts models those texts, see its notes).
  *   So a 400 or 404 on add or remove is settled by reading the membership, not the message:
  *   already a member after a failed add, or not a member after a failed remove, is success;
  *   a missing group stays a PermanentError naming it.

@@ -60,6 +60,7 @@
  */
 import { Client, GraphClientError, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { PermanentError, RetryableError, isRetryableStatus } from '../../../outbox/errors.js';
+import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
 import { CachedToken, nonEmpty, parseJson, postTokenForm, retryAfterMs, transportFailure as describeTransport } from '../http.js';
 import type { HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
@@ -276,7 +277,8 @@ export class EntraConnector implements IdpConnector, UserDirectory, Memberships,
     readonly name: string,
     private readonly client: Client,
     private readonly tokens: ClientCredentialsToken,
-    private readonly secret: string,
+    /** Defence in depth: no message leaves this class with the client secret in it. */
+    private readonly redact: (text: string) => string,
     private readonly timeoutMs: number,
     private readonly now: () => number,
   ) {}
@@ -284,7 +286,7 @@ export class EntraConnector implements IdpConnector, UserDirectory, Memberships,
   static fromConfig(config: EntraConnectorConfig, deps: EntraConnectorDeps = {}): EntraConnector {
     const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const now = deps.now ?? Date.now;
-    const redact = (s: string): string => (config.clientSecret.length >= 4 ? s.split(config.clientSecret).join('[redacted]') : s);
+    const redact = redactor([config.clientSecret]);
     const tokens = new ClientCredentialsToken(config, timeoutMs, now, redact);
     const client = Client.initWithMiddleware({
       baseUrl: `${new URL(config.baseUrl).origin}/`,
@@ -292,7 +294,7 @@ export class EntraConnector implements IdpConnector, UserDirectory, Memberships,
       debugLogging: false,
       middleware: [new TokenMiddleware(tokens), new ResponseMiddleware(timeoutMs), new HTTPMessageHandler()],
     });
-    return new EntraConnector(config.name ?? 'entra', client, tokens, config.clientSecret, timeoutMs, now);
+    return new EntraConnector(config.name ?? 'entra', client, tokens, redact, timeoutMs, now);
   }
 
   /**
@@ -483,11 +485,6 @@ export class EntraConnector implements IdpConnector, UserDirectory, Memberships,
     }
     const message = typeof e?.message === 'string' && e.message ? e.message : String(err);
     return new RetryableError(this.redact(`unexpected failure while ${ctx.what}: ${message}`), undefined, 'entra_unexpected');
-  }
-
-  /** Defence in depth: no message leaves this class with the client secret in it. */
-  private redact(text: string): string {
-    return this.secret.length >= 4 ? text.split(this.secret).join('[redacted]') : text;
   }
 }
 

@@ -25,8 +25,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { headerValue, HttpTimeout, sendHttp } from '../../http.js';
 import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } from '../../../outbox/errors.js';
 import { nonEmpty, parseJson } from '../http.js';
+import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
-import { RateGate } from '../rateGate.js';
+import { RateGate } from '../../rateGate.js';
 import type { HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
 
 export interface OktaConnectorConfig {
@@ -95,6 +96,8 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
   readonly type = 'okta';
 
   private readonly gate: RateGate;
+  /** Defence in depth: no message leaves this class with the token in it. */
+  private readonly redact: (text: string) => string;
 
   private constructor(
     readonly name: string,
@@ -104,6 +107,7 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
     private readonly now: () => number,
   ) {
     this.gate = new RateGate(now);
+    this.redact = redactor([secret]);
   }
 
   static fromConfig(config: OktaConnectorConfig, deps: OktaConnectorDeps = {}): OktaConnector {
@@ -343,11 +347,6 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
     }
     const message = typeof e.message === 'string' ? e.message : String(err);
     return new RetryableError(this.redact(`unexpected failure while ${ctx.what}: ${message}`), undefined, 'okta_unexpected');
-  }
-
-  /** Defence in depth: no message leaves this class with the token in it. */
-  private redact(text: string): string {
-    return this.secret.length >= 4 ? text.split(this.secret).join('[redacted]') : text;
   }
 }
 

@@ -1,0 +1,264 @@
+/**
+ * The world a crash run (or a hostile/fuzz test) plays in: the real bot as a child process
+ * (`node --import tsx src/main.ts`, killed and restarted at will on the same database) against
+ * the Slack, Jira and Okta emulators living in this process, with the people and the catalog of
+ * the runs, and a read-only view of the bot's database.
+ */
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stopAll } from '../../emulators/base.js';
+import { JiraEmulator } from '../../emulators/jira.js';
+import { OktaEmulator } from '../../emulators/okta.js';
+import { SlackEmulator } from '../../emulators/slack.js';
+import { BOT_TOKEN, JIRA_TOKEN, OKTA_TOKEN, PEOPLE, SIGNING_SECRET, type Person } from '../harness.js';
+import { SlackDriver } from '../slackDriver.js';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export interface BotExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * `node --import tsx src/main.ts` with the given environment. `start()` resolves once the bot
+ * logged "access-bot ready" (its port is read from that line); `kill()` resolves on exit. The
+ * output of every incarnation is kept, for diagnostics and for grepping secrets.
+ */
+export class BotProcess {
+  url = '';
+  incarnations = 0;
+  private child: ChildProcess | undefined;
+  private exited: Promise<BotExit> | undefined;
+  private out: string[] = [];
+  private upWaiters: (() => void)[] = [];
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  get running(): boolean {
+    return this.child !== undefined && this.url !== '';
+  }
+
+  /** Everything the bot wrote, all incarnations. */
+  output(): string {
+    return this.out.join('');
+  }
+
+  /** Resolves when the bot is up (at once if it is). */
+  whenUp(): Promise<void> {
+    if (this.running) return Promise.resolve();
+    return new Promise((r) => this.upWaiters.push(r));
+  }
+
+  async start(timeoutMs = 30_000): Promise<void> {
+    if (this.child) throw new Error('bot already running');
+    this.incarnations += 1;
+    this.out.push(`\n----- incarnation ${this.incarnations} -----\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    let pending = '';
+    let port: number | undefined;
+    const ready = new Promise<void>((resolveReady, rejectReady) => {
+      const timer = setTimeout(() => rejectReady(new Error(`bot not ready within ${timeoutMs} ms:\n${this.output().slice(-3000)}`)), timeoutMs);
+      child.stdout!.on('data', (d: Buffer) => {
+        const s = d.toString();
+        this.out.push(s);
+        pending += s;
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          if (port === undefined && line.includes('"msg":"access-bot ready"')) {
+            port = Number(/"port":(\d+)/.exec(line)?.[1]);
+            clearTimeout(timer);
+            resolveReady();
+          }
+        }
+      });
+      child.stderr!.on('data', (d: Buffer) => this.out.push(d.toString()));
+      void this.exited!.then((e) => {
+        clearTimeout(timer);
+        rejectReady(new Error(`bot exited before it was ready (${e.code ?? e.signal}):\n${this.output().slice(-3000)}`));
+      });
+    });
+    try {
+      await ready;
+    } catch (err) {
+      this.child = undefined;
+      throw err;
+    }
+    this.url = `http://127.0.0.1:${port}`;
+    for (const w of this.upWaiters.splice(0)) w();
+    void this.exited.then(() => {
+      if (this.child === child) {
+        this.child = undefined;
+        this.url = '';
+      }
+    });
+  }
+
+  /** Sends `signal` and resolves once the process exited. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<BotExit> {
+    const child = this.child;
+    const exited = this.exited;
+    if (!child || !exited) return { code: null, signal: null };
+    this.url = '';
+    child.kill(signal);
+    const e = await exited;
+    this.child = undefined;
+    return e;
+  }
+}
+
+/** The environment `src/main.ts` needs to run against the three emulators. */
+export function botEnv(o: { dir: string; slack: SlackEmulator; jira: JiraEmulator; okta: OktaEmulator; catalogPath: string; extra?: Record<string, string> }): Record<string, string> {
+  return {
+    PORT: '0',
+    DATABASE_PATH: join(o.dir, 'bot.db'),
+    ACCESS_CATALOG: o.catalogPath,
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: `${o.slack.url}/api/`,
+    JIRA_HOST: o.jira.url,
+    JIRA_EMAIL: 'access-bot@example.com',
+    JIRA_API_TOKEN: JIRA_TOKEN,
+    OKTA_ORG_URL: o.okta.url,
+    OKTA_API_TOKEN: OKTA_TOKEN,
+    ADMIN_CHANNEL: 'C0ADMIN',
+    LOG_LEVEL: 'info',
+    ...o.extra,
+  };
+}
+
+export const SECRETS = [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN];
+
+export const CHAOS_GROUPS = { short: '00gchaos0short', other: '00gchaos0other', staged: '00gchaos0staged', timed: '00gchaos0timed' } as const;
+
+/** Durations of seconds so a flow expires and is revoked within the run. */
+export const CHAOS_CATALOG = `
+jira:
+  project: ACC
+  issueType: Task
+  transitions:
+    approved: Approve
+    denied: Reject
+    active: Provisioned
+    revoked: Done
+    timed_out: Time out
+applications:
+  - id: chaos-app
+    name: Chaos app
+    owners: [bob@example.com]
+    roles:
+      - id: short
+        name: Short
+        grant: { connector: okta, group: ${CHAOS_GROUPS.short} }
+        durations: [2s, 3s]
+        approvers: [bob@example.com, carol@example.com]
+      - id: other
+        name: Other
+        grant: { connector: okta, group: ${CHAOS_GROUPS.other} }
+        durations: [2s, 3s]
+        approvers: [owners, carol@example.com]
+      - id: staged
+        name: Staged
+        grant: { connector: okta, group: ${CHAOS_GROUPS.staged} }
+        durations: [2s, 3s]
+        approval:
+          stages:
+            - approvers: [bob@example.com]
+            - approvers: [carol@example.com]
+      - id: timed
+        name: Timed
+        grant: { connector: okta, group: ${CHAOS_GROUPS.timed} }
+        durations: [2s]
+        approval: { approvers: [bob@example.com, carol@example.com], timeout: 4s }
+`;
+
+export class ChaosWorld {
+  readonly slack = new SlackEmulator({ botToken: BOT_TOKEN });
+  readonly jira = new JiraEmulator({ apiToken: JIRA_TOKEN });
+  readonly okta = new OktaEmulator({ token: OKTA_TOKEN });
+  readonly dir = mkdtempSync(join(tmpdir(), 'access-bot-chaos-'));
+  bot!: BotProcess;
+  private db: Database.Database | undefined;
+  private driverFor: { url: string; driver: SlackDriver } | undefined;
+
+  async start(catalog = CHAOS_CATALOG, extraEnv: Record<string, string> = {}): Promise<this> {
+    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start()]);
+    for (const p of [PEOPLE.alice, PEOPLE.bob, PEOPLE.carol, PEOPLE.dave]) this.addPerson(p);
+    for (const [role, id] of Object.entries(CHAOS_GROUPS)) this.okta.addGroup({ id, name: `Chaos ${role}` });
+    this.slack.addChannel({ id: 'C0ADMIN', name: 'access-admins', botIsMember: true });
+    const catalogPath = join(this.dir, 'catalog.yaml');
+    writeFileSync(catalogPath, catalog);
+    this.bot = new BotProcess(botEnv({ dir: this.dir, slack: this.slack, jira: this.jira, okta: this.okta, catalogPath, extra: extraEnv }));
+    return this;
+  }
+
+  addPerson(p: Person): void {
+    this.slack.addUser({ id: p.slackId, email: p.email, realName: p.name });
+    const [first, ...rest] = p.name.split(' ');
+    this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first ?? p.name, lastName: rest.join(' ') || 'Person' });
+  }
+
+  /** A signed driver aimed at the bot's current port. */
+  driver(): SlackDriver {
+    if (!this.bot.running) throw new Error('the bot is down');
+    if (this.driverFor?.url !== this.bot.url) {
+      this.driverFor = { url: this.bot.url, driver: new SlackDriver({ botUrl: this.bot.url, signingSecret: SIGNING_SECRET, emulator: this.slack }) };
+    }
+    return this.driverFor.driver;
+  }
+
+  /** A read-only view of the bot's database (WAL lets it read while the bot writes). */
+  sql(): Database.Database {
+    this.db ??= new Database(join(this.dir, 'bot.db'), { readonly: true, fileMustExist: true });
+    return this.db;
+  }
+
+  requestState(id: string): string | undefined {
+    return (this.sql().prepare('SELECT state FROM requests WHERE id = ?').pluck().get(id) as string | undefined) ?? undefined;
+  }
+
+  requestStage(id: string): number | undefined {
+    return (this.sql().prepare('SELECT stage FROM requests WHERE id = ?').pluck().get(id) as number | undefined) ?? undefined;
+  }
+
+  requestBySubmission(viewId: string): string | undefined {
+    return (this.sql().prepare('SELECT id FROM requests WHERE submission_key = ?').pluck().get(viewId) as string | undefined) ?? undefined;
+  }
+
+  openEffects(): { pending: number; running: number; dead: number } {
+    const out = { pending: 0, running: 0, dead: 0 };
+    for (const r of this.sql().prepare("SELECT status, COUNT(*) AS n FROM outbox WHERE status <> 'done' GROUP BY status").all() as { status: keyof typeof out; n: number }[]) out[r.status] = r.n;
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await this.bot?.kill('SIGKILL').catch(() => undefined);
+    this.db?.close();
+    this.db = undefined;
+    try {
+      await stopAll([this.slack, this.jira, this.okta]);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}
+
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { message?: string; cause?: { code?: string } } | undefined;
+  return (
+    e?.message === 'fetch failed' ||
+    ['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED'].includes(String(e?.cause?.code)) ||
+    /bot is down/.test(String(e?.message))
+  );
+}
