@@ -4,7 +4,8 @@
  * and scale measurements, and a history of finished requests with the approvers, audit events
  * and finished outbox effects a real history leaves behind.
  *
- * Only columns of the first migrations are written; later columns keep their defaults.
+ * Only the columns the history needs are written; the others keep their defaults. People are
+ * written once each (requester and approver), and an approver's card is a surface reference.
  */
 import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
@@ -36,14 +37,12 @@ const REQUEST_COLUMNS = [
   'duration_ms',
   'reason',
   'policy_json',
-  'requester_slack_id',
+  'requester_id',
   'requester_email',
   'requester_name',
   'idp_user_id',
   'stage',
   'jira_key',
-  'requester_dm_channel',
-  'requester_dm_ts',
   'created_at',
   'updated_at',
   'decided_at',
@@ -61,7 +60,10 @@ type RequestRow = Record<(typeof REQUEST_COLUMNS)[number], string | number | nul
 
 export class Seeder {
   private readonly insertRequest;
-  private readonly insertApprover;
+  private readonly insertApproverRow;
+  private readonly insertPerson;
+  private readonly insertCard;
+  private readonly people = new Map<string, number>();
   private readonly insertMembership;
   private readonly insertAudit;
   private readonly insertOutbox;
@@ -70,9 +72,14 @@ export class Seeder {
 
   constructor(private readonly db: Database.Database) {
     this.insertRequest = db.prepare(`INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map((c) => `@${c}`).join(', ')})`);
-    this.insertApprover = db.prepare(
-      'INSERT INTO approvers (request_id, stage, slack_id, email, name, asked_at, decision, decided_at, reason, dm_channel, dm_ts) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    this.insertApproverRow = db.prepare('INSERT INTO approvers (request_id, stage, person_id, asked_at, decision, decided_at, reason) VALUES (?, 0, ?, ?, ?, ?, ?)');
+    this.insertPerson = db
+      .prepare(
+        `INSERT INTO people (email, slack_id, name, created_at, updated_at) VALUES (?, ?, ?, 0, 0)
+         ON CONFLICT (email) DO UPDATE SET name = excluded.name RETURNING id`,
+      )
+      .pluck();
+    this.insertCard = db.prepare("INSERT INTO surface_refs (request_id, surface, purpose, stage, person_id, channel, ts, at) VALUES (?, 'slack', 'approver_card', 0, ?, ?, ?, ?)");
     this.insertMembership = db.prepare('INSERT OR IGNORE INTO memberships (connector, group_id, idp_user_id, owned, recorded_at) VALUES (?, ?, ?, 1, ?)');
     this.insertAudit = db.prepare('INSERT INTO audit_events (request_id, at, type, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.insertOutbox = db.prepare(
@@ -92,6 +99,29 @@ export class Seeder {
     };
   }
 
+  private person(p: { email: string; slackId: string; name: string }): number {
+    let id = this.people.get(p.email);
+    if (id === undefined) {
+      id = this.insertPerson.get(p.email, p.slackId, p.name) as number;
+      this.people.set(p.email, id);
+    }
+    return id;
+  }
+
+  /** The bench approver's row for a request, with their card when it was posted. */
+  private insertApprover(
+    requestId: string,
+    askedAt: number,
+    decision: string | null,
+    decidedAt: number | null,
+    reason: string | null,
+    card: { channel: string; ts: string } | null,
+  ): void {
+    const personId = this.person(APPROVER);
+    this.insertApproverRow.run(requestId, personId, askedAt, decision, decidedAt, reason);
+    if (card) this.insertCard.run(requestId, personId, card.channel, card.ts, askedAt);
+  }
+
   private base(id: string, p: Person, createdAt: number, n: number): RequestRow {
     return {
       id,
@@ -107,14 +137,12 @@ export class Seeder {
       duration_ms: 4 * HOUR,
       reason: 'Bench: reading the quarterly access report',
       policy_json: this.policy,
-      requester_slack_id: p.slackId,
+      requester_id: this.person(p),
       requester_email: p.email,
       requester_name: p.name,
       idp_user_id: null,
       stage: 0,
       jira_key: `ACC-${n}`,
-      requester_dm_channel: null,
-      requester_dm_ts: null,
       created_at: createdAt,
       updated_at: createdAt,
       decided_at: null,
@@ -145,14 +173,14 @@ export class Seeder {
       duration_ms: expiresAt === null ? null : expiresAt - grantedAt,
     });
     this.insertRequest.run(r);
-    this.insertApprover.run(id, APPROVER.slackId, APPROVER.email, APPROVER.name, created + 500, 'approve', grantedAt - 1000, null, card?.channel ?? null, card?.ts ?? null);
+    this.insertApprover(id, created + 500, 'approve', grantedAt - 1000, null, card ?? null);
     this.insertMembership.run('okta', GROUP, p.oktaId, grantedAt - 500);
   }
 
   /** A request routed to the bench approver and waiting for a decision, with their card. */
   pendingApproval(id: string, p: Person, n: number, createdAt: number, card: { channel: string; ts: string }): void {
     this.insertRequest.run(this.base(id, p, createdAt, n));
-    this.insertApprover.run(id, APPROVER.slackId, APPROVER.email, APPROVER.name, createdAt + 500, null, null, null, card.channel, card.ts);
+    this.insertApprover(id, createdAt + 500, null, null, null, card);
   }
 
   /**
@@ -193,17 +221,13 @@ export class Seeder {
     r.updated_at = (r.revoked_at ?? r.decided_at ?? createdAt) as number;
     this.insertRequest.run(r);
     const decided = r.state === 'revoked' || r.state === 'denied' || r.state === 'failed';
-    this.insertApprover.run(
+    this.insertApprover(
       id,
-      APPROVER.slackId,
-      APPROVER.email,
-      APPROVER.name,
       createdAt + 500,
       decided ? (r.state === 'denied' ? 'deny' : 'approve') : null,
-      decided ? (r.decided_at ?? createdAt) : null,
+      decided ? ((r.decided_at as number | null) ?? createdAt) : null,
       r.state === 'denied' ? 'Use the dashboard' : null,
-      'D0APPROVER',
-      `${Math.floor(createdAt / 1000)}.000200`,
+      { channel: 'D0APPROVER', ts: `${Math.floor(createdAt / 1000)}.000200` },
     );
     let at = createdAt;
     for (const type of steps) {

@@ -30,6 +30,7 @@ import { SqliteOutboxRepository } from './adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
 import type { AppContext } from './app/context.js';
 import { EFFECT_LANES, QUEUE_POLICY } from './app/effects.js';
+import { People } from './app/people.js';
 import { expireDue } from './app/expire.js';
 import { pruneDeliveries } from './app/jiraChange.js';
 import { appHandlers } from './app/handlers.js';
@@ -116,6 +117,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     logger,
     connectors,
     slack,
+    people: new People(store),
     adminChannel: config.adminChannel,
     managerSource: config.managerSource ? managerSource(connectors, config.managerSource) : undefined,
     allowGuests: config.allowGuests,

@@ -5,6 +5,7 @@ import { isRecordedInJira, type Actor, type Step } from '../domain/steps.js';
 import { nextTimerAt } from '../domain/timers.js';
 import { enqueue, type RequesterNotice } from './effects.js';
 import type { IdpConnector, IdpConnectorWith } from './ports/idp.js';
+import type { People } from './people.js';
 import type { RequestRecord, Store } from './ports.js';
 
 /** A Slack user as the app reads them: who they are, and whether their account may act. */
@@ -36,6 +37,7 @@ export interface AppContext {
   /** Configured connector instances by name. */
   connectors: Readonly<Record<string, IdpConnector>>;
   slack: SlackDirectory;
+  people: People;
   adminChannel?: string;
   /** Where `manager` approvers come from (MANAGER_SOURCE); its capabilities are checked at start-up. */
   managerSource?: IdpConnectorWith<'userDirectory' | 'managerSource'>;
@@ -46,7 +48,7 @@ export interface AppContext {
 }
 
 export function actorOf(r: RequestRecord): Actor {
-  return { slackId: r.requesterSlackId, email: r.requesterEmail ?? undefined, name: r.requesterName ?? undefined };
+  return { personId: r.requesterId, slackId: r.requesterSlackId ?? undefined, email: r.requesterEmail ?? undefined, name: r.requesterName ?? undefined };
 }
 
 /** Appends the audit event and, for steps of the story, enqueues its Jira comment. */
@@ -112,6 +114,6 @@ export function refreshTimers(ctx: AppContext, requestId: string): void {
 /** Re-renders every approver's card that was posted (e.g. to show or remove the Revoke button). */
 export function updateApproverCards(ctx: AppContext, requestId: string): void {
   for (const a of ctx.store.approversOf(requestId)) {
-    if (a.dmTs) enqueue(ctx.store, { kind: 'slack.approverUpdate', requestId, stage: a.stage, slackId: a.slackId });
+    if (a.dmTs && a.slackId) enqueue(ctx.store, { kind: 'slack.approverUpdate', requestId, stage: a.stage, slackId: a.slackId });
   }
 }

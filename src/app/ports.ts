@@ -4,6 +4,7 @@
  */
 import type { ApprovalPolicy, ConnectorName } from '../domain/catalog.js';
 import type { RequestState } from '../domain/lifecycle.js';
+import type { PersonId } from '../domain/people.js';
 import type { Step } from '../domain/steps.js';
 import type { EffectSpec } from '../outbox/outbox.js';
 
@@ -21,21 +22,20 @@ export interface RequestRecord {
   durationMs: number | null;
   reason: string;
   policy: ApprovalPolicy;
-  requesterSlackId: string;
+  requesterId: PersonId;
+  /** The requester's Slack user id, if they are in Slack (from the person, not the request). */
+  requesterSlackId: string | null;
+  /** As identified by routing for this request (a snapshot, like appName); null until then. */
   requesterEmail: string | null;
   requesterName: string | null;
   idpUserId: string | null;
   stage: number;
   jiraKey: string | null;
-  requesterDmChannel: string | null;
-  requesterDmTs: string | null;
   stageStartedAt: number | null;
   escalatedStage: number | null;
   nextTimerAt: number | null;
   /** Set for break-glass roles: where the alert goes. */
   breakGlassNotify: string | null;
-  alertChannel: string | null;
-  alertTs: string | null;
   reviewedAt: number | null;
   reviewedBy: string | null;
   createdAt: number;
@@ -53,15 +53,50 @@ export interface RequestRecord {
 
 export type NewRequest = Pick<
   RequestRecord,
-  'id' | 'submissionKey' | 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'durationToken' | 'durationMs' | 'reason' | 'policy' | 'requesterSlackId' | 'createdAt' | 'breakGlassNotify' | 'nextTimerAt'
+  'id' | 'submissionKey' | 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'durationToken' | 'durationMs' | 'reason' | 'policy' | 'requesterId' | 'createdAt' | 'breakGlassNotify' | 'nextTimerAt'
 >;
 
-export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'policy' | 'submissionKey'>>;
+export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'policy' | 'submissionKey' | 'requesterId' | 'requesterSlackId'>>;
+
+/** A person as stored: email is the identity; every other id is a way to reach them. */
+export interface PersonRecord {
+  id: PersonId;
+  /** Lowercased; null until learned (a Slack submission knows the Slack id first). */
+  email: string | null;
+  slackId: string | null;
+  atlassianAccountId: string | null;
+  name: string | null;
+}
+
+/** What a surface or directory told about a person; absent fields are left as they are. */
+export interface PersonFacts {
+  email?: string;
+  slackId?: string;
+  atlassianAccountId?: string;
+  name?: string;
+}
+
+export type SurfacePurpose = 'requester_dm' | 'approver_card' | 'break_glass_alert' | 'grant_notice';
+
+/** Where a message about a request went: Slack is one surface among others. */
+export interface SurfaceRef {
+  requestId: string;
+  surface: 'slack';
+  purpose: SurfacePurpose;
+  /** The stage of an approver card; 0 otherwise. */
+  stage?: number;
+  /** Whom the message addresses; absent for a channel (the break-glass alert). */
+  personId?: PersonId;
+  channel: string;
+  ts: string;
+}
 
 export interface ApproverRecord {
   requestId: string;
   stage: number;
-  slackId: string;
+  personId: PersonId;
+  /** null when the person is not in Slack. */
+  slackId: string | null;
   email: string;
   name: string | null;
   askedAt: number;
@@ -71,6 +106,7 @@ export interface ApproverRecord {
   decision: 'approve' | 'deny' | null;
   decidedAt: number | null;
   reason: string | null;
+  /** The approver's Slack card (a surface reference), once posted. */
   dmChannel: string | null;
   dmTs: string | null;
 }
@@ -95,17 +131,33 @@ export interface Store {
   findByJiraKey(key: string): RequestRecord | undefined;
   /** Whether access-bot wrote this comment on the request's issue (from the recorded effect results). */
   isOwnComment(requestId: string, commentId: string): boolean;
-  /** The requester's "Access granted" DM, once posted (to take its Revoke button away later). */
-  grantNotice(requestId: string): { channel: string; ts: string } | undefined;
+
+  getPerson(id: PersonId): PersonRecord | undefined;
+  personBySlackId(slackId: string): PersonRecord | undefined;
+  personByEmail(email: string): PersonRecord | undefined;
+  /**
+   * Records what is known about a person and returns them. Records that share an identity with
+   * the facts are one person: one known by Slack id alone is merged into the one holding the
+   * email (its requests, votes and messages follow); a record with another email keeps its own
+   * email but gives up the Slack id or accountId the facts claim.
+   */
+  recordPerson(facts: PersonFacts, at: number): PersonRecord;
+  /** The person's user id in an IdP, as resolved by email. */
+  setIdpUserId(personId: PersonId, connector: string, idpUserId: string, at: number): void;
+  idpUserIdOf(personId: PersonId, connector: string): string | undefined;
+
+  /** Records (or moves) where a message went. */
+  setSurfaceRef(ref: SurfaceRef, at: number): void;
+  surfaceRef(requestId: string, surface: SurfaceRef['surface'], purpose: SurfacePurpose, stage?: number, personId?: PersonId): { channel: string; ts: string } | undefined;
   /** Effects of this kind for the request that are still pending or running. */
   openEffects(requestId: string, kind: string): number;
   updateRequest(id: string, patch: RequestPatch, now: number): void;
 
-  insertApprover(a: Omit<ApproverRecord, 'decision' | 'decidedAt' | 'reason' | 'dmChannel' | 'dmTs' | 'remindedAt'>): void;
-  markReminded(requestId: string, stage: number, slackId: string, at: number): void;
+  insertApprover(a: Pick<ApproverRecord, 'requestId' | 'stage' | 'personId' | 'askedAt' | 'via'>): void;
+  markReminded(requestId: string, stage: number, personId: PersonId, at: number): void;
+  /** Approvers with their person (email, name, Slack id) and their Slack card, in asking order. */
   approversOf(requestId: string, stage?: number): ApproverRecord[];
-  recordVote(requestId: string, stage: number, slackId: string, decision: 'approve' | 'deny', at: number, reason: string | null): void;
-  setApproverMessage(requestId: string, stage: number, slackId: string, channel: string, ts: string): void;
+  recordVote(requestId: string, stage: number, personId: PersonId, decision: 'approve' | 'deny', at: number, reason: string | null): void;
 
   /**
    * Requests other than `exceptId` that hold or are about to hold this membership: approved,

@@ -54,6 +54,8 @@ export function resolveDone(ctx: AppContext, e: ResolveInput, result: ResolveRes
   const r = mustGet(ctx, e.requestId);
   if (r.state !== 'approved') return;
   ctx.store.updateRequest(r.id, { idpUserId: result.idpUserId }, ctx.now());
+  // Found by the requester's email: that person's id in this IdP.
+  ctx.store.setIdpUserId(r.requesterId, e.connector, result.idpUserId, ctx.now());
   enqueue(ctx.store, { kind: 'idp.grant', requestId: r.id, connector: e.connector, group: e.group, idpUserId: result.idpUserId });
 }
 

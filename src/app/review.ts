@@ -10,6 +10,7 @@ import { actorRefusal, lookUpActor, UNVERIFIED } from './actor.js';
 import { recordStep, type AppContext, type DirectoryUser } from './context.js';
 import type { ReplyTarget } from './decide.js';
 import { enqueue } from './effects.js';
+import { requesterRef } from './people.js';
 import type { RequestRecord } from './ports.js';
 import { managerEmailOf } from './route.js';
 
@@ -22,7 +23,7 @@ export type ReviewResult = { ok: true } | { ok: false; code: string; message: st
 async function reviewFacts(ctx: AppContext, r: RequestRecord, actor: DirectoryUser): Promise<{ facts: ReviewFacts; unsure: boolean }> {
   const found = findRole(ctx.catalog(), r.appId, r.roleId);
   const facts: ReviewFacts = {
-    requester: { slackId: r.requesterSlackId, email: r.requesterEmail ?? undefined },
+    requester: requesterRef(r),
     actor: { slackId: actor.slackId, email: actor.email },
     reviewers: found?.role.breakGlass?.reviewers ?? [],
     owners: found?.app.owners ?? [],

@@ -10,6 +10,7 @@ import { actorRefusal, type ActorLookup } from './actor.js';
 import { actorOf, type AppContext } from './context.js';
 import type { ReplyTarget } from './decide.js';
 import { enqueue } from './effects.js';
+import { approverActor } from './people.js';
 import { startRevocation } from './revoke.js';
 
 export type RevokeNowResult = { ok: true } | { ok: false; code: string; message: string };
@@ -41,7 +42,7 @@ export function revokeNow(ctx: AppContext, input: { requestId: string; actorSlac
     }
     if (r.state !== 'active') return refuse('not_active', r.state === 'revoking' || r.state === 'revoked' ? 'This access is already being revoked or was revoked.' : 'This access is not active.');
     const me = mine[0];
-    const by = right.as === 'requester' || !me ? who(actorOf(r)) : who({ slackId: me.slackId, email: me.email, name: me.name ?? undefined });
+    const by = right.as === 'requester' || !me ? who(actorOf(r)) : who(approverActor(me));
     startRevocation(ctx, r.id, 'manual', by);
     return { ok: true };
   });

@@ -7,10 +7,12 @@ import { eligibleApprovers, viaOf, type Person, type RoutedList } from '../domai
 import type { ApproverRef, StagedPolicy } from '../domain/catalog.js';
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { ACCOUNT_PROBLEM_LABEL, accountProblem } from '../domain/people.js';
+import type { Actor } from '../domain/steps.js';
 import { PermanentError } from '../outbox/errors.js';
 import { alertAdmins, mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
 import { enqueue } from './effects.js';
 import { failRequest } from './fail.js';
+import { approverRef, requesterRef } from './people.js';
 import type { RequestRecord } from './ports.js';
 
 export type RoutingResult =
@@ -22,6 +24,7 @@ export type RoutingResult =
 
 async function identifyRequester(ctx: AppContext, r: RequestRecord): Promise<{ email: string; name: string }> {
   if (r.requesterEmail) return { email: r.requesterEmail, name: r.requesterName ?? r.requesterEmail };
+  if (!r.requesterSlackId) throw new PermanentError('the requester has no email on record and is not a Slack user');
   // Fresh, not from the click-time cache: the email decides who is granted (a rename is seen at once).
   const u = await ctx.slack.userInfo(r.requesterSlackId, { fresh: true });
   if (!u || u.account.deleted) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) could not be found in Slack`);
@@ -110,8 +113,8 @@ export async function resolveStage(ctx: AppContext, requestId: string, stage: nu
   const approvedEarlier = ctx.store
     .approversOf(r.id)
     .filter((a) => a.stage < stage && a.decision === 'approve')
-    .map((a) => a.slackId);
-  const self = { slackId: r.requesterSlackId, email: requester.email };
+    .map(approverRef);
+  const self = { ...requesterRef(r), email: requester.email };
   const first = await resolveRefs(ctx, r, requester.email, spec.approvers);
   let approvers = eligibleApprovers(first.people, self, approvedEarlier);
   let fallback = false;
@@ -136,6 +139,9 @@ export function applyRouting(ctx: AppContext, requestId: string, result: Routing
   if (r.state !== 'pending') return;
   const now = ctx.now();
   if (!r.requesterEmail) {
+    // The person learns their email now; a record of them under that email (an approver of
+    // another request, say) and this one become one person.
+    ctx.people.record({ slackId: r.requesterSlackId ?? undefined, email: result.requester.email, name: result.requester.name }, now);
     ctx.store.updateRequest(r.id, { requesterEmail: result.requester.email, requesterName: result.requester.name }, now);
     r = mustGet(ctx, requestId);
     openRecord(ctx, r);
@@ -157,7 +163,7 @@ export function applyRouting(ctx: AppContext, requestId: string, result: Routing
       return;
     case 'approvers': {
       const policy = r.policy.kind === 'stages' ? r.policy : undefined;
-      askApprovers(ctx, r.id, result.stage, result.approvers, now);
+      const asked = askApprovers(ctx, r.id, result.stage, result.approvers, now);
       ctx.store.updateRequest(r.id, { stageStartedAt: now }, now);
       recordStep(
         ctx,
@@ -167,7 +173,7 @@ export function applyRouting(ctx: AppContext, requestId: string, result: Routing
           stage: result.stage,
           stageCount: policy?.stages.length ?? 1,
           required: policy?.stages[result.stage]?.required ?? 1,
-          approvers: result.approvers.map((p) => ({ slackId: p.slackId, email: p.email, name: p.name })),
+          approvers: asked,
           fallback: result.fallback || undefined,
         },
         'access-bot',
@@ -189,11 +195,14 @@ export function routingDead(ctx: AppContext, requestId: string, error: Error): v
   failRequest(ctx, requestId, error.message);
 }
 
-function askApprovers(ctx: AppContext, requestId: string, stage: number, people: Person[], now: number): void {
-  for (const p of people) {
-    ctx.store.insertApprover({ requestId, stage, slackId: p.slackId, email: p.email, name: p.name ?? null, askedAt: now, via: p.via ?? 'email' });
+/** Records the people routing found and asks each in Slack; returns them as audit actors. */
+function askApprovers(ctx: AppContext, requestId: string, stage: number, people: Person[], now: number): Actor[] {
+  return people.map((p) => {
+    const person = ctx.people.record({ slackId: p.slackId, email: p.email, name: p.name }, now);
+    ctx.store.insertApprover({ requestId, stage, personId: person.id, askedAt: now, via: p.via ?? 'email' });
     enqueue(ctx.store, { kind: 'slack.approverDm', requestId, stage, slackId: p.slackId });
-  }
+    return { personId: person.id, slackId: p.slackId, email: p.email, name: p.name };
+  });
 }
 
 export type EscalationResult = { kind: 'stale' } | { kind: 'escalated'; stage: number; approvers: Person[]; unresolved: string[] };
@@ -203,9 +212,9 @@ export async function resolveEscalation(ctx: AppContext, requestId: string, stag
   const r = ctx.store.getRequest(requestId);
   if (!r || r.state !== 'pending' || r.stage !== stage || r.policy.kind !== 'stages' || !r.requesterEmail) return { kind: 'stale' };
   const all = ctx.store.approversOf(r.id);
-  const excluded = all.filter((a) => a.stage === stage || a.decision === 'approve').map((a) => a.slackId);
+  const excluded = all.filter((a) => a.stage === stage || a.decision === 'approve').map(approverRef);
   const found = await resolveRefs(ctx, r, r.requesterEmail, r.policy.escalateTo, 'escalation');
-  const approvers = eligibleApprovers(found.people, { slackId: r.requesterSlackId, email: r.requesterEmail }, excluded);
+  const approvers = eligibleApprovers(found.people, requesterRef(r), excluded);
   return { kind: 'escalated', stage, approvers, unresolved: found.unresolved };
 }
 
@@ -218,11 +227,11 @@ export function applyEscalation(ctx: AppContext, requestId: string, result: Esca
     ctx.logger.warn({ requestId, unresolved: result.unresolved }, 'escalation resolved to nobody new; the stage keeps waiting on its approvers');
     return;
   }
-  askApprovers(ctx, r.id, result.stage, result.approvers, now);
+  const asked = askApprovers(ctx, r.id, result.stage, result.approvers, now);
   recordStep(
     ctx,
     r,
-    { type: 'escalated', stage: result.stage, afterMs: r.policy.escalateAfterMs ?? 0, approvers: result.approvers.map((p) => ({ slackId: p.slackId, email: p.email, name: p.name })) },
+    { type: 'escalated', stage: result.stage, afterMs: r.policy.escalateAfterMs ?? 0, approvers: asked },
     'access-bot',
     now,
   );

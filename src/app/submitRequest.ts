@@ -30,6 +30,8 @@ export function submitRequest(ctx: AppContext, input: SubmitInput): SubmitResult
     if (existing) return { ok: true, request: existing, duplicate: true };
     const now = ctx.now();
     const id = newRequestId();
+    // Known by Slack id only until routing asks Slack for the email (outside this transaction).
+    const requester = ctx.people.forSlackUser(input.requesterSlackId, now);
     ctx.store.insertRequest({
       id,
       submissionKey: input.submissionKey,
@@ -43,7 +45,7 @@ export function submitRequest(ctx: AppContext, input: SubmitInput): SubmitResult
       durationMs: v.duration.ms,
       reason: v.reason,
       policy: v.role.approval,
-      requesterSlackId: input.requesterSlackId,
+      requesterId: requester.id,
       createdAt: now,
       breakGlassNotify: v.role.breakGlass?.notify ?? null,
       nextTimerAt: v.role.approval.kind === 'stages' && v.role.approval.timeoutMs !== undefined ? now + v.role.approval.timeoutMs : null,
@@ -52,7 +54,7 @@ export function submitRequest(ctx: AppContext, input: SubmitInput): SubmitResult
     // The Jira comment for this step is enqueued once the issue can be created (after routing).
     ctx.store.appendAudit(r.id, now, input.requesterSlackId, {
       type: 'requested',
-      actor: { slackId: input.requesterSlackId },
+      actor: { personId: requester.id, slackId: input.requesterSlackId },
       app: v.app.name,
       role: v.role.name,
       duration: describeDuration(v.duration),

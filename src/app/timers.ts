@@ -6,6 +6,7 @@ import { transition } from '../domain/lifecycle.js';
 import { dueActions } from '../domain/timers.js';
 import { mustGet, notifyRequester, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
 import { enqueue } from './effects.js';
+import { approverActor } from './people.js';
 
 function applyDue(ctx: AppContext, requestId: string): void {
   const r = mustGet(ctx, requestId);
@@ -19,16 +20,16 @@ function applyDue(ctx: AppContext, requestId: string): void {
     transitionIssue(ctx, r, 'timed_out');
     notifyRequester(ctx, r, { type: 'timed_out' });
     // Approvers' messages lose their buttons; a late click is answered with an explanation.
-    for (const a of approvers) enqueue(ctx.store, { kind: 'slack.approverUpdate', requestId: r.id, stage: r.stage, slackId: a.slackId });
+    for (const a of approvers) if (a.slackId) enqueue(ctx.store, { kind: 'slack.approverUpdate', requestId: r.id, stage: r.stage, slackId: a.slackId });
     return;
   }
   if (due.remind.length > 0) {
-    const reminded = approvers.filter((a) => due.remind.includes(a.slackId));
+    const reminded = approvers.filter((a) => due.remind.includes(a.personId));
     for (const a of reminded) {
-      ctx.store.markReminded(r.id, r.stage, a.slackId, now);
-      enqueue(ctx.store, { kind: 'slack.approverReminder', requestId: r.id, stage: r.stage, slackId: a.slackId });
+      ctx.store.markReminded(r.id, r.stage, a.personId, now);
+      if (a.slackId) enqueue(ctx.store, { kind: 'slack.approverReminder', requestId: r.id, stage: r.stage, slackId: a.slackId });
     }
-    recordStep(ctx, r, { type: 'reminded', approvers: reminded.map((a) => ({ slackId: a.slackId, email: a.email, name: a.name ?? undefined })) }, 'access-bot', now);
+    recordStep(ctx, r, { type: 'reminded', approvers: reminded.map(approverActor) }, 'access-bot', now);
   }
   if (due.escalate) {
     ctx.store.updateRequest(r.id, { escalatedStage: r.stage }, now);

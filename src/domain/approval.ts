@@ -5,7 +5,9 @@
 import { DomainError } from './errors.js';
 import type { ApprovalPolicy, ApproverRef } from './catalog.js';
 import { describeState, type RequestState } from './lifecycle.js';
+import { countPeople, includesPerson, samePerson, type PersonRef } from './people.js';
 
+/** A person routing found for a stage (in Slack, where they are asked). */
 export interface Person {
   slackId: string;
   email: string;
@@ -21,17 +23,17 @@ export interface StageFacts {
   count: number;
   /** Distinct approvals needed. */
   required: number;
-  /** Slack ids routed to this stage. */
-  approvers: readonly string[];
-  /** Slack ids that already approved in this stage. */
-  approvals: readonly string[];
+  /** People routed to this stage. */
+  approvers: readonly PersonRef[];
+  /** People who already approved in this stage. */
+  approvals: readonly PersonRef[];
 }
 
 export interface DecisionInput {
   state: RequestState;
-  requesterSlackId: string;
+  requester: PersonRef;
   stage: StageFacts;
-  actorSlackId: string;
+  actor: PersonRef;
   decision: 'approve' | 'deny';
   /** Who decided, when the request is no longer pending (for the explanation). */
   decidedBy?: string;
@@ -62,13 +64,13 @@ export function assertMayDecide(input: Omit<DecisionInput, 'decision'>): void {
     );
   }
   // Checked before routing: a requester listed as an approver still may not decide.
-  if (input.actorSlackId === input.requesterSlackId) {
+  if (samePerson(input.actor, input.requester)) {
     throw new DomainError('self_approval', 'You cannot approve or deny your own request.');
   }
-  if (!input.stage.approvers.includes(input.actorSlackId)) {
+  if (!includesPerson(input.stage.approvers, input.actor)) {
     throw new DomainError('not_an_approver', 'You are not an approver of this request at its current stage.');
   }
-  if (input.stage.approvals.includes(input.actorSlackId)) {
+  if (includesPerson(input.stage.approvals, input.actor)) {
     throw new DomainError('already_voted', 'You already approved this request; it is waiting for other approvers.');
   }
 }
@@ -78,7 +80,7 @@ export function decide(input: DecisionInput): DecisionOutcome {
   assertMayDecide(input);
   if (input.decision === 'deny') return { kind: 'denied' };
   // Distinct people: a quorum is of approvers, not of clicks.
-  const approvals = new Set([...input.stage.approvals, input.actorSlackId]).size;
+  const approvals = countPeople([...input.stage.approvals, input.actor]);
   if (approvals < input.stage.required) return { kind: 'vote_recorded', approvals, required: input.stage.required };
   if (input.stage.index + 1 < input.stage.count) return { kind: 'stage_passed', nextStage: input.stage.index + 1 };
   return { kind: 'approved' };
@@ -88,14 +90,10 @@ export function decide(input: DecisionInput): DecisionOutcome {
  * The people a stage asks: the resolved candidates less the requester and less anyone who
  * already approved an earlier stage (one person never satisfies two stages), de-duplicated.
  */
-export function eligibleApprovers(candidates: readonly Person[], requester: { slackId: string; email?: string }, approvedEarlier: readonly string[]): Person[] {
-  const seen = new Set<string>();
+export function eligibleApprovers(candidates: readonly Person[], requester: PersonRef, approvedEarlier: readonly PersonRef[]): Person[] {
   const out: Person[] = [];
   for (const p of candidates) {
-    if (p.slackId === requester.slackId) continue;
-    if (requester.email && p.email.toLowerCase() === requester.email.toLowerCase()) continue;
-    if (approvedEarlier.includes(p.slackId) || seen.has(p.slackId)) continue;
-    seen.add(p.slackId);
+    if (samePerson(p, requester) || includesPerson(approvedEarlier, p) || includesPerson(out, p)) continue;
     out.push(p);
   }
   return out;
@@ -173,19 +171,20 @@ export type RevokeRight = { ok: true; as: 'requester' | 'approver' } | { ok: fal
  */
 export function canRevoke(f: {
   actorSlackId: string;
-  requesterSlackId: string;
+  /** null when the requester is not in Slack. */
+  requesterSlackId: string | null;
   /** The actor's approver rows on this request (any stage; none when not an approver). */
   asApprover: readonly { stage: number; email: string; via: string }[];
   now: CatalogNow;
 }): RevokeRight {
-  if (f.actorSlackId === f.requesterSlackId) return { ok: true, as: 'requester' };
+  if (samePerson({ slackId: f.actorSlackId }, { slackId: f.requesterSlackId })) return { ok: true, as: 'requester' };
   if (f.asApprover.length === 0) return { ok: false, code: 'not_allowed' };
   return f.asApprover.some((a) => stillListed(f.now, a.stage, a)) ? { ok: true, as: 'approver' } : { ok: false, code: 'no_longer_listed' };
 }
 
 /** What is known about the person clicking Reviewed on a break-glass alert, and about the role. */
 export interface ReviewFacts {
-  requester: { slackId: string; email?: string };
+  requester: PersonRef;
   /** The clicker, as Slack knows them now (users.info), never as the payload names them. */
   actor: { slackId: string; email?: string };
   /** The role's `breakGlass.reviewers` in the catalog now; empty when the role is gone. */
@@ -202,9 +201,8 @@ export interface ReviewFacts {
  * does, and never the requester's (checked by Slack id and by email), reviewer or not.
  */
 export function canAcknowledge(f: ReviewFacts): boolean {
-  if (f.actor.slackId === f.requester.slackId) return false;
+  if (samePerson(f.actor, f.requester)) return false;
   const email = f.actor.email?.toLowerCase();
-  if (email && f.requester.email?.toLowerCase() === email) return false;
   return f.reviewers.some((r) => {
     switch (r.kind) {
       case 'email':

@@ -72,3 +72,51 @@ export function describeAccountProblem(p: AccountProblem, act: 'request' | 'deci
       return `Slack guests cannot ${what}.`;
   }
 }
+
+// -------------------------------------------------------------------------------------------------
+/*
+ * People, not Slack ids. A person is identified by email; a Slack user id, an Atlassian
+ * accountId and IdP user ids are ways of reaching the same person, and any of them may be
+ * unknown (a requester raised in Jira may not be in Slack; a Slack submission knows the email
+ * only once routing asked Slack).
+ */
+
+
+export type PersonId = number;
+
+/** What is known about one person at the moment of a decision. */
+export interface PersonRef {
+  /** The stored person, once recorded. */
+  id?: PersonId;
+  email?: string | null;
+  slackId?: string | null;
+  atlassianAccountId?: string | null;
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/**
+ * Whether two references are one person: the same stored person, or any identity they share
+ * (email, Slack id, accountId). Two records of one person may exist until the one known by Slack
+ * id alone learns its email; sharing any identity already makes them one here, so a rule like
+ * "never the requester" can't be sidestepped by the order in which things were learned.
+ */
+export function samePerson(a: PersonRef, b: PersonRef): boolean {
+  if (a.id !== undefined && a.id === b.id) return true;
+  if (a.email && b.email && normalizeEmail(a.email) === normalizeEmail(b.email)) return true;
+  if (a.slackId && a.slackId === b.slackId) return true;
+  return Boolean(a.atlassianAccountId && a.atlassianAccountId === b.atlassianAccountId);
+}
+
+export function includesPerson(people: readonly PersonRef[], p: PersonRef): boolean {
+  return people.some((q) => samePerson(q, p));
+}
+
+/** The number of distinct people among the references. */
+export function countPeople(people: readonly PersonRef[]): number {
+  const distinct: PersonRef[] = [];
+  for (const p of people) if (!includesPerson(distinct, p)) distinct.push(p);
+  return distinct.length;
+}

@@ -4,8 +4,11 @@
  * §4 "Jira comments"): the step in past tense, then who and when.
  */
 import { describeMs } from './duration.js';
+import type { PersonId } from './people.js';
 
+/** Who did a step: the person when recorded, with the identities known at the time. */
 export interface Actor {
+  personId?: PersonId;
   slackId?: string;
   email?: string;
   name?: string;

@@ -7,9 +7,10 @@
  * - `timeout` counts from submission.
  */
 import type { StagedPolicy } from './catalog.js';
+import type { PersonId } from './people.js';
 
 export interface AskedApprover {
-  slackId: string;
+  personId: PersonId;
   askedAt: number;
   decision: 'approve' | 'deny' | null;
   remindedAt: number | null;
@@ -29,7 +30,7 @@ export interface TimerFacts {
 
 export interface DueActions {
   timeOut: boolean;
-  remind: string[];
+  remind: PersonId[];
   escalate: boolean;
 }
 
@@ -40,10 +41,10 @@ function escalationAt(f: TimerFacts): number | undefined {
   return f.stageStartedAt + escalateAfterMs;
 }
 
-function reminderTimes(f: TimerFacts): { slackId: string; at: number }[] {
+function reminderTimes(f: TimerFacts): { personId: PersonId; at: number }[] {
   const after = f.policy.remindAfterMs;
   if (after === undefined) return [];
-  return f.approvers.filter((a) => a.decision === null && a.remindedAt === null).map((a) => ({ slackId: a.slackId, at: a.askedAt + after }));
+  return f.approvers.filter((a) => a.decision === null && a.remindedAt === null).map((a) => ({ personId: a.personId, at: a.askedAt + after }));
 }
 
 export function dueActions(now: number, f: TimerFacts): DueActions {
@@ -54,7 +55,7 @@ export function dueActions(now: number, f: TimerFacts): DueActions {
     timeOut: false,
     remind: reminderTimes(f)
       .filter((r) => now >= r.at)
-      .map((r) => r.slackId),
+      .map((r) => r.personId),
     escalate: esc !== undefined && now >= esc,
   };
 }

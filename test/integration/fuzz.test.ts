@@ -120,7 +120,7 @@ describe('fuzzing /slack/events with malformed, correctly signed payloads', () =
   const snapshot = () =>
     JSON.stringify({
       requests: h.bot.db.prepare('SELECT * FROM requests ORDER BY id').all(),
-      approvers: h.bot.db.prepare('SELECT * FROM approvers ORDER BY request_id, stage, slack_id').all(),
+      approvers: h.bot.db.prepare('SELECT * FROM approvers ORDER BY request_id, stage, person_id').all(),
       memberships: h.bot.db.prepare('SELECT * FROM memberships ORDER BY group_id, idp_user_id').all(),
     });
 

@@ -25,7 +25,7 @@ function snapshot(h: Harness): string {
   const q = (sql: string) => h.bot.db.prepare(sql).all();
   return JSON.stringify({
     requests: q('SELECT * FROM requests ORDER BY id'),
-    approvers: q('SELECT * FROM approvers ORDER BY request_id, stage, slack_id'),
+    approvers: q('SELECT * FROM approvers ORDER BY request_id, stage, person_id'),
     memberships: q('SELECT * FROM memberships ORDER BY group_id, idp_user_id'),
     audit: q("SELECT seq, type FROM audit_events WHERE type <> 'decision_refused' ORDER BY seq"),
   });

@@ -4,15 +4,21 @@ import { assertMayDecide, canAcknowledge, canRevoke, decide, eligibleApprovers, 
 import type { ApproverRef } from '../../src/domain/catalog.js';
 import { DomainError, type DomainErrorCode } from '../../src/domain/errors.js';
 import { REQUEST_STATES } from '../../src/domain/lifecycle.js';
+import { countPeople, samePerson, type PersonRef } from '../../src/domain/people.js';
 
 const REQUESTER = 'U_REQ';
+const slack = (slackId: string): PersonRef => ({ slackId });
 
-function stage(over: Partial<StageFacts> = {}): StageFacts {
-  return { index: 0, count: 1, required: 1, approvers: ['U_A', 'U_B', 'U_C'], approvals: [], ...over };
+/** Stage facts with people given by Slack id, as most cases here are Slack users. */
+function stage(over: Partial<Omit<StageFacts, 'approvers' | 'approvals'>> & { approvers?: (string | PersonRef)[]; approvals?: (string | PersonRef)[] } = {}): StageFacts {
+  const ref = (p: string | PersonRef) => (typeof p === 'string' ? slack(p) : p);
+  const { approvers = ['U_A', 'U_B', 'U_C'], approvals = [], ...rest } = over;
+  return { index: 0, count: 1, required: 1, ...rest, approvers: approvers.map(ref), approvals: approvals.map(ref) };
 }
 
-function input(over: Partial<DecisionInput> = {}): DecisionInput {
-  return { state: 'pending', requesterSlackId: REQUESTER, stage: stage(), actorSlackId: 'U_A', decision: 'approve', ...over };
+function input(over: Partial<Omit<DecisionInput, 'requester' | 'actor'>> & { requesterSlackId?: string; actorSlackId?: string; requester?: PersonRef; actor?: PersonRef } = {}): DecisionInput {
+  const { requesterSlackId = REQUESTER, actorSlackId = 'U_A', requester, actor, ...rest } = over;
+  return { state: 'pending', stage: stage(), decision: 'approve', ...rest, requester: requester ?? slack(requesterSlackId), actor: actor ?? slack(actorSlackId) };
 }
 
 function refusedWith(fn: () => unknown): DomainError {
@@ -44,7 +50,7 @@ describe('who may decide', () => {
 
   test('the requester is refused before anything is counted, also at the deny-reason modal', () => {
     const listed = stage({ approvers: [REQUESTER], required: 1 });
-    assert.equal(code(() => assertMayDecide({ state: 'pending', requesterSlackId: REQUESTER, stage: listed, actorSlackId: REQUESTER })), 'self_approval');
+    assert.equal(code(() => assertMayDecide({ state: 'pending', requester: slack(REQUESTER), stage: listed, actor: slack(REQUESTER) })), 'self_approval');
   });
 
   test('someone not routed to the current stage cannot decide', () => {
@@ -88,7 +94,7 @@ describe('who may decide', () => {
   });
 
   test('assertMayDecide lets a routed approver through without deciding', () => {
-    assert.equal(assertMayDecide({ state: 'pending', requesterSlackId: REQUESTER, stage: stage(), actorSlackId: 'U_B' }), undefined);
+    assert.equal(assertMayDecide({ state: 'pending', requester: slack(REQUESTER), stage: stage(), actor: slack('U_B') }), undefined);
   });
 });
 
@@ -166,14 +172,14 @@ describe('who is asked (eligibleApprovers)', () => {
 
   test('one person never satisfies two stages', () => {
     // Bob approved stage 1 and is also listed for stage 2: stage 2 asks only the others.
-    assert.deepEqual(eligibleApprovers([bob, cat], { slackId: 'U_REQ' }, ['U_BOB']), [cat]);
+    assert.deepEqual(eligibleApprovers([bob, cat], { slackId: 'U_REQ' }, [slack('U_BOB')]), [cat]);
     // And if he clicks an old stage-2 button anyway, he is not an approver of stage 2.
     const stage2 = stage({ index: 1, count: 2, approvers: ['U_CAT'] });
     assert.equal(code(() => decide(input({ stage: stage2, actorSlackId: 'U_BOB' }))), 'not_an_approver');
   });
 
   test('a stage whose only approver already approved an earlier stage resolves to nobody', () => {
-    assert.deepEqual(eligibleApprovers([bob], { slackId: 'U_REQ' }, ['U_BOB']), []);
+    assert.deepEqual(eligibleApprovers([bob], { slackId: 'U_REQ' }, [slack('U_BOB')]), []);
   });
 
   test('a person listed twice (owner and by email) is asked once, in first-listed order', () => {
@@ -252,5 +258,57 @@ describe('who may acknowledge a break-glass review (canAcknowledge)', () => {
 
   test('a role gone from the catalog has no reviewers', () => {
     assert.equal(canAcknowledge(facts({ reviewers: [] })), false);
+  });
+});
+
+describe('people, not Slack ids: the rules compare persons whatever surface they came from', () => {
+  // Ann requested in Slack; her email was learned later. Bob is routed by email.
+  const annInSlack: PersonRef = { id: 1, slackId: 'U_ANN', email: 'ann@example.com' };
+  const bob: PersonRef = { id: 2, slackId: 'U_BOB', email: 'bob@example.com' };
+  const dee: PersonRef = { id: 3, email: 'dee@example.com' };
+
+  test('no self-approval: the requester deciding under another identity (email only, as from Jira) is refused', () => {
+    const listed = stage({ approvers: [annInSlack, bob] });
+    assert.equal(code(() => decide(input({ stage: listed, requester: annInSlack, actor: { email: 'Ann@Example.com' } }))), 'self_approval');
+    assert.equal(code(() => decide(input({ stage: listed, requester: annInSlack, actor: { id: 1 } }))), 'self_approval');
+  });
+
+  test('no self-approval: a requester known by Slack id alone is still matched by Slack id before her email is learned', () => {
+    const listed = stage({ approvers: [{ id: 9, slackId: 'U_ANN', email: 'ann@example.com' }] });
+    assert.equal(code(() => decide(input({ stage: listed, requester: { id: 1, slackId: 'U_ANN' }, actor: { id: 9, slackId: 'U_ANN', email: 'ann@example.com' } }))), 'self_approval');
+  });
+
+  test('one vote per person: an approval cast in Slack is the same vote as one from the same person by email', () => {
+    const voted = stage({ required: 2, approvers: [bob, dee], approvals: [bob] });
+    assert.equal(code(() => decide(input({ stage: voted, requester: annInSlack, actor: { email: 'bob@example.com' } }))), 'already_voted');
+  });
+
+  test('quorum counts people: two references to one person are one approval', () => {
+    assert.equal(countPeople([bob, { email: 'BOB@example.com' }, { id: 2 }]), 1);
+    const dup = stage({ required: 3, approvers: [bob, dee], approvals: [bob, { email: 'bob@example.com' }] });
+    assert.deepEqual(decide(input({ stage: dup, requester: annInSlack, actor: dee })), { kind: 'vote_recorded', approvals: 2, required: 3 });
+  });
+
+  test('someone who is not a Slack user can be a routed approver and decide', () => {
+    const only = stage({ approvers: [dee] });
+    assert.deepEqual(decide(input({ stage: only, requester: annInSlack, actor: { id: 3 } })), { kind: 'approved' });
+  });
+
+  test('a stranger sharing no identity is not an approver', () => {
+    assert.equal(code(() => decide(input({ stage: stage({ approvers: [bob] }), requester: annInSlack, actor: { id: 4, email: 'eve@example.com', slackId: 'U_EVE' } }))), 'not_an_approver');
+  });
+
+  test('one person never satisfies two stages, whichever identity the earlier approval was recorded under', () => {
+    const bobCandidate: Person = { slackId: 'U_BOB', email: 'bob@example.com' };
+    const cat: Person = { slackId: 'U_CAT', email: 'cat@example.com' };
+    assert.deepEqual(eligibleApprovers([bobCandidate, cat], annInSlack, [{ id: 2, email: 'bob@example.com' }]), [cat]);
+  });
+
+  test('samePerson: any shared identity makes one person; absent identities never match', () => {
+    assert.equal(samePerson({ id: 1 }, { id: 1 }), true);
+    assert.equal(samePerson({ atlassianAccountId: 'acc-1' }, { atlassianAccountId: 'acc-1', email: 'x@example.com' }), true);
+    assert.equal(samePerson({}, {}), false);
+    assert.equal(samePerson({ email: null, slackId: null }, { email: null, slackId: null }), false);
+    assert.equal(samePerson({ id: 1, email: 'a@example.com' }, { id: 2, email: 'b@example.com' }), false);
   });
 });

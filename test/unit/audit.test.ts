@@ -18,7 +18,10 @@ function setup(): { db: Db; store: SqliteStore; outbox: Outbox } {
   const db = openDatabase(':memory:');
   migrate(db, MIGRATIONS, () => T0);
   const outbox = new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0);
-  return { db, store: new SqliteStore(db, outbox), outbox };
+  const store = new SqliteStore(db, outbox);
+  // The requester of request(): person 1.
+  store.recordPerson({ slackId: 'U_ANN' }, T0);
+  return { db, store, outbox };
 }
 
 const STEPS: [string | null, string, Step][] = [
@@ -55,7 +58,7 @@ function request(over: Partial<NewRequest> = {}): NewRequest {
     durationMs: 8 * 3_600_000,
     reason: 'on-call',
     policy: { kind: 'stages', stages: [{ approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] },
-    requesterSlackId: 'U_ANN',
+    requesterId: 1,
     createdAt: T0,
     breakGlassNotify: null,
     nextTimerAt: null,
@@ -343,13 +346,14 @@ describe('store: requests', () => {
   test('approvers are recorded once per stage, and their votes and messages kept', () => {
     const { store } = setup();
     store.insertRequest(request());
-    const ask = (stage: number, slackId: string, askedAt: number) => store.insertApprover({ requestId: 'R1', stage, slackId, email: `${slackId}@example.com`, name: null, askedAt, via: 'owners' });
+    const person = (slackId: string) => store.recordPerson({ slackId, email: `${slackId}@example.com` }, T0).id;
+    const ask = (stage: number, slackId: string, askedAt: number) => store.insertApprover({ requestId: 'R1', stage, personId: person(slackId), askedAt, via: 'owners' });
     ask(0, 'U_BOB', T0 + 1);
     ask(0, 'U_CAT', T0 + 2);
     ask(0, 'U_BOB', T0 + 3); // asked again (a retried routing effect): ignored
     ask(1, 'U_BOB', T0 + 4);
-    store.recordVote('R1', 0, 'U_CAT', 'deny', T0 + 5, 'not now');
-    store.setApproverMessage('R1', 0, 'U_BOB', 'D1', '111.222');
+    store.recordVote('R1', 0, person('U_CAT'), 'deny', T0 + 5, 'not now');
+    store.setSurfaceRef({ requestId: 'R1', surface: 'slack', purpose: 'approver_card', stage: 0, personId: person('U_BOB'), channel: 'D1', ts: '111.222' }, T0 + 6);
     assert.deepEqual(
       store.approversOf('R1', 0).map((a) => [a.slackId, a.askedAt, a.via, a.decision, a.reason, a.dmTs]),
       [

@@ -160,8 +160,8 @@ describe('migrations', () => {
     db.prepare("UPDATE requests SET state = 'revoking' WHERE id = 'R1'").run();
     db.prepare("UPDATE requests SET updated_at = updated_at + 1 WHERE id = 'R1'").run();
     db.prepare(
-      `INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id, duration_token, reason, policy_json, requester_slack_id, created_at, updated_at)
-       SELECT 'R2', 'V124', 'pending', app_id, role_id, app_name, role_name, connector, group_id, duration_token, reason, policy_json, requester_slack_id, created_at, updated_at FROM requests WHERE id = 'R1'`,
+      `INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id, duration_token, reason, policy_json, requester_id, created_at, updated_at)
+       SELECT 'R2', 'V124', 'pending', app_id, role_id, app_name, role_name, connector, group_id, duration_token, reason, policy_json, requester_id, created_at, updated_at FROM requests WHERE id = 'R1'`,
     ).run();
     assert.deepEqual(counts(), Object.fromEntries((db.prepare('SELECT state, COUNT(*) AS n FROM requests GROUP BY state').all() as { state: string; n: number }[]).map((c) => [c.state, c.n])));
     assert.deepEqual(counts(), { revoking: 1, pending: 1 });
@@ -207,6 +207,95 @@ describe('migrations', () => {
     assert.deepEqual(store.getMembership('okta', '00g1readonly', '00u1ann'), { owned: true });
     const [legacy] = new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0 + 10).claim(10, 1000);
     assert.deepEqual([legacy?.kind, legacy?.queue, legacy?.payload], ['idp.revoke', 'idp:okta:00g1readonly:ann@example.com', payload], 'the v5 effect is still there, as written');
+    db.close();
+  });
+
+  test('rows written by schema v6 survive 007 (people): requesters and approvers become people, messages become surface references', () => {
+    const path = join(dir, 'data', 'bot.db');
+    let db = openDatabase(path);
+    assert.deepEqual(migrate(db, readMigrations(migrationsDir({}, 6)), () => T0), range(1, 6));
+    const policy = JSON.stringify({ kind: 'stages', stages: [{ approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] });
+    const insert = db.prepare(
+      `INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id, duration_token, duration_ms,
+        reason, policy_json, requester_slack_id, requester_email, requester_name, idp_user_id, jira_key, requester_dm_channel, requester_dm_ts,
+        created_at, updated_at, expires_at, alert_channel, alert_ts)
+       VALUES (@id, @id, @state, 'okta-console', 'read-only', 'Okta admin console', 'Read-only', 'okta', '00g1readonly', '8h', 28800000,
+        'on-call', @policy, @slack, @email, @name, @idp, @jira, @dmChannel, @dmTs, @at, @at, @expires, @alertChannel, @alertTs)`,
+    );
+    const row = { policy, idp: null, jira: null, dmChannel: null, dmTs: null, expires: null, alertChannel: null, alertTs: null, name: null };
+    // Ann: an active grant (her email in mixed case), a pending request and, before routing knew her email, a new one.
+    insert.run({ ...row, id: 'R_ACTIVE', state: 'active', slack: 'U_ANN', email: 'Ann@Example.com', name: 'Ann', idp: '00u1ann', jira: 'ACC-1', dmChannel: 'D_ANN', dmTs: '1.1', at: T0, expires: T0 + 28_800_000, alertChannel: 'C_SEC', alertTs: '9.9' });
+    insert.run({ ...row, id: 'R_PENDING', state: 'pending', slack: 'U_ANN', email: 'ann@example.com', name: 'Ann', jira: 'ACC-2', dmChannel: 'D_ANN', dmTs: '2.1', at: T0 + 1 });
+    insert.run({ ...row, id: 'R_NEW', state: 'pending', slack: 'U_ANN', email: null, at: T0 + 2 });
+    // Dee: known by Slack id only (routing never ran); Bob approved Ann's grant, Carol denied Dee's old one.
+    insert.run({ ...row, id: 'R_DENIED', state: 'denied', slack: 'U_DEE', email: 'dee@example.com', jira: 'ACC-3', at: T0 + 3 });
+    insert.run({ ...row, id: 'R_DEE', state: 'pending', slack: 'U_DEE_NEW', email: null, at: T0 + 4 });
+    const approver = db.prepare(
+      'INSERT INTO approvers (request_id, stage, slack_id, email, name, asked_at, decision, decided_at, reason, dm_channel, dm_ts, via) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    approver.run('R_ACTIVE', 'U_BOB', 'bob@example.com', 'Bob', T0 + 5, 'approve', T0 + 6, null, 'D_BOB', '3.1', 'owners');
+    approver.run('R_PENDING', 'U_BOB', 'bob@example.com', 'Bob', T0 + 5, null, null, null, 'D_BOB', '3.2', 'owners');
+    approver.run('R_PENDING', 'U_CAT', 'carol@example.com', 'Carol', T0 + 5, null, null, null, null, null, 'owners');
+    approver.run('R_DENIED', 'U_CAT', 'carol@example.com', 'Carol', T0 + 5, 'deny', T0 + 7, 'not now', 'D_CAT', '4.1', 'email');
+    // The "Access granted" DM was found from the outbox's result.
+    db.prepare("INSERT INTO outbox (queue, kind, request_id, payload, status, result, available_at, created_at, done_at) VALUES ('slack:R_ACTIVE:requester', 'slack.requesterDm', 'R_ACTIVE', ?, 'done', ?, ?, ?, ?)").run(
+      JSON.stringify({ requestId: 'R_ACTIVE', notice: { type: 'granted', expiresAt: T0 + 28_800_000 } }),
+      JSON.stringify({ channel: 'D_ANN', ts: '5.1' }),
+      T0,
+      T0,
+      T0 + 8,
+    );
+    db.close();
+
+    db = openDatabase(path);
+    assert.deepEqual(migrate(db, readMigrations(SHIPPED), () => T0 + 10), range(7, N));
+    const store = new SqliteStore(db, new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0 + 10));
+    assert.deepEqual(db.pragma('foreign_key_check'), [], 'every reference points at a row');
+
+    const ann = store.personByEmail('ann@example.com');
+    assert.ok(ann, 'Ann is a person, identified by her lowercased email');
+    assert.equal(ann.slackId, 'U_ANN');
+    for (const id of ['R_ACTIVE', 'R_PENDING', 'R_NEW']) {
+      assert.equal(store.getRequest(id)?.requesterId, ann.id, `${id} is Ann's, whether or not routing had learned her email`);
+      assert.equal(store.getRequest(id)?.requesterSlackId, 'U_ANN');
+    }
+    assert.equal(store.getRequest('R_NEW')?.requesterEmail, null, 'R_NEW still waits for routing to identify its requester');
+    const r = store.getRequest('R_ACTIVE');
+    assert.deepEqual([r?.state, r?.idpUserId, r?.jiraKey, r?.expiresAt, r?.requesterEmail, r?.requesterName], ['active', '00u1ann', 'ACC-1', T0 + 28_800_000, 'Ann@Example.com', 'Ann']);
+    assert.deepEqual(store.dueGrants(T0 + 28_800_000, 10).map((g) => g.id), ['R_ACTIVE'], 'the grant still expires');
+
+    const dee = store.personBySlackId('U_DEE');
+    assert.equal(dee?.email, 'dee@example.com');
+    const deeNew = store.personBySlackId('U_DEE_NEW');
+    assert.ok(deeNew && deeNew.email === null, 'a requester known by Slack id alone is a person whose email is learned later');
+    assert.equal(store.getRequest('R_DEE')?.requesterId, deeNew.id);
+
+    assert.deepEqual(
+      store.approversOf('R_PENDING').map((a) => [a.slackId, a.email, a.name, a.via, a.decision, a.dmChannel, a.dmTs]),
+      [
+        ['U_BOB', 'bob@example.com', 'Bob', 'owners', null, 'D_BOB', '3.2'],
+        ['U_CAT', 'carol@example.com', 'Carol', 'owners', null, null, null],
+      ],
+    );
+    assert.deepEqual(
+      store.approversOf('R_DENIED').map((a) => [a.slackId, a.decision, a.reason, a.dmTs]),
+      [['U_CAT', 'deny', 'not now', '4.1']],
+    );
+    assert.equal(store.approversOf('R_ACTIVE')[0]?.personId, store.approversOf('R_PENDING')[0]?.personId, 'Bob is one person across requests');
+
+    assert.deepEqual(store.surfaceRef('R_ACTIVE', 'slack', 'requester_dm', 0, ann.id), { channel: 'D_ANN', ts: '1.1' });
+    assert.deepEqual(store.surfaceRef('R_PENDING', 'slack', 'requester_dm', 0, ann.id), { channel: 'D_ANN', ts: '2.1' });
+    assert.deepEqual(store.surfaceRef('R_ACTIVE', 'slack', 'break_glass_alert'), { channel: 'C_SEC', ts: '9.9' });
+    assert.deepEqual(store.surfaceRef('R_ACTIVE', 'slack', 'grant_notice', 0, ann.id), { channel: 'D_ANN', ts: '5.1' });
+
+    const counts = Object.fromEntries((db.prepare('SELECT state, n FROM request_counts WHERE n > 0').all() as { state: string; n: number }[]).map((c) => [c.state, c.n]));
+    assert.deepEqual(counts, { active: 1, pending: 3, denied: 1 }, 'the /metrics counts were untouched by the rebuild');
+    db.prepare("UPDATE requests SET state = 'approved' WHERE id = 'R_PENDING'").run();
+    const after = Object.fromEntries((db.prepare('SELECT state, n FROM request_counts WHERE n > 0').all() as { state: string; n: number }[]).map((c) => [c.state, c.n]));
+    assert.deepEqual(after, { active: 1, pending: 2, denied: 1, approved: 1 }, 'and the rebuilt table keeps them current');
+    for (const index of ['requests_due', 'requests_pending', 'requests_timers', 'requests_by_jira_key', 'requests_holding_by_user']) {
+      assert.ok(db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(index), `index ${index} is back`);
+    }
     db.close();
   });
 
@@ -270,7 +359,7 @@ describe('openDatabase', () => {
     const db = openDatabase(':memory:');
     migrate(db, readMigrations(SHIPPED));
     assert.throws(
-      () => db.prepare("INSERT INTO approvers (request_id, stage, slack_id, email, asked_at) VALUES ('nope', 0, 'U1', 'a@example.com', 1)").run(),
+      () => db.prepare("INSERT INTO approvers (request_id, stage, person_id, asked_at) VALUES ('nope', 0, 1, 1)").run(),
       /FOREIGN KEY constraint failed/,
     );
   });

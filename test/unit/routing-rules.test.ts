@@ -18,7 +18,7 @@ function facts(p: Partial<StagedPolicy>, f: Partial<TimerFacts> = {}): TimerFact
     stage: 0,
     stageStartedAt: T0,
     escalatedStage: null,
-    approvers: [{ slackId: 'U0DAVE', askedAt: T0, decision: null, remindedAt: null }],
+    approvers: [{ personId: 4, askedAt: T0, decision: null, remindedAt: null }],
     ...f,
   };
 }
@@ -27,17 +27,17 @@ describe('routing timers', () => {
   const timed = { remindAfterMs: 1 * H, escalateAfterMs: 2 * H, escalateTo: [{ kind: 'email' as const, email: 'carol@example.com' }], timeoutMs: 24 * H };
   const cases: { name: string; f: TimerFacts; now: number; due: ReturnType<typeof dueActions>; next: number | null }[] = [
     { name: 'nothing is due before the first timer', f: facts(timed), now: T0 + H - 1, due: { timeOut: false, remind: [], escalate: false }, next: T0 + H },
-    { name: 'an approver who has not acted is reminded after remindAfter', f: facts(timed), now: T0 + H, due: { timeOut: false, remind: ['U0DAVE'], escalate: false }, next: T0 + H },
+    { name: 'an approver who has not acted is reminded after remindAfter', f: facts(timed), now: T0 + H, due: { timeOut: false, remind: [4], escalate: false }, next: T0 + H },
     {
       name: 'an approver is reminded once',
-      f: facts(timed, { approvers: [{ slackId: 'U0DAVE', askedAt: T0, decision: null, remindedAt: T0 + H }] }),
+      f: facts(timed, { approvers: [{ personId: 4, askedAt: T0, decision: null, remindedAt: T0 + H }] }),
       now: T0 + H + 1,
       due: { timeOut: false, remind: [], escalate: false },
       next: T0 + 2 * H,
     },
     {
       name: 'an approver who already voted is not reminded',
-      f: facts(timed, { approvers: [{ slackId: 'U0DAVE', askedAt: T0, decision: 'approve', remindedAt: null }] }),
+      f: facts(timed, { approvers: [{ personId: 4, askedAt: T0, decision: 'approve', remindedAt: null }] }),
       now: T0 + H,
       due: { timeOut: false, remind: [], escalate: false },
       next: T0 + 2 * H,

@@ -149,7 +149,8 @@ const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 export function requestSummary(r: RequestRecord): string {
   const name = r.requesterName ?? r.requesterEmail;
-  const who = name !== null ? escapeMrkdwn(name) : SLACK_USER_ID.test(r.requesterSlackId) ? `<@${r.requesterSlackId}>` : escapeMrkdwn(r.requesterSlackId);
+  const slackId = r.requesterSlackId ?? '';
+  const who = name !== null ? escapeMrkdwn(name) : SLACK_USER_ID.test(slackId) ? `<@${slackId}>` : escapeMrkdwn(slackId || 'someone');
   return `*${who}* requests *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* for *${durationText(r)}*.`;
 }
 
@@ -236,7 +237,7 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
 
 /** The loud break-glass alert: who took what and why, with a Reviewed button until acknowledged. */
 export function breakGlassAlert(r: RequestRecord): SlackMessage {
-  const who = escapeMrkdwn(r.requesterName ? `${r.requesterName} (${r.requesterEmail ?? ''})` : (r.requesterEmail ?? r.requesterSlackId));
+  const who = escapeMrkdwn(r.requesterName ? `${r.requesterName} (${r.requesterEmail ?? ''})` : (r.requesterEmail ?? r.requesterSlackId ?? 'someone'));
   const head = `:rotating_light: *Break-glass access* — ${who} took *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* for *${durationText(r)}* without approval.`;
   const blocks: KnownBlock[] = [
     { type: 'section', block_id: `request:${r.id}`, text: { type: 'mrkdwn', text: clip(head, LIMITS.sectionText) } },

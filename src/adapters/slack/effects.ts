@@ -17,13 +17,18 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
         const e = asEffect('slack.requesterDm', row.payload);
         const r = request(e.requestId);
         if (!r) return { skipped: 'request missing' };
+        if (!r.requesterSlackId) return { skipped: 'the requester is not in Slack' };
         return slack.postDm(r.requesterSlackId, requesterNotice(r, e.notice));
       },
       onDone(row, result) {
         const e = asEffect('slack.requesterDm', row.payload);
         const posted = result as { channel?: string; ts?: string };
-        if (e.notice.type === 'submitted' && posted.channel && posted.ts) {
-          ctx.store.updateRequest(e.requestId, { requesterDmChannel: posted.channel, requesterDmTs: posted.ts }, ctx.now());
+        // The confirmation is updated once the Jira key exists; the grant notice loses its
+        // Revoke button when the grant ends.
+        const purpose = e.notice.type === 'submitted' ? 'requester_dm' : e.notice.type === 'granted' ? 'grant_notice' : undefined;
+        const r = purpose && posted.channel && posted.ts ? request(e.requestId) : undefined;
+        if (purpose && r && posted.channel && posted.ts) {
+          ctx.store.setSurfaceRef({ requestId: r.id, surface: 'slack', purpose, personId: r.requesterId, channel: posted.channel, ts: posted.ts }, ctx.now());
         }
       },
     },
@@ -31,8 +36,9 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
       async run(row) {
         const e = asEffect('slack.requesterConfirmationUpdate', row.payload);
         const r = request(e.requestId);
-        if (!r?.requesterDmChannel || !r.requesterDmTs) return { skipped: 'no confirmation message' };
-        await slack.update(r.requesterDmChannel, r.requesterDmTs, requesterNotice(r, { type: 'submitted' }));
+        const posted = r && ctx.store.surfaceRef(r.id, 'slack', 'requester_dm', 0, r.requesterId);
+        if (!r || !posted) return { skipped: 'no confirmation message' };
+        await slack.update(posted.channel, posted.ts, requesterNotice(r, { type: 'submitted' }));
         return undefined;
       },
     },
@@ -40,7 +46,7 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
       async run(row) {
         const e = asEffect('slack.requesterGrantUpdate', row.payload);
         const r = request(e.requestId);
-        const posted = ctx.store.grantNotice(e.requestId);
+        const posted = r && ctx.store.surfaceRef(r.id, 'slack', 'grant_notice', 0, r.requesterId);
         if (!r || !posted || r.expiresAt === undefined) return { skipped: 'no grant message' };
         await slack.update(posted.channel, posted.ts, requesterNotice(r, { type: 'granted', expiresAt: r.expiresAt }));
         return undefined;
@@ -58,7 +64,10 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
       onDone(row, result) {
         const e = asEffect('slack.approverDm', row.payload);
         const posted = result as { channel?: string; ts?: string };
-        if (posted.channel && posted.ts) ctx.store.setApproverMessage(e.requestId, e.stage, e.slackId, posted.channel, posted.ts);
+        const me = ctx.store.approversOf(e.requestId, e.stage).find((a) => a.slackId === e.slackId);
+        if (me && posted.channel && posted.ts) {
+          ctx.store.setSurfaceRef({ requestId: e.requestId, surface: 'slack', purpose: 'approver_card', stage: e.stage, personId: me.personId, channel: posted.channel, ts: posted.ts }, ctx.now());
+        }
       },
       onDead(row, error) {
         const e = asEffect('slack.approverDm', row.payload);
@@ -95,14 +104,15 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
       onDone(row, result) {
         const e = asEffect('slack.breakGlassAlert', row.payload);
         const posted = result as { channel?: string; ts?: string };
-        if (posted.channel && posted.ts) ctx.store.updateRequest(e.requestId, { alertChannel: posted.channel, alertTs: posted.ts }, ctx.now());
+        if (posted.channel && posted.ts) ctx.store.setSurfaceRef({ requestId: e.requestId, surface: 'slack', purpose: 'break_glass_alert', channel: posted.channel, ts: posted.ts }, ctx.now());
       },
     },
     'slack.breakGlassAlertUpdate': {
       async run(row) {
         const r = request(asEffect('slack.breakGlassAlertUpdate', row.payload).requestId);
-        if (!r?.alertChannel || !r.alertTs) return { skipped: 'no alert to update' };
-        await slack.update(r.alertChannel, r.alertTs, breakGlassAlert(r));
+        const alert = r && ctx.store.surfaceRef(r.id, 'slack', 'break_glass_alert');
+        if (!r || !alert) return { skipped: 'no alert to update' };
+        await slack.update(alert.channel, alert.ts, breakGlassAlert(r));
         return undefined;
       },
     },

@@ -1,14 +1,26 @@
 import { createHash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import type { ApproverRecord, AuditRecord, NewRequest, RequestPatch, RequestRecord, Store } from '../../app/ports.js';
+import type {
+  ApproverRecord,
+  AuditRecord,
+  NewRequest,
+  PersonFacts,
+  PersonRecord,
+  RequestPatch,
+  RequestRecord,
+  Store,
+  SurfacePurpose,
+  SurfaceRef,
+} from '../../app/ports.js';
+import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
 import type { Db } from './db.js';
 
 const GENESIS = '0'.repeat(64);
 
-/** Column name for each camelCase field of RequestRecord. */
-const COLUMNS: Record<keyof RequestRecord, string> = {
+/** Column name for each camelCase field of RequestRecord (the requester's Slack id comes from people). */
+const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId'>, string> = {
   id: 'id',
   submissionKey: 'submission_key',
   state: 'state',
@@ -22,20 +34,16 @@ const COLUMNS: Record<keyof RequestRecord, string> = {
   durationMs: 'duration_ms',
   reason: 'reason',
   policy: 'policy_json',
-  requesterSlackId: 'requester_slack_id',
+  requesterId: 'requester_id',
   requesterEmail: 'requester_email',
   requesterName: 'requester_name',
   idpUserId: 'idp_user_id',
   stage: 'stage',
   jiraKey: 'jira_key',
-  requesterDmChannel: 'requester_dm_channel',
-  requesterDmTs: 'requester_dm_ts',
   stageStartedAt: 'stage_started_at',
   escalatedStage: 'escalated_stage',
   nextTimerAt: 'next_timer_at',
   breakGlassNotify: 'break_glass_notify',
-  alertChannel: 'alert_channel',
-  alertTs: 'alert_ts',
   reviewedAt: 'reviewed_at',
   reviewedBy: 'reviewed_by',
   createdAt: 'created_at',
@@ -55,15 +63,31 @@ function toRequest(row: Record<string, unknown>): RequestRecord {
   const out: Record<string, unknown> = {};
   for (const [field, col] of Object.entries(COLUMNS)) out[field] = row[col];
   out.policy = JSON.parse(row.policy_json as string) as unknown;
+  out.requesterSlackId = (row.requester_slack_id as string | null) ?? null;
   return out as unknown as RequestRecord;
+}
+
+/** A request with its requester's Slack id: every read of requests goes through this join. */
+const REQUEST = 'SELECT r.*, p.slack_id AS requester_slack_id FROM requests r JOIN people p ON p.id = r.requester_id';
+
+function toPerson(r: Record<string, unknown>): PersonRecord {
+  return {
+    id: r.id as number,
+    email: (r.email as string | null) ?? null,
+    slackId: (r.slack_id as string | null) ?? null,
+    atlassianAccountId: (r.atlassian_account_id as string | null) ?? null,
+    name: (r.name as string | null) ?? null,
+  };
 }
 
 function toApprover(r: Record<string, unknown>): ApproverRecord {
   return {
     requestId: r.request_id as string,
     stage: r.stage as number,
-    slackId: r.slack_id as string,
-    email: r.email as string,
+    personId: r.person_id as number,
+    slackId: (r.slack_id as string | null) ?? null,
+    // Approvers are routed by email: their person always has one.
+    email: (r.email as string | null) ?? '',
     name: (r.name as string | null) ?? null,
     askedAt: r.asked_at as number,
     via: (r.via as string | null) ?? 'email',
@@ -101,39 +125,67 @@ export class SqliteStore implements Store {
     private readonly db: Db,
     private readonly outbox: Outbox,
   ) {
+    const approvers = `SELECT a.*, p.slack_id, p.email, p.name, s.channel AS dm_channel, s.ts AS dm_ts
+      FROM approvers a JOIN people p ON p.id = a.person_id
+      LEFT JOIN surface_refs s ON s.request_id = a.request_id AND s.surface = 'slack' AND s.purpose = 'approver_card' AND s.stage = a.stage AND s.person_id = a.person_id`;
     this.s = {
       insertRequest: db.prepare(`INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
-          duration_token, duration_ms, reason, policy_json, requester_slack_id, created_at, updated_at, break_glass_notify, next_timer_at)
+          duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at)
         VALUES (@id, @submissionKey, 'pending', @appId, @roleId, @appName, @roleName, @connector, @groupId, @durationToken, @durationMs,
-          @reason, @policyJson, @requesterSlackId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt)`),
-      getRequest: db.prepare('SELECT * FROM requests WHERE id = ?'),
-      bySubmission: db.prepare('SELECT * FROM requests WHERE submission_key = ?'),
-      byJiraKey: db.prepare('SELECT * FROM requests WHERE jira_key = ?'),
+          @reason, @policyJson, @requesterId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt)`),
+      getRequest: db.prepare(`${REQUEST} WHERE r.id = ?`),
+      bySubmission: db.prepare(`${REQUEST} WHERE r.submission_key = ?`),
+      byJiraKey: db.prepare(`${REQUEST} WHERE r.jira_key = ?`),
       openEffects: db.prepare("SELECT COUNT(*) FROM outbox WHERE request_id = ? AND kind = ? AND status IN ('pending', 'running')").pluck(),
-      grantNotice: db.prepare(
-        `SELECT json_extract(result, '$.channel') AS channel, json_extract(result, '$.ts') AS ts FROM outbox
-         WHERE request_id = ? AND kind = 'slack.requesterDm' AND status = 'done' AND json_extract(payload, '$.notice.type') = 'granted'
-         ORDER BY id DESC LIMIT 1`,
-      ),
+      getPerson: db.prepare('SELECT * FROM people WHERE id = ?'),
+      personBySlack: db.prepare('SELECT * FROM people WHERE slack_id = ?'),
+      personByEmail: db.prepare('SELECT * FROM people WHERE email = ?'),
+      peopleMatching: db.prepare('SELECT * FROM people WHERE email = @email OR slack_id = @slackId OR atlassian_account_id = @accountId ORDER BY id'),
+      insertPerson: db.prepare(`INSERT INTO people (email, slack_id, atlassian_account_id, name, created_at, updated_at)
+        VALUES (@email, @slackId, @accountId, @name, @at, @at) RETURNING *`),
+      updatePerson: db.prepare(`UPDATE people SET email = @email, slack_id = @slackId, atlassian_account_id = @accountId, name = @name, updated_at = @at
+        WHERE id = @id RETURNING *`),
+      releaseIds: db.prepare(`UPDATE people SET
+          slack_id = CASE WHEN slack_id = @slackId THEN NULL ELSE slack_id END,
+          atlassian_account_id = CASE WHEN atlassian_account_id = @accountId THEN NULL ELSE atlassian_account_id END,
+          updated_at = @at
+        WHERE id = @id`),
+      // Merging a duplicate record into the one person: what referred to it follows, rows that
+      // would collide (the same vote, card or IdP id twice) keep the survivor's.
+      mergeRequests: db.prepare('UPDATE requests SET requester_id = @into WHERE requester_id = @from'),
+      mergeApprovers: db.prepare('UPDATE OR IGNORE approvers SET person_id = @into WHERE person_id = @from'),
+      dropApprovers: db.prepare('DELETE FROM approvers WHERE person_id = @from'),
+      mergeSurfaces: db.prepare('UPDATE OR IGNORE surface_refs SET person_id = @into WHERE person_id = @from'),
+      dropSurfaces: db.prepare('DELETE FROM surface_refs WHERE person_id = @from'),
+      mergeIdpIds: db.prepare('UPDATE OR IGNORE person_idp_ids SET person_id = @into WHERE person_id = @from'),
+      dropIdpIds: db.prepare('DELETE FROM person_idp_ids WHERE person_id = @from'),
+      deletePerson: db.prepare('DELETE FROM people WHERE id = @from'),
+      setIdpId: db.prepare(`INSERT INTO person_idp_ids (person_id, connector, idp_user_id, recorded_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (person_id, connector) DO UPDATE SET idp_user_id = excluded.idp_user_id, recorded_at = excluded.recorded_at
+        WHERE idp_user_id IS NOT excluded.idp_user_id`),
+      idpIdOf: db.prepare('SELECT idp_user_id FROM person_idp_ids WHERE person_id = ? AND connector = ?').pluck(),
+      setSurface: db.prepare(`INSERT INTO surface_refs (request_id, surface, purpose, stage, person_id, channel, ts, at)
+        VALUES (@requestId, @surface, @purpose, @stage, @personId, @channel, @ts, @at)
+        ON CONFLICT (request_id, surface, purpose, stage, person_id) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, at = excluded.at`),
+      surface: db.prepare('SELECT channel, ts FROM surface_refs WHERE request_id = ? AND surface = ? AND purpose = ? AND stage = ? AND person_id = ?'),
       ownComment: db
         .prepare("SELECT 1 FROM outbox WHERE request_id = ? AND kind = 'jira.comment' AND status = 'done' AND json_extract(result, '$.id') = ? LIMIT 1")
         .pluck(),
-      insertApprover: db.prepare(`INSERT OR IGNORE INTO approvers (request_id, stage, slack_id, email, name, asked_at, via)
-        VALUES (@requestId, @stage, @slackId, @email, @name, @askedAt, @via)`),
-      reminded: db.prepare('UPDATE approvers SET reminded_at = ? WHERE request_id = ? AND stage = ? AND slack_id = ?'),
-      approversAll: db.prepare('SELECT * FROM approvers WHERE request_id = ? ORDER BY stage, asked_at, rowid'),
-      approversStage: db.prepare('SELECT * FROM approvers WHERE request_id = ? AND stage = ? ORDER BY asked_at, rowid'),
-      vote: db.prepare('UPDATE approvers SET decision = ?, decided_at = ?, reason = ? WHERE request_id = ? AND stage = ? AND slack_id = ?'),
-      approverMsg: db.prepare('UPDATE approvers SET dm_channel = ?, dm_ts = ? WHERE request_id = ? AND stage = ? AND slack_id = ?'),
+      insertApprover: db.prepare(`INSERT OR IGNORE INTO approvers (request_id, stage, person_id, asked_at, via)
+        VALUES (@requestId, @stage, @personId, @askedAt, @via)`),
+      reminded: db.prepare('UPDATE approvers SET reminded_at = ? WHERE request_id = ? AND stage = ? AND person_id = ?'),
+      approversAll: db.prepare(`${approvers} WHERE a.request_id = ? ORDER BY a.stage, a.asked_at, a.rowid`),
+      approversStage: db.prepare(`${approvers} WHERE a.request_id = ? AND a.stage = ? ORDER BY a.asked_at, a.rowid`),
+      vote: db.prepare('UPDATE approvers SET decision = ?, decided_at = ?, reason = ? WHERE request_id = ? AND stage = ? AND person_id = ?'),
       // By IdP user, as ownership is recorded: one person may come with two emails (migration 006).
       otherHolders: db.prepare(`SELECT COUNT(*) FROM requests WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND id <> ?
         AND state IN ('approved', 'active', 'revoking') AND revoke_requested_at IS NULL`).pluck(),
       getMembership: db.prepare('SELECT owned FROM memberships WHERE connector = ? AND group_id = ? AND idp_user_id = ?').pluck(),
       insertMembership: db.prepare('INSERT OR IGNORE INTO memberships (connector, group_id, idp_user_id, owned, recorded_at) VALUES (?, ?, ?, ?, ?)'),
       deleteMembership: db.prepare('DELETE FROM memberships WHERE connector = ? AND group_id = ? AND idp_user_id = ?'),
-      due: db.prepare("SELECT * FROM requests WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?"),
+      due: db.prepare(`${REQUEST} WHERE r.state = 'active' AND r.expires_at <= ? ORDER BY r.expires_at LIMIT ?`),
       nextExpiry: db.prepare("SELECT MIN(expires_at) FROM requests WHERE state = 'active'").pluck(),
-      timersDue: db.prepare("SELECT * FROM requests WHERE state = 'pending' AND next_timer_at IS NOT NULL AND next_timer_at <= ? ORDER BY next_timer_at LIMIT ?"),
+      timersDue: db.prepare(`${REQUEST} WHERE r.state = 'pending' AND r.next_timer_at IS NOT NULL AND r.next_timer_at <= ? ORDER BY r.next_timer_at LIMIT ?`),
       lastAudit: db.prepare('SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1').pluck(),
       insertAudit: db.prepare('INSERT INTO audit_events (request_id, at, type, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       getAudit: db.prepare('SELECT * FROM audit_events WHERE seq = ?'),
@@ -167,9 +219,81 @@ export class SqliteStore implements Store {
     return row ? toRequest(row) : undefined;
   }
 
-  grantNotice(requestId: string): { channel: string; ts: string } | undefined {
-    const r = this.s.grantNotice.get(requestId) as { channel: string | null; ts: string | null } | undefined;
-    return r?.channel && r.ts ? { channel: r.channel, ts: r.ts } : undefined;
+  getPerson(id: PersonId): PersonRecord | undefined {
+    const row = this.s.getPerson.get(id) as Record<string, unknown> | undefined;
+    return row ? toPerson(row) : undefined;
+  }
+
+  personBySlackId(slackId: string): PersonRecord | undefined {
+    const row = this.s.personBySlack.get(slackId) as Record<string, unknown> | undefined;
+    return row ? toPerson(row) : undefined;
+  }
+
+  personByEmail(email: string): PersonRecord | undefined {
+    const row = this.s.personByEmail.get(normalizeEmail(email)) as Record<string, unknown> | undefined;
+    return row ? toPerson(row) : undefined;
+  }
+
+  recordPerson(facts: PersonFacts, at: number): PersonRecord {
+    const email = facts.email === undefined ? null : normalizeEmail(facts.email);
+    const keys = { email, slackId: facts.slackId ?? null, accountId: facts.atlassianAccountId ?? null };
+    const found = (this.s.peopleMatching.all(keys) as Record<string, unknown>[]).map(toPerson);
+    const wanted = (p: PersonRecord) => ({
+      id: p.id,
+      email: p.email ?? email,
+      slackId: keys.slackId ?? p.slackId,
+      accountId: keys.accountId ?? p.atlassianAccountId,
+      name: facts.name ?? p.name,
+      at,
+    });
+    // The record holding the email; else one not yet knowing its email; else (facts without an
+    // email) the one these ids lead to.
+    const into = email !== null ? (found.find((p) => p.email === email) ?? found.find((p) => p.email === null)) : (found.find((p) => p.email !== null) ?? found[0]);
+    const release = (other: PersonRecord) => this.s.releaseIds.run({ id: other.id, slackId: keys.slackId, accountId: keys.accountId, at });
+    if (!into) {
+      // Every match has another email: another person, who gives up the ids these facts claim.
+      found.forEach(release);
+      return toPerson(this.s.insertPerson.get({ ...keys, name: facts.name ?? null, at }) as Record<string, unknown>);
+    }
+    let merged = { ...wanted(into) };
+    for (const other of found) {
+      if (other.id === into.id) continue;
+      if (other.email !== null && other.email !== merged.email) {
+        release(other);
+        continue;
+      }
+      const ids = { from: other.id, into: into.id };
+      this.s.mergeRequests.run(ids);
+      this.s.mergeApprovers.run(ids);
+      this.s.dropApprovers.run(ids);
+      this.s.mergeSurfaces.run(ids);
+      this.s.dropSurfaces.run(ids);
+      this.s.mergeIdpIds.run(ids);
+      this.s.dropIdpIds.run(ids);
+      this.s.deletePerson.run(ids);
+      merged = { ...merged, slackId: merged.slackId ?? other.slackId, accountId: merged.accountId ?? other.atlassianAccountId, name: merged.name ?? other.name };
+    }
+    const unchanged =
+      found.length === 1 && merged.email === into.email && merged.slackId === into.slackId && merged.accountId === into.atlassianAccountId && merged.name === into.name;
+    // The common case (a known person, nothing new) writes nothing.
+    if (unchanged) return into;
+    return toPerson(this.s.updatePerson.get(merged) as Record<string, unknown>);
+  }
+
+  setIdpUserId(personId: PersonId, connector: string, idpUserId: string, at: number): void {
+    this.s.setIdpId.run(personId, connector, idpUserId, at);
+  }
+
+  idpUserIdOf(personId: PersonId, connector: string): string | undefined {
+    return (this.s.idpIdOf.get(personId, connector) as string | undefined) ?? undefined;
+  }
+
+  setSurfaceRef(ref: SurfaceRef, at: number): void {
+    this.s.setSurface.run({ ...ref, stage: ref.stage ?? 0, personId: ref.personId ?? 0, at });
+  }
+
+  surfaceRef(requestId: string, surface: SurfaceRef['surface'], purpose: SurfacePurpose, stage = 0, personId: PersonId = 0): { channel: string; ts: string } | undefined {
+    return this.s.surface.get(requestId, surface, purpose, stage, personId) as { channel: string; ts: string } | undefined;
   }
 
   openEffects(requestId: string, kind: string): number {
@@ -182,7 +306,7 @@ export class SqliteStore implements Store {
 
   updateRequest(id: string, patch: RequestPatch, now: number): void {
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
-    const sets = entries.map(([k]) => `${COLUMNS[k as keyof RequestRecord]} = ?`);
+    const sets = entries.map(([k]) => `${COLUMNS[k as keyof RequestPatch]} = ?`);
     sets.push('updated_at = ?');
     // Column names come from the fixed COLUMNS table, never from input. One statement per set of
     // columns, prepared once: preparing on every update was ~6% of the bot's CPU per click (bench/).
@@ -195,12 +319,12 @@ export class SqliteStore implements Store {
     stmt.run(...entries.map(([, v]) => v as unknown), now, id);
   }
 
-  insertApprover(a: Omit<ApproverRecord, 'decision' | 'decidedAt' | 'reason' | 'dmChannel' | 'dmTs' | 'remindedAt'>): void {
+  insertApprover(a: Pick<ApproverRecord, 'requestId' | 'stage' | 'personId' | 'askedAt' | 'via'>): void {
     this.s.insertApprover.run(a);
   }
 
-  markReminded(requestId: string, stage: number, slackId: string, at: number): void {
-    this.s.reminded.run(at, requestId, stage, slackId);
+  markReminded(requestId: string, stage: number, personId: PersonId, at: number): void {
+    this.s.reminded.run(at, requestId, stage, personId);
   }
 
   approversOf(requestId: string, stage?: number): ApproverRecord[] {
@@ -208,12 +332,8 @@ export class SqliteStore implements Store {
     return rows.map(toApprover);
   }
 
-  recordVote(requestId: string, stage: number, slackId: string, decision: 'approve' | 'deny', at: number, reason: string | null): void {
-    this.s.vote.run(decision, at, reason, requestId, stage, slackId);
-  }
-
-  setApproverMessage(requestId: string, stage: number, slackId: string, channel: string, ts: string): void {
-    this.s.approverMsg.run(channel, ts, requestId, stage, slackId);
+  recordVote(requestId: string, stage: number, personId: PersonId, decision: 'approve' | 'deny', at: number, reason: string | null): void {
+    this.s.vote.run(decision, at, reason, requestId, stage, personId);
   }
 
   otherHoldersOf(connector: string, groupId: string, idpUserId: string, exceptId: string): number {

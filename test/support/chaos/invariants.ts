@@ -91,7 +91,9 @@ export function checkInvariants(w: ChaosWorld, flows: readonly FlowState[], r: C
   const db = w.sql();
   const outboxRow = db.prepare('SELECT id, kind, status, payload, request_id FROM outbox WHERE id = ?');
   const audit = db.prepare('SELECT seq, type, data FROM audit_events WHERE request_id = ? ORDER BY seq');
-  const approvers = db.prepare('SELECT slack_id, dm_channel, dm_ts FROM approvers WHERE request_id = ?');
+  const approvers = db.prepare(`SELECT p.slack_id, s.channel AS dm_channel, s.ts AS dm_ts FROM approvers a JOIN people p ON p.id = a.person_id
+      LEFT JOIN surface_refs s ON s.request_id = a.request_id AND s.surface = 'slack' AND s.purpose = 'approver_card' AND s.stage = a.stage AND s.person_id = a.person_id
+      WHERE a.request_id = ?`);
   const request = db.prepare('SELECT * FROM requests WHERE id = ?');
   const openFor = db.prepare("SELECT id, queue, kind, status, attempts, available_at, lease_until, last_error FROM outbox WHERE request_id = ? AND status <> 'done' ORDER BY id");
 
