@@ -17,7 +17,7 @@ import { loadCatalog, parseCatalog } from '../../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
 import type { RecordedCall } from '../emulators/base.js';
 import { OktaEmulator } from '../emulators/okta.js';
-import { BOT_TOKEN, Harness, JIRA_TOKEN, PEOPLE, SIGNING_SECRET, waitUntil, type ConnectorId, type Person } from '../support/harness.js';
+import { BOT_TOKEN, GITHUB_ORG, githubLogin, Harness, JIRA_TOKEN, PEOPLE, SIGNING_SECRET, waitUntil, type ConnectorId, type Person } from '../support/harness.js';
 
 const { alice, bob, carol } = PEOPLE;
 /** In Slack, but in no identity provider. */
@@ -43,6 +43,8 @@ interface ConnectorRow {
   name: ConnectorId;
   /** How the connector names itself in error messages ("Okta group … not found"). */
   label: string;
+  /** What it calls a group in those messages, when not "group" ("GitHub team … not found"). */
+  groupNoun?: string;
   groups: Groups;
   /** The id this IdP gives the person, as the Jira "Access granted" comment names it. */
   idOf(p: Person): string;
@@ -168,7 +170,33 @@ const ATLASSIAN: ConnectorRow = {
   rateLimited: (h) => h.jira.calls.filter((c) => c.status === 429).length,
 };
 
-const CONNECTORS: ConnectorRow[] = [OKTA, ENTRA, GOOGLE, ATLASSIAN];
+const GITHUB: ConnectorRow = {
+  name: 'github',
+  label: 'GitHub',
+  groupNoun: 'team',
+  groups: { reader: `${GITHUB_ORG}/con-readers`, editor: `${GITHUB_ORG}/con-editors`, ghost: `${GITHUB_ORG}/con-ghosts` },
+  idOf: (p) => githubLogin(p),
+  setup(h) {
+    const gh = must(h.github, 'github emulator');
+    gh.addTeam(GITHUB_ORG, 'con-readers', 'Connector readers');
+    gh.addTeam(GITHUB_ORG, 'con-editors', 'Connector editors');
+  },
+  isMember: (h, g, p) => must(h.github, 'github').membership(GITHUB_ORG, g.split('/')[1]!, githubLogin(p)) === 'active',
+  makeMember: (h, g, p) => must(h.github, 'github').addTeamMember(GITHUB_ORG, g.split('/')[1]!, githubLogin(p)),
+  addCalls: (h, g) => calls(must(h.github, 'github'), 'PUT', (path) => path.startsWith(`/orgs/${g.replace('/', '/teams/')}/memberships/`)),
+  removeCalls: (h, g) => calls(must(h.github, 'github'), 'DELETE', (path, c) => path.startsWith(`/orgs/${g.replace('/', '/teams/')}/memberships/`) && ok(c)),
+  rateLimitAdd(h, g) {
+    // GitHub: the primary limit (403, x-ratelimit-remaining 0 until x-ratelimit-reset), then a secondary one (429 with retry-after).
+    const gh = must(h.github, 'github');
+    const path = new RegExp(`^/orgs/${esc(g.replace('/', '/teams/'))}/memberships/[^/]+$`);
+    gh.primaryRateLimit(1, { resetAt: Math.ceil(Date.now() / 1000) + 1, method: 'PUT', path });
+    gh.secondaryRateLimit(1, { retryAfterSec: 1, status: 429, method: 'PUT', path });
+    return { injected: 2, minWaitMs: 1000 };
+  },
+  rateLimited: (h) => must(h.github, 'github').rateLimited,
+};
+
+const CONNECTORS: ConnectorRow[] = [OKTA, ENTRA, GOOGLE, ATLASSIAN, GITHUB];
 
 const APP = (row: ConnectorRow): string => `${row.name}-groups`;
 
@@ -318,9 +346,10 @@ for (const row of CONNECTORS) {
       await waitUntil(() => stateOf(h, id) === 'failed', 5000, 'failed');
       await h.idle();
       const last = h.jiraComments(id).at(-1)!;
-      assert.match(last, new RegExp(`^Failed: granting access failed: ${row.label} group ${esc(ghost)} not found`));
+      const noun = row.groupNoun ?? 'group';
+      assert.match(last, new RegExp(`^Failed: granting access failed: ${row.label} ${noun} ${esc(ghost)} not found`));
       const key = h.bot.store.getRequest(id)!.jiraKey!;
-      await waitUntil(() => h.slack.dmsTo(carol.slackId).some((m) => m.text.includes(`${row.label} group ${ghost} not found`)), 3000, 'requester told');
+      await waitUntil(() => h.slack.dmsTo(carol.slackId).some((m) => m.text.includes(`${row.label} ${noun} ${ghost} not found`)), 3000, 'requester told');
       await waitUntil(() => h.slack.messages.some((m) => m.channel === 'C0ADMIN' && m.text.includes(key) && m.text.includes(ghost)), 3000, 'admins alerted');
       await new Promise((r) => setTimeout(r, 500));
       assert.ok(row.addCalls(h, ghost).length <= 1, `the add was sent ${row.addCalls(h, ghost).length} times`);
@@ -349,7 +378,7 @@ ${CONNECTORS.map(
         approvers: [owners]
 `,
 ).join('')}`;
-    h = await new Harness({ connectors: ['okta', 'entra', 'google', 'atlassian'], catalog }).start();
+    h = await new Harness({ connectors: CONNECTORS.map((r) => r.name), catalog }).start();
     for (const row of CONNECTORS) row.setup(h);
   });
   after(async () => {
@@ -376,6 +405,7 @@ ${CONNECTORS.map(
     assert.deepEqual(h.graph!.members(ENTRA.groups.reader), [alice.entraId]);
     assert.deepEqual(h.google!.members(GOOGLE.groups.reader), [alice.email]);
     assert.deepEqual(h.jira.directory.groupMembers(ATLASSIAN.groups.reader), [alice.atlassianId]);
+    assert.deepEqual(h.github!.members(GITHUB_ORG, 'con-readers'), [githubLogin(alice)]);
     const logs = h.logs.join('');
     for (const secret of h.secrets()) assert.ok(!logs.includes(secret), 'no secret in the logs');
   });

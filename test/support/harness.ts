@@ -16,6 +16,7 @@ import { connectorsOf, loadConfig } from '../../src/config/env.js';
 import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/logger.js';
 import { stopAll } from '../emulators/base.js';
+import { GitHubEmulator } from '../emulators/github.js';
 import { GoogleDirectoryEmulator } from '../emulators/google.js';
 import { GraphEmulator } from '../emulators/graph.js';
 import { JiraEmulator } from '../emulators/jira.js';
@@ -74,7 +75,15 @@ export const PEOPLE = {
   },
 } satisfies Record<string, Required<Person>>;
 
-export type ConnectorId = 'okta' | 'entra' | 'google' | 'atlassian';
+export type ConnectorId = 'okta' | 'entra' | 'google' | 'atlassian' | 'github';
+
+/** The GitHub organization the harness's `github` connector works in (SAML on: emails map to logins). */
+export const GITHUB_ORG = 'acme';
+
+/** A person's GitHub login (their SAML NameID is their email). */
+export function githubLogin(p: Person): string {
+  return `${p.email.split('@')[0]!}-gh`;
+}
 
 /** The Workspace admin the Google service account acts as (created by the emulator). */
 export const GOOGLE_ADMIN = 'admin@example.com';
@@ -124,6 +133,8 @@ export class Harness {
   readonly graph: GraphEmulator | undefined;
   /** Started when `connectors` includes `google`. */
   readonly google: GoogleDirectoryEmulator | undefined;
+  /** Started when `connectors` includes `github` (as a GitHub App). */
+  readonly github: GitHubEmulator | undefined;
   readonly connectors: readonly ConnectorId[];
   readonly logs: string[] = [];
   bot!: AccessBot;
@@ -135,16 +146,23 @@ export class Harness {
     this.connectors = opts.connectors ?? ['okta'];
     this.graph = this.connectors.includes('entra') ? new GraphEmulator() : undefined;
     this.google = this.connectors.includes('google') ? new GoogleDirectoryEmulator() : undefined;
+    this.github = this.connectors.includes('github') ? new GitHubEmulator() : undefined;
   }
 
   async start(): Promise<this> {
-    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.graph?.start(), this.google?.start()]);
+    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.graph?.start(), this.google?.start(), this.github?.start()]);
+    this.github?.addOrg(GITHUB_ORG, { saml: true });
     for (const p of Object.values(PEOPLE)) {
       this.slack.addUser({ id: p.slackId, email: p.email, realName: p.name });
       const [first, last] = p.name.split(' ');
       this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first!, lastName: last! });
       this.graph?.addUser({ id: p.entraId, userPrincipalName: p.email, displayName: p.name });
       this.google?.addUser({ primaryEmail: p.email, givenName: first!, familyName: last! });
+      if (this.github) {
+        this.github.addUser(githubLogin(p), p.name);
+        this.github.addOrgMember(GITHUB_ORG, githubLogin(p));
+        this.github.addSamlIdentity(GITHUB_ORG, { nameId: p.email, login: githubLogin(p) });
+      }
       if (this.connectors.includes('atlassian')) this.jira.directory.addUser({ email: p.email, displayName: p.name, accountId: p.atlassianId });
     }
     this.okta.addGroup({ id: GROUPS.readOnly, name: 'Okta console read-only' });
@@ -166,6 +184,18 @@ export class Harness {
       const keyFile = join(this.dir, 'google-service-account.json');
       writeFileSync(keyFile, this.google.serviceAccountJson(), { mode: 0o600 });
       Object.assign(idpEnv, { GOOGLE_SA_KEY_FILE: keyFile, GOOGLE_ADMIN_SUBJECT: GOOGLE_ADMIN, GOOGLE_ROOT_URL: this.google.rootUrl, GOOGLE_TOKEN_URL: this.google.tokenUrl });
+    }
+    if (this.github) {
+      const keyFile = join(this.dir, 'github-app.pem');
+      writeFileSync(keyFile, this.github.privateKeyPem, { mode: 0o600 });
+      Object.assign(idpEnv, {
+        GITHUB_ORG,
+        GITHUB_APP_ID: this.github.appId,
+        GITHUB_APP_INSTALLATION_ID: this.github.installationId,
+        GITHUB_APP_PRIVATE_KEY_FILE: keyFile,
+        GITHUB_API_URL: this.github.apiUrl,
+        GITHUB_GRAPHQL_URL: this.github.graphqlUrl,
+      });
     }
     // The configuration reads the catalog's connectors: block, when it has one, from this file.
     const catalogFile = join(this.dir, 'access-catalog.yaml');
@@ -220,7 +250,7 @@ export class Harness {
   async stop(): Promise<void> {
     await this.bot.stop(1000).catch(() => undefined);
     try {
-      await stopAll([this.slack, this.jira, this.okta, this.graph, this.google]);
+      await stopAll([this.slack, this.jira, this.okta, this.graph, this.google, this.github]);
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
     }
@@ -264,7 +294,7 @@ export class Harness {
 
   /** Every secret the test configured, for grepping logs. */
   secrets(): string[] {
-    const extra = [this.graph?.clientSecret, this.google?.privateKeyPem.split('\n')[1]].filter((s): s is string => !!s);
+    const extra = [this.graph?.clientSecret, this.google?.privateKeyPem.split('\n')[1], this.github?.privateKeyPem.split('\n')[1]].filter((s): s is string => !!s);
     return [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN, ...extra];
   }
 }
