@@ -4,9 +4,13 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { loadCatalog, parseCatalog } from '../../src/config/catalog.js';
+import { CONNECTOR_TYPES } from '../../src/adapters/idp/index.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
 import { secretsOf, type Config } from '../../src/config/types.js';
 import type { Catalog, ConnectorName } from '../../src/domain/catalog.js';
+
+/** Every connector type, as the "one of …" lines list them (adapters/idp/index.ts). */
+const TYPES = CONNECTOR_TYPES.map((d) => d.type).join(', ');
 
 // ---------------------------------------------------------------- environment
 
@@ -486,12 +490,12 @@ const CATALOG_ERRORS: { name: string; change: (d: Doc) => void; connectors?: Con
   {
     name: 'unknown connector',
     change: (d) => (role0(d).grant = { connector: 'azure', group: 'g' }),
-    errors: [`${R}.grant.connector: "azure" is not a connector (one of okta, entra, google, atlassian)`],
+    errors: [`${R}.grant.connector: "azure" is not a connector (one of ${TYPES})`],
   },
   {
     name: 'misspelt connector',
     change: (d) => (role0(d).grant = { connector: 'otka', group: 'g' }),
-    errors: [`${R}.grant.connector: "otka" is not a connector (one of okta, entra, google, atlassian; did you mean okta?)`],
+    errors: [`${R}.grant.connector: "otka" is not a connector (one of ${TYPES}; did you mean okta?)`],
   },
   {
     name: 'google group must be an email',

@@ -9,9 +9,13 @@ import { test } from 'node:test';
 import { connectorWith } from '../../src/app/connectors.js';
 import type { IdpConnector } from '../../src/app/ports/idp.js';
 import { parseCatalog } from '../../src/config/catalog.js';
+import { CONNECTOR_TYPES } from '../../src/adapters/idp/index.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
 import { secretsOf, type Config } from '../../src/config/types.js';
 import { PermanentError } from '../../src/outbox/errors.js';
+
+/** Every connector type, as the "one of …" lines list them (adapters/idp/index.ts). */
+const TYPES = CONNECTOR_TYPES.map((d) => d.type).join(', ');
 
 const CATALOG_PATH = '/etc/access-bot/catalog.yaml';
 
@@ -126,9 +130,9 @@ const BLOCK_ERRORS: { name: string; block: string; env?: Record<string, string>;
   {
     name: 'unknown type',
     block: 'okta-eu: { type: otka, orgUrl: https://eu.okta.com }',
-    errors: ['connectors.okta-eu.type: "otka" is not a connector type (one of okta, entra, google, atlassian; did you mean okta?)'],
+    errors: [`connectors.okta-eu.type: "otka" is not a connector type (one of ${TYPES}; did you mean okta?)`],
   },
-  { name: 'type missing', block: 'okta-eu: { orgUrl: https://eu.okta.com }', errors: ['connectors.okta-eu.type: required (one of okta, entra, google, atlassian)'] },
+  { name: 'type missing', block: 'okta-eu: { orgUrl: https://eu.okta.com }', errors: [`connectors.okta-eu.type: required (one of ${TYPES})`] },
   {
     name: 'required setting missing',
     block: 'okta-eu: { type: okta, apiToken: { env: T } }',
