@@ -196,7 +196,34 @@ const GITHUB: ConnectorRow = {
   rateLimited: (h) => must(h.github, 'github').rateLimited,
 };
 
-const CONNECTORS: ConnectorRow[] = [OKTA, ENTRA, GOOGLE, ATLASSIAN, GITHUB];
+
+const ATLASSIAN_ORG: ConnectorRow = {
+  name: 'atlassian-org',
+  label: 'Atlassian',
+  groups: {
+    reader: '0a9c0d2e-0000-4000-8000-0000000000c1',
+    editor: '0a9c0d2e-0000-4000-8000-0000000000c2',
+    ghost: '0a9c0d2e-0000-4000-8000-0000000000c3',
+  },
+  idOf: (p) => p.atlassianId!,
+  setup(h) {
+    const org = must(h.atlassianOrg, 'atlassian-org emulator');
+    org.addGroup({ id: this.groups.reader, name: 'confluence-users' });
+    org.addGroup({ id: this.groups.editor, name: 'jira-software-users' });
+  },
+  isMember: (h, g, p) => must(h.atlassianOrg, 'atlassian-org').isMember(g, p.atlassianId!),
+  makeMember: (h, g, p) => void must(h.atlassianOrg, 'atlassian-org').groups.get(g)!.members.add(p.atlassianId!),
+  addCalls: (h, g) => calls(must(h.atlassianOrg, 'atlassian-org'), 'POST', (path) => path.endsWith(`/groups/${g}/memberships`)),
+  removeCalls: (h, g) => calls(must(h.atlassianOrg, 'atlassian-org'), 'DELETE', (path, c) => path.includes(`/groups/${g}/memberships/`) && ok(c)),
+  rateLimitAdd(h, g) {
+    // Organizations REST API: 429 with Retry-After (seconds) and an ISO 8601 X-RateLimit-Reset.
+    must(h.atlassianOrg, 'atlassian-org').rateLimit(2, { retryAfterSec: 1, method: 'POST', path: new RegExp(`/groups/${g}/memberships$`) });
+    return { injected: 2, minWaitMs: 2000 };
+  },
+  rateLimited: (h) => must(h.atlassianOrg, 'atlassian-org').tooManyRequests,
+};
+
+const CONNECTORS: ConnectorRow[] = [OKTA, ENTRA, GOOGLE, ATLASSIAN, GITHUB, ATLASSIAN_ORG];
 
 const APP = (row: ConnectorRow): string => `${row.name}-groups`;
 
@@ -406,6 +433,7 @@ ${CONNECTORS.map(
     assert.deepEqual(h.google!.members(GOOGLE.groups.reader), [alice.email]);
     assert.deepEqual(h.jira.directory.groupMembers(ATLASSIAN.groups.reader), [alice.atlassianId]);
     assert.deepEqual(h.github!.members(GITHUB_ORG, 'con-readers'), [githubLogin(alice)]);
+    assert.deepEqual(h.atlassianOrg!.members(ATLASSIAN_ORG.groups.reader), [alice.atlassianId]);
     const logs = h.logs.join('');
     for (const secret of h.secrets()) assert.ok(!logs.includes(secret), 'no secret in the logs');
   });

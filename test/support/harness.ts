@@ -5,7 +5,9 @@
  * `connectors` turns on other identity providers too: `entra` starts the Graph emulator and sets
  * GRAPH_*, `google` starts the Google Directory emulator (its service-account key written to the
  * harness's temp dir) and sets GOOGLE_*, `atlassian` adds the people to the Jira emulator as
- * Atlassian accounts. The same people, by email, exist in every IdP turned on.
+ * Atlassian accounts, `atlassian-org` starts the Atlassian organization emulator and sets
+ * ATLASSIAN_ORG_* (the people as accounts of its directory, with the same accountIds). The same
+ * people, by email, exist in every IdP turned on.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,7 @@ import { parseCatalog } from '../../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
 import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/logger.js';
+import { AtlassianAdminEmulator } from '../emulators/atlassian-admin.js';
 import { stopAll } from '../emulators/base.js';
 import { GitHubEmulator } from '../emulators/github.js';
 import { GoogleDirectoryEmulator } from '../emulators/google.js';
@@ -75,7 +78,7 @@ export const PEOPLE = {
   },
 } satisfies Record<string, Required<Person>>;
 
-export type ConnectorId = 'okta' | 'entra' | 'google' | 'atlassian' | 'github';
+export type ConnectorId = 'okta' | 'entra' | 'google' | 'atlassian' | 'github' | 'atlassian-org';
 
 /** The GitHub organization the harness's `github` connector works in (SAML on: emails map to logins). */
 export const GITHUB_ORG = 'acme';
@@ -135,6 +138,8 @@ export class Harness {
   readonly google: GoogleDirectoryEmulator | undefined;
   /** Started when `connectors` includes `github` (as a GitHub App). */
   readonly github: GitHubEmulator | undefined;
+  /** Started when `connectors` includes `atlassian-org`. */
+  readonly atlassianOrg: AtlassianAdminEmulator | undefined;
   readonly connectors: readonly ConnectorId[];
   readonly logs: string[] = [];
   bot!: AccessBot;
@@ -147,10 +152,11 @@ export class Harness {
     this.graph = this.connectors.includes('entra') ? new GraphEmulator() : undefined;
     this.google = this.connectors.includes('google') ? new GoogleDirectoryEmulator() : undefined;
     this.github = this.connectors.includes('github') ? new GitHubEmulator() : undefined;
+    this.atlassianOrg = this.connectors.includes('atlassian-org') ? new AtlassianAdminEmulator() : undefined;
   }
 
   async start(): Promise<this> {
-    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.graph?.start(), this.google?.start(), this.github?.start()]);
+    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.graph?.start(), this.google?.start(), this.github?.start(), this.atlassianOrg?.start()]);
     this.github?.addOrg(GITHUB_ORG, { saml: true });
     for (const p of Object.values(PEOPLE)) {
       this.slack.addUser({ id: p.slackId, email: p.email, realName: p.name });
@@ -164,6 +170,7 @@ export class Harness {
         this.github.addSamlIdentity(GITHUB_ORG, { nameId: p.email, login: githubLogin(p) });
       }
       if (this.connectors.includes('atlassian')) this.jira.directory.addUser({ email: p.email, displayName: p.name, accountId: p.atlassianId });
+      this.atlassianOrg?.addUser({ email: p.email, name: p.name, accountId: p.atlassianId });
     }
     this.okta.addGroup({ id: GROUPS.readOnly, name: 'Okta console read-only' });
     this.okta.addGroup({ id: GROUPS.superAdmin, name: 'Okta console super admins' });
@@ -196,6 +203,10 @@ export class Harness {
         GITHUB_API_URL: this.github.apiUrl,
         GITHUB_GRAPHQL_URL: this.github.graphqlUrl,
       });
+    }
+    if (this.atlassianOrg) {
+      const o = this.atlassianOrg;
+      Object.assign(idpEnv, { ATLASSIAN_ORG_ID: o.orgId, ATLASSIAN_ORG_DIRECTORY_ID: o.directoryId, ATLASSIAN_ORG_API_KEY: o.apiKey, ATLASSIAN_ADMIN_URL: o.url });
     }
     // The configuration reads the catalog's connectors: block, when it has one, from this file.
     const catalogFile = join(this.dir, 'access-catalog.yaml');
@@ -250,7 +261,7 @@ export class Harness {
   async stop(): Promise<void> {
     await this.bot.stop(1000).catch(() => undefined);
     try {
-      await stopAll([this.slack, this.jira, this.okta, this.graph, this.google, this.github]);
+      await stopAll([this.slack, this.jira, this.okta, this.graph, this.google, this.github, this.atlassianOrg]);
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
     }
@@ -294,7 +305,7 @@ export class Harness {
 
   /** Every secret the test configured, for grepping logs. */
   secrets(): string[] {
-    const extra = [this.graph?.clientSecret, this.google?.privateKeyPem.split('\n')[1], this.github?.privateKeyPem.split('\n')[1]].filter((s): s is string => !!s);
+    const extra = [this.graph?.clientSecret, this.google?.privateKeyPem.split('\n')[1], this.github?.privateKeyPem.split('\n')[1], this.atlassianOrg?.apiKey].filter((s): s is string => !!s);
     return [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN, ...extra];
   }
 }

@@ -86,6 +86,16 @@ describe('memberships', () => {
     assert.deepEqual(org.members(g), []);
   });
 
+  test('an add that landed but whose answer was lost (502) is retryable, and the retry finds the membership and succeeds', async () => {
+    const g = newGroup();
+    const u = newUser();
+    org.inject({ method: 'POST', path: /\/memberships$/, status: 502, times: 1, afterHandling: true });
+    await rejectsWith(connector.addMember(g, u), RetryableError);
+    assert.equal(org.isMember(g, u), true, 'the first add landed');
+    await connector.addMember(g, u);
+    assert.deepEqual(org.members(g), [u]);
+  });
+
   test('a missing group is a PermanentError naming it; an account outside the directory is a PermanentError too', async () => {
     const ghost = '00000000-0000-4000-8000-00000000dead';
     const err = await rejectsWith(connector.addMember(ghost, newUser()), PermanentError);
