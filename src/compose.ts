@@ -38,6 +38,8 @@ import type { Config, ConnectorConfig } from './config/types.js';
 import type { Catalog } from './domain/catalog.js';
 import { ExpiryScheduler } from './jobs/expiry.js';
 import { RoutingTimers } from './jobs/routing.js';
+import { MemberSync, type MemberSyncOptions } from './jobs/memberSync.js';
+import { SqliteGroupMembers } from './adapters/sqlite/groupMembers.js';
 import { runDueTimers } from './app/timers.js';
 import { boltLogger } from './logger.js';
 import { Dispatcher, type DispatcherOptions } from './outbox/dispatcher.js';
@@ -59,6 +61,8 @@ export interface ComposeOptions {
   sweep?: string;
   /** Bounds on unauthenticated clients (adapters/httpServer.ts); tests shorten the timeouts. */
   limits?: Partial<InboundLimits>;
+  /** The user sync's bounds and schedule (tests turn the schedule off and run it by hand). */
+  memberSync?: Partial<Pick<MemberSyncOptions, 'schedule' | 'pageSize' | 'maxWaitMs' | 'maxRetries' | 'backoffMs'>>;
 }
 
 export interface AccessBot {
@@ -69,6 +73,10 @@ export interface AccessBot {
   readonly scheduler: ExpiryScheduler;
   /** Reminders, escalations and timeouts; `tick()` runs what is due now. */
   readonly timers: RoutingTimers;
+  /** The user sync (jobs/memberSync.ts); `runOnce()` lists every granted group now. */
+  readonly memberSync: MemberSync;
+  /** What the user sync stored: who holds each group, and each group's last sync. */
+  readonly groupMembers: SqliteGroupMembers;
   readonly ctx: AppContext;
   /** Base URL once started, e.g. http://127.0.0.1:3000 */
   url: string;
@@ -127,6 +135,17 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const scheduler = new ExpiryScheduler({ expireDue: () => expireDue(ctx), nextExpiry: () => store.nextExpiry(), now, logger, sweep: opts.sweep });
 
   const timers = new RoutingTimers(() => runDueTimers(ctx), logger);
+
+  const groupMembers = new SqliteGroupMembers(db);
+  const memberSync = new MemberSync({
+    connectors,
+    catalog: () => opts.catalog,
+    store: groupMembers,
+    now,
+    logger: logger.child({ component: 'member-sync' }),
+    ...(config.memberSyncSchedule !== undefined ? { schedule: config.memberSyncSchedule } : {}),
+    ...opts.memberSync,
+  });
 
   let slackWaiting = 0;
   const dispatcher = new Dispatcher({
@@ -196,12 +215,15 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     dispatcher,
     scheduler,
     timers,
+    memberSync,
+    groupMembers,
     ctx,
     url: '',
     async start() {
       dispatcher.start();
       scheduler.start();
       timers.start();
+      memberSync.start();
       prune();
       pruner = setInterval(prune, PRUNE_EVERY_MS);
       pruner.unref();
@@ -261,6 +283,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       if (pruner) clearInterval(pruner);
       scheduler.stop();
       timers.stop();
+      await memberSync.stop();
       if (metricsServer) await closeServer(metricsServer);
       if (server) {
         await closeServer(server);

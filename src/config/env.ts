@@ -12,6 +12,7 @@
  * than the schema being declarative.
  */
 import fs from 'node:fs';
+import { validate as validateCron } from 'node-cron';
 import { CONNECTOR_TYPES } from '../adapters/idp/index.js';
 import { catalogInstances, connectorsBlockOf, defaultInstances, managerSource as pickManagerSource, type EnvReader } from './connectors.js';
 import type { Config, LogLevel } from './types.js';
@@ -144,6 +145,12 @@ export function loadConfig(
     else fail('ALLOW_GUESTS', `"${guestsRaw}" is not true or false (true lets Slack guests and Slack Connect users request and decide; default false)`);
   }
 
+  // The user sync's schedule: a node-cron expression, or off.
+  const memberSyncSchedule = plain('MEMBER_SYNC_SCHEDULE');
+  if (memberSyncSchedule !== undefined && memberSyncSchedule !== 'off' && !validateCron(memberSyncSchedule)) {
+    fail('MEMBER_SYNC_SCHEDULE', `"${memberSyncSchedule}" is not a cron expression (e.g. "17 * * * *" for hourly, or off)`);
+  }
+
   // --- Slack ---
   const botToken = required('SLACK_BOT_TOKEN', secret('SLACK_BOT_TOKEN'));
   const signingSecret = required('SLACK_SIGNING_SECRET', secret('SLACK_SIGNING_SECRET'));
@@ -212,6 +219,7 @@ export function loadConfig(
   };
   const adminChannel = plain('ADMIN_CHANNEL');
   if (adminChannel) config.adminChannel = adminChannel;
+  if (memberSyncSchedule !== undefined) config.memberSyncSchedule = memberSyncSchedule;
   if (managerSource) config.managerSource = managerSource;
   if (metricsToken !== undefined || metricsPort !== undefined) {
     config.metrics = { ...(metricsToken !== undefined ? { token: metricsToken } : {}), ...(metricsPort !== undefined ? { port: metricsPort } : {}) };

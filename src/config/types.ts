@@ -35,6 +35,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Slack guests and Slack Connect users may request and decide (`ALLOW_GUESTS=true`). */
   allowGuests: boolean;
+  /** node-cron schedule of the user sync (`MEMBER_SYNC_SCHEDULE`), or `off`. Absent: jobs/memberSync.ts's default. */
+  memberSyncSchedule?: string;
 }
 
 /** One connector instance: what its descriptor (adapters/idp/<type>/descriptor.ts) builds it from. */

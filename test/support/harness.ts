@@ -242,6 +242,8 @@ export class Harness {
       catalog: cat.catalog,
       logger,
       dispatcher: { backoff: { baseMs: 20, capMs: 200, maxHintMs: 3000 }, idlePollMs: 50 },
+      // Tests run the user sync by hand (bot.memberSync.runOnce()), never on a schedule.
+      memberSync: { schedule: 'off' },
       ...this.opts.compose,
     });
     await this.bot.start();

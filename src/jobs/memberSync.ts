@@ -1,0 +1,185 @@
+/**
+ * The user sync: on a node-cron schedule (`MEMBER_SYNC_SCHEDULE`, default hourly), every group
+ * the catalog grants is listed through its connector's MemberListing and stored
+ * (adapters/sqlite/groupMembers.ts), so reviews and drift checks know who holds what, members
+ * the bot never granted included. Generic over connectors: any instance with `listMembers`.
+ *
+ * Gentle by construction: one group at a time, one page at a time, a macrotask yield between
+ * pages so Slack requests are never held up, each page written in its own short transaction. A
+ * rate limit (RetryableError with the service's hint) is waited out and the same page asked again,
+ * up to a bound; past it, or on a PermanentError, the group's sync is recorded as failed with the
+ * cause and the next group goes on. A run never overlaps another.
+ */
+import { schedule, type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import { hasCapability, type IdpConnector, type IdpMember } from '../app/ports/idp.js';
+import type { Catalog } from '../domain/catalog.js';
+import { RetryableError } from '../outbox/errors.js';
+
+/** Where listings are stored (SqliteGroupMembers). */
+export interface GroupMemberStore {
+  startSync(connector: string, groupId: string, at: number): void;
+  recordPage(connector: string, groupId: string, at: number, members: readonly IdpMember[]): void;
+  completeSync(connector: string, groupId: string, startedAt: number, finishedAt: number, members: number): void;
+  failSync(connector: string, groupId: string, startedAt: number, finishedAt: number, cause: string): void;
+}
+
+export interface MemberSyncOptions {
+  connectors: Readonly<Record<string, IdpConnector>>;
+  catalog: () => Catalog;
+  store: GroupMemberStore;
+  now: () => number;
+  logger: Logger;
+  /** node-cron expression; `off` turns the schedule off (runOnce still works). Default hourly. */
+  schedule?: string;
+  /** Members asked for per page. Default 200 (each connector caps it). */
+  pageSize?: number;
+  /** The longest wait for a rate limit honoured; a longer hint fails the group for this run. Default 5 minutes. */
+  maxWaitMs?: number;
+  /** Retries of one page after retryable failures. Default 5. */
+  maxRetries?: number;
+  /** Wait when a retryable failure gives no hint. Default 2 s. */
+  backoffMs?: number;
+}
+
+export const DEFAULT_MEMBER_SYNC_SCHEDULE = '17 * * * *';
+const FIRST_RUN_DELAY_MS = 30_000;
+
+export interface GroupSyncResult {
+  connector: string;
+  group: string;
+  outcome: 'ok' | 'failed';
+  members?: number;
+  cause?: string;
+}
+
+/** The (connector, group) pairs the catalog grants, each once, in catalog order. */
+export function grantedGroups(catalog: Catalog): { connector: string; group: string }[] {
+  const seen = new Set<string>();
+  const out: { connector: string; group: string }[] = [];
+  for (const app of catalog.applications) {
+    for (const role of app.roles) {
+      const key = `${role.grant.connector}\u0000${role.grant.group}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ connector: role.grant.connector, group: role.grant.group });
+    }
+  }
+  return out;
+}
+
+class Stopped extends Error {}
+
+export class MemberSync {
+  private task: ScheduledTask | undefined;
+  private first: NodeJS.Timeout | undefined;
+  private running: Promise<GroupSyncResult[]> | undefined;
+  private stopped = false;
+  private readonly wakers = new Set<() => void>();
+
+  constructor(private readonly o: MemberSyncOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    const expr = this.o.schedule ?? DEFAULT_MEMBER_SYNC_SCHEDULE;
+    if (expr === 'off') return;
+    this.task = schedule(expr, () => void this.runOnce());
+    // A first listing soon after start, so reviews need not wait for the schedule; not at once, to keep start-up light.
+    this.first = setTimeout(() => void this.runOnce(), FIRST_RUN_DELAY_MS);
+    this.first.unref();
+  }
+
+  /** Stops the schedule and a run in progress (between pages), and waits for it to end. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.first) clearTimeout(this.first);
+    void this.task?.stop();
+    this.task = undefined;
+    for (const wake of [...this.wakers]) wake();
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One pass over every granted group; joins the pass in progress if there is one. */
+  runOnce(): Promise<GroupSyncResult[]> {
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async pass(): Promise<GroupSyncResult[]> {
+    const results: GroupSyncResult[] = [];
+    for (const { connector, group } of grantedGroups(this.o.catalog())) {
+      if (this.stopped) break;
+      const c = this.o.connectors[connector];
+      if (!c || !hasCapability(c, 'memberListing')) continue;
+      try {
+        results.push(await this.syncGroup(c, connector, group));
+      } catch (err) {
+        if (err instanceof Stopped) break;
+        throw err;
+      }
+    }
+    const failed = results.filter((r) => r.outcome === 'failed');
+    this.o.logger.info({ groups: results.length, failed: failed.length }, 'member sync: pass done');
+    return results;
+  }
+
+  private async syncGroup(c: IdpConnector & { listMembers: NonNullable<IdpConnector['listMembers']> }, connector: string, group: string): Promise<GroupSyncResult> {
+    const startedAt = this.o.now();
+    this.o.store.startSync(connector, group, startedAt);
+    let cursor: string | undefined;
+    let count = 0;
+    try {
+      do {
+        const page = await this.page(c, group, cursor);
+        this.o.store.recordPage(connector, group, startedAt, page.members);
+        count += page.members.length;
+        cursor = page.next;
+        // Let Slack requests and effects run between pages of a large group.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.stopped) throw new Stopped();
+      } while (cursor !== undefined);
+    } catch (err) {
+      const cause = err instanceof Stopped ? 'stopped before the listing was complete' : err instanceof Error ? err.message : String(err);
+      this.o.store.failSync(connector, group, startedAt, this.o.now(), cause);
+      this.o.logger.warn({ connector, group, cause }, 'member sync: group listing failed');
+      if (err instanceof Stopped) throw err;
+      return { connector, group, outcome: 'failed', cause };
+    }
+    this.o.store.completeSync(connector, group, startedAt, this.o.now(), count);
+    return { connector, group, outcome: 'ok', members: count };
+  }
+
+  /** One page, waiting out rate limits and transient failures within the bounds. */
+  private async page(c: { listMembers: NonNullable<IdpConnector['listMembers']> }, group: string, cursor: string | undefined) {
+    const size = this.o.pageSize ?? 200;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await c.listMembers(group, cursor === undefined ? { size } : { cursor, size });
+      } catch (err) {
+        if (!(err instanceof RetryableError) || attempt >= (this.o.maxRetries ?? 5)) throw err;
+        const wait = err.retryAfterMs ?? (this.o.backoffMs ?? 2000) * 2 ** attempt;
+        if (wait > (this.o.maxWaitMs ?? 300_000)) throw err;
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.reject(new Stopped());
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.wakers.delete(wake);
+        reject(new Stopped());
+      };
+      const timer = setTimeout(() => {
+        this.wakers.delete(wake);
+        resolve();
+      }, ms);
+      timer.unref();
+      this.wakers.add(wake);
+    });
+  }
+}
