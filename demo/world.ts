@@ -11,6 +11,7 @@ import { createAccessBot, type AccessBot } from '../src/compose.js';
 import { parseCatalog } from '../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/logger.js';
+import { AtlassianAdminEmulator } from '../test/emulators/atlassian-admin.js';
 import { JiraEmulator } from '../test/emulators/jira.js';
 import { OktaEmulator } from '../test/emulators/okta.js';
 import { SlackEmulator } from '../test/emulators/slack.js';
@@ -46,6 +47,9 @@ export const DEMO_GROUPS = [
   { id: '00g2awsprodrw', name: 'AWS production read-write' },
   { id: '00g2awsprodro', name: 'AWS production read-only' },
 ] as const;
+
+/** The Atlassian organization's group that gives Confluence access (granted through `atlassian-org`). */
+export const CONFLUENCE_GROUP = '5c0f1a2e-0000-4000-8000-00000000c0f1';
 
 /**
  * A real catalog would offer super admin for 30m / 1h / 4h; the `10s` choice is there so the
@@ -92,6 +96,15 @@ applications:
         grant: { connector: okta, group: 00g2awsprodro }
         durations: [8h, 7d]
         approvers: [owners]
+  - id: confluence
+    name: Confluence
+    owners: [bob@example.com]
+    roles:
+      - id: user
+        name: User
+        grant: { connector: atlassian-org, group: ${CONFLUENCE_GROUP} }
+        durations: [8h, 7d]
+        approvers: [owners]
 `;
 
 export interface WorldOptions {
@@ -128,6 +141,7 @@ export class DemoWorld {
   readonly slack = new SlackEmulator({ botToken: BOT_TOKEN, teamName: 'Demo Workspace', teamDomain: 'demo' });
   readonly jira = new JiraEmulator({ apiToken: JIRA_TOKEN });
   readonly okta = new OktaEmulator({ token: OKTA_TOKEN });
+  readonly atlassianOrg = new AtlassianAdminEmulator();
   readonly people = DEMO_PEOPLE;
   readonly databasePath: string;
   readonly logFile: string | undefined;
@@ -142,13 +156,15 @@ export class DemoWorld {
   }
 
   async start(): Promise<this> {
-    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start()]);
+    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.atlassianOrg.start()]);
     for (const p of this.people) {
       this.slack.addUser({ id: p.slackId, email: p.email, realName: p.name });
       const [first = p.name, last = ''] = p.name.split(' ');
       this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first, lastName: last, ...(p.managerId ? { managerId: p.managerId } : {}) });
     }
     for (const g of DEMO_GROUPS) this.okta.addGroup({ id: g.id, name: g.name });
+    for (const p of this.people) this.atlassianOrg.addUser({ email: p.email, name: p.name, accountId: PEOPLE[p.key].atlassianId });
+    this.atlassianOrg.addGroup({ id: CONFLUENCE_GROUP, name: 'confluence-users' });
     this.slack.addChannel({ id: 'C0ADMIN', name: 'access-admins', botIsMember: true });
 
     mkdirSync(dirname(this.databasePath), { recursive: true });
@@ -166,6 +182,10 @@ export class DemoWorld {
       JIRA_API_TOKEN: JIRA_TOKEN,
       OKTA_ORG_URL: this.okta.url,
       OKTA_API_TOKEN: OKTA_TOKEN,
+      ATLASSIAN_ORG_ID: this.atlassianOrg.orgId,
+      ATLASSIAN_ORG_DIRECTORY_ID: this.atlassianOrg.directoryId,
+      ATLASSIAN_ORG_API_KEY: this.atlassianOrg.apiKey,
+      ATLASSIAN_ADMIN_URL: this.atlassianOrg.url,
       MANAGER_SOURCE: 'okta',
       ADMIN_CHANNEL: 'C0ADMIN',
       LOG_LEVEL: this.opts.logLevel ?? 'info',
@@ -180,7 +200,7 @@ export class DemoWorld {
       this.log = createWriteStream(this.logFile, { flags: 'w' });
     }
     const sink = this.log ?? { write: () => true };
-    const logger = createLogger(cfg.config.logLevel, [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN], sink);
+    const logger = createLogger(cfg.config.logLevel, [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN, this.atlassianOrg.apiKey], sink);
     this.bot = createAccessBot({ config: cfg.config, catalog: cat.catalog, logger });
     await this.bot.start();
     this.driver = new SlackDriver({ botUrl: this.bot.url, signingSecret: SIGNING_SECRET, emulator: this.slack });
@@ -189,7 +209,7 @@ export class DemoWorld {
 
   async stop(): Promise<void> {
     await this.bot?.stop(2000).catch(() => undefined);
-    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop()]);
+    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop(), this.atlassianOrg.stop()]);
     await new Promise<void>((done) => (this.log ? this.log.end(done) : done()));
   }
 
