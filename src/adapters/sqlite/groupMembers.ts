@@ -1,5 +1,5 @@
 /**
- * The membership listings the user sync stores (migrations/009_group_members.sql): who each
+ * The membership listings the user sync stores (migrations/008_group_members.sql): who each
  * catalog group holds, when each member was first and last seen, and how each group's last sync
  * ended. Written a page at a time, each page one short transaction.
  */
