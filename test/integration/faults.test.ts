@@ -21,6 +21,7 @@ import { runEffects } from '../../src/effects-cli.js';
 import { DEFAULT_WORKFLOW } from '../emulators/jira.js';
 import type { Obj } from '../emulators/slack.js';
 import { buttonClick, ChaosWorld, formBody, REPO_ROOT, requestState, viewSubmission } from '../support/chaos/index.js';
+import { catalogYaml } from '../support/fixtures.js';
 import { GROUPS, Harness, JIRA_TOKEN, PEOPLE, waitUntil, type HarnessOptions, type Person } from '../support/harness.js';
 
 const { alice, bob, carol, dave } = PEOPLE;
@@ -57,27 +58,18 @@ async function harnessWithJiraTimeout(timeoutMs: number, opts: HarnessOptions = 
   return h;
 }
 
-function catalog(o: { project?: string; group?: string; approvers?: string } = {}): string {
-  return `
-jira:
-  project: ${o.project ?? 'ACC'}
-  issueType: Task
-  transitions:
-    approved: Approve
-    denied: Reject
-    active: Provisioned
-    revoked: Done
-applications:
-  - id: okta-console
-    name: Okta admin console
-    owners: [bob@example.com]
-    roles:
-      - id: read-only
-        name: Read-only
-        grant: { connector: okta, group: ${o.group ?? GROUPS.readOnly} }
-        durations: [2s, 3s, 4h]
-        approvers: ${o.approvers ?? '[owners]'}
-`;
+function catalog(o: { project?: string; group?: string; approvers?: string[] } = {}): string {
+  return catalogYaml({
+    jira: { project: o.project },
+    applications: [
+      {
+        id: 'okta-console',
+        name: 'Okta admin console',
+        owners: ['bob@example.com'],
+        roles: [{ id: 'read-only', name: 'Read-only', group: o.group ?? GROUPS.readOnly, durations: ['2s', '3s', '4h'], approvers: o.approvers ?? ['owners'] }],
+      },
+    ],
+  });
 }
 
 /** Admin channel messages that mention the request (by id or Jira key). */
@@ -400,7 +392,7 @@ describe('permanent errors: no endless retries, a clear end, the admin can retry
   );
 
   test('Slack users_not_found for every approver: failed at once with the cause, requester, Jira and admins told', async () => {
-    const h = await new Harness({ catalog: catalog({ approvers: '[nobody@example.com]' }) }).start();
+    const h = await new Harness({ catalog: catalog({ approvers: ['nobody@example.com'] }) }).start();
     try {
       const id = await h.request(alice);
       await waitUntil(() => state(h, id) === 'failed', 10_000, 'failed');

@@ -25,58 +25,12 @@ import { GraphEmulator } from '../emulators/graph.js';
 import { JiraEmulator } from '../emulators/jira.js';
 import { OktaEmulator } from '../emulators/okta.js';
 import { SlackEmulator } from '../emulators/slack.js';
+import { catalogYaml, emulatorEnv, nameParts, PEOPLE, secretValues, seedWorld, TEST_CREDENTIALS, type Person } from './fixtures.js';
 import { SlackDriver } from './slackDriver.js';
 
-export const SIGNING_SECRET = 'test-signing-secret-8f3a2b';
-export const BOT_TOKEN = 'xoxb-test-bot-token-1234567890';
-export const OKTA_TOKEN = 'okta-test-api-token-00aa11bb';
-export const JIRA_TOKEN = 'jira-test-api-token-22cc33dd';
+export const { signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, oktaToken: OKTA_TOKEN, jiraToken: JIRA_TOKEN } = TEST_CREDENTIALS;
 
-export interface Person {
-  slackId: string;
-  email: string;
-  name: string;
-  oktaId: string;
-  /** Entra object id, when the harness starts the Graph emulator. */
-  entraId?: string;
-  /** Atlassian accountId, when the harness turns on the `atlassian` connector. */
-  atlassianId?: string;
-}
-
-export const PEOPLE = {
-  alice: {
-    slackId: 'U0ALICE',
-    email: 'alice@example.com',
-    name: 'Alice Smith',
-    oktaId: '00u1alice',
-    entraId: 'a11ce000-0000-4000-8000-00000000000a',
-    atlassianId: '712020:a11ce000-0000-4000-8000-00000000000a',
-  },
-  bob: {
-    slackId: 'U0BOB',
-    email: 'bob@example.com',
-    name: 'Bob Jones',
-    oktaId: '00u1bob',
-    entraId: 'b0b00000-0000-4000-8000-00000000000b',
-    atlassianId: '712020:b0b00000-0000-4000-8000-00000000000b',
-  },
-  carol: {
-    slackId: 'U0CAROL',
-    email: 'carol@example.com',
-    name: 'Carol White',
-    oktaId: '00u1carol',
-    entraId: 'ca201000-0000-4000-8000-00000000000c',
-    atlassianId: '712020:ca201000-0000-4000-8000-00000000000c',
-  },
-  dave: {
-    slackId: 'U0DAVE',
-    email: 'dave@example.com',
-    name: 'Dave Brown',
-    oktaId: '00u1dave',
-    entraId: 'da7e0000-0000-4000-8000-00000000000d',
-    atlassianId: '712020:da7e0000-0000-4000-8000-00000000000d',
-  },
-} satisfies Record<string, Required<Person>>;
+export { PEOPLE, type Person };
 
 export type ConnectorId = 'okta' | 'entra' | 'google' | 'atlassian' | 'github' | 'atlassian-org';
 
@@ -94,31 +48,19 @@ export const GOOGLE_ADMIN = 'admin@example.com';
 export const GROUPS = { readOnly: '00g1readonly', superAdmin: '00g1superadm' };
 
 /** Bob owns the console; Alice is listed as an approver too, to prove she can't approve herself. */
-export const DEFAULT_CATALOG = `
-jira:
-  project: ACC
-  issueType: Task
-  transitions:
-    approved: Approve
-    denied: Reject
-    active: Provisioned
-    revoked: Done
-applications:
-  - id: okta-console
-    name: Okta admin console
-    owners: [bob@example.com]
-    roles:
-      - id: read-only
-        name: Read-only
-        grant: { connector: okta, group: ${GROUPS.readOnly} }
-        durations: [2s, 3s, 4h, permanent]
-        approvers: [owners, alice@example.com]
-      - id: super-admin
-        name: Super admin
-        grant: { connector: okta, group: ${GROUPS.superAdmin} }
-        durations: [30m, 1h]
-        approvers: [bob@example.com, carol@example.com]
-`;
+export const DEFAULT_CATALOG = catalogYaml({
+  applications: [
+    {
+      id: 'okta-console',
+      name: 'Okta admin console',
+      owners: ['bob@example.com'],
+      roles: [
+        { id: 'read-only', name: 'Read-only', group: GROUPS.readOnly, durations: ['2s', '3s', '4h', 'permanent'], approvers: ['owners', 'alice@example.com'] },
+        { id: 'super-admin', name: 'Super admin', group: GROUPS.superAdmin, durations: ['30m', '1h'], approvers: ['bob@example.com', 'carol@example.com'] },
+      ],
+    },
+  ],
+});
 
 export interface HarnessOptions {
   catalog?: string;
@@ -158,12 +100,17 @@ export class Harness {
   async start(): Promise<this> {
     await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.graph?.start(), this.google?.start(), this.github?.start(), this.atlassianOrg?.start()]);
     this.github?.addOrg(GITHUB_ORG, { saml: true });
+    seedWorld(this, {
+      people: Object.values(PEOPLE),
+      groups: [
+        { id: GROUPS.readOnly, name: 'Okta console read-only' },
+        { id: GROUPS.superAdmin, name: 'Okta console super admins' },
+      ],
+    });
     for (const p of Object.values(PEOPLE)) {
-      this.slack.addUser({ id: p.slackId, email: p.email, realName: p.name });
-      const [first, last] = p.name.split(' ');
-      this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first!, lastName: last! });
+      const { firstName, lastName } = nameParts(p.name);
       this.graph?.addUser({ id: p.entraId, userPrincipalName: p.email, displayName: p.name });
-      this.google?.addUser({ primaryEmail: p.email, givenName: first!, familyName: last! });
+      this.google?.addUser({ primaryEmail: p.email, givenName: firstName, familyName: lastName });
       if (this.github) {
         this.github.addUser(githubLogin(p), p.name);
         this.github.addOrgMember(GITHUB_ORG, githubLogin(p));
@@ -172,11 +119,7 @@ export class Harness {
       if (this.connectors.includes('atlassian')) this.jira.directory.addUser({ email: p.email, displayName: p.name, accountId: p.atlassianId });
       this.atlassianOrg?.addUser({ email: p.email, name: p.name, accountId: p.atlassianId });
     }
-    this.okta.addGroup({ id: GROUPS.readOnly, name: 'Okta console read-only' });
-    this.okta.addGroup({ id: GROUPS.superAdmin, name: 'Okta console super admins' });
-    this.slack.addChannel({ id: 'C0ADMIN', name: 'access-admins', botIsMember: true });
     const idpEnv: Record<string, string> = {};
-    if (this.connectors.includes('okta')) Object.assign(idpEnv, { OKTA_ORG_URL: this.okta.url, OKTA_API_TOKEN: OKTA_TOKEN });
     if (this.graph) {
       Object.assign(idpEnv, {
         GRAPH_TENANT_ID: this.graph.tenantId,
@@ -215,14 +158,8 @@ export class Harness {
       PORT: '0',
       DATABASE_PATH: join(this.dir, 'bot.db'),
       ACCESS_CATALOG: catalogFile,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: `${this.slack.url}/api/`,
-      JIRA_HOST: this.jira.url,
-      JIRA_EMAIL: 'access-bot@example.com',
-      JIRA_API_TOKEN: JIRA_TOKEN,
+      ...emulatorEnv(TEST_CREDENTIALS, { slack: this.slack, jira: this.jira, okta: this.connectors.includes('okta') ? this.okta : undefined }),
       ...idpEnv,
-      ADMIN_CHANNEL: 'C0ADMIN',
       LOG_LEVEL: 'debug',
       ...this.opts.env,
     };
@@ -308,7 +245,7 @@ export class Harness {
   /** Every secret the test configured, for grepping logs. */
   secrets(): string[] {
     const extra = [this.graph?.clientSecret, this.google?.privateKeyPem.split('\n')[1], this.github?.privateKeyPem.split('\n')[1], this.atlassianOrg?.apiKey].filter((s): s is string => !!s);
-    return [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN, ...extra];
+    return [...secretValues(TEST_CREDENTIALS), ...extra];
   }
 }
 

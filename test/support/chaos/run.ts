@@ -14,7 +14,7 @@
  */
 import type { RecordedCall } from '../../emulators/base.js';
 import type { StoredMessage } from '../../emulators/slack.js';
-import { PEOPLE, type Person } from '../harness.js';
+import { PEOPLE, person, type Person } from '../fixtures.js';
 import { checkInvariants, FINAL, type ChaosReport } from './invariants.js';
 import { Rng } from './rng.js';
 import { CHAOS_GROUPS, ChaosWorld, isConnectionError } from './world.js';
@@ -72,7 +72,7 @@ export interface FlowState {
 
 function flowUser(i: number): Person {
   const n = String(i + 1).padStart(4, '0');
-  return { slackId: `U0FLOW${n}`, email: `flow${n}@chaos.example`, name: `Flow ${n}`, oktaId: `00uflow${n}` };
+  return person(`flow${n}`, `Flow ${n}`, { domain: 'chaos.example', oktaPrefix: '00u' });
 }
 
 function planFlows(rng: Rng, n: number): FlowPlan[] {

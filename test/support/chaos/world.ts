@@ -14,7 +14,7 @@ import { stopAll } from '../../emulators/base.js';
 import { JiraEmulator } from '../../emulators/jira.js';
 import { OktaEmulator } from '../../emulators/okta.js';
 import { SlackEmulator } from '../../emulators/slack.js';
-import { BOT_TOKEN, JIRA_TOKEN, OKTA_TOKEN, PEOPLE, SIGNING_SECRET, type Person } from '../harness.js';
+import { addPerson, catalogYaml, emulatorEnv, PEOPLE, secretValues, seedWorld, TEST_CREDENTIALS, type Person } from '../fixtures.js';
 import { SlackDriver } from '../slackDriver.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -124,69 +124,44 @@ export function botEnv(o: { dir: string; slack: SlackEmulator; jira: JiraEmulato
     PORT: '0',
     DATABASE_PATH: join(o.dir, 'bot.db'),
     ACCESS_CATALOG: o.catalogPath,
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: `${o.slack.url}/api/`,
-    JIRA_HOST: o.jira.url,
-    JIRA_EMAIL: 'access-bot@example.com',
-    JIRA_API_TOKEN: JIRA_TOKEN,
-    OKTA_ORG_URL: o.okta.url,
-    OKTA_API_TOKEN: OKTA_TOKEN,
-    ADMIN_CHANNEL: 'C0ADMIN',
+    ...emulatorEnv(TEST_CREDENTIALS, o),
     LOG_LEVEL: 'info',
     ...o.extra,
   };
 }
 
-export const SECRETS = [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN];
+export const SECRETS = secretValues(TEST_CREDENTIALS);
 
 export const CHAOS_GROUPS = { short: '00gchaos0short', other: '00gchaos0other', staged: '00gchaos0staged', timed: '00gchaos0timed' } as const;
 
 /** Durations of seconds so a flow expires and is revoked within the run. */
-export const CHAOS_CATALOG = `
-jira:
-  project: ACC
-  issueType: Task
-  transitions:
-    approved: Approve
-    denied: Reject
-    active: Provisioned
-    revoked: Done
-    timed_out: Time out
-applications:
-  - id: chaos-app
-    name: Chaos app
-    owners: [bob@example.com]
-    roles:
-      - id: short
-        name: Short
-        grant: { connector: okta, group: ${CHAOS_GROUPS.short} }
-        durations: [2s, 3s]
-        approvers: [bob@example.com, carol@example.com]
-      - id: other
-        name: Other
-        grant: { connector: okta, group: ${CHAOS_GROUPS.other} }
-        durations: [2s, 3s]
-        approvers: [owners, carol@example.com]
-      - id: staged
-        name: Staged
-        grant: { connector: okta, group: ${CHAOS_GROUPS.staged} }
-        durations: [2s, 3s]
-        approval:
-          stages:
-            - approvers: [bob@example.com]
-            - approvers: [carol@example.com]
-      - id: timed
-        name: Timed
-        grant: { connector: okta, group: ${CHAOS_GROUPS.timed} }
-        durations: [2s]
-        approval: { approvers: [bob@example.com, carol@example.com], timeout: 4s }
-`;
+export const CHAOS_CATALOG = catalogYaml({
+  jira: { transitions: { timed_out: 'Time out' } },
+  applications: [
+    {
+      id: 'chaos-app',
+      name: 'Chaos app',
+      owners: ['bob@example.com'],
+      roles: [
+        { id: 'short', name: 'Short', group: CHAOS_GROUPS.short, durations: ['2s', '3s'], approvers: ['bob@example.com', 'carol@example.com'] },
+        { id: 'other', name: 'Other', group: CHAOS_GROUPS.other, durations: ['2s', '3s'], approvers: ['owners', 'carol@example.com'] },
+        {
+          id: 'staged',
+          name: 'Staged',
+          group: CHAOS_GROUPS.staged,
+          durations: ['2s', '3s'],
+          approval: { stages: [{ approvers: ['bob@example.com'] }, { approvers: ['carol@example.com'] }] },
+        },
+        { id: 'timed', name: 'Timed', group: CHAOS_GROUPS.timed, durations: ['2s'], approval: { approvers: ['bob@example.com', 'carol@example.com'], timeout: '4s' } },
+      ],
+    },
+  ],
+});
 
 export class ChaosWorld {
-  readonly slack = new SlackEmulator({ botToken: BOT_TOKEN });
-  readonly jira = new JiraEmulator({ apiToken: JIRA_TOKEN });
-  readonly okta = new OktaEmulator({ token: OKTA_TOKEN });
+  readonly slack = new SlackEmulator({ botToken: TEST_CREDENTIALS.botToken });
+  readonly jira = new JiraEmulator({ apiToken: TEST_CREDENTIALS.jiraToken });
+  readonly okta = new OktaEmulator({ token: TEST_CREDENTIALS.oktaToken });
   readonly dir = mkdtempSync(join(tmpdir(), 'access-bot-chaos-'));
   bot!: BotProcess;
   private db: Database.Database | undefined;
@@ -194,9 +169,10 @@ export class ChaosWorld {
 
   async start(catalog = CHAOS_CATALOG, extraEnv: Record<string, string> = {}): Promise<this> {
     await Promise.all([this.slack.start(), this.jira.start(), this.okta.start()]);
-    for (const p of [PEOPLE.alice, PEOPLE.bob, PEOPLE.carol, PEOPLE.dave]) this.addPerson(p);
-    for (const [role, id] of Object.entries(CHAOS_GROUPS)) this.okta.addGroup({ id, name: `Chaos ${role}` });
-    this.slack.addChannel({ id: 'C0ADMIN', name: 'access-admins', botIsMember: true });
+    seedWorld(this, {
+      people: [PEOPLE.alice, PEOPLE.bob, PEOPLE.carol, PEOPLE.dave],
+      groups: Object.entries(CHAOS_GROUPS).map(([role, id]) => ({ id, name: `Chaos ${role}` })),
+    });
     const catalogPath = join(this.dir, 'catalog.yaml');
     writeFileSync(catalogPath, catalog);
     this.bot = new BotProcess(botEnv({ dir: this.dir, slack: this.slack, jira: this.jira, okta: this.okta, catalogPath, extra: extraEnv }));
@@ -204,16 +180,14 @@ export class ChaosWorld {
   }
 
   addPerson(p: Person): void {
-    this.slack.addUser({ id: p.slackId, email: p.email, realName: p.name });
-    const [first, ...rest] = p.name.split(' ');
-    this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first ?? p.name, lastName: rest.join(' ') || 'Person' });
+    addPerson(this, p);
   }
 
   /** A signed driver aimed at the bot's current port. */
   driver(): SlackDriver {
     if (!this.bot.running) throw new Error('the bot is down');
     if (this.driverFor?.url !== this.bot.url) {
-      this.driverFor = { url: this.bot.url, driver: new SlackDriver({ botUrl: this.bot.url, signingSecret: SIGNING_SECRET, emulator: this.slack }) };
+      this.driverFor = { url: this.bot.url, driver: new SlackDriver({ botUrl: this.bot.url, signingSecret: TEST_CREDENTIALS.signingSecret, emulator: this.slack }) };
     }
     return this.driverFor.driver;
   }
