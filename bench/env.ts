@@ -21,49 +21,33 @@ import { postSigned, type SignedAnswer } from './signedPost.js';
 import { JiraEmulator } from '../test/emulators/jira.js';
 import { OktaEmulator } from '../test/emulators/okta.js';
 import { interactiveElements, isObj, SlackEmulator, type Obj, type StoredMessage } from '../test/emulators/slack.js';
+import { addPerson, catalogYaml, credentials, emulatorEnv, person as fixturePerson, type Person } from '../test/support/fixtures.js';
 
-export const SIGNING_SECRET = 'bench-signing-secret-5c1d9e';
-export const BOT_TOKEN = 'xoxb-bench-bot-token-0123456789';
-export const OKTA_TOKEN = 'okta-bench-api-token-77ee88ff';
-export const JIRA_TOKEN = 'jira-bench-api-token-99aa00bb';
+const CREDENTIALS = credentials('bench');
+export const { signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, oktaToken: OKTA_TOKEN, jiraToken: JIRA_TOKEN } = CREDENTIALS;
 export const GROUP = '00gbenchreader';
 export const APP = 'bench-app';
 export const ROLE = 'reader';
 
-export const CATALOG = `
-jira:
-  project: ACC
-  issueType: Task
-  transitions:
-    approved: Approve
-    denied: Reject
-    active: Provisioned
-    revoked: Done
-applications:
-  - id: ${APP}
-    name: Bench application
-    owners: [approver@bench.example]
-    roles:
-      - id: ${ROLE}
-        name: Reader
-        grant: { connector: okta, group: ${GROUP} }
-        durations: [10s, 4h, 7d, permanent]
-        approvers: [owners]
-`;
+export const CATALOG = catalogYaml({
+  applications: [
+    {
+      id: APP,
+      name: 'Bench application',
+      owners: ['approver@bench.example'],
+      roles: [{ id: ROLE, name: 'Reader', group: GROUP, durations: ['10s', '4h', '7d', 'permanent'], approvers: ['owners'] }],
+    },
+  ],
+});
 
-export interface Person {
-  slackId: string;
-  email: string;
-  name: string;
-  oktaId: string;
-}
+export type { Person };
 
 export function person(i: number): Person {
   const n = String(i).padStart(7, '0');
-  return { slackId: `U${n}`, email: `user${n}@bench.example`, name: `User ${n}`, oktaId: `00ubench${n}` };
+  return fixturePerson(`user${n}`, `User ${n}`, { domain: 'bench.example', slackId: `U${n}`, oktaId: `00ubench${n}` });
 }
 
-export const APPROVER: Person = { slackId: 'U0APPROVER', email: 'approver@bench.example', name: 'Ann Approver', oktaId: '00ubenchapprover' };
+export const APPROVER: Person = fixturePerson('approver', 'Ann Approver', { domain: 'bench.example', oktaPrefix: '00ubench' });
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -228,9 +212,7 @@ export class BenchEnv {
   }
 
   private addPerson(p: Person): void {
-    this.slack.addUser({ id: p.slackId, email: p.email, realName: p.name });
-    const [first, last] = p.name.split(' ');
-    this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first!, lastName: last! });
+    addPerson(this, p);
   }
 
   /** The database, migrated, for seeding before the bot starts. The caller closes it. */
@@ -245,15 +227,7 @@ export class BenchEnv {
       PORT: '0',
       DATABASE_PATH: this.dbPath,
       ACCESS_CATALOG: join(this.dir, 'catalog.yaml'),
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: `${this.slack.url}/api/`,
-      JIRA_HOST: this.jira.url,
-      JIRA_EMAIL: 'access-bot@example.com',
-      JIRA_API_TOKEN: JIRA_TOKEN,
-      OKTA_ORG_URL: this.okta.url,
-      OKTA_API_TOKEN: OKTA_TOKEN,
-      ADMIN_CHANNEL: 'C0ADMIN',
+      ...emulatorEnv(CREDENTIALS, this),
       LOG_LEVEL: 'info',
       ...this.opts.botEnv,
     };
