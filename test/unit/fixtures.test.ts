@@ -27,36 +27,51 @@ const SPEC: CatalogSpec = {
   ],
 };
 
-test('catalogYaml: YAML reads back exactly the description, defaults and overrides merged', () => {
-  assert.deepEqual(parse(catalogYaml(SPEC)), {
-    jira: { project: 'OPS', issueType: 'Task', transitions: { approved: 'Approve', denied: 'Reject', active: 'Provisioned', revoked: 'Done', timed_out: 'Time out' } },
-    applications: [
-      {
-        id: 'prod-db',
-        name: 'Production database',
-        owners: ['bob@example.com'],
-        roles: [
-          {
-            id: 'admin',
-            name: 'Admin',
-            grant: { connector: 'okta', group: '00g1admin' },
-            durations: ['1h', 'permanent'],
-            approval: { stages: [{ approvers: ['manager'] }, { approvers: ['owners'], required: 2 }], fallback: ['carol@example.com'], timeout: '1d' },
-          },
-          { id: 'crowd', name: 'Crowd', grant: { connector: 'okta', group: '00g1crowd' }, durations: ['1h'], approvers: ['slack-group:crowd', 'carol@example.com'] },
-          {
-            id: 'break-glass',
-            name: 'Emergency admin',
-            grant: { connector: 'okta', group: '00g1admin' },
-            durations: ['1h'],
-            approval: 'auto',
-            breakGlass: { notify: '#security-alerts', minReasonLength: 40 },
-          },
-        ],
-      },
-    ],
-  });
-  const parsed = parseCatalog(catalogYaml(SPEC), { configuredConnectors: ['okta'] });
+test('catalogYaml: the description as the catalog YAML, defaults and overrides merged, quoted where YAML needs it', () => {
+  const yaml = catalogYaml(SPEC);
+  assert.equal(
+    yaml,
+    `
+jira:
+  project: OPS
+  issueType: Task
+  transitions:
+    approved: Approve
+    denied: Reject
+    active: Provisioned
+    revoked: Done
+    timed_out: Time out
+applications:
+  - id: prod-db
+    name: Production database
+    owners: [bob@example.com]
+    roles:
+      - id: admin
+        name: Admin
+        grant: { connector: okta, group: 00g1admin }
+        durations: [1h, permanent]
+        approval:
+          stages:
+            - approvers: [manager]
+            - approvers: [owners]
+              required: 2
+          fallback: [carol@example.com]
+          timeout: 1d
+      - id: crowd
+        name: Crowd
+        grant: { connector: okta, group: 00g1crowd }
+        durations: [1h]
+        approvers: ["slack-group:crowd", carol@example.com]
+      - id: break-glass
+        name: Emergency admin
+        grant: { connector: okta, group: 00g1admin }
+        durations: [1h]
+        approval: auto
+        breakGlass: { notify: "#security-alerts", minReasonLength: 40 }
+`,
+  );
+  assert.deepEqual(parse(yaml).applications[0].roles[2].breakGlass, { notify: '#security-alerts', minReasonLength: 40 });
+  const parsed = parseCatalog(yaml, { configuredConnectors: ['okta'] });
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join('\n'));
 });
 
