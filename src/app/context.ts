@@ -6,7 +6,7 @@ import { nextTimerAt } from '../domain/timers.js';
 import { enqueue, type RequesterNotice } from './effects.js';
 import type { IdpConnector, IdpConnectorWith } from './ports/idp.js';
 import type { People } from './people.js';
-import type { RequestRecord, Store } from './ports.js';
+import type { RequestRecord, Store } from './ports/store.js';
 
 /** A Slack user as the app reads them: who they are, and whether their account may act. */
 export interface DirectoryUser {

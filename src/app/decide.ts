@@ -12,7 +12,7 @@ import { actorRefusal, type ActorLookup } from './actor.js';
 import { notifyRequester, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
 import { enqueue } from './effects.js';
 import { approverActor, approverRef, requesterRef } from './people.js';
-import type { ApproverRecord, RequestRecord } from './ports.js';
+import type { ApproverRecord, RequestRecord } from './ports/store.js';
 
 export interface ReplyTarget {
   user: string;

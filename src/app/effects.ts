@@ -13,7 +13,7 @@
  */
 import type { Lane } from '../outbox/dispatcher.js';
 import type { QueuePolicy } from '../outbox/repository.js';
-import type { Store } from './ports.js';
+import type { TxStore } from './ports/store.js';
 
 export type RequesterNotice =
   | { type: 'submitted' }
@@ -122,7 +122,7 @@ export const QUEUE_POLICY: QueuePolicy = { holdBehindDead: ['jira:'] };
 export const EFFECT_LANES: readonly Lane[] = [{ queuePrefix: 'idp:' }];
 
 /** Enqueues a typed effect in the caller's transaction. */
-export function enqueue(store: Store, e: Effect, delayMs?: number): number {
+export function enqueue(store: TxStore, e: Effect, delayMs?: number): number {
   const requestId = 'requestId' in e ? e.requestId : undefined;
   const { kind, ...payload } = e;
   return store.enqueue({ kind, queue: queueOf(e), requestId, payload, delayMs });

@@ -7,7 +7,7 @@
  */
 import type { PersonRef } from '../domain/people.js';
 import type { Actor } from '../domain/steps.js';
-import type { ApproverRecord, PersonFacts, PersonRecord, RequestRecord, Store } from './ports.js';
+import type { ApproverRecord, PersonFacts, PersonRecord, RequestRecord, Store } from './ports/store.js';
 
 export class People {
   constructor(private readonly store: Store) {}

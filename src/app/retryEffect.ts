@@ -5,7 +5,7 @@
  */
 import { canTransition, transition } from '../domain/lifecycle.js';
 import type { Outbox } from '../outbox/outbox.js';
-import type { Store } from './ports.js';
+import type { Store } from './ports/store.js';
 import { enqueue } from './effects.js';
 
 /** Effects whose death fails the request: reviving one puts the request back to `approved`. */

@@ -11,7 +11,7 @@ import { recordStep, type AppContext, type DirectoryUser } from './context.js';
 import type { ReplyTarget } from './decide.js';
 import { enqueue } from './effects.js';
 import { requesterRef } from './people.js';
-import type { RequestRecord } from './ports.js';
+import type { RequestRecord } from './ports/store.js';
 import { managerEmailOf } from './route.js';
 
 export type ReviewResult = { ok: true } | { ok: false; code: string; message: string };

@@ -13,7 +13,7 @@ import { alertAdmins, mustGet, notifyRequester, openRecord, recordStep, refreshT
 import { enqueue } from './effects.js';
 import { failRequest } from './fail.js';
 import { approverRef, requesterRef } from './people.js';
-import type { RequestRecord } from './ports.js';
+import type { RequestRecord } from './ports/store.js';
 
 export type RoutingResult =
   | { kind: 'approvers'; stage: number; requester: { email: string; name: string }; approvers: Person[]; fallback: boolean; unresolved: string[] }

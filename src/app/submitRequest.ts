@@ -3,7 +3,7 @@ import { describeDuration } from '../domain/duration.js';
 import { validateSubmission, type FormField, type Submission } from '../domain/submission.js';
 import type { AppContext } from './context.js';
 import { enqueue } from './effects.js';
-import type { RequestRecord } from './ports.js';
+import type { RequestRecord } from './ports/store.js';
 
 export interface SubmitInput extends Submission {
   requesterSlackId: string;

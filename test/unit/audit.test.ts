@@ -6,7 +6,7 @@ import { migrate, readMigrations } from '../../src/adapters/sqlite/migrate.js';
 import { SqliteOutboxRepository } from '../../src/adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from '../../src/adapters/sqlite/store.js';
 import { QUEUE_POLICY } from '../../src/app/effects.js';
-import type { NewRequest } from '../../src/app/ports.js';
+import type { NewRequest } from '../../src/app/ports/store.js';
 import type { Step } from '../../src/domain/steps.js';
 import { Outbox } from '../../src/outbox/outbox.js';
 

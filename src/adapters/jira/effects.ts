@@ -2,7 +2,7 @@
 import { actorOf, alertAdmins, recordStep, type AppContext } from '../../app/context.js';
 import { failRequest } from '../../app/fail.js';
 import { asEffect, enqueue } from '../../app/effects.js';
-import type { RequestRecord } from '../../app/ports.js';
+import type { RequestRecord } from '../../app/ports/store.js';
 import { describeDuration } from '../../domain/duration.js';
 import { describeStep, who, type Step } from '../../domain/steps.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';

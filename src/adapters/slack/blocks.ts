@@ -5,7 +5,7 @@
  * is shown, never acted on.
  */
 import type { ExternalSelect, KnownBlock, ModalView, PlainTextOption, StaticSelect } from '@slack/types';
-import type { ApproverRecord, RequestRecord } from '../../app/ports.js';
+import type { ApproverRecord, RequestRecord } from '../../app/ports/store.js';
 import type { RequesterNotice } from '../../app/effects.js';
 import type { Catalog } from '../../domain/catalog.js';
 import { describeDuration } from '../../domain/duration.js';

@@ -9,9 +9,10 @@ import type {
   RequestPatch,
   RequestRecord,
   Store,
+  TxStore,
   SurfacePurpose,
   SurfaceRef,
-} from '../../app/ports.js';
+} from '../../app/ports/store.js';
 import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
@@ -196,8 +197,8 @@ export class SqliteStore implements Store {
     };
   }
 
-  tx<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  tx<T>(fn: (s: TxStore) => T): T {
+    return this.db.transaction(() => fn(this))();
   }
 
   insertRequest(r: NewRequest): void {

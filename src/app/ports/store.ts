@@ -1,12 +1,29 @@
 /**
- * What the use cases need from the outside world. Implemented by adapters; only compose.ts
- * knows the concrete classes.
+ * The store port: requests, people, approvers, memberships, the audit chain and the outbox's
+ * enqueue, as the use cases need them. Implemented by adapters/sqlite/store.ts; only compose.ts
+ * knows the concrete class.
+ *
+ * Transactions, and why the port has two modes. A use case loads its facts, decides with a pure
+ * function and commits once, all inside `tx`: the state change, its audit event and its effects
+ * commit together or not at all. better-sqlite3 runs that transaction synchronously, and the ack
+ * path depends on it (a click is recorded before Slack gets its 200, with no await in between, so
+ * nothing else runs inside the transaction and no promise is pending when the ack goes out).
+ *
+ * A store on a network database (Postgres, issue 20) can only be asynchronous. So the operations
+ * are listed once (`TxStore`) and come in two modes:
+ *   - `Store`: synchronous, what SQLite implements and every use case is written against today;
+ *   - `AsyncStore`: the same operations returning promises, with `tx(fn)` awaiting `fn`.
+ * `tx` hands its callback the transaction's own handle (`TxStore`): an asynchronous store binds a
+ * transaction to one connection, so a use case must work through that handle, never the outer
+ * store, and use cases do (for SQLite both are the same object). Porting a use case to the
+ * asynchronous mode is then adding `await` to its store calls, nothing else; it is not done here
+ * because on SQLite each await would only delay the ack.
  */
-import type { ApprovalPolicy, ConnectorName } from '../domain/catalog.js';
-import type { RequestState } from '../domain/lifecycle.js';
-import type { PersonId } from '../domain/people.js';
-import type { Step } from '../domain/steps.js';
-import type { EffectSpec } from '../outbox/outbox.js';
+import type { ApprovalPolicy, ConnectorName } from '../../domain/catalog.js';
+import type { RequestState } from '../../domain/lifecycle.js';
+import type { PersonId } from '../../domain/people.js';
+import type { Step } from '../../domain/steps.js';
+import type { EffectSpec } from '../../outbox/outbox.js';
 
 export interface RequestRecord {
   id: string;
@@ -121,10 +138,8 @@ export interface AuditRecord {
   hash: string;
 }
 
-export interface Store {
-  /** Runs `fn` in one transaction: state change, audit event and effects commit together. */
-  tx<T>(fn: () => T): T;
-
+/** Every store operation, as a transaction sees them (synchronous mode). */
+export interface TxStore {
   insertRequest(r: NewRequest): void;
   getRequest(id: string): RequestRecord | undefined;
   findBySubmissionKey(key: string): RequestRecord | undefined;
@@ -188,4 +203,24 @@ export interface Store {
   pruneSeen(before: number): number;
 
   enqueue(effect: EffectSpec): number;
+}
+
+/** The synchronous store (SQLite). */
+export interface Store extends TxStore {
+  /**
+   * Runs `fn` in one transaction: the state change, its audit event and its effects commit
+   * together, or (when `fn` throws) none of them does.
+   */
+  tx<T>(fn: (s: TxStore) => T): T;
+}
+
+/** An operation of the synchronous mode, returning a promise. */
+type Async<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+
+/** The same operations in the asynchronous mode (a network database). */
+export type AsyncTxStore = { [K in keyof TxStore]: Async<TxStore[K]> };
+
+/** The asynchronous store: `tx` commits once the promise `fn` returns has settled, rolls back if it rejects. */
+export interface AsyncStore extends AsyncTxStore {
+  tx<T>(fn: (s: AsyncTxStore) => Promise<T>): Promise<T>;
 }
