@@ -14,6 +14,7 @@
  * crash between the two still leaves the bot the owner of what it added.
  */
 import { canTransition, transition } from '../domain/lifecycle.js';
+import { ownsFirstAdd } from '../domain/membership.js';
 import { PermanentError } from '../outbox/errors.js';
 import { connectorWith } from './connectors.js';
 import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type AppContext } from './context.js';
@@ -71,7 +72,7 @@ export async function runGrant(ctx: AppContext, e: EffectOf<'idp.grant'>): Promi
   let record = ctx.store.getMembership(idp.name, e.group, e.idpUserId);
   if (!record) {
     const member = await idp.isMember(e.group, e.idpUserId);
-    record = ctx.store.recordMembership(idp.name, e.group, e.idpUserId, !member, ctx.now());
+    record = ctx.store.recordMembership(idp.name, e.group, e.idpUserId, ownsFirstAdd(member), ctx.now());
   }
   await idp.addMember(e.group, e.idpUserId);
   return { idpUserId: e.idpUserId, preexisting: !record.owned };

@@ -6,13 +6,14 @@
  * (group, IdP user) run in one queue, so it sees every earlier grant and revocation settled.
  */
 import { canTransition, transition } from '../domain/lifecycle.js';
+import { forgetsOwnership, revokeRemoves, type KeptBecause } from '../domain/membership.js';
 import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type AppContext } from './context.js';
 import { enqueue, type EffectOf } from './effects.js';
 import { connectorFor } from './provision.js';
 
 export interface RevokeResult {
   removed: boolean;
-  keptBecause?: 'preexisting' | 'other_grant';
+  keptBecause?: KeptBecause;
 }
 
 /** Starts revocation of active grants (inside a transaction). Returns how many started. */
@@ -38,11 +39,11 @@ export function handOverRevoke(ctx: AppContext, requestId: string): void {
 export async function runRevoke(ctx: AppContext, e: EffectOf<'idp.revoke'>): Promise<RevokeResult | { skipped: string }> {
   const r = ctx.store.getRequest(e.requestId);
   if (!r || r.state !== 'revoking' || !r.idpUserId) return { skipped: `request is ${r?.state ?? 'missing'}` };
-  const record = ctx.store.getMembership(r.connector, r.groupId, r.idpUserId);
-  // No record: the user was a member before any grant we know of, or an overlapping grant's
-  // revocation already settled it. Either way this grant does not remove anything.
-  if (!record || !record.owned) return { removed: false, keptBecause: 'preexisting' };
-  if (ctx.store.otherHoldersOf(r.connector, r.groupId, r.idpUserId, r.id) > 0) return { removed: false, keptBecause: 'other_grant' };
+  const verdict = revokeRemoves({
+    record: ctx.store.getMembership(r.connector, r.groupId, r.idpUserId),
+    otherHolders: ctx.store.otherHoldersOf(r.connector, r.groupId, r.idpUserId, r.id),
+  });
+  if (!verdict.remove) return { removed: false, keptBecause: verdict.keptBecause };
   await connectorFor(ctx, r.connector).removeMember(r.groupId, r.idpUserId);
   return { removed: true };
 }
@@ -53,8 +54,7 @@ export function revokeDone(ctx: AppContext, e: EffectOf<'idp.revoke'>, result: R
   if (!canTransition(r.state, 'revoked') || !r.idpUserId) return;
   const now = ctx.now();
   ctx.store.updateRequest(r.id, { state: transition(r.state, 'revoked'), revokedAt: now }, now);
-  // The ownership record lives as long as some grant holds the membership.
-  if (result.keptBecause !== 'other_grant' && ctx.store.otherHoldersOf(r.connector, r.groupId, r.idpUserId, r.id) === 0) {
+  if (result.keptBecause !== 'other_grant' && forgetsOwnership(ctx.store.otherHoldersOf(r.connector, r.groupId, r.idpUserId, r.id))) {
     ctx.store.deleteMembership(r.connector, r.groupId, r.idpUserId);
   }
   const cause = r.revokeCause === 'manual' ? 'manual' : 'expired';

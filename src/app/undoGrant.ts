@@ -9,6 +9,7 @@
  * The request fails when the outcome is known, so its "Failed: …" comment says what was left.
  */
 import { canTransition } from '../domain/lifecycle.js';
+import { forgetsOwnership, undoNeeds } from '../domain/membership.js';
 import { mustGet, recordStep, type AppContext } from './context.js';
 import type { EffectOf } from './effects.js';
 import { failRequest } from './fail.js';
@@ -30,11 +31,11 @@ export async function runUndo(ctx: AppContext, e: EffectOf<'idp.undoGrant'>): Pr
   const r = ctx.store.getRequest(e.requestId);
   // A grant an admin revived made it through meanwhile: there is nothing to undo.
   if (!r || (r.state !== 'approved' && r.state !== 'failed')) return { skipped: `request is ${r?.state ?? 'missing'}` };
-  const record = ctx.store.getMembership(e.connector, e.group, e.idpUserId);
-  // The record is written before any add is sent: without one, no add was sent.
-  if (!record) return { outcome: 'never_added' };
-  if (!record.owned) return { outcome: 'kept_preexisting' };
-  if (ctx.store.otherHoldersOf(e.connector, e.group, e.idpUserId, r.id) > 0) return { outcome: 'kept_other_grant' };
+  const needs = undoNeeds({
+    record: ctx.store.getMembership(e.connector, e.group, e.idpUserId),
+    otherHolders: ctx.store.otherHoldersOf(e.connector, e.group, e.idpUserId, r.id),
+  });
+  if (needs !== 'check_and_remove') return { outcome: needs };
   const idp = connectorFor(ctx, e.connector);
   if (!(await idp.isMember(e.group, e.idpUserId))) return { outcome: 'not_in_place' };
   await idp.removeMember(e.group, e.idpUserId);
@@ -44,8 +45,7 @@ export async function runUndo(ctx: AppContext, e: EffectOf<'idp.undoGrant'>): Pr
 export function undoDone(ctx: AppContext, e: EffectOf<'idp.undoGrant'>, result: UndoResult): void {
   if ('skipped' in result) return;
   const r = mustGet(ctx, e.requestId);
-  // The ownership record lives as long as some grant holds the membership.
-  if (result.outcome !== 'kept_other_grant' && ctx.store.otherHoldersOf(e.connector, e.group, e.idpUserId, r.id) === 0) {
+  if (result.outcome !== 'kept_other_grant' && forgetsOwnership(ctx.store.otherHoldersOf(e.connector, e.group, e.idpUserId, r.id))) {
     ctx.store.deleteMembership(e.connector, e.group, e.idpUserId);
   }
   const aftermath = AFTERMATH[result.outcome];
