@@ -124,10 +124,8 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     now,
     logger,
     connectors,
-    slack,
-    people: new People(store),
+    people: new People({ store, slack, managerSource: config.managerSource ? managerSource(connectors, config.managerSource) : undefined, logger }),
     adminChannel: config.adminChannel,
-    managerSource: config.managerSource ? managerSource(connectors, config.managerSource) : undefined,
     allowGuests: config.allowGuests,
     // Runs after the transaction that changed an expiry, by which time `scheduler` exists.
     onExpiryChanged: () => queueMicrotask(() => scheduler.reschedule()),

@@ -1,42 +1,16 @@
 /**
- * Who is acting, as Slack knows them now (users.info), never as a payload names them: whether
- * their account may act (domain/people.ts), and the name and email to record. Looked up for
- * every command, submission and click, within a budget that leaves room for Slack's 3 seconds.
+ * Whether someone acting may act at all: their account as the people service resolved it
+ * (app/people.ts, never as a payload names them), against the guest rules (domain/people.ts).
  */
-import { accountProblem, describeAccountProblem } from '../domain/people.js';
-import type { AppContext, DirectoryUser } from './context.js';
+import { accountProblem, describeAccountProblem, type AccountPolicy } from '../domain/people.js';
 import type { ReplyTarget } from './decide.js';
 import { enqueue } from './effects.js';
-
-/** How long a command or click waits for users.info (the gateway caches it for a minute). */
-export const ACTOR_LOOKUP_BUDGET_MS = 1500;
-
-export type ActorLookup = { ok: true; user: DirectoryUser } | { ok: false; cause: 'not_found' | 'unavailable' };
+import type { ActingPerson } from './people.js';
+import type { Store } from './ports/store.js';
 
 export interface ActorRefusal {
   code: string;
   message: string;
-}
-
-/** users.info for the actor, or why it could not be had in time (never throws). */
-export async function lookUpActor(ctx: AppContext, slackId: string, budgetMs = ACTOR_LOOKUP_BUDGET_MS): Promise<ActorLookup> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), budgetMs);
-  });
-  try {
-    const user = await Promise.race([ctx.slack.userInfo(slackId), late]);
-    if (user === 'late') {
-      ctx.logger.warn({ user: slackId, budgetMs }, 'users.info did not answer in time');
-      return { ok: false, cause: 'unavailable' };
-    }
-    return user ? { ok: true, user } : { ok: false, cause: 'not_found' };
-  } catch (err) {
-    ctx.logger.warn({ user: slackId, err: (err as Error).message }, 'users.info failed');
-    return { ok: false, cause: 'unavailable' };
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The answer when Slack could not say who someone is, where nothing else vouches for them. */
@@ -50,17 +24,18 @@ export const UNVERIFIED: ActorRefusal = { code: 'account_unverified', message: '
  * effect, retried until Slack answers), and an approver's account was checked when they were
  * routed. Callers with no such second check (break-glass reviews) refuse it with UNVERIFIED.
  */
-export function actorRefusal(ctx: AppContext, actor: ActorLookup, act: 'request' | 'decide'): ActorRefusal | undefined {
-  if (!actor.ok) {
-    return actor.cause === 'not_found' ? { code: 'account_not_found', message: 'Slack does not know your account, so access-bot cannot tell who you are.' } : undefined;
+export function actorRefusal(policy: AccountPolicy, actor: ActingPerson, act: 'request' | 'decide'): ActorRefusal | undefined {
+  const { account } = actor;
+  if (!account.ok) {
+    return account.cause === 'not_found' ? { code: 'account_not_found', message: 'Slack does not know your account, so access-bot cannot tell who you are.' } : undefined;
   }
-  const problem = accountProblem(actor.user.account, { allowGuests: ctx.allowGuests });
+  const problem = accountProblem(account.user.account, policy);
   return problem ? { code: `account_${problem}`, message: describeAccountProblem(problem, act) } : undefined;
 }
 
 /** A refused `/access`: told privately (through the outbox, like every reply); no request exists to audit. */
-export function refuseRequester(ctx: AppContext, reply: ReplyTarget, refusal: ActorRefusal): void {
-  ctx.store.tx(() => {
-    enqueue(ctx.store, { kind: 'slack.ephemeral', user: reply.user, channel: reply.channel, responseUrl: reply.responseUrl, text: refusal.message });
+export function refuseRequester(deps: { store: Store }, reply: ReplyTarget, refusal: ActorRefusal): void {
+  deps.store.tx((s) => {
+    enqueue(s, { kind: 'slack.ephemeral', user: reply.user, channel: reply.channel, responseUrl: reply.responseUrl, text: refusal.message });
   });
 }

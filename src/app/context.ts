@@ -1,33 +1,11 @@
 import type { Logger } from 'pino';
 import type { Catalog, JiraTransitionState } from '../domain/catalog.js';
-import type { SlackAccount } from '../domain/people.js';
 import { isRecordedInJira, type Actor, type Step } from '../domain/steps.js';
 import { nextTimerAt } from '../domain/timers.js';
 import { enqueue, type RequesterNotice } from './effects.js';
-import type { IdpConnector, IdpConnectorWith } from './ports/idp.js';
+import type { IdpConnector } from './ports/idp.js';
 import type { People } from './people.js';
-import type { RequestRecord, Store } from './ports/store.js';
-
-/** A Slack user as the app reads them: who they are, and whether their account may act. */
-export interface DirectoryUser {
-  slackId: string;
-  email?: string;
-  name: string;
-  account: SlackAccount;
-}
-
-/** Looks people up in Slack: the app needs emails and ids, nothing about Block Kit. */
-export interface SlackDirectory {
-  /**
-   * undefined when Slack has no such user. May answer from a cache of a minute or so, unless
-   * `fresh`: who a grant goes to is read fresh, so a changed email is seen at once.
-   */
-  userInfo(userId: string, opts?: { fresh?: boolean }): Promise<DirectoryUser | undefined>;
-  /** undefined when no active Slack user has this email. */
-  lookupByEmail(email: string): Promise<DirectoryUser | undefined>;
-  /** Member ids of a user group given by handle or id; undefined when there is no such group. */
-  usergroupMembers(handleOrId: string): Promise<string[] | undefined>;
-}
+import type { RequestRecord, Store, TxStore } from './ports/store.js';
 
 export interface AppContext {
   store: Store;
@@ -36,15 +14,27 @@ export interface AppContext {
   logger: Logger;
   /** Configured connector instances by name. */
   connectors: Readonly<Record<string, IdpConnector>>;
-  slack: SlackDirectory;
+  /** Who is who: the only way to Slack's directory and the manager source. */
   people: People;
   adminChannel?: string;
-  /** Where `manager` approvers come from (MANAGER_SOURCE); its capabilities are checked at start-up. */
-  managerSource?: IdpConnectorWith<'userDirectory' | 'managerSource'>;
   /** Slack guests and Slack Connect users may request and decide (ALLOW_GUESTS). */
   allowGuests: boolean;
   /** Called after a transaction that created or changed an expiry time. */
   onExpiryChanged(): void;
+}
+
+/**
+ * A use case's dependencies: the pieces of the context it touches, named in its signature
+ * (`decide(deps: Deps<'store' | 'catalog' | 'now' | 'allowGuests'>, opts)`).
+ */
+export type Deps<K extends keyof AppContext> = Pick<AppContext, K>;
+
+/** What the recording helpers below use, inside a transaction: its handle, the clock, the catalog. */
+export interface Tx {
+  store: TxStore;
+  now(): number;
+  catalog(): Catalog;
+  adminChannel?: string;
 }
 
 export function actorOf(r: RequestRecord): Actor {
@@ -52,19 +42,19 @@ export function actorOf(r: RequestRecord): Actor {
 }
 
 /** Appends the audit event and, for steps of the story, enqueues its Jira comment. */
-export function recordStep(ctx: AppContext, r: RequestRecord, step: Step, actor: string, at = ctx.now()): number {
+export function recordStep(ctx: Pick<Tx, 'store' | 'now'>, r: RequestRecord, step: Step, actor: string, at = ctx.now()): number {
   const audit = ctx.store.appendAudit(r.id, at, actor, step);
   if (isRecordedInJira(step)) enqueue(ctx.store, { kind: 'jira.comment', requestId: r.id, auditSeq: audit.seq });
   return audit.seq;
 }
 
 /** Enqueues the Jira transition the catalog maps to this state, if any. */
-export function transitionIssue(ctx: AppContext, r: RequestRecord, state: JiraTransitionState): void {
+export function transitionIssue(ctx: Pick<Tx, 'store' | 'catalog'>, r: RequestRecord, state: JiraTransitionState): void {
   const name = ctx.catalog().jira.transitions[state];
   if (name) enqueue(ctx.store, { kind: 'jira.transition', requestId: r.id, transition: name });
 }
 
-export function notifyRequester(ctx: AppContext, r: RequestRecord, notice: RequesterNotice): void {
+export function notifyRequester(ctx: Pick<Tx, 'store'>, r: RequestRecord, notice: RequesterNotice): void {
   enqueue(ctx.store, { kind: 'slack.requesterDm', requestId: r.id, notice });
 }
 
@@ -72,12 +62,12 @@ export function notifyRequester(ctx: AppContext, r: RequestRecord, notice: Reque
  * Tells the admin channel. `text` is plain text, never mrkdwn: names, causes and other text from
  * outside go in as they are, and the Slack adapter escapes the whole of it when it posts.
  */
-export function alertAdmins(ctx: AppContext, text: string, requestId?: string): void {
+export function alertAdmins(ctx: Pick<Tx, 'store' | 'adminChannel'>, text: string, requestId?: string): void {
   if (ctx.adminChannel) enqueue(ctx.store, { kind: 'slack.alert', channel: ctx.adminChannel, text, requestId });
 }
 
 /** Re-reads a request the caller knows exists (inside a transaction). */
-export function mustGet(ctx: AppContext, id: string): RequestRecord {
+export function mustGet(ctx: Pick<Tx, 'store'>, id: string): RequestRecord {
   const r = ctx.store.getRequest(id);
   if (!r) throw new Error(`request ${id} not found`);
   return r;
@@ -87,7 +77,7 @@ export function mustGet(ctx: AppContext, id: string): RequestRecord {
  * Enqueues the Jira issue and its first comment (the request itself). Called once per request,
  * when the requester is identified, or when the request fails before that.
  */
-export function openRecord(ctx: AppContext, r: RequestRecord): void {
+export function openRecord(ctx: Pick<Tx, 'store'>, r: RequestRecord): void {
   enqueue(ctx.store, { kind: 'jira.create', requestId: r.id });
   enqueue(ctx.store, { kind: 'jira.property', requestId: r.id });
   const requested = ctx.store.auditOf(r.id).find((a) => a.step.type === 'requested');
@@ -95,7 +85,7 @@ export function openRecord(ctx: AppContext, r: RequestRecord): void {
 }
 
 /** Recomputes when the request's next reminder, escalation or timeout is due (inside a tx). */
-export function refreshTimers(ctx: AppContext, requestId: string): void {
+export function refreshTimers(ctx: Pick<Tx, 'store' | 'now'>, requestId: string): void {
   const r = mustGet(ctx, requestId);
   let next: number | null = null;
   if (r.state === 'pending' && r.policy.kind === 'stages') {
@@ -112,7 +102,7 @@ export function refreshTimers(ctx: AppContext, requestId: string): void {
 }
 
 /** Re-renders every approver's card that was posted (e.g. to show or remove the Revoke button). */
-export function updateApproverCards(ctx: AppContext, requestId: string): void {
+export function updateApproverCards(ctx: Pick<Tx, 'store'>, requestId: string): void {
   for (const a of ctx.store.approversOf(requestId)) {
     if (a.dmTs && a.slackId) enqueue(ctx.store, { kind: 'slack.approverUpdate', requestId, stage: a.stage, slackId: a.slackId });
   }

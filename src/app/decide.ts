@@ -1,6 +1,10 @@
 /**
  * An approver's decision (Approve, or Deny with a reason). Authorisation is checked here, at
  * click time, against the request as it is now: a DM sent earlier proves nothing.
+ *
+ * Shape: the actor arrives resolved (app/people.ts); one transaction loads the request and its
+ * stage's approvers, the domain decides (domain/approval.ts), and the outcome commits with its
+ * audit events and effects. Nothing here calls anybody, so a click is recorded before its ack.
  */
 import { assertMayDecide, decide as decideRule, stillListed, type DecisionOutcome } from '../domain/approval.js';
 import { samePerson, type PersonRef } from '../domain/people.js';
@@ -8,10 +12,10 @@ import { findRole } from '../domain/catalog.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
 import { transition } from '../domain/lifecycle.js';
 import { who, type Actor } from '../domain/steps.js';
-import { actorRefusal, type ActorLookup } from './actor.js';
-import { notifyRequester, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
+import { actorRefusal } from './actor.js';
+import { notifyRequester, recordStep, refreshTimers, transitionIssue, type Deps, type Tx } from './context.js';
 import { enqueue } from './effects.js';
-import { approverActor, approverRef, requesterRef } from './people.js';
+import { approverActor, approverRef, requesterRef, type ActingPerson } from './people.js';
 import type { ApproverRecord, RequestRecord } from './ports/store.js';
 
 export interface ReplyTarget {
@@ -20,19 +24,21 @@ export interface ReplyTarget {
   responseUrl?: string;
 }
 
-export interface DecideInput {
+export interface DecideOpts {
   requestId: string;
-  actorSlackId: string;
-  /** The actor as Slack knows them now (lookUpActor): a guest, bot or unknown account may not decide. */
-  actor: ActorLookup;
+  /** Who decides, resolved by the people service: a guest, bot or unknown account may not decide. */
+  actor: ActingPerson;
   decision: 'approve' | 'deny';
   reason?: string;
   reply: ReplyTarget;
 }
 
+/** What a decision touches. */
+export type DecideDeps = Deps<'store' | 'catalog' | 'now' | 'allowGuests'>;
+
 export type DecideResult = { ok: true; outcome: DecisionOutcome } | { ok: false; code: string; message: string };
 
-function stageFacts(ctx: AppContext, r: RequestRecord) {
+function stageFacts(ctx: Pick<Tx, 'store'>, r: RequestRecord) {
   const approvers = ctx.store.approversOf(r.id, r.stage);
   const stages = r.policy.kind === 'stages' ? r.policy.stages : [];
   return {
@@ -48,21 +54,22 @@ function stageFacts(ctx: AppContext, r: RequestRecord) {
 }
 
 /**
- * The person behind a click, from what the decision already loaded (no extra read on the click
- * path): a routed approver of the stage, the requester, or someone known only by Slack id.
+ * The person acting, among the people the decision already loaded (no extra read on the click
+ * path): a routed approver of the stage, the requester, or someone the request does not know.
  */
-function clicker(r: RequestRecord, approvers: ApproverRecord[], slackId: string): { ref: PersonRef; approver?: ApproverRecord } {
-  const approver = approvers.find((a) => a.slackId === slackId);
+function whoActs(r: RequestRecord, approvers: ApproverRecord[], actor: PersonRef): { ref: PersonRef; approver?: ApproverRecord } {
+  const approver = approvers.find((a) => samePerson(approverRef(a), actor));
   if (approver) return { ref: approverRef(approver), approver };
-  if (r.requesterSlackId === slackId) return { ref: requesterRef(r) };
-  return { ref: { slackId } };
+  const requester = requesterRef(r);
+  if (samePerson(requester, actor)) return { ref: requester };
+  return { ref: actor };
 }
 
 /**
  * The catalog as it is now must still list the approver (it may have changed since the DM was
  * sent). Only checked for a routed approver of a pending request: other refusals explain better.
  */
-function assertStillListed(ctx: AppContext, r: RequestRecord, me: ApproverRecord | undefined): void {
+function assertStillListed(ctx: Pick<Tx, 'catalog'>, r: RequestRecord, me: ApproverRecord | undefined): void {
   if (!me || r.state !== 'pending' || samePerson(approverRef(me), requesterRef(r))) return;
   const found = findRole(ctx.catalog(), r.appId, r.roleId);
   if (!stillListed({ policy: found?.role.approval, owners: found?.app.owners ?? [] }, r.stage, me)) {
@@ -70,28 +77,28 @@ function assertStillListed(ctx: AppContext, r: RequestRecord, me: ApproverRecord
   }
 }
 
-function ephemeral(ctx: AppContext, reply: ReplyTarget, text: string): void {
+function ephemeral(ctx: Pick<Tx, 'store'>, reply: ReplyTarget, text: string): void {
   enqueue(ctx.store, { kind: 'slack.ephemeral', user: reply.user, channel: reply.channel, responseUrl: reply.responseUrl, text });
 }
 
 /** Refusals are audited (who tried what), answered privately, and change nothing else. */
-function refuse(ctx: AppContext, r: RequestRecord | undefined, input: { actorSlackId: string; reply: ReplyTarget }, code: string, message: string): DecideResult {
-  if (r) ctx.store.appendAudit(r.id, ctx.now(), input.actorSlackId, { type: 'decision_refused', actor: { slackId: input.actorSlackId }, code });
+export function refuse(ctx: Pick<Tx, 'store' | 'now'>, r: RequestRecord | undefined, input: { actor: ActingPerson; reply: ReplyTarget }, code: string, message: string): { ok: false; code: string; message: string } {
+  if (r) ctx.store.appendAudit(r.id, ctx.now(), input.actor.label, { type: 'decision_refused', actor: input.actor.actor, code });
   ephemeral(ctx, input.reply, message);
   return { ok: false, code, message };
 }
 
 /** Whether the actor may decide now; used before opening the deny-reason modal. */
-export function checkMayDecide(ctx: AppContext, requestId: string, actorSlackId: string, actor: ActorLookup): { ok: true } | { ok: false; code: string; message: string } {
-  const r = ctx.store.getRequest(requestId);
+export function checkMayDecide(deps: DecideDeps, opts: { requestId: string; actor: ActingPerson }): { ok: true } | { ok: false; code: string; message: string } {
+  const r = deps.store.getRequest(opts.requestId);
   if (!r) return { ok: false, code: 'unknown_request', message: 'This request does not exist (any more).' };
-  const refusal = actorRefusal(ctx, actor, 'decide');
+  const refusal = actorRefusal(deps, opts.actor, 'decide');
   if (refusal) return { ok: false, ...refusal };
   try {
-    const { approvers, facts } = stageFacts(ctx, r);
-    const me = clicker(r, approvers, actorSlackId);
+    const { approvers, facts } = stageFacts(deps, r);
+    const me = whoActs(r, approvers, opts.actor.ref);
     assertMayDecide({ state: r.state, requester: requesterRef(r), stage: facts, actor: me.ref, decidedBy: r.decidedBy ?? undefined });
-    assertStillListed(ctx, r, me.approver);
+    assertStillListed(deps, r, me.approver);
     return { ok: true };
   } catch (err) {
     if (isDomainError(err)) return { ok: false, code: err.code, message: err.message };
@@ -100,21 +107,22 @@ export function checkMayDecide(ctx: AppContext, requestId: string, actorSlackId:
 }
 
 /** Same as checkMayDecide, but audits and answers the refusal (for a refused Deny click). */
-export function refuseIfMayNotDecide(ctx: AppContext, requestId: string, actorSlackId: string, actor: ActorLookup, reply: ReplyTarget): boolean {
-  const check = checkMayDecide(ctx, requestId, actorSlackId, actor);
+export function refuseIfMayNotDecide(deps: DecideDeps, opts: { requestId: string; actor: ActingPerson; reply: ReplyTarget }): boolean {
+  const check = checkMayDecide(deps, opts);
   if (check.ok) return false;
-  ctx.store.tx(() => refuse(ctx, ctx.store.getRequest(requestId), { actorSlackId, reply }, check.code, check.message));
+  deps.store.tx((store) => refuse({ ...deps, store }, store.getRequest(opts.requestId), opts, check.code, check.message));
   return true;
 }
 
-export function decide(ctx: AppContext, input: DecideInput): DecideResult {
-  return ctx.store.tx(() => {
-    const r = ctx.store.getRequest(input.requestId);
+export function decide(deps: DecideDeps, input: DecideOpts): DecideResult {
+  return deps.store.tx((store) => {
+    const ctx = { ...deps, store };
+    const r = store.getRequest(input.requestId);
     if (!r) return refuse(ctx, undefined, input, 'unknown_request', 'This request does not exist (any more).');
-    const refusal = actorRefusal(ctx, input.actor, 'decide');
+    const refusal = actorRefusal(deps, input.actor, 'decide');
     if (refusal) return refuse(ctx, r, input, refusal.code, refusal.message);
     const { approvers, facts } = stageFacts(ctx, r);
-    const clicked = clicker(r, approvers, input.actorSlackId);
+    const clicked = whoActs(r, approvers, input.actor.ref);
     let outcome: DecisionOutcome;
     try {
       assertStillListed(ctx, r, clicked.approver);

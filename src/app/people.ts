@@ -1,28 +1,129 @@
 /**
- * People: what the app has learned about who someone is is recorded here, on the person (the
- * people table is the lasting record of who is who: email, Slack id, accountId, IdP ids).
- * Slack's directory itself (users.info with its click-time cache, users.lookupByEmail, user
- * groups) is `AppContext.slack`; its answers are recorded through this service, inside the
- * caller's transaction, so nothing here calls anybody.
+ * People: who someone is, resolved in one place. The use cases ask this service "who is this
+ * Slack user / this email / whose manager is this" and get a person with the account facts the
+ * guest rules need (domain/people.ts); nothing else in app/ calls Slack's directory or the
+ * manager source. What is learned is recorded on the person (the people table is the lasting
+ * record of who is who: email, Slack id, accountId, IdP ids), inside the caller's transaction.
+ *
+ * Two kinds of method, kept apart on purpose:
+ *   - lookups (async) call the directory: Slack's users.info with the gateway's click-time cache,
+ *     users.lookupByEmail, user groups, and MANAGER_SOURCE;
+ *   - recording (sync) only reads and writes the store, so it may run inside a transaction and
+ *     on the ack path.
  */
+import type { Logger } from 'pino';
 import type { PersonRef } from '../domain/people.js';
 import type { Actor } from '../domain/steps.js';
-import type { ApproverRecord, PersonFacts, PersonRecord, RequestRecord, Store } from './ports/store.js';
+import type { DirectoryUser, SlackDirectory } from './ports/directory.js';
+import type { IdpConnectorWith } from './ports/idp.js';
+import type { ApproverRecord, PersonFacts, PersonRecord, RequestRecord, TxStore } from './ports/store.js';
+
+/** How long a command or click waits for users.info (the gateway caches it for a minute). */
+export const ACTOR_LOOKUP_BUDGET_MS = 1500;
+
+/** What the directory said about someone acting now, or why it could not say in time. */
+export type AccountLookup = { ok: true; user: DirectoryUser } | { ok: false; cause: 'not_found' | 'unavailable' };
+
+/**
+ * Someone acting (requesting, deciding, revoking, reviewing), resolved before a use case runs.
+ * A Slack click is resolved from the clicker's Slack id; a decision made in Jira (issue 16) will
+ * be resolved from the accountId the same way, into the same shape.
+ */
+export interface ActingPerson {
+  /**
+   * How the rules recognise them among a request's people (domain/people.ts samePerson). A Slack
+   * user is recognised by the Slack id the signed request names, which the directory vouches for.
+   */
+  ref: PersonRef;
+  /** How audit rows name them (a Slack user by Slack id, as before). */
+  label: string;
+  /** The audit actor of a refusal. */
+  actor: Actor;
+  /** Their account as the directory knows it now: the guest rules read it. */
+  account: AccountLookup;
+}
+
+export interface PeopleDeps {
+  store: TxStore;
+  slack: SlackDirectory;
+  /** Where `manager` comes from (MANAGER_SOURCE); its capabilities are checked at start-up. */
+  managerSource?: IdpConnectorWith<'userDirectory' | 'managerSource'>;
+  logger: Logger;
+}
 
 export class People {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly deps: PeopleDeps) {}
+
+  // ---- lookups (call the directory) ----------------------------------------------------------
+
+  /**
+   * A Slack user who is acting now, as users.info says (never as a payload names them), within a
+   * budget that leaves room for Slack's 3 seconds. Never throws: a lookup that failed or came too
+   * late is `unavailable`. No database read, so the click path stays one transaction.
+   */
+  async slackActor(slackId: string, budgetMs = ACTOR_LOOKUP_BUDGET_MS): Promise<ActingPerson> {
+    return { ref: { slackId }, label: slackId, actor: { slackId }, account: await this.lookUpAccount(slackId, budgetMs) };
+  }
+
+  /** A Slack user by id; `fresh` skips the click-time cache (who a grant goes to is read fresh). */
+  slackUser(slackId: string, opts?: { fresh?: boolean }): Promise<DirectoryUser | undefined> {
+    return this.deps.slack.userInfo(slackId, opts);
+  }
+
+  /** The active Slack user with this email, if any. */
+  byEmail(email: string): Promise<DirectoryUser | undefined> {
+    return this.deps.slack.lookupByEmail(email);
+  }
+
+  /** Member ids of a Slack user group (handle or id); undefined when there is no such group. */
+  slackGroupMembers(group: string): Promise<string[] | undefined> {
+    return this.deps.slack.usergroupMembers(group);
+  }
+
+  /** The manager's email from MANAGER_SOURCE, or why there is none. */
+  async managerEmailOf(email: string): Promise<{ email: string } | { unresolved: string }> {
+    const source = this.deps.managerSource;
+    if (!source) return { unresolved: 'manager (no MANAGER_SOURCE configured)' };
+    const user = await source.findUserByEmail(email);
+    const manager = user ? await source.findManagerEmail(user.id) : undefined;
+    return manager ? { email: manager } : { unresolved: `manager (none recorded in ${source.name})` };
+  }
+
+  private async lookUpAccount(slackId: string, budgetMs: number): Promise<AccountLookup> {
+    const { logger } = this.deps;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), budgetMs);
+    });
+    try {
+      const user = await Promise.race([this.deps.slack.userInfo(slackId), late]);
+      if (user === 'late') {
+        logger.warn({ user: slackId, budgetMs }, 'users.info did not answer in time');
+        return { ok: false, cause: 'unavailable' };
+      }
+      return user ? { ok: true, user } : { ok: false, cause: 'not_found' };
+    } catch (err) {
+      logger.warn({ user: slackId, err: (err as Error).message }, 'users.info failed');
+      return { ok: false, cause: 'unavailable' };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // ---- recording (store only: safe inside a transaction and on the ack path) ------------------
 
   /**
    * The person behind a Slack user id, recorded on first sight with no email yet: routing learns
-   * it (users.info) later. No Slack call, so it may run on the ack path.
+   * it (users.info) later.
    */
   forSlackUser(slackId: string, at: number): PersonRecord {
-    return this.store.personBySlackId(slackId) ?? this.store.recordPerson({ slackId }, at);
+    const { store } = this.deps;
+    return store.personBySlackId(slackId) ?? store.recordPerson({ slackId }, at);
   }
 
   /** Records what a directory said about someone (merging records that turn out to be one person). */
   record(facts: PersonFacts, at: number): PersonRecord {
-    return this.store.recordPerson(facts, at);
+    return this.deps.store.recordPerson(facts, at);
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { forgetsOwnership, revokeRemoves, type KeptBecause } from '../domain/membership.js';
-import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type AppContext } from './context.js';
+import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type AppContext, type Tx } from './context.js';
 import { enqueue, type EffectOf } from './effects.js';
 import { connectorFor } from './provision.js';
 
@@ -17,7 +17,7 @@ export interface RevokeResult {
 }
 
 /** Starts revocation of active grants (inside a transaction). Returns how many started. */
-export function startRevocation(ctx: AppContext, requestId: string, cause: 'expired' | 'manual', by?: string): boolean {
+export function startRevocation(ctx: Pick<Tx, 'store' | 'now'>, requestId: string, cause: 'expired' | 'manual', by?: string): boolean {
   const r = mustGet(ctx, requestId);
   const event = cause === 'expired' ? 'expire' : 'revoke';
   if (!canTransition(r.state, event) || !r.idpUserId) return false;

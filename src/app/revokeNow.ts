@@ -5,42 +5,47 @@
  */
 import { canRevoke } from '../domain/approval.js';
 import { findRole } from '../domain/catalog.js';
+import { samePerson } from '../domain/people.js';
 import { who } from '../domain/steps.js';
-import { actorRefusal, type ActorLookup } from './actor.js';
-import { actorOf, type AppContext } from './context.js';
-import type { ReplyTarget } from './decide.js';
-import { enqueue } from './effects.js';
-import { approverActor } from './people.js';
+import { actorRefusal } from './actor.js';
+import { actorOf, type Deps } from './context.js';
+import { refuse, type ReplyTarget } from './decide.js';
+import { approverActor, approverRef, requesterRef, type ActingPerson } from './people.js';
 import { startRevocation } from './revoke.js';
+
+export interface RevokeNowOpts {
+  requestId: string;
+  /** Who clicked Revoke, resolved by the people service. */
+  actor: ActingPerson;
+  reply: ReplyTarget;
+}
 
 export type RevokeNowResult = { ok: true } | { ok: false; code: string; message: string };
 
-export function revokeNow(ctx: AppContext, input: { requestId: string; actorSlackId: string; actor: ActorLookup; reply: ReplyTarget }): RevokeNowResult {
-  return ctx.store.tx(() => {
-    const r = ctx.store.getRequest(input.requestId);
-    const refuse = (code: string, message: string): RevokeNowResult => {
-      if (r) ctx.store.appendAudit(r.id, ctx.now(), input.actorSlackId, { type: 'decision_refused', actor: { slackId: input.actorSlackId }, code });
-      enqueue(ctx.store, { kind: 'slack.ephemeral', user: input.reply.user, channel: input.reply.channel, responseUrl: input.reply.responseUrl, text: message });
-      return { ok: false, code, message };
-    };
-    if (!r) return refuse('unknown_request', 'This request does not exist (any more).');
-    const mine = ctx.store.approversOf(r.id).filter((a) => a.slackId === input.actorSlackId);
-    const found = findRole(ctx.catalog(), r.appId, r.roleId);
+export type RevokeNowDeps = Deps<'store' | 'catalog' | 'now' | 'allowGuests'>;
+
+export function revokeNow(deps: RevokeNowDeps, opts: RevokeNowOpts): RevokeNowResult {
+  return deps.store.tx((store) => {
+    const ctx = { ...deps, store };
+    const r = store.getRequest(opts.requestId);
+    if (!r) return refuse(ctx, r, opts, 'unknown_request', 'This request does not exist (any more).');
+    const mine = store.approversOf(r.id).filter((a) => samePerson(approverRef(a), opts.actor.ref));
+    const found = findRole(deps.catalog(), r.appId, r.roleId);
     const right = canRevoke({
-      actorSlackId: input.actorSlackId,
-      requesterSlackId: r.requesterSlackId,
+      actor: opts.actor.ref,
+      requester: requesterRef(r),
       asApprover: mine,
       now: { policy: found?.role.approval, owners: found?.app.owners ?? [] },
     });
     // Giving one's own access back never widens access, so the requester's account is not checked.
-    const refusal = right.ok && right.as === 'requester' ? undefined : actorRefusal(ctx, input.actor, 'decide');
-    if (refusal) return refuse(refusal.code, refusal.message);
+    const refusal = right.ok && right.as === 'requester' ? undefined : actorRefusal(deps, opts.actor, 'decide');
+    if (refusal) return refuse(ctx, r, opts, refusal.code, refusal.message);
     if (!right.ok) {
       return right.code === 'no_longer_listed'
-        ? refuse('no_longer_listed', 'You are no longer an approver of this request: the access catalog changed since you were asked, so you cannot revoke it.')
-        : refuse('not_allowed', 'Only the requester or an approver of this request can revoke it.');
+        ? refuse(ctx, r, opts, 'no_longer_listed', 'You are no longer an approver of this request: the access catalog changed since you were asked, so you cannot revoke it.')
+        : refuse(ctx, r, opts, 'not_allowed', 'Only the requester or an approver of this request can revoke it.');
     }
-    if (r.state !== 'active') return refuse('not_active', r.state === 'revoking' || r.state === 'revoked' ? 'This access is already being revoked or was revoked.' : 'This access is not active.');
+    if (r.state !== 'active') return refuse(ctx, r, opts, 'not_active', r.state === 'revoking' || r.state === 'revoked' ? 'This access is already being revoked or was revoked.' : 'This access is not active.');
     const me = mine[0];
     const by = right.as === 'requester' || !me ? who(actorOf(r)) : who(approverActor(me));
     startRevocation(ctx, r.id, 'manual', by);

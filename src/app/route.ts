@@ -1,7 +1,8 @@
 /**
- * Routing: who is asked at each stage. Runs as the `request.route` effect because it calls Slack
- * (users.info, users.lookupByEmail, user groups) and the IdP (manager). `resolveStage` does the
- * calls and returns plain facts; `applyRouting` records them in one transaction.
+ * Routing: who is asked at each stage. Runs as the `request.route` effect because it looks people
+ * up (app/people.ts: Slack's users.info, users.lookupByEmail and user groups, the IdP's manager).
+ * `resolveStage` does the lookups and returns plain facts; `applyRouting` records them in one
+ * transaction.
  */
 import { eligibleApprovers, viaOf, type Person, type RoutedList } from '../domain/approval.js';
 import type { ApproverRef, StagedPolicy } from '../domain/catalog.js';
@@ -26,22 +27,13 @@ async function identifyRequester(ctx: AppContext, r: RequestRecord): Promise<{ e
   if (r.requesterEmail) return { email: r.requesterEmail, name: r.requesterName ?? r.requesterEmail };
   if (!r.requesterSlackId) throw new PermanentError('the requester has no email on record and is not a Slack user');
   // Fresh, not from the click-time cache: the email decides who is granted (a rename is seen at once).
-  const u = await ctx.slack.userInfo(r.requesterSlackId, { fresh: true });
+  const u = await ctx.people.slackUser(r.requesterSlackId, { fresh: true });
   if (!u || u.account.deleted) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) could not be found in Slack`);
   // Checked at submission too; this holds when the account changed in between.
   const problem = accountProblem(u.account, { allowGuests: ctx.allowGuests });
   if (problem) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) may not request access: ${ACCOUNT_PROBLEM_LABEL[problem]}`);
   if (!u.email) throw new PermanentError('Slack did not return the requester\'s email: grant the bot the users:read.email scope');
   return { email: u.email.toLowerCase(), name: u.name };
-}
-
-/** The requester's manager's email from MANAGER_SOURCE, or why there is none. */
-export async function managerEmailOf(ctx: AppContext, requesterEmail: string): Promise<{ email: string } | { unresolved: string }> {
-  const source = ctx.managerSource;
-  if (!source) return { unresolved: 'manager (no MANAGER_SOURCE configured)' };
-  const user = await source.findUserByEmail(requesterEmail);
-  const manager = user ? await source.findManagerEmail(user.id) : undefined;
-  return manager ? { email: manager } : { unresolved: `manager (none recorded in ${source.name})` };
 }
 
 /**
@@ -59,7 +51,7 @@ async function resolveRefs(
   const unresolved: string[] = [];
   const policy = { allowGuests: ctx.allowGuests };
   const byEmail = async (email: string, label: string, ref: ApproverRef) => {
-    const u = await ctx.slack.lookupByEmail(email);
+    const u = await ctx.people.byEmail(email);
     const problem = u && accountProblem(u.account, policy);
     if (!u) unresolved.push(label);
     else if (problem) unresolved.push(`${label} (${ACCOUNT_PROBLEM_LABEL[problem]})`);
@@ -77,19 +69,19 @@ async function resolveRefs(
         break;
       }
       case 'manager': {
-        const manager = await managerEmailOf(ctx, requesterEmail);
+        const manager = await ctx.people.managerEmailOf(requesterEmail);
         if ('email' in manager) await byEmail(manager.email, `manager ${manager.email}`, ref);
         else unresolved.push(manager.unresolved);
         break;
       }
       case 'slackGroup': {
-        const ids = await ctx.slack.usergroupMembers(ref.group);
+        const ids = await ctx.people.slackGroupMembers(ref.group);
         if (!ids || ids.length === 0) {
           unresolved.push(`slack-group:${ref.group} (${ids ? 'empty' : 'not found'})`);
           break;
         }
         for (const id of ids) {
-          const u = await ctx.slack.userInfo(id);
+          const u = await ctx.people.slackUser(id);
           if (!u?.email) continue;
           const problem = accountProblem(u.account, policy);
           if (problem) unresolved.push(`${u.email} in slack-group:${ref.group} (${ACCOUNT_PROBLEM_LABEL[problem]})`);

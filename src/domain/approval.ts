@@ -170,14 +170,13 @@ export type RevokeRight = { ok: true; as: 'requester' | 'approver' } | { ok: fal
  * approver removed from the catalog lost the say over this access with it.
  */
 export function canRevoke(f: {
-  actorSlackId: string;
-  /** null when the requester is not in Slack. */
-  requesterSlackId: string | null;
+  actor: PersonRef;
+  requester: PersonRef;
   /** The actor's approver rows on this request (any stage; none when not an approver). */
   asApprover: readonly { stage: number; email: string; via: string }[];
   now: CatalogNow;
 }): RevokeRight {
-  if (samePerson({ slackId: f.actorSlackId }, { slackId: f.requesterSlackId })) return { ok: true, as: 'requester' };
+  if (samePerson(f.actor, f.requester)) return { ok: true, as: 'requester' };
   if (f.asApprover.length === 0) return { ok: false, code: 'not_allowed' };
   return f.asApprover.some((a) => stillListed(f.now, a.stage, a)) ? { ok: true, as: 'approver' } : { ok: false, code: 'no_longer_listed' };
 }

@@ -193,21 +193,21 @@ describe('who may revoke an active grant (canRevoke)', () => {
   const bobByOwners = [{ stage: 0, email: 'bob@example.com', via: 'owners' }];
 
   test('an approver still listed can revoke', () => {
-    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: bobByOwners, now: catalog([{ kind: 'owners' }]) }), { ok: true, as: 'approver' });
+    assert.deepEqual(canRevoke({ actor: slack('U_BOB'), requester: slack(REQUESTER), asApprover: bobByOwners, now: catalog([{ kind: 'owners' }]) }), { ok: true, as: 'approver' });
   });
 
   test('an approver removed from the catalog cannot revoke', () => {
     const now = { ...catalog([{ kind: 'owners' }]), owners: ['carol@example.com'] };
-    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: bobByOwners, now }), { ok: false, code: 'no_longer_listed' });
-    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: bobByOwners, now: { policy: undefined, owners: [] } }), { ok: false, code: 'no_longer_listed' });
+    assert.deepEqual(canRevoke({ actor: slack('U_BOB'), requester: slack(REQUESTER), asApprover: bobByOwners, now }), { ok: false, code: 'no_longer_listed' });
+    assert.deepEqual(canRevoke({ actor: slack('U_BOB'), requester: slack(REQUESTER), asApprover: bobByOwners, now: { policy: undefined, owners: [] } }), { ok: false, code: 'no_longer_listed' });
   });
 
   test('the requester always may give their own access back, whatever the catalog says', () => {
-    assert.deepEqual(canRevoke({ actorSlackId: REQUESTER, requesterSlackId: REQUESTER, asApprover: [], now: { policy: undefined, owners: [] } }), { ok: true, as: 'requester' });
+    assert.deepEqual(canRevoke({ actor: slack(REQUESTER), requester: slack(REQUESTER), asApprover: [], now: { policy: undefined, owners: [] } }), { ok: true, as: 'requester' });
   });
 
   test('someone never routed to the request cannot revoke, even when the catalog lists them now', () => {
-    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: [], now: catalog([{ kind: 'owners' }]) }), { ok: false, code: 'not_allowed' });
+    assert.deepEqual(canRevoke({ actor: slack('U_BOB'), requester: slack(REQUESTER), asApprover: [], now: catalog([{ kind: 'owners' }]) }), { ok: false, code: 'not_allowed' });
   });
 
   test('an approver asked in two stages may revoke while either still lists them', () => {
@@ -219,7 +219,7 @@ describe('who may revoke an active grant (canRevoke)', () => {
       policy: { kind: 'stages', stages: [{ approvers: [{ kind: 'manager' }], required: 1 }, { approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] },
       owners: ['bob@example.com'],
     };
-    assert.deepEqual(canRevoke({ actorSlackId: 'U_BOB', requesterSlackId: REQUESTER, asApprover: twice, now }), { ok: true, as: 'approver' });
+    assert.deepEqual(canRevoke({ actor: slack('U_BOB'), requester: slack(REQUESTER), asApprover: twice, now }), { ok: true, as: 'approver' });
   });
 });
 

@@ -3,7 +3,7 @@
  * directory the use cases read (users, user groups) and the messages they send.
  */
 import type { KnownBlock } from '@slack/types';
-import type { DirectoryUser, SlackDirectory } from '../../app/context.js';
+import type { DirectoryUser, SlackDirectory } from '../../app/ports/directory.js';
 import { HttpTimeout, sendHttp } from '../http.js';
 import { PermanentError, RetryableError } from '../../outbox/errors.js';
 import type { SlackApi, SlackResult } from './api.js';

@@ -9,7 +9,7 @@
 import type { BlockAction, ButtonAction, ViewStateValue } from '@slack/bolt';
 import type { View } from '@slack/types';
 import type { Logger } from 'pino';
-import { actorRefusal, lookUpActor, refuseRequester } from '../../app/actor.js';
+import { actorRefusal, refuseRequester } from '../../app/actor.js';
 import { checkMayDecide, decide, refuseIfMayNotDecide } from '../../app/decide.js';
 import type { AppContext } from '../../app/context.js';
 import { reviewBreakGlass } from '../../app/review.js';
@@ -77,7 +77,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     }
     await ack();
     // After the ack, before the modal: the trigger id lives 3 s, the lookup is bounded well inside.
-    const refusal = actorRefusal(ctx, await lookUpActor(ctx, body.user_id), 'request');
+    const refusal = actorRefusal(ctx, await ctx.people.slackActor(body.user_id), 'request');
     if (refusal) {
       refuseRequester(ctx, commandReply(body), refusal);
       logger.info({ user: body.user_id, code: refusal.code }, 'request refused at /access');
@@ -102,7 +102,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
 
   app.view(IDS.requestModal, async ({ ack, body, view }) => {
     // Checked again on submission: the account may have changed, or the modal never came from /access.
-    const refusal = actorRefusal(ctx, await lookUpActor(ctx, body.user.id), 'request');
+    const refusal = actorRefusal(ctx, await ctx.people.slackActor(body.user.id), 'request');
     if (refusal) {
       await ack({ response_action: 'errors', errors: { [IDS.application]: refusal.message } });
       logger.info({ user: body.user.id, code: refusal.code }, 'request submission refused');
@@ -148,8 +148,8 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     }
     // Recorded before the ack (the account lookup is bounded, the transaction synchronous, both
     // well inside Slack's 3 s): once Slack has our 200, the decision cannot be lost to a crash.
-    const actor = await lookUpActor(ctx, body.user.id);
-    decide(ctx, { requestId, actorSlackId: body.user.id, actor, decision: 'approve', reply });
+    const actor = await ctx.people.slackActor(body.user.id);
+    decide(ctx, { requestId, actor, decision: 'approve', reply });
     await ack();
   });
 
@@ -162,7 +162,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       return;
     }
     // A refusal is recorded before the ack, like a decision; the modal opens after it.
-    const refused = refuseIfMayNotDecide(ctx, requestId, body.user.id, await lookUpActor(ctx, body.user.id), reply);
+    const refused = refuseIfMayNotDecide(ctx, { requestId, actor: await ctx.people.slackActor(body.user.id), reply });
     await ack();
     if (refused) return;
     const r = ctx.store.getRequest(requestId)!;
@@ -175,13 +175,13 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     const requestId = buttonRequestId(body);
     if (!requestId) return;
     // Who reviewed is read from Slack's directory (users.info), not from the payload's user name.
-    await reviewBreakGlass(ctx, { requestId, actorSlackId: body.user.id, reply: replyOf(body) });
+    await reviewBreakGlass(ctx, { requestId, actor: await ctx.people.slackActor(body.user.id), reply: replyOf(body) });
   });
 
   app.action(IDS.revoke, async ({ ack, body }) => {
     const requestId = buttonRequestId(body);
     // Recorded before the ack, like a decision (the account lookup is bounded inside Slack's 3 s).
-    if (requestId) revokeNow(ctx, { requestId, actorSlackId: body.user.id, actor: await lookUpActor(ctx, body.user.id), reply: replyOf(body) });
+    if (requestId) revokeNow(ctx, { requestId, actor: await ctx.people.slackActor(body.user.id), reply: replyOf(body) });
     await ack();
   });
 
@@ -198,10 +198,10 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       await ack({ response_action: 'errors', errors: { [IDS.reason]: error } });
       return;
     }
-    const actor = await lookUpActor(ctx, body.user.id);
-    const check = checkMayDecide(ctx, requestId, body.user.id, actor);
+    const actor = await ctx.people.slackActor(body.user.id);
+    const check = checkMayDecide(ctx, { requestId, actor });
     // A refusal is answered by DM: a modal submission has no response_url. Recorded before the ack.
-    decide(ctx, { requestId, actorSlackId: body.user.id, actor, decision: 'deny', reason, reply: { user: body.user.id } });
+    decide(ctx, { requestId, actor, decision: 'deny', reason, reply: { user: body.user.id } });
     await ack();
     if (!check.ok) logger.info({ requestId, code: check.code }, 'deny refused');
   });
