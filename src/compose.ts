@@ -124,7 +124,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     now,
     logger,
     connectors,
-    people: new People({ store, slack, managerSource: config.managerSource ? managerSource(connectors, config.managerSource) : undefined, logger }),
+    people: new People({ slack, managerSource: config.managerSource ? managerSource(connectors, config.managerSource) : undefined, logger }),
     adminChannel: config.adminChannel,
     allowGuests: config.allowGuests,
     // Runs after the transaction that changed an expiry, by which time `scheduler` exists.

@@ -1,12 +1,12 @@
 import { canTransition, transition } from '../domain/lifecycle.js';
-import { alertAdmins, mustGet, notifyRequester, openRecord, recordStep, transitionIssue, type AppContext } from './context.js';
+import { alertAdmins, mustGet, notifyRequester, openRecord, recordStep, transitionIssue, type Tx } from './context.js';
 
 /**
  * Ends a request as failed, with its cause: audited, on the Jira issue, told to the requester and
  * to the admin channel. Call inside a transaction. No-op when the request can no longer fail
  * (it ended some other way meanwhile).
  */
-export function failRequest(ctx: AppContext, requestId: string, cause: string): void {
+export function failRequest(ctx: Tx, requestId: string, cause: string): void {
   const r = mustGet(ctx, requestId);
   if (!canTransition(r.state, 'fail')) return;
   const now = ctx.now();

@@ -3,7 +3,10 @@
  * humans, so deleting the issue or editing or deleting a comment access-bot wrote is tamper
  * evidence: it is audited, admins are alerted, and (when the issue still exists) the issue says so.
  */
-import { alertAdmins, recordStep, type AppContext } from './context.js';
+import { alertAdmins, recordStep, type Deps } from './context.js';
+
+/** What recording a change to the Jira record touches. */
+export type JiraChangeDeps = Deps<'store' | 'now' | 'adminChannel'>;
 
 export interface JiraChange {
   /** X-Atlassian-Webhook-Identifier: the same across redeliveries. */
@@ -21,7 +24,7 @@ export interface JiraChange {
 export const SEEN_RETENTION_MS = 7 * 24 * 3600_000;
 
 /** Forgets deliveries older than the retention (at start-up and hourly, compose.ts). */
-export function pruneDeliveries(ctx: Pick<AppContext, 'store' | 'now'>): number {
+export function pruneDeliveries(ctx: Deps<'store' | 'now'>): number {
   return ctx.store.pruneSeen(ctx.now() - SEEN_RETENTION_MS);
 }
 
@@ -33,8 +36,9 @@ const CHANGES: Record<string, 'issue_deleted' | 'comment_deleted' | 'comment_edi
   comment_updated: 'comment_edited',
 };
 
-export function recordJiraChange(ctx: AppContext, c: JiraChange): JiraChangeResult {
-  return ctx.store.tx(() => {
+export function recordJiraChange(deps: JiraChangeDeps, c: JiraChange): JiraChangeResult {
+  return deps.store.tx((store) => {
+    const ctx = { ...deps, store };
     // Both are recorded: a redelivery repeats the id, a replay of a captured body repeats the body.
     const newId = ctx.store.firstDelivery(`jira:${c.deliveryId}`, ctx.now());
     const newBody = ctx.store.firstDelivery(`jira-body:${c.bodyHash}`, ctx.now());

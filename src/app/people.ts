@@ -8,8 +8,8 @@
  * Two kinds of method, kept apart on purpose:
  *   - lookups (async) call the directory: Slack's users.info with the gateway's click-time cache,
  *     users.lookupByEmail, user groups, and MANAGER_SOURCE;
- *   - recording (sync) only reads and writes the store, so it may run inside a transaction and
- *     on the ack path.
+ *   - recording (sync) reads and writes only through the caller's transaction handle, so it may
+ *     run on the ack path.
  */
 import type { Logger } from 'pino';
 import type { PersonRef } from '../domain/people.js';
@@ -44,7 +44,6 @@ export interface ActingPerson {
 }
 
 export interface PeopleDeps {
-  store: TxStore;
   slack: SlackDirectory;
   /** Where `manager` comes from (MANAGER_SOURCE); its capabilities are checked at start-up. */
   managerSource?: IdpConnectorWith<'userDirectory' | 'managerSource'>;
@@ -110,20 +109,19 @@ export class People {
     }
   }
 
-  // ---- recording (store only: safe inside a transaction and on the ack path) ------------------
+  // ---- recording (through the caller's transaction: safe on the ack path) -------------------
 
   /**
    * The person behind a Slack user id, recorded on first sight with no email yet: routing learns
    * it (users.info) later.
    */
-  forSlackUser(slackId: string, at: number): PersonRecord {
-    const { store } = this.deps;
+  forSlackUser(store: TxStore, slackId: string, at: number): PersonRecord {
     return store.personBySlackId(slackId) ?? store.recordPerson({ slackId }, at);
   }
 
   /** Records what a directory said about someone (merging records that turn out to be one person). */
-  record(facts: PersonFacts, at: number): PersonRecord {
-    return this.deps.store.recordPerson(facts, at);
+  record(store: TxStore, facts: PersonFacts, at: number): PersonRecord {
+    return store.recordPerson(facts, at);
   }
 }
 

@@ -17,10 +17,13 @@ import { canTransition, transition } from '../domain/lifecycle.js';
 import { ownsFirstAdd } from '../domain/membership.js';
 import { PermanentError } from '../outbox/errors.js';
 import { connectorWith } from './connectors.js';
-import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type AppContext } from './context.js';
+import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type Deps } from './context.js';
 import { enqueue, type EffectOf } from './effects.js';
 import { failRequest } from './fail.js';
 import type { IdpConnectorWith } from './ports/idp.js';
+
+/** What granting touches. */
+export type GrantDeps = Deps<'store' | 'catalog' | 'now' | 'connectors' | 'adminChannel' | 'onExpiryChanged'>;
 
 export interface GrantResult {
   idpUserId: string;
@@ -30,14 +33,14 @@ export interface GrantResult {
 export type Skipped = { skipped: string };
 export type ResolveResult = { idpUserId: string } | Skipped;
 
-export function connectorFor(ctx: AppContext, name: string): IdpConnectorWith<'userDirectory' | 'memberships'> {
+export function connectorFor(ctx: Deps<'connectors'>, name: string): IdpConnectorWith<'userDirectory' | 'memberships'> {
   return connectorWith(ctx.connectors, name, 'userDirectory', 'memberships');
 }
 
 /** What a resolve (or a grant an older version enqueued by email) needs from its payload. */
 type ResolveInput = Omit<EffectOf<'idp.resolveUser'>, 'kind'>;
 
-export async function runResolve(ctx: AppContext, e: ResolveInput): Promise<ResolveResult> {
+export async function runResolve(ctx: GrantDeps, e: ResolveInput): Promise<ResolveResult> {
   const r = ctx.store.getRequest(e.requestId);
   if (!r || r.state !== 'approved') return { skipped: `request is ${r?.state ?? 'missing'}` };
   const idp = connectorFor(ctx, e.connector);
@@ -50,7 +53,7 @@ export async function runResolve(ctx: AppContext, e: ResolveInput): Promise<Reso
  * Records the IdP user and enqueues the grant in that user's queue, in one transaction: from
  * here on the request counts as a holder of the membership (Store.otherHoldersOf).
  */
-export function resolveDone(ctx: AppContext, e: ResolveInput, result: ResolveResult): void {
+export function resolveDone(ctx: GrantDeps, e: ResolveInput, result: ResolveResult): void {
   if ('skipped' in result) return;
   const r = mustGet(ctx, e.requestId);
   if (r.state !== 'approved') return;
@@ -61,11 +64,11 @@ export function resolveDone(ctx: AppContext, e: ResolveInput, result: ResolveRes
 }
 
 /** Nothing was sent to the group yet: the request fails with the cause. */
-export function resolveDead(ctx: AppContext, e: ResolveInput, error: Error): void {
+export function resolveDead(ctx: GrantDeps, e: ResolveInput, error: Error): void {
   failRequest(ctx, e.requestId, `granting access failed: ${error.message}`);
 }
 
-export async function runGrant(ctx: AppContext, e: EffectOf<'idp.grant'>): Promise<GrantResult | Skipped> {
+export async function runGrant(ctx: GrantDeps, e: EffectOf<'idp.grant'>): Promise<GrantResult | Skipped> {
   const r = ctx.store.getRequest(e.requestId);
   if (!r || r.state !== 'approved') return { skipped: `request is ${r?.state ?? 'missing'}` };
   const idp = connectorFor(ctx, e.connector);
@@ -78,7 +81,7 @@ export async function runGrant(ctx: AppContext, e: EffectOf<'idp.grant'>): Promi
   return { idpUserId: e.idpUserId, preexisting: !record.owned };
 }
 
-export function grantDone(ctx: AppContext, e: EffectOf<'idp.grant'>, result: GrantResult | Skipped): void {
+export function grantDone(ctx: GrantDeps, e: EffectOf<'idp.grant'>, result: GrantResult | Skipped): void {
   if ('skipped' in result) return;
   const r = mustGet(ctx, e.requestId);
   if (!canTransition(r.state, 'provisioned')) return;
@@ -98,7 +101,7 @@ export function grantDone(ctx: AppContext, e: EffectOf<'idp.grant'>, result: Gra
  * check and clean-up are an effect of their own (app/undoGrant.ts), in the user's queue; the
  * request fails once it is known what was left.
  */
-export function grantDead(ctx: AppContext, e: EffectOf<'idp.grant'>, error: Error): void {
+export function grantDead(ctx: GrantDeps, e: EffectOf<'idp.grant'>, error: Error): void {
   const r = mustGet(ctx, e.requestId);
   if (!canTransition(r.state, 'fail')) return;
   enqueue(ctx.store, { kind: 'idp.undoGrant', requestId: r.id, connector: e.connector, group: e.group, idpUserId: e.idpUserId, cause: `granting access failed: ${error.message}` });

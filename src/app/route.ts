@@ -10,11 +10,14 @@ import { canTransition, transition } from '../domain/lifecycle.js';
 import { ACCOUNT_PROBLEM_LABEL, accountProblem } from '../domain/people.js';
 import type { Actor } from '../domain/steps.js';
 import { PermanentError } from '../outbox/errors.js';
-import { alertAdmins, mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
+import { alertAdmins, mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type Deps } from './context.js';
 import { enqueue } from './effects.js';
 import { failRequest } from './fail.js';
 import { approverRef, requesterRef } from './people.js';
 import type { RequestRecord } from './ports/store.js';
+
+/** What routing touches: people are looked up through the people service, never Slack directly. */
+export type RouteDeps = Deps<'store' | 'catalog' | 'now' | 'people' | 'allowGuests' | 'logger' | 'adminChannel'>;
 
 export type RoutingResult =
   | { kind: 'approvers'; stage: number; requester: { email: string; name: string }; approvers: Person[]; fallback: boolean; unresolved: string[] }
@@ -23,7 +26,7 @@ export type RoutingResult =
   /** The request moved on (decided, cancelled) before routing ran: nothing to do. */
   | { kind: 'stale' };
 
-async function identifyRequester(ctx: AppContext, r: RequestRecord): Promise<{ email: string; name: string }> {
+async function identifyRequester(ctx: RouteDeps, r: RequestRecord): Promise<{ email: string; name: string }> {
   if (r.requesterEmail) return { email: r.requesterEmail, name: r.requesterName ?? r.requesterEmail };
   if (!r.requesterSlackId) throw new PermanentError('the requester has no email on record and is not a Slack user');
   // Fresh, not from the click-time cache: the email decides who is granted (a rename is seen at once).
@@ -41,7 +44,7 @@ async function identifyRequester(ctx: AppContext, r: RequestRecord): Promise<{ e
  * Unresolvable ones are listed. Each person records the reference that routed them (`via`).
  */
 async function resolveRefs(
-  ctx: AppContext,
+  ctx: RouteDeps,
   r: RequestRecord,
   requesterEmail: string,
   refs: ApproverRef[],
@@ -94,7 +97,7 @@ async function resolveRefs(
   return { people, unresolved };
 }
 
-export async function resolveStage(ctx: AppContext, requestId: string, stage: number): Promise<RoutingResult> {
+export async function resolveStage(ctx: RouteDeps, requestId: string, stage: number): Promise<RoutingResult> {
   const r = ctx.store.getRequest(requestId);
   if (!r || r.state !== 'pending' || r.stage !== stage) return { kind: 'stale' };
   const requester = await identifyRequester(ctx, r);
@@ -125,7 +128,7 @@ export async function resolveStage(ctx: AppContext, requestId: string, stage: nu
 }
 
 /** Records the routing outcome (inside the transaction that marks the effect done). */
-export function applyRouting(ctx: AppContext, requestId: string, result: RoutingResult): void {
+export function applyRouting(ctx: RouteDeps, requestId: string, result: RoutingResult): void {
   if (result.kind === 'stale') return;
   let r = mustGet(ctx, requestId);
   if (r.state !== 'pending') return;
@@ -133,7 +136,7 @@ export function applyRouting(ctx: AppContext, requestId: string, result: Routing
   if (!r.requesterEmail) {
     // The person learns their email now; a record of them under that email (an approver of
     // another request, say) and this one become one person.
-    ctx.people.record({ slackId: r.requesterSlackId ?? undefined, email: result.requester.email, name: result.requester.name }, now);
+    ctx.people.record(ctx.store, { slackId: r.requesterSlackId ?? undefined, email: result.requester.email, name: result.requester.name }, now);
     ctx.store.updateRequest(r.id, { requesterEmail: result.requester.email, requesterName: result.requester.name }, now);
     r = mustGet(ctx, requestId);
     openRecord(ctx, r);
@@ -181,16 +184,16 @@ export function applyRouting(ctx: AppContext, requestId: string, result: Routing
 }
 
 /** Routing failed for good (e.g. the requester has no email): the request fails with the cause. */
-export function routingDead(ctx: AppContext, requestId: string, error: Error): void {
+export function routingDead(ctx: RouteDeps, requestId: string, error: Error): void {
   const r = ctx.store.getRequest(requestId);
   if (!r || !canTransition(r.state, 'fail')) return;
   failRequest(ctx, requestId, error.message);
 }
 
 /** Records the people routing found and asks each in Slack; returns them as audit actors. */
-function askApprovers(ctx: AppContext, requestId: string, stage: number, people: Person[], now: number): Actor[] {
+function askApprovers(ctx: RouteDeps, requestId: string, stage: number, people: Person[], now: number): Actor[] {
   return people.map((p) => {
-    const person = ctx.people.record({ slackId: p.slackId, email: p.email, name: p.name }, now);
+    const person = ctx.people.record(ctx.store, { slackId: p.slackId, email: p.email, name: p.name }, now);
     ctx.store.insertApprover({ requestId, stage, personId: person.id, askedAt: now, via: p.via ?? 'email' });
     enqueue(ctx.store, { kind: 'slack.approverDm', requestId, stage, slackId: p.slackId });
     return { personId: person.id, slackId: p.slackId, email: p.email, name: p.name };
@@ -200,7 +203,7 @@ function askApprovers(ctx: AppContext, requestId: string, stage: number, people:
 export type EscalationResult = { kind: 'stale' } | { kind: 'escalated'; stage: number; approvers: Person[]; unresolved: string[] };
 
 /** Resolves `escalateTo` for a stage that waited too long: people not yet asked in it. */
-export async function resolveEscalation(ctx: AppContext, requestId: string, stage: number): Promise<EscalationResult> {
+export async function resolveEscalation(ctx: RouteDeps, requestId: string, stage: number): Promise<EscalationResult> {
   const r = ctx.store.getRequest(requestId);
   if (!r || r.state !== 'pending' || r.stage !== stage || r.policy.kind !== 'stages' || !r.requesterEmail) return { kind: 'stale' };
   const all = ctx.store.approversOf(r.id);
@@ -210,7 +213,7 @@ export async function resolveEscalation(ctx: AppContext, requestId: string, stag
   return { kind: 'escalated', stage, approvers, unresolved: found.unresolved };
 }
 
-export function applyEscalation(ctx: AppContext, requestId: string, result: EscalationResult): void {
+export function applyEscalation(ctx: RouteDeps, requestId: string, result: EscalationResult): void {
   if (result.kind === 'stale') return;
   const r = mustGet(ctx, requestId);
   if (r.state !== 'pending' || r.stage !== result.stage || r.policy.kind !== 'stages') return;
@@ -234,7 +237,7 @@ export function applyEscalation(ctx: AppContext, requestId: string, result: Esca
  * An approver's DM could not be delivered (left Slack, channel_not_found). Admins are told; when
  * nobody of the stage can be reached any more, the request fails rather than wait on nobody.
  */
-export function approverUnreachable(ctx: AppContext, requestId: string, stage: number, slackId: string, error: Error): void {
+export function approverUnreachable(ctx: RouteDeps, requestId: string, stage: number, slackId: string, error: Error): void {
   const r = ctx.store.getRequest(requestId);
   if (!r) return;
   const approver = ctx.store.approversOf(r.id, stage).find((a) => a.slackId === slackId);

@@ -1,11 +1,17 @@
+/**
+ * Recording a new request: validated against the catalog (domain/submission.ts), stored as
+ * pending with its audit event, and routing enqueued, in one transaction. Who the requester is
+ * (email, name) and who approves are resolved by the `request.route` effect (app/route.ts),
+ * because those are directory lookups.
+ */
 import { randomBytes } from 'node:crypto';
 import { describeDuration } from '../domain/duration.js';
 import { validateSubmission, type FormField, type Submission } from '../domain/submission.js';
-import type { AppContext } from './context.js';
+import type { Deps } from './context.js';
 import { enqueue } from './effects.js';
 import type { RequestRecord } from './ports/store.js';
 
-export interface SubmitInput extends Submission {
+export interface SubmitOpts extends Submission {
   requesterSlackId: string;
   /** The Slack view id: submitting the same modal twice makes one request. */
   submissionKey: string;
@@ -13,28 +19,25 @@ export interface SubmitInput extends Submission {
 
 export type SubmitResult = { ok: true; request: RequestRecord; duplicate: boolean } | { ok: false; errors: Partial<Record<FormField, string>> };
 
+export type SubmitDeps = Deps<'store' | 'catalog' | 'now' | 'people'>;
+
 export function newRequestId(): string {
   return `req_${randomBytes(9).toString('base64url')}`;
 }
 
-/**
- * Records a new request: validated against the catalog, stored as pending with its audit event,
- * and routing enqueued. Who the requester is (email, name) and who approves are resolved by the
- * `request.route` effect, because those are Slack and IdP calls.
- */
-export function submitRequest(ctx: AppContext, input: SubmitInput): SubmitResult {
-  const v = validateSubmission(ctx.catalog(), input);
+export function submitRequest(deps: SubmitDeps, opts: SubmitOpts): SubmitResult {
+  const v = validateSubmission(deps.catalog(), opts);
   if (!v.ok) return v;
-  return ctx.store.tx(() => {
-    const existing = ctx.store.findBySubmissionKey(input.submissionKey);
+  return deps.store.tx((store) => {
+    const existing = store.findBySubmissionKey(opts.submissionKey);
     if (existing) return { ok: true, request: existing, duplicate: true };
-    const now = ctx.now();
+    const now = deps.now();
     const id = newRequestId();
     // Known by Slack id only until routing asks Slack for the email (outside this transaction).
-    const requester = ctx.people.forSlackUser(input.requesterSlackId, now);
-    ctx.store.insertRequest({
+    const requester = deps.people.forSlackUser(store, opts.requesterSlackId, now);
+    store.insertRequest({
       id,
-      submissionKey: input.submissionKey,
+      submissionKey: opts.submissionKey,
       appId: v.app.id,
       roleId: v.role.id,
       appName: v.app.name,
@@ -50,18 +53,17 @@ export function submitRequest(ctx: AppContext, input: SubmitInput): SubmitResult
       breakGlassNotify: v.role.breakGlass?.notify ?? null,
       nextTimerAt: v.role.approval.kind === 'stages' && v.role.approval.timeoutMs !== undefined ? now + v.role.approval.timeoutMs : null,
     });
-    const r = ctx.store.getRequest(id)!;
+    const r = store.getRequest(id)!;
     // The Jira comment for this step is enqueued once the issue can be created (after routing).
-    ctx.store.appendAudit(r.id, now, input.requesterSlackId, {
+    store.appendAudit(r.id, now, opts.requesterSlackId, {
       type: 'requested',
-      actor: { personId: requester.id, slackId: input.requesterSlackId },
+      actor: { personId: requester.id, slackId: opts.requesterSlackId },
       app: v.app.name,
       role: v.role.name,
       duration: describeDuration(v.duration),
       reason: v.reason,
     });
-    enqueue(ctx.store, { kind: 'request.route', requestId: id, stage: 0 });
+    enqueue(store, { kind: 'request.route', requestId: id, stage: 0 });
     return { ok: true, request: r, duplicate: false };
   });
 }
-

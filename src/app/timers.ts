@@ -4,11 +4,14 @@
  */
 import { transition } from '../domain/lifecycle.js';
 import { dueActions } from '../domain/timers.js';
-import { mustGet, notifyRequester, recordStep, refreshTimers, transitionIssue, type AppContext } from './context.js';
+import { mustGet, notifyRequester, recordStep, refreshTimers, transitionIssue, type Deps, type Tx } from './context.js';
 import { enqueue } from './effects.js';
 import { approverActor } from './people.js';
 
-function applyDue(ctx: AppContext, requestId: string): void {
+/** What the timers touch. */
+export type TimersDeps = Deps<'store' | 'catalog' | 'now'>;
+
+function applyDue(ctx: Tx, requestId: string): void {
   const r = mustGet(ctx, requestId);
   if (r.state !== 'pending' || r.policy.kind !== 'stages') return refreshTimers(ctx, requestId);
   const now = ctx.now();
@@ -39,11 +42,11 @@ function applyDue(ctx: AppContext, requestId: string): void {
 }
 
 /** Handles every pending request whose next timer is due. Returns how many were handled. */
-export function runDueTimers(ctx: AppContext, batch = 200): number {
+export function runDueTimers(ctx: TimersDeps, batch = 200): number {
   let handled = 0;
   for (;;) {
     const due = ctx.store.timersDue(ctx.now(), batch);
-    for (const r of due) ctx.store.tx(() => applyDue(ctx, r.id));
+    for (const r of due) ctx.store.tx((store) => applyDue({ ...ctx, store }, r.id));
     handled += due.length;
     if (due.length < batch) return handled;
   }

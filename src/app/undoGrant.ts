@@ -10,10 +10,13 @@
  */
 import { canTransition } from '../domain/lifecycle.js';
 import { forgetsOwnership, undoNeeds } from '../domain/membership.js';
-import { mustGet, recordStep, type AppContext } from './context.js';
+import { mustGet, recordStep, type Deps } from './context.js';
 import type { EffectOf } from './effects.js';
 import { failRequest } from './fail.js';
 import { connectorFor, type Skipped } from './provision.js';
+
+/** What undoing a failed grant touches. */
+export type UndoDeps = Deps<'store' | 'catalog' | 'now' | 'connectors' | 'adminChannel'>;
 
 export type UndoOutcome = 'removed' | 'not_in_place' | 'never_added' | 'kept_preexisting' | 'kept_other_grant';
 export type UndoResult = { outcome: UndoOutcome } | Skipped;
@@ -27,7 +30,7 @@ const AFTERMATH: Record<UndoOutcome, string | undefined> = {
   kept_other_grant: 'the membership is kept: another grant still needs it',
 };
 
-export async function runUndo(ctx: AppContext, e: EffectOf<'idp.undoGrant'>): Promise<UndoResult> {
+export async function runUndo(ctx: UndoDeps, e: EffectOf<'idp.undoGrant'>): Promise<UndoResult> {
   const r = ctx.store.getRequest(e.requestId);
   // A grant an admin revived made it through meanwhile: there is nothing to undo.
   if (!r || (r.state !== 'approved' && r.state !== 'failed')) return { skipped: `request is ${r?.state ?? 'missing'}` };
@@ -42,7 +45,7 @@ export async function runUndo(ctx: AppContext, e: EffectOf<'idp.undoGrant'>): Pr
   return { outcome: 'removed' };
 }
 
-export function undoDone(ctx: AppContext, e: EffectOf<'idp.undoGrant'>, result: UndoResult): void {
+export function undoDone(ctx: UndoDeps, e: EffectOf<'idp.undoGrant'>, result: UndoResult): void {
   if ('skipped' in result) return;
   const r = mustGet(ctx, e.requestId);
   if (result.outcome !== 'kept_other_grant' && forgetsOwnership(ctx.store.otherHoldersOf(e.connector, e.group, e.idpUserId, r.id))) {
@@ -63,6 +66,6 @@ export function undoDone(ctx: AppContext, e: EffectOf<'idp.undoGrant'>, result: 
  * stays: if the add landed, access-bot owns that membership, and a later grant or revocation
  * must know it. The admins are told to look.
  */
-export function undoDead(ctx: AppContext, e: EffectOf<'idp.undoGrant'>, error: Error): void {
+export function undoDead(ctx: UndoDeps, e: EffectOf<'idp.undoGrant'>, error: Error): void {
   failRequest(ctx, e.requestId, `${e.cause}; whether access-bot's add landed could not be checked (${error.message}): the membership may be in place`);
 }
