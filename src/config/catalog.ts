@@ -497,7 +497,9 @@ class Validator {
     if (raw === undefined) return this.fail(p, `required (e.g. grant: { connector: okta, group: <group id> })`);
     const m = this.map(p, raw, 'a map with connector: and group:');
     if (!m) return undefined;
-    this.keys(p, m, KEYS.grant);
+    // A type whose grants are not a group takes its own keys instead of `group`.
+    const grantKeys = typeof m.connector === 'string' ? this.instances.byName.get(m.connector.trim())?.grantKeys : undefined;
+    this.keys(p, m, grantKeys ? ['connector', ...grantKeys.keys] : KEYS.grant);
     let connector: ConnectorName | undefined;
     const names = [...this.instances.byName.keys()];
     const c = this.str(`${p}.connector`, m.connector, names.length ? oneOf(names) : 'a connector named in connectors:');
@@ -508,6 +510,19 @@ class Validator {
       } else if (this.configured && !this.configured.includes(c)) {
         this.fail(`${p}.connector`, `"${c}" is not configured (${this.instances.fromCatalog || !type ? `see connectors.${c}` : configureHint(type)})`);
       } else connector = c;
+    }
+    if (grantKeys) {
+      // Its own keys, made into the one string the bot keys the membership by.
+      const fields: Record<string, string> = {};
+      for (const k of grantKeys.keys) {
+        if (m[k] === undefined) continue;
+        const v = this.str(`${p}.${k}`, m[k], `see ${grantKeys.example}`);
+        if (v === undefined) return undefined;
+        fields[k] = v;
+      }
+      const t = grantKeys.target(fields);
+      if ('error' in t) return this.fail(p, `${t.error} (e.g. ${grantKeys.example})`);
+      return connector ? { connector, group: t.group } : undefined;
     }
     const groupHint = type?.groups.what ?? 'the group id';
     let group = this.str(`${p}.group`, m.group, groupHint);

@@ -54,6 +54,16 @@ export interface ConnectorDescriptor<K extends string = string> {
   readonly settings: { readonly [P in K]: SettingSpec };
   /** What a catalog `grant.group` is for this type; email groups are lower-cased. */
   readonly groups: { readonly what: string; readonly email?: boolean };
+  /**
+   * For types whose grants are not a group: the keys a catalog grant of this type takes instead of
+   * `group`, and how they make the one string the bot keys the membership by.
+   */
+  readonly grantKeys?: {
+    readonly keys: readonly string[];
+    /** For error lines, e.g. "{ connector: aws-sso, account: '123456789012', permissionSet: 'arn:aws:sso:::permissionSet/…' }". */
+    readonly example: string;
+    target(fields: Readonly<Record<string, string>>): { group: string } | { error: string };
+  };
   readonly check: CheckSpec<K>;
   /**
    * The connector class's prototype: its methods are its capabilities (app/ports/idp.ts), known
