@@ -17,7 +17,7 @@ import { loadCatalog, parseCatalog } from '../../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
 import type { RecordedCall } from '../emulators/base.js';
 import { OktaEmulator } from '../emulators/okta.js';
-import { BOT_TOKEN, GITHUB_ORG, githubLogin, Harness, JIRA_TOKEN, PEOPLE, SIGNING_SECRET, waitUntil, type ConnectorId, type Person } from '../support/harness.js';
+import { BOT_TOKEN, GITHUB_ORG, bitbucketName, githubLogin, Harness, JIRA_TOKEN, PEOPLE, SIGNING_SECRET, waitUntil, type ConnectorId, type Person } from '../support/harness.js';
 
 const { alice, bob, carol } = PEOPLE;
 /** In Slack, but in no identity provider. */
@@ -223,7 +223,30 @@ const ATLASSIAN_ORG: ConnectorRow = {
   rateLimited: (h) => must(h.atlassianOrg, 'atlassian-org').tooManyRequests,
 };
 
-const CONNECTORS: ConnectorRow[] = [OKTA, ENTRA, GOOGLE, ATLASSIAN, GITHUB, ATLASSIAN_ORG];
+
+const BITBUCKET: ConnectorRow = {
+  name: 'bitbucket-dc',
+  label: 'Bitbucket',
+  groups: { reader: 'connector-readers', editor: 'connector-editors', ghost: 'connector-ghosts' },
+  idOf: bitbucketName,
+  setup(h) {
+    const bb = must(h.bitbucket, 'bitbucket emulator');
+    bb.addGroup(this.groups.reader);
+    bb.addGroup(this.groups.editor);
+  },
+  isMember: (h, g, p) => must(h.bitbucket, 'bitbucket').isMember(g, bitbucketName(p)),
+  makeMember: (h, g, p) => must(h.bitbucket, 'bitbucket').addMember(g, bitbucketName(p)),
+  addCalls: (h, g) => calls(must(h.bitbucket, 'bitbucket'), 'POST', (path, c) => path === '/rest/api/1.0/admin/groups/add-user' && (c.body as { context?: string }).context === g),
+  removeCalls: (h, g) => calls(must(h.bitbucket, 'bitbucket'), 'POST', (path, c) => path === '/rest/api/1.0/admin/groups/remove-user' && (c.body as { context?: string }).context === g && ok(c)),
+  rateLimitAdd(h) {
+    // Data Center rate limiting: 429 with Retry-After (seconds) and X-RateLimit-* headers.
+    must(h.bitbucket, 'bitbucket').throttle(2, { retryAfterSec: 1, method: 'POST', path: /^\/rest\/api\/1\.0\/admin\/groups\/add-user$/ });
+    return { injected: 2, minWaitMs: 2000 };
+  },
+  rateLimited: (h) => must(h.bitbucket, 'bitbucket').tooManyRequests,
+};
+
+const CONNECTORS: ConnectorRow[] = [OKTA, ENTRA, GOOGLE, ATLASSIAN, GITHUB, ATLASSIAN_ORG, BITBUCKET];
 
 const APP = (row: ConnectorRow): string => `${row.name}-groups`;
 
@@ -434,6 +457,7 @@ ${CONNECTORS.map(
     assert.deepEqual(h.jira.directory.groupMembers(ATLASSIAN.groups.reader), [alice.atlassianId]);
     assert.deepEqual(h.github!.members(GITHUB_ORG, 'con-readers'), [githubLogin(alice)]);
     assert.deepEqual(h.atlassianOrg!.members(ATLASSIAN_ORG.groups.reader), [alice.atlassianId]);
+    assert.deepEqual(h.bitbucket!.members(BITBUCKET.groups.reader), [bitbucketName(alice)]);
     const logs = h.logs.join('');
     for (const secret of h.secrets()) assert.ok(!logs.includes(secret), 'no secret in the logs');
   });

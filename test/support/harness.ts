@@ -20,6 +20,7 @@ import { createLogger } from '../../src/logger.js';
 import { AtlassianAdminEmulator } from '../emulators/atlassian-admin.js';
 import { stopAll } from '../emulators/base.js';
 import { GitHubEmulator } from '../emulators/github.js';
+import { BitbucketEmulator } from '../emulators/bitbucket.js';
 import { GoogleDirectoryEmulator } from '../emulators/google.js';
 import { GraphEmulator } from '../emulators/graph.js';
 import { JiraEmulator } from '../emulators/jira.js';
@@ -32,7 +33,7 @@ export const { signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, oktaToken: OK
 
 export { PEOPLE, type Person };
 
-export type ConnectorId = 'okta' | 'entra' | 'google' | 'atlassian' | 'github' | 'atlassian-org';
+export type ConnectorId = 'okta' | 'entra' | 'google' | 'atlassian' | 'github' | 'atlassian-org' | 'bitbucket-dc';
 
 /** The GitHub organization the harness's `github` connector works in (SAML on: emails map to logins). */
 export const GITHUB_ORG = 'acme';
@@ -41,6 +42,9 @@ export const GITHUB_ORG = 'acme';
 export function githubLogin(p: Person): string {
   return `${p.email.split('@')[0]!}-gh`;
 }
+
+/** A person's Bitbucket username, when the harness starts the Bitbucket emulator: their email's local part. */
+export const bitbucketName = (p: Pick<Person, 'email'>): string => p.email.split('@')[0]!;
 
 /** The Workspace admin the Google service account acts as (created by the emulator). */
 export const GOOGLE_ADMIN = 'admin@example.com';
@@ -82,6 +86,8 @@ export class Harness {
   readonly github: GitHubEmulator | undefined;
   /** Started when `connectors` includes `atlassian-org`. */
   readonly atlassianOrg: AtlassianAdminEmulator | undefined;
+  /** Started when `connectors` includes `bitbucket-dc`. */
+  readonly bitbucket: BitbucketEmulator | undefined;
   readonly connectors: readonly ConnectorId[];
   readonly logs: string[] = [];
   bot!: AccessBot;
@@ -95,10 +101,11 @@ export class Harness {
     this.google = this.connectors.includes('google') ? new GoogleDirectoryEmulator() : undefined;
     this.github = this.connectors.includes('github') ? new GitHubEmulator() : undefined;
     this.atlassianOrg = this.connectors.includes('atlassian-org') ? new AtlassianAdminEmulator() : undefined;
+    this.bitbucket = this.connectors.includes('bitbucket-dc') ? new BitbucketEmulator() : undefined;
   }
 
   async start(): Promise<this> {
-    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.graph?.start(), this.google?.start(), this.github?.start(), this.atlassianOrg?.start()]);
+    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.graph?.start(), this.google?.start(), this.github?.start(), this.atlassianOrg?.start(), this.bitbucket?.start()]);
     this.github?.addOrg(GITHUB_ORG, { saml: true });
     seedWorld(this, {
       people: Object.values(PEOPLE),
@@ -116,6 +123,7 @@ export class Harness {
         this.github.addOrgMember(GITHUB_ORG, githubLogin(p));
         this.github.addSamlIdentity(GITHUB_ORG, { nameId: p.email, login: githubLogin(p) });
       }
+      this.bitbucket?.addUser({ name: bitbucketName(p), emailAddress: p.email, displayName: p.name });
       if (this.connectors.includes('atlassian')) this.jira.directory.addUser({ email: p.email, displayName: p.name, accountId: p.atlassianId });
       this.atlassianOrg?.addUser({ email: p.email, name: p.name, accountId: p.atlassianId });
     }
@@ -129,6 +137,7 @@ export class Harness {
         GRAPH_TOKEN_URL: this.graph.tokenUrl,
       });
     }
+    if (this.bitbucket) Object.assign(idpEnv, { BITBUCKET_BASE_URL: this.bitbucket.url, BITBUCKET_TOKEN: this.bitbucket.token });
     if (this.google) {
       // Written after start: the key file's token_uri names the emulator.
       const keyFile = join(this.dir, 'google-service-account.json');
@@ -200,7 +209,7 @@ export class Harness {
   async stop(): Promise<void> {
     await this.bot.stop(1000).catch(() => undefined);
     try {
-      await stopAll([this.slack, this.jira, this.okta, this.graph, this.google, this.github, this.atlassianOrg]);
+      await stopAll([this.slack, this.jira, this.okta, this.graph, this.google, this.github, this.atlassianOrg, this.bitbucket]);
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
     }
@@ -244,7 +253,7 @@ export class Harness {
 
   /** Every secret the test configured, for grepping logs. */
   secrets(): string[] {
-    const extra = [this.graph?.clientSecret, this.google?.privateKeyPem.split('\n')[1], this.github?.privateKeyPem.split('\n')[1], this.atlassianOrg?.apiKey].filter((s): s is string => !!s);
+    const extra = [this.graph?.clientSecret, this.google?.privateKeyPem.split('\n')[1], this.github?.privateKeyPem.split('\n')[1], this.atlassianOrg?.apiKey, this.bitbucket?.token].filter((s): s is string => !!s);
     return [...secretValues(TEST_CREDENTIALS), ...extra];
   }
 }

@@ -277,6 +277,17 @@ describe('failures', () => {
     assert.ok(limited, 'the emulator answered 429');
   });
 
+  test('an ambiguous add (carried out, answered 502) is retryable, and the retry sees the member and sends nothing', async () => {
+    const g = newGroup();
+    const u = newUser();
+    bb.inject({ method: 'POST', path: '/rest/api/1.0/admin/groups/add-user', status: 502, times: 1, afterHandling: true });
+    await rejectsWith(connector.addMember(g, u), RetryableError);
+    assert.equal(bb.isMember(g, u), true, 'the add landed');
+    const before = bb.callsTo('POST', '/rest/api/1.0/admin/groups/add-user').length;
+    await connector.addMember(g, u);
+    assert.equal(bb.callsTo('POST', '/rest/api/1.0/admin/groups/add-user').length, before);
+  });
+
   test('503 is retryable; a hung request times out as retryable; a dropped connection is retryable', async () => {
     const u = newUser();
     bb.inject({ status: 503, times: 1, body: { errors: [{ context: null, message: 'down for maintenance', exceptionName: null }] } });
