@@ -14,6 +14,7 @@ import { createLogger } from '../src/logger.js';
 import { AtlassianAdminEmulator } from '../test/emulators/atlassian-admin.js';
 import { JiraEmulator } from '../test/emulators/jira.js';
 import { OktaEmulator } from '../test/emulators/okta.js';
+import { BitbucketEmulator } from '../test/emulators/bitbucket.js';
 import { SlackEmulator } from '../test/emulators/slack.js';
 import { BOT_TOKEN, JIRA_TOKEN, OKTA_TOKEN, PEOPLE, SIGNING_SECRET } from '../test/support/harness.js';
 import { SlackDriver } from '../test/support/slackDriver.js';
@@ -105,6 +106,15 @@ applications:
         grant: { connector: atlassian-org, group: ${CONFLUENCE_GROUP} }
         durations: [8h, 7d]
         approvers: [owners]
+  - id: payments-code
+    name: Payments code (Bitbucket)
+    owners: [bob@example.com]
+    roles:
+      - id: write
+        name: Write to the PAY project
+        grant: { connector: bitbucket-dc, project: PAY, permission: PROJECT_WRITE }
+        durations: [10s, 8h]
+        approvers: [owners]
 `;
 
 export interface WorldOptions {
@@ -142,6 +152,7 @@ export class DemoWorld {
   readonly jira = new JiraEmulator({ apiToken: JIRA_TOKEN });
   readonly okta = new OktaEmulator({ token: OKTA_TOKEN });
   readonly atlassianOrg = new AtlassianAdminEmulator();
+  readonly bitbucket = new BitbucketEmulator();
   readonly people = DEMO_PEOPLE;
   readonly databasePath: string;
   readonly logFile: string | undefined;
@@ -156,7 +167,7 @@ export class DemoWorld {
   }
 
   async start(): Promise<this> {
-    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.atlassianOrg.start()]);
+    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.atlassianOrg.start(), this.bitbucket.start()]);
     for (const p of this.people) {
       this.slack.addUser({ id: p.slackId, email: p.email, realName: p.name });
       const [first = p.name, last = ''] = p.name.split(' ');
@@ -165,6 +176,9 @@ export class DemoWorld {
     for (const g of DEMO_GROUPS) this.okta.addGroup({ id: g.id, name: g.name });
     for (const p of this.people) this.atlassianOrg.addUser({ email: p.email, name: p.name, accountId: PEOPLE[p.key].atlassianId });
     this.atlassianOrg.addGroup({ id: CONFLUENCE_GROUP, name: 'confluence-users' });
+    // Bitbucket usernames are the emails' local parts.
+    for (const p of this.people) this.bitbucket.addUser({ name: p.email.split('@')[0]!, emailAddress: p.email, displayName: p.name });
+    this.bitbucket.addProject('PAY', 'Payments');
     this.slack.addChannel({ id: 'C0ADMIN', name: 'access-admins', botIsMember: true });
 
     mkdirSync(dirname(this.databasePath), { recursive: true });
@@ -186,6 +200,8 @@ export class DemoWorld {
       ATLASSIAN_ORG_DIRECTORY_ID: this.atlassianOrg.directoryId,
       ATLASSIAN_ORG_API_KEY: this.atlassianOrg.apiKey,
       ATLASSIAN_ADMIN_URL: this.atlassianOrg.url,
+      BITBUCKET_BASE_URL: this.bitbucket.url,
+      BITBUCKET_TOKEN: this.bitbucket.token,
       MANAGER_SOURCE: 'okta',
       ADMIN_CHANNEL: 'C0ADMIN',
       LOG_LEVEL: this.opts.logLevel ?? 'info',
@@ -200,7 +216,7 @@ export class DemoWorld {
       this.log = createWriteStream(this.logFile, { flags: 'w' });
     }
     const sink = this.log ?? { write: () => true };
-    const logger = createLogger(cfg.config.logLevel, [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN, this.atlassianOrg.apiKey], sink);
+    const logger = createLogger(cfg.config.logLevel, [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN, this.atlassianOrg.apiKey, this.bitbucket.token], sink);
     this.bot = createAccessBot({ config: cfg.config, catalog: cat.catalog, logger });
     await this.bot.start();
     this.driver = new SlackDriver({ botUrl: this.bot.url, signingSecret: SIGNING_SECRET, emulator: this.slack });
@@ -209,7 +225,7 @@ export class DemoWorld {
 
   async stop(): Promise<void> {
     await this.bot?.stop(2000).catch(() => undefined);
-    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop(), this.atlassianOrg.stop()]);
+    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop(), this.atlassianOrg.stop(), this.bitbucket.stop()]);
     await new Promise<void>((done) => (this.log ? this.log.end(done) : done()));
   }
 
