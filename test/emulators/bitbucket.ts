@@ -27,8 +27,16 @@
  *   repository does not exist; a RestPermittedUser is `{user, permission}`).
  * - Pages: `{size, limit, isLastPage, start, values, nextPageStart}`, `start`/`limit` (25 by default).
  * - Errors: RestErrors `{"errors":[{"context","message","exceptionName"}]}`.
+ * - `GET /rest/api/1.0/users?filter=` ("Only authenticated users may call this resource"):
+ *   users whose username, name or email address contain the text, as RestApplicationUser.
  * - Auth: an HTTP access token as `Authorization: Bearer`, or a username and password as Basic
- *   (https://confluence.atlassian.com/bitbucketserver/http-access-tokens-939515499.html).
+ *   (https://confluence.atlassian.com/bitbucketserver091/http-access-tokens-1443038354.html).
+ *   HTTP access tokens cannot call the administrative endpoints (BSERV-10482; "Bitbucket Data
+ *   Center doesn't support HTTP token authentication for administrative endpoints, user
+ *   management, …: use Basic Authentication or OAuth",
+ *   https://confluence.atlassian.com/bitbucketserverkb/how-to-use-oauth2-tokens-for-administrative-endpoints-of-bitbucket-data-center-1489469945.html).
+ *   The KB does not show the answer; this emulator refuses a token on every `admin/` path with
+ *   the same 401 AuthorisationException body as a missing permission.
  * - Rate limiting (Data Center): a token bucket per user for requests with Basic or Bearer auth,
  *   answered 429 when empty (https://confluence.atlassian.com/bitbucketserver089/improving-instance-stability-with-rate-limiting-1236436676.html).
  *   The headers are those of Atlassian's Data Center rate limiter, documented for Confluence DC
@@ -175,6 +183,7 @@ export class BitbucketEmulator extends EmulatorServer {
     const r = (method: string, path: string, handler: (req: EmuRequest) => EmuResponse): void => {
       this.route(method, `${API}${path}`, (req) => this.guard(req, handler));
     };
+    r('GET', '/users', (req) => this.page(req, [...this.users.values()].filter((u) => contains(req, [u.name, u.displayName, u.emailAddress])).map(application)));
     r('GET', '/admin/users', (req) => this.page(req, [...this.users.values()].filter((u) => contains(req, [u.name, u.displayName, u.emailAddress])).map(detailed)));
     r('GET', '/admin/groups', (req) =>
       this.page(req, [...this.groups.keys()].filter((g) => contains(req, [g])).map((name) => ({ name, deletable: true }))),
@@ -246,6 +255,7 @@ export class BitbucketEmulator extends EmulatorServer {
         },
       };
     }
+    if (req.path.startsWith(`${API}/admin/`) && req.headers.authorization?.startsWith('Bearer ')) return notPermitted();
     return handler(req);
   }
 
@@ -331,8 +341,12 @@ export class BitbucketEmulator extends EmulatorServer {
   }
 }
 
+function application(u: BitbucketUser): Record<string, unknown> {
+  return { name: u.name, emailAddress: u.emailAddress, id: u.id, displayName: u.displayName, active: u.active, slug: u.slug, type: u.type };
+}
+
 function detailed(u: BitbucketUser): Record<string, unknown> {
-  return { name: u.name, emailAddress: u.emailAddress, id: u.id, displayName: u.displayName, active: u.active, slug: u.slug, type: u.type, directoryName: 'Bitbucket Internal Directory', deletable: true, mutableDetails: true, mutableGroups: true };
+  return { ...application(u), directoryName: 'Bitbucket Internal Directory', deletable: true, mutableDetails: true, mutableGroups: true };
 }
 
 /** Bitbucket's `filter`: a case-insensitive substring of any of the fields. */

@@ -16,6 +16,7 @@ import { SlackEmulator } from '../emulators/slack.js';
 const SLACK_TOKEN = 'xoxb-2222-check-bot-token-secret';
 const JIRA_TOKEN = 'jira-check-api-token-secret-bb';
 const BB_TOKEN = 'bitbucket-check-http-access-token';
+const BB_PASSWORD = 'bitbucket-check-password-secret';
 
 const CATALOG = `
 jira:
@@ -33,7 +34,7 @@ applications:
 async function world(t: TestContext) {
   const slack = new SlackEmulator({ botToken: SLACK_TOKEN, scopes: Object.keys(REQUIRED_BOT_SCOPES) });
   const jira = new JiraEmulator({ email: 'access-bot@example.com', apiToken: JIRA_TOKEN });
-  const bb = new BitbucketEmulator({ token: BB_TOKEN });
+  const bb = new BitbucketEmulator({ token: BB_TOKEN, basic: { username: 'access-bot', password: BB_PASSWORD } });
   await Promise.all([slack.start(), jira.start(), bb.start()]);
   const dir = mkdtempSync(join(tmpdir(), 'access-bot-check-bb-'));
   t.after(async () => {
@@ -53,7 +54,8 @@ async function world(t: TestContext) {
     JIRA_EMAIL: 'access-bot@example.com',
     JIRA_API_TOKEN: JIRA_TOKEN,
     BITBUCKET_BASE_URL: bb.url,
-    BITBUCKET_TOKEN: BB_TOKEN,
+    BITBUCKET_USERNAME: 'access-bot',
+    BITBUCKET_PASSWORD: BB_PASSWORD,
     ACCESS_CATALOG: catalogPath,
     DATABASE_PATH: join(dir, 'bot.db'),
   };
@@ -61,7 +63,7 @@ async function world(t: TestContext) {
     const lines: string[] = [];
     const result = await runCheck(e, { out: (l) => lines.push(l), fetchTimeoutMs: 2000 });
     const output = lines.join('\n');
-    assert.ok(!output.includes(BB_TOKEN), `the Bitbucket token appears in the output:\n${output}`);
+    for (const secret of [BB_TOKEN, BB_PASSWORD]) assert.ok(!output.includes(secret), `a Bitbucket secret appears in the output:\n${output}`);
     return { ...result, output };
   };
   return { bb, env, catalog: (yaml: string) => writeFileSync(catalogPath, yaml), check };
@@ -105,11 +107,18 @@ test('bitbucket-dc credentials without the ADMIN global permission: the fix name
   w.bb.admin = false;
   const f = failure(await w.check(), /^bitbucket-dc credentials/);
   assert.match(f.detail ?? '', /401: You are not permitted to access this resource/);
-  assert.match(f.fix ?? '', /^set BITBUCKET_TOKEN to an HTTP access token \(or BITBUCKET_USERNAME and BITBUCKET_PASSWORD\) of a Bitbucket user with the ADMIN global permission/);
+  assert.match(f.fix ?? '', /^set BITBUCKET_USERNAME and BITBUCKET_PASSWORD to a Bitbucket account with the ADMIN global permission/);
+});
+
+test('bitbucket-dc with an HTTP access token and a catalog that grants groups: says a token cannot change groups', async (t) => {
+  const w = await world(t);
+  const f = failure(await w.check({ ...w.env, BITBUCKET_USERNAME: undefined, BITBUCKET_PASSWORD: undefined, BITBUCKET_TOKEN: BB_TOKEN }), /^bitbucket-dc credentials/);
+  assert.match(f.detail ?? '', /an HTTP access token cannot change Bitbucket group membership/);
+  assert.match(f.fix ?? '', /BITBUCKET_USERNAME and BITBUCKET_PASSWORD/);
 });
 
 test('bitbucket-dc with a base URL but no credentials: cannot be set up, and says what to give', async (t) => {
   const w = await world(t);
-  const f = failure(await w.check({ ...w.env, BITBUCKET_TOKEN: undefined }), /^bitbucket-dc/);
+  const f = failure(await w.check({ ...w.env, BITBUCKET_USERNAME: undefined, BITBUCKET_PASSWORD: undefined }), /^bitbucket-dc/);
   assert.match(f.detail ?? '', /give an HTTP access token, or a username and password/);
 });

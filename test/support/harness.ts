@@ -137,7 +137,8 @@ export class Harness {
         GRAPH_TOKEN_URL: this.graph.tokenUrl,
       });
     }
-    if (this.bitbucket) Object.assign(idpEnv, { BITBUCKET_BASE_URL: this.bitbucket.url, BITBUCKET_TOKEN: this.bitbucket.token });
+    // Group membership needs Basic credentials: Bitbucket refuses HTTP access tokens on its admin endpoints.
+    if (this.bitbucket) Object.assign(idpEnv, { BITBUCKET_BASE_URL: this.bitbucket.url, BITBUCKET_USERNAME: this.bitbucket.basic.username, BITBUCKET_PASSWORD: this.bitbucket.basic.password });
     if (this.google) {
       // Written after start: the key file's token_uri names the emulator.
       const keyFile = join(this.dir, 'google-service-account.json');
@@ -253,7 +254,7 @@ export class Harness {
 
   /** Every secret the test configured, for grepping logs. */
   secrets(): string[] {
-    const extra = [this.graph?.clientSecret, this.google?.privateKeyPem.split('\n')[1], this.github?.privateKeyPem.split('\n')[1], this.atlassianOrg?.apiKey, this.bitbucket?.token].filter((s): s is string => !!s);
+    const extra = [this.graph?.clientSecret, this.google?.privateKeyPem.split('\n')[1], this.github?.privateKeyPem.split('\n')[1], this.atlassianOrg?.apiKey, this.bitbucket?.basic.password].filter((s): s is string => !!s);
     return [...secretValues(TEST_CREDENTIALS), ...extra];
   }
 }

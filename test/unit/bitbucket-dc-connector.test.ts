@@ -22,7 +22,7 @@ after(async () => {
 });
 
 beforeEach(() => {
-  connector = BitbucketConnector.fromConfig({ baseUrl: bb.url, token: TOKEN, timeoutMs: 2000 });
+  connector = BitbucketConnector.fromConfig({ baseUrl: bb.url, username: 'access-bot', password: PASSWORD, timeoutMs: 2000 });
 });
 
 afterEach(() => {
@@ -78,7 +78,21 @@ describe('credentials', () => {
   test('a base URL with a context path keeps it', async () => {
     const c = BitbucketConnector.fromConfig({ baseUrl: `${bb.url}/bitbucket/`, token: TOKEN });
     await rejectsWith(c.findUserByEmail('x@example.com'), PermanentError);
-    assert.equal(bb.unexpected.splice(0)[0]?.path, '/bitbucket/rest/api/1.0/admin/users');
+    assert.equal(bb.unexpected.splice(0)[0]?.path, '/bitbucket/rest/api/1.0/users');
+  });
+
+  test('an HTTP access token looks users up and grants permissions, but Bitbucket refuses it on group membership: the error says why', async () => {
+    const c = BitbucketConnector.fromConfig({ baseUrl: bb.url, token: TOKEN });
+    const u = newUser();
+    assert.equal((await c.findUserByEmail(`${u}@example.com`))?.id, u);
+    bb.addProject('TOK');
+    await c.addMember('project:TOK:PROJECT_READ', u);
+    assert.equal(bb.projectPermission('TOK', u), 'PROJECT_READ');
+    const err = await rejectsWith(c.addMember(newGroup(), u), PermanentError);
+    assert.match(err.message, /401: You are not permitted to access this resource; an HTTP access token cannot call Bitbucket's admin endpoints \(.*BSERV-10482\): use a username and password/);
+    const report = await c.checkHealth([newGroup()]);
+    assert.match(report.checks[0]!.detail!, /an HTTP access token cannot change Bitbucket group membership/);
+    assert.deepEqual((await c.checkHealth(['project:TOK:PROJECT_READ'])).ok, true);
   });
 });
 
@@ -89,7 +103,7 @@ describe('findUserByEmail', () => {
     bb.addUser({ name: `xada${seq}`, emailAddress: `xada${seq}@example.com` });
     const found = await connector.findUserByEmail(`ADA${seq}@example.com`);
     assert.deepEqual(found, { id: `ada${seq}`, email: `Ada${seq}@Example.com`, displayName: 'Ada Lovelace' });
-    const call = bb.callsTo('GET', '/rest/api/1.0/admin/users').at(-1)!;
+    const call = bb.callsTo('GET', '/rest/api/1.0/users').at(-1)!;
     assert.equal(call.query.get('filter'), `ada${seq}@example.com`);
   });
 
@@ -115,7 +129,7 @@ describe('findUserByEmail', () => {
     for (let i = 0; i < 120; i++) bb.addUser({ name: `many${seq}-${i}`, emailAddress: `x${i}.many${seq}@example.com` });
     bb.addUser({ name: `many${seq}`, emailAddress: `many${seq}@example.com` });
     assert.equal((await connector.findUserByEmail(`many${seq}@example.com`))?.id, `many${seq}`);
-    assert.ok(bb.callsTo('GET', '/rest/api/1.0/admin/users').filter((c) => c.query.get('filter') === `many${seq}@example.com`).length >= 2, 'paged');
+    assert.ok(bb.callsTo('GET', '/rest/api/1.0/users').filter((c) => c.query.get('filter') === `many${seq}@example.com`).length >= 2, 'paged');
   });
 });
 

@@ -3,10 +3,14 @@
  * HTTP access token (Bearer) or a service account's username and password (Basic).
  *
  * Endpoints (Bitbucket's OpenAPI 8.14; developer.atlassian.com/server/bitbucket/rest/v811/api-group-permission-management/):
- * - Users: `GET admin/users?filter=<email>` matches usernames, display names and emails
- *   CONTAINING the text, so only an active NORMAL user whose `emailAddress` equals the email
- *   (ignoring case) is taken; two such users are ambiguous. The IdP user id is the username
- *   (`name`), which the group and permission endpoints take (not the URL `slug`).
+ * - Users: `GET users?filter=<email>` (any authenticated user, so an HTTP access token works too)
+ *   matches usernames, names and emails CONTAINING the text, so only an active NORMAL user whose
+ *   `emailAddress` equals the email (ignoring case) is taken; two such users are ambiguous. The
+ *   IdP user id is the username (`name`), which the group and permission endpoints take (not the
+ *   URL `slug`).
+ * - Credentials: an HTTP access token cannot call the admin endpoints that group membership
+ *   needs (BSERV-10482, https://confluence.atlassian.com/bitbucketserverkb/how-to-use-oauth2-tokens-for-administrative-endpoints-of-bitbucket-data-center-1489469945.html):
+ *   groups need a username and password (Basic); a token serves project and repository permissions.
  * - Groups: the catalog group is the group name. `GET admin/groups/more-members?context=&filter=`
  *   (paged: `isLastPage`, `nextPageStart`) tells membership; `POST admin/groups/add-user` /
  *   `remove-user` with `{context: <group>, itemName: <user>}` change it (ADMIN; deprecated in
@@ -66,6 +70,9 @@ const PROJECT_KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
 /** Repository slugs: lowercase letters, digits, '.', '_' and '-'. */
 const REPO_SLUG = /^[a-z0-9._-]+$/;
 
+/** Why an HTTP access token cannot manage groups, for messages. */
+const TOKEN_LIMIT = 'Bitbucket Data Center refuses HTTP access tokens on admin endpoints, BSERV-10482';
+
 const DEFAULT_TIMEOUT_MS = 15_000;
 /** Page size for searches and member listings (Bitbucket allows up to 1000). */
 const PAGE = 100;
@@ -92,6 +99,8 @@ class BitbucketHttpError extends Error {
     readonly status: number,
     readonly said: string,
     readonly retryAfter: string | undefined,
+    /** Whether the call was to an `admin/` endpoint. */
+    readonly admin: boolean,
   ) {
     super(`Bitbucket answered ${status}`);
   }
@@ -142,6 +151,8 @@ export class BitbucketConnector implements IdpConnector, UserDirectory, Membersh
     readonly name: string,
     private readonly base: URL,
     private readonly authorization: string,
+    /** True for an HTTP access token, which Bitbucket refuses on its admin endpoints. */
+    private readonly bearer: boolean,
     secrets: string[],
     private readonly timeoutMs: number,
     private readonly now: () => number,
@@ -161,14 +172,14 @@ export class BitbucketConnector implements IdpConnector, UserDirectory, Membersh
     else if (username || password) throw new Error('Bitbucket credentials: a username needs its password and a password its username (or give an HTTP access token instead)');
     else throw new Error('Bitbucket credentials: give an HTTP access token, or a username and password');
     const secrets = [token, password, authorization.slice(authorization.indexOf(' ') + 1)].filter((s): s is string => !!s);
-    return new BitbucketConnector(config.name ?? 'bitbucket-dc', base, authorization, secrets, config.timeoutMs ?? DEFAULT_TIMEOUT_MS, deps.now ?? Date.now);
+    return new BitbucketConnector(config.name ?? 'bitbucket-dc', base, authorization, !!token, secrets, config.timeoutMs ?? DEFAULT_TIMEOUT_MS, deps.now ?? Date.now);
   }
 
   /** The active user whose email address is `email` (ignoring case); their username is the id. */
   async findUserByEmail(email: string): Promise<IdpUser | undefined> {
     const wanted = email.trim().toLowerCase();
     if (!wanted) return undefined;
-    const users = await this.call(`searching Bitbucket users for ${wanted}`, () => this.all<BitbucketUserLike>('rest/api/1.0/admin/users', { filter: wanted }));
+    const users = await this.call(`searching Bitbucket users for ${wanted}`, () => this.all<BitbucketUserLike>('rest/api/1.0/users', { filter: wanted }));
     const matches = users.filter((u) => u.name && u.active !== false && (u.type ?? 'NORMAL') === 'NORMAL' && u.emailAddress?.toLowerCase() === wanted);
     if (matches.length > 1) {
       throw new PermanentError(`${matches.length} Bitbucket users have the email ${wanted}: ${matches.map((u) => u.name).join(', ')}`, 'bitbucket_ambiguous_user');
@@ -248,8 +259,9 @@ export class BitbucketConnector implements IdpConnector, UserDirectory, Membersh
     return runHealthChecks(
       {
         credentials: async () => {
-          await this.call('checking the Bitbucket credentials', () => this.send('GET', 'rest/api/1.0/admin/users', { limit: '1' }));
+          await this.call('checking the Bitbucket credentials', () => this.send('GET', 'rest/api/1.0/users', { limit: '1' }));
           if (!needsAdmin) return undefined;
+          if (this.bearer) throw new PermanentError(`an HTTP access token cannot change Bitbucket group membership (${TOKEN_LIMIT}): the catalog grants groups, so give a username and password instead`, 'bitbucket_token_admin');
           // Group membership needs the ADMIN global permission; this read needs it too.
           await this.call('checking that the Bitbucket user has the ADMIN global permission', () => this.send('GET', 'rest/api/1.0/admin/permissions/users', { limit: '1' }));
           return 'ADMIN global permission';
@@ -376,7 +388,7 @@ export class BitbucketConnector implements IdpConnector, UserDirectory, Membersh
     });
     const parsed = parseJson(answer.text);
     if (answer.status >= 200 && answer.status < 300) return parsed;
-    throw new BitbucketHttpError(answer.status, this.redact(errorText(parsed, answer.text)), headerValue(answer.headers, 'retry-after'));
+    throw new BitbucketHttpError(answer.status, this.redact(errorText(parsed, answer.text)), headerValue(answer.headers, 'retry-after'), path.startsWith('rest/api/1.0/admin/'));
   }
 
   private classify(err: unknown, what: string, notFound?: () => string): RetryableError | PermanentError {
@@ -385,7 +397,10 @@ export class BitbucketConnector implements IdpConnector, UserDirectory, Membersh
       const said = `${err.status}${err.said ? `: ${err.said}` : ''}`;
       if (err.status === 429) return new RetryableError(`Bitbucket rate limit reached while ${what} (${said})`, retryAfterMs(err.retryAfter, this.now(), 429), 'bitbucket_rate_limited');
       if (isRetryableStatus(err.status)) return new RetryableError(`Bitbucket failed while ${what} (${said})`, retryAfterMs(err.retryAfter, this.now(), err.status), 'bitbucket_unavailable');
-      if (err.status === 401 || err.status === 403) return new PermanentError(`Bitbucket refused the credentials or their permission while ${what} (${said})`, 'bitbucket_auth');
+      if (err.status === 401 || err.status === 403) {
+        const hint = this.bearer && err.admin ? `; an HTTP access token cannot call Bitbucket's admin endpoints (${TOKEN_LIMIT}): use a username and password` : '';
+        return new PermanentError(`Bitbucket refused the credentials or their permission while ${what} (${said}${hint})`, 'bitbucket_auth');
+      }
       if (err.status === 404 && notFound) return new PermanentError(`${notFound()} (while ${what})`, 'bitbucket_not_found');
       return new PermanentError(`Bitbucket refused ${what} (${said})`, 'bitbucket_rejected');
     }

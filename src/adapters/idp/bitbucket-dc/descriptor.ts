@@ -13,8 +13,8 @@ export const bitbucketDc = defineConnector({
     // A URL, not an origin: Bitbucket often runs under a context path (https://example.com/bitbucket).
     baseUrl: { env: 'BITBUCKET_BASE_URL', hint: 'your Bitbucket Data Center, e.g. https://bitbucket.example.com', kind: 'url', example: 'https://bitbucket.example.com' },
     // Either credential may be left out; the connector refuses to start with neither (connector.ts).
-    token: { env: 'BITBUCKET_TOKEN', hint: 'an HTTP access token of a Bitbucket user with the ADMIN global permission', secret: true, default: '' },
-    username: { env: 'BITBUCKET_USERNAME', hint: 'the username of a Bitbucket service account with the ADMIN global permission', default: '' },
+    token: { env: 'BITBUCKET_TOKEN', hint: 'an HTTP access token with PROJECT_ADMIN or REPO_ADMIN (project and repository permissions only)', secret: true, default: '' },
+    username: { env: 'BITBUCKET_USERNAME', hint: 'the username of a Bitbucket account with the ADMIN global permission', default: '' },
     password: { env: 'BITBUCKET_PASSWORD', hint: 'the password of BITBUCKET_USERNAME', secret: true, default: '' },
   },
   groups: { what: 'the Bitbucket group name' },
@@ -28,7 +28,7 @@ export const bitbucketDc = defineConnector({
     product: 'Bitbucket',
     urls: ['baseUrl'],
     credentialsFix: (from) =>
-      `set ${from.token} to an HTTP access token (or ${from.username} and ${from.password}) of a Bitbucket user with the ADMIN global permission (Administration → Global permissions); for project or repository permissions only, PROJECT_ADMIN (REPO_ADMIN) on each is enough`,
+      `set ${from.username} and ${from.password} to a Bitbucket account with the ADMIN global permission (Administration → Global permissions), which group grants need (HTTP access tokens cannot change groups, BSERV-10482); for project or repository permissions only, ${from.token} with PROJECT_ADMIN (REPO_ADMIN) on each is enough`,
     groupHint: 'an existing Bitbucket group name (Administration → Groups), or project: with permission: for a project or repository permission',
   },
   prototype: BitbucketConnector.prototype,
