@@ -535,6 +535,7 @@ class Validator {
     return connector && group ? { connector, group } : undefined;
   }
 
+  /** A grant written with its type's own keys (an AWS account and permission set): the one group string they make. */
   /** `owners`: the application's, which `reviewers` defaults to. */
   private breakGlass(p: string, raw: unknown, owners: string[]): BreakGlass | undefined {
     const m = this.map(p, raw, 'a map with notify: and optional minReasonLength:, reviewers:');

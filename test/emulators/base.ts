@@ -58,6 +58,8 @@ export interface Fault {
   method?: string;
   /** Exact path, or a pattern tested against the path. Unset: every path. */
   path?: string | RegExp;
+  /** Also matches on the request (services whose every call is `POST /`, told apart by a header). */
+  when?: (req: { headers: IncomingHttpHeaders; body: unknown }) => boolean;
   /** How many matching calls the fault applies to. Unset: until removed. */
   times?: number;
   status?: number;
@@ -212,7 +214,7 @@ export class EmulatorServer {
 
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
-    const fault = this.faults.find((f) => f.left > 0 && (!f.method || f.method.toUpperCase() === method) && (!f.path || matchPath(f.path, url.pathname)));
+    const fault = this.faults.find((f) => f.left > 0 && (!f.method || f.method.toUpperCase() === method) && (!f.path || matchPath(f.path, url.pathname)) && (!f.when || f.when({ headers: req.headers, body })));
     let out: EmuResponse;
     if (fault) {
       fault.left -= 1;

@@ -874,3 +874,33 @@ applications:
     ['r1', 'r2'],
   );
 });
+
+// ---------------------------------------------------------------- grants that are not a group (aws-sso)
+
+const PS = 'arn:aws:sso:::permissionSet/ssoins-72230000aaaa0001/ps-0123456789abcdef';
+
+test('catalog: an aws-sso grant names an account and a permission set, and becomes one group string', () => {
+  const d = baseDoc();
+  role0(d).grant = { connector: 'aws-sso', account: '012345678901', permissionSet: PS };
+  const r = parseDoc(d, [...ALL, 'aws-sso']);
+  if (!r.ok) assert.fail(r.errors.join('\n'));
+  assert.deepEqual(r.catalog.applications[0]!.roles[0]!.grant, { connector: 'aws-sso', group: `012345678901/${PS}` });
+});
+
+test('catalog: an aws-sso grant with a group, a short account or a name for a permission set is one clear line each', () => {
+  const d = baseDoc();
+  role0(d).grant = { connector: 'aws-sso', group: 'admins', account: '1234', permissionSet: 'AdministratorAccess' };
+  const r = parseDoc(d, [...ALL, 'aws-sso']);
+  assert.equal(r.ok, false);
+  const example = "{ connector: aws-sso, account: '123456789012', permissionSet: 'arn:aws:sso:::permissionSet/ssoins-…/ps-…' }";
+  assert.deepEqual(!r.ok && r.errors, [
+    `${R}.grant.group: unknown key (expected one of connector, account, permissionSet)`,
+    `${R}.grant: account "1234" is not an AWS account id (12 digits; quote it in YAML so leading zeros stay) (e.g. ${example})`,
+  ]);
+  role0(d).grant = { connector: 'aws-sso', account: '123456789012', permissionSet: 'AdministratorAccess' };
+  const r2 = parseDoc(d, [...ALL, 'aws-sso']);
+  assert.match(!r2.ok ? r2.errors[0]! : '', /grant: permissionSet "AdministratorAccess" is not a permission set ARN/);
+  role0(d).grant = { connector: 'aws-sso', account: '123456789012' };
+  const r3 = parseDoc(d, [...ALL, 'aws-sso']);
+  assert.deepEqual(!r3.ok && r3.errors, [`${R}.grant.permissionSet: required (e.g. ${example})`]);
+});
