@@ -1,8 +1,11 @@
 /** How a failed connection reads (no answer, or refused credentials), and a deadline on a health check. */
 import type { HealthReport } from '../app/ports/idp.js';
 
-/** Connection failures (no answer at all), as the adapters and Node word them. */
-export const NETWORK_RE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ECONNABORTED|socket hang up|fetch failed|could not reach|connection failed|did not answer|no answer within|timed? ?out|request failed/i;
+/**
+ * Connection failures (no answer at all), as the adapters and Node word them. The error codes are
+ * whole words: "ResourceNotFoundException" (an AWS answer) contains "eNotFound".
+ */
+export const NETWORK_RE = /\b(?:ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ECONNABORTED)\b|socket hang up|fetch failed|could not reach|connection failed|did not answer|no answer within|timed? ?out|request failed/i;
 /** Credential problems: the service answered and refused who we are. */
 export const AUTH_RE = /\b401\b|\b403\b|unauthori[sz]ed|forbidden|invalid[ _]token|rejected the api token|credentials rejected|invalid_client|invalid_grant|unauthorized_client|access_denied|E0000011|E0000006/i;
 

@@ -23,7 +23,7 @@
  *   (Common Errors, https://docs.aws.amazon.com/singlesignon/latest/APIReference/CommonErrors.html).
  * - Account assignments: CreateAccountAssignment / DeleteAccountAssignment answer a request id
  *   with Status IN_PROGRESS; DescribeAccountAssignmentCreationStatus / …DeletionStatus answer
- *   IN_PROGRESS `settleAfter` times, then SUCCEEDED (the change is made then) or FAILED with a
+ *   IN_PROGRESS `settleAfter` times (or until `settleMs` passed), then SUCCEEDED (the change is made then) or FAILED with a
  *   FailureReason (API_DescribeAccountAssignmentCreationStatus.html). A second write to an
  *   assignment while one is in progress is a ConflictException ("a conflict with a previous
  *   successful write", API_CreateAccountAssignment.html). Creating an assignment that exists, or
@@ -38,7 +38,7 @@
  * Test helpers: users, permission sets and assignments are set directly; `throttle`,
  * `failNext` and `settleAfter` shape what AWS answers.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EmulatorServer, type EmuRequest, type EmuResponse, type RecordedCall } from './base.js';
 
 export const ACCESS_KEY_ID = 'AKIAEMULATOR00000001';
@@ -75,8 +75,10 @@ const SSO = 'SWBExternalService.';
 const IDS = 'AWSIdentityStore.';
 
 export class AwsSsoEmulator extends EmulatorServer {
-  /** Describe calls answered IN_PROGRESS before a request ends. */
+  /** Describe calls answered IN_PROGRESS before a request ends… */
   settleAfter = 1;
+  /** …or the time after which it has ended anyway, seen by any call (AWS carries requests out whether or not anyone asks). */
+  settleMs = 500;
   private readonly users = new Map<string, User>();
   private readonly permissionSets = new Set<string>();
   /** `account|permissionSetArn` → principal ids (USER). */
@@ -93,7 +95,7 @@ export class AwsSsoEmulator extends EmulatorServer {
   }
 
   addUser(u: { email: string; displayName: string; userName?: string; id?: string }): string {
-    const id = u.id ?? `9067000001-${randomUUID()}`;
+    const id = u.id ?? userIdFor(u.email);
     this.users.set(id, { UserId: id, UserName: u.userName ?? u.email, DisplayName: u.displayName, Email: u.email });
     return id;
   }
@@ -152,6 +154,8 @@ export class AwsSsoEmulator extends EmulatorServer {
       return err(400, 'ThrottlingException', 'Rate exceeded', headers);
     }
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+    const now = Date.now();
+    for (const r of this.requests.values()) if (r.status === 'IN_PROGRESS' && now - r.created >= this.settleMs) this.finish(r);
     if (target.startsWith(SSO)) {
       if (op !== 'ListInstances' && body.InstanceArn !== INSTANCE_ARN) return err(400, 'ValidationException', 'The request failed because it contains a syntax error.');
       return this.ssoAdmin(op, body);
@@ -224,6 +228,10 @@ export class AwsSsoEmulator extends EmulatorServer {
       r.pollsLeft -= 1;
       return;
     }
+    this.finish(r);
+  }
+
+  private finish(r: OpRequest): void {
     if (r.failureReason) {
       r.status = 'FAILED';
       return;
@@ -257,6 +265,15 @@ export class AwsSsoEmulator extends EmulatorServer {
         return err(400, 'UnknownOperationException', `Unknown operation ${op}`);
     }
   }
+}
+
+/**
+ * The id the emulator gives the user with this email: the identity store's shape (a 10-character
+ * prefix and a UUID, PrincipalId's pattern in API_CreateAccountAssignment.html), stable across runs.
+ */
+export function userIdFor(email: string): string {
+  const h = createHash('sha256').update(email).digest('hex');
+  return `9067000001-${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 function targetOf(header: string | string[] | undefined): string {

@@ -16,6 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadCatalog, parseCatalog } from '../../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
 import type { RecordedCall } from '../emulators/base.js';
+import { permissionSetArn, userIdFor } from '../emulators/aws-sso.js';
 import { OktaEmulator } from '../emulators/okta.js';
 import { BOT_TOKEN, GITHUB_ORG, bitbucketName, githubLogin, Harness, JIRA_TOKEN, PEOPLE, SIGNING_SECRET, waitUntil, type ConnectorId, type Person } from '../support/harness.js';
 
@@ -45,6 +46,10 @@ interface ConnectorRow {
   label: string;
   /** What it calls a group in those messages, when not "group" ("GitHub team … not found"). */
   groupNoun?: string;
+  /** The catalog's grant for a group, when the type takes its own keys instead of `group:` (grantKeys). */
+  grant?(group: string): string;
+  /** How a missing group is named in the failure; default "<label> <groupNoun> <group> not found". */
+  missing?(group: string): string;
   groups: Groups;
   /** The id this IdP gives the person, as the Jira "Access granted" comment names it. */
   idOf(p: Person): string;
@@ -246,7 +251,52 @@ const BITBUCKET: ConnectorRow = {
   rateLimited: (h) => must(h.bitbucket, 'bitbucket').tooManyRequests,
 };
 
-const CONNECTORS: ConnectorRow[] = [OKTA, ENTRA, GOOGLE, ATLASSIAN, GITHUB, ATLASSIAN_ORG, BITBUCKET];
+const AWS_ACCOUNT = '123456789012';
+const AWS_SSO: ConnectorRow = {
+  name: 'aws-sso',
+  label: 'AWS',
+  groups: {
+    reader: `${AWS_ACCOUNT}/${permissionSetArn('conreader')}`,
+    editor: `${AWS_ACCOUNT}/${permissionSetArn('coneditor')}`,
+    ghost: `${AWS_ACCOUNT}/${permissionSetArn('conghost')}`,
+  },
+  grant(group) {
+    const [account, ps] = awsParts(group);
+    return `{ connector: aws-sso, account: '${account}', permissionSet: '${ps}' }`;
+  },
+  missing: (group) => `AWS permission set ${awsParts(group)[1]} or account ${AWS_ACCOUNT} not found`,
+  idOf: (p) => userIdFor(p.email),
+  setup(h) {
+    const aws = must(h.awsSso, 'aws-sso emulator');
+    aws.addPermissionSet(awsParts(this.groups.reader)[1]);
+    aws.addPermissionSet(awsParts(this.groups.editor)[1]);
+  },
+  isMember: (h, g, p) => must(h.awsSso, 'aws-sso').isAssigned(...awsParts(g), userIdFor(p.email)),
+  makeMember: (h, g, p) => must(h.awsSso, 'aws-sso').assign(...awsParts(g), userIdFor(p.email)),
+  addCalls: (h, g) => must(h.awsSso, 'aws-sso').callsOf('CreateAccountAssignment').filter((c) => awsTarget(c) === g),
+  removeCalls: (h, g) => must(h.awsSso, 'aws-sso').callsOf('DeleteAccountAssignment').filter((c) => awsTarget(c) === g && ok(c)),
+  rateLimitAdd(h) {
+    // IAM Identity Center: 400 ThrottlingException; SSO Admin documents no retry hint, so the outbox backs off.
+    must(h.awsSso, 'aws-sso').throttle(2, 'CreateAccountAssignment');
+    return { injected: 2, minWaitMs: 0 };
+  },
+  rateLimited: (h) => must(h.awsSso, 'aws-sso').throttled,
+};
+
+/** `<account>/<permission set ARN>` as its two parts. */
+function awsParts(group: string): [string, string] {
+  const i = group.indexOf('/');
+  return [group.slice(0, i), group.slice(i + 1)];
+}
+function awsTarget(c: RecordedCall): string {
+  const b = c.body as { TargetId?: string; PermissionSetArn?: string };
+  return `${b.TargetId}/${b.PermissionSetArn}`;
+}
+
+const CONNECTORS: ConnectorRow[] = [OKTA, ENTRA, GOOGLE, ATLASSIAN, GITHUB, ATLASSIAN_ORG, BITBUCKET, AWS_SSO];
+
+const grantOf = (row: ConnectorRow, group: string): string => row.grant?.(group) ?? `{ connector: ${row.name}, group: ${group} }`;
+const missingOf = (row: ConnectorRow, group: string): string => row.missing?.(group) ?? `${row.label} ${row.groupNoun ?? 'group'} ${group} not found`;
 
 const APP = (row: ConnectorRow): string => `${row.name}-groups`;
 
@@ -254,7 +304,7 @@ function catalogFor(row: ConnectorRow): string {
   const role = (id: string, group: string, durations: string) => `
       - id: ${id}
         name: ${id[0]!.toUpperCase()}${id.slice(1)}
-        grant: { connector: ${row.name}, group: ${group} }
+        grant: ${grantOf(row, group)}
         durations: [${durations}]
         approvers: [owners]`;
   return `
@@ -396,11 +446,10 @@ for (const row of CONNECTORS) {
       await waitUntil(() => stateOf(h, id) === 'failed', 5000, 'failed');
       await h.idle();
       const last = h.jiraComments(id).at(-1)!;
-      const noun = row.groupNoun ?? 'group';
-      assert.match(last, new RegExp(`^Failed: granting access failed: ${row.label} ${noun} ${esc(ghost)} not found`));
+      assert.match(last, new RegExp(`^Failed: granting access failed: ${esc(missingOf(row, ghost))}`));
       const key = h.bot.store.getRequest(id)!.jiraKey!;
-      await waitUntil(() => h.slack.dmsTo(carol.slackId).some((m) => m.text.includes(`${row.label} ${noun} ${ghost} not found`)), 3000, 'requester told');
-      await waitUntil(() => h.slack.messages.some((m) => m.channel === 'C0ADMIN' && m.text.includes(key) && m.text.includes(ghost)), 3000, 'admins alerted');
+      await waitUntil(() => h.slack.dmsTo(carol.slackId).some((m) => m.text.includes(missingOf(row, ghost))), 3000, 'requester told');
+      await waitUntil(() => h.slack.messages.some((m) => m.channel === 'C0ADMIN' && m.text.includes(key) && m.text.includes(missingOf(row, ghost))), 3000, 'admins alerted');
       await new Promise((r) => setTimeout(r, 500));
       assert.ok(row.addCalls(h, ghost).length <= 1, `the add was sent ${row.addCalls(h, ghost).length} times`);
       assert.equal(grants().retry, retriesBefore, 'the grant was not retried');
@@ -423,7 +472,7 @@ ${CONNECTORS.map(
     roles:
       - id: reader
         name: Reader
-        grant: { connector: ${row.name}, group: ${row.groups.reader} }
+        grant: ${grantOf(row, row.groups.reader)}
         durations: [4h]
         approvers: [owners]
 `,

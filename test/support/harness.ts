@@ -19,6 +19,7 @@ import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/logger.js';
 import { AtlassianAdminEmulator } from '../emulators/atlassian-admin.js';
 import { stopAll } from '../emulators/base.js';
+import { ACCESS_KEY_ID, AwsSsoEmulator, IDENTITY_STORE_ID, INSTANCE_ARN, SECRET_ACCESS_KEY } from '../emulators/aws-sso.js';
 import { GitHubEmulator } from '../emulators/github.js';
 import { BitbucketEmulator } from '../emulators/bitbucket.js';
 import { GoogleDirectoryEmulator } from '../emulators/google.js';
@@ -33,7 +34,7 @@ export const { signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, oktaToken: OK
 
 export { PEOPLE, type Person };
 
-export type ConnectorId = 'okta' | 'entra' | 'google' | 'atlassian' | 'github' | 'atlassian-org' | 'bitbucket-dc';
+export type ConnectorId = 'okta' | 'entra' | 'google' | 'atlassian' | 'github' | 'atlassian-org' | 'bitbucket-dc' | 'aws-sso';
 
 /** The GitHub organization the harness's `github` connector works in (SAML on: emails map to logins). */
 export const GITHUB_ORG = 'acme';
@@ -88,6 +89,8 @@ export class Harness {
   readonly atlassianOrg: AtlassianAdminEmulator | undefined;
   /** Started when `connectors` includes `bitbucket-dc`. */
   readonly bitbucket: BitbucketEmulator | undefined;
+  /** Started when `connectors` includes `aws-sso`. */
+  readonly awsSso: AwsSsoEmulator | undefined;
   readonly connectors: readonly ConnectorId[];
   readonly logs: string[] = [];
   bot!: AccessBot;
@@ -102,10 +105,11 @@ export class Harness {
     this.github = this.connectors.includes('github') ? new GitHubEmulator() : undefined;
     this.atlassianOrg = this.connectors.includes('atlassian-org') ? new AtlassianAdminEmulator() : undefined;
     this.bitbucket = this.connectors.includes('bitbucket-dc') ? new BitbucketEmulator() : undefined;
+    this.awsSso = this.connectors.includes('aws-sso') ? new AwsSsoEmulator() : undefined;
   }
 
   async start(): Promise<this> {
-    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.graph?.start(), this.google?.start(), this.github?.start(), this.atlassianOrg?.start(), this.bitbucket?.start()]);
+    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.graph?.start(), this.google?.start(), this.github?.start(), this.atlassianOrg?.start(), this.bitbucket?.start(), this.awsSso?.start()]);
     this.github?.addOrg(GITHUB_ORG, { saml: true });
     seedWorld(this, {
       people: Object.values(PEOPLE),
@@ -124,6 +128,7 @@ export class Harness {
         this.github.addSamlIdentity(GITHUB_ORG, { nameId: p.email, login: githubLogin(p) });
       }
       this.bitbucket?.addUser({ name: bitbucketName(p), emailAddress: p.email, displayName: p.name });
+      this.awsSso?.addUser({ email: p.email, displayName: p.name });
       if (this.connectors.includes('atlassian')) this.jira.directory.addUser({ email: p.email, displayName: p.name, accountId: p.atlassianId });
       this.atlassianOrg?.addUser({ email: p.email, name: p.name, accountId: p.atlassianId });
     }
@@ -160,6 +165,11 @@ export class Harness {
     if (this.atlassianOrg) {
       const o = this.atlassianOrg;
       Object.assign(idpEnv, { ATLASSIAN_ORG_ID: o.orgId, ATLASSIAN_ORG_DIRECTORY_ID: o.directoryId, ATLASSIAN_ORG_API_KEY: o.apiKey, ATLASSIAN_ADMIN_URL: o.url });
+    if (this.awsSso) {
+      Object.assign(idpEnv, { AWS_SSO_INSTANCE_ARN: INSTANCE_ARN, AWS_SSO_IDENTITY_STORE_ID: IDENTITY_STORE_ID, AWS_SSO_REGION: 'eu-west-1', AWS_SSO_ENDPOINT: this.awsSso.url });
+      // The SDK's default credential chain reads the process environment, not the bot's config: the
+      // emulator's keys go there, as a deployment's would.
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
     }
     // The configuration reads the catalog's connectors: block, when it has one, from this file.
     const catalogFile = join(this.dir, 'access-catalog.yaml');
@@ -210,7 +220,7 @@ export class Harness {
   async stop(): Promise<void> {
     await this.bot.stop(1000).catch(() => undefined);
     try {
-      await stopAll([this.slack, this.jira, this.okta, this.graph, this.google, this.github, this.atlassianOrg, this.bitbucket]);
+      await stopAll([this.slack, this.jira, this.okta, this.graph, this.google, this.github, this.atlassianOrg, this.bitbucket, this.awsSso]);
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
     }
@@ -255,7 +265,7 @@ export class Harness {
   /** Every secret the test configured, for grepping logs. */
   secrets(): string[] {
     const extra = [this.graph?.clientSecret, this.google?.privateKeyPem.split('\n')[1], this.github?.privateKeyPem.split('\n')[1], this.atlassianOrg?.apiKey, this.bitbucket?.basic.password].filter((s): s is string => !!s);
-    return [...secretValues(TEST_CREDENTIALS), ...extra];
+    return [...secretValues(TEST_CREDENTIALS), ...extra, ...(this.awsSso ? [SECRET_ACCESS_KEY] : [])];
   }
 }
 

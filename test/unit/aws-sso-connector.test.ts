@@ -2,6 +2,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict';
 import { AwsSsoConnector } from '../../src/adapters/idp/aws-sso/connector.js';
 import { assignmentGroup } from '../../src/adapters/idp/aws-sso/target.js';
+import { NETWORK_RE } from '../../src/check/connection.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { ACCESS_KEY_ID, AwsSsoEmulator, IDENTITY_STORE_ID, INSTANCE_ARN, SECRET_ACCESS_KEY, permissionSetArn } from '../emulators/aws-sso.js';
 import { allMembers } from '../support/members.js';
@@ -291,4 +292,10 @@ describe('checkHealth', () => {
     assert.equal(report.ok, false);
     assert.match(report.checks[0]!.detail ?? '', /uses identity store d-9067000001, not d-0000000000/);
   });
+});
+
+test('check: an error code is a network failure only as a whole word (ResourceNotFoundException is an answer, not ENOTFOUND)', () => {
+  assert.equal(NETWORK_RE.test('AWS permission set … not found (ResourceNotFoundException: Could not find PermissionSet)'), false);
+  assert.equal(NETWORK_RE.test('could not reach AWS while listing (ENOTFOUND)'), true);
+  assert.equal(NETWORK_RE.test('getaddrinfo ENOTFOUND sso.eu-west-1.amazonaws.com'), true);
 });

@@ -40,7 +40,7 @@ export const awsSso = defineConnector({
     urls: ['region', 'endpoint'],
     credentialsFix: (from) =>
       `the AWS credentials the bot runs with (its role, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE) must be allowed sso:ListInstances, sso:ListAccountAssignments, sso:CreateAccountAssignment, sso:DeleteAccountAssignment, sso:DescribeAccountAssignment*Status and identitystore:GetUserId/DescribeUser (the README's policy), and ${from.instanceArn}, ${from.identityStoreId} and ${from.region} must name the organization's Identity Center instance`,
-    groupHint: "an account and permission set of this instance: grant: { connector: aws-sso, account: '<12 digits>', permissionSet: 'arn:aws:sso:::permissionSet/ssoins-…/ps-…' }",
+    groupHint: 'a 12-digit account id and a permission set ARN of this instance (arn:aws:sso:::permissionSet/ssoins-…/ps-…, from Identity Center → Permission sets)',
   },
   prototype: AwsSsoConnector.prototype,
   create: (s, deps) =>
