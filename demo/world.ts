@@ -12,6 +12,7 @@ import { parseCatalog } from '../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/logger.js';
 import { AtlassianAdminEmulator } from '../test/emulators/atlassian-admin.js';
+import { ACCESS_KEY_ID, AwsSsoEmulator, IDENTITY_STORE_ID, INSTANCE_ARN, SECRET_ACCESS_KEY, permissionSetArn } from '../test/emulators/aws-sso.js';
 import { JiraEmulator } from '../test/emulators/jira.js';
 import { OktaEmulator } from '../test/emulators/okta.js';
 import { BitbucketEmulator } from '../test/emulators/bitbucket.js';
@@ -56,6 +57,10 @@ export const CONFLUENCE_GROUP = '5c0f1a2e-0000-4000-8000-00000000c0f1';
  * A real catalog would offer super admin for 30m / 1h / 4h; the `10s` choice is there so the
  * demo can show a grant expiring and being removed without making anyone wait an hour.
  */
+/** The account and permission set of the demo's IAM Identity Center role (the aws-sso emulator). */
+const AWS_PROD_ACCOUNT = '210987654321';
+const AWS_ADMIN_PS = permissionSetArn('demoadmin');
+
 export const DEMO_CATALOG = `
 jira:
   project: ACC
@@ -96,6 +101,11 @@ applications:
         name: Read-only
         grant: { connector: okta, group: 00g2awsprodro }
         durations: [8h, 7d]
+        approvers: [owners]
+      - id: sso-admin
+        name: Administrator (IAM Identity Center)
+        grant: { connector: aws-sso, account: '${AWS_PROD_ACCOUNT}', permissionSet: '${AWS_ADMIN_PS}' }
+        durations: [1h]
         approvers: [owners]
   - id: confluence
     name: Confluence
@@ -153,6 +163,7 @@ export class DemoWorld {
   readonly okta = new OktaEmulator({ token: OKTA_TOKEN });
   readonly atlassianOrg = new AtlassianAdminEmulator();
   readonly bitbucket = new BitbucketEmulator();
+  readonly awsSso = new AwsSsoEmulator();
   readonly people = DEMO_PEOPLE;
   readonly databasePath: string;
   readonly logFile: string | undefined;
@@ -167,8 +178,10 @@ export class DemoWorld {
   }
 
   async start(): Promise<this> {
-    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.atlassianOrg.start(), this.bitbucket.start()]);
+    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.atlassianOrg.start(), this.bitbucket.start(), this.awsSso.start()]);
+    this.awsSso.addPermissionSet(AWS_ADMIN_PS);
     for (const p of this.people) {
+      this.awsSso.addUser({ email: p.email, displayName: p.name });
       this.slack.addUser({ id: p.slackId, email: p.email, realName: p.name });
       const [first = p.name, last = ''] = p.name.split(' ');
       this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first, lastName: last, ...(p.managerId ? { managerId: p.managerId } : {}) });
@@ -202,10 +215,16 @@ export class DemoWorld {
       ATLASSIAN_ADMIN_URL: this.atlassianOrg.url,
       BITBUCKET_BASE_URL: this.bitbucket.url,
       BITBUCKET_TOKEN: this.bitbucket.token,
+      AWS_SSO_INSTANCE_ARN: INSTANCE_ARN,
+      AWS_SSO_IDENTITY_STORE_ID: IDENTITY_STORE_ID,
+      AWS_SSO_REGION: 'eu-west-1',
+      AWS_SSO_ENDPOINT: this.awsSso.url,
       MANAGER_SOURCE: 'okta',
       ADMIN_CHANNEL: 'C0ADMIN',
       LOG_LEVEL: this.opts.logLevel ?? 'info',
     };
+    // The AWS SDK takes credentials from its default chain, which reads the process environment.
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
     const cfg = loadConfig(env);
     if (!cfg.ok) throw new Error(`demo configuration invalid:\n${cfg.errors.join('\n')}`);
     const cat = parseCatalog(DEMO_CATALOG, { configuredConnectors: connectorsOf(cfg.config) });
@@ -225,7 +244,7 @@ export class DemoWorld {
 
   async stop(): Promise<void> {
     await this.bot?.stop(2000).catch(() => undefined);
-    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop(), this.atlassianOrg.stop(), this.bitbucket.stop()]);
+    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop(), this.atlassianOrg.stop(), this.bitbucket.stop(), this.awsSso.stop()]);
     await new Promise<void>((done) => (this.log ? this.log.end(done) : done()));
   }
 
