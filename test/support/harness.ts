@@ -165,6 +165,7 @@ export class Harness {
     if (this.atlassianOrg) {
       const o = this.atlassianOrg;
       Object.assign(idpEnv, { ATLASSIAN_ORG_ID: o.orgId, ATLASSIAN_ORG_DIRECTORY_ID: o.directoryId, ATLASSIAN_ORG_API_KEY: o.apiKey, ATLASSIAN_ADMIN_URL: o.url });
+    }
     if (this.awsSso) {
       Object.assign(idpEnv, { AWS_SSO_INSTANCE_ARN: INSTANCE_ARN, AWS_SSO_IDENTITY_STORE_ID: IDENTITY_STORE_ID, AWS_SSO_REGION: 'eu-west-1', AWS_SSO_ENDPOINT: this.awsSso.url });
       // The SDK's default credential chain reads the process environment, not the bot's config: the
