@@ -514,6 +514,9 @@ class Validator {
     if (grantKeys) {
       // Its own keys, made into the one string the bot keys the membership by.
       const fields: Record<string, string> = {};
+      const missing = (grantKeys.required ?? []).filter((k) => m[k] === undefined);
+      for (const k of missing) this.fail(`${p}.${k}`, `required (e.g. ${grantKeys.example})`);
+      if (missing.length > 0) return undefined;
       for (const k of grantKeys.keys) {
         if (m[k] === undefined) continue;
         const v = this.str(`${p}.${k}`, m[k], `see ${grantKeys.example}`);

@@ -60,6 +60,8 @@ export interface ConnectorDescriptor<K extends string = string> {
    */
   readonly grantKeys?: {
     readonly keys: readonly string[];
+    /** Keys a grant of this type must give (each missing one is its own "required" line); the rest are optional. */
+    readonly required?: readonly string[];
     /** For error lines, e.g. "{ connector: aws-sso, account: '123456789012', permissionSet: 'arn:aws:sso:::permissionSet/…' }". */
     readonly example: string;
     target(fields: Readonly<Record<string, string>>): { group: string } | { error: string };

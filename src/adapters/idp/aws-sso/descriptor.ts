@@ -32,6 +32,7 @@ export const awsSso = defineConnector({
   grantKeys: {
     keys: ['account', 'permissionSet'],
     example: GRANT_EXAMPLE,
+    required: ['account', 'permissionSet'],
     target: assignmentGroup,
   },
   check: {
