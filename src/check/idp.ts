@@ -65,8 +65,9 @@ export async function checkIdp(instance: ConnectorConfig, config: Config, catalo
       items.push(item(name, label, 'fail', detail, credentialsFix));
     } else if (group !== undefined) {
       // A type whose grants take their own keys (an AWS account and permission set) names those.
-      const keys = (d.grantKeys?.keys ?? ['group']).map((k) => `grant.${k}`).join(' and ');
-      items.push(item(name, label, 'fail', detail, `set ${keys} of ${listShort(groups.get(group) ?? [])} in ${config.catalogPath} to ${meta.groupHint}, or create ${d.grantKeys ? 'it' : 'the group'}`));
+      const required = d.grantKeys?.required;
+      const keys = (required ?? ['group']).map((k) => `grant.${k}`).join(' and ');
+      items.push(item(name, label, 'fail', detail, `set ${keys} of ${listShort(groups.get(group) ?? [])} in ${config.catalogPath} to ${meta.groupHint}, or create ${required ? 'it' : 'the group'}`));
     } else {
       items.push(item(name, label, 'fail', detail, credentialsFix));
     }
