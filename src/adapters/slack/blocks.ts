@@ -184,9 +184,11 @@ export function approvalCard(r: RequestRecord, me: ApproverRecord, all: Approver
     status = r.stage === me.stage ? `You approved on ${formatTime(me.decidedAt!)}; waiting for other approvers.` : `You approved on ${formatTime(me.decidedAt!)}; the request moved to its next stage.`;
   } else if (r.state === 'pending') {
     status = 'The request moved to its next stage.';
+  } else if (r.state === 'cancelled') {
+    status = 'The requester cancelled this request.';
   } else if (r.state === 'denied' && decider) {
     status = `:x: Denied by ${escapeMrkdwn(decider.name ?? decider.email)} on ${formatTime(decider.decidedAt!)}: ${escapeMrkdwn(decider.reason ?? '')}`;
-  } else if (r.decidedBy && r.decidedAt && r.state !== 'timed_out' && r.state !== 'cancelled') {
+  } else if (r.decidedBy && r.decidedAt && r.state !== 'timed_out') {
     status = `:white_check_mark: Approved by ${escapeMrkdwn(r.decidedBy)} on ${formatTime(r.decidedAt)}.`;
     if (r.state === 'active') status += r.expiresAt === null ? ' Access granted; it does not expire.' : ` Access granted until ${formatTime(r.expiresAt)}.`;
     if (r.state === 'revoked') status += ` Access revoked${r.revokedBy ? ` by ${escapeMrkdwn(r.revokedBy)}` : ''} on ${formatTime(r.revokedAt ?? r.updatedAt)}.`;

@@ -16,8 +16,10 @@ import { reviewBreakGlass } from '../../app/review.js';
 import { revokeNow } from '../../app/revokeNow.js';
 import { submitRequest } from '../../app/submitRequest.js';
 import { MAX_REASON_LENGTH } from '../../domain/submission.js';
+import { accessHelp, parseAccessCommand } from '../../domain/command.js';
+import { runSubcommand } from '../../app/subcommands.js';
 import { RetryableError } from '../../outbox/errors.js';
-import { applicationOptions, denyModal, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
+import { applicationOptions, denyModal, escapeMrkdwn, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
 import type { SlackApi } from './api.js';
 import type { SlackListenerRegistry } from './inbound.js';
 
@@ -70,9 +72,18 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
   };
 
   app.command('/access', async ({ ack, body }) => {
-    const text = (body.text ?? '').trim();
-    if (text && text !== 'request') {
-      await ack({ response_type: 'ephemeral', text: 'Type `/access` with no text to request access to an application.' });
+    const cmd = parseAccessCommand(typeof body.text === 'string' ? body.text : '');
+    if (cmd.kind === 'help') {
+      await ack({ response_type: 'ephemeral', text: escapeMrkdwn(accessHelp(cmd.notUnderstood)) });
+      return;
+    }
+    if (cmd.kind !== 'modal') {
+      const user = str(body.user_id);
+      if (!user) return ack();
+      // Recorded before the ack (one synchronous transaction): once Slack has our 200, a
+      // cancellation cannot be lost. The answer goes by the response_url, through the outbox.
+      await runSubcommand(ctx, cmd, user, commandReply(body));
+      await ack();
       return;
     }
     await ack();

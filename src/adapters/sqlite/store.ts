@@ -137,6 +137,7 @@ export class SqliteStore implements Store {
       getRequest: db.prepare(`${REQUEST} WHERE r.id = ?`),
       bySubmission: db.prepare(`${REQUEST} WHERE r.submission_key = ?`),
       byJiraKey: db.prepare(`${REQUEST} WHERE r.jira_key = ?`),
+      byRequester: db.prepare(`${REQUEST} WHERE r.requester_id = ? ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`),
       openEffects: db.prepare("SELECT COUNT(*) FROM outbox WHERE request_id = ? AND kind = ? AND status IN ('pending', 'running')").pluck(),
       getPerson: db.prepare('SELECT * FROM people WHERE id = ?'),
       personBySlack: db.prepare('SELECT * FROM people WHERE slack_id = ?'),
@@ -218,6 +219,10 @@ export class SqliteStore implements Store {
   findByJiraKey(key: string): RequestRecord | undefined {
     const row = this.s.byJiraKey.get(key) as Record<string, unknown> | undefined;
     return row ? toRequest(row) : undefined;
+  }
+
+  requestsOf(personId: PersonId, limit: number): RequestRecord[] {
+    return (this.s.byRequester.all(personId, limit) as Record<string, unknown>[]).map(toRequest);
   }
 
   getPerson(id: PersonId): PersonRecord | undefined {

@@ -144,6 +144,8 @@ export interface TxStore {
   getRequest(id: string): RequestRecord | undefined;
   findBySubmissionKey(key: string): RequestRecord | undefined;
   findByJiraKey(key: string): RequestRecord | undefined;
+  /** The person's requests as requester, newest first. */
+  requestsOf(personId: PersonId, limit: number): RequestRecord[];
   /** Whether access-bot wrote this comment on the request's issue (from the recorded effect results). */
   isOwnComment(requestId: string, commentId: string): boolean;
 

@@ -1,0 +1,79 @@
+/**
+ * A request as a person sees it in a list (`/access list`, `/access status`, the App Home): what,
+ * where it stands, who is being asked since when, how long a grant has left. Plain text: the
+ * Slack adapter escapes it.
+ */
+import { describeDuration, type Duration } from '../domain/duration.js';
+import { describeState } from '../domain/lifecycle.js';
+import { describeRequestName, type RequestName } from '../domain/command.js';
+import { formatTime } from '../domain/steps.js';
+import type { AppContext } from './context.js';
+import type { ApproverRecord, RequestRecord } from './ports.js';
+
+/** "2 days 3 hours", "4 hours 10 minutes", "12 minutes", "40 seconds": the two largest units. */
+export function describeLeft(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1000, 'second'],
+  ];
+  let rest = Math.max(0, ms);
+  const first = units.findIndex(([size]) => rest >= size);
+  if (first < 0) return '0 seconds';
+  const parts: string[] = [];
+  for (const [size, name] of units.slice(first, first + 2)) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) parts.push(`${n} ${name}${n === 1 ? '' : 's'}`);
+  }
+  return parts.join(' ');
+}
+
+export function keyOf(r: RequestRecord): string {
+  return r.jiraKey ?? r.id;
+}
+
+export function whatOf(r: RequestRecord): string {
+  return `${r.appName} / ${r.roleName}, ${describeDuration({ token: r.durationToken, ms: r.durationMs } satisfies Duration)}`;
+}
+
+/** Who the request waits for at its current stage: those asked who have not voted yet. */
+export function waitingOn(approvers: ApproverRecord[], stage: number): ApproverRecord[] {
+  return approvers.filter((a) => a.stage === stage && a.decision === null);
+}
+
+/** One line about a request, from the point of view of its requester. */
+export function requestLine(ctx: AppContext, r: RequestRecord, now = ctx.now()): string {
+  const head = `${keyOf(r)}: ${whatOf(r)}`;
+  switch (r.state) {
+    case 'pending': {
+      const asked = waitingOn(ctx.store.approversOf(r.id, r.stage), r.stage);
+      if (asked.length === 0) return `${head}: submitted ${formatTime(r.createdAt)}, approvers being found`;
+      const since = Math.min(...asked.map((a) => a.askedAt));
+      return `${head}: waiting for ${asked.map((a) => a.name ?? a.email).join(', ')} since ${formatTime(since)}`;
+    }
+    case 'active':
+      return r.expiresAt === null ? `${head}: active, does not expire` : `${head}: active until ${formatTime(r.expiresAt)} (${describeLeft(r.expiresAt - now)} left)`;
+    case 'denied':
+      return `${head}: denied by ${r.decidedBy ?? 'an approver'}`;
+    case 'cancelled':
+      return `${head}: cancelled`;
+    case 'revoked':
+      return `${head}: ended ${formatTime(r.revokedAt ?? r.updatedAt)} (${r.revokeCause === 'manual' ? `revoked by ${r.revokedBy ?? 'someone'}` : 'expired'})`;
+    case 'failed':
+      return `${head}: failed: ${r.failure ?? 'unknown cause'}`;
+    default:
+      return `${head}: ${describeState(r.state)}`;
+  }
+}
+
+/** The request a person names, if it exists. */
+export function findNamed(ctx: AppContext, name: RequestName): RequestRecord | undefined {
+  return 'jiraKey' in name ? ctx.store.findByJiraKey(name.jiraKey) : ctx.store.getRequest(name.requestId);
+}
+
+/** The same answer whether a request does not exist or is not the asker's: nothing leaks. */
+export function notYours(name: RequestName): string {
+  return `access-bot knows no request ${describeRequestName(name)} that you can see.`;
+}
