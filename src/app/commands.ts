@@ -10,7 +10,7 @@ import type { ReplyTarget } from './decide.js';
 import { enqueue } from './effects.js';
 import { approverRef, requesterRef } from './people.js';
 import { findNamed, keyOf, notYours, requestLine } from './requestView.js';
-import type { RequestRecord } from './ports.js';
+import type { RequestRecord } from './ports/store.js';
 
 /** How many of a person's requests `/access list` reads (newest first). */
 const LIST_SCAN = 200;

@@ -50,6 +50,8 @@ export function recordStep(ctx: Pick<Tx, 'store' | 'now'>, r: RequestRecord, ste
 
 /** Enqueues the Jira transition the catalog maps to this state, if any. */
 export function transitionIssue(ctx: Pick<Tx, 'store' | 'catalog'>, r: RequestRecord, state: JiraTransitionState): void {
+  // An extension shares its grant's issue; the issue follows the grant.
+  if (r.extendsId) return;
   const name = ctx.catalog().jira.transitions[state];
   if (name) enqueue(ctx.store, { kind: 'jira.transition', requestId: r.id, transition: name });
 }

@@ -15,6 +15,7 @@ import { who, type Actor } from '../domain/steps.js';
 import { actorRefusal } from './actor.js';
 import { notifyRequester, recordStep, refreshTimers, transitionIssue, type Deps, type Tx } from './context.js';
 import { enqueue } from './effects.js';
+import { settleExtension } from './extend.js';
 import { approverActor, approverRef, requesterRef, type ActingPerson } from './people.js';
 import type { ApproverRecord, RequestRecord } from './ports/store.js';
 
@@ -34,7 +35,7 @@ export interface DecideOpts {
 }
 
 /** What a decision touches. */
-export type DecideDeps = Deps<'store' | 'catalog' | 'now' | 'allowGuests'>;
+export type DecideDeps = Deps<'store' | 'catalog' | 'now' | 'allowGuests' | 'adminChannel' | 'onExpiryChanged'>;
 
 export type DecideResult = { ok: true; outcome: DecisionOutcome } | { ok: false; code: string; message: string };
 
@@ -160,6 +161,11 @@ export function decide(deps: DecideDeps, input: DecideOpts): DecideResult {
         refreshTimers(ctx, r.id);
         break;
       case 'approved': {
+        if (r.extendsId) {
+          settleExtension(ctx, r, { approved: true, actor });
+          updateStage(r.stage);
+          break;
+        }
         const by = who(actor);
         ctx.store.updateRequest(r.id, { state: transition(r.state, 'approve'), decidedAt: now, decidedBy: by, nextTimerAt: null }, now);
         recordStep(ctx, r, { type: 'approved', actor }, by, now);
@@ -170,6 +176,11 @@ export function decide(deps: DecideDeps, input: DecideOpts): DecideResult {
         break;
       }
       case 'denied': {
+        if (r.extendsId) {
+          settleExtension(ctx, r, { approved: false, actor, reason: reason! });
+          updateStage(r.stage);
+          break;
+        }
         const by = who(actor);
         ctx.store.updateRequest(r.id, { state: transition(r.state, 'deny'), decidedAt: now, decidedBy: by, nextTimerAt: null }, now);
         recordStep(ctx, r, { type: 'denied', actor, reason: reason! }, by, now);

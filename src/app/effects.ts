@@ -22,6 +22,8 @@ export type RequesterNotice =
   | { type: 'granted'; expiresAt: number | null }
   | { type: 'revoked'; cause: 'expired' | 'manual'; by?: string }
   | { type: 'timed_out' }
+  | { type: 'extended'; by: string; expiresAt: number }
+  | { type: 'extension_denied'; by: string; reason: string; expiresAt: number }
   | { type: 'failed'; cause: string };
 
 export type Effect =

@@ -8,7 +8,7 @@ import { describeState } from '../domain/lifecycle.js';
 import { describeRequestName, type RequestName } from '../domain/command.js';
 import { formatTime } from '../domain/steps.js';
 import type { AppContext } from './context.js';
-import type { ApproverRecord, RequestRecord } from './ports.js';
+import type { ApproverRecord, RequestRecord } from './ports/store.js';
 
 /** "2 days 3 hours", "4 hours 10 minutes", "12 minutes", "40 seconds": the two largest units. */
 export function describeLeft(ms: number): string {

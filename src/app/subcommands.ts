@@ -1,13 +1,14 @@
 /** `/access <subcommand>`: each to its use case. The modal and the help are the listener's. */
 import type { AccessCommand } from '../domain/command.js';
 import { cancelRequest } from './cancel.js';
-import { listMine, reply, statusOf } from './commands.js';
+import { listMine, statusOf } from './commands.js';
+import { requestExtension } from './extend.js';
 import type { AppContext } from './context.js';
 import type { ReplyTarget } from './decide.js';
 
 export type Subcommand = Exclude<AccessCommand, { kind: 'modal' } | { kind: 'help' }>;
 
-export async function runSubcommand(ctx: AppContext, cmd: Subcommand, actorSlackId: string, to: ReplyTarget): Promise<void> {
+export function runSubcommand(ctx: AppContext, cmd: Subcommand, actorSlackId: string, to: ReplyTarget): void {
   switch (cmd.kind) {
     case 'list':
       return listMine(ctx, { actorSlackId, reply: to });
@@ -17,6 +18,7 @@ export async function runSubcommand(ctx: AppContext, cmd: Subcommand, actorSlack
       cancelRequest(ctx, { actorSlackId, request: cmd.request, reply: to });
       return;
     case 'extend':
-      return ctx.store.tx(() => reply(ctx, to, 'Extending a grant is not available yet.'));
+      requestExtension(ctx, { actorSlackId, request: cmd.request, duration: cmd.duration, reply: to });
+      return;
   }
 }

@@ -28,12 +28,13 @@ import {
   type BreakGlass,
   type Catalog,
   type ConnectorName,
+  type Extension,
   type GrantTarget,
   type JiraTransitionState,
   type Role,
   type StagedPolicy,
 } from '../domain/catalog.js';
-import { parseDuration, type Duration } from '../domain/duration.js';
+import { describeMs, parseDuration, type Duration } from '../domain/duration.js';
 import { configureHint } from './connectors.js';
 import { EMAIL_RE, closest } from './values.js';
 
@@ -65,7 +66,8 @@ const KEYS = {
   jira: ['project', 'issueType', 'transitions'],
   defaults: ['durations', 'approvers', 'approval'],
   app: ['id', 'name', 'owners', 'defaults', 'roles'],
-  role: ['id', 'name', 'grant', 'durations', 'approvers', 'approval', 'breakGlass'],
+  role: ['id', 'name', 'grant', 'durations', 'approvers', 'approval', 'breakGlass', 'extend'],
+  extend: ['max', 'approval'],
   grant: ['connector', 'group'],
   approval: ['approvers', 'required', 'stages', 'fallback', 'remindAfter', 'escalateAfter', 'escalateTo', 'timeout'],
   stage: ['approvers', 'required'],
@@ -482,8 +484,11 @@ class Validator {
     }
 
     if (!id || !name || !grant || !durations || !approval || (isBreakGlass && !breakGlass)) return undefined;
+    const extend = this.extension(`${p}.extend`, m.extend, durations, approval, isBreakGlass);
+    if (extend === null) return undefined;
     const role: Role = { id, name, grant, durations, approval };
     if (breakGlass) role.breakGlass = breakGlass;
+    if (extend) role.extend = extend;
     return role;
   }
 
@@ -538,7 +543,31 @@ class Validator {
     return connector && group ? { connector, group } : undefined;
   }
 
-  /** A grant written with its type's own keys (an AWS account and permission set): the one group string they make. */
+  /**
+   * `extend: { max, approval: same | auto }`. Default: the role's own policy, at most its longest
+   * duration. A break-glass role is not extended (a new request alerts again), nor a role that
+   * offers only permanent. undefined: no extension; null: an error was reported.
+   */
+  private extension(p: string, raw: unknown, durations: Duration[], approval: ApprovalPolicy, isBreakGlass: boolean): Extension | undefined | null {
+    const longest = Math.max(0, ...durations.map((d) => d.ms ?? 0));
+    if (raw === undefined) return isBreakGlass || longest === 0 ? undefined : { maxMs: longest, policy: structuredClone(approval) };
+    const m = this.map(p, raw, 'a map with max: and/or approval: (same or auto)');
+    if (!m) return null;
+    this.keys(p, m, KEYS.extend);
+    if (isBreakGlass) return this.fail(p, 'a break-glass role cannot be extended (a new request alerts again)') ?? null;
+    if (longest === 0) return this.fail(p, 'the role offers only permanent, so there is nothing to extend') ?? null;
+    let maxMs = longest;
+    if (m.max !== undefined) {
+      const d = typeof m.max === 'string' ? parseDuration(m.max) : undefined;
+      if (!d || d.ms === null) return this.fail(`${p}.max`, `${show(m.max)} is not a duration like 4h (permanent is not an extension)`) ?? null;
+      if (d.ms > longest) return this.fail(`${p}.max`, `${d.token} is longer than the role's longest duration (${describeMs(longest)})`) ?? null;
+      maxMs = d.ms;
+    }
+    if (m.approval === undefined || m.approval === 'same') return { maxMs, policy: structuredClone(approval) };
+    if (m.approval === 'auto') return { maxMs, policy: { kind: 'auto' } };
+    return this.fail(`${p}.approval`, `${show(m.approval)} is not one of: same, auto`) ?? null;
+  }
+
   /** `owners`: the application's, which `reviewers` defaults to. */
   private breakGlass(p: string, raw: unknown, owners: string[]): BreakGlass | undefined {
     const m = this.map(p, raw, 'a map with notify: and optional minReasonLength:, reviewers:');

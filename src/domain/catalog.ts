@@ -60,6 +60,14 @@ export interface Role {
   durations: Duration[];
   approval: ApprovalPolicy;
   breakGlass?: BreakGlass;
+  /** How a grant of this role may be extended; absent: it may not (break-glass, permanent only). */
+  extend?: Extension;
+}
+
+/** Catalog `extend: { max, approval: same | auto }`, resolved: more time, at most `maxMs`, approved by `policy`. */
+export interface Extension {
+  maxMs: number;
+  policy: ApprovalPolicy;
 }
 
 export interface Application {

@@ -33,6 +33,11 @@ export type Step =
   | { type: 'revoked'; cause: 'expired' | 'manual'; actor?: Actor; connector: string; group: string; idpUserId: string; removed: boolean; keptBecause?: 'preexisting' | 'other_grant' }
   | { type: 'timed_out'; afterMs: number }
   | { type: 'cancelled'; actor: Actor }
+  /** More time asked for an active grant: `more` (e.g. "4 hours") on top of its expiry. */
+  | { type: 'extension_requested'; actor: Actor; more: string; until: number }
+  /** An extension approved (by a person, or by policy when `actor` is absent): the grant now ends `until`. */
+  | { type: 'extended'; actor?: Actor; until: number }
+  | { type: 'extension_denied'; actor: Actor; reason: string; expiresAt: number }
   | { type: 'failed'; cause: string }
   | { type: 'decision_refused'; actor: Actor; code: string };
 
@@ -114,6 +119,12 @@ export function describeStep(step: Step, at: number): string {
       return `Timed out: no decision within ${describeMs(step.afterMs)} (on ${when}).`;
     case 'cancelled':
       return `Cancelled by ${who(step.actor)} on ${when}.`;
+    case 'extension_requested':
+      return `Extension requested by ${who(step.actor)} on ${when}: ${step.more} more, until ${formatTime(step.until)}.`;
+    case 'extended':
+      return `Extended by ${step.actor ? who(step.actor) : 'policy (auto-approve)'} until ${formatTime(step.until)} (on ${when}).`;
+    case 'extension_denied':
+      return `Extension denied by ${who(step.actor)} on ${when} — ${step.reason}. The access still expires ${formatTime(step.expiresAt)}.`;
     case 'failed':
       return `Failed: ${step.cause} (on ${when}).`;
     case 'decision_refused':

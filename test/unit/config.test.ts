@@ -7,7 +7,7 @@ import { loadCatalog, parseCatalog } from '../../src/config/catalog.js';
 import { CONNECTOR_TYPES } from '../../src/adapters/idp/index.js';
 import { connectorsOf, loadConfig } from '../../src/config/env.js';
 import { secretsOf, type Config } from '../../src/config/types.js';
-import type { Catalog, ConnectorName } from '../../src/domain/catalog.js';
+import type { Catalog, ConnectorName, Role } from '../../src/domain/catalog.js';
 
 /** Every connector type, as the "one of …" lines list them (adapters/idp/index.ts). */
 const TYPES = CONNECTOR_TYPES.map((d) => d.type).join(', ');
@@ -321,6 +321,11 @@ const ALL: ConnectorName[] = ['okta', 'entra', 'google', 'atlassian'];
 // Resolved from this file so the tests do not depend on the working directory.
 const EXAMPLE = fileURLToPath(new URL('../../access-catalog.example.yaml', import.meta.url));
 
+/** A role the catalog lets be extended by default: by at most `maxMs`, under its own policy (extend: approval: same). */
+function sameExtend(maxMs: number, role: Role): Role {
+  return { ...role, extend: { maxMs, policy: role.approval } };
+}
+
 test('catalog: the example parses into the expected Catalog', () => {
   const r = loadCatalog(EXAMPLE, { configuredConnectors: ALL });
   if (!r.ok) assert.fail(r.errors.join('\n'));
@@ -332,7 +337,7 @@ test('catalog: the example parses into the expected Catalog', () => {
         name: 'Okta admin console',
         owners: ['owner@example.com'],
         roles: [
-          {
+          sameExtend(7 * 86_400_000, {
             id: 'read-only',
             name: 'Read-only',
             grant: { connector: 'okta', group: '00g1readonly' },
@@ -343,8 +348,8 @@ test('catalog: the example parses into the expected Catalog', () => {
               { token: 'permanent', ms: null },
             ],
             approval: { kind: 'stages', stages: [{ approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] },
-          },
-          {
+          }),
+          sameExtend(4 * 3_600_000, {
             id: 'super-admin',
             name: 'Super admin',
             grant: { connector: 'okta', group: '00g1superadm' },
@@ -368,7 +373,7 @@ test('catalog: the example parses into the expected Catalog', () => {
               escalateTo: [{ kind: 'email', email: 'it-lead@example.com' }],
               timeoutMs: 3 * 86_400_000,
             },
-          },
+          }),
         ],
       },
       {
@@ -398,7 +403,7 @@ test('catalog: the example parses into the expected Catalog', () => {
         name: 'Jira administration',
         owners: ['platform-team@example.com', 'platform-lead@example.com'],
         roles: [
-          {
+          sameExtend(86_400_000, {
             id: 'project-admin',
             name: 'Project admin',
             grant: { connector: 'atlassian', group: '2c9b1e5a-0000-4000-8000-00000000000a' },
@@ -408,8 +413,8 @@ test('catalog: the example parses into the expected Catalog', () => {
               { token: '1d', ms: 86_400_000 },
             ],
             approval: { kind: 'stages', stages: [{ approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [], timeoutMs: 2 * 86_400_000 },
-          },
-          {
+          }),
+          sameExtend(4 * 3_600_000, {
             id: 'site-admin',
             name: 'Site admin',
             grant: { connector: 'atlassian', group: '2c9b1e5a-0000-4000-8000-00000000000b' },
@@ -418,7 +423,7 @@ test('catalog: the example parses into the expected Catalog', () => {
               { token: '4h', ms: 4 * 3_600_000 },
             ],
             approval: { kind: 'stages', stages: [{ approvers: [{ kind: 'manager' }, { kind: 'owners' }], required: 2 }], fallback: [], escalateTo: [], timeoutMs: 86_400_000 },
-          },
+          }),
         ],
       },
     ],

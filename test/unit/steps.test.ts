@@ -113,6 +113,10 @@ const WORDING: [string, Step, string][] = [
     { type: 'failed', cause: 'no approver could be resolved for stage 1' },
     `Failed: no approver could be resolved for stage 1 (on ${WHEN}).`,
   ],
+  ['an extension asked for', { type: 'extension_requested', actor: { name: 'Ann Lee', email: 'ann@example.com' }, more: '4 hours', until: AT + 3_600_000 }, `Extension requested by Ann Lee (ann@example.com) on ${WHEN}: 4 hours more, until 2024-01-02 04:04:05 UTC.`],
+  ['an extension approved', { type: 'extended', actor: { name: 'Bob Jones', email: 'bob@example.com' }, until: AT + 3_600_000 }, `Extended by Bob Jones (bob@example.com) until 2024-01-02 04:04:05 UTC (on ${WHEN}).`],
+  ['an extension approved by policy', { type: 'extended', until: AT + 3_600_000 }, `Extended by policy (auto-approve) until 2024-01-02 04:04:05 UTC (on ${WHEN}).`],
+  ['an extension denied', { type: 'extension_denied', actor: { name: 'Bob Jones', email: 'bob@example.com' }, reason: 'not now', expiresAt: AT }, `Extension denied by Bob Jones (bob@example.com) on ${WHEN} — not now. The access still expires ${WHEN}.`],
   ['a refused click (audit only)', { type: 'decision_refused', actor: { slackId: 'U_X' }, code: 'self_approval' }, `Decision refused for Slack user U_X on ${WHEN} (self_approval).`],
 ];
 
@@ -143,6 +147,9 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
       revoked: true,
       timed_out: true,
       cancelled: true,
+      extension_requested: true,
+      extended: true,
+      extension_denied: true,
       failed: true,
       decision_refused: true,
     };

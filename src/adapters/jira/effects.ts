@@ -31,9 +31,11 @@ export function jiraHandlers(ctx: AppContext, jira: JiraRecord): Record<string, 
     return r;
   };
   const issueOf = (r: RequestRecord) => {
+    // An extension writes on its grant's issue.
+    const key = r.jiraKey ?? (r.extendsId ? ctx.store.getRequest(r.extendsId)?.jiraKey : undefined);
     // Effects of a request's Jira queue run in order, so the issue exists unless its creation died.
-    if (!r.jiraKey) throw new RetryableError(`the Jira issue of ${r.id} does not exist yet`);
-    return r.jiraKey;
+    if (!key) throw new RetryableError(`the Jira issue of ${r.id} does not exist yet`);
+    return key;
   };
   const alertDead = (what: string) => (row: { requestId: string | null }, error: Error) => {
     if (ctx.adminChannel) enqueue(ctx.store, { kind: 'slack.alert', channel: ctx.adminChannel, text: `Jira ${what} for request ${row.requestId} failed: ${error.message}. Fix the cause and retry the dead effect.` });

@@ -151,6 +151,7 @@ export function requestSummary(r: RequestRecord): string {
   const name = r.requesterName ?? r.requesterEmail;
   const slackId = r.requesterSlackId ?? '';
   const who = name !== null ? escapeMrkdwn(name) : SLACK_USER_ID.test(slackId) ? `<@${slackId}>` : escapeMrkdwn(slackId || 'someone');
+  if (r.extendsId) return `*${who}* asks to extend *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* by *${durationText(r)}* (the access is active now).`;
   return `*${who}* requests *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* for *${durationText(r)}*.`;
 }
 
@@ -198,7 +199,7 @@ export function approvalCard(r: RequestRecord, me: ApproverRecord, all: Approver
   if (status) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(status, LIMITS.sectionText) }] });
   if (r.state === 'active') blocks.push(revokeButton(r, 'Revoke'));
   // The notification text is mrkdwn too: user-given names are escaped here as in the blocks.
-  return { text: escapeMrkdwn(`Access request: ${r.requesterName ?? r.requesterSlackId} → ${r.appName} / ${r.roleName}`) + (status ? ` — ${status}` : ''), blocks };
+  return { text: escapeMrkdwn(`${r.extendsId ? 'Extension request' : 'Access request'}: ${r.requesterName ?? r.requesterSlackId} → ${r.appName} / ${r.roleName}`) + (status ? ` — ${status}` : ''), blocks };
 }
 
 /** What the requester is told at each step. */
@@ -226,6 +227,12 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
       return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }, revokeButton(r, 'Revoke now')] };
     case 'revoked':
       text = `Your access to ${what}${key} ${n.cause === 'expired' ? 'expired and was removed' : `was revoked by ${escapeMrkdwn(n.by ?? 'an admin')}`}.`;
+      break;
+    case 'extended':
+      text = `Your access to ${what}${key} was extended by ${durationText(r)} (approved by ${escapeMrkdwn(n.by)}): it now ends ${formatTime(n.expiresAt)}.`;
+      break;
+    case 'extension_denied':
+      text = `Your extension of ${what}${key} was denied by ${escapeMrkdwn(n.by)}: ${escapeMrkdwn(n.reason)}. Your access still ends ${formatTime(n.expiresAt)}.`;
       break;
     case 'timed_out':
       text = `Your request for ${what}${key} timed out: nobody decided in time.`;

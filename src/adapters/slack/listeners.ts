@@ -82,7 +82,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       if (!user) return ack();
       // Recorded before the ack (one synchronous transaction): once Slack has our 200, a
       // cancellation cannot be lost. The answer goes by the response_url, through the outbox.
-      await runSubcommand(ctx, cmd, user, commandReply(body));
+      runSubcommand(ctx, cmd, user, commandReply(body));
       await ack();
       return;
     }

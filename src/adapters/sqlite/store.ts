@@ -58,6 +58,7 @@ const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId'>, string> 
   revokedBy: 'revoked_by',
   revokedAt: 'revoked_at',
   failure: 'failure',
+  extendsId: 'extends_id',
 };
 
 function toRequest(row: Record<string, unknown>): RequestRecord {
@@ -131,14 +132,16 @@ export class SqliteStore implements Store {
       LEFT JOIN surface_refs s ON s.request_id = a.request_id AND s.surface = 'slack' AND s.purpose = 'approver_card' AND s.stage = a.stage AND s.person_id = a.person_id`;
     this.s = {
       insertRequest: db.prepare(`INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
-          duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at)
+          duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at, extends_id)
         VALUES (@id, @submissionKey, 'pending', @appId, @roleId, @appName, @roleName, @connector, @groupId, @durationToken, @durationMs,
-          @reason, @policyJson, @requesterId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt)`),
+          @reason, @policyJson, @requesterId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt, @extendsId)`),
       getRequest: db.prepare(`${REQUEST} WHERE r.id = ?`),
       bySubmission: db.prepare(`${REQUEST} WHERE r.submission_key = ?`),
-      byJiraKey: db.prepare(`${REQUEST} WHERE r.jira_key = ?`),
-      byRequester: db.prepare(`${REQUEST} WHERE r.requester_id = ? ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`),
+      // An extension shares its grant's issue: the key names the grant.
+      byJiraKey: db.prepare(`${REQUEST} WHERE r.jira_key = ? AND r.extends_id IS NULL`),
+      byRequester: db.prepare(`${REQUEST} WHERE r.requester_id = ? AND r.extends_id IS NULL ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`),
       openEffects: db.prepare("SELECT COUNT(*) FROM outbox WHERE request_id = ? AND kind = ? AND status IN ('pending', 'running')").pluck(),
+      extensionsOf: db.prepare(`${REQUEST} WHERE r.extends_id = ? ORDER BY r.created_at, r.rowid`),
       getPerson: db.prepare('SELECT * FROM people WHERE id = ?'),
       personBySlack: db.prepare('SELECT * FROM people WHERE slack_id = ?'),
       personByEmail: db.prepare('SELECT * FROM people WHERE email = ?'),
@@ -203,7 +206,7 @@ export class SqliteStore implements Store {
   }
 
   insertRequest(r: NewRequest): void {
-    this.s.insertRequest.run({ ...r, policyJson: JSON.stringify(r.policy) });
+    this.s.insertRequest.run({ ...r, policyJson: JSON.stringify(r.policy), extendsId: r.extendsId ?? null });
   }
 
   getRequest(id: string): RequestRecord | undefined {
@@ -223,6 +226,10 @@ export class SqliteStore implements Store {
 
   requestsOf(personId: PersonId, limit: number): RequestRecord[] {
     return (this.s.byRequester.all(personId, limit) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  extensionsOf(requestId: string): RequestRecord[] {
+    return (this.s.extensionsOf.all(requestId) as Record<string, unknown>[]).map(toRequest);
   }
 
   getPerson(id: PersonId): PersonRecord | undefined {

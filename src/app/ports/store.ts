@@ -66,14 +66,16 @@ export interface RequestRecord {
   revokedBy: string | null;
   revokedAt: number | null;
   failure: string | null;
+  /** Set on an extension: the grant it asks more time for (whose Jira issue it shares). */
+  extendsId: string | null;
 }
 
 export type NewRequest = Pick<
   RequestRecord,
   'id' | 'submissionKey' | 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'durationToken' | 'durationMs' | 'reason' | 'policy' | 'requesterId' | 'createdAt' | 'breakGlassNotify' | 'nextTimerAt'
->;
+> & { extendsId?: string | null };
 
-export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'policy' | 'submissionKey' | 'requesterId' | 'requesterSlackId'>>;
+export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'policy' | 'submissionKey' | 'requesterId' | 'requesterSlackId' | 'extendsId'>>;
 
 /** A person as stored: email is the identity; every other id is a way to reach them. */
 export interface PersonRecord {
@@ -146,6 +148,8 @@ export interface TxStore {
   findByJiraKey(key: string): RequestRecord | undefined;
   /** The person's requests as requester, newest first. */
   requestsOf(personId: PersonId, limit: number): RequestRecord[];
+  /** The extensions asked for a grant, oldest first. */
+  extensionsOf(requestId: string): RequestRecord[];
   /** Whether access-bot wrote this comment on the request's issue (from the recorded effect results). */
   isOwnComment(requestId: string, commentId: string): boolean;
 
