@@ -41,6 +41,7 @@ import { RoutingTimers } from './jobs/routing.js';
 import { MemberSync, type MemberSyncOptions } from './jobs/memberSync.js';
 import { SqliteGroupMembers } from './adapters/sqlite/groupMembers.js';
 import { runDueTimers } from './app/timers.js';
+import { runDueWarnings } from './app/warnings.js';
 import { boltLogger } from './logger.js';
 import { Dispatcher, type DispatcherOptions } from './outbox/dispatcher.js';
 import { Outbox } from './outbox/outbox.js';
@@ -71,7 +72,7 @@ export interface AccessBot {
   readonly outbox: Outbox;
   readonly dispatcher: Dispatcher;
   readonly scheduler: ExpiryScheduler;
-  /** Reminders, escalations and timeouts; `tick()` runs what is due now. */
+  /** Reminders, escalations, timeouts and expiry warnings; `tick()` runs what is due now. */
   readonly timers: RoutingTimers;
   /** The user sync (jobs/memberSync.ts); `runOnce()` lists every granted group now. */
   readonly memberSync: MemberSync;
@@ -132,7 +133,8 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   };
   const scheduler = new ExpiryScheduler({ expireDue: () => expireDue(ctx), nextExpiry: () => store.nextExpiry(), now, logger, sweep: opts.sweep });
 
-  const timers = new RoutingTimers(() => runDueTimers(ctx), logger);
+  // Expiry warnings ride the same tick: their points are indexed like the routing timers'.
+  const timers = new RoutingTimers(() => runDueTimers(ctx) + runDueWarnings(ctx), logger);
 
   const groupMembers = new SqliteGroupMembers(db);
   const memberSync = new MemberSync({

@@ -41,6 +41,8 @@ export type Effect =
   | { kind: 'slack.approverDm'; requestId: string; stage: number; slackId: string }
   | { kind: 'slack.approverUpdate'; requestId: string; stage: number; slackId: string }
   | { kind: 'slack.approverReminder'; requestId: string; stage: number; slackId: string }
+  /** Tells the holder their grant ends soon (domain/warnings.ts), with Extend; skipped once the expiry moved or the grant ended. */
+  | { kind: 'slack.expiryWarning'; requestId: string; expiresAt: number }
   /** The loud message to a break-glass role's `notify` channel, with its Reviewed button. */
   | { kind: 'slack.breakGlassAlert'; requestId: string }
   | { kind: 'slack.breakGlassAlertUpdate'; requestId: string }
@@ -86,6 +88,7 @@ export function queueOf(e: Effect): string {
     case 'slack.requesterDm':
     case 'slack.requesterConfirmationUpdate':
     case 'slack.requesterGrantUpdate':
+    case 'slack.expiryWarning':
       return `slack:${e.requestId}:requester`;
     case 'slack.approverDm':
     case 'slack.approverUpdate':

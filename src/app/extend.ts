@@ -9,8 +9,8 @@
  * `timed_out`, `failed`), never `active`: it holds no membership of its own.
  */
 import type { RequestName } from '../domain/command.js';
-import { findRole } from '../domain/catalog.js';
-import { describeDuration, describeMs, type Duration } from '../domain/duration.js';
+import { findRole, type Catalog } from '../domain/catalog.js';
+import { describeDuration, describeMs, spanDuration, type Duration } from '../domain/duration.js';
 import { describeState, transition } from '../domain/lifecycle.js';
 import { formatTime, who, type Actor } from '../domain/steps.js';
 import { isRequester, personOf, reply } from './commands.js';
@@ -21,6 +21,7 @@ import { failRequest } from './fail.js';
 import type { RequestRecord } from './ports/store.js';
 import { findNamed, keyOf, notYours } from './requestView.js';
 import { newRequestId } from './submitRequest.js';
+import { armWarnings } from './warnings.js';
 
 export type ExtendResult = { ok: true; extensionId: string } | { ok: false; code: string };
 
@@ -83,6 +84,24 @@ export function requestExtension(ctx: AppContext, input: { actorSlackId: string;
 }
 
 /**
+ * What the Extend button on an expiry warning asks for: the grant's own duration again, at most
+ * the role's extension maximum. undefined: the role cannot be extended.
+ */
+export function warningExtension(catalog: Catalog, r: RequestRecord): Duration | undefined {
+  const ext = findRole(catalog, r.appId, r.roleId)?.role.extend;
+  if (!ext) return undefined;
+  return r.durationMs !== null && r.durationMs <= ext.maxMs ? { token: r.durationToken, ms: r.durationMs } : spanDuration(ext.maxMs);
+}
+
+/** The Extend button on an expiry warning: an extension by `warningExtension`, under the same rules as `/access extend`. */
+export function extendFromWarning(ctx: AppContext, input: { actorSlackId: string; requestId: string; reply: ReplyTarget }): ExtendResult {
+  const r = ctx.store.getRequest(input.requestId);
+  // Without an extension to offer, requestExtension refuses as it refuses /access extend.
+  const duration: Duration = r ? (warningExtension(ctx.catalog(), r) ?? { token: r.durationToken, ms: r.durationMs }) : { token: 'permanent', ms: null };
+  return requestExtension(ctx, { actorSlackId: input.actorSlackId, request: { requestId: input.requestId }, duration, reply: input.reply });
+}
+
+/**
  * An extension decided (inside the decision's transaction): approval moves the grant's expiry
  * from where it is now, denial leaves it. When the grant ended meanwhile, the extension fails.
  */
@@ -103,6 +122,8 @@ export function settleExtension(ctx: Tx & Pick<AppContext, 'onExpiryChanged'>, x
   const until = grant.expiresAt + x.durationMs;
   ctx.store.updateRequest(x.id, { state: transition(x.state, 'approve'), decidedAt: now, decidedBy: by, nextTimerAt: null }, now);
   ctx.store.updateRequest(grant.id, { expiresAt: until }, now);
+  // The warnings still ahead of the new end are armed again.
+  armWarnings(ctx, grant.id);
   recordStep(ctx, x, { type: 'extended', actor: d.actor, until }, by, now);
   notifyRequester(ctx, x, { type: 'extended', by, expiresAt: until });
   // The "Access granted" DM and the approvers' cards show the new end.

@@ -21,6 +21,7 @@ import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCa
 import { enqueue, type EffectOf } from './effects.js';
 import { failRequest } from './fail.js';
 import type { IdpConnectorWith } from './ports/idp.js';
+import { armWarnings } from './warnings.js';
 
 /** What granting touches. */
 export type GrantDeps = Deps<'store' | 'catalog' | 'now' | 'connectors' | 'adminChannel' | 'onExpiryChanged'>;
@@ -91,6 +92,7 @@ export function grantDone(ctx: GrantDeps, e: EffectOf<'idp.grant'>, result: Gran
   recordStep(ctx, r, { type: 'granted', connector: r.connector, group: r.groupId, idpUserId: result.idpUserId, expiresAt, preexisting: result.preexisting }, 'access-bot', now);
   transitionIssue(ctx, r, 'active');
   notifyRequester(ctx, r, { type: 'granted', expiresAt });
+  armWarnings(ctx, r.id);
   updateApproverCards(ctx, r.id);
   ctx.onExpiryChanged();
 }

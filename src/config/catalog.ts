@@ -66,7 +66,7 @@ const KEYS = {
   jira: ['project', 'issueType', 'transitions'],
   defaults: ['durations', 'approvers', 'approval'],
   app: ['id', 'name', 'owners', 'defaults', 'roles'],
-  role: ['id', 'name', 'grant', 'durations', 'approvers', 'approval', 'breakGlass', 'extend'],
+  role: ['id', 'name', 'grant', 'durations', 'approvers', 'approval', 'breakGlass', 'extend', 'warnBefore'],
   extend: ['max', 'approval'],
   grant: ['connector', 'group'],
   approval: ['approvers', 'required', 'stages', 'fallback', 'remindAfter', 'escalateAfter', 'escalateTo', 'timeout'],
@@ -485,10 +485,12 @@ class Validator {
 
     if (!id || !name || !grant || !durations || !approval || (isBreakGlass && !breakGlass)) return undefined;
     const extend = this.extension(`${p}.extend`, m.extend, durations, approval, isBreakGlass);
-    if (extend === null) return undefined;
+    const warnBefore = m.warnBefore === undefined ? undefined : this.warnBefore(`${p}.warnBefore`, m.warnBefore);
+    if (extend === null || warnBefore === null) return undefined;
     const role: Role = { id, name, grant, durations, approval };
     if (breakGlass) role.breakGlass = breakGlass;
     if (extend) role.extend = extend;
+    if (warnBefore) role.warnBefore = warnBefore;
     return role;
   }
 
@@ -566,6 +568,20 @@ class Validator {
     if (m.approval === undefined || m.approval === 'same') return { maxMs, policy: structuredClone(approval) };
     if (m.approval === 'auto') return { maxMs, policy: { kind: 'auto' } };
     return this.fail(`${p}.approval`, `${show(m.approval)} is not one of: same, auto`) ?? null;
+  }
+
+  /** `warnBefore: [1d, 1h]` (or `[]`: never warned). null: an error was reported. */
+  private warnBefore(p: string, raw: unknown): number[] | null {
+    if (!Array.isArray(raw)) return this.fail(p, 'must be a list of spans before the end, e.g. [1d, 1h], or [] for no warning') ?? null;
+    const out: number[] = [];
+    let bad = false;
+    raw.forEach((item, i) => {
+      const ms = this.span(`${p}[${i}]`, item);
+      if (ms === null || ms === undefined) return void (bad = true);
+      if (out.includes(ms)) return void (bad = this.fail(`${p}[${i}]`, `${show(item)} is listed twice`) ?? true);
+      out.push(ms);
+    });
+    return bad ? null : out;
   }
 
   /** `owners`: the application's, which `reviewers` defaults to. */

@@ -62,6 +62,8 @@ export interface Role {
   breakGlass?: BreakGlass;
   /** How a grant of this role may be extended; absent: it may not (break-glass, permanent only). */
   extend?: Extension;
+  /** Catalog `warnBefore`: how long before a grant ends its holder is warned (ms); absent: the defaults (domain/warnings.ts). */
+  warnBefore?: number[];
 }
 
 /** Catalog `extend: { max, approval: same | auto }`, resolved: more time, at most `maxMs`, approved by `policy`. */

@@ -51,3 +51,12 @@ export function describeMs(ms: number): string {
   const secs = Math.max(1, Math.round(ms / 1000));
   return `${secs} ${secs === 1 ? 'second' : 'seconds'}`;
 }
+
+/** A span as a duration token in its largest whole unit (4h, 90m): for a duration computed, not typed. */
+export function spanDuration(ms: number): Duration {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const u = UNITS[unit]!;
+    if (ms >= u.ms && ms % u.ms === 0) return { token: `${ms / u.ms}${unit}`, ms };
+  }
+  return { token: `${Math.max(1, Math.round(ms / 1000))}s`, ms };
+}

@@ -38,15 +38,20 @@ export type Step =
   /** An extension approved (by a person, or by policy when `actor` is absent): the grant now ends `until`. */
   | { type: 'extended'; actor?: Actor; until: number }
   | { type: 'extension_denied'; actor: Actor; reason: string; expiresAt: number }
+  /** The holder was warned their access ends soon (`before` ms ahead of `expiresAt`). Not a Jira comment. */
+  | { type: 'expiry_warned'; before: number; expiresAt: number }
   | { type: 'failed'; cause: string }
   | { type: 'decision_refused'; actor: Actor; code: string };
 
 export type StepType = Step['type'];
 
-/** Steps that are written to Jira. Refused clicks are audited but are not steps of the request. */
+/**
+ * Steps that are written to Jira. Refused clicks are audited but are not steps of the request;
+ * an expiry warning is a courtesy to the holder, not a change to the access.
+ */
 export function isRecordedInJira(step: Step): boolean {
   if (step.type === 'record_changed') return step.change !== 'issue_deleted';
-  return step.type !== 'decision_refused';
+  return step.type !== 'decision_refused' && step.type !== 'expiry_warned';
 }
 
 export function formatTime(ms: number): string {
@@ -125,6 +130,8 @@ export function describeStep(step: Step, at: number): string {
       return `Extended by ${step.actor ? who(step.actor) : 'policy (auto-approve)'} until ${formatTime(step.until)} (on ${when}).`;
     case 'extension_denied':
       return `Extension denied by ${who(step.actor)} on ${when} — ${step.reason}. The access still expires ${formatTime(step.expiresAt)}.`;
+    case 'expiry_warned':
+      return `Expiry warning sent on ${when}: the access ends ${formatTime(step.expiresAt)} (${describeMs(step.before)} before).`;
     case 'failed':
       return `Failed: ${step.cause} (on ${when}).`;
     case 'decision_refused':

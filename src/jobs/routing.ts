@@ -1,5 +1,5 @@
 /**
- * Runs reminders, escalations and timeouts. A one-second tick over an index of the next timer
+ * Runs reminders, escalations and timeouts, and expiry warnings. A one-second tick over an index of the next timer
  * due is cheap (nothing is read when nothing is due) and precise enough for reminders measured
  * in hours.
  */

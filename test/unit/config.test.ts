@@ -724,7 +724,23 @@ const CATALOG_ERRORS: { name: string; change: (d: Doc) => void; connectors?: Con
     },
     errors: ['applications[0]: has no owners, but roles r, s inherit "owners" from defaults.approvers[0] (add owners: [...] or give them their own approvers)'],
   },
+  {
+    name: 'warnBefore not a list',
+    change: (d) => (role0(d).warnBefore = '1h'),
+    errors: [`${R}.warnBefore: must be a list of spans before the end, e.g. [1d, 1h], or [] for no warning`],
+  },
+  { name: 'warnBefore not a span', change: (d) => (role0(d).warnBefore = ['1h', 'soon']), errors: [`${R}.warnBefore[1]: "soon" is not a duration (use <n>s, <n>m, <n>h or <n>d)`] },
+  { name: 'warnBefore permanent', change: (d) => (role0(d).warnBefore = ['permanent']), errors: [`${R}.warnBefore[0]: "permanent" is not allowed here (use <n>s, <n>m, <n>h or <n>d)`] },
+  { name: 'warnBefore listed twice', change: (d) => (role0(d).warnBefore = ['1h', '60m']), errors: [`${R}.warnBefore[1]: "60m" is listed twice`] },
 ];
+
+test('catalog: warnBefore lists spans before the end; [] turns warnings off', () => {
+  const d = baseDoc();
+  role0(d).warnBefore = ['2h', '15m'];
+  assert.deepEqual(okCatalog(d).applications[0]!.roles[0]!.warnBefore, [2 * 3_600_000, 15 * 60_000]);
+  role0(d).warnBefore = [];
+  assert.deepEqual(okCatalog(d).applications[0]!.roles[0]!.warnBefore, []);
+});
 
 for (const c of CATALOG_ERRORS) {
   test(`catalog error: ${c.name}`, () => {

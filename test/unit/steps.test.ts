@@ -117,6 +117,7 @@ const WORDING: [string, Step, string][] = [
   ['an extension approved', { type: 'extended', actor: { name: 'Bob Jones', email: 'bob@example.com' }, until: AT + 3_600_000 }, `Extended by Bob Jones (bob@example.com) until 2024-01-02 04:04:05 UTC (on ${WHEN}).`],
   ['an extension approved by policy', { type: 'extended', until: AT + 3_600_000 }, `Extended by policy (auto-approve) until 2024-01-02 04:04:05 UTC (on ${WHEN}).`],
   ['an extension denied', { type: 'extension_denied', actor: { name: 'Bob Jones', email: 'bob@example.com' }, reason: 'not now', expiresAt: AT }, `Extension denied by Bob Jones (bob@example.com) on ${WHEN} — not now. The access still expires ${WHEN}.`],
+  ['an expiry warning (audit only)', { type: 'expiry_warned', before: 3_600_000, expiresAt: AT }, `Expiry warning sent on ${WHEN}: the access ends ${WHEN} (1 hour before).`],
   ['a refused click (audit only)', { type: 'decision_refused', actor: { slackId: 'U_X' }, code: 'self_approval' }, `Decision refused for Slack user U_X on ${WHEN} (self_approval).`],
 ];
 
@@ -150,6 +151,7 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
       extension_requested: true,
       extended: true,
       extension_denied: true,
+      expiry_warned: true,
       failed: true,
       decision_refused: true,
     };
@@ -163,8 +165,8 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
 });
 
 describe('Jira record', () => {
-  test('every step is written to Jira except a refused click', () => {
-    for (const [, step] of WORDING) assert.equal(isRecordedInJira(step), step.type !== 'decision_refused', step.type);
+  test('every step is written to Jira except a refused click and an expiry warning', () => {
+    for (const [, step] of WORDING) assert.equal(isRecordedInJira(step), step.type !== 'decision_refused' && step.type !== 'expiry_warned', step.type);
   });
 
   test('times are written in UTC to the second', () => {

@@ -8,7 +8,7 @@ import type { ExternalSelect, KnownBlock, ModalView, PlainTextOption, StaticSele
 import type { ApproverRecord, RequestRecord } from '../../app/ports/store.js';
 import type { RequesterNotice } from '../../app/effects.js';
 import type { Catalog } from '../../domain/catalog.js';
-import { describeDuration } from '../../domain/duration.js';
+import { describeDuration, type Duration } from '../../domain/duration.js';
 import { describeState } from '../../domain/lifecycle.js';
 import { formatTime } from '../../domain/steps.js';
 import { MAX_REASON_LENGTH } from '../../domain/submission.js';
@@ -26,6 +26,7 @@ export const IDS = {
   decision: 'decision',
   review: 'review_break_glass',
   revoke: 'revoke_access',
+  extend: 'extend_access',
 } as const;
 
 /** Slack's limits we stay inside. https://api.slack.com/reference/block-kit */
@@ -242,6 +243,21 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
       break;
   }
   return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }] };
+}
+
+/**
+ * The warning before a grant ends. `extension`: what Extend asks for (app/extend.ts
+ * `warningExtension`); without one the role cannot be extended and there is no button.
+ */
+export function expiryWarning(r: RequestRecord, expiresAt: number, left: string, extension: Duration | undefined): SlackMessage {
+  const key = r.jiraKey ? ` (${escapeMrkdwn(r.jiraKey)})` : '';
+  const head = `:hourglass: Your access to *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}*${key} ends in ${left}, at ${formatTime(expiresAt)}.`;
+  const text = extension ? `${head} Extend asks for ${describeDuration(extension)} more, under the same approval as before.` : head;
+  const blocks: KnownBlock[] = [{ type: 'section', block_id: `request:${r.id}`, text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }];
+  if (extension) {
+    blocks.push({ type: 'actions', block_id: IDS.extend, elements: [{ type: 'button', action_id: IDS.extend, text: plain('Extend'), style: 'primary', value: r.id }] });
+  }
+  return { text: text.replace(/\*/g, ''), blocks };
 }
 
 /** The loud break-glass alert: who took what and why, with a Reviewed button until acknowledged. */

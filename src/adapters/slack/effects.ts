@@ -5,8 +5,10 @@
 import type { AppContext } from '../../app/context.js';
 import { approverUnreachable } from '../../app/route.js';
 import { asEffect } from '../../app/effects.js';
+import { warningExtension } from '../../app/extend.js';
+import { describeLeft } from '../../app/requestView.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';
-import { approvalCard, breakGlassAlert, reminderText, requesterNotice, textMessage } from './blocks.js';
+import { approvalCard, breakGlassAlert, expiryWarning, reminderText, requesterNotice, textMessage } from './blocks.js';
 import type { SlackGateway } from './client.js';
 
 export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<string, EffectHandler> {
@@ -50,6 +52,16 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
         if (!r || !posted || r.expiresAt === undefined) return { skipped: 'no grant message' };
         await slack.update(posted.channel, posted.ts, requesterNotice(r, { type: 'granted', expiresAt: r.expiresAt }));
         return undefined;
+      },
+    },
+    'slack.expiryWarning': {
+      async run(row) {
+        const e = asEffect('slack.expiryWarning', row.payload);
+        const r = request(e.requestId);
+        // An extension or a revocation since it was enqueued makes the warning wrong: not sent.
+        if (!r || r.state !== 'active' || r.expiresAt !== e.expiresAt) return { skipped: 'the grant ended or its expiry moved' };
+        if (!r.requesterSlackId) return { skipped: 'the holder is not in Slack' };
+        return slack.postDm(r.requesterSlackId, expiryWarning(r, e.expiresAt, describeLeft(e.expiresAt - ctx.now()), warningExtension(ctx.catalog(), r)));
       },
     },
     'slack.approverDm': {

@@ -14,6 +14,7 @@ import { checkMayDecide, decide, refuseIfMayNotDecide } from '../../app/decide.j
 import type { AppContext } from '../../app/context.js';
 import { reviewBreakGlass } from '../../app/review.js';
 import { revokeNow } from '../../app/revokeNow.js';
+import { extendFromWarning } from '../../app/extend.js';
 import { submitRequest } from '../../app/submitRequest.js';
 import { MAX_REASON_LENGTH } from '../../domain/submission.js';
 import { accessHelp, parseAccessCommand } from '../../domain/command.js';
@@ -193,6 +194,14 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     const requestId = buttonRequestId(body);
     // Recorded before the ack, like a decision (the account lookup is bounded inside Slack's 3 s).
     if (requestId) revokeNow(ctx, { requestId, actor: await ctx.people.slackActor(body.user.id), reply: replyOf(body) });
+    await ack();
+  });
+
+  app.action(IDS.extend, async ({ ack, body }) => {
+    const requestId = buttonRequestId(body);
+    // Recorded before the ack; who may extend (only the holder, at most the role's maximum) is
+    // decided by the use case, as for /access extend.
+    if (requestId) extendFromWarning(ctx, { actorSlackId: body.user.id, requestId, reply: replyOf(body) });
     await ack();
   });
 

@@ -44,6 +44,7 @@ const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId'>, string> 
   stageStartedAt: 'stage_started_at',
   escalatedStage: 'escalated_stage',
   nextTimerAt: 'next_timer_at',
+  nextWarningAt: 'next_warning_at',
   breakGlassNotify: 'break_glass_notify',
   reviewedAt: 'reviewed_at',
   reviewedBy: 'reviewed_by',
@@ -191,6 +192,7 @@ export class SqliteStore implements Store {
       due: db.prepare(`${REQUEST} WHERE r.state = 'active' AND r.expires_at <= ? ORDER BY r.expires_at LIMIT ?`),
       nextExpiry: db.prepare("SELECT MIN(expires_at) FROM requests WHERE state = 'active'").pluck(),
       timersDue: db.prepare(`${REQUEST} WHERE r.state = 'pending' AND r.next_timer_at IS NOT NULL AND r.next_timer_at <= ? ORDER BY r.next_timer_at LIMIT ?`),
+      warningsDue: db.prepare(`${REQUEST} WHERE r.next_warning_at IS NOT NULL AND r.next_warning_at <= ? ORDER BY r.next_warning_at LIMIT ?`),
       lastAudit: db.prepare('SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1').pluck(),
       insertAudit: db.prepare('INSERT INTO audit_events (request_id, at, type, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       getAudit: db.prepare('SELECT * FROM audit_events WHERE seq = ?'),
@@ -377,6 +379,10 @@ export class SqliteStore implements Store {
 
   timersDue(now: number, limit: number): RequestRecord[] {
     return (this.s.timersDue.all(now, limit) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  warningsDue(now: number, limit: number): RequestRecord[] {
+    return (this.s.warningsDue.all(now, limit) as Record<string, unknown>[]).map(toRequest);
   }
 
   appendAudit(requestId: string | null, at: number, actor: string, step: Step): AuditRecord {

@@ -51,6 +51,8 @@ export interface RequestRecord {
   stageStartedAt: number | null;
   escalatedStage: number | null;
   nextTimerAt: number | null;
+  /** An active grant's next expiry warning point (domain/warnings.ts); null when none is left. */
+  nextWarningAt: number | null;
   /** Set for break-glass roles: where the alert goes. */
   breakGlassNotify: string | null;
   reviewedAt: number | null;
@@ -194,6 +196,8 @@ export interface TxStore {
   /** Active grants whose expiry is at or before `now`, oldest first. */
   dueGrants(now: number, limit: number): RequestRecord[];
   nextExpiry(): number | undefined;
+  /** Requests whose expiry warning point is at or before `now` (those no longer active too, to be disarmed). */
+  warningsDue(now: number, limit: number): RequestRecord[];
   /** Pending requests with a reminder, escalation or timeout due at or before `now`. */
   timersDue(now: number, limit: number): RequestRecord[];
 
