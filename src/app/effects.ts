@@ -18,6 +18,8 @@ import type { TxStore } from './ports/store.js';
 export type RequesterNotice =
   | { type: 'submitted' }
   | { type: 'approved'; by: string }
+  /** A stage passed and the next one is asked: `passed` and `next` say whom in words, `asked` names the people. */
+  | { type: 'stage_passed'; passed: string; next: string; asked: string[] }
   | { type: 'denied'; by: string; reason: string }
   | { type: 'granted'; expiresAt: number | null }
   | { type: 'revoked'; cause: 'expired' | 'manual'; by?: string }

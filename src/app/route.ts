@@ -4,7 +4,7 @@
  * `resolveStage` does the lookups and returns plain facts; `applyRouting` records them in one
  * transaction.
  */
-import { eligibleApprovers, viaOf, type Person, type RoutedList } from '../domain/approval.js';
+import { describeApproverRefs, eligibleApprovers, viaOf, type Person, type RoutedList } from '../domain/approval.js';
 import type { ApproverRef, StagedPolicy } from '../domain/catalog.js';
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { ACCOUNT_PROBLEM_LABEL, accountProblem } from '../domain/people.js';
@@ -174,6 +174,12 @@ export function applyRouting(ctx: RouteDeps, requestId: string, result: RoutingR
         'access-bot',
         now,
       );
+      // Past the first stage the requester hears where their request stands, with whom it waits for now.
+      const passed = policy?.stages[result.stage - 1];
+      if (passed && policy) {
+        const next = result.fallback ? 'the fallback approvers' : describeApproverRefs(policy.stages[result.stage]?.approvers ?? []);
+        notifyRequester(ctx, r, { type: 'stage_passed', passed: describeApproverRefs(passed.approvers), next, asked: asked.map((a) => a.name ?? a.email ?? 'someone') });
+      }
       if (result.unresolved.length > 0) {
         ctx.logger.warn({ requestId: r.id, unresolved: result.unresolved }, 'some approvers could not be resolved');
       }

@@ -215,3 +215,9 @@ export function canAcknowledge(f: ReviewFacts): boolean {
     }
   });
 }
+
+/** Whom approver references name, in words: "your manager", "the owners", an email, "@secops". */
+export function describeApproverRefs(refs: readonly ApproverRef[]): string {
+  const words = refs.map((r) => (r.kind === 'manager' ? 'your manager' : r.kind === 'owners' ? 'the owners' : r.kind === 'email' ? r.email : `@${r.group}`));
+  return words.length <= 1 ? (words[0] ?? 'the approvers') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)!}`;
+}

@@ -114,6 +114,27 @@ describe('approval routing', () => {
     );
   });
 
+  test('the requester is told when a stage passes, naming whom the next stage asks', async () => {
+    const id = await ask('admin');
+    await h.approverMessage(bob, id);
+    await h.idle();
+    const key = h.bot.store.getRequest(id)!.jiraKey!;
+    const stageNews = () => h.slack.dmsTo(alice.slackId).filter((m) => m.text.includes(`(${key}); now waiting for`));
+    assert.equal(stageNews().length, 0, 'nothing passed yet');
+    await h.click(bob, id, 'approve');
+    await h.approverMessage(carol, id);
+    await h.idle();
+    assert.deepEqual(
+      stageNews().map((m) => m.text),
+      [`Your manager approved your request for Production database / Admin (${key}); now waiting for the owners: Carol White, Erin Green.`],
+    );
+    await h.click(carol, id, 'approve');
+    await h.click(erin, id, 'approve');
+    await waitUntil(() => state(id) === 'active', 5000, 'granted after quorum');
+    await h.idle();
+    assert.equal(stageNews().length, 1, 'the last stage passing is the approval itself, told as such');
+  });
+
   test('reminder after remindAfter, escalation after escalateAfter (injected clock)', async () => {
     const id = await ask('reader');
     await h.approverMessage(dave, id);

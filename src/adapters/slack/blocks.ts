@@ -215,6 +215,11 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
     case 'approved':
       text = `Your request for ${what}${key} was approved by ${escapeMrkdwn(n.by)}. Access is being granted.`;
       break;
+    case 'stage_passed': {
+      const passed = n.passed.charAt(0).toUpperCase() + n.passed.slice(1);
+      text = `${escapeMrkdwn(passed)} approved your request for ${what}${key}; now waiting for ${escapeMrkdwn(n.next)}: ${escapeMrkdwn(n.asked.join(', '))}.`;
+      break;
+    }
     case 'denied':
       text = `Your request for ${what}${key} was denied by ${escapeMrkdwn(n.by)}: ${escapeMrkdwn(n.reason)}`;
       break;
