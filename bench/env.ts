@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/adapters/sqlite/db.js';
 import { migrate, readMigrations } from '../src/adapters/sqlite/migrate.js';
 import { migrationsDir } from '../src/compose.js';
-import type { LoadResult } from './loadgen.js';
+import type { CpuDuring, LoadResult } from './loadgen.js';
 import { postSigned, type SignedAnswer } from './signedPost.js';
 import { JiraEmulator } from '../test/emulators/jira.js';
 import { OktaEmulator } from '../test/emulators/okta.js';
@@ -112,27 +112,46 @@ export function cpuMsOf(pid: number | undefined): number {
   }
 }
 
+export interface BurstOutcome {
+  results: LoadResult[];
+  /** From the job's arrival to /healthz's first 200 (with `waitHealthy`). */
+  healthyAfterMs?: number;
+  /** First send and last answer, monotonic clock (ms). */
+  startedAt: number;
+  endedAt: number;
+  cpu?: CpuDuring;
+}
+
 /** The ack measurement's load generator (bench/loadgen.ts), in its own process. */
 export class LoadGenerator {
   private child: ChildProcess | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, (r: LoadResult[]) => void>();
+  private readonly pending = new Map<number, (r: BurstOutcome) => void>();
 
   async start(): Promise<this> {
     this.child = await forkBenchModule('loadgen');
-    this.child.on('message', (m: { id: number; results: LoadResult[] }) => {
-      this.pending.get(m.id)?.(m.results);
+    this.child.on('message', (m: BurstOutcome & { id: number }) => {
+      this.pending.get(m.id)?.(m);
       this.pending.delete(m.id);
     });
     return this;
   }
 
   /** Posts every body to `url`, signed, `concurrency` at a time; results in the same order. */
-  run(url: string, bodies: string[], concurrency: number, contentType = 'application/x-www-form-urlencoded'): Promise<LoadResult[]> {
+  async run(url: string, bodies: string[], concurrency: number, contentType = 'application/x-www-form-urlencoded'): Promise<LoadResult[]> {
+    return (await this.burst({ url, bodies, concurrency, contentType })).results;
+  }
+
+  /**
+   * The same, with the options of a burst (bench/loadgen.ts): `fresh` sends every request on a new
+   * connection; `waitHealthy` makes the load generator poll that URL until it answers 200 and
+   * start at once; `watchPid` has it read that process's CPU during the burst.
+   */
+  burst(job: { url: string; bodies: string[]; concurrency: number; contentType?: string; fresh?: boolean; waitHealthy?: string; watchPid?: number }): Promise<BurstOutcome> {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      this.child!.send({ id, url, secret: SIGNING_SECRET, bodies, contentType, concurrency });
+      this.child!.send({ contentType: 'application/x-www-form-urlencoded', ...job, id, secret: SIGNING_SECRET });
     });
   }
 

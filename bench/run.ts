@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureAck } from './ack.js';
 import { measureBurst } from './burst.js';
+import { measureCold } from './cold.js';
 import { measureLatency } from './latency.js';
 import { measureRevocation } from './revocation.js';
 import { measureScale } from './scale.js';
@@ -37,6 +38,8 @@ interface Size {
   burstPerMinute: number;
   burstLeadSec: number;
   throughput: number;
+  coldPerBurst: number;
+  coldRounds: number;
 }
 
 const FULL: Size = {
@@ -52,6 +55,8 @@ const FULL: Size = {
   burstPerMinute: 600,
   burstLeadSec: 15,
   throughput: 1000,
+  coldPerBurst: 200,
+  coldRounds: 3,
 };
 
 const QUICK: Size = {
@@ -67,6 +72,8 @@ const QUICK: Size = {
   burstPerMinute: 120,
   burstLeadSec: 10,
   throughput: 150,
+  coldPerBurst: 100,
+  coldRounds: 1,
 };
 
 type Measure = (size: Size, log: (s: string) => void) => Promise<{ result: unknown; rows: Row[] }>;
@@ -81,6 +88,7 @@ const MEASUREMENTS: Record<string, { title: string; run: Measure }> = {
     run: (s, log) => measureBurst({ approvals: s.burst, perMinute: s.burstPerMinute, leadSec: s.burstLeadSec, log }),
   },
   throughput: { title: '6. Throughput', run: (s, log) => measureThroughput({ requests: s.throughput, log }) },
+  cold: { title: '7. Ack latency right after a restart (new connections, from outside)', run: (s, log) => measureCold({ perBurst: s.coldPerBurst, inFlight: 50, rounds: s.coldRounds, log }) },
 };
 
 function machine() {
