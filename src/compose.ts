@@ -21,7 +21,7 @@ import { SlackApi } from './adapters/slack/api.js';
 import { SlackGateway } from './adapters/slack/client.js';
 import { slackHandlers } from './adapters/slack/effects.js';
 import { registerListeners } from './adapters/slack/listeners.js';
-import { boltRegistry, SlackRouter, slackRequestListener, type HttpRoute } from './adapters/slack/inbound.js';
+import { boltRegistry, SlackDemand, SlackRouter, slackRequestListener, type HttpRoute } from './adapters/slack/inbound.js';
 import { Checkpointer } from './adapters/sqlite/checkpointer.js';
 import { openDatabase, type Db } from './adapters/sqlite/db.js';
 import { lockDatabase } from './adapters/sqlite/lock.js';
@@ -64,6 +64,8 @@ export interface ComposeOptions {
   limits?: Partial<InboundLimits>;
   /** The user sync's bounds and schedule (tests turn the schedule off and run it by hand). */
   memberSync?: Partial<Pick<MemberSyncOptions, 'schedule' | 'pageSize' | 'maxWaitMs' | 'maxRetries' | 'backoffMs'>>;
+  /** What counts as a burst of Slack requests and how long it may hold the outbox (SlackDemand); tests widen them. */
+  slackBurst?: { windowMs?: number; maxHoldMs?: number };
 }
 
 export interface AccessBot {
@@ -78,6 +80,8 @@ export interface AccessBot {
   readonly memberSync: MemberSync;
   /** What the user sync stored: who holds each group, and each group's last sync. */
   readonly groupMembers: SqliteGroupMembers;
+  /** Whether Slack is waiting on the bot, which slows the outbox down or holds it. */
+  readonly slackDemand: SlackDemand;
   readonly ctx: AppContext;
   /** Base URL once started, e.g. http://127.0.0.1:3000 */
   url: string;
@@ -147,22 +151,24 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     ...opts.memberSync,
   });
 
-  let slackWaiting = 0;
+  // Slack waits on its requests, and on a burst still being accepted (SlackDemand); nobody waits
+  // on an effect to the millisecond. onEased runs once requests come, when `dispatcher` exists.
+  const slackDemand = new SlackDemand({ ...opts.slackBurst, onEased: () => dispatcher.wake() });
   const dispatcher = new Dispatcher({
     outbox,
     reserved: EFFECT_LANES,
     logger: logger.child({ component: 'outbox' }),
     now,
     handlers: { ...appHandlers(ctx), ...slackHandlers(ctx, slack), ...jiraHandlers(ctx, jira) },
-    // Slack waits on its requests; nobody waits on an effect to the millisecond.
-    foreground: () => slackWaiting > 0,
+    foreground: () => slackDemand.waiting(),
+    held: () => slackDemand.holding(),
     ...opts.dispatcher,
   });
 
   let ready = false;
   const metricsHandler = (_req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    res.end(metricsText(db, outbox, dispatcher, slackWaiting));
+    res.end(metricsText(db, outbox, dispatcher, slackDemand.inFlight));
   };
   const metricsLog = logger.child({ component: 'metrics' });
   const metricsRoute: HttpRoute = {
@@ -217,6 +223,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     timers,
     memberSync,
     groupMembers,
+    slackDemand,
     ctx,
     url: '',
     async start() {
@@ -229,14 +236,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       pruner.unref();
       const limits = { ...DEFAULT_LIMITS, ...opts.limits };
       if (router) {
-        const load = {
-          enter: () => void (slackWaiting += 1),
-          leave: () => {
-            slackWaiting -= 1;
-            if (slackWaiting === 0) dispatcher.wake();
-          },
-        };
-        const s = createServer(serverOptions(limits), slackRequestListener({ signingSecret: config.slack.signingSecret, router, routes, logger: slackLog, load, maxBodiesInFlight: limits.maxBodiesInFlight }));
+        const s = createServer(serverOptions(limits), slackRequestListener({ signingSecret: config.slack.signingSecret, router, routes, logger: slackLog, load: slackDemand, maxBodiesInFlight: limits.maxBodiesInFlight }));
         applyLimits(s, limits);
         server = s;
         await listen(s, config.port);
@@ -285,6 +285,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       timers.stop();
       await memberSync.stop();
       if (metricsServer) await closeServer(metricsServer);
+      slackDemand.stop();
       if (server) {
         await closeServer(server);
       } else {

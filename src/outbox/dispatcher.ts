@@ -60,6 +60,13 @@ export interface DispatcherOptions {
    */
   foreground?: () => boolean;
   busyConcurrency?: number;
+  /**
+   * Whether no effect may start at all while the foreground waits (the first moments of a burst
+   * of Slack requests: it gets the event loop to itself). Whoever holds must bound the hold and
+   * wake the dispatcher when it ends; until then it does not look again on its own, or only
+   * after `idlePollMs`.
+   */
+  held?: () => boolean;
 }
 
 export interface Lane {
@@ -90,7 +97,9 @@ export class Dispatcher {
   private unsubscribe: (() => void) | undefined;
   /** An asynchronous outbox's claim not yet answered: stop() waits for it, and for what it took. */
   private claiming: Promise<void> | undefined;
-  private readonly o: Required<Omit<DispatcherOptions, 'outbox' | 'handlers' | 'logger' | 'foreground' | 'reserved'>> & { reserved: Required<Lane>[] };
+  private readonly o: Required<Omit<DispatcherOptions, 'outbox' | 'handlers' | 'logger' | 'foreground' | 'reserved' | 'held'>> & { reserved: Required<Lane>[] };
+  /** The last look at the table found every slot held (see `held`). */
+  private isHeld = false;
 
   constructor(private readonly opts: DispatcherOptions) {
     this.o = {
@@ -212,7 +221,10 @@ export class Dispatcher {
     try {
       do {
         this.pumpAgain = false;
-        const cap = this.opts.foreground?.() ? this.o.busyConcurrency : Number.POSITIVE_INFINITY;
+        const foreground = this.opts.foreground?.() ?? false;
+        this.isHeld = foreground && (this.opts.held?.() ?? false);
+        if (this.isHeld) break;
+        const cap = foreground ? this.o.busyConcurrency : Number.POSITIVE_INFINITY;
         const parts: ClaimPart[] = [
           ...this.o.reserved.map((lane, i) => ({ limit: Math.min(lane.concurrency, cap) - this.laneInFlight[i]!, queuePrefix: lane.queuePrefix })),
           { limit: Math.min(this.o.concurrency, cap) - this.sharedInFlight },
@@ -281,6 +293,8 @@ export class Dispatcher {
   private scheduleNext(lookedAt: number): void {
     if (this.timer) clearTimeout(this.timer);
     if (!this.running) return;
+    // Held: whoever holds wakes us when the hold ends; no need to look at the table until then.
+    if (this.isHeld) return this.sleepUntil(undefined, lookedAt);
     const next = this.opts.outbox.nextDueAt();
     if (!(next instanceof Promise)) return this.sleepUntil(next, lookedAt);
     // A failed look sleeps the idle poll and looks again.

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { AdfNode } from '../../src/adapters/jira/types.js';
@@ -469,6 +470,18 @@ async function stalledRequest(base: string, opts: { path?: string; headersOnly?:
   return { socket, answer };
 }
 
+/** POSTs `body` to /slack/events on a connection of its own; resolves with the status. */
+function postOnNewConnection(base: string, body: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}/slack/events`, { method: 'POST', agent: false, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 const waitingGauge = async (h: Harness) => Number(/^access_bot_slack_requests_waiting (\d+)$/m.exec(await (await fetch(`${h.bot.url}/metrics`)).text())?.[1]);
 
 describe('unauthenticated clients cannot slow revocations or hold the server', () => {
@@ -493,6 +506,26 @@ describe('unauthenticated clients cannot slow revocations or hold the server', (
       assert.equal(await waitingGauge(h), 0);
     } finally {
       for (const s of open) s.destroy();
+      await h.stop();
+    }
+  });
+
+  test('only signed requests make a burst on new connections; a burst holds new effects back, unsigned requests never do', async () => {
+    // Windows wide enough that the requests below always fall within one (the defaults are 50 / 500 ms).
+    const h = await new Harness({ compose: { slackBurst: { windowMs: 60_000, maxHoldMs: 60_000 } } }).start();
+    try {
+      const body = new URLSearchParams({ ssl_check: '1', token: 'x' }).toString();
+      const attempts = (id: string) => h.bot.db.prepare("SELECT attempts FROM outbox WHERE request_id = ? AND kind = 'request.route'").pluck().get(id) as number;
+      for (let i = 0; i < 10; i++) assert.equal(await postOnNewConnection(h.bot.url, body, FORM), 401);
+      const first = await h.request(alice);
+      await waitUntil(() => attempts(first) > 0, 5000, 'routed while only unsigned requests came on new connections');
+      await h.idle();
+      for (let i = 0; i < 2; i++) assert.equal(await postOnNewConnection(h.bot.url, body, { ...FORM, ...h.driver.sign(body) }), 200);
+      const second = await h.request(carol);
+      // A few turns of the event loop: the dispatcher, woken by the enqueue, has looked by then.
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      assert.equal(attempts(second), 0, 'recorded before the ack, routed only once the burst lets effects start');
+    } finally {
       await h.stop();
     }
   });

@@ -581,6 +581,42 @@ for (const overAsync of [false, true]) describe(overAsync ? 'dispatcher over an 
     await d.stop();
   });
 
+  test('while the foreground holds, no effect starts, in the identity-provider lane either; woken after the hold, each lane runs busyConcurrency', async () => {
+    const env = setup();
+    let held = true;
+    let started = 0;
+    const release: (() => void)[] = [];
+    const d = dispatcher(
+      env,
+      {
+        k: {
+          run: async () => {
+            started += 1;
+            await new Promise<void>((r) => release.push(r));
+          },
+        },
+      },
+      { concurrency: 8, busyConcurrency: 2, foreground: () => true, held: () => held },
+    );
+    for (let i = 0; i < 3; i++) env.outbox.enqueue({ kind: 'k', queue: `jira:R${i}`, payload: null });
+    for (let i = 0; i < 3; i++) env.outbox.enqueue({ kind: 'k', queue: `idp:okta:G:U${i}`, payload: null });
+    d.start();
+    // Several of the dispatcher's idle looks (idlePollMs is 5 here).
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(started, 0, 'nothing starts while held');
+    held = false;
+    d.wake();
+    for (let i = 0; i < 500 && started < 4; i++) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(started, 4, 'two in the idp: lane, two in the shared slots');
+    for (;;) {
+      for (const r of release.splice(0)) r();
+      if (started === 6 && env.outbox.counts().running === 0) break;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await d.stop();
+  });
+
   test('a handler runs once and its result is recorded with onDone in the same transaction', async () => {
     const env = withMarks();
     const seen: string[] = [];

@@ -6,10 +6,10 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { Admission, parseSlackBody, SlackRouter, slackRequestListener, verifySlackSignature } from '../../src/adapters/slack/inbound.js';
+import { Admission, parseSlackBody, SlackDemand, SlackRouter, slackRequestListener, verifySlackSignature } from '../../src/adapters/slack/inbound.js';
 
 const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const silent = pino({ level: 'silent' });
@@ -191,4 +191,112 @@ test('admission: while new connections arrive, one request per turn in arrival o
   assert.equal(a.pending(), 0);
   a.run(known, () => done.push('k4'));
   assert.equal(done.at(-1), 'k4', 'handled at once again');
+});
+
+/** A SlackDemand on a clock the test moves; `eased` counts its wake-ups of the dispatcher. */
+function demandAt(opts: { windowMs?: number; maxHoldMs?: number } = {}) {
+  const clock = { t: 1_000 };
+  const counts = { eased: 0 };
+  const d = new SlackDemand({ windowMs: 50, maxHoldMs: 500, ...opts, clock: () => clock.t, onEased: () => (counts.eased += 1) });
+  /** A signed request arrives at `t` and is answered at once. */
+  const request = (t: number, onNewConnection: boolean) => {
+    clock.t = t;
+    d.enter(onNewConnection);
+    d.leave();
+  };
+  return { d, clock, counts, request };
+}
+
+test('slack demand: a burst of signed requests on new connections counts as Slack waiting between its requests', (t) => {
+  const { d, clock, counts, request } = demandAt();
+  t.after(() => d.stop());
+  // One request on a new connection, and requests on a kept connection: only while handled.
+  clock.t = 1_000;
+  d.enter(true);
+  assert.equal(d.waiting(), true);
+  assert.equal(d.holding(), false, 'one request is no burst');
+  d.leave();
+  assert.deepEqual([d.waiting(), counts.eased], [false, 1], 'answered: the dispatcher is woken at once, as before');
+  request(1_010, false);
+  request(1_020, false);
+  assert.deepEqual([d.waiting(), d.holding(), counts.eased], [false, false, 3]);
+
+  // Two on new connections within the window: a burst, held while more may wait to be accepted.
+  request(2_000, true);
+  request(2_030, true);
+  assert.equal(d.inFlight, 0, 'none is being handled');
+  assert.deepEqual([d.waiting(), d.holding()], [true, true], 'between two requests of the burst');
+  assert.equal(counts.eased, 4, 'answering the last one does not wake the dispatcher while the burst goes on');
+  request(2_070, true);
+  clock.t = 2_119;
+  assert.deepEqual([d.waiting(), d.holding()], [true, true], 'each request extends the burst by the window');
+  clock.t = 2_120;
+  assert.deepEqual([d.waiting(), d.holding()], [false, false], 'a window with no new one ends it');
+});
+
+test('slack demand: a burst holds the outbox for at most maxHoldMs, and a hold starts at most once every 2 × maxHoldMs', (t) => {
+  const { d, clock, request } = demandAt();
+  t.after(() => d.stop());
+  for (let at = 10_000; at <= 10_800; at += 20) request(at, true);
+  clock.t = 10_519;
+  assert.equal(d.holding(), true, 'held from the second request (10,020) for 500 ms');
+  clock.t = 10_520;
+  assert.deepEqual([d.waiting(), d.holding()], [true, false], 'then the burst is an ordinary wait');
+  // A new burst soon after: Slack still waits, but no new hold before 10,020 + 1,000.
+  request(10_900, true);
+  request(10_910, true);
+  assert.deepEqual([d.waiting(), d.holding()], [true, false]);
+  request(11_100, true);
+  request(11_110, true);
+  assert.deepEqual([d.waiting(), d.holding()], [true, true], 'a burst after 2 × maxHoldMs is held again');
+});
+
+test('slack demand: the dispatcher is woken when a burst ends', async (t) => {
+  let wake: () => void = () => undefined;
+  const d = new SlackDemand({ windowMs: 20, maxHoldMs: 40, onEased: () => wake() });
+  t.after(() => d.stop());
+  for (let i = 0; i < 3; i++) {
+    d.enter(true);
+    d.leave();
+  }
+  assert.equal(d.waiting(), true);
+  // Its timer does not hold the process open (unref), this test's deadline does.
+  await new Promise<void>((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error('not woken within 5 s of the burst')), 5000);
+    wake = () => {
+      if (d.waiting()) return;
+      clearTimeout(deadline);
+      resolve();
+    };
+  });
+  assert.deepEqual([d.waiting(), d.holding()], [false, false]);
+});
+
+test('slack demand: only signed requests count, each connection is new once', async (t) => {
+  const clock = { t: 5_000 };
+  const demand = new SlackDemand({ clock: () => clock.t, onEased: () => undefined });
+  t.after(() => demand.stop());
+  const server = createServer(slackRequestListener({ signingSecret: SECRET, router: new SlackRouter(), logger: silent, routes: [], load: demand }));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const { port } = server.address() as AddressInfo;
+  const body = form({ ssl_check: '1', token: 'x' });
+  const post = (headers: Record<string, string>, agent: Agent | false) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/slack/events', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  // The clock stands still: every request below falls within one window.
+  for (let i = 0; i < 5; i++) assert.equal(await post({}, false), 401);
+  assert.deepEqual([demand.waiting(), demand.holding()], [false, false], 'unsigned requests on new connections make no burst');
+  const kept = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => kept.destroy());
+  for (let i = 0; i < 3; i++) assert.equal(await post(sign(body), kept), 200);
+  assert.deepEqual([demand.waiting(), demand.holding()], [false, false], 'signed requests on one kept connection make no burst');
+  assert.equal(await post(sign(body), false), 200);
+  assert.deepEqual([demand.waiting(), demand.holding()], [true, true], 'a second connection carrying a signed request within the window does');
 });

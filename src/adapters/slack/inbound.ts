@@ -25,6 +25,7 @@
 import type { App, BlockAction, BlockSuggestion, SlackViewAction, SlashCommand, ViewOutput } from '@slack/bolt';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { parse as parseQuery } from 'node:querystring';
 import type { Logger } from 'pino';
 import { BodyGate, DEFAULT_LIMITS, readBody } from '../httpServer.js';
@@ -156,14 +157,19 @@ export function slackRequestListener(opts: {
   routes: HttpRoute[];
   logger: Logger;
   now?: () => number;
-  /** Told when a signed Slack request is being handled and when it has been answered (or abandoned). */
-  load?: { enter(): void; leave(): void };
+  /**
+   * Told when a signed Slack request is being handled (and whether it is the first on its
+   * connection) and when it has been answered or abandoned.
+   */
+  load?: { enter(onNewConnection: boolean): void; leave(): void };
   /** Requests (any path) whose body is being read at most; more get 503. */
   maxBodiesInFlight?: number;
 }): RequestListener {
   const { router, logger } = opts;
   const now = opts.now ?? Date.now;
   const admission = new Admission();
+  /** Connections that have carried a signed request. */
+  const signedOn = new WeakSet<object>();
   const gate = new BodyGate(opts.maxBodiesInFlight ?? DEFAULT_LIMITS.maxBodiesInFlight);
   const routes = new Map(opts.routes.map((r) => [`${r.method} ${r.path}`, r.handler]));
 
@@ -188,7 +194,8 @@ export function slackRequestListener(opts: {
     // Only a request Slack signed counts as Slack waiting (the outbox slows down for it).
     if (opts.load) {
       const load = opts.load;
-      load.enter();
+      load.enter(!signedOn.has(req.socket));
+      signedOn.add(req.socket);
       res.once('close', () => load.leave());
     }
     const body = parseSlackBody(raw.toString('utf8'), header(req, 'content-type'));
@@ -343,5 +350,111 @@ export class Admission {
       setImmediate(this.turn);
     }
     for (const job of jobs) job();
+  };
+}
+
+/**
+ * Whether Slack is waiting on the bot, for the outbox (the dispatcher's `foreground` and `held`).
+ *
+ * Waiting: a signed request is being handled. Over keep-alive connections that covers a burst,
+ * since its requests are read together; over new connections it does not: libuv accepts one
+ * connection per turn (see `Admission`) and each request is answered within the turn that read
+ * it, so between two requests of a burst none is being handled while the rest wait to be
+ * accepted, and the outbox ran at full concurrency through the burst. In the bench, 200 requests
+ * at 50 in flight on new connections right after a restart: p99 250-670 ms, the event loop busy
+ * with effects between every two accepts (bench/README.md). So a burst on new connections
+ * counts too: two signed requests that each came on a new connection within `windowMs` of each
+ * other start one, and each further one extends it by `windowMs`.
+ *
+ * Held: for the first `maxHoldMs` of such a burst no effect starts (those running go on); after
+ * that the burst is an ordinary wait, at the dispatcher's reduced concurrency. So a burst of
+ * Slack requests delays a due revocation by at most `maxHoldMs`, and a hold starts at most once
+ * every 2 × `maxHoldMs`, so no pattern of bursts holds effects more than half the time. Only
+ * signed requests count (`enter` is called after the signature check): nobody without Slack's
+ * signing secret can slow the outbox down.
+ *
+ * `onEased` is called whenever the outbox may start more than before (it wakes the dispatcher).
+ */
+export class SlackDemand {
+  private handling = 0;
+  private lastFreshAt = Number.NEGATIVE_INFINITY;
+  private burstUntil = Number.NEGATIVE_INFINITY;
+  private holdFrom = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (the next moment the demand may ease). */
+  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly windowMs: number;
+  private readonly maxHoldMs: number;
+  private readonly clock: () => number;
+
+  constructor(private readonly opts: { onEased: () => void; windowMs?: number; maxHoldMs?: number; clock?: () => number }) {
+    this.windowMs = opts.windowMs ?? 50;
+    this.maxHoldMs = opts.maxHoldMs ?? 500;
+    this.clock = opts.clock ?? (() => performance.now());
+  }
+
+  /** Signed requests being handled now. */
+  get inFlight(): number {
+    return this.handling;
+  }
+
+  enter(onNewConnection: boolean): void {
+    this.handling += 1;
+    if (!onNewConnection) return;
+    const t = this.clock();
+    if (t - this.lastFreshAt < this.windowMs) {
+      if (t >= this.burstUntil && t >= this.holdFrom + 2 * this.maxHoldMs) this.holdFrom = t;
+      this.burstUntil = t + this.windowMs;
+      this.arm(this.nextEdge(t));
+    }
+    this.lastFreshAt = t;
+  }
+
+  leave(): void {
+    this.handling -= 1;
+    if (this.handling === 0 && this.clock() >= this.burstUntil) this.opts.onEased();
+  }
+
+  /** Slack is waiting: a signed request is being handled, or a burst on new connections is arriving. */
+  waiting(): boolean {
+    return this.handling > 0 || this.clock() < this.burstUntil;
+  }
+
+  /** No effect may start now (the first `maxHoldMs` of a burst). */
+  holding(): boolean {
+    const t = this.clock();
+    return t < this.burstUntil && t < this.holdFrom + this.maxHoldMs;
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** The next moment after `t` the demand eases: the end of the hold, else of the burst. */
+  private nextEdge(t: number): number {
+    const holdEnd = this.holdFrom + this.maxHoldMs;
+    return holdEnd > t ? Math.min(holdEnd, this.burstUntil) : this.burstUntil;
+  }
+
+  /** A wake-up at `at` (or sooner, if one is set for sooner). */
+  private arm(at: number): void {
+    const t = this.clock();
+    if (at <= t || (this.timer && this.timerAt <= at)) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(at - t)));
+    this.timer.unref();
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const t = this.clock();
+    // Early (timers run on the loop's cached clock) or the burst went on: wake again at its next edge.
+    if (this.holding()) return this.arm(this.nextEdge(t));
+    if (t < this.burstUntil) this.arm(this.burstUntil);
+    this.opts.onEased();
   };
 }
