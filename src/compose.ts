@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -21,6 +22,7 @@ import { SlackApi } from './adapters/slack/api.js';
 import { SlackGateway } from './adapters/slack/client.js';
 import { slackHandlers } from './adapters/slack/effects.js';
 import { registerListeners } from './adapters/slack/listeners.js';
+import { warmUpInbound } from './adapters/slack/warmUp.js';
 import { boltRegistry, SlackDemand, SlackRouter, slackRequestListener, type HttpRoute } from './adapters/slack/inbound.js';
 import { Checkpointer } from './adapters/sqlite/checkpointer.js';
 import { openDatabase, type Db } from './adapters/sqlite/db.js';
@@ -64,6 +66,11 @@ export interface ComposeOptions {
   limits?: Partial<InboundLimits>;
   /** The user sync's bounds and schedule (tests turn the schedule off and run it by hand). */
   memberSync?: Partial<Pick<MemberSyncOptions, 'schedule' | 'pageSize' | 'maxWaitMs' | 'maxRetries' | 'backoffMs'>>;
+  /**
+   * Requests that warm up the Slack request path before `/healthz` says ready
+   * (adapters/slack/warmUp.ts); the process entry sends WARM_UP_REQUESTS, tests none.
+   */
+  warmUpRequests?: number;
   /** What counts as a burst of Slack requests and how long it may hold the outbox (SlackDemand); tests widen them. */
   slackBurst?: { windowMs?: number; maxHoldMs?: number };
 }
@@ -227,6 +234,9 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     ctx,
     url: '',
     async start() {
+      const warmUpFrom = performance.now();
+      if (router && opts.warmUpRequests) await warmUpInbound({ logger: slackLog, requests: opts.warmUpRequests });
+      const warmUpMs = Math.round(performance.now() - warmUpFrom);
       dispatcher.start();
       scheduler.start();
       timers.start();
@@ -276,7 +286,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       const addr = server?.address() as AddressInfo | null | undefined;
       bot.url = `http://127.0.0.1:${addr?.port ?? config.port}`;
       ready = true;
-      logger.info({ port: addr?.port ?? config.port, ...metricsAt, socketMode }, 'access-bot ready');
+      logger.info({ port: addr?.port ?? config.port, ...metricsAt, socketMode, warmUpMs }, 'access-bot ready');
     },
     async stop(graceMs = 5000) {
       ready = false;

@@ -2,6 +2,7 @@
  * Process entry: read the environment and catalog (failing fast, one line per problem), start
  * the bot, and stop cleanly on SIGTERM/SIGINT within 10 seconds.
  */
+import { WARM_UP_REQUESTS } from './adapters/slack/warmUp.js';
 import { createAccessBot } from './compose.js';
 import { loadCatalog } from './config/catalog.js';
 import { connectorsOf, loadConfig } from './config/env.js';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     logger.fatal({ err: { message: err.message, stack: err.stack } }, 'uncaught exception; exiting');
     process.exit(1);
   });
-  const bot = createAccessBot({ config, catalog: cat.catalog, logger });
+  const bot = createAccessBot({ config, catalog: cat.catalog, logger, warmUpRequests: WARM_UP_REQUESTS });
 
   let stopping = false;
   const shutdown = (signal: string) => {

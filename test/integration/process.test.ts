@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
@@ -110,6 +111,31 @@ describe('the process', () => {
     } finally {
       p.child.kill('SIGTERM');
       await p.exited;
+    }
+  });
+
+  test('start-up warms up the Slack request path before /healthz answers: nothing reaches Slack, Jira or Okta, nothing is written, nothing is logged', async () => {
+    const db = join(dir, 'warm-up', 'bot.db');
+    const calls = () => slack.calls.length + jira.calls.length + okta.calls.length;
+    const before = calls();
+    const p = run({ ...env, DATABASE_PATH: db, LOG_LEVEL: 'debug' }, { until: /access-bot ready/ });
+    try {
+      await p.ready;
+      const ready = p.output().split('\n').find((l) => l.includes('access-bot ready'))!;
+      const warmUpMs = (JSON.parse(ready) as { warmUpMs?: unknown }).warmUpMs;
+      assert.ok(typeof warmUpMs === 'number' && warmUpMs > 0, `the ready line says how long the warm-up took: ${ready}`);
+      assert.equal(calls(), before, 'no call to a service');
+      const lines = p.output().trim().split('\n');
+      assert.deepEqual(lines.filter((l) => /"level":(?:[4-9]\d)/.test(l) || /ssl_check|warm/i.test(l.replace(/"warmUpMs":\d+/, ''))), [], 'no warning, and no line about the warm-up requests');
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+    const conn = new Database(db, { readonly: true });
+    try {
+      for (const table of ['requests', 'audit_events', 'outbox', 'inbound_seen']) assert.equal(conn.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get(), 0, table);
+    } finally {
+      conn.close();
     }
   });
 
