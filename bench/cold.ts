@@ -10,6 +10,11 @@
  * submissions (recorded before the ack) and Approve clicks (recorded before the ack). A round is
  * all three; `rounds` rounds give the range. Between bursts the outbox is drained (read from the
  * database, read-only), so each burst carries only its own background work.
+ *
+ * On a shared machine the latencies follow its load; what each burst cost does not, nearly. So the
+ * load generator also reads, from /proc, the CPU the bot used during the burst: its event loop's
+ * (per answer, in the rows), its other threads' (V8's compiler and GC, the checkpoint worker),
+ * and how long the event loop was ready to run but waited for a CPU.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -139,7 +144,7 @@ export async function measureCold(opts: { perBurst: number; inFlight: number; ro
             }
             const b = bursts[bursts.length - 1]!;
             opts.log(`  round ${round + 1} ${kind.padEnd(10)} ${variant.padEnd(25)}: ${pct(b.latency)}${b.spawnToHealthyMs !== undefined ? ` (healthy ${b.spawnToHealthyMs.toFixed(0)} ms after spawn)` : ''}${b.errors ? `; ${b.errors} errors` : ''}`);
-            opts.log(`    ${cpuLine(b, opts.perBurst)}${profiling ? `; burst at ${b.window[0].toFixed(0)}–${b.window[1].toFixed(0)} ms (monotonic)` : ''}`);
+            opts.log(`    ${cpuLine(b, opts.perBurst)}${profiling ? `; in the profile: WINDOW=${b.window[0].toFixed(0)}-${b.window[1].toFixed(0)}` : ''}`);
             if (kind === 'command') await env.viewsFor(new Set(slices[v]!), beforeViews, slices[v]!);
             await drained(env);
           }
@@ -161,12 +166,13 @@ export async function measureCold(opts: { perBurst: number; inFlight: number; ro
       const of = bursts.filter((b) => b.kind === kind && b.variant === variant);
       const p50s = of.map((b) => b.latency.p50);
       const p99s = of.map((b) => b.latency.p99);
+      const cpu = of.map((b) => (b.cpu ? b.cpu.mainMs / opts.perBurst : Number.NaN)).filter((c) => !Number.isNaN(c));
       const errors = of.reduce((s, b) => s + b.errors, 0);
       const cold = variant.startsWith('cold');
       rows.push({
         id: `cold.${kind}.${variant.split(',')[0]}.${variant.includes('new') ? 'new' : 'reused'}`,
         measurement: `After a restart: ${kind === 'command' ? 'slash commands' : kind === 'submission' ? 'modal submissions' : 'button clicks'}, ${variant} (${opts.perBurst}, ${opts.inFlight} in flight, ×${of.length})`,
-        result: `p50 ${range(p50s)} ms, p99 ${range(p99s)} ms${errors ? `; ${errors} errors` : ''}`,
+        result: `p50 ${range(p50s)} ms, p99 ${range(p99s)} ms${cpu.length ? `; the bot's event loop ${range(cpu, 2)} ms of CPU an answer` : ''}${errors ? `; ${errors} errors` : ''}`,
         target: cold ? 'p99 < 100 ms' : '',
         pass: cold ? errors === 0 && Math.max(...p99s) < 100 : undefined,
       });
@@ -214,8 +220,8 @@ function cpuLine(b: ColdBurst, n: number): string {
   );
 }
 
-const range = (v: number[]) => {
-  const lo = Math.min(...v);
-  const hi = Math.max(...v);
-  return lo === hi || v.length === 1 ? lo.toFixed(0) : `${lo.toFixed(0)}–${hi.toFixed(0)}`;
+const range = (v: number[], digits = 0) => {
+  const lo = Math.min(...v).toFixed(digits);
+  const hi = Math.max(...v).toFixed(digits);
+  return lo === hi ? lo : `${lo}–${hi}`;
 };

@@ -3,6 +3,10 @@
  * the functions with the most self time, and self time by file.
  *
  *   npx tsx bench/profile.ts <file.cpuprofile> [top=30]
+ *
+ * WINDOW=<from>-<to>: only the samples taken between those two moments on the monotonic clock
+ * (ms), e.g. the burst window the cold measurement prints when BENCH_COLD_NODE_ARGS profiles the
+ * bot (bench/cold.ts); percentages are then of the window.
  */
 import { readFileSync } from 'node:fs';
 
@@ -25,10 +29,19 @@ const top = Number(topArg ?? 30);
 const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
 const self = new Map<number, number>();
-p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
-const total = p.endTime - p.startTime;
+// Profiles time samples in µs on the monotonic clock (the clock of process.hrtime).
+const [from, to] = (process.env.WINDOW ?? `${p.startTime / 1000}-${p.endTime / 1000}`).split('-').map((v) => Number(v) * 1000);
+let at = p.startTime;
+let total = 0;
+p.samples.forEach((id, i) => {
+  const dt = p.timeDeltas[i] ?? 0;
+  at += dt;
+  if (at < from! || at > to!) return;
+  self.set(id, (self.get(id) ?? 0) + dt);
+  total += dt;
+});
 
-const short = (url: string) => url.replace(/^file:\/\//, '').replace(/.*node_modules\//, 'nm:').replace(/.*\/work\/main\//, '');
+const short = (url: string) => url.replace(/^file:\/\//, '').replace(/.*node_modules\//, 'nm:').replace(/.*\/work\/main\//, '').replace(/.*\/bench-dist\//, '');
 const byFn = new Map<string, number>();
 const byFile = new Map<string, number>();
 for (const [id, t] of self) {
