@@ -237,6 +237,8 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       const warmUpFrom = performance.now();
       if (router && opts.warmUpRequests) await warmUpInbound({ logger: slackLog, requests: opts.warmUpRequests });
       const warmUpMs = Math.round(performance.now() - warmUpFrom);
+      // The checkpoint worker boots meanwhile on a thread of its own; it is start-up work too.
+      await checkpointer.ready;
       dispatcher.start();
       scheduler.start();
       timers.start();

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -76,4 +76,34 @@ test('an in-memory database gets no worker and keeps its settings', async () => 
   assert.equal((c as unknown as { worker?: Worker }).worker, undefined);
   await c.stop();
   db.close();
+});
+
+/** Open file descriptors of this process on `path` itself (not its -wal or -shm), from /proc. */
+function connectionsTo(path: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+test('ready resolves once the worker has booted and opened its connection (start-up waits for it), or has died', { skip: !existsSync('/proc/self/fd') && 'needs /proc' }, async (t) => {
+  const f = fresh();
+  t.after(f.cleanup);
+  assert.equal(connectionsTo(f.path), 1, "the bot's own connection");
+  const c = Checkpointer.start(f.db, f.path, silent, 20);
+  await c.ready;
+  assert.equal(connectionsTo(f.path), 2, "and the worker's, open by then");
+  await c.stop();
+
+  const dying = Checkpointer.start(f.db, f.path, silent, 20);
+  await (dying as unknown as { worker: Worker }).worker.terminate();
+  await dying.ready;
+  await dying.stop();
+  const memory = openDatabase(':memory:');
+  await Checkpointer.start(memory, ':memory:', silent).ready;
+  memory.close();
+  f.db.close();
 });

@@ -36,6 +36,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 1000');
+parentPort.postMessage({ type: 'ready' });
 let busy = false;
 const tick = () => {
   if (busy) return;
@@ -68,9 +69,21 @@ export interface CheckpointerStats {
   errors: number;
 }
 
+/** Start-up waits this long at most for the worker to boot (ms); then it goes on without waiting. */
+const BOOT_WAIT_MS = 5000;
+
 export class Checkpointer {
   readonly stats: CheckpointerStats = { checkpoints: 0, lastCompleteAt: 0, errors: 0 };
   private worker: Worker | undefined;
+  private booted: () => void = () => undefined;
+  /**
+   * Resolves once the worker has booted and opened its connection, or has failed (checkpoints
+   * are then back on the bot's connection), or after BOOT_WAIT_MS. A worker boots a Node
+   * environment of its own and loads the SQLite driver: 20-45 ms of CPU, which the bench found
+   * running during the first burst of Slack requests when start-up did not wait for it
+   * (bench/README.md, "after a restart"); the bot says it is ready once this has resolved.
+   */
+  readonly ready = new Promise<void>((resolve) => (this.booted = resolve));
 
   private constructor(
     private readonly db: Db,
@@ -80,15 +93,24 @@ export class Checkpointer {
   /** Starts checkpointing `path` in a worker; a no-op for in-memory databases (they have no WAL). */
   static start(db: Db, path: string, logger: Logger, intervalMs = 1000): Checkpointer {
     const c = new Checkpointer(db, logger);
-    if (path === ':memory:' || db.memory) return c;
+    if (path === ':memory:' || db.memory) {
+      c.booted();
+      return c;
+    }
     db.pragma('journal_size_limit = -1');
     db.pragma('wal_autocheckpoint = 0');
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     const worker = new Worker(WORKER, { eval: true, workerData: { path, intervalMs, driver } });
     c.worker = worker;
     worker.unref();
+    const bootWait = setTimeout(() => {
+      logger.warn({ waitedMs: BOOT_WAIT_MS }, 'the WAL checkpoint worker has not started yet; going on without waiting');
+      c.booted();
+    }, BOOT_WAIT_MS);
+    void c.ready.then(() => clearTimeout(bootWait));
     worker.on('message', (m: { type: string; message?: string; at?: number; log?: number; checkpointed?: number }) => {
-      if (m.type === 'checkpoint') {
+      if (m.type === 'ready') c.booted();
+      else if (m.type === 'checkpoint') {
         c.stats.checkpoints += 1;
         if (m.log === m.checkpointed) c.stats.lastCompleteAt = Math.max(c.stats.lastCompleteAt, m.at ?? 0);
       } else if (m.type === 'error') {
@@ -105,6 +127,7 @@ export class Checkpointer {
 
   /** Stops the worker; the bot's `db.close()` then checkpoints what is left. */
   async stop(): Promise<void> {
+    this.booted();
     const w = this.worker;
     if (!w) return;
     this.worker = undefined;
@@ -116,6 +139,7 @@ export class Checkpointer {
   }
 
   private fallBack(why: string): void {
+    this.booted();
     if (!this.worker) return;
     this.worker = undefined;
     this.logger.error({ err: why }, 'WAL checkpoints move back onto the main thread');
