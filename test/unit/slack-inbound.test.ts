@@ -251,17 +251,20 @@ test('slack demand: a burst holds the outbox for at most maxHoldMs, and a hold s
   assert.deepEqual([d.waiting(), d.holding()], [true, true], 'a burst after 2 × maxHoldMs is held again');
 });
 
-test('slack demand: the dispatcher is woken when a burst ends', async (t) => {
+/**
+ * A SlackDemand with windows of 20 / 40 ms that has just seen a burst (`requests` signed ones on
+ * new connections, answered at once), and a promise of the dispatcher being woken once the burst
+ * is over. Its timer does not hold the process open (unref); the 5 s deadline here does.
+ */
+function burstThenEased(t: TestContext, requests: number, clock?: () => number) {
   let wake: () => void = () => undefined;
-  const d = new SlackDemand({ windowMs: 20, maxHoldMs: 40, onEased: () => wake() });
+  const d = new SlackDemand({ windowMs: 20, maxHoldMs: 40, clock, onEased: () => wake() });
   t.after(() => d.stop());
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < requests; i++) {
     d.enter(true);
     d.leave();
   }
-  assert.equal(d.waiting(), true);
-  // Its timer does not hold the process open (unref), this test's deadline does.
-  await new Promise<void>((resolve, reject) => {
+  const eased = new Promise<void>((resolve, reject) => {
     const deadline = setTimeout(() => reject(new Error('not woken within 5 s of the burst')), 5000);
     wake = () => {
       if (d.waiting()) return;
@@ -269,7 +272,22 @@ test('slack demand: the dispatcher is woken when a burst ends', async (t) => {
       resolve();
     };
   });
+  return { d, eased };
+}
+
+test('slack demand: the dispatcher is woken when a burst ends', async (t) => {
+  const { d, eased } = burstThenEased(t, 3);
+  assert.equal(d.waiting(), true);
+  await eased;
   assert.deepEqual([d.waiting(), d.holding()], [false, false]);
+});
+
+test('slack demand: the dispatcher is woken when a burst ends, however late the process runs (a loaded machine)', async (t) => {
+  // Every read of this clock is 4 ms later, as if the process were descheduled between any two
+  // lines: the timer then fires while the burst is still held, and by the time it is set again
+  // the burst is already over.
+  const clock = { t: 0 };
+  await burstThenEased(t, 2, () => (clock.t += 4)).eased;
 });
 
 test('slack demand: only signed requests count, each connection is new once', async (t) => {

@@ -438,10 +438,10 @@ export class SlackDemand {
     return holdEnd > t ? Math.min(holdEnd, this.burstUntil) : this.burstUntil;
   }
 
-  /** A wake-up at `at` (or sooner, if one is set for sooner). */
+  /** A wake-up at `at` (or sooner, if one is set for sooner); at once if `at` has passed already. */
   private arm(at: number): void {
     const t = this.clock();
-    if (at <= t || (this.timer && this.timerAt <= at)) return;
+    if (this.timer && this.timerAt <= at) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
     this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(at - t)));
