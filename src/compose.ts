@@ -30,14 +30,16 @@ import { lockDatabase } from './adapters/sqlite/lock.js';
 import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
 import { SqliteOutboxRepository } from './adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
-import type { AppContext } from './app/context.js';
+import { alertAdmins, type AppContext } from './app/context.js';
 import { EFFECT_LANES, QUEUE_POLICY } from './app/effects.js';
 import { People } from './app/people.js';
 import { expireDue } from './app/expire.js';
 import { pruneDeliveries } from './app/jiraChange.js';
 import { appHandlers } from './app/handlers.js';
+import { connectorsOf } from './config/env.js';
 import type { Config, ConnectorConfig } from './config/types.js';
 import type { Catalog } from './domain/catalog.js';
+import { CatalogReloader, type ReloadOutcome } from './jobs/catalogReload.js';
 import { ExpiryScheduler } from './jobs/expiry.js';
 import { RoutingTimers } from './jobs/routing.js';
 import { MemberSync, type MemberSyncOptions } from './jobs/memberSync.js';
@@ -73,6 +75,12 @@ export interface ComposeOptions {
   warmUpRequests?: number;
   /** What counts as a burst of Slack requests and how long it may hold the outbox (SlackDemand); tests widen them. */
   slackBurst?: { windowMs?: number; maxHoldMs?: number };
+  /**
+   * Re-read the catalog file (config.catalogPath) when its directory changes, after
+   * `debounceMs` of quiet (default 300). Off unless given: main.ts turns it on; `reloadCatalog()`
+   * works either way.
+   */
+  watchCatalog?: { debounceMs?: number };
 }
 
 export interface AccessBot {
@@ -90,6 +98,11 @@ export interface AccessBot {
   /** Whether Slack is waiting on the bot, which slows the outbox down or holds it. */
   readonly slackDemand: SlackDemand;
   readonly ctx: AppContext;
+  /**
+   * Reads the catalog file again (SIGHUP): a good one is in force for the next request; a bad
+   * one, or one that changes the connectors: block, is refused, logged and told to ADMIN_CHANNEL.
+   */
+  reloadCatalog(reason: string): ReloadOutcome;
   /** Base URL once started, e.g. http://127.0.0.1:3000 */
   url: string;
   /** Base URL of the metrics port once started, when `METRICS_PORT` is set. */
@@ -130,9 +143,25 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const jira = opts.jira ?? jiraRecord(config);
   const connectors: Record<string, IdpConnector> = { ...buildConnectors(config, { now }), ...opts.connectors };
 
+  const catalogLog = logger.child({ component: 'catalog' });
+  const catalog = new CatalogReloader({
+    path: config.catalogPath,
+    initial: opts.catalog,
+    configuredConnectors: connectorsOf(config),
+    logger: catalogLog,
+    ...(opts.watchCatalog?.debounceMs !== undefined ? { debounceMs: opts.watchCatalog.debounceMs } : {}),
+    onRefused: (errors, reason) => {
+      try {
+        store.tx((tx) => alertAdmins({ store: tx, adminChannel: config.adminChannel }, catalogRefusedText(config.catalogPath, reason, errors)));
+      } catch (err) {
+        catalogLog.error({ err: (err as Error).message }, 'could not queue the admin alert about the refused catalog');
+      }
+    },
+  });
+
   const ctx: AppContext = {
     store,
-    catalog: () => opts.catalog,
+    catalog: () => catalog.current(),
     now,
     logger,
     connectors,
@@ -150,7 +179,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const groupMembers = new SqliteGroupMembers(db);
   const memberSync = new MemberSync({
     connectors,
-    catalog: () => opts.catalog,
+    catalog: () => catalog.current(),
     store: groupMembers,
     now,
     logger: logger.child({ component: 'member-sync' }),
@@ -232,6 +261,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     groupMembers,
     slackDemand,
     ctx,
+    reloadCatalog: (reason) => catalog.reload(reason),
     url: '',
     async start() {
       const warmUpFrom = performance.now();
@@ -240,6 +270,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       // The checkpoint worker boots meanwhile on a thread of its own; it is start-up work too.
       await checkpointer.ready;
       dispatcher.start();
+      if (opts.watchCatalog) catalog.start();
       scheduler.start();
       timers.start();
       memberSync.start();
@@ -292,6 +323,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     },
     async stop(graceMs = 5000) {
       ready = false;
+      catalog.stop();
       if (pruner) clearInterval(pruner);
       scheduler.stop();
       timers.stop();
@@ -353,6 +385,11 @@ export function buildConnector(instance: ConnectorConfig, deps: { now?: () => nu
   const d = connectorType(instance.type);
   if (!d) throw new Error(`connector ${instance.name}: this build of access-bot has no ${instance.type} connector`);
   return d.create(instance.settings, { name: instance.name, ...deps });
+}
+
+/** Plain text for ADMIN_CHANNEL (alertAdmins escapes it): what was refused, then one problem a line. */
+function catalogRefusedText(path: string, reason: string, errors: string[]): string {
+  return [`The catalog edit in ${path} was not applied (${reason}); access-bot keeps the last good catalog. Fix these and save again:`, ...errors].join('\n');
 }
 
 /** MANAGER_SOURCE's connector, which must look users up and know their managers. */

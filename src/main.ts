@@ -1,6 +1,6 @@
 /**
  * Process entry: read the environment and catalog (failing fast, one line per problem), start
- * the bot, and stop cleanly on SIGTERM/SIGINT within 10 seconds.
+ * the bot, and stop cleanly on SIGTERM/SIGINT within 10 seconds. SIGHUP re-reads the catalog.
  */
 import { WARM_UP_REQUESTS } from './adapters/slack/warmUp.js';
 import { createAccessBot } from './compose.js';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     logger.fatal({ err: { message: err.message, stack: err.stack } }, 'uncaught exception; exiting');
     process.exit(1);
   });
-  const bot = createAccessBot({ config, catalog: cat.catalog, logger, warmUpRequests: WARM_UP_REQUESTS });
+  const bot = createAccessBot({ config, catalog: cat.catalog, logger, warmUpRequests: WARM_UP_REQUESTS, watchCatalog: {} });
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -58,6 +58,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // Re-reads the catalog (where the file watch cannot see a change, e.g. a symlink into another
+  // directory or a network filesystem); a bad file is refused and the last good one stays.
+  process.on('SIGHUP', () => {
+    if (!stopping) bot.reloadCatalog('SIGHUP');
+  });
   await bot.start();
 }
 

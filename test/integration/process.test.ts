@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -202,6 +202,43 @@ describe('the process', () => {
       assert.equal((await p.exited).code, 0);
     }
     assert.ok(!p.output().includes(token), 'the metrics token is never logged');
+  });
+
+  test('SIGHUP reloads the catalog: a good file is in force at once, a bad one is refused and the last good one stays', async () => {
+    // The catalog is a symlink into another directory, where the file watch sees no change:
+    // SIGHUP is how the operator says "read it again".
+    const real = join(mkdtempSync(join(tmpdir(), 'access-bot-catalog-')), 'catalog.yaml');
+    writeFileSync(real, DEFAULT_CATALOG);
+    const link = join(dir, 'sighup', 'catalog.yaml');
+    mkdirSync(join(dir, 'sighup'));
+    symlinkSync(real, link);
+    const p = run({ ...env, DATABASE_PATH: join(dir, 'sighup', 'bot.db'), ACCESS_CATALOG: link }, { until: /access-bot ready/ });
+    try {
+      await p.ready;
+      const logged = (re: RegExp) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no ${re} in: ${p.output()}`)), 10_000);
+          const check = () => {
+            if (!re.test(p.output())) return;
+            clearTimeout(timer);
+            p.child.stdout.off('data', check);
+            resolve();
+          };
+          p.child.stdout.on('data', check);
+          check();
+        });
+      writeFileSync(real, DEFAULT_CATALOG.replace('id: okta-console', 'id: okta-admin'));
+      p.child.kill('SIGHUP');
+      await logged(/"reason":"SIGHUP".*"applications":\["okta-admin"\].*"msg":"catalog reloaded"/);
+      writeFileSync(real, DEFAULT_CATALOG.replace('durations: [30m, 1h]', 'durations: [30m, 5x]'));
+      p.child.kill('SIGHUP');
+      await logged(/"reason":"SIGHUP".*applications\[0\]\.roles\[1\]\.durations\[1\]: \\"5x\\" is not a duration.*"msg":"catalog edit refused; keeping the last good catalog"/);
+      const port = /"port":(\d+)/.exec(p.output())![1];
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200, 'still serving');
+    } finally {
+      p.child.kill('SIGTERM');
+      assert.equal((await p.exited).code, 0);
+    }
   });
 
   test('/healthz answers once ready, /metrics speaks Prometheus text, SIGTERM exits 0 within 10 s', async () => {
