@@ -10,6 +10,10 @@ Commands:
                (Slack token and scopes, the Jira project, each identity provider and
                every catalog group); prints a checklist with a fix for each failure
 
+  catalog import --connector <instance> --filter <filter> [--pattern <regex>] [--diff]
+               print the identity provider's groups as catalog YAML (or, with --diff,
+               what would change against the catalog); never edits the catalog
+
   effects list             list dead effects (failed for good) with their cause
   effects retry <id>...    run dead effects again once their cause is fixed
   effects retry --all      run every dead effect again
@@ -51,6 +55,11 @@ async function main(argv: string[]): Promise<void> {
     const result = await runCheck(process.env);
     // Explicit exit: a service that never answered may still hold a socket open.
     return exit(result.ok ? 0 : 1);
+  }
+  if (command === 'catalog') {
+    const { runCatalog } = await import('./catalog-cli.js');
+    const r = await runCatalog(rest, process.env, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
+    return exit(r);
   }
   if (command === 'effects') {
     const { runEffects } = await import('./effects-cli.js');

@@ -392,6 +392,16 @@ function catalogRefusedText(path: string, reason: string, errors: string[]): str
   return [`The catalog edit in ${path} was not applied (${reason}); access-bot keeps the last good catalog. Fix these and save again:`, ...errors].join('\n');
 }
 
+/** The configured instance `access-bot catalog import --connector` names, which must list its groups. */
+export function groupDirectory(config: Config, name: string): IdpConnectorWith<'groupDirectory'> {
+  const instance = config.connectors.find((c) => c.name === name);
+  if (!instance) {
+    const names = config.connectors.map((c) => c.name);
+    throw new Error(`no connector named ${name} is configured (${names.length > 0 ? `configured: ${names.join(', ')}` : 'none is'})`);
+  }
+  return connectorWith({ [name]: buildConnector(instance) }, name, 'groupDirectory');
+}
+
 /** MANAGER_SOURCE's connector, which must look users up and know their managers. */
 function managerSource(connectors: Readonly<Record<string, IdpConnector>>, name: string): IdpConnectorWith<'userDirectory' | 'managerSource'> {
   try {

@@ -18,7 +18,12 @@
  *   case-insensitive, eventually consistent), `filter` (a few attributes, `eq`, case-sensitive:
  *   https://support.okta.com/help/s/article/case-sensitivity-in-okta-users-api-filter-vs-search),
  *   or `q` (startsWith on firstName, lastName, email); GET /api/v1/users/{id}/groups.
- * - Groups: GET /api/v1/groups/{id}; GET /api/v1/groups/{id}/users paginated by `limit` and
+ * - Groups: GET /api/v1/groups with `q` (name startsWith) or `search` (an expression on `id`,
+ *   `type`, `profile.name`, `profile.description`; eventually consistent in Okta, immediate here),
+ *   paged like the members below; a `search` that does not parse is 400 E0000031 "Invalid search
+ *   criteria." with the cause "Invalid search syntax." (the body okta/okta-powershell-cli#48
+ *   quotes; listGroups: https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/listGroups).
+ *   GET /api/v1/groups/{id}; GET /api/v1/groups/{id}/users paginated by `limit` and
  *   `after` (the last id of the page) with `Link: <...>; rel="next"`; PUT and DELETE
  *   /api/v1/groups/{id}/users/{userId} answer 204, also when the user is already (or not) a
  *   member; 404 only when the group or the user does not exist (okta/terraform-provider-okta
@@ -272,9 +277,17 @@ export class OktaEmulator extends EmulatorServer {
       return { body: gs.map((g) => this.groupJson(req, g)) };
     });
     api('GET', '/api/v1/groups', (req) => {
-      const q = (req.query.get('q') ?? '').toLowerCase();
-      const all = [...this.groups.values()].filter((g) => g.name.toLowerCase().startsWith(q)).sort(byId);
-      return this.page(req, all, (g) => this.groupJson(req, g), 10000);
+      const search = req.query.get('search');
+      let all = [...this.groups.values()];
+      if (search !== null) {
+        const expr = parseExpression(search, 'search');
+        if (!expr) return badGroupSearch();
+        all = all.filter((g) => matchesExpr(expr, (attr) => groupAttr(g, attr), false));
+      } else {
+        const q = (req.query.get('q') ?? '').toLowerCase();
+        all = all.filter((g) => g.name.toLowerCase().startsWith(q));
+      }
+      return this.page(req, all.sort(byId), (g) => this.groupJson(req, g), 10000);
     });
     api('GET', '/api/v1/groups/:groupId', (req) => {
       const g = this.groups.get(req.params.groupId!);
@@ -501,6 +514,18 @@ function notFound(id: string, kind: 'User' | 'UserGroup'): EmuResponse {
   return { status: 404, body: oktaError('E0000007', `Not found: Resource not found: ${id} (${kind})`) };
 }
 
+function badGroupSearch(): EmuResponse {
+  return { status: 400, body: { ...oktaError('E0000031', 'Invalid search criteria.'), errorCauses: [{ errorSummary: 'Invalid search syntax.' }] } };
+}
+
+function groupAttr(g: GroupRecord, attr: string): string | null | undefined {
+  if (attr === 'id') return g.id;
+  if (attr === 'type') return 'OKTA_GROUP';
+  if (attr === 'profile.name') return g.name;
+  if (attr === 'profile.description') return g.description;
+  return undefined;
+}
+
 function badSearch(): EmuResponse {
   // Okta's error code table lists E0000031 as 400 "Bad request. Invalid filter parameter."
   return { status: 400, body: oktaError('E0000031', 'Invalid filter parameter.') };
@@ -587,9 +612,13 @@ function parseExpression(src: string, mode: 'search' | 'filter'): Expr | undefin
 }
 
 function evaluate(e: Expr, u: UserSnapshot, id: string, caseSensitive: boolean): boolean {
-  if (e.kind === 'and') return evaluate(e.left, u, id, caseSensitive) && evaluate(e.right, u, id, caseSensitive);
-  if (e.kind === 'or') return evaluate(e.left, u, id, caseSensitive) || evaluate(e.right, u, id, caseSensitive);
-  const raw = e.attr === 'id' ? id : e.attr === 'status' ? u.status : e.attr.startsWith('profile.') ? u.profile[e.attr.slice(8)] : undefined;
+  return matchesExpr(e, (attr) => (attr === 'id' ? id : attr === 'status' ? u.status : attr.startsWith('profile.') ? u.profile[attr.slice(8)] : undefined), caseSensitive);
+}
+
+function matchesExpr(e: Expr, attr: (name: string) => string | null | undefined, caseSensitive: boolean): boolean {
+  if (e.kind === 'and') return matchesExpr(e.left, attr, caseSensitive) && matchesExpr(e.right, attr, caseSensitive);
+  if (e.kind === 'or') return matchesExpr(e.left, attr, caseSensitive) || matchesExpr(e.right, attr, caseSensitive);
+  const raw = attr(e.attr);
   if (e.op === 'pr') return raw !== undefined && raw !== null && raw !== '';
   if (raw === undefined || raw === null) return false;
   const norm = (s: string): string => (caseSensitive ? s : s.toLowerCase());

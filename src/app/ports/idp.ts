@@ -74,12 +74,37 @@ export interface MemberListing {
   listMembers(group: string, page?: { cursor?: string; size?: number }): Promise<MemberPage>;
 }
 
+/** A group as the IdP lists it, for `access-bot catalog import`. */
+export interface IdpGroup {
+  /** What a grant's `group` takes for this connector. */
+  id: string;
+  name: string;
+  description?: string;
+}
+
+export interface GroupPage {
+  groups: IdpGroup[];
+  /** Pass back as `cursor` for the next page; absent on the last page. Opaque. */
+  next?: string;
+}
+
+/**
+ * Lists the IdP's groups that match its own filter language, page by page (`access-bot catalog
+ * import`). Okta has it (a `search` expression). Entra, Google, Atlassian, Atlassian
+ * organizations, GitHub, Bitbucket Data Center and AWS IAM Identity Center do not yet: the
+ * import says so for them. A filter the IdP rejects is a PermanentError with the IdP's words.
+ */
+export interface GroupDirectory {
+  listGroups(filter: string, page?: { cursor?: string }): Promise<GroupPage>;
+}
+
 export interface Capabilities {
   userDirectory: UserDirectory;
   memberships: Memberships;
   managerSource: ManagerSource;
   health: Health;
   memberListing: MemberListing;
+  groupDirectory: GroupDirectory;
 }
 export type Capability = keyof Capabilities;
 
@@ -90,6 +115,7 @@ export const CAPABILITY_METHODS: { readonly [C in Capability]: readonly (keyof C
   managerSource: ['findManagerEmail'],
   health: ['checkHealth'],
   memberListing: ['listMembers'],
+  groupDirectory: ['listGroups'],
 };
 
 /** What each capability is for, in "cannot …" messages. */
@@ -99,10 +125,11 @@ export const CAPABILITY_WORDS: { readonly [C in Capability]: string } = {
   managerSource: 'tell who a user’s manager is',
   health: 'check its connection',
   memberListing: 'list the members of a group',
+  groupDirectory: 'list its groups',
 };
 
 /** A configured connector instance, with whichever capabilities its type has. */
-export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing> {
+export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing & GroupDirectory> {
   /** The instance name: the type for the default instances (okta, entra, …), or a name from the catalog's `connectors:`. */
   readonly name: string;
   /** The connector type: okta, entra, google, atlassian. */

@@ -11,6 +11,7 @@
  * - `GET /api/v1/users/{id}/groups` (listUserGroups), paged with `Link: <…>; rel="next"`
  * - `PUT` / `DELETE /api/v1/groups/{groupId}/users/{userId}` (assign / unassign), 204 either way
  * - `GET /api/v1/groups/{groupId}` (getGroup), `GET /api/v1/groups/{groupId}/users` (listGroupUsers)
+ * - `GET /api/v1/groups?search=…` (listGroups), paged with `Link`, for `access-bot catalog import`
  *
  * Each request is sent once, with a timeout over the whole exchange: retrying is the outbox's
  * job (ARCHITECTURE.md §1.2). Errors: a non-2xx answer carries a JSON body with `errorCode` and
@@ -28,7 +29,7 @@ import { nonEmpty, parseJson } from '../http.js';
 import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
 import { RateGate } from '../../rateGate.js';
-import type { HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
+import type { GroupDirectory, GroupPage, HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
 
 export interface OktaConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -51,6 +52,8 @@ const SEARCH_LIMIT = 20;
 const MEMBER_PAGE = 200;
 /** A user's groups are read page by page; a runaway chain of pages is cut off here. */
 const MAX_PAGES = 50;
+/** Groups listed per page: Okta advises at most 200 ("any number greater than 200 affects performance and accuracy"). */
+const GROUP_PAGE = 200;
 
 /** The parts of an Okta user this connector reads. */
 interface OktaUserLike {
@@ -92,7 +95,7 @@ interface CallContext {
   notFound?: (summary: string) => string | undefined;
 }
 
-export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing {
+export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, GroupDirectory {
   readonly type = 'okta';
 
   private readonly gate: RateGate;
@@ -192,6 +195,30 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
     const members = ((Array.isArray(answer.body) ? answer.body : []) as OktaUserLike[]).filter((u) => u.id).map(toIdpUser);
     const next = this.nextPage(answer.headers);
     return next ? { members, next } : { members };
+  }
+
+  /**
+   * One page of the groups matching `filter`, an Okta `search` expression such as
+   * `profile.name sw "app-"` or `type eq "OKTA_GROUP" and profile.name sw "app-"` (listGroups,
+   * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/listGroups).
+   * `search`, not `q`: "paging and searching are mutually exclusive. You can't page a query" (q
+   * stops at 300 results). Okta answers a malformed expression 400 E0000031 "Invalid search
+   * criteria." (okta/okta-powershell-cli#48), a PermanentError here. The cursor is Link's next path.
+   */
+  async listGroups(filter: string, page: { cursor?: string } = {}): Promise<GroupPage> {
+    const base = 'api/v1/groups';
+    if (page.cursor !== undefined && !page.cursor.startsWith(`${base}?`)) throw new PermanentError('not a page of Okta groups', 'okta_bad_cursor');
+    const path = page.cursor ?? `${base}?${new URLSearchParams({ search: filter, limit: String(GROUP_PAGE) }).toString()}`;
+    const answer = await this.call({ what: `listing the Okta groups matching ${filter}` }, () => this.send('GET', path));
+    const groups = ((Array.isArray(answer.body) ? answer.body : []) as { id?: unknown; profile?: { name?: unknown; description?: unknown } }[])
+      .filter((g): g is { id: string; profile?: { name?: unknown; description?: unknown } } => typeof g.id === 'string')
+      .map((g) => {
+        const name = typeof g.profile?.name === 'string' ? g.profile.name : g.id;
+        const description = typeof g.profile?.description === 'string' ? nonEmpty(g.profile.description) : undefined;
+        return description ? { id: g.id, name, description } : { id: g.id, name };
+      });
+    const next = this.nextPage(answer.headers);
+    return next ? { groups, next } : { groups };
   }
 
   /**
