@@ -209,6 +209,12 @@ export class Dispatcher {
 
   private pump(): void {
     if (!this.running) return;
+    // An idle-poll timer can fire while an asynchronous claim is still unanswered: a second claim
+    // then would count slots the first one already took. One round at a time; it looks again.
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
     this.pumping = true;
     this.claimRounds(this.o.now());
   }
