@@ -21,6 +21,7 @@ import type { JiraRecord } from './adapters/jira/types.js';
 import { SlackApi } from './adapters/slack/api.js';
 import { SlackGateway } from './adapters/slack/client.js';
 import { slackHandlers } from './adapters/slack/effects.js';
+import { homeHandlers } from './adapters/slack/homeEffects.js';
 import { registerListeners } from './adapters/slack/listeners.js';
 import { warmUpInbound } from './adapters/slack/warmUp.js';
 import { boltRegistry, SlackDemand, SlackRouter, slackRequestListener, type HttpRoute } from './adapters/slack/inbound.js';
@@ -36,6 +37,7 @@ import { People } from './app/people.js';
 import { expireDue } from './app/expire.js';
 import { pruneDeliveries } from './app/jiraChange.js';
 import { appHandlers } from './app/handlers.js';
+import { refreshHomesOf } from './app/home.js';
 import { connectorsOf } from './config/env.js';
 import type { Config, ConnectorConfig } from './config/types.js';
 import type { Catalog } from './domain/catalog.js';
@@ -171,6 +173,8 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     // Runs after the transaction that changed an expiry, by which time `scheduler` exists.
     onExpiryChanged: () => queueMicrotask(() => scheduler.reschedule()),
   };
+  // Every write that changes a request re-publishes the Homes of the people it concerns.
+  store.watchRequests((tx, requestId) => refreshHomesOf(tx, now(), requestId));
   const scheduler = new ExpiryScheduler({ expireDue: () => expireDue(ctx), nextExpiry: () => store.nextExpiry(), now, logger, sweep: opts.sweep });
 
   // Expiry warnings ride the same tick: their points are indexed like the routing timers'.
@@ -195,7 +199,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     reserved: EFFECT_LANES,
     logger: logger.child({ component: 'outbox' }),
     now,
-    handlers: { ...appHandlers(ctx), ...slackHandlers(ctx, slack), ...jiraHandlers(ctx, jira) },
+    handlers: { ...appHandlers(ctx), ...slackHandlers(ctx, slack), ...homeHandlers(ctx, slack), ...jiraHandlers(ctx, jira) },
     foreground: () => slackDemand.waiting(),
     held: () => slackDemand.holding(),
     ...opts.dispatcher,

@@ -10,6 +10,8 @@
  *   queue above (`@` is in no connector instance name).
  * - `slack:<request>:<person>`: one person's messages about one request (post, then updates).
  * - `route:<request>`: resolving approvers, stage by stage.
+ * - `slack:home:<Slack id>`: publishing one person's App Home (app/home.ts): at most one waits at
+ *   a time, and it is due no sooner than a second after the last publish.
  */
 import type { Lane } from '../outbox/dispatcher.js';
 import type { QueuePolicy } from '../outbox/repository.js';
@@ -52,6 +54,8 @@ export type Effect =
   | { kind: 'slack.ephemeral'; user: string; channel?: string; responseUrl?: string; text: string }
   /** `text` is plain text (never mrkdwn): the Slack adapter escapes it. */
   | { kind: 'slack.alert'; channel: string; text: string; requestId?: string }
+  /** Renders the person's App Home as it is when it runs, and publishes it (views.publish). */
+  | { kind: 'slack.homePublish'; slackId: string }
   /** Finds the requester's IdP user; once found, the grant is enqueued in that user's queue. */
   | { kind: 'idp.resolveUser'; requestId: string; connector: string; group: string; email: string }
   | { kind: 'idp.grant'; requestId: string; connector: string; group: string; idpUserId: string }
@@ -103,6 +107,8 @@ export function queueOf(e: Effect): string {
       return `slack:ephemeral:${e.user}`;
     case 'slack.alert':
       return `slack:channel:${e.channel}`;
+    case 'slack.homePublish':
+      return homeQueue(e.slackId);
     case 'idp.resolveUser':
       return `idp:@resolve:${e.requestId}`;
     case 'idp.grant':
@@ -110,6 +116,10 @@ export function queueOf(e: Effect): string {
     case 'idp.undoGrant':
       return `idp:${e.connector}:${e.group}:${e.idpUserId}`;
   }
+}
+
+export function homeQueue(slackId: string): string {
+  return `slack:home:${slackId}`;
 }
 
 /**

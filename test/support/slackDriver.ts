@@ -193,20 +193,7 @@ export class SlackDriver {
     }
     const action: Obj = { type: found.element.type, action_id: actionId, block_id: blockId, ...selectionFields(value), action_ts: actionTs() };
     if (found.element.placeholder !== undefined) action.placeholder = found.element.placeholder;
-    const payload: Obj = {
-      type: 'block_actions',
-      user: this.userRef(userId),
-      api_app_id: this.emu.appId,
-      token: this.verificationToken,
-      container: { type: 'view', view_id: viewId },
-      trigger_id: this.emu.issueTriggerId(userId),
-      team: this.teamRef(),
-      enterprise: null,
-      is_enterprise_install: false,
-      view: clone(stored.view),
-      actions: [action],
-    };
-    return { ...(await this.interaction(payload)), sent: true };
+    return { ...(await this.interaction(this.viewAction(userId, stored, action, this.emu.issueTriggerId(userId)))), sent: true };
   }
 
   /**
@@ -288,6 +275,53 @@ export class SlackDriver {
       extra['X-Slack-Retry-Reason'] = opts.retryReason ?? 'http_timeout';
     }
     return this.signed(body, 'application/json', extra);
+  }
+
+  /**
+   * The user opens the app's Home tab: an `app_home_opened` event_callback, signed, with the Home
+   * view as it stands when one was published before.
+   * https://docs.slack.dev/reference/events/app_home_opened
+   */
+  async appHomeOpened(userId: string, opts: { tab?: 'home' | 'messages'; eventId?: string; retryNum?: number } = {}): Promise<DriverResponse> {
+    const tab = opts.tab ?? 'home';
+    const home = tab === 'home' ? this.emu.homeFor(userId) : undefined;
+    const event: Obj = { type: 'app_home_opened', user: userId, channel: this.emu.imChannelFor(userId), tab, ...(home ? { view: clone(home.view) } : {}) };
+    return this.event(event, { eventId: opts.eventId, retryNum: opts.retryNum });
+  }
+
+  /**
+   * A click on a button in a view (a Home tab or a modal): `container.type` is `view`, the view
+   * comes along, and there is no channel and no response_url.
+   * https://docs.slack.dev/reference/interaction-payloads/block_actions-payload
+   */
+  async clickInView(userId: string, viewId: string, actionId: string, opts: { blockId?: string } = {}): Promise<ClickResult> {
+    const stored = this.view(viewId);
+    const found = interactiveElements(stored.view.blocks).filter(
+      (e) => e.element.type === 'button' && e.element.action_id === actionId && (!opts.blockId || e.blockId === opts.blockId),
+    );
+    if (found.length !== 1) throw new Error(`${found.length} buttons with action_id ${actionId} in view ${viewId}${opts.blockId ? ` block ${opts.blockId}` : '; pass opts.blockId'}`);
+    const { blockId, element } = found[0]!;
+    const triggerId = this.emu.issueTriggerId(userId);
+    const action: Obj = { action_id: actionId, block_id: blockId, text: element.text, value: element.value, type: 'button', action_ts: actionTs() };
+    if (element.style !== undefined) action.style = element.style;
+    return { ...(await this.interaction(this.viewAction(userId, stored, action, triggerId))), triggerId, responseUrl: '' };
+  }
+
+  /** A block_actions payload from a view: no channel, no response_url, the view itself along. */
+  private viewAction(userId: string, stored: StoredView, action: Obj, triggerId: string): Obj {
+    return {
+      type: 'block_actions',
+      user: this.userRef(userId),
+      api_app_id: this.emu.appId,
+      token: this.verificationToken,
+      container: { type: 'view', view_id: stored.id },
+      trigger_id: triggerId,
+      team: this.teamRef(),
+      enterprise: null,
+      is_enterprise_install: false,
+      view: clone(stored.view),
+      actions: [action],
+    };
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * only here, through `escapeMrkdwn`, so `<!channel>`, `<@U123>` or `<https://evil|a link>` in it
  * is shown, never acted on.
  */
-import type { ExternalSelect, KnownBlock, ModalView, PlainTextOption, StaticSelect } from '@slack/types';
+import type { Button, ExternalSelect, KnownBlock, ModalView, PlainTextOption, StaticSelect } from '@slack/types';
 import type { ApproverRecord, RequestRecord } from '../../app/ports/store.js';
 import type { RequesterNotice } from '../../app/effects.js';
 import type { Catalog } from '../../domain/catalog.js';
@@ -47,7 +47,7 @@ export function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
-function plain(text: string, max: number = LIMITS.optionText) {
+export function plain(text: string, max: number = LIMITS.optionText) {
   return { type: 'plain_text' as const, text: clip(text, max), emoji: true };
 }
 
@@ -177,10 +177,7 @@ export function approvalCard(r: RequestRecord, me: ApproverRecord, all: Approver
     blocks.push({
       type: 'actions',
       block_id: IDS.decision,
-      elements: [
-        { type: 'button', action_id: IDS.approve, text: plain('Approve'), style: 'primary', value: r.id },
-        { type: 'button', action_id: IDS.deny, text: plain('Deny'), style: 'danger', value: r.id },
-      ],
+      elements: decisionButtons(r.id),
     });
   } else if (r.state === 'pending' && me.decision === 'approve') {
     status = r.stage === me.stage ? `You approved on ${formatTime(me.decidedAt!)}; waiting for other approvers.` : `You approved on ${formatTime(me.decidedAt!)}; the request moved to its next stage.`;
@@ -201,6 +198,14 @@ export function approvalCard(r: RequestRecord, me: ApproverRecord, all: Approver
   if (r.state === 'active') blocks.push(revokeButton(r, 'Revoke'));
   // The notification text is mrkdwn too: user-given names are escaped here as in the blocks.
   return { text: escapeMrkdwn(`${r.extendsId ? 'Extension request' : 'Access request'}: ${r.requesterName ?? r.requesterSlackId} → ${r.appName} / ${r.roleName}`) + (status ? ` — ${status}` : ''), blocks };
+}
+
+/** Approve and Deny, wherever they are shown (the DM card, the App Home): one pair of handlers. */
+export function decisionButtons(requestId: string): Button[] {
+  return [
+    { type: 'button', action_id: IDS.approve, text: plain('Approve'), style: 'primary', value: requestId },
+    { type: 'button', action_id: IDS.deny, text: plain('Deny'), style: 'danger', value: requestId },
+  ];
 }
 
 /** What the requester is told at each step. */
@@ -296,18 +301,17 @@ export function reminderText(r: RequestRecord): SlackMessage {
 }
 
 function revokeButton(r: RequestRecord, label: string): KnownBlock {
+  return { type: 'actions', block_id: IDS.revoke, elements: [revokeElement(r, label)] };
+}
+
+/** The Revoke button (with its confirmation), wherever it is shown: one handler. */
+export function revokeElement(r: RequestRecord, label: string): Button {
   return {
-    type: 'actions',
-    block_id: IDS.revoke,
-    elements: [
-      {
-        type: 'button',
-        action_id: IDS.revoke,
-        text: plain(label),
-        style: 'danger',
-        value: r.id,
-        confirm: { title: plain('Revoke access?', 100), text: plain(`${r.appName} / ${r.roleName} is removed now.`, 300), confirm: plain('Revoke'), deny: plain('Keep') },
-      },
-    ],
+    type: 'button',
+    action_id: IDS.revoke,
+    text: plain(label),
+    style: 'danger',
+    value: r.id,
+    confirm: { title: plain('Revoke access?', 100), text: plain(`${r.appName} / ${r.roleName} is removed now.`, 300), confirm: plain('Revoke'), deny: plain('Keep') },
   };
 }

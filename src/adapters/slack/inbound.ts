@@ -16,7 +16,8 @@
  *     JSON object where one is expected is a 400, never a 5xx;
  *   - `ssl_check` and `url_verification` are answered as Slack expects;
  *   - the request goes to the one listener registered for its command, action id, view callback
- *     id or options action id, with an `ack` that answers Slack exactly once. A request no
+ *     id, options action id or (an Events API `event_callback`) event type, with an `ack` that
+ *     answers Slack exactly once. A request no
  *     listener handles is acknowledged at once (Slack shows no error) and changes nothing; a
  *     listener that throws before acking answers 400.
  * The same listeners run under Bolt in Socket Mode (`boltRegistry`), so there is one set of
@@ -44,6 +45,8 @@ export interface SlackListenerRegistry {
   action(actionId: string, fn: (a: { ack: Ack; body: BlockAction }) => Promise<void>): void;
   view(callbackId: string, fn: (a: { ack: Ack; body: SlackViewAction; view: ViewOutput }) => Promise<void>): void;
   options(actionId: string, fn: (a: { ack: Ack; body: BlockSuggestion }) => Promise<void>): void;
+  /** An Events API event by its type; `body` is the whole `event_callback` envelope (event_id, event). */
+  event(type: string, fn: (a: { ack: Ack; body: Record<string, unknown> }) => Promise<void>): void;
 }
 
 type Listener = (ack: Ack, body: Record<string, unknown>) => Promise<void>;
@@ -54,6 +57,7 @@ export class SlackRouter implements SlackListenerRegistry {
   private readonly actions = new Map<string, Listener>();
   private readonly views = new Map<string, Listener>();
   private readonly optionLists = new Map<string, Listener>();
+  private readonly events = new Map<string, Listener>();
 
   command(name: string, fn: (a: { ack: Ack; body: SlashCommand }) => Promise<void>): void {
     this.commands.set(name, (ack, body) => fn({ ack, body: body as unknown as SlashCommand }));
@@ -66,6 +70,9 @@ export class SlackRouter implements SlackListenerRegistry {
   }
   options(actionId: string, fn: (a: { ack: Ack; body: BlockSuggestion }) => Promise<void>): void {
     this.optionLists.set(actionId, (ack, body) => fn({ ack, body: body as unknown as BlockSuggestion }));
+  }
+  event(type: string, fn: (a: { ack: Ack; body: Record<string, unknown> }) => Promise<void>): void {
+    this.events.set(type, (ack, body) => fn({ ack, body }));
   }
 
   /** The listener for a parsed payload, if one is registered. */
@@ -85,6 +92,11 @@ export class SlackRouter implements SlackListenerRegistry {
       }
       case 'block_suggestion':
         return typeof body['action_id'] === 'string' ? this.optionLists.get(body['action_id']) : undefined;
+      case 'event_callback': {
+        const event = body['event'];
+        const type = isObject(event) ? event['type'] : undefined;
+        return typeof type === 'string' ? this.events.get(type) : undefined;
+      }
       default:
         return undefined;
     }
@@ -98,6 +110,8 @@ export function boltRegistry(app: App): SlackListenerRegistry {
     action: (actionId, fn) => app.action<BlockAction>({ action_id: actionId }, ({ ack, body }) => fn({ ack: () => ack(), body })),
     view: (callbackId, fn) => app.view<SlackViewAction>(callbackId, ({ ack, body, view }) => fn({ ack: (r) => ack(r as never), body, view })),
     options: (actionId, fn) => app.options(actionId, ({ ack, body }) => fn({ ack: (r) => ack(r as never), body: body as BlockSuggestion })),
+    // Bolt acknowledges events itself.
+    event: (type, fn) => app.event(type, ({ body }) => fn({ ack: () => Promise.resolve(), body: body as unknown as Record<string, unknown> })),
   };
 }
 

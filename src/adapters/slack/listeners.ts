@@ -23,6 +23,8 @@ import { RetryableError } from '../../outbox/errors.js';
 import { applicationOptions, denyModal, escapeMrkdwn, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
 import type { SlackApi } from './api.js';
 import type { SlackListenerRegistry } from './inbound.js';
+import { registerHomeListeners } from './homeListeners.js';
+import type { ReplyTarget } from '../../app/decide.js';
 
 type StateValues = Record<string, Record<string, ViewStateValue>>;
 
@@ -55,22 +57,57 @@ function commandReply(body: { user_id: string; channel_id?: string; response_url
 /** Request ids we mint look like this; anything else in a button value is refused unread. */
 const REQUEST_ID = /^req_[A-Za-z0-9_-]{6,32}$/;
 
+/** The request id a button carries, if it looks like one we mint. */
+export function buttonRequestId(body: BlockAction): string | undefined {
+  const action = body.actions?.[0] as ButtonAction | undefined;
+  const v = str(action?.value);
+  return v && REQUEST_ID.test(v) ? v : undefined;
+}
+
+/** Where to answer a click privately (a Home click has no channel nor response_url: by DM). */
+export function replyOf(body: BlockAction): ReplyTarget {
+  return {
+    user: body.user.id,
+    channel: str(body.channel?.id) ?? str((body.container as { channel_id?: unknown } | undefined)?.channel_id),
+    // Contacted only if it is Slack's (SlackGateway.ephemeral); otherwise the reply goes another way.
+    responseUrl: str((body as { response_url?: unknown }).response_url),
+  };
+}
+
+/** Opens a modal on a trigger id, logging (never throwing) when Slack refuses or holds the call. */
+export async function openView(slack: SlackApi, logger: Logger, triggerId: string, view: View, what: string, facts: Record<string, unknown>): Promise<void> {
+  try {
+    await slack.call('views.open', { trigger_id: triggerId, view }, { maxWaitMs: VIEWS_OPEN_MAX_WAIT_MS });
+  } catch (err) {
+    if (err instanceof RetryableError && err.code === 'slack_rate_limited') {
+      logger.warn({ ...facts, err: err.message, heldMs: err.retryAfterMs }, `could not open the ${what}: Slack rate-limits views.open past its trigger's 3 s, so it was not called`);
+    } else {
+      logger.warn({ ...facts, err: (err as Error).message }, `could not open the ${what}`);
+    }
+  }
+}
+
+/**
+ * The request modal for someone who may request (`/access`, the Home's Request access); anyone
+ * else is answered privately. Call after the ack: the trigger id lives 3 s, the lookup is bounded
+ * well inside.
+ */
+export async function openRequestModal(ctx: AppContext, slack: SlackApi, logger: Logger, input: { user: string; triggerId: string; reply: ReplyTarget }): Promise<void> {
+  const refusal = actorRefusal(ctx, await ctx.people.slackActor(input.user), 'request');
+  if (refusal) {
+    refuseRequester(ctx, input.reply, refusal);
+    logger.info({ user: input.user, code: refusal.code }, 'request refused before the modal');
+    return;
+  }
+  await openView(slack, logger, input.triggerId, requestModal(ctx.catalog()), 'request modal', { user: input.user });
+}
+
 /**
  * Registers the listeners on either transport: the HTTP router (inbound.ts) or Bolt in Socket
  * Mode. `slack` opens modals (views.open cannot wait for the outbox: the trigger id lives 3 s).
  */
 export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, slack: SlackApi, logger: Logger): void {
-  const openView = async (triggerId: string, view: View, what: string, facts: Record<string, unknown>) => {
-    try {
-      await slack.call('views.open', { trigger_id: triggerId, view }, { maxWaitMs: VIEWS_OPEN_MAX_WAIT_MS });
-    } catch (err) {
-      if (err instanceof RetryableError && err.code === 'slack_rate_limited') {
-        logger.warn({ ...facts, err: err.message, heldMs: err.retryAfterMs }, `could not open the ${what}: Slack rate-limits views.open past its trigger's 3 s, so it was not called`);
-      } else {
-        logger.warn({ ...facts, err: (err as Error).message }, `could not open the ${what}`);
-      }
-    }
-  };
+  const openModal = (triggerId: string, view: View, what: string, facts: Record<string, unknown>) => openView(slack, logger, triggerId, view, what, facts);
 
   app.command('/access', async ({ ack, body }) => {
     const cmd = parseAccessCommand(typeof body.text === 'string' ? body.text : '');
@@ -88,14 +125,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       return;
     }
     await ack();
-    // After the ack, before the modal: the trigger id lives 3 s, the lookup is bounded well inside.
-    const refusal = actorRefusal(ctx, await ctx.people.slackActor(body.user_id), 'request');
-    if (refusal) {
-      refuseRequester(ctx, commandReply(body), refusal);
-      logger.info({ user: body.user_id, code: refusal.code }, 'request refused at /access');
-      return;
-    }
-    await openView(body.trigger_id, requestModal(ctx.catalog()), 'request modal', { user: body.user_id });
+    await openRequestModal(ctx, slack, logger, { user: body.user_id, triggerId: body.trigger_id, reply: commandReply(body) });
   });
 
   app.options(IDS.application, async ({ ack, body }) => {
@@ -137,19 +167,6 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     logger.info({ requestId: result.request.id, duplicate: result.duplicate }, 'request submitted');
   });
 
-  const buttonRequestId = (body: BlockAction): string | undefined => {
-    const action = body.actions?.[0] as ButtonAction | undefined;
-    const v = str(action?.value);
-    return v && REQUEST_ID.test(v) ? v : undefined;
-  };
-
-  const replyOf = (body: BlockAction) => ({
-    user: body.user.id,
-    channel: str(body.channel?.id) ?? str((body.container as { channel_id?: unknown } | undefined)?.channel_id),
-    // Contacted only if it is Slack's (SlackGateway.ephemeral); otherwise the reply goes another way.
-    responseUrl: str((body as { response_url?: unknown }).response_url),
-  });
-
   app.action(IDS.approve, async ({ ack, body }) => {
     const reply = replyOf(body);
     const requestId = buttonRequestId(body);
@@ -178,7 +195,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     await ack();
     if (refused) return;
     const r = ctx.store.getRequest(requestId)!;
-    await openView(body.trigger_id, denyModal(requestId, requestSummary(r)), 'deny modal', { requestId });
+    await openModal(body.trigger_id, denyModal(requestId, requestSummary(r)), 'deny modal', { requestId });
   });
 
   app.action(IDS.review, async ({ ack, body }) => {
@@ -225,4 +242,6 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     await ack();
     if (!check.ok) logger.info({ requestId, code: check.code }, 'deny refused');
   });
+
+  registerHomeListeners(app, ctx, slack, logger);
 }

@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import type {
   ApproverRecord,
   AuditRecord,
+  HomeRecord,
   NewRequest,
   PersonFacts,
   PersonRecord,
@@ -119,8 +120,12 @@ function chainHash(prev: string, requestId: string | null, at: number, actor: st
   return createHash('sha256').update(JSON.stringify([prev, requestId, at, actor, data])).digest('hex');
 }
 
+/** Told, inside the writing transaction, of every write that changes what a person sees of a request. */
+export type RequestWatcher = (store: TxStore, requestId: string) => void;
+
 export class SqliteStore implements Store {
   private readonly s;
+  private readonly watchers: RequestWatcher[] = [];
   /** `updateRequest`'s statements by SQL; the patches the use cases make are a few dozen shapes. */
   private readonly updates = new Map<string, Statement>();
 
@@ -198,9 +203,37 @@ export class SqliteStore implements Store {
       getAudit: db.prepare('SELECT * FROM audit_events WHERE seq = ?'),
       auditOf: db.prepare('SELECT * FROM audit_events WHERE request_id = ? ORDER BY seq'),
       auditAll: db.prepare('SELECT * FROM audit_events ORDER BY seq'),
+      // The current stage asks them and they have not voted; never their own request.
+      awaiting: db.prepare(`${REQUEST} JOIN approvers a ON a.request_id = r.id
+        WHERE a.person_id = @personId AND r.state = 'pending' AND a.stage = r.stage AND a.decision IS NULL AND r.requester_id <> @personId
+        ORDER BY a.asked_at, r.rowid LIMIT @limit`),
+      approvedActive: db.prepare(`${REQUEST} WHERE r.state = 'active'
+          AND EXISTS (SELECT 1 FROM approvers a WHERE a.request_id = r.id AND a.person_id = @personId AND a.decision = 'approve')
+        ORDER BY r.expires_at IS NULL, r.expires_at, r.rowid LIMIT @limit`),
+      homeOpened: db.prepare('INSERT INTO slack_homes (slack_id, opened_at) VALUES (?, ?) ON CONFLICT (slack_id) DO NOTHING'),
+      homeOf: db.prepare('SELECT slack_id, opened_at, published_at FROM slack_homes WHERE slack_id = ?'),
+      homePublished: db.prepare('UPDATE slack_homes SET published_at = ? WHERE slack_id = ?'),
+      holdQueue: db.prepare("UPDATE outbox SET available_at = MAX(available_at, ?) WHERE queue = ? AND status <> 'done' AND status = 'pending'"),
+      homesConcerned: db
+        .prepare(`SELECT h.slack_id FROM slack_homes h JOIN people p ON p.slack_id = h.slack_id
+          WHERE p.id IN (SELECT requester_id FROM requests WHERE id = @id UNION SELECT person_id FROM approvers WHERE request_id = @id)`)
+        .pluck(),
+      openIn: db.prepare("SELECT status FROM outbox WHERE queue = ? AND status <> 'done' AND status IN ('pending', 'running') ORDER BY id DESC LIMIT 1").pluck(),
       seen: db.prepare('INSERT OR IGNORE INTO inbound_seen (key, at) VALUES (?, ?)'),
       pruneSeen: db.prepare('DELETE FROM inbound_seen WHERE at < ?'),
     };
+  }
+
+  /**
+   * Calls `watcher` inside every transaction that inserts or changes a request, its approvers or
+   * their votes, with the request's id (app/home.ts keeps the people's Homes current with it).
+   */
+  watchRequests(watcher: RequestWatcher): void {
+    this.watchers.push(watcher);
+  }
+
+  private touched(requestId: string): void {
+    for (const w of this.watchers) w(this, requestId);
   }
 
   tx<T>(fn: (s: TxStore) => T): T {
@@ -209,6 +242,7 @@ export class SqliteStore implements Store {
 
   insertRequest(r: NewRequest): void {
     this.s.insertRequest.run({ ...r, policyJson: JSON.stringify(r.policy), extendsId: r.extendsId ?? null });
+    this.touched(r.id);
   }
 
   getRequest(id: string): RequestRecord | undefined {
@@ -232,6 +266,36 @@ export class SqliteStore implements Store {
 
   extensionsOf(requestId: string): RequestRecord[] {
     return (this.s.extensionsOf.all(requestId) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  awaitingDecisionOf(personId: PersonId, limit: number): RequestRecord[] {
+    return (this.s.awaiting.all({ personId, limit }) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  activeApprovedBy(personId: PersonId, limit: number): RequestRecord[] {
+    return (this.s.approvedActive.all({ personId, limit }) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  recordHomeOpened(slackId: string, at: number): void {
+    this.s.homeOpened.run(slackId, at);
+  }
+
+  homeOf(slackId: string): HomeRecord | undefined {
+    const r = this.s.homeOf.get(slackId) as { slack_id: string; opened_at: number; published_at: number | null } | undefined;
+    return r ? { slackId: r.slack_id, openedAt: r.opened_at, publishedAt: r.published_at } : undefined;
+  }
+
+  homePublished(slackId: string, queue: string, at: number, notBefore: number): void {
+    this.s.homePublished.run(at, slackId);
+    this.s.holdQueue.run(notBefore, queue);
+  }
+
+  homesConcerned(requestId: string): string[] {
+    return this.s.homesConcerned.all({ id: requestId }) as string[];
+  }
+
+  openEffectIn(queue: string): 'pending' | 'running' | undefined {
+    return (this.s.openIn.get(queue) as 'pending' | 'running' | undefined) ?? undefined;
   }
 
   getPerson(id: PersonId): PersonRecord | undefined {
@@ -332,10 +396,12 @@ export class SqliteStore implements Store {
       this.updates.set(sql, stmt);
     }
     stmt.run(...entries.map(([, v]) => v as unknown), now, id);
+    this.touched(id);
   }
 
   insertApprover(a: Pick<ApproverRecord, 'requestId' | 'stage' | 'personId' | 'askedAt' | 'via'>): void {
     this.s.insertApprover.run(a);
+    this.touched(a.requestId);
   }
 
   markReminded(requestId: string, stage: number, personId: PersonId, at: number): void {
@@ -349,6 +415,7 @@ export class SqliteStore implements Store {
 
   recordVote(requestId: string, stage: number, personId: PersonId, decision: 'approve' | 'deny', at: number, reason: string | null): void {
     this.s.vote.run(decision, at, reason, requestId, stage, personId);
+    this.touched(requestId);
   }
 
   otherHoldersOf(connector: string, groupId: string, idpUserId: string, exceptId: string): number {

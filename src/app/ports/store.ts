@@ -142,6 +142,13 @@ export interface AuditRecord {
   hash: string;
 }
 
+/** A Slack user's App Home: when they first opened it and when it was last published. */
+export interface HomeRecord {
+  slackId: string;
+  openedAt: number;
+  publishedAt: number | null;
+}
+
 /** Every store operation, as a transaction sees them (synchronous mode). */
 export interface TxStore {
   insertRequest(r: NewRequest): void;
@@ -152,6 +159,10 @@ export interface TxStore {
   requestsOf(personId: PersonId, limit: number): RequestRecord[];
   /** The extensions asked for a grant, oldest first. */
   extensionsOf(requestId: string): RequestRecord[];
+  /** Pending requests (not the person's own) whose current stage asks the person and has no vote of theirs, oldest asked first. */
+  awaitingDecisionOf(personId: PersonId, limit: number): RequestRecord[];
+  /** Active grants the person voted to approve, soonest to expire first. */
+  activeApprovedBy(personId: PersonId, limit: number): RequestRecord[];
   /** Whether access-bot wrote this comment on the request's issue (from the recorded effect results). */
   isOwnComment(requestId: string, commentId: string): boolean;
 
@@ -206,6 +217,20 @@ export interface TxStore {
   auditOf(requestId: string): AuditRecord[];
   /** Recomputes the hash chain; returns the first broken seq, or undefined when intact. */
   verifyAuditChain(): number | undefined;
+
+  /** Records that the Slack user opened the bot's Home tab (their Home is kept current from now on). */
+  recordHomeOpened(slackId: string, at: number): void;
+  /** The Slack user's Home, if they ever opened it. */
+  homeOf(slackId: string): HomeRecord | undefined;
+  /**
+   * Records a views.publish answered at `at`, and holds the queue's pending effects (the next
+   * publish) until `notBefore`.
+   */
+  homePublished(slackId: string, queue: string, at: number, notBefore: number): void;
+  /** The Slack ids, among the request's requester and approvers, of those who opened their Home. */
+  homesConcerned(requestId: string): string[];
+  /** Whether the queue holds an effect still waiting to run (`pending`) or running now; dead ones do not count. */
+  openEffectIn(queue: string): 'pending' | 'running' | undefined;
 
   /** True the first time a delivery key is seen (Slack retries, webhook redeliveries). */
   firstDelivery(key: string, at: number): boolean;
