@@ -400,7 +400,7 @@ test('slack-manifest.json asks for exactly the scopes the check requires, and th
   const manifest = JSON.parse(readFileSync(new URL('../../slack-manifest.json', import.meta.url), 'utf8')) as {
     features: { slash_commands: { command: string; url: string; should_escape: boolean }[]; app_home: { home_tab_enabled: boolean; messages_tab_enabled: boolean } };
     oauth_config: { scopes: { bot: string[]; user?: string[] } };
-    settings: { interactivity: { is_enabled: boolean; request_url: string; message_menu_options_url: string }; event_subscriptions?: unknown; socket_mode_enabled: boolean; org_deploy_enabled: boolean };
+    settings: { interactivity: { is_enabled: boolean; request_url: string; message_menu_options_url: string }; event_subscriptions?: { request_url: string; bot_events: string[] }; socket_mode_enabled: boolean; org_deploy_enabled: boolean };
   };
   assert.deepEqual([...manifest.oauth_config.scopes.bot].sort(), Object.keys(REQUIRED_BOT_SCOPES).sort());
   assert.equal(manifest.oauth_config.scopes.user, undefined);
@@ -411,9 +411,10 @@ test('slack-manifest.json asks for exactly the scopes the check requires, and th
   assert.equal(manifest.settings.interactivity.is_enabled, true);
   assert.equal(manifest.settings.interactivity.request_url, 'https://YOUR-HOST/slack/events');
   assert.equal(manifest.settings.interactivity.message_menu_options_url, 'https://YOUR-HOST/slack/events');
-  assert.equal(manifest.settings.event_subscriptions, undefined);
+  // The App Home: its event (no scope needed) comes to the same URL.
+  assert.deepEqual(manifest.settings.event_subscriptions, { request_url: 'https://YOUR-HOST/slack/events', bot_events: ['app_home_opened'] });
   assert.equal(manifest.features.app_home.messages_tab_enabled, true);
-  assert.equal(manifest.features.app_home.home_tab_enabled, false);
+  assert.equal(manifest.features.app_home.home_tab_enabled, true);
   assert.equal(manifest.settings.socket_mode_enabled, false);
   assert.equal(manifest.settings.org_deploy_enabled, false);
 });
