@@ -7,6 +7,7 @@
  * audit events and effects. Nothing here calls anybody, so a click is recorded before its ack.
  */
 import { assertMayDecide, decide as decideRule, stillListed, type DecisionOutcome } from '../domain/approval.js';
+import { policyNow } from '../domain/policy.js';
 import { samePerson, type PersonRef } from '../domain/people.js';
 import { findRole } from '../domain/catalog.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
@@ -73,7 +74,7 @@ function whoActs(r: RequestRecord, approvers: ApproverRecord[], actor: PersonRef
 function assertStillListed(ctx: Pick<Tx, 'catalog'>, r: RequestRecord, me: ApproverRecord | undefined): void {
   if (!me || r.state !== 'pending' || samePerson(approverRef(me), requesterRef(r))) return;
   const found = findRole(ctx.catalog(), r.appId, r.roleId);
-  if (!stillListed({ policy: found?.role.approval, owners: found?.app.owners ?? [] }, r.stage, me)) {
+  if (!stillListed({ policy: policyNow(found?.role, r.policy), owners: found?.app.owners ?? [] }, r.stage, me)) {
     throw new DomainError('not_an_approver', 'You are no longer an approver of this request: the access catalog changed since you were asked.');
   }
 }

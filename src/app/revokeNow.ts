@@ -4,6 +4,7 @@
  * the catalog as it is at click time.
  */
 import { canRevoke } from '../domain/approval.js';
+import { policyNow } from '../domain/policy.js';
 import { findRole } from '../domain/catalog.js';
 import { samePerson } from '../domain/people.js';
 import { who } from '../domain/steps.js';
@@ -35,7 +36,7 @@ export function revokeNow(deps: RevokeNowDeps, opts: RevokeNowOpts): RevokeNowRe
       actor: opts.actor.ref,
       requester: requesterRef(r),
       asApprover: mine,
-      now: { policy: found?.role.approval, owners: found?.app.owners ?? [] },
+      now: { policy: policyNow(found?.role, r.policy), owners: found?.app.owners ?? [] },
     });
     // Giving one's own access back never widens access, so the requester's account is not checked.
     const refusal = right.ok && right.as === 'requester' ? undefined : actorRefusal(deps, opts.actor, 'decide');

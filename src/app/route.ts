@@ -14,17 +14,21 @@ import { alertAdmins, mustGet, notifyRequester, openRecord, recordStep, refreshT
 import { enqueue } from './effects.js';
 import { failRequest } from './fail.js';
 import { approverRef, requesterRef } from './people.js';
+import { denyByPolicy, pickRule, recordPolicy, ruleFacts, type AppliedPolicy } from './policyFacts.js';
 import type { RequestRecord } from './ports/store.js';
 
 /** What routing touches: people are looked up through the people service, never Slack directly. */
-export type RouteDeps = Deps<'store' | 'catalog' | 'now' | 'people' | 'allowGuests' | 'logger' | 'adminChannel'>;
+export type RouteDeps = Deps<'store' | 'catalog' | 'now' | 'people' | 'allowGuests' | 'logger' | 'adminChannel' | 'connectors'>;
 
-export type RoutingResult =
+export type RoutingResult = (
   | { kind: 'approvers'; stage: number; requester: { email: string; name: string }; approvers: Person[]; fallback: boolean; unresolved: string[] }
   | { kind: 'auto'; requester: { email: string; name: string } }
   | { kind: 'nobody'; stage: number; requester: { email: string; name: string }; cause: string }
+  /** An approval rule refused the request. */
+  | { kind: 'denied'; requester: { email: string; name: string }; reason: string }
   /** The request moved on (decided, cancelled) before routing ran: nothing to do. */
-  | { kind: 'stale' };
+  | { kind: 'stale' }
+) & { /** The approval rule that chose the policy (first routing of a role with rules). */ applied?: AppliedPolicy };
 
 async function identifyRequester(ctx: RouteDeps, r: RequestRecord): Promise<{ email: string; name: string }> {
   if (r.requesterEmail) return { email: r.requesterEmail, name: r.requesterName ?? r.requesterEmail };
@@ -101,8 +105,11 @@ export async function resolveStage(ctx: RouteDeps, requestId: string, stage: num
   const r = ctx.store.getRequest(requestId);
   if (!r || r.state !== 'pending' || r.stage !== stage) return { kind: 'stale' };
   const requester = await identifyRequester(ctx, r);
-  if (r.policy.kind === 'auto') return { kind: 'auto', requester };
-  const policy: StagedPolicy = r.policy;
+  const applied = await pickRule(ctx, r, await ruleFacts(ctx, r, stage, requester.email));
+  const chosen = applied?.policy ?? r.policy;
+  if (chosen.kind === 'auto') return { kind: 'auto', requester, applied };
+  if (chosen.kind === 'deny') return { kind: 'denied', requester, reason: chosen.reason, applied };
+  const policy: StagedPolicy = chosen;
   const spec = policy.stages[stage];
   if (!spec) throw new PermanentError(`stage ${stage + 1} does not exist in the request's policy`);
   const approvedEarlier = ctx.store
@@ -119,12 +126,12 @@ export async function resolveStage(ctx: RouteDeps, requestId: string, stage: num
     fallback = true;
   }
   if (approvers.length === 0) {
-    return { kind: 'nobody', stage, requester, cause: `no approver could be resolved for stage ${stage + 1}${first.unresolved.length ? ` (${first.unresolved.join('; ')})` : ''}` };
+    return { kind: 'nobody', stage, requester, cause: `no approver could be resolved for stage ${stage + 1}${first.unresolved.length ? ` (${first.unresolved.join('; ')})` : ''}`, applied };
   }
   if (approvers.length < spec.required) {
-    return { kind: 'nobody', stage, requester, cause: `stage ${stage + 1} needs ${spec.required} approvals but only ${approvers.length} approver(s) could be resolved` };
+    return { kind: 'nobody', stage, requester, cause: `stage ${stage + 1} needs ${spec.required} approvals but only ${approvers.length} approver(s) could be resolved`, applied };
   }
-  return { kind: 'approvers', stage, requester, approvers, fallback, unresolved: first.unresolved };
+  return { kind: 'approvers', stage, requester, approvers, fallback, unresolved: first.unresolved, applied };
 }
 
 /** Records the routing outcome (inside the transaction that marks the effect done). */
@@ -142,7 +149,12 @@ export function applyRouting(ctx: RouteDeps, requestId: string, result: RoutingR
     openRecord(ctx, r);
     notifyRequester(ctx, r, { type: 'submitted' });
   }
+  recordPolicy(ctx, r, result.applied);
+  r = mustGet(ctx, requestId);
   switch (result.kind) {
+    case 'denied':
+      denyByPolicy(ctx, r, result.reason);
+      return;
     case 'auto': {
       ctx.store.updateRequest(r.id, { state: transition(r.state, 'approve'), decidedAt: now, decidedBy: 'policy' }, now);
       const breakGlass = r.breakGlassNotify ? { notify: r.breakGlassNotify } : undefined;

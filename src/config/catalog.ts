@@ -30,11 +30,21 @@ import {
   type ConnectorName,
   type Extension,
   type GrantTarget,
+  type Conditions,
   type JiraTransitionState,
+  type PolicyRule,
+  type PolicyRules,
+  type RequestKind,
   type Role,
   type StagedPolicy,
+  type Weekday,
+  type WorkingHours,
+  REQUEST_KINDS,
+  WEEKDAYS,
 } from '../domain/catalog.js';
+import { ruleLabel } from '../domain/policy.js';
 import { describeMs, parseDuration, type Duration } from '../domain/duration.js';
+import { hasCapability, type Capability } from '../app/ports/idp.js';
 import { configureHint } from './connectors.js';
 import { EMAIL_RE, closest } from './values.js';
 
@@ -72,6 +82,10 @@ const KEYS = {
   approval: ['approvers', 'required', 'stages', 'fallback', 'remindAfter', 'escalateAfter', 'escalateTo', 'timeout'],
   stage: ['approvers', 'required'],
   breakGlass: ['notify', 'minReasonLength', 'reviewers'],
+  ruled: ['rules', 'default'],
+  rule: ['name', 'when', 'notify', 'auto', 'deny', 'approvers', 'required', 'stages', 'fallback', 'remindAfter', 'escalateAfter', 'escalateTo', 'timeout'],
+  when: ['memberOf', 'department', 'title', 'durationOver', 'kind', 'hours'],
+  hours: ['tz', 'from', 'to', 'days'],
 } as const;
 
 const APPROVER_HINT = 'use owners, manager, an email, or slack-group:<handle or id>';
@@ -229,6 +243,10 @@ class Validator {
     const m = this.map(p, raw, 'a map with approval: and/or durations:');
     if (!m) return { policy: { state: 'invalid' }, durations: { state: 'invalid' } };
     this.keys(p, m, KEYS.defaults);
+    if (isMap(m.approval) && m.approval.rules !== undefined) {
+      this.fail(`${p}.approval.rules`, "rules belong on a role's approval (they test the role's durations and grant connector), not in defaults");
+      return { policy: { state: 'invalid' }, durations: { state: 'invalid' } };
+    }
     const policy = this.policyField(p, m);
     if (policy.state === 'ok' && owners !== undefined) this.checkOwners(policy.value, owners);
     let durations: Inherited<Duration[]> = { state: 'absent' };
@@ -467,7 +485,14 @@ class Validator {
 
     // Approval: role > application defaults > top-level defaults; break-glass without its own is auto.
     let approval: ApprovalPolicy | undefined;
-    const own = this.policyField(p, m);
+    let rules: PolicyRules | undefined;
+    const isRuled = isMap(m.approval) && m.approval.rules !== undefined;
+    let own: Inherited<ParsedPolicy>;
+    if (isRuled) {
+      const ruled = this.ruled(`${p}.approval`, m, durations, grant, isBreakGlass);
+      own = ruled ? { state: 'ok', value: ruled.parsed, at: `${p}.approval` } : { state: 'invalid' };
+      rules = ruled?.rules;
+    } else own = this.policyField(p, m);
     if (own.state === 'ok') {
       this.checkOwners(own.value, owners);
       approval = own.value.policy;
@@ -488,10 +513,175 @@ class Validator {
     const warnBefore = m.warnBefore === undefined ? undefined : this.warnBefore(`${p}.warnBefore`, m.warnBefore);
     if (extend === null || warnBefore === null) return undefined;
     const role: Role = { id, name, grant, durations, approval };
+    if (rules) role.rules = rules;
     if (breakGlass) role.breakGlass = breakGlass;
     if (extend) role.extend = extend;
     if (warnBefore) role.warnBefore = warnBefore;
     return role;
+  }
+
+  /**
+   * `approval: { rules: [...], default: ... }`: rules tried in order, first match wins, the default
+   * when none matches. Refused: a rule that can never match (after a rule with no conditions, a
+   * `durationOver` no offered duration exceeds, an empty `hours` window), a `default` that can never
+   * apply, and rules that leave a case with no policy. Returns the default (or the last rule's
+   * policy, when that rule has no conditions) as the role's plain policy, with the rules.
+   */
+  private ruled(p: string, role: Obj, durations: Duration[] | undefined, grant: GrantTarget | undefined, isBreakGlass: boolean): { parsed: ParsedPolicy; rules: PolicyRules } | undefined {
+    if (role.approvers !== undefined) return this.fail(p.replace(/\.approval$/, ''), 'set either approvers or approval, not both');
+    if (isBreakGlass) return this.fail(`${p}.rules`, 'a break-glass role takes no rules (it is auto-approved; the alert and the review are its control)');
+    const m = role.approval as Obj;
+    this.keys(p, m, KEYS.ruled);
+    const ownersAt: string[] = [];
+    const list = this.list(`${p}.rules`, m.rules, 'rule');
+    if (!list) return undefined;
+    const rules: (PolicyRule | undefined)[] = list.map((raw, i) => this.rule(`${p}.rules[${i}]`, raw, ownersAt, durations, grant));
+    // A rule with no conditions matches every request: anything after it is dead.
+    const catchAll = rules.findIndex((r) => r !== undefined && Object.keys(r.when).length === 0);
+    for (let i = catchAll + 1; catchAll >= 0 && i < rules.length; i++) {
+      this.fail(`${p}.rules[${i}]`, `can never match: ${ruleLabel(catchAll + 1, rules[catchAll]!)} before it has no conditions (when:) and matches every request`);
+    }
+    let fallback: ApprovalPolicy | undefined;
+    if (m.default !== undefined) {
+      if (catchAll >= 0) {
+        this.fail(`${p}.default`, `never applies: ${ruleLabel(catchAll + 1, rules[catchAll]!)} has no conditions (when:) and matches every request`);
+      }
+      fallback = this.ruleOutcome(`${p}.default`, m.default, ownersAt);
+      if (!fallback) return undefined;
+    } else if (catchAll < 0 && rules.every((r) => r !== undefined)) {
+      return this.fail(p, 'a request that no rule matches has no policy: add default: (e.g. default: { approvers: [owners] }) or end with a rule without when:');
+    }
+    if (!rules.every((r): r is PolicyRule => r !== undefined)) return undefined;
+    const approval = fallback ?? rules[catchAll]!.policy;
+    if (!grant) return undefined;
+    return { parsed: { policy: approval, ownersAt, at: p }, rules: { rules, factsFrom: grant.connector } };
+  }
+
+  private rule(p: string, raw: unknown, ownersAt: string[], durations: Duration[] | undefined, grant: GrantTarget | undefined): PolicyRule | undefined {
+    const m = this.map(p, raw, 'a map with when: and approvers:, stages:, auto: true or deny: <reason>');
+    if (!m) return undefined;
+    this.keys(p, m, KEYS.rule);
+    const name = m.name === undefined ? undefined : this.name(`${p}.name`, m.name);
+    const when = m.when === undefined ? {} : this.when(`${p}.when`, m.when, durations, grant);
+    const notify = m.notify === undefined ? [] : this.notifyList(`${p}.notify`, m.notify);
+    const { name: _n, when: _w, notify: _t, ...policyKeys } = m;
+    const policy = this.ruleOutcome(p, policyKeys, ownersAt);
+    if ((m.name !== undefined && !name) || !when || !notify || !policy) return undefined;
+    const rule: PolicyRule = { when, policy, notify };
+    if (name) rule.name = name;
+    return rule;
+  }
+
+  /** A rule's (or the default's) policy: `auto: true`, `deny: <reason>`, or an approval map; `default` may also be the word auto. */
+  private ruleOutcome(p: string, raw: unknown, ownersAt: string[]): ApprovalPolicy | undefined {
+    if (raw === 'auto') return { kind: 'auto' };
+    const m = this.map(p, raw, 'auto: true, deny: <reason>, or approvers: / stages:');
+    if (!m) return undefined;
+    // A rule's own keys were checked with the rule; the default's are checked here.
+    if (p.endsWith('.default')) this.keys(p, m, ['auto', 'deny', ...KEYS.approval]);
+    const approvalKeys = Object.fromEntries(Object.entries(m).filter(([k]) => (KEYS.approval as readonly string[]).includes(k)));
+    const given = ['auto', 'deny', 'approval'].filter((k) => (k === 'approval' ? Object.keys(approvalKeys).length > 0 : m[k] !== undefined));
+    if (given.length !== 1) return this.fail(p, given.length === 0 ? 'says nothing to do: give approvers: / stages:, auto: true, or deny: <reason>' : 'set only one of auto:, deny:, or approvers: / stages:');
+    if (m.auto !== undefined) return m.auto === 'true' ? { kind: 'auto' } : this.fail(`${p}.auto`, `${show(m.auto)} is not true (write auto: true, or leave it out)`);
+    if (m.deny !== undefined) {
+      const reason = this.str(`${p}.deny`, m.deny, 'the reason the requester is told, e.g. "contractors may not hold production access"');
+      return reason === undefined ? undefined : { kind: 'deny', reason };
+    }
+    const parsed = this.approval(p, approvalKeys);
+    if (!parsed) return undefined;
+    ownersAt.push(...parsed.ownersAt);
+    return parsed.policy;
+  }
+
+  private when(p: string, raw: unknown, durations: Duration[] | undefined, grant: GrantTarget | undefined): Conditions | undefined {
+    const m = this.map(p, raw, `a map of conditions (${oneOf(KEYS.when)})`);
+    if (!m) return undefined;
+    this.keys(p, m, KEYS.when);
+    const c: Conditions = {};
+    let ok = true;
+    const needs = (key: string, capability: Capability, what: string): void => {
+      const d = grant ? this.instances.byName.get(grant.connector) : undefined;
+      if (grant && d && !hasCapability(d.prototype, capability)) {
+        ok = this.fail(`${p}.${key}`, `the role's connector ${grant.connector} (${d.label}) cannot tell ${what}; ${key} rules need a connector that can (okta)`) ?? false;
+      }
+    };
+    if (m.memberOf !== undefined) {
+      const v = this.words(`${p}.memberOf`, m.memberOf, 'IdP group ids or names');
+      if (v) c.memberOf = v;
+      else ok = false;
+      needs('memberOf', 'userGroups', "a user's groups");
+    }
+    for (const attr of ['department', 'title'] as const) {
+      if (m[attr] === undefined) continue;
+      const v = this.words(`${p}.${attr}`, m[attr], `${attr} values as the IdP profile holds them`);
+      if (v) c[attr] = v;
+      else ok = false;
+      needs(attr, 'userProfile', `a user's ${attr}`);
+    }
+    if (m.durationOver !== undefined) {
+      const ms = this.span(`${p}.durationOver`, m.durationOver);
+      if (ms === null || ms === undefined) ok = false;
+      else if (durations && !durations.some((d) => d.ms === null || d.ms > ms)) {
+        const longest = Math.max(...durations.map((d) => d.ms ?? 0));
+        ok = this.fail(`${p}.durationOver`, `can never match: the role's longest duration is ${describeMs(longest)}`) ?? false;
+      } else c.durationOverMs = ms;
+    }
+    if (m.kind !== undefined) {
+      const v = this.words(`${p}.kind`, m.kind, oneOf(REQUEST_KINDS));
+      const bad = v?.find((k) => !(REQUEST_KINDS as readonly string[]).includes(k));
+      if (bad !== undefined) ok = this.fail(`${p}.kind`, `"${bad}" is not a request kind (${oneOf(REQUEST_KINDS)}${suggest(bad, REQUEST_KINDS)})`) ?? false;
+      else if (v) c.kind = v as RequestKind[];
+      else ok = false;
+    }
+    if (m.hours !== undefined) {
+      const h = this.hours(`${p}.hours`, m.hours);
+      if (h) c.hours = h;
+      else ok = false;
+    }
+    return ok ? c : undefined;
+  }
+
+  private hours(p: string, raw: unknown): WorkingHours | undefined {
+    const m = this.map(p, raw, "a map with tz:, from:, to: and days:, e.g. { tz: Europe/Paris, from: '09:00', to: '18:00', days: [mon, tue, wed, thu, fri] }");
+    if (!m) return undefined;
+    this.keys(p, m, KEYS.hours);
+    let tz = this.str(`${p}.tz`, m.tz, 'an IANA time zone, e.g. Europe/Paris');
+    if (tz !== undefined && !validZone(tz)) tz = this.fail(`${p}.tz`, `"${tz}" is not an IANA time zone (e.g. Europe/Paris, America/New_York, UTC)`);
+    const time = (k: 'from' | 'to'): number | undefined => {
+      const s = this.str(`${p}.${k}`, m[k], "a time like '09:00'");
+      const t = s === undefined ? undefined : /^([01][0-9]|2[0-3]):([0-5][0-9])$/.exec(s);
+      if (s !== undefined && !t) return this.fail(`${p}.${k}`, `"${s}" is not a time like '09:00' (24-hour, quoted)`);
+      return t ? Number(t[1]) * 60 + Number(t[2]) : undefined;
+    };
+    const fromMin = time('from');
+    const toMin = time('to');
+    if (fromMin !== undefined && fromMin === toMin) return this.fail(p, 'can never match: from and to are the same time (an empty window)');
+    const days = m.days === undefined ? this.fail(`${p}.days`, 'required (e.g. [mon, tue, wed, thu, fri])') : this.words(`${p}.days`, m.days, 'days like mon, tue');
+    const bad = days?.find((d) => !(WEEKDAYS as readonly string[]).includes(d.toLowerCase()));
+    if (bad !== undefined) return this.fail(`${p}.days`, `"${bad}" is not a day (${oneOf(WEEKDAYS)})`);
+    if (tz === undefined || fromMin === undefined || toMin === undefined || !days) return undefined;
+    return { tz, fromMin, toMin, days: [...new Set(days.map((d) => d.toLowerCase() as Weekday))] };
+  }
+
+  /** `notify:` targets: Slack channels (#name or an id) or emails. */
+  private notifyList(p: string, raw: unknown): string[] | undefined {
+    const v = this.words(p, raw, 'Slack channels (#name or id) or emails');
+    const bad = v?.find((t) => !(t.startsWith('#') || /^[CG][A-Z0-9]{6,}$/.test(t) || EMAIL_RE.test(t)));
+    if (bad !== undefined) return this.fail(p, `"${bad}" is not a Slack channel (#name or a channel id) nor an email`);
+    return v?.map((t) => (t.includes('@') ? t.toLowerCase() : t));
+  }
+
+  /** A non-empty list of non-empty single values (a lone value is a list of one). */
+  private words(p: string, raw: unknown, what: string): string[] | undefined {
+    const items = typeof raw === 'string' ? [raw] : raw;
+    if (!Array.isArray(items) || items.length === 0) return this.fail(p, `must be a value or a list of ${what}`);
+    const out: string[] = [];
+    for (const [i, item] of items.entries()) {
+      const s = this.str(`${p}[${i}]`, item, what);
+      if (s === undefined) return undefined;
+      out.push(s);
+    }
+    return out;
   }
 
   /** `owners` in a policy written where the application is known: one line per use. */
@@ -552,7 +742,8 @@ class Validator {
    */
   private extension(p: string, raw: unknown, durations: Duration[], approval: ApprovalPolicy, isBreakGlass: boolean): Extension | undefined | null {
     const longest = Math.max(0, ...durations.map((d) => d.ms ?? 0));
-    if (raw === undefined) return isBreakGlass || longest === 0 ? undefined : { maxMs: longest, policy: structuredClone(approval) };
+    // A role whose default denies has no policy an extension could be asked under.
+    if (raw === undefined) return isBreakGlass || longest === 0 || approval.kind === 'deny' ? undefined : { maxMs: longest, policy: structuredClone(approval) };
     const m = this.map(p, raw, 'a map with max: and/or approval: (same or auto)');
     if (!m) return null;
     this.keys(p, m, KEYS.extend);
@@ -565,6 +756,7 @@ class Validator {
       if (d.ms > longest) return this.fail(`${p}.max`, `${d.token} is longer than the role's longest duration (${describeMs(longest)})`) ?? null;
       maxMs = d.ms;
     }
+    if ((m.approval === undefined || m.approval === 'same') && approval.kind === 'deny') return this.fail(`${p}.approval`, "the role's default denies, so there is no same policy to extend under (use approval: auto)") ?? null;
     if (m.approval === undefined || m.approval === 'same') return { maxMs, policy: structuredClone(approval) };
     if (m.approval === 'auto') return { maxMs, policy: { kind: 'auto' } };
     return this.fail(`${p}.approval`, `${show(m.approval)} is not one of: same, auto`) ?? null;
@@ -667,6 +859,15 @@ class Validator {
       const near = closest(k, allowed);
       this.fail(kp, `unknown key (${near ? `did you mean ${near}?` : `expected ${oneOf(allowed)}`})`);
     }
+  }
+}
+
+function validZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -34,9 +34,59 @@ export interface StagedPolicy {
   escalateTo: ApproverRef[];
   /** From submission; at the end the request is timed_out. */
   timeoutMs?: number;
+  /** On a request: the 1-based rule of the role's `rules:` that chose this policy (absent: the role's default). */
+  rule?: number;
 }
 
-export type ApprovalPolicy = { kind: 'auto' } | StagedPolicy;
+/** Refused by policy: only a rule (or a ruled role's `default:`) says this. */
+export interface DenyPolicy {
+  kind: 'deny';
+  reason: string;
+  rule?: number;
+}
+
+export type ApprovalPolicy = { kind: 'auto'; rule?: number } | StagedPolicy | DenyPolicy;
+
+export type RequestKind = 'access' | 'removal' | 'change';
+export const REQUEST_KINDS: readonly RequestKind[] = ['access', 'removal', 'change'];
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+export const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** `hours: { tz, from, to, days }`: minutes after local midnight; `to` before `from` spans midnight. */
+export interface WorkingHours {
+  tz: string;
+  fromMin: number;
+  toMin: number;
+  days: Weekday[];
+}
+
+/** A rule's `when:`: every condition given must hold. None given: the rule always matches. */
+export interface Conditions {
+  /** IdP group ids or names (any one). */
+  memberOf?: string[];
+  /** IdP profile values (any one, case ignored). */
+  department?: string[];
+  title?: string[];
+  /** The duration asked is longer than this (permanent is longer than anything). */
+  durationOverMs?: number;
+  kind?: RequestKind[];
+  hours?: WorkingHours;
+}
+
+export interface PolicyRule {
+  name?: string;
+  when: Conditions;
+  policy: ApprovalPolicy;
+  /** Slack channels (#name or id) or emails told of the request, with no vote. */
+  notify: string[];
+}
+
+/** A role's `approval: { rules, default }`, evaluated in order, first match wins. */
+export interface PolicyRules {
+  rules: PolicyRule[];
+  /** The connector whose directory gives the requester's groups and profile (the role's grant connector). */
+  factsFrom: ConnectorName;
+}
 
 export interface GrantTarget {
   connector: ConnectorName;
@@ -58,7 +108,9 @@ export interface Role {
   grant: GrantTarget;
   /** In catalog order; offered in that order. */
   durations: Duration[];
+  /** The plain policy; with `rules`, what applies when none matches (their `default:`). */
   approval: ApprovalPolicy;
+  rules?: PolicyRules;
   breakGlass?: BreakGlass;
   /** How a grant of this role may be extended; absent: it may not (break-glass, permanent only). */
   extend?: Extension;

@@ -16,6 +16,8 @@ export interface Actor {
 
 export type Step =
   | { type: 'requested'; actor: Actor; app: string; role: string; duration: string; reason: string }
+  /** Which of the role's approval rules applied (`rule`: its label), whom it told, and the facts that could not be learned. */
+  | { type: 'policy_applied'; rule: string; notified?: string[]; unknown?: string[] }
   | { type: 'approval_requested'; stage: number; stageCount: number; required: number; approvers: Actor[]; fallback?: boolean }
   | { type: 'vote_recorded'; actor: Actor; approvals: number; required: number; stage: number }
   | { type: 'stage_passed'; stage: number; stageCount: number }
@@ -74,6 +76,11 @@ export function describeStep(step: Step, at: number): string {
   switch (step.type) {
     case 'requested':
       return `Requested by ${who(step.actor)} on ${when}: ${step.app} / ${step.role}, ${step.duration}.`;
+    case 'policy_applied': {
+      const told = step.notified?.length ? ` Told for information: ${step.notified.join(', ')}.` : '';
+      const unknown = step.unknown?.length ? ` Not known, so rules that test it did not match: ${step.unknown.join('; ')}.` : '';
+      return `Policy: ${step.rule}. Chosen on ${when}.${told}${unknown}`;
+    }
     case 'approval_requested': {
       const stage = step.stageCount > 1 ? ` for stage ${step.stage + 1} of ${step.stageCount}` : '';
       const quorum = step.required > 1 ? ` (${step.required} approvals needed)` : '';

@@ -17,7 +17,8 @@
  *   getUser doc); GET /api/v1/users with `search` (any profile attribute, values
  *   case-insensitive, eventually consistent), `filter` (a few attributes, `eq`, case-sensitive:
  *   https://support.okta.com/help/s/article/case-sensitivity-in-okta-users-api-filter-vs-search),
- *   or `q` (startsWith on firstName, lastName, email); GET /api/v1/users/{id}/groups.
+ *   or `q` (startsWith on firstName, lastName, email); GET /api/v1/users/{id}/groups (paged by
+ *   `limit`, at most 200, and `after`).
  * - Groups: GET /api/v1/groups with `q` (name startsWith) or `search` (an expression on `id`,
  *   `type`, `profile.name`, `profile.description`; eventually consistent in Okta, immediate here),
  *   paged like the members below; a `search` that does not parse is 400 E0000031 "Invalid search
@@ -61,6 +62,9 @@ export interface AddUserInput {
   managerId?: string;
   manager?: string;
   displayName?: string;
+  /** Base profile attributes (approval rules test them). */
+  department?: string;
+  title?: string;
   status?: OktaUserStatus;
 }
 
@@ -169,6 +173,8 @@ export class OktaEmulator extends EmulatorServer {
     if (input.displayName !== undefined) profile.displayName = input.displayName;
     if (input.managerId !== undefined) profile.managerId = input.managerId;
     if (input.manager !== undefined) profile.manager = input.manager;
+    if (input.department !== undefined) profile.department = input.department;
+    if (input.title !== undefined) profile.title = input.title;
     this.users.set(id, { id, status: input.status ?? 'ACTIVE', profile, created: at, lastUpdated: at, statusChanged: at });
     return { id, profile: { ...profile } };
   }
@@ -273,8 +279,10 @@ export class OktaEmulator extends EmulatorServer {
     api('GET', '/api/v1/users/:id/groups', (req) => {
       const u = this.lookupUser(req.params.id!);
       if (!u) return notFound(req.params.id!, 'User');
-      const gs = [...this.groups.values()].filter((g) => this.memberships.get(g.id)?.has(u.id));
-      return { body: gs.map((g) => this.groupJson(req, g)) };
+      // listUserGroups pages like the other lists: `limit` up to 200 (its default), `after`, and
+      // `Link: <…>; rel="next"` (https://developer.okta.com/docs/api/openapi/okta-management/management/tags/userresources/other/listusergroups).
+      const gs = [...this.groups.values()].filter((g) => this.memberships.get(g.id)?.has(u.id)).sort(byId);
+      return this.page(req, gs, (g) => this.groupJson(req, g), 200);
     });
     api('GET', '/api/v1/groups', (req) => {
       const search = req.query.get('search');

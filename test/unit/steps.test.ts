@@ -118,6 +118,12 @@ const WORDING: [string, Step, string][] = [
   ['an extension approved by policy', { type: 'extended', until: AT + 3_600_000 }, `Extended by policy (auto-approve) until 2024-01-02 04:04:05 UTC (on ${WHEN}).`],
   ['an extension denied', { type: 'extension_denied', actor: { name: 'Bob Jones', email: 'bob@example.com' }, reason: 'not now', expiresAt: AT }, `Extension denied by Bob Jones (bob@example.com) on ${WHEN} — not now. The access still expires ${WHEN}.`],
   ['an expiry warning (audit only)', { type: 'expiry_warned', before: 3_600_000, expiresAt: AT }, `Expiry warning sent on ${WHEN}: the access ends ${WHEN} (1 hour before).`],
+  ['the approval rule that applied, named', { type: 'policy_applied', rule: 'rule 2 (contractors → security review)' }, `Policy: rule 2 (contractors → security review). Chosen on ${WHEN}.`],
+  [
+    'the rule that applied, whom it told, and the facts that could not be learned',
+    { type: 'policy_applied', rule: 'default (no rule matched)', notified: ['#security'], unknown: ['groups unknown (Okta did not answer)'] },
+    `Policy: default (no rule matched). Chosen on ${WHEN}. Told for information: #security. Not known, so rules that test it did not match: groups unknown (Okta did not answer).`,
+  ],
   ['a refused click (audit only)', { type: 'decision_refused', actor: { slackId: 'U_X' }, code: 'self_approval' }, `Decision refused for Slack user U_X on ${WHEN} (self_approval).`],
 ];
 
@@ -133,6 +139,7 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
     const all: Record<StepType, true> = {
       requested: true,
       approval_requested: true,
+      policy_applied: true,
       vote_recorded: true,
       stage_passed: true,
       approved: true,

@@ -395,7 +395,7 @@ export class SqliteStore implements Store {
       stmt = this.db.prepare(sql);
       this.updates.set(sql, stmt);
     }
-    stmt.run(...entries.map(([, v]) => v as unknown), now, id);
+    stmt.run(...entries.map(([k, v]) => (k === 'policy' ? JSON.stringify(v) : (v as unknown))), now, id);
     this.touched(id);
   }
 

@@ -98,6 +98,23 @@ export interface GroupDirectory {
   listGroups(filter: string, page?: { cursor?: string }): Promise<GroupPage>;
 }
 
+/** A group a user is in, as the IdP names it (for `memberOf` rules). */
+export interface UserGroup {
+  id: string;
+  name?: string;
+}
+
+/** For approval rules: what the IdP says about the requester. */
+export interface UserGroups {
+  /** The groups the user is a direct member of; a user that does not exist is a PermanentError. */
+  groupsOf(userId: string): Promise<UserGroup[]>;
+}
+
+export interface UserProfile {
+  /** Profile attributes rules may test (`department`, `title`); absent when not recorded. */
+  profileOf(userId: string): Promise<{ department?: string; title?: string }>;
+}
+
 export interface Capabilities {
   userDirectory: UserDirectory;
   memberships: Memberships;
@@ -105,6 +122,8 @@ export interface Capabilities {
   health: Health;
   memberListing: MemberListing;
   groupDirectory: GroupDirectory;
+  userGroups: UserGroups;
+  userProfile: UserProfile;
 }
 export type Capability = keyof Capabilities;
 
@@ -116,6 +135,8 @@ export const CAPABILITY_METHODS: { readonly [C in Capability]: readonly (keyof C
   health: ['checkHealth'],
   memberListing: ['listMembers'],
   groupDirectory: ['listGroups'],
+  userGroups: ['groupsOf'],
+  userProfile: ['profileOf'],
 };
 
 /** What each capability is for, in "cannot …" messages. */
@@ -126,10 +147,12 @@ export const CAPABILITY_WORDS: { readonly [C in Capability]: string } = {
   health: 'check its connection',
   memberListing: 'list the members of a group',
   groupDirectory: 'list its groups',
+  userGroups: 'list the groups a user is in',
+  userProfile: 'read a user’s department and title',
 };
 
 /** A configured connector instance, with whichever capabilities its type has. */
-export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing & GroupDirectory> {
+export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing & GroupDirectory & UserGroups & UserProfile> {
   /** The instance name: the type for the default instances (okta, entra, …), or a name from the catalog's `connectors:`. */
   readonly name: string;
   /** The connector type: okta, entra, google, atlassian. */

@@ -77,7 +77,8 @@ export type NewRequest = Pick<
   'id' | 'submissionKey' | 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'durationToken' | 'durationMs' | 'reason' | 'policy' | 'requesterId' | 'createdAt' | 'breakGlassNotify' | 'nextTimerAt'
 > & { extendsId?: string | null };
 
-export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'policy' | 'submissionKey' | 'requesterId' | 'requesterSlackId' | 'extendsId'>>;
+/** `policy` changes once, when routing applies the role's approval rules. */
+export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'submissionKey' | 'requesterId' | 'requesterSlackId' | 'extendsId'>>;
 
 /** A person as stored: email is the identity; every other id is a way to reach them. */
 export interface PersonRecord {

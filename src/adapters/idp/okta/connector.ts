@@ -8,7 +8,7 @@
  *
  * Endpoints (https://developer.okta.com/docs/api/openapi/okta-management/management/):
  * - `GET /api/v1/users?search=…&limit=…` (listUsers), `GET /api/v1/users/{idOrLogin}` (getUser)
- * - `GET /api/v1/users/{id}/groups` (listUserGroups), paged with `Link: <…>; rel="next"`
+ * - `GET /api/v1/users/{id}/groups` (listUserGroups), paged with `Link: <…>; rel="next"`: membership checks and `memberOf` rules
  * - `PUT` / `DELETE /api/v1/groups/{groupId}/users/{userId}` (assign / unassign), 204 either way
  * - `GET /api/v1/groups/{groupId}` (getGroup), `GET /api/v1/groups/{groupId}/users` (listGroupUsers)
  * - `GET /api/v1/groups?search=…` (listGroups), paged with `Link`, for `access-bot catalog import`
@@ -29,7 +29,7 @@ import { nonEmpty, parseJson } from '../http.js';
 import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
 import { RateGate } from '../../rateGate.js';
-import type { GroupDirectory, GroupPage, HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
+import type { GroupDirectory, GroupPage, HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, UserGroup, UserGroups, UserProfile } from '../../../app/ports/idp.js';
 
 export interface OktaConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -67,6 +67,8 @@ interface OktaUserLike {
     displayName?: string | null;
     managerId?: string | null;
     manager?: string | null;
+    department?: string | null;
+    title?: string | null;
   };
 }
 
@@ -95,7 +97,7 @@ interface CallContext {
   notFound?: (summary: string) => string | undefined;
 }
 
-export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, GroupDirectory {
+export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, GroupDirectory, UserGroups, UserProfile {
   readonly type = 'okta';
 
   private readonly gate: RateGate;
@@ -147,15 +149,45 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
   async isMember(group: string, userId: string): Promise<boolean> {
     // One call per user (their groups) instead of paging through a large group's members.
     // A group that does not exist reads as "not a member"; the add that follows names it.
+    return (await this.userGroupPages(userId, (page) => page.some((g) => g.id === group))).found;
+  }
+
+  /**
+   * Every group the user is a direct member of, for `memberOf` rules: `GET /api/v1/users/{id}/groups`
+   * (listUserGroups, "Lists all groups of which the user is a member", up to 200 a page with the
+   * next in the `Link` header: https://developer.okta.com/docs/api/openapi/okta-management/management/tags/userresources/other/listusergroups).
+   */
+  async groupsOf(userId: string): Promise<UserGroup[]> {
+    const out: UserGroup[] = [];
+    await this.userGroupPages(userId, (page) => {
+      for (const g of page) {
+        if (typeof g.id !== 'string') continue;
+        const name = nonEmpty(g.profile?.name);
+        out.push(name ? { id: g.id, name } : { id: g.id });
+      }
+      return false;
+    });
+    return out;
+  }
+
+  /** `profile.department` and `profile.title`: base attributes of Okta's user profile (getUser). */
+  async profileOf(userId: string): Promise<{ department?: string; title?: string }> {
+    const user = await this.call({ what: `reading Okta user ${userId}`, notFound: () => `Okta user ${userId} not found` }, () => this.getUser(userId));
+    const department = nonEmpty(user.profile?.department);
+    const title = nonEmpty(user.profile?.title);
+    return { ...(department ? { department } : {}), ...(title ? { title } : {}) };
+  }
+
+  /** Pages through the user's groups until `stop` says so (found) or the pages end. */
+  private userGroupPages(userId: string, stop: (page: { id?: unknown; profile?: { name?: string } }[]) => boolean): Promise<{ found: boolean }> {
     return this.call({ what: `listing the Okta groups of user ${userId}`, notFound: (s) => describeMissing(s, { userId }) }, async () => {
       let path: string | undefined = `api/v1/users/${encodeURIComponent(userId)}/groups`;
       for (let pages = 0; path && pages < MAX_PAGES; pages++) {
         const page = await this.send('GET', path);
-        const groups = (Array.isArray(page.body) ? page.body : []) as { id?: unknown }[];
-        if (groups.some((g) => g.id === group)) return true;
+        if (stop((Array.isArray(page.body) ? page.body : []) as { id?: unknown; profile?: { name?: string } }[])) return { found: true };
         path = this.nextPage(page.headers);
       }
-      return false;
+      return { found: false };
     });
   }
 

@@ -1,0 +1,156 @@
+/**
+ * Approval rules at routing time (catalog `approval: { rules, default }`): the facts a role's
+ * rules test are learned here, from the role's connector (its groups and profile), and the pure
+ * rule engine (domain/policy.ts) picks the policy. Routing (app/route.ts) and `access-bot policy
+ * explain` are the only callers; both only read.
+ *
+ * A look-up that fails is not retried here and not fatal: the fact is unknown, a rule that needs
+ * it does not match, and the record says so (the engine refuses to auto-approve past such a rule).
+ */
+import type { Logger } from 'pino';
+import { findRole, type ApprovalPolicy, type PolicyRules, type RequestKind, type Role } from '../domain/catalog.js';
+import { transition } from '../domain/lifecycle.js';
+import { choosePolicy, type IdpGroup, type Known, type PolicyChoice, type PolicyFacts } from '../domain/policy.js';
+import { RetryableError } from '../outbox/errors.js';
+import { notifyRequester, recordStep, transitionIssue, type Deps } from './context.js';
+import { enqueue } from './effects.js';
+import { hasCapability, type IdpConnector, type IdpUser } from './ports/idp.js';
+import type { RequestRecord } from './ports/store.js';
+
+export interface FactsDeps {
+  connectors: Readonly<Record<string, IdpConnector>>;
+  logger: Pick<Logger, 'warn'>;
+}
+
+export interface FactsRequest {
+  email: string;
+  durationMs: number | null;
+  kind: RequestKind;
+  now: number;
+}
+
+/** What the role's rules need to know about the requester, looked up only when a rule tests it. */
+export async function gatherFacts(deps: FactsDeps, role: Pick<Role, 'rules'>, req: FactsRequest): Promise<PolicyFacts> {
+  const rules = role.rules;
+  const needsGroups = rules?.rules.some((r) => r.when.memberOf) ?? false;
+  const needsProfile = rules?.rules.some((r) => r.when.department ?? r.when.title) ?? false;
+  const facts: PolicyFacts = {
+    kind: req.kind,
+    durationMs: req.durationMs,
+    now: req.now,
+    groups: { known: false, why: 'not looked up' },
+    profile: { known: false, why: 'not looked up' },
+  };
+  if (!rules || (!needsGroups && !needsProfile)) return facts;
+  const user = await idpUser(deps, rules, req.email);
+  if (!user.known) {
+    facts.groups = user;
+    facts.profile = user;
+    return facts;
+  }
+  const c = deps.connectors[rules.factsFrom];
+  if (needsGroups) {
+    facts.groups = await known(deps, req.email, 'groups', () => (c && hasCapability(c, 'userGroups') ? c.groupsOf(user.value.id) : lacks(rules, 'list groups')));
+  }
+  if (needsProfile) {
+    facts.profile = await known(deps, req.email, 'profile', () => (c && hasCapability(c, 'userProfile') ? c.profileOf(user.value.id) : lacks(rules, 'read profiles')));
+  }
+  return facts;
+}
+
+function lacks(rules: PolicyRules, what: string): never {
+  throw new Error(`the ${rules.factsFrom} connector cannot ${what}`);
+}
+
+async function idpUser(deps: FactsDeps, rules: PolicyRules, email: string): Promise<Known<IdpUser>> {
+  const c = deps.connectors[rules.factsFrom];
+  if (!c || !hasCapability(c, 'userDirectory')) return { known: false, why: `the ${rules.factsFrom} connector is not configured to look users up` };
+  const found = await known(deps, email, 'user', () => c.findUserByEmail(email));
+  if (found.known && !found.value) return { known: false, why: `${rules.factsFrom} has no user ${email}` };
+  return found as Known<IdpUser>;
+}
+
+async function known<T>(deps: FactsDeps, email: string, fact: string, look: () => Promise<T>): Promise<Known<T>> {
+  try {
+    return { known: true, value: await look() };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    deps.logger.warn({ requester: email, fact, err: why }, 'could not learn a fact approval rules test; rules that need it do not match');
+    return { known: false, why };
+  }
+}
+
+/** Gathers the facts and picks the rule: what `policy explain` prints and routing applies. */
+export async function explainPolicy(deps: FactsDeps, role: Pick<Role, 'approval' | 'rules'>, req: FactsRequest): Promise<{ facts: PolicyFacts; choice: PolicyChoice }> {
+  const facts = await gatherFacts(deps, role, req);
+  return { facts, choice: choosePolicy(role, facts) };
+}
+
+/** The groups as a line, for `policy explain`. */
+export function describeGroups(groups: Known<readonly IdpGroup[]>): string {
+  if (!groups.known) return `unknown (${groups.why})`;
+  return groups.value.length ? groups.value.map((g) => (g.name ? `${g.name} (${g.id})` : g.id)).join(', ') : 'none';
+}
+
+/** The rule routing applied: the request's policy from now on, and whom to tell. */
+export interface AppliedPolicy {
+  policy: ApprovalPolicy;
+  label: string;
+  /** `notify:` targets as written, with the Slack id (or channel) each message goes to; none: not found. */
+  notify: { target: string; to?: string }[];
+  unknown: string[];
+}
+
+export type RulesDeps = FactsDeps & Deps<'catalog' | 'now' | 'people'>;
+
+/**
+ * The facts for a request whose role has rules, once, when it is first routed (an extension keeps
+ * its `extend:` policy); undefined when rules do not apply to it.
+ */
+export async function ruleFacts(ctx: RulesDeps, r: RequestRecord, stage: number, email: string): Promise<PolicyFacts | undefined> {
+  if (stage !== 0 || r.extendsId || r.policy.rule !== undefined) return undefined;
+  const role = findRole(ctx.catalog(), r.appId, r.roleId)?.role;
+  if (!role?.rules) return undefined;
+  // Every request is for access today; removal and change requests will say their own kind.
+  return gatherFacts(ctx, role, { email, durationMs: r.durationMs, kind: 'access', now: ctx.now() });
+}
+
+/**
+ * Picks the rule for the facts and finds the Slack targets of its `notify:`. Never auto-approves
+ * because a fact was unknown: that is retried (RetryableError), and fails the request when it stays so.
+ */
+export async function pickRule(ctx: RulesDeps, r: RequestRecord, facts: PolicyFacts | undefined): Promise<AppliedPolicy | undefined> {
+  const role = facts && findRole(ctx.catalog(), r.appId, r.roleId)?.role;
+  if (!facts || !role) return undefined;
+  const choice = choosePolicy(role, facts);
+  if (choice.kind === 'undecided') throw new RetryableError(`the approval rules cannot be decided now: ${choice.why}`, undefined, 'policy_undecided');
+  const notify: AppliedPolicy['notify'] = [];
+  for (const target of choice.notify) {
+    if (!target.includes('@')) notify.push({ target, to: target });
+    else notify.push({ target, to: (await ctx.people.byEmail(target))?.slackId });
+  }
+  return { policy: choice.policy, label: choice.label, notify, unknown: choice.unknown };
+}
+
+/** Records the rule on the request (its policy from now on) and tells `notify:`, inside routing's transaction. */
+export function recordPolicy(ctx: Deps<'store' | 'now' | 'logger'>, r: RequestRecord, applied: AppliedPolicy | undefined): void {
+  if (!applied) return;
+  const now = ctx.now();
+  ctx.store.updateRequest(r.id, { policy: applied.policy }, now);
+  const notified = applied.notify.filter((n) => n.to).map((n) => n.target);
+  recordStep(ctx, r, { type: 'policy_applied', rule: applied.label, notified: notified.length ? notified : undefined, unknown: applied.unknown.length ? applied.unknown : undefined }, 'policy', now);
+  const text = `For your information (no action needed): ${r.requesterName ?? r.requesterEmail ?? 'someone'} asked for ${r.appName} / ${r.roleName} (${r.durationToken}) — "${r.reason}". Policy: ${applied.label}.`;
+  for (const n of applied.notify) {
+    if (n.to) enqueue(ctx.store, { kind: 'slack.alert', channel: n.to, text, requestId: r.id });
+    else ctx.logger.warn({ requestId: r.id, notify: n.target }, 'a notify: target of the approval rule has no Slack account; not told');
+  }
+}
+
+/** A rule said deny: the request is refused by policy, with the rule's reason. */
+export function denyByPolicy(ctx: Deps<'store' | 'now' | 'catalog'>, r: RequestRecord, reason: string): void {
+  const now = ctx.now();
+  ctx.store.updateRequest(r.id, { state: transition(r.state, 'deny'), decidedAt: now, decidedBy: 'policy', nextTimerAt: null }, now);
+  recordStep(ctx, r, { type: 'denied', actor: { name: 'policy' }, reason }, 'policy', now);
+  transitionIssue(ctx, r, 'denied');
+  notifyRequester(ctx, r, { type: 'denied', by: 'policy', reason });
+}
