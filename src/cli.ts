@@ -14,6 +14,9 @@ Commands:
                print the identity provider's groups as catalog YAML (or, with --diff,
                what would change against the catalog); never edits the catalog
 
+  policy explain <email> <app>/<role> [--duration <d>]
+               which approval rule that person would meet now, and why (read-only)
+
   effects list             list dead effects (failed for good) with their cause
   effects retry <id>...    run dead effects again once their cause is fixed
   effects retry --all      run every dead effect again
@@ -60,6 +63,14 @@ async function main(argv: string[]): Promise<void> {
     const { runCatalog } = await import('./catalog-cli.js');
     const r = await runCatalog(rest, process.env, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
     return exit(r);
+  }
+  if (command === 'policy') {
+    const { runPolicy, POLICY_USAGE } = await import('./policy-cli.js');
+    if (rest.some((a) => a === '-h' || a === '--help')) {
+      process.stdout.write(`${POLICY_USAGE}\n`);
+      return exit(0);
+    }
+    return exit(await runPolicy(rest, process.env, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`)));
   }
   if (command === 'effects') {
     const { runEffects } = await import('./effects-cli.js');
