@@ -436,3 +436,32 @@ describe('emulator fidelity', () => {
     assert.equal(body.errorSummary, 'Invalid token provided');
   });
 });
+
+describe('facts for approval rules', () => {
+  test("a user's groups are read across every page of listUserGroups, with their names", async () => {
+    const u = newUser();
+    const ids: string[] = [];
+    // More than one page of 200 (listUserGroups' limit).
+    for (let i = 0; i < 205; i++) {
+      const g = newGroup();
+      okta.addMember(g, u.id);
+      ids.push(g);
+    }
+    const groups = await connector.groupsOf(u.id);
+    assert.deepEqual(groups.map((g) => g.id).sort(), ids.sort());
+    assert.ok(groups.every((g) => g.name?.startsWith('group-')));
+    assert.equal(okta.callsTo('GET', `/api/v1/users/${u.id}/groups`).length, 2, 'two pages');
+  });
+
+  test('department and title come from the profile; absent when not recorded', async () => {
+    const u = newUser();
+    okta.updateProfile(u.id, { department: 'Finance', title: 'Lead' });
+    assert.deepEqual(await connector.profileOf(u.id), { department: 'Finance', title: 'Lead' });
+    assert.deepEqual(await connector.profileOf(newUser().id), {});
+  });
+
+  test('an unknown user is a PermanentError naming them', async () => {
+    const err = await rejectsWith(connector.groupsOf('00unobody'), PermanentError);
+    assert.match(err.message, /Okta user 00unobody not found/);
+  });
+});
