@@ -1,5 +1,6 @@
 /** Finding a configured connector instance that can do what a use case needs. */
 import { PermanentError } from '../outbox/errors.js';
+import type { Deps } from './context.js';
 import { CAPABILITY_WORDS, hasCapability, type Capability, type IdpConnector, type IdpConnectorWith } from './ports/idp.js';
 
 /**
@@ -14,4 +15,9 @@ export function connectorWith<C extends Capability>(connectors: Readonly<Record<
     throw new PermanentError(`the ${name} connector (${c.type}) cannot ${missing.map((m) => CAPABILITY_WORDS[m]).join(', nor ')}`, 'connector_lacks_capability');
   }
   return c as IdpConnectorWith<C>;
+}
+
+/** The connector instance a membership effect names: it must find users and change memberships. */
+export function connectorFor(ctx: Deps<'connectors'>, name: string): IdpConnectorWith<'userDirectory' | 'memberships'> {
+  return connectorWith(ctx.connectors, name, 'userDirectory', 'memberships');
 }

@@ -79,6 +79,9 @@ export function isLegacyMembership(payload: unknown): payload is LegacyMembershi
 }
 
 export type EffectKind = Effect['kind'];
+
+/** An effect's result when its request moved on before it ran: its completion does nothing. */
+export type Skipped = { skipped: string };
 export type EffectOf<K extends EffectKind> = Extract<Effect, { kind: K }>;
 
 export function queueOf(e: Effect): string {

@@ -3,9 +3,11 @@ import type { EffectHandler } from '../outbox/dispatcher.js';
 import type { EffectRow } from '../outbox/outbox.js';
 import type { AppContext } from './context.js';
 import { asEffect, isLegacyMembership } from './effects.js';
-import { grantDead, grantDone, resolveDead, resolveDone, runGrant, runResolve, type GrantResult, type ResolveResult } from './provision.js';
+import { applyEscalation, resolveEscalation, type EscalationResult } from './escalate.js';
+import { grantDead, grantDone, runGrant, type GrantResult } from './grant.js';
+import { resolveDead, resolveDone, runResolve, type ResolveResult } from './resolveUser.js';
 import { handOverRevoke, revokeDead, revokeDone, runRevoke, type RevokeResult } from './revoke.js';
-import { applyEscalation, applyRouting, resolveEscalation, resolveStage, routingDead, type EscalationResult, type RoutingResult } from './route.js';
+import { applyRouting, resolveStage, routingDead, type RoutingResult } from './route.js';
 import { runUndo, undoDead, undoDone, type UndoResult } from './undoGrant.js';
 
 /** Runs `legacy` for a membership effect an older version wrote by email, else `current`. */

@@ -7,9 +7,9 @@
  */
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { forgetsOwnership, revokeRemoves, type KeptBecause } from '../domain/membership.js';
+import { connectorFor } from './connectors.js';
 import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type Deps, type Tx } from './context.js';
 import { enqueue, type EffectOf } from './effects.js';
-import { connectorFor } from './provision.js';
 
 /** What revoking touches. */
 export type RevokeDeps = Deps<'store' | 'catalog' | 'now' | 'connectors' | 'adminChannel'>;

@@ -10,10 +10,10 @@
  */
 import { canTransition } from '../domain/lifecycle.js';
 import { forgetsOwnership, undoNeeds } from '../domain/membership.js';
+import { connectorFor } from './connectors.js';
 import { mustGet, recordStep, type Deps } from './context.js';
-import type { EffectOf } from './effects.js';
+import type { EffectOf, Skipped } from './effects.js';
 import { failRequest } from './fail.js';
-import { connectorFor, type Skipped } from './provision.js';
 
 /** What undoing a failed grant touches. */
 export type UndoDeps = Deps<'store' | 'catalog' | 'now' | 'connectors' | 'adminChannel'>;

@@ -3,7 +3,7 @@
  * every text app/ gave (alerts, ephemeral replies) is plain and escaped in blocks.ts.
  */
 import type { AppContext } from '../../app/context.js';
-import { approverUnreachable } from '../../app/route.js';
+import { approverUnreachable } from '../../app/escalate.js';
 import { asEffect } from '../../app/effects.js';
 import { warningExtension } from '../../app/extend.js';
 import { describeLeft } from '../../app/requestView.js';
