@@ -34,6 +34,7 @@ import { SqliteStore } from './adapters/sqlite/store.js';
 import { alertAdmins, type AppContext } from './app/context.js';
 import { EFFECT_LANES, QUEUE_POLICY } from './app/effects.js';
 import { People } from './app/people.js';
+import type { TxStore } from './app/ports/store.js';
 import { expireDue } from './app/expire.js';
 import { pruneDeliveries } from './app/jiraChange.js';
 import { appHandlers } from './app/handlers.js';
@@ -88,8 +89,8 @@ export interface ComposeOptions {
 export interface AccessBot {
   readonly db: Db;
   readonly store: SqliteStore;
-  readonly outbox: Outbox;
-  readonly dispatcher: Dispatcher;
+  readonly outbox: Outbox<'sync', TxStore>;
+  readonly dispatcher: Dispatcher<TxStore>;
   readonly scheduler: ExpiryScheduler;
   /** Reminders, escalations, timeouts and expiry warnings; `tick()` runs what is due now. */
   readonly timers: RoutingTimers;
@@ -351,7 +352,8 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
 
 export interface Storage {
   db: Db;
-  outbox: Outbox;
+  /** Its transactions hand follow-up writes the store (app/ports/store.ts `TxStore`). */
+  outbox: Outbox<'sync', TxStore>;
   store: SqliteStore;
 }
 
@@ -368,8 +370,10 @@ export function openStorage(databasePath: string, now: () => number = Date.now, 
     db.close();
     throw err;
   }
-  const outbox = new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), now);
-  return { db, outbox, store: new SqliteStore(db, outbox) };
+  // On SQLite's one connection, the handle of the transaction recording an outcome is the store.
+  const outbox = new Outbox(new SqliteOutboxRepository<TxStore>(db, QUEUE_POLICY, (): TxStore => store), now);
+  const store = new SqliteStore(db, outbox);
+  return { db, outbox, store };
 }
 
 /** The Jira record (the bot's issues and comments); `timeoutMs` per request (default 15 s). */
@@ -415,7 +419,7 @@ function managerSource(connectors: Readonly<Record<string, IdpConnector>>, name:
   }
 }
 
-function metricsText(db: Db, outbox: Outbox, dispatcher: Dispatcher, slackWaiting: number): string {
+function metricsText(db: Db, outbox: Outbox<'sync', TxStore>, dispatcher: Dispatcher<TxStore>, slackWaiting: number): string {
   const lines: string[] = [];
   lines.push(
     '# HELP access_bot_slack_requests_waiting Signed Slack requests being handled now (while any are, the outbox runs fewer effects at once).',

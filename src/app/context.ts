@@ -29,6 +29,18 @@ export interface AppContext {
  */
 export type Deps<K extends keyof AppContext> = Pick<AppContext, K>;
 
+/**
+ * A use case's dependencies inside a transaction: `store` is the transaction's handle. An outbox
+ * completion (`onDone` / `onDead`) gets it from the outbox repository, which runs it in the
+ * transaction that records the effect's outcome (app/handlers.ts).
+ */
+export type InTx<D extends { store: unknown }> = Omit<D, 'store'> & { store: TxStore };
+
+/** `deps` working through the transaction handle `tx`. */
+export function inTx<D extends { store: unknown }>(deps: D, tx: TxStore): InTx<D> {
+  return { ...deps, store: tx };
+}
+
 /** What the recording helpers below use, inside a transaction: its handle, the clock, the catalog. */
 export interface Tx {
   store: TxStore;

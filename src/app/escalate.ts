@@ -5,7 +5,7 @@
  * stage can be reached. Routing itself is app/route.ts.
  */
 import { eligibleApprovers, type Person } from '../domain/approval.js';
-import { alertAdmins, mustGet, recordStep, refreshTimers } from './context.js';
+import { alertAdmins, mustGet, recordStep, refreshTimers, type InTx, type Tx } from './context.js';
 import { failRequest } from './fail.js';
 import { approverRef, requesterRef } from './people.js';
 import { askApprovers, resolveRefs, type RouteDeps } from './route.js';
@@ -23,7 +23,7 @@ export async function resolveEscalation(ctx: RouteDeps, requestId: string, stage
   return { kind: 'escalated', stage, approvers, unresolved: found.unresolved };
 }
 
-export function applyEscalation(ctx: RouteDeps, requestId: string, result: EscalationResult): void {
+export function applyEscalation(ctx: InTx<RouteDeps>, requestId: string, result: EscalationResult): void {
   if (result.kind === 'stale') return;
   const r = mustGet(ctx, requestId);
   if (r.state !== 'pending' || r.stage !== result.stage || r.policy.kind !== 'stages') return;
@@ -47,7 +47,7 @@ export function applyEscalation(ctx: RouteDeps, requestId: string, result: Escal
  * An approver's DM could not be delivered (left Slack, channel_not_found). Admins are told; when
  * nobody of the stage can be reached any more, the request fails rather than wait on nobody.
  */
-export function approverUnreachable(ctx: RouteDeps, requestId: string, stage: number, slackId: string, error: Error): void {
+export function approverUnreachable(ctx: Tx, requestId: string, stage: number, slackId: string, error: Error): void {
   const r = ctx.store.getRequest(requestId);
   if (!r) return;
   const approver = ctx.store.approversOf(r.id, stage).find((a) => a.slackId === slackId);

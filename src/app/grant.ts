@@ -10,7 +10,7 @@
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { ownsFirstAdd } from '../domain/membership.js';
 import { connectorFor } from './connectors.js';
-import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type Deps } from './context.js';
+import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type Deps, type InTx } from './context.js';
 import { enqueue, type EffectOf, type Skipped } from './effects.js';
 import { armWarnings } from './warnings.js';
 
@@ -35,7 +35,7 @@ export async function runGrant(ctx: GrantDeps, e: EffectOf<'idp.grant'>): Promis
   return { idpUserId: e.idpUserId, preexisting: !record.owned };
 }
 
-export function grantDone(ctx: GrantDeps, e: EffectOf<'idp.grant'>, result: GrantResult | Skipped): void {
+export function grantDone(ctx: InTx<GrantDeps>, e: EffectOf<'idp.grant'>, result: GrantResult | Skipped): void {
   if ('skipped' in result) return;
   const r = mustGet(ctx, e.requestId);
   if (!canTransition(r.state, 'provisioned')) return;
@@ -56,7 +56,7 @@ export function grantDone(ctx: GrantDeps, e: EffectOf<'idp.grant'>, result: Gran
  * check and clean-up are an effect of their own (app/undoGrant.ts), in the user's queue; the
  * request fails once it is known what was left.
  */
-export function grantDead(ctx: GrantDeps, e: EffectOf<'idp.grant'>, error: Error): void {
+export function grantDead(ctx: InTx<GrantDeps>, e: EffectOf<'idp.grant'>, error: Error): void {
   const r = mustGet(ctx, e.requestId);
   if (!canTransition(r.state, 'fail')) return;
   enqueue(ctx.store, { kind: 'idp.undoGrant', requestId: r.id, connector: e.connector, group: e.group, idpUserId: e.idpUserId, cause: `granting access failed: ${error.message}` });

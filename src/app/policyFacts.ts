@@ -12,7 +12,7 @@ import { findRole, type ApprovalPolicy, type PolicyRules, type RequestKind, type
 import { transition } from '../domain/lifecycle.js';
 import { choosePolicy, type IdpGroup, type Known, type PolicyChoice, type PolicyFacts } from '../domain/policy.js';
 import { RetryableError } from '../outbox/errors.js';
-import { notifyRequester, recordStep, transitionIssue, type Deps } from './context.js';
+import { notifyRequester, recordStep, transitionIssue, type Deps, type InTx } from './context.js';
 import { enqueue } from './effects.js';
 import { hasCapability, type IdpConnector, type IdpUser } from './ports/idp.js';
 import type { RequestRecord } from './ports/store.js';
@@ -133,7 +133,7 @@ export async function pickRule(ctx: RulesDeps, r: RequestRecord, facts: PolicyFa
 }
 
 /** Records the rule on the request (its policy from now on) and tells `notify:`, inside routing's transaction. */
-export function recordPolicy(ctx: Deps<'store' | 'now' | 'logger'>, r: RequestRecord, applied: AppliedPolicy | undefined): void {
+export function recordPolicy(ctx: InTx<Deps<'store' | 'now' | 'logger'>>, r: RequestRecord, applied: AppliedPolicy | undefined): void {
   if (!applied) return;
   const now = ctx.now();
   ctx.store.updateRequest(r.id, { policy: applied.policy }, now);
@@ -147,7 +147,7 @@ export function recordPolicy(ctx: Deps<'store' | 'now' | 'logger'>, r: RequestRe
 }
 
 /** A rule said deny: the request is refused by policy, with the rule's reason. */
-export function denyByPolicy(ctx: Deps<'store' | 'now' | 'catalog'>, r: RequestRecord, reason: string): void {
+export function denyByPolicy(ctx: InTx<Deps<'store' | 'now' | 'catalog'>>, r: RequestRecord, reason: string): void {
   const now = ctx.now();
   ctx.store.updateRequest(r.id, { state: transition(r.state, 'deny'), decidedAt: now, decidedBy: 'policy', nextTimerAt: null }, now);
   recordStep(ctx, r, { type: 'denied', actor: { name: 'policy' }, reason }, 'policy', now);

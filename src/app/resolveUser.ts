@@ -10,7 +10,7 @@
  */
 import { PermanentError } from '../outbox/errors.js';
 import { connectorFor } from './connectors.js';
-import { mustGet, type Deps } from './context.js';
+import { mustGet, type Deps, type InTx } from './context.js';
 import { enqueue, type EffectOf, type Skipped } from './effects.js';
 import { failRequest } from './fail.js';
 
@@ -35,7 +35,7 @@ export async function runResolve(ctx: ResolveDeps, e: ResolveInput): Promise<Res
  * Records the IdP user and enqueues the grant in that user's queue, in one transaction: from
  * here on the request counts as a holder of the membership (Store.otherHoldersOf).
  */
-export function resolveDone(ctx: ResolveDeps, e: ResolveInput, result: ResolveResult): void {
+export function resolveDone(ctx: InTx<ResolveDeps>, e: ResolveInput, result: ResolveResult): void {
   if ('skipped' in result) return;
   const r = mustGet(ctx, e.requestId);
   if (r.state !== 'approved') return;
@@ -46,6 +46,6 @@ export function resolveDone(ctx: ResolveDeps, e: ResolveInput, result: ResolveRe
 }
 
 /** Nothing was sent to the group yet: the request fails with the cause. */
-export function resolveDead(ctx: ResolveDeps, e: ResolveInput, error: Error): void {
+export function resolveDead(ctx: InTx<ResolveDeps>, e: ResolveInput, error: Error): void {
   failRequest(ctx, e.requestId, `granting access failed: ${error.message}`);
 }

@@ -8,7 +8,7 @@
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { forgetsOwnership, revokeRemoves, type KeptBecause } from '../domain/membership.js';
 import { connectorFor } from './connectors.js';
-import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type Deps, type Tx } from './context.js';
+import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type Deps, type InTx, type Tx } from './context.js';
 import { enqueue, type EffectOf } from './effects.js';
 
 /** What revoking touches. */
@@ -34,7 +34,7 @@ export function startRevocation(ctx: Pick<Tx, 'store' | 'now'>, requestId: strin
  * An `idp.revoke` an older version enqueued by email, in an email-keyed queue: it moves to the
  * IdP user's queue (enqueued anew there) instead of running beside that queue's changes.
  */
-export function handOverRevoke(ctx: RevokeDeps, requestId: string): void {
+export function handOverRevoke(ctx: InTx<RevokeDeps>, requestId: string): void {
   const r = mustGet(ctx, requestId);
   if (r.state === 'revoking' && r.idpUserId) enqueue(ctx.store, { kind: 'idp.revoke', requestId: r.id, connector: r.connector, group: r.groupId, idpUserId: r.idpUserId });
 }
@@ -51,7 +51,7 @@ export async function runRevoke(ctx: RevokeDeps, e: EffectOf<'idp.revoke'>): Pro
   return { removed: true };
 }
 
-export function revokeDone(ctx: RevokeDeps, e: EffectOf<'idp.revoke'>, result: RevokeResult | { skipped: string }): void {
+export function revokeDone(ctx: InTx<RevokeDeps>, e: EffectOf<'idp.revoke'>, result: RevokeResult | { skipped: string }): void {
   if ('skipped' in result) return;
   const r = mustGet(ctx, e.requestId);
   if (!canTransition(r.state, 'revoked') || !r.idpUserId) return;
@@ -84,7 +84,7 @@ export function revokeDone(ctx: RevokeDeps, e: EffectOf<'idp.revoke'>, result: R
 }
 
 /** Removal failed for good: the person still has access. Loud, on the issue and to admins. */
-export function revokeDead(ctx: RevokeDeps, e: EffectOf<'idp.revoke'>, error: Error): void {
+export function revokeDead(ctx: InTx<RevokeDeps>, e: EffectOf<'idp.revoke'>, error: Error): void {
   const r = mustGet(ctx, e.requestId);
   recordStep(ctx, r, { type: 'failed', cause: `revoking access failed, the membership is still in place: ${error.message}` }, 'access-bot');
   alertAdmins(ctx, `Revoking ${r.jiraKey ?? r.id} (${r.connector} group ${r.groupId} for ${r.requesterEmail}) failed: ${error.message}. The membership is still in place; fix the cause and retry the effect.`, r.id);

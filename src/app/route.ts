@@ -10,7 +10,7 @@ import { canTransition, transition } from '../domain/lifecycle.js';
 import { ACCOUNT_PROBLEM_LABEL, accountProblem } from '../domain/people.js';
 import type { Actor } from '../domain/steps.js';
 import { PermanentError } from '../outbox/errors.js';
-import { mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type Deps } from './context.js';
+import { mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type Deps, type InTx } from './context.js';
 import { enqueue } from './effects.js';
 import { failRequest } from './fail.js';
 import { approverRef, requesterRef } from './people.js';
@@ -135,7 +135,7 @@ export async function resolveStage(ctx: RouteDeps, requestId: string, stage: num
 }
 
 /** Records the routing outcome (inside the transaction that marks the effect done). */
-export function applyRouting(ctx: RouteDeps, requestId: string, result: RoutingResult): void {
+export function applyRouting(ctx: InTx<RouteDeps>, requestId: string, result: RoutingResult): void {
   if (result.kind === 'stale') return;
   let r = mustGet(ctx, requestId);
   if (r.state !== 'pending') return;
@@ -202,14 +202,14 @@ export function applyRouting(ctx: RouteDeps, requestId: string, result: RoutingR
 }
 
 /** Routing failed for good (e.g. the requester has no email): the request fails with the cause. */
-export function routingDead(ctx: RouteDeps, requestId: string, error: Error): void {
+export function routingDead(ctx: InTx<RouteDeps>, requestId: string, error: Error): void {
   const r = ctx.store.getRequest(requestId);
   if (!r || !canTransition(r.state, 'fail')) return;
   failRequest(ctx, requestId, error.message);
 }
 
 /** Records the people routing found and asks each in Slack; returns them as audit actors. */
-export function askApprovers(ctx: RouteDeps, requestId: string, stage: number, people: Person[], now: number): Actor[] {
+export function askApprovers(ctx: InTx<RouteDeps>, requestId: string, stage: number, people: Person[], now: number): Actor[] {
   return people.map((p) => {
     const person = ctx.people.record(ctx.store, { slackId: p.slackId, email: p.email, name: p.name }, now);
     ctx.store.insertApprover({ requestId, stage, personId: person.id, askedAt: now, via: p.via ?? 'email' });

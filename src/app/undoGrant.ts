@@ -11,7 +11,7 @@
 import { canTransition } from '../domain/lifecycle.js';
 import { forgetsOwnership, undoNeeds } from '../domain/membership.js';
 import { connectorFor } from './connectors.js';
-import { mustGet, recordStep, type Deps } from './context.js';
+import { mustGet, recordStep, type Deps, type InTx } from './context.js';
 import type { EffectOf, Skipped } from './effects.js';
 import { failRequest } from './fail.js';
 
@@ -45,7 +45,7 @@ export async function runUndo(ctx: UndoDeps, e: EffectOf<'idp.undoGrant'>): Prom
   return { outcome: 'removed' };
 }
 
-export function undoDone(ctx: UndoDeps, e: EffectOf<'idp.undoGrant'>, result: UndoResult): void {
+export function undoDone(ctx: InTx<UndoDeps>, e: EffectOf<'idp.undoGrant'>, result: UndoResult): void {
   if ('skipped' in result) return;
   const r = mustGet(ctx, e.requestId);
   if (result.outcome !== 'kept_other_grant' && forgetsOwnership(ctx.store.otherHoldersOf(e.connector, e.group, e.idpUserId, r.id))) {
@@ -66,6 +66,6 @@ export function undoDone(ctx: UndoDeps, e: EffectOf<'idp.undoGrant'>, result: Un
  * stays: if the add landed, access-bot owns that membership, and a later grant or revocation
  * must know it. The admins are told to look.
  */
-export function undoDead(ctx: UndoDeps, e: EffectOf<'idp.undoGrant'>, error: Error): void {
+export function undoDead(ctx: InTx<UndoDeps>, e: EffectOf<'idp.undoGrant'>, error: Error): void {
   failRequest(ctx, e.requestId, `${e.cause}; whether access-bot's add landed could not be checked (${error.message}): the membership may be in place`);
 }

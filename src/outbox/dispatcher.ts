@@ -21,20 +21,26 @@ import { PermanentError, RetryableError } from './errors.js';
 import type { EffectRow, Lease, Outbox } from './outbox.js';
 import type { ClaimPart, Mode } from './repository.js';
 
-export interface EffectHandler {
+/**
+ * How an effect kind is run. `T` is the handle of the transaction that records the outcome
+ * (the outbox repository's, repository.ts): `onDone` and `onDead` write through it.
+ */
+export interface EffectHandler<T = unknown> {
   run(effect: EffectRow): Promise<unknown>;
-  /** Runs inside the transaction that marks the effect done. Must not call services. */
-  onDone?(effect: EffectRow, result: unknown): void;
-  /** Runs inside the transaction that marks the effect dead. Must not call services. */
-  onDead?(effect: EffectRow, error: Error): void;
+  // Properties, not methods: checked strictly, so a handler that needs a store handle cannot be
+  // given an outbox whose transactions hand it something else.
+  /** Runs inside the transaction that marks the effect done, `tx` its handle. Must not call services. */
+  onDone?: (effect: EffectRow, result: unknown, tx: T) => void;
+  /** Runs inside the transaction that marks the effect dead, `tx` its handle. Must not call services. */
+  onDead?: (effect: EffectRow, error: Error, tx: T) => void;
 }
 
 /** What the dispatcher uses of the outbox, whose storage may answer synchronously or not. */
-export type DispatcherOutbox = Pick<Outbox<Mode>, 'onEnqueue' | 'releaseAll' | 'claimEach' | 'complete' | 'retryAt' | 'bury' | 'release' | 'renew' | 'nextDueAt' | 'counts'>;
+export type DispatcherOutbox<T = unknown> = Pick<Outbox<Mode, T>, 'onEnqueue' | 'releaseAll' | 'claimEach' | 'complete' | 'retryAt' | 'bury' | 'release' | 'renew' | 'nextDueAt' | 'counts'>;
 
-export interface DispatcherOptions {
-  outbox: DispatcherOutbox;
-  handlers: Record<string, EffectHandler>;
+export interface DispatcherOptions<T = unknown> {
+  outbox: DispatcherOutbox<T>;
+  handlers: Record<string, EffectHandler<T>>;
   logger: Logger;
   now?: () => number;
   random?: () => number;
@@ -81,7 +87,7 @@ export interface DispatcherStats {
   byKind: Record<string, { ok: number; retry: number; dead: number }>;
 }
 
-export class Dispatcher {
+export class Dispatcher<T = unknown> {
   readonly stats: DispatcherStats = { succeeded: 0, retried: 0, dead: 0, byKind: {} };
   /** Effects in flight by id: the lease each was claimed under, and its run. */
   private readonly inFlight = new Map<number, { lease: Lease; done: Promise<void> }>();
@@ -101,7 +107,7 @@ export class Dispatcher {
   /** The last look at the table found every slot held (see `held`). */
   private isHeld = false;
 
-  constructor(private readonly opts: DispatcherOptions) {
+  constructor(private readonly opts: DispatcherOptions<T>) {
     this.o = {
       now: opts.now ?? Date.now,
       random: opts.random ?? Math.random,
@@ -356,7 +362,7 @@ export class Dispatcher {
       return;
     }
     try {
-      const recorded = this.opts.outbox.complete(e, result, () => handler.onDone?.(e, result));
+      const recorded = this.opts.outbox.complete(e, result, (tx) => handler.onDone?.(e, result, tx));
       if (!(recorded instanceof Promise ? await recorded : recorded)) return leaseLost(log, 'done');
       this.stats.succeeded++;
       k.ok++;
@@ -371,7 +377,7 @@ export class Dispatcher {
   }
 
   /** Buries the effect with its onDead; false when it was not recorded. */
-  private finishDead(e: EffectRow, err: Error, handler: EffectHandler | undefined, log: Logger): boolean | Promise<boolean> {
+  private finishDead(e: EffectRow, err: Error, handler: EffectHandler<T> | undefined, log: Logger): boolean | Promise<boolean> {
     const failed = (txErr: unknown) => {
       log.error({ err: txErr }, 'could not record a dead effect');
       return false;
@@ -386,7 +392,7 @@ export class Dispatcher {
       return true;
     };
     try {
-      const held = this.opts.outbox.bury(e, err.message, () => handler?.onDead?.(e, err));
+      const held = this.opts.outbox.bury(e, err.message, (tx) => handler?.onDead?.(e, err, tx));
       return held instanceof Promise ? held.then(recorded, failed) : recorded(held);
     } catch (txErr) {
       return failed(txErr);

@@ -45,14 +45,15 @@ export interface EffectRow {
 
 
 /**
- * The outbox over its storage (`M`: whether that storage answers synchronously, repository.ts).
- * Adds the clock, and wakes listeners (the dispatcher) when there is new work.
+ * The outbox over its storage (`M`: whether that storage answers synchronously; `T`: the handle
+ * its transactions give follow-up writes; repository.ts). Adds the clock, and wakes listeners
+ * (the dispatcher) when there is new work.
  */
-export class Outbox<M extends Mode = 'sync'> {
+export class Outbox<M extends Mode = 'sync', T = unknown> {
   private readonly listeners = new Set<() => void>();
 
   constructor(
-    private readonly repo: OutboxRepository<M>,
+    private readonly repo: OutboxRepository<M, T>,
     private readonly now: () => number,
   ) {}
 
@@ -91,9 +92,10 @@ export class Outbox<M extends Mode = 'sync'> {
    * Records the outcome of a claimed effect. Each of `complete`, `retryAt` and `bury` takes the
    * lease it was claimed under and returns false, changing nothing, when that lease is no longer
    * held (it ran out and the effect was claimed again, or it was released). `within` runs in the
-   * transaction that records the outcome, only when it is recorded.
+   * transaction that records the outcome, only when it is recorded, and writes through the
+   * transaction's handle it is given.
    */
-  complete(lease: Lease, result: unknown, within?: () => void): Returns<M, boolean> {
+  complete(lease: Lease, result: unknown, within?: (tx: T) => void): Returns<M, boolean> {
     return this.repo.complete(lease, result, this.now(), within);
   }
 
@@ -101,7 +103,7 @@ export class Outbox<M extends Mode = 'sync'> {
     return this.repo.retry(lease, at, error);
   }
 
-  bury(lease: Lease, error: string, within?: () => void): Returns<M, boolean> {
+  bury(lease: Lease, error: string, within?: (tx: T) => void): Returns<M, boolean> {
     return this.repo.bury(lease, error, this.now(), within);
   }
 

@@ -8,6 +8,12 @@
  * inside its own transaction; the admin CLI; tests) keeps plain values, while the dispatcher takes
  * either and awaits only what is a promise.
  *
+ * `T` is the handle of a transaction as the outbox's user knows it (app binds its store port's
+ * `TxStore`): `complete` and `bury` hand it to the follow-up writes they run in their
+ * transaction, which write through it, never through an outer store. An asynchronous store binds
+ * a transaction to one connection, so only its repository can name the handle; for SQLite it is
+ * the store itself.
+ *
  * Every outcome (`complete`, `retry`, `bury`, `release`, `renew`) is fenced by the lease the claim
  * took: it changes nothing, and returns false (or the lease in `renew`'s list), when the effect is
  * no longer running under that attempt.
@@ -37,7 +43,7 @@ export interface ClaimPart {
   queuePrefix?: string;
 }
 
-export interface OutboxRepository<M extends Mode = Mode> {
+export interface OutboxRepository<M extends Mode = Mode, T = unknown> {
   /** A pending effect due at `at + delayMs`, created at `at`. Returns its id. */
   insert(spec: EffectSpec, at: number): Returns<M, number>;
   /**
@@ -49,12 +55,13 @@ export interface OutboxRepository<M extends Mode = Mode> {
   claimEach(parts: readonly ClaimPart[], now: number, leaseUntil: number): Returns<M, EffectRow[][]>;
   /**
    * Marks the effect done with its result and, in the same transaction, runs `within` (the
-   * handler's follow-up writes); `within` throwing rolls both back and is rethrown.
+   * handler's follow-up writes) with the transaction's handle; `within` throwing rolls both back
+   * and is rethrown.
    */
-  complete(lease: Lease, result: unknown, at: number, within?: () => void): Returns<M, boolean>;
+  complete(lease: Lease, result: unknown, at: number, within?: (tx: T) => void): Returns<M, boolean>;
   retry(lease: Lease, availableAt: number, error: string): Returns<M, boolean>;
   /** Sets the effect aside as dead, with `within` in the same transaction (as `complete`). */
-  bury(lease: Lease, error: string, at: number, within?: () => void): Returns<M, boolean>;
+  bury(lease: Lease, error: string, at: number, within?: (tx: T) => void): Returns<M, boolean>;
   /** Gives the lease back: the effect is pending again, its attempt still counted. */
   release(lease: Lease): Returns<M, boolean>;
   /** Extends the leases still held to `until`, in one transaction; returns the ids of those not held. */

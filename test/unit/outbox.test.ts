@@ -19,12 +19,15 @@ const MIGRATIONS = readMigrations(fileURLToPath(new URL('../../migrations', impo
 const T0 = Date.UTC(2024, 0, 1);
 const silent = pino({ level: 'silent' });
 
-/** A migrated in-memory database and an outbox on a clock the test moves. */
-function setup(path = ':memory:') {
+/**
+ * A migrated in-memory database and an outbox on a clock the test moves; `handle` is what its
+ * transactions hand follow-up writes (the store, in the bot).
+ */
+function setup(path = ':memory:', handle: () => unknown = () => undefined) {
   const db = openDatabase(path);
   migrate(db, MIGRATIONS, () => T0);
   const clock = { t: T0 };
-  const repo = new SqliteOutboxRepository(db, QUEUE_POLICY);
+  const repo = new SqliteOutboxRepository<unknown>(db, QUEUE_POLICY, handle);
   const outbox = new Outbox(repo, () => clock.t);
   return { db, clock, repo, outbox };
 }
@@ -33,8 +36,8 @@ function setup(path = ':memory:') {
  * The SQLite repository answering as an asynchronous one would (a database over the network, as
  * a later Postgres store): every answer is a promise settled on a later turn of the event loop.
  */
-class AsyncRepository implements OutboxRepository<'async'> {
-  constructor(private readonly inner: SqliteOutboxRepository) {}
+class AsyncRepository implements OutboxRepository<'async', unknown> {
+  constructor(private readonly inner: SqliteOutboxRepository<unknown>) {}
   private later<T>(f: () => T): Promise<T> {
     return new Promise((resolve, reject) =>
       setImmediate(() => {
@@ -52,13 +55,13 @@ class AsyncRepository implements OutboxRepository<'async'> {
   claimEach(parts: readonly ClaimPart[], now: number, leaseUntil: number) {
     return this.later(() => this.inner.claimEach(parts, now, leaseUntil));
   }
-  complete(lease: Lease, result: unknown, at: number, within?: () => void) {
+  complete(lease: Lease, result: unknown, at: number, within?: (tx: unknown) => void) {
     return this.later(() => this.inner.complete(lease, result, at, within));
   }
   retry(lease: Lease, availableAt: number, error: string) {
     return this.later(() => this.inner.retry(lease, availableAt, error));
   }
-  bury(lease: Lease, error: string, at: number, within?: () => void) {
+  bury(lease: Lease, error: string, at: number, within?: (tx: unknown) => void) {
     return this.later(() => this.inner.bury(lease, error, at, within));
   }
   release(lease: Lease) {
@@ -747,6 +750,28 @@ for (const overAsync of [false, true]) describe(overAsync ? 'dispatcher over an 
     assert.deepEqual(marks(env.db), ['request failed']);
     assert.equal(env.outbox.get(id)?.lastError, 'group 00g1 not found');
     assert.deepEqual(d.stats, { succeeded: 0, retried: 0, dead: 1, byKind: { 'idp.grant': { ok: 0, retry: 0, dead: 1 } } });
+  });
+
+  test('onDone and onDead write through the handle of the transaction that records the outcome', async () => {
+    const handle = { transaction: 'the one recording the outcome' };
+    const env = setup(':memory:', () => handle);
+    const given: [string, unknown][] = [];
+    const d = dispatcher(env, {
+      ok: { run: async () => 'done', onDone: (_e, _result, tx) => void given.push(['onDone', tx]) },
+      gone: {
+        run: async () => {
+          throw new PermanentError('group not found');
+        },
+        onDead: (_e, _err, tx) => void given.push(['onDead', tx]),
+      },
+    });
+    env.outbox.enqueue({ kind: 'ok', queue: 'a', payload: null });
+    env.outbox.enqueue({ kind: 'gone', queue: 'b', payload: null });
+    d.start();
+    await d.idle(2000);
+    await d.stop(100);
+    assert.deepEqual(given.sort(([a], [b]) => a.localeCompare(b)), [['onDead', handle], ['onDone', handle]]);
+    assert.ok(given.every(([, tx]) => tx === handle), 'the very handle the repository was given, not a copy');
   });
 
   test('an effect of an unknown kind is dead at once', async () => {

@@ -1,8 +1,8 @@
 /** Runs the jira.* outbox effects: the issue, its request-id property, comments, transitions. */
-import { actorOf, alertAdmins, recordStep, type AppContext } from '../../app/context.js';
+import { actorOf, alertAdmins, inTx, recordStep, type AppContext } from '../../app/context.js';
 import { failRequest } from '../../app/fail.js';
 import { asEffect, enqueue } from '../../app/effects.js';
-import type { RequestRecord } from '../../app/ports/store.js';
+import type { RequestRecord, TxStore } from '../../app/ports/store.js';
 import { describeDuration } from '../../domain/duration.js';
 import { describeStep, who, type Step } from '../../domain/steps.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';
@@ -24,9 +24,10 @@ function enrich(step: Step, r: RequestRecord): Step {
   return step.type === 'requested' ? { ...step, actor: actorOf(r) } : step;
 }
 
-export function jiraHandlers(ctx: AppContext, jira: JiraRecord): Record<string, EffectHandler> {
-  const request = (id: string) => {
-    const r = ctx.store.getRequest(id);
+/** `onDone` / `onDead` write through `tx`, the handle of the transaction recording the outcome. */
+export function jiraHandlers(ctx: AppContext, jira: JiraRecord): Record<string, EffectHandler<TxStore>> {
+  const request = (id: string, store: Pick<TxStore, 'getRequest'> = ctx.store) => {
+    const r = store.getRequest(id);
     if (!r) throw new PermanentError(`request ${id} not found`);
     return r;
   };
@@ -37,8 +38,8 @@ export function jiraHandlers(ctx: AppContext, jira: JiraRecord): Record<string, 
     if (!key) throw new RetryableError(`the Jira issue of ${r.id} does not exist yet`);
     return key;
   };
-  const alertDead = (what: string) => (row: { requestId: string | null }, error: Error) => {
-    if (ctx.adminChannel) enqueue(ctx.store, { kind: 'slack.alert', channel: ctx.adminChannel, text: `Jira ${what} for request ${row.requestId} failed: ${error.message}. Fix the cause and retry the dead effect.` });
+  const alertDead = (what: string) => (row: { requestId: string | null }, error: Error, tx: TxStore) => {
+    if (ctx.adminChannel) enqueue(tx, { kind: 'slack.alert', channel: ctx.adminChannel, text: `Jira ${what} for request ${row.requestId} failed: ${error.message}. Fix the cause and retry the dead effect.` });
   };
   return {
     'jira.create': {
@@ -65,17 +66,17 @@ export function jiraHandlers(ctx: AppContext, jira: JiraRecord): Record<string, 
           ),
         });
       },
-      onDone(row, result) {
+      onDone(row, result, tx) {
         const e = asEffect('jira.create', row.payload);
         const key = (result as { key: string }).key;
-        ctx.store.updateRequest(e.requestId, { jiraKey: key }, ctx.now());
-        enqueue(ctx.store, { kind: 'slack.requesterConfirmationUpdate', requestId: e.requestId });
-        if (ctx.store.getRequest(e.requestId)?.breakGlassNotify) enqueue(ctx.store, { kind: 'slack.breakGlassAlertUpdate', requestId: e.requestId });
+        tx.updateRequest(e.requestId, { jiraKey: key }, ctx.now());
+        enqueue(tx, { kind: 'slack.requesterConfirmationUpdate', requestId: e.requestId });
+        if (tx.getRequest(e.requestId)?.breakGlassNotify) enqueue(tx, { kind: 'slack.breakGlassAlertUpdate', requestId: e.requestId });
       },
       // Jira is the record: without an issue, access is not granted. The request fails with the
       // cause, told to the requester and to admins (failRequest); an admin retry of this effect
       // once the project is fixed lets the comments already queued behind it land.
-      onDead: (row, error) => failRequest(ctx, asEffect('jira.create', row.payload).requestId, `the Jira issue could not be created: ${error.message}`),
+      onDead: (row, error, tx) => failRequest(inTx(ctx, tx), asEffect('jira.create', row.payload).requestId, `the Jira issue could not be created: ${error.message}`),
     },
     'jira.property': {
       async run(row) {
@@ -111,13 +112,14 @@ export function jiraHandlers(ctx: AppContext, jira: JiraRecord): Record<string, 
         }
         return undefined;
       },
-      onDone: (row, result) => {
+      onDone: (row, result, tx) => {
         const skipped = (result as { skipped?: string } | undefined)?.skipped;
         if (!skipped) return;
         const e = asEffect('jira.transition', row.payload);
-        const r = request(e.requestId);
-        recordStep(ctx, r, { type: 'transition_skipped', transition: e.transition, cause: skipped }, 'access-bot');
-        alertAdmins(ctx, `Jira transition "${e.transition}" skipped on ${r.jiraKey ?? r.id}: ${skipped}. Fix jira.transitions in the catalog or the workflow.`, r.id);
+        const r = request(e.requestId, tx);
+        const c = inTx(ctx, tx);
+        recordStep(c, r, { type: 'transition_skipped', transition: e.transition, cause: skipped }, 'access-bot');
+        alertAdmins(c, `Jira transition "${e.transition}" skipped on ${r.jiraKey ?? r.id}: ${skipped}. Fix jira.transitions in the catalog or the workflow.`, r.id);
       },
       onDead: alertDead('transition'),
     },

@@ -2,16 +2,18 @@
  * Runs the slack.* outbox effects. Messages are rendered from the request as it is when sent;
  * every text app/ gave (alerts, ephemeral replies) is plain and escaped in blocks.ts.
  */
-import type { AppContext } from '../../app/context.js';
+import { inTx, type AppContext } from '../../app/context.js';
 import { approverUnreachable } from '../../app/escalate.js';
 import { asEffect } from '../../app/effects.js';
 import { warningExtension } from '../../app/extend.js';
 import { describeLeft } from '../../app/requestView.js';
+import type { TxStore } from '../../app/ports/store.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';
 import { approvalCard, breakGlassAlert, expiryWarning, reminderText, requesterNotice, textMessage } from './blocks.js';
 import type { SlackGateway } from './client.js';
 
-export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<string, EffectHandler> {
+/** `onDone` / `onDead` write through `tx`, the handle of the transaction recording the outcome. */
+export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<string, EffectHandler<TxStore>> {
   const request = (id: string) => ctx.store.getRequest(id);
   return {
     'slack.requesterDm': {
@@ -22,15 +24,15 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
         if (!r.requesterSlackId) return { skipped: 'the requester is not in Slack' };
         return slack.postDm(r.requesterSlackId, requesterNotice(r, e.notice));
       },
-      onDone(row, result) {
+      onDone(row, result, tx) {
         const e = asEffect('slack.requesterDm', row.payload);
         const posted = result as { channel?: string; ts?: string };
         // The confirmation is updated once the Jira key exists; the grant notice loses its
         // Revoke button when the grant ends.
         const purpose = e.notice.type === 'submitted' ? 'requester_dm' : e.notice.type === 'granted' ? 'grant_notice' : undefined;
-        const r = purpose && posted.channel && posted.ts ? request(e.requestId) : undefined;
+        const r = purpose && posted.channel && posted.ts ? tx.getRequest(e.requestId) : undefined;
         if (purpose && r && posted.channel && posted.ts) {
-          ctx.store.setSurfaceRef({ requestId: r.id, surface: 'slack', purpose, personId: r.requesterId, channel: posted.channel, ts: posted.ts }, ctx.now());
+          tx.setSurfaceRef({ requestId: r.id, surface: 'slack', purpose, personId: r.requesterId, channel: posted.channel, ts: posted.ts }, ctx.now());
         }
       },
     },
@@ -73,17 +75,17 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
         if (!r || !me) return { skipped: 'approver missing' };
         return slack.postDm(e.slackId, approvalCard(r, me, all));
       },
-      onDone(row, result) {
+      onDone(row, result, tx) {
         const e = asEffect('slack.approverDm', row.payload);
         const posted = result as { channel?: string; ts?: string };
-        const me = ctx.store.approversOf(e.requestId, e.stage).find((a) => a.slackId === e.slackId);
+        const me = tx.approversOf(e.requestId, e.stage).find((a) => a.slackId === e.slackId);
         if (me && posted.channel && posted.ts) {
-          ctx.store.setSurfaceRef({ requestId: e.requestId, surface: 'slack', purpose: 'approver_card', stage: e.stage, personId: me.personId, channel: posted.channel, ts: posted.ts }, ctx.now());
+          tx.setSurfaceRef({ requestId: e.requestId, surface: 'slack', purpose: 'approver_card', stage: e.stage, personId: me.personId, channel: posted.channel, ts: posted.ts }, ctx.now());
         }
       },
-      onDead(row, error) {
+      onDead(row, error, tx) {
         const e = asEffect('slack.approverDm', row.payload);
-        approverUnreachable(ctx, e.requestId, e.stage, e.slackId, error);
+        approverUnreachable(inTx(ctx, tx), e.requestId, e.stage, e.slackId, error);
       },
     },
     'slack.approverUpdate': {
@@ -113,10 +115,10 @@ export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<stri
         if (!r?.breakGlassNotify) return { skipped: 'not break-glass' };
         return slack.post(r.breakGlassNotify, breakGlassAlert(r));
       },
-      onDone(row, result) {
+      onDone(row, result, tx) {
         const e = asEffect('slack.breakGlassAlert', row.payload);
         const posted = result as { channel?: string; ts?: string };
-        if (posted.channel && posted.ts) ctx.store.setSurfaceRef({ requestId: e.requestId, surface: 'slack', purpose: 'break_glass_alert', channel: posted.channel, ts: posted.ts }, ctx.now());
+        if (posted.channel && posted.ts) tx.setSurfaceRef({ requestId: e.requestId, surface: 'slack', purpose: 'break_glass_alert', channel: posted.channel, ts: posted.ts }, ctx.now());
       },
     },
     'slack.breakGlassAlertUpdate': {

@@ -1,7 +1,9 @@
 /**
  * The outbox table (migrations/001_init.sql, 003_outbox_leases.sql) behind the outbox's port
  * (outbox/repository.ts). Synchronous: the store enqueues inside its own better-sqlite3
- * transaction, and the dispatcher records an outcome and its follow-up writes in one.
+ * transaction, and the dispatcher records an outcome and its follow-up writes in one, which
+ * write through the handle `T` the repository is given (the store: on one connection, every
+ * transaction's handle is the store itself).
  */
 import type { ClaimPart, OutboxRepository, QueuePolicy } from '../../outbox/repository.js';
 import type { EffectRow, EffectSpec, EffectStatus, Lease } from '../../outbox/outbox.js';
@@ -55,15 +57,18 @@ function firstInQueue(policy: QueuePolicy): { sql: string; held: Record<string, 
   };
 }
 
-export class SqliteOutboxRepository implements OutboxRepository<'sync'> {
+export class SqliteOutboxRepository<T = undefined> implements OutboxRepository<'sync', T> {
   private readonly s;
+  /** The transaction's handle for follow-up writes; without one (the outbox alone, in tests) they get undefined. */
+  private readonly handle: () => T;
   private readonly held: Record<string, string>;
   private readonly claimTx;
   private readonly completeTx;
   private readonly buryTx;
   private readonly renewTx;
 
-  constructor(db: Db, policy: QueuePolicy) {
+  constructor(db: Db, policy: QueuePolicy, ...[handle]: undefined extends T ? [handle?: () => T] : [handle: () => T]) {
+    this.handle = handle ?? (() => undefined as T);
     const first = firstInQueue(policy);
     this.held = first.held;
     this.s = {
@@ -122,14 +127,14 @@ export class SqliteOutboxRepository implements OutboxRepository<'sync'> {
         return out;
       });
     });
-    this.completeTx = db.transaction((lease: Lease, result: string | null, at: number, within: (() => void) | undefined): boolean => {
+    this.completeTx = db.transaction((lease: Lease, result: string | null, at: number, within: ((tx: T) => void) | undefined): boolean => {
       if (this.s.complete.run(result, at, lease.id, lease.attempts).changes !== 1) return false;
-      within?.();
+      within?.(this.handle());
       return true;
     });
-    this.buryTx = db.transaction((lease: Lease, error: string, at: number, within: (() => void) | undefined): boolean => {
+    this.buryTx = db.transaction((lease: Lease, error: string, at: number, within: ((tx: T) => void) | undefined): boolean => {
       if (this.s.bury.run(error, at, lease.id, lease.attempts).changes !== 1) return false;
-      within?.();
+      within?.(this.handle());
       return true;
     });
     this.renewTx = db.transaction((leases: readonly Lease[], until: number): number[] =>
@@ -145,7 +150,7 @@ export class SqliteOutboxRepository implements OutboxRepository<'sync'> {
     return this.claimTx(parts, now, leaseUntil);
   }
 
-  complete(lease: Lease, result: unknown, at: number, within?: () => void): boolean {
+  complete(lease: Lease, result: unknown, at: number, within?: (tx: T) => void): boolean {
     return this.completeTx(lease, result === undefined ? null : JSON.stringify(result), at, within);
   }
 
@@ -153,7 +158,7 @@ export class SqliteOutboxRepository implements OutboxRepository<'sync'> {
     return this.s.retry.run(availableAt, error, lease.id, lease.attempts).changes === 1;
   }
 
-  bury(lease: Lease, error: string, at: number, within?: () => void): boolean {
+  bury(lease: Lease, error: string, at: number, within?: (tx: T) => void): boolean {
     return this.buryTx(lease, error, at, within);
   }
 
