@@ -1,17 +1,20 @@
 /** The outbox handlers whose work is orchestration (routing, grants, revocations). */
 import type { EffectHandler } from '../outbox/dispatcher.js';
 import type { EffectRow } from '../outbox/outbox.js';
-import { inTx, type AppContext } from './context.js';
+import { inTx } from './context.js';
 import { asEffect, isLegacyMembership } from './effects.js';
 import { applyEscalation, resolveEscalation, type EscalationResult } from './escalate.js';
-import { grantDead, grantDone, runGrant, type GrantResult } from './grant.js';
-import { resolveDead, resolveDone, runResolve, type ResolveResult } from './resolveUser.js';
-import { handOverRevoke, revokeDead, revokeDone, runRevoke, type RevokeResult } from './revoke.js';
-import { applyRouting, resolveStage, routingDead, type RoutingResult } from './route.js';
+import { grantDead, grantDone, runGrant, type GrantDeps, type GrantResult } from './grant.js';
+import { resolveDead, resolveDone, runResolve, type ResolveDeps, type ResolveResult } from './resolveUser.js';
+import { handOverRevoke, revokeDead, revokeDone, runRevoke, type RevokeDeps, type RevokeResult } from './revoke.js';
+import { applyRouting, resolveStage, routingDead, type RouteDeps, type RoutingResult } from './route.js';
 import type { TxStore } from './ports/store.js';
-import { runUndo, undoDead, undoDone, type UndoResult } from './undoGrant.js';
+import { runUndo, undoDead, undoDone, type UndoDeps, type UndoResult } from './undoGrant.js';
 
 type Handler = EffectHandler<TxStore>;
+
+/** What the orchestration effects touch: the dependencies of the use cases they run, together. */
+export type OrchestrationDeps = RouteDeps & ResolveDeps & GrantDeps & RevokeDeps & UndoDeps;
 
 /** Runs `legacy` for a membership effect an older version wrote by email, else `current`. */
 function byPayloadShape(legacy: Handler, current: Handler): Handler {
@@ -27,7 +30,7 @@ function byPayloadShape(legacy: Handler, current: Handler): Handler {
  * `run` works outside any transaction (it calls services); `onDone` / `onDead` run in the
  * transaction that records the outcome and write through its handle, `tx`.
  */
-export function appHandlers(ctx: AppContext): Record<string, Handler> {
+export function appHandlers(ctx: OrchestrationDeps): Record<string, Handler> {
   // Reads the fields an `idp.grant` of an older version has too (requestId, connector, group, email).
   const resolve: Handler = {
     run: (row) => runResolve(ctx, asEffect('idp.resolveUser', row.payload)),

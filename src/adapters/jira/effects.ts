@@ -1,5 +1,5 @@
 /** Runs the jira.* outbox effects: the issue, its request-id property, comments, transitions. */
-import { actorOf, alertAdmins, inTx, recordStep, type AppContext } from '../../app/context.js';
+import { actorOf, alertAdmins, inTx, recordStep, type Deps } from '../../app/context.js';
 import { failRequest } from '../../app/fail.js';
 import { asEffect, enqueue } from '../../app/effects.js';
 import type { RequestRecord, TxStore } from '../../app/ports/store.js';
@@ -24,8 +24,11 @@ function enrich(step: Step, r: RequestRecord): Step {
   return step.type === 'requested' ? { ...step, actor: actorOf(r) } : step;
 }
 
+/** What the Jira effects touch (a Jira issue that cannot be created fails the request: app/fail.ts). */
+export type JiraEffectDeps = Deps<'store' | 'now' | 'catalog' | 'adminChannel'>;
+
 /** `onDone` / `onDead` write through `tx`, the handle of the transaction recording the outcome. */
-export function jiraHandlers(ctx: AppContext, jira: JiraRecord): Record<string, EffectHandler<TxStore>> {
+export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<string, EffectHandler<TxStore>> {
   const request = (id: string, store: Pick<TxStore, 'getRequest'> = ctx.store) => {
     const r = store.getRequest(id);
     if (!r) throw new PermanentError(`request ${id} not found`);

@@ -2,7 +2,7 @@
  * Runs the slack.* outbox effects. Messages are rendered from the request as it is when sent;
  * every text app/ gave (alerts, ephemeral replies) is plain and escaped in blocks.ts.
  */
-import { inTx, type AppContext } from '../../app/context.js';
+import { inTx, type Deps } from '../../app/context.js';
 import { approverUnreachable } from '../../app/escalate.js';
 import { asEffect } from '../../app/effects.js';
 import { warningExtension } from '../../app/extend.js';
@@ -12,8 +12,11 @@ import type { EffectHandler } from '../../outbox/dispatcher.js';
 import { approvalCard, breakGlassAlert, expiryWarning, reminderText, requesterNotice, textMessage } from './blocks.js';
 import type { SlackGateway } from './client.js';
 
+/** What the Slack effects touch (an undeliverable approver DM may fail the request: app/escalate.ts). */
+export type SlackEffectDeps = Deps<'store' | 'now' | 'catalog' | 'adminChannel' | 'logger'>;
+
 /** `onDone` / `onDead` write through `tx`, the handle of the transaction recording the outcome. */
-export function slackHandlers(ctx: AppContext, slack: SlackGateway): Record<string, EffectHandler<TxStore>> {
+export function slackHandlers(ctx: SlackEffectDeps, slack: SlackGateway): Record<string, EffectHandler<TxStore>> {
   const request = (id: string) => ctx.store.getRequest(id);
   return {
     'slack.requesterDm': {
