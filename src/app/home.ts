@@ -14,7 +14,7 @@
 import { describeDuration } from '../domain/duration.js';
 import { formatTime } from '../domain/steps.js';
 import { personOf } from './commands.js';
-import type { AppContext } from './context.js';
+import type { AppContext, Tx } from './context.js';
 import { enqueue, homeQueue } from './effects.js';
 import { warningExtension } from './extend.js';
 import type { RequestRecord, TxStore } from './ports/store.js';
@@ -60,7 +60,7 @@ export function homeOpened(ctx: Pick<AppContext, 'store' | 'now'>, input: { slac
 }
 
 /** Inside the transaction that marks a publish done: the next one waits a second from now. */
-export function homePublished(ctx: Pick<AppContext, 'store' | 'now'>, slackId: string): void {
+export function homePublished(ctx: Pick<Tx, 'store' | 'now'>, slackId: string): void {
   const now = ctx.now();
   ctx.store.homePublished(slackId, homeQueue(slackId), now, now + HOME_MIN_GAP_MS);
 }

@@ -4,13 +4,15 @@
  * completion holds the next publish of that Home a second (app/home.ts).
  */
 import { homeModel, homePublished } from '../../app/home.js';
-import type { AppContext } from '../../app/context.js';
+import { inTx, type AppContext } from '../../app/context.js';
 import { asEffect } from '../../app/effects.js';
+import type { TxStore } from '../../app/ports/store.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';
 import type { SlackGateway } from './client.js';
 import { homeView } from './homeView.js';
 
-export function homeHandlers(ctx: AppContext, slack: SlackGateway): Record<string, EffectHandler> {
+/** `onDone` writes through `tx`, the handle of the transaction recording the outcome. */
+export function homeHandlers(ctx: AppContext, slack: SlackGateway): Record<string, EffectHandler<TxStore>> {
   return {
     'slack.homePublish': {
       async run(row) {
@@ -19,8 +21,8 @@ export function homeHandlers(ctx: AppContext, slack: SlackGateway): Record<strin
         await slack.api.callClassified('views.publish', { user_id: slackId, view: homeView(homeModel(ctx, slackId)) });
         return undefined;
       },
-      onDone(row) {
-        homePublished(ctx, asEffect('slack.homePublish', row.payload).slackId);
+      onDone(row, _result, tx) {
+        homePublished(inTx(ctx, tx), asEffect('slack.homePublish', row.payload).slackId);
       },
     },
   };
