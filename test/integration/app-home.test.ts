@@ -212,6 +212,12 @@ describe('App Home under a burst', () => {
     assert.ok(answers.every((a) => a.status === 200));
     await waitUntil(() => h.bot.store.requestsOf(h.bot.store.personBySlackId(alice.slackId)!.id, 100).filter((r) => r.jiraKey && h.bot.store.approversOf(r.id).length === 2).length === 50, 30_000, 'all routed');
     await h.idle(30_000);
+    // idle() waits for what is due; a Home's next publish may still be held for its one-second
+    // gap (a row due in the future). Wait for the outbox to hold nothing at all.
+    await waitUntil(() => {
+      const c = h.bot.outbox.counts();
+      return c.pending === 0 && c.running === 0;
+    }, 30_000, 'every Home publish sent');
     assert.ok(changes >= 200, `${changes} state changes`);
     const span = Date.now() - started;
     for (const p of [alice, bob, carol]) {
