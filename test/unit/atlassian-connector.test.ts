@@ -5,6 +5,7 @@ import type { IdpConnector } from '../../src/app/ports/idp.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { JiraEmulator } from '../emulators/jira.js';
 import { allMembers } from '../support/members.js';
+import { rejectsWith } from '../support/rejects.js';
 
 const EMAIL = 'access-bot@example.com';
 const TOKEN = 'ATATT3xFfGF0-atlassian-test-token-0123456789';
@@ -48,15 +49,6 @@ function newGroup(members: string[] = []): string {
   return jira.directory.addGroup({ name: `group-${seq}`, members }).groupId;
 }
 
-async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    return err;
-  }
-  assert.fail(`expected ${type.name}, but it resolved`);
-}
 
 const MISSING_GROUP = '00000000-0000-4000-8000-00000000dead';
 

@@ -6,6 +6,7 @@ import { NETWORK_RE } from '../../src/check/connection.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { ACCESS_KEY_ID, AwsSsoEmulator, IDENTITY_STORE_ID, INSTANCE_ARN, SECRET_ACCESS_KEY, permissionSetArn } from '../emulators/aws-sso.js';
 import { allMembers } from '../support/members.js';
+import { rejectsWith } from '../support/rejects.js';
 
 const ACCOUNT = '123456789012';
 let aws: AwsSsoEmulator;
@@ -64,15 +65,6 @@ function newGroup(): { group: string; ps: string } {
   return { group: `${ACCOUNT}/${ps}`, ps };
 }
 
-async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    return err;
-  }
-  assert.fail(`expected ${type.name}, but it resolved`);
-}
 
 describe('grant keys', () => {
   test('an account and a permission set ARN make one group string', () => {

@@ -5,6 +5,7 @@ import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { parseCatalog } from '../../src/config/catalog.js';
 import { BitbucketEmulator } from '../emulators/bitbucket.js';
 import { allMembers } from '../support/members.js';
+import { rejectsWith } from '../support/rejects.js';
 
 const TOKEN = 'bitbucket-test-http-access-token-0123';
 const PASSWORD = 'bitbucket-test-password-4567';
@@ -45,15 +46,6 @@ function newGroup(): string {
   return g;
 }
 
-async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    return err;
-  }
-  assert.fail(`expected ${type.name}, but it resolved`);
-}
 
 describe('credentials', () => {
   test('an HTTP access token is sent as Bearer, and wins over a username and password', async () => {

@@ -4,6 +4,7 @@ import { EntraConnector, type EntraConnectorConfig } from '../../src/adapters/id
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { GraphEmulator } from '../emulators/graph.js';
 import { allMembers } from '../support/members.js';
+import { rejectsWith } from '../support/rejects.js';
 
 const SECRET = 'entra-test-secret~0123456789abcdef';
 
@@ -54,15 +55,6 @@ function newGroup(): string {
   return graph.addGroup({ displayName: `group-${seq}` }).id;
 }
 
-async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    return err;
-  }
-  assert.fail(`expected ${type.name}, but it resolved`);
-}
 
 const MISSING_GROUP = '00000000-0000-4000-8000-00000000dead';
 const MISSING_USER = '00000000-0000-4000-8000-00000000beef';

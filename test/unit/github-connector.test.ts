@@ -5,6 +5,7 @@ import { graphqlUrlFor } from '../../src/adapters/idp/github/descriptor.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { GitHubEmulator } from '../emulators/github.js';
 import { allMembers } from '../support/members.js';
+import { rejectsWith } from '../support/rejects.js';
 
 const ORG = 'acme';
 
@@ -52,15 +53,6 @@ function fresh(e: GitHubEmulator = gh, opts: { inOrg?: boolean } = {}): { login:
   return { login, team: `${ORG}/${slug}`, slug };
 }
 
-async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    return err;
-  }
-  assert.fail(`expected ${type.name}, but it resolved`);
-}
 
 describe('configuration', () => {
   test('the group is <org>/<team-slug>; anything else is a PermanentError naming the form', async () => {

@@ -8,6 +8,7 @@ import { GoogleConnector, GOOGLE_SCOPES, type GoogleConnectorConfig } from '../.
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { GoogleDirectoryEmulator, SCOPE } from '../emulators/google.js';
 import { allMembers } from '../support/members.js';
+import { rejectsWith } from '../support/rejects.js';
 
 const ADMIN = 'admin@example.com';
 
@@ -54,15 +55,6 @@ function newGroup(): string {
   return google.addGroup({ email: `group-${seq}@example.com`, name: `Group ${seq}` }).email;
 }
 
-async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    return err;
-  }
-  assert.fail(`expected ${type.name}, but it resolved`);
-}
 
 /** Paths as the emulator records them: googleapis encodes the keys ('@' → %40). */
 const enc = encodeURIComponent;

@@ -5,6 +5,7 @@ import { OktaConnector } from '../../src/adapters/idp/okta/connector.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { OktaEmulator } from '../emulators/okta.js';
 import { allMembers } from '../support/members.js';
+import { rejectsWith } from '../support/rejects.js';
 
 const TOKEN = 'okta-test-token-0123456789';
 
@@ -44,15 +45,6 @@ function newGroup(): string {
   return okta.addGroup({ name: `group-${seq}` }).id;
 }
 
-async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    return err;
-  }
-  assert.fail(`expected ${type.name}, but it resolved`);
-}
 
 describe('findUserByEmail', () => {
   test('matches profile.email ignoring case', async () => {
