@@ -241,7 +241,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   // HTTP mode: our own server answers Slack (adapters/slack/inbound.ts); Bolt is loaded only for
   // Socket Mode, where it holds the WebSocket.
   const router = socketMode ? undefined : new SlackRouter();
-  if (router) registerListeners(router, ctx, web, slackLog);
+  if (router) registerListeners(router, ctx, web, slackLog, (fn) => slackDemand.afterHold(fn));
   let socketApp: { stop(): Promise<unknown> } | undefined;
   let server: Server | undefined;
   let metricsServer: Server | undefined;

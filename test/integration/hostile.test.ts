@@ -520,11 +520,34 @@ describe('unauthenticated clients cannot slow revocations or hold the server', (
       const first = await h.request(alice);
       await waitUntil(() => attempts(first) > 0, 5000, 'routed while only unsigned requests came on new connections');
       await h.idle();
+      // Opened before the burst: a modal opens only once a burst's hold ends (the next test).
+      const carolsModal = await h.openRequestModal(carol);
       for (let i = 0; i < 2; i++) assert.equal(await postOnNewConnection(h.bot.url, body, { ...FORM, ...h.driver.sign(body) }), 200);
-      const second = await h.request(carol);
+      const second = await h.submitRequest(carol, carolsModal);
       // A few turns of the event loop: the dispatcher, woken by the enqueue, has looked by then.
       for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
       assert.equal(attempts(second), 0, 'recorded before the ack, routed only once the burst lets effects start');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('a burst is acked first: /access opens its modal only once the hold ends, still inside the trigger\'s 3 s', async () => {
+    const hold = 1500;
+    const h = await new Harness({ compose: { slackBurst: { windowMs: 60_000, maxHoldMs: hold } } }).start();
+    try {
+      const body = new URLSearchParams({ ssl_check: '1', token: 'x' }).toString();
+      for (let i = 0; i < 2; i++) assert.equal(await postOnNewConnection(h.bot.url, body, { ...FORM, ...h.driver.sign(body) }), 200);
+      const heldFrom = Date.now();
+      const before = new Set(h.slack.views.keys());
+      const res = await h.driver.command(alice.slackId);
+      assert.equal(res.status, 200, 'acked during the hold');
+      const sent = Date.now();
+      const view = await h.slack.waitForView((v) => v.userId === alice.slackId && !before.has(v.id), 5000);
+      const opened = Date.now();
+      assert.ok(opened - heldFrom >= hold - 100, `the modal opened ${opened - heldFrom} ms into a ${hold} ms hold`);
+      assert.ok(opened - sent < 3000, `opened ${opened - sent} ms after the command`);
+      await h.submitRequest(alice, view.id);
     } finally {
       await h.stop();
     }

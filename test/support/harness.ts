@@ -75,6 +75,13 @@ export interface HarnessOptions {
   compose?: Partial<Omit<ComposeOptions, 'config' | 'catalog' | 'logger'>>;
 }
 
+export interface RequestInput {
+  app?: string;
+  role?: string;
+  duration?: string;
+  reason?: string;
+}
+
 export class Harness {
   readonly slack = new SlackEmulator({ botToken: BOT_TOKEN });
   readonly jira = new JiraEmulator({ apiToken: JIRA_TOKEN });
@@ -232,19 +239,28 @@ export class Harness {
   }
 
   /** `/access`, then submits the modal. Returns the new request id. */
-  async request(who: Person, input: { app?: string; role?: string; duration?: string; reason?: string } = {}): Promise<string> {
+  async request(who: Person, input: RequestInput = {}): Promise<string> {
+    return this.submitRequest(who, await this.openRequestModal(who), input);
+  }
+
+  /** `/access` typed by `who`; resolves with the id of the request modal it opened. */
+  async openRequestModal(who: Person): Promise<string> {
     const before = new Set(this.slack.views.keys());
     await this.driver.command(who.slackId);
-    const view = await this.slack.waitForView((v) => v.userId === who.slackId && !before.has(v.id) && v.view.callback_id === 'access_request', 5000);
-    const res = await this.driver.submitView(who.slackId, view.id, {
+    return (await this.slack.waitForView((v) => v.userId === who.slackId && !before.has(v.id) && v.view.callback_id === 'access_request', 5000)).id;
+  }
+
+  /** Submits an opened request modal; resolves with the request recorded for it. */
+  async submitRequest(who: Person, viewId: string, input: RequestInput = {}): Promise<string> {
+    const res = await this.driver.submitView(who.slackId, viewId, {
       application: { application: input.app ?? 'okta-console' },
       role: { role: input.role ?? 'read-only' },
       duration: { duration: input.duration ?? '4h' },
       reason: { reason: input.reason ?? 'Investigating a login issue for a customer' },
     });
     if (res.status !== 200) throw new Error(`submit failed: ${res.status} ${JSON.stringify(res.body)}`);
-    const r = this.bot.store.findBySubmissionKey(view.id);
-    if (!r) throw new Error(`no request recorded for view ${view.id}: ${JSON.stringify(res.body)}`);
+    const r = this.bot.store.findBySubmissionKey(viewId);
+    if (!r) throw new Error(`no request recorded for view ${viewId}: ${JSON.stringify(res.body)}`);
     return r.id;
   }
 

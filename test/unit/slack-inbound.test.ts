@@ -290,6 +290,22 @@ test('slack demand: the dispatcher is woken when a burst ends, however late the 
   await burstThenEased(t, 2, () => (clock.t += 4)).eased;
 });
 
+test('slack demand: work after an ack waits for a burst\'s hold to end, in order, and runs at once without one', async (t) => {
+  const quiet = new SlackDemand({ onEased: () => undefined });
+  t.after(() => quiet.stop());
+  const ran: string[] = [];
+  quiet.afterHold(() => ran.push('no burst'));
+  assert.deepEqual(ran, ['no burst'], 'nothing held: run at once');
+
+  const { d, eased } = burstThenEased(t, 3);
+  assert.equal(d.holding(), true);
+  d.afterHold(() => ran.push('first'));
+  d.afterHold(() => ran.push('second'));
+  assert.deepEqual(ran, ['no burst'], 'held while the burst is');
+  await eased;
+  assert.deepEqual(ran, ['no burst', 'first', 'second'], 'run when the hold ends, before the dispatcher is woken');
+});
+
 test('slack demand: only signed requests count, each connection is new once', async (t) => {
   const clock = { t: 5_000 };
   const demand = new SlackDemand({ clock: () => clock.t, onEased: () => undefined });

@@ -9,13 +9,13 @@ import { homeOpened } from '../../app/home.js';
 import type { SlackApi } from './api.js';
 import { HOME_IDS } from './homeView.js';
 import type { SlackListenerRegistry } from './inbound.js';
-import { openRequestModal, replyOf } from './listeners.js';
+import { openRequestModal, replyOf, type AfterAck } from './listeners.js';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function registerHomeListeners(app: SlackListenerRegistry, ctx: AppContext, slack: SlackApi, logger: Logger): void {
+export function registerHomeListeners(app: SlackListenerRegistry, ctx: AppContext, slack: SlackApi, logger: Logger, later: AfterAck): void {
   app.event('app_home_opened', async ({ ack, body }) => {
     const event = isObject(body['event']) ? body['event'] : {};
     const user = typeof event['user'] === 'string' && event['user'] ? event['user'] : undefined;
@@ -33,6 +33,7 @@ export function registerHomeListeners(app: SlackListenerRegistry, ctx: AppContex
 
   app.action(HOME_IDS.requestAccess, async ({ ack, body }) => {
     await ack();
-    await openRequestModal(ctx, slack, logger, { user: body.user.id, triggerId: body.trigger_id, reply: replyOf(body) });
+    const ackedAt = performance.now();
+    later(() => openRequestModal(ctx, slack, logger, { user: body.user.id, triggerId: body.trigger_id, reply: replyOf(body), ackedAt }));
   });
 }

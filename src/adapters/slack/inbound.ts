@@ -400,6 +400,8 @@ export class SlackDemand {
   private readonly windowMs: number;
   private readonly maxHoldMs: number;
   private readonly clock: () => number;
+  /** Work after an ack, waiting for the hold to end (`afterHold`). */
+  private deferred: (() => void)[] = [];
 
   constructor(private readonly opts: { onEased: () => void; windowMs?: number; maxHoldMs?: number; clock?: () => number }) {
     this.windowMs = opts.windowMs ?? 50;
@@ -440,7 +442,18 @@ export class SlackDemand {
     return t < this.burstUntil && t < this.holdFrom + this.maxHoldMs;
   }
 
+  /**
+   * Runs `fn` now, or when the hold ends if one is on: the work a request does after its ack
+   * (users.info, then views.open for `/access`) waits, like the outbox, so that the rest of the
+   * burst is acked first. Bounded like every hold: at most `maxHoldMs`.
+   */
+  afterHold(fn: () => void): void {
+    if (!this.holding()) return fn();
+    this.deferred.push(fn);
+  }
+
   stop(): void {
+    this.deferred = [];
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
@@ -469,6 +482,9 @@ export class SlackDemand {
     // Early (timers run on the loop's cached clock) or the burst went on: wake again at its next edge.
     if (this.holding()) return this.arm(this.nextEdge(t));
     if (t < this.burstUntil) this.arm(this.burstUntil);
+    const deferred = this.deferred;
+    this.deferred = [];
+    for (const fn of deferred) fn();
     this.opts.onEased();
   };
 }

@@ -19,6 +19,7 @@ import { submitRequest } from '../../app/submitRequest.js';
 import { MAX_REASON_LENGTH } from '../../domain/submission.js';
 import { accessHelp, parseAccessCommand } from '../../domain/command.js';
 import { runSubcommand } from '../../app/subcommands.js';
+import { ACTOR_LOOKUP_BUDGET_MS } from '../../app/people.js';
 import { RetryableError } from '../../outbox/errors.js';
 import { applicationOptions, denyModal, escapeMrkdwn, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
 import type { SlackApi } from './api.js';
@@ -89,11 +90,14 @@ export async function openView(slack: SlackApi, logger: Logger, triggerId: strin
 
 /**
  * The request modal for someone who may request (`/access`, the Home's Request access); anyone
- * else is answered privately. Call after the ack: the trigger id lives 3 s, the lookup is bounded
- * well inside.
+ * else is answered privately. Call after the ack: the trigger id lives 3 s. `ackedAt` (the
+ * performance clock at the ack) shortens the account lookup by however long the work waited to
+ * start (`AfterAck`), so lookup and views.open together stay inside the trigger's life.
  */
-export async function openRequestModal(ctx: AppContext, slack: SlackApi, logger: Logger, input: { user: string; triggerId: string; reply: ReplyTarget }): Promise<void> {
-  const refusal = actorRefusal(ctx, await ctx.people.slackActor(input.user), 'request');
+export async function openRequestModal(ctx: AppContext, slack: SlackApi, logger: Logger, input: { user: string; triggerId: string; reply: ReplyTarget; ackedAt?: number }): Promise<void> {
+  const waited = input.ackedAt === undefined ? 0 : performance.now() - input.ackedAt;
+  const budgetMs = Math.max(MIN_LOOKUP_BUDGET_MS, ACTOR_LOOKUP_BUDGET_MS - waited);
+  const refusal = actorRefusal(ctx, await ctx.people.slackActor(input.user, budgetMs), 'request');
   if (refusal) {
     refuseRequester(ctx, input.reply, refusal);
     logger.info({ user: input.user, code: refusal.code }, 'request refused before the modal');
@@ -103,10 +107,24 @@ export async function openRequestModal(ctx: AppContext, slack: SlackApi, logger:
 }
 
 /**
+ * Schedules the work a listener does after its ack (opening a modal): at once, or, over HTTP,
+ * when a burst's hold ends (SlackDemand.afterHold), so that the rest of a burst is acked first.
+ */
+export type AfterAck = (work: () => Promise<void>) => void;
+const MIN_LOOKUP_BUDGET_MS = 500;
+
+/**
  * Registers the listeners on either transport: the HTTP router (inbound.ts) or Bolt in Socket
  * Mode. `slack` opens modals (views.open cannot wait for the outbox: the trigger id lives 3 s).
  */
-export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, slack: SlackApi, logger: Logger): void {
+export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, slack: SlackApi, logger: Logger, afterAck?: (fn: () => void) => void): void {
+  const later: AfterAck = (work) => {
+    const run = () => {
+      work().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'work after an ack failed'));
+    };
+    if (afterAck) afterAck(run);
+    else run();
+  };
   const openModal = (triggerId: string, view: View, what: string, facts: Record<string, unknown>) => openView(slack, logger, triggerId, view, what, facts);
 
   app.command('/access', async ({ ack, body }) => {
@@ -125,7 +143,8 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       return;
     }
     await ack();
-    await openRequestModal(ctx, slack, logger, { user: body.user_id, triggerId: body.trigger_id, reply: commandReply(body) });
+    const ackedAt = performance.now();
+    later(() => openRequestModal(ctx, slack, logger, { user: body.user_id, triggerId: body.trigger_id, reply: commandReply(body), ackedAt }));
   });
 
   app.options(IDS.application, async ({ ack, body }) => {
@@ -195,7 +214,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     await ack();
     if (refused) return;
     const r = ctx.store.getRequest(requestId)!;
-    await openModal(body.trigger_id, denyModal(requestId, requestSummary(r)), 'deny modal', { requestId });
+    later(() => openModal(body.trigger_id, denyModal(requestId, requestSummary(r)), 'deny modal', { requestId }));
   });
 
   app.action(IDS.review, async ({ ack, body }) => {
@@ -243,5 +262,5 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     if (!check.ok) logger.info({ requestId, code: check.code }, 'deny refused');
   });
 
-  registerHomeListeners(app, ctx, slack, logger);
+  registerHomeListeners(app, ctx, slack, logger, later);
 }
