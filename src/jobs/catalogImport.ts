@@ -32,9 +32,9 @@ export interface ImportPlan {
   skipped: IdpGroup[];
 }
 
-/** Catalog ids: lowercase letters, digits and dashes, at most 64 characters (config/catalog.ts). */
+/** Catalog ids: lowercase letters, digits and dashes, at most 64 characters (config/catalog/reader.ts). */
 const MAX_ID = 64;
-/** Slack shows at most 75 characters of a name in a menu (config/catalog.ts). */
+/** Slack shows at most 75 characters of a name in a menu (config/catalog/reader.ts). */
 const MAX_NAME = 75;
 /** 100 pages of 200: a filter matching more is almost surely too broad for one review. */
 const MAX_PAGES = 100;
