@@ -6,14 +6,17 @@
 import type { RequestName } from '../domain/command.js';
 import { canTransition, describeState, transition } from '../domain/lifecycle.js';
 import { isRequester, personOf, reply } from './commands.js';
-import { actorOf, openRecord, recordStep, transitionIssue, updateApproverCards, type AppContext } from './context.js';
+import { actorOf, inTx, openRecord, recordStep, transitionIssue, updateApproverCards, type Deps } from './context.js';
 import type { ReplyTarget } from './decide.js';
 import { findNamed, keyOf, notYours } from './requestView.js';
 
 export type CancelResult = { ok: true } | { ok: false; code: string };
 
-export function cancelRequest(ctx: AppContext, input: { actorSlackId: string; request: RequestName; reply: ReplyTarget }): CancelResult {
-  return ctx.store.tx(() => {
+export type CancelDeps = Deps<'store' | 'now' | 'catalog' | 'adminChannel'>;
+
+export function cancelRequest(deps: CancelDeps, input: { actorSlackId: string; request: RequestName; reply: ReplyTarget }): CancelResult {
+  return deps.store.tx((tx) => {
+    const ctx = inTx(deps, tx);
     const r = findNamed(ctx, input.request);
     const me = personOf(ctx, input.actorSlackId);
     const now = ctx.now();

@@ -5,7 +5,7 @@
 import { samePerson, type PersonRef } from '../domain/people.js';
 import type { RequestName } from '../domain/command.js';
 import { describeState } from '../domain/lifecycle.js';
-import type { AppContext } from './context.js';
+import { inTx, type Deps, type Tx } from './context.js';
 import type { ReplyTarget } from './decide.js';
 import { enqueue } from './effects.js';
 import { approverRef, requesterRef } from './people.js';
@@ -15,12 +15,12 @@ import type { RequestRecord } from './ports/store.js';
 /** How many of a person's requests `/access list` reads (newest first). */
 const LIST_SCAN = 200;
 
-export function reply(ctx: AppContext, to: ReplyTarget, text: string): void {
+export function reply(ctx: Pick<Tx, 'store'>, to: ReplyTarget, text: string): void {
   enqueue(ctx.store, { kind: 'slack.ephemeral', user: to.user, channel: to.channel, responseUrl: to.responseUrl, text });
 }
 
 /** The person behind a Slack user, if access-bot has seen them. */
-export function personOf(ctx: AppContext, slackId: string): PersonRef {
+export function personOf(ctx: Pick<Tx, 'store'>, slackId: string): PersonRef {
   const p = ctx.store.personBySlackId(slackId);
   return p ? { id: p.id, slackId, email: p.email } : { slackId };
 }
@@ -30,13 +30,17 @@ export function isRequester(r: RequestRecord, me: PersonRef): boolean {
 }
 
 /** Pending requests and active grants of a person, newest first. */
-export function openRequestsOf(ctx: AppContext, me: PersonRef): RequestRecord[] {
+export function openRequestsOf(ctx: Pick<Tx, 'store'>, me: PersonRef): RequestRecord[] {
   if (me.id === undefined) return [];
   return ctx.store.requestsOf(me.id, LIST_SCAN).filter((r) => r.state === 'pending' || r.state === 'approved' || r.state === 'active');
 }
 
-export function listMine(ctx: AppContext, input: { actorSlackId: string; reply: ReplyTarget }): void {
-  ctx.store.tx(() => {
+/** What the read-only subcommands read: the store and the clock. */
+export type CommandDeps = Deps<'store' | 'now'>;
+
+export function listMine(deps: CommandDeps, input: { actorSlackId: string; reply: ReplyTarget }): void {
+  deps.store.tx((tx) => {
+    const ctx = inTx(deps, tx);
     const mine = openRequestsOf(ctx, personOf(ctx, input.actorSlackId));
     const text =
       mine.length === 0
@@ -46,8 +50,9 @@ export function listMine(ctx: AppContext, input: { actorSlackId: string; reply: 
   });
 }
 
-export function statusOf(ctx: AppContext, input: { actorSlackId: string; request: RequestName; reply: ReplyTarget }): void {
-  ctx.store.tx(() => {
+export function statusOf(deps: CommandDeps, input: { actorSlackId: string; request: RequestName; reply: ReplyTarget }): void {
+  deps.store.tx((tx) => {
+    const ctx = inTx(deps, tx);
     const me = personOf(ctx, input.actorSlackId);
     const r = findNamed(ctx, input.request);
     // The requester and the request's approvers may look; for anyone else it does not exist.

@@ -14,7 +14,7 @@ import { describeDuration, describeMs, spanDuration, type Duration } from '../do
 import { describeState, transition } from '../domain/lifecycle.js';
 import { formatTime, who, type Actor } from '../domain/steps.js';
 import { isRequester, personOf, reply } from './commands.js';
-import { actorOf, mustGet, notifyRequester, recordStep, updateApproverCards, type AppContext, type Tx } from './context.js';
+import { actorOf, inTx, mustGet, notifyRequester, recordStep, updateApproverCards, type Deps, type Tx } from './context.js';
 import type { ReplyTarget } from './decide.js';
 import { enqueue } from './effects.js';
 import { failRequest } from './fail.js';
@@ -25,8 +25,11 @@ import { armWarnings } from './warnings.js';
 
 export type ExtendResult = { ok: true; extensionId: string } | { ok: false; code: string };
 
-export function requestExtension(ctx: AppContext, input: { actorSlackId: string; request: RequestName; duration: Duration; reply: ReplyTarget }): ExtendResult {
-  return ctx.store.tx(() => {
+export type ExtendDeps = Deps<'store' | 'now' | 'catalog' | 'adminChannel' | 'onExpiryChanged'>;
+
+export function requestExtension(deps: ExtendDeps, input: { actorSlackId: string; request: RequestName; duration: Duration; reply: ReplyTarget }): ExtendResult {
+  return deps.store.tx((tx) => {
+    const ctx = inTx(deps, tx);
     const now = ctx.now();
     const r = findNamed(ctx, input.request);
     const no = (code: string, text: string): ExtendResult => {
@@ -94,7 +97,7 @@ export function warningExtension(catalog: Catalog, r: RequestRecord): Duration |
 }
 
 /** The Extend button on an expiry warning: an extension by `warningExtension`, under the same rules as `/access extend`. */
-export function extendFromWarning(ctx: AppContext, input: { actorSlackId: string; requestId: string; reply: ReplyTarget }): ExtendResult {
+export function extendFromWarning(ctx: ExtendDeps, input: { actorSlackId: string; requestId: string; reply: ReplyTarget }): ExtendResult {
   const r = ctx.store.getRequest(input.requestId);
   // Without an extension to offer, requestExtension refuses as it refuses /access extend.
   const duration: Duration = r ? (warningExtension(ctx.catalog(), r) ?? { token: r.durationToken, ms: r.durationMs }) : { token: 'permanent', ms: null };
@@ -105,7 +108,7 @@ export function extendFromWarning(ctx: AppContext, input: { actorSlackId: string
  * An extension decided (inside the decision's transaction): approval moves the grant's expiry
  * from where it is now, denial leaves it. When the grant ended meanwhile, the extension fails.
  */
-export function settleExtension(ctx: Tx & Pick<AppContext, 'onExpiryChanged'>, x: RequestRecord, d: { approved: true; actor?: Actor } | { approved: false; actor: Actor; reason: string }): void {
+export function settleExtension(ctx: Tx & Deps<'onExpiryChanged'>, x: RequestRecord, d: { approved: true; actor?: Actor } | { approved: false; actor: Actor; reason: string }): void {
   const now = ctx.now();
   const grant = mustGet(ctx, x.extendsId!);
   if (grant.state !== 'active' || grant.expiresAt === null || x.durationMs === null) {

@@ -14,7 +14,7 @@
 import { describeDuration } from '../domain/duration.js';
 import { formatTime } from '../domain/steps.js';
 import { personOf } from './commands.js';
-import type { AppContext, Tx } from './context.js';
+import type { Deps, Tx } from './context.js';
 import { enqueue, homeQueue } from './effects.js';
 import { warningExtension } from './extend.js';
 import type { RequestRecord, TxStore } from './ports/store.js';
@@ -49,7 +49,7 @@ export function refreshHomesOf(store: TxStore, now: number, requestId: string): 
  * `app_home_opened` on the Home tab: remembered (from now on the Home is kept current) and
  * published. A delivery seen before (Slack retries with the same event id) changes nothing.
  */
-export function homeOpened(ctx: Pick<AppContext, 'store' | 'now'>, input: { slackId: string; eventId: string }): { duplicate: boolean } {
+export function homeOpened(ctx: Deps<'store' | 'now'>, input: { slackId: string; eventId: string }): { duplicate: boolean } {
   return ctx.store.tx((store) => {
     const now = ctx.now();
     if (!store.firstDelivery(`slack-event:${input.eventId}`, now)) return { duplicate: true };
@@ -100,7 +100,7 @@ function list(rs: RequestRecord[], text: (r: RequestRecord) => string, max = rs.
  * What the person's Home shows now (read-only). `maxPerList` bounds how many items each list
  * renders text for; the Slack view shows fewer still, within Slack's 100 blocks.
  */
-export function homeModel(ctx: AppContext, slackId: string, maxPerList = 50): HomeModel {
+export function homeModel(ctx: Deps<'store' | 'now' | 'catalog'>, slackId: string, maxPerList = 50): HomeModel {
   const now = ctx.now();
   const me = personOf(ctx, slackId);
   const mine = me.id === undefined ? [] : ctx.store.requestsOf(me.id, HOME_SCAN);
@@ -143,6 +143,6 @@ export function homeModel(ctx: AppContext, slackId: string, maxPerList = 50): Ho
 }
 
 /** An active grant that expires, of a role the catalog lets be extended (Extend asks as the expiry warning's does). */
-function extendableNow(ctx: Pick<AppContext, 'catalog'>, r: RequestRecord): boolean {
+function extendableNow(ctx: Deps<'catalog'>, r: RequestRecord): boolean {
   return r.state === 'active' && r.expiresAt !== null && !r.extendsId && warningExtension(ctx.catalog(), r) !== undefined;
 }

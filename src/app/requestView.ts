@@ -7,7 +7,7 @@ import { describeDuration, type Duration } from '../domain/duration.js';
 import { describeState } from '../domain/lifecycle.js';
 import { describeRequestName, type RequestName } from '../domain/command.js';
 import { formatTime } from '../domain/steps.js';
-import type { AppContext } from './context.js';
+import type { Tx } from './context.js';
 import type { ApproverRecord, RequestRecord } from './ports/store.js';
 
 /** "2 days 3 hours", "4 hours 10 minutes", "12 minutes", "40 seconds": the two largest units. */
@@ -44,7 +44,7 @@ export function waitingOn(approvers: ApproverRecord[], stage: number): ApproverR
 }
 
 /** One line about a request, from the point of view of its requester. */
-export function requestLine(ctx: AppContext, r: RequestRecord, now = ctx.now()): string {
+export function requestLine(ctx: Pick<Tx, 'store' | 'now'>, r: RequestRecord, now = ctx.now()): string {
   const head = `${keyOf(r)}: ${whatOf(r)}`;
   switch (r.state) {
     case 'pending': {
@@ -69,7 +69,7 @@ export function requestLine(ctx: AppContext, r: RequestRecord, now = ctx.now()):
 }
 
 /** The request a person names, if it exists. */
-export function findNamed(ctx: AppContext, name: RequestName): RequestRecord | undefined {
+export function findNamed(ctx: Pick<Tx, 'store'>, name: RequestName): RequestRecord | undefined {
   return 'jiraKey' in name ? ctx.store.findByJiraKey(name.jiraKey) : ctx.store.getRequest(name.requestId);
 }
 

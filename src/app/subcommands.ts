@@ -3,12 +3,14 @@ import type { AccessCommand } from '../domain/command.js';
 import { cancelRequest } from './cancel.js';
 import { listMine, statusOf } from './commands.js';
 import { requestExtension } from './extend.js';
-import type { AppContext } from './context.js';
+import type { CancelDeps } from './cancel.js';
+import type { CommandDeps } from './commands.js';
+import type { ExtendDeps } from './extend.js';
 import type { ReplyTarget } from './decide.js';
 
 export type Subcommand = Exclude<AccessCommand, { kind: 'modal' } | { kind: 'help' }>;
 
-export function runSubcommand(ctx: AppContext, cmd: Subcommand, actorSlackId: string, to: ReplyTarget): void {
+export function runSubcommand(ctx: CommandDeps & CancelDeps & ExtendDeps, cmd: Subcommand, actorSlackId: string, to: ReplyTarget): void {
   switch (cmd.kind) {
     case 'list':
       return listMine(ctx, { actorSlackId, reply: to });
