@@ -55,7 +55,10 @@ interface User {
   UserId: string;
   UserName: string;
   DisplayName: string;
+  /** What `GetUserId` on `emails.value` finds the user by. */
   Email: string;
+  /** What DescribeUser answers: `Emails`, each `{Primary, Type, Value}` (IdentityStoreAPIReference/API_DescribeUser.html). */
+  Emails: { Value: string; Type: string; Primary: boolean }[];
 }
 
 interface OpRequest {
@@ -94,10 +97,20 @@ export class AwsSsoEmulator extends EmulatorServer {
     this.route('POST', '/', (req) => this.handleCall(req));
   }
 
-  addUser(u: { email: string; displayName: string; userName?: string; id?: string }): string {
+  /**
+   * A user found by `email`; `emails` is what DescribeUser lists (default: `email` alone, work,
+   * primary), in that order, e.g. a personal one before the primary, or none.
+   */
+  addUser(u: { email: string; displayName: string; userName?: string; id?: string; emails?: { value: string; type?: string; primary?: boolean }[] }): string {
     const id = u.id ?? userIdFor(u.email);
-    this.users.set(id, { UserId: id, UserName: u.userName ?? u.email, DisplayName: u.displayName, Email: u.email });
+    const emails = (u.emails ?? [{ value: u.email, primary: true }]).map((e) => ({ Value: e.value, Type: e.type ?? 'work', Primary: e.primary ?? false }));
+    this.users.set(id, { UserId: id, UserName: u.userName ?? u.email, DisplayName: u.displayName, Email: u.email, Emails: emails });
     return id;
+  }
+
+  /** The user is deleted from the identity store (its account assignments stay, as the tests set them). */
+  removeUser(id: string): void {
+    this.users.delete(id);
   }
 
   userIdOf(email: string): string {
@@ -303,7 +316,7 @@ function userJson(u: User): Record<string, unknown> {
     UserName: u.UserName,
     DisplayName: u.DisplayName,
     Name: { GivenName: given, FamilyName: family.join(' ') },
-    Emails: [{ Value: u.Email, Type: 'work', Primary: true }],
+    Emails: u.Emails,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The aws-sso connector beyond the shared journey (connectors.test.ts): an add whose answer is
- * lost after AWS accepted it, and `access-bot check` on an Identity Center instance.
+ * lost after AWS accepted it, the user sync's listing with emails, and `access-bot check` on an
+ * Identity Center instance.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -8,7 +9,7 @@ import { runCheck, type CheckItem } from '../../src/check.js';
 import { ACCESS_KEY_ID, INSTANCE_ARN, IDENTITY_STORE_ID, permissionSetArn, userIdFor } from '../emulators/aws-sso.js';
 import { BOT_TOKEN, Harness, JIRA_TOKEN, PEOPLE, SIGNING_SECRET, waitUntil } from '../support/harness.js';
 
-const { alice, bob } = PEOPLE;
+const { alice, bob, carol } = PEOPLE;
 const ACCOUNT = '210987654321';
 const PS = permissionSetArn('awsjourney');
 const GHOST = permissionSetArn('awsghost');
@@ -61,6 +62,17 @@ describe('aws-sso', () => {
     // Every later create, if any, met the one in progress (ConflictException) or found it done.
     const creates = aws.callsOf('CreateAccountAssignment');
     assert.ok(creates.slice(1).every((c) => c.status === 400), `creates: ${creates.map((c) => c.status).join(', ')}`);
+  });
+
+  test("the user sync stores each assigned user with the identity store's primary email, as for the other connectors", async () => {
+    const aws = h.awsSso!;
+    // Carol's primary email is not her first one; the first test left Alice assigned.
+    aws.addUser({ email: carol.email, displayName: carol.name, emails: [{ value: 'carol.white@personal.example', type: 'home' }, { value: carol.email, primary: true }] });
+    aws.assign(ACCOUNT, PS, userIdFor(carol.email));
+    const results = await h.bot.memberSync.runOnce();
+    assert.deepEqual(results.find((r) => r.group === `${ACCOUNT}/${PS}`), { connector: 'aws-sso', group: `${ACCOUNT}/${PS}`, outcome: 'ok', members: 2 });
+    const stored = h.bot.groupMembers.currentMembers('aws-sso', `${ACCOUNT}/${PS}`);
+    assert.deepEqual(stored.map((m) => [m.idpUserId, m.email]).sort(), [[userIdFor(alice.email), alice.email], [userIdFor(carol.email), carol.email]].sort());
   });
 
   test('access-bot check: the instance, the identity store and each permission set, with a fix naming the catalog keys', async () => {

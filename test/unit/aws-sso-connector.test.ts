@@ -262,6 +262,45 @@ describe('listMembers', () => {
     const { members, pages } = await allMembers(connector, group, 3);
     assert.deepEqual(members.map((m) => m.id).sort(), users.map((u) => u.id).sort());
     assert.equal(pages, 3);
+    const byId = new Map(members.map((m) => [m.id, m]));
+    for (const u of users) assert.equal(byId.get(u.id)!.email, u.email, 'each member with its email, as the other connectors list them');
+    assert.match(byId.get(users[0]!.id)!.displayName ?? '', /^User N\d+$/);
+  });
+
+  test("each member's email is the identity store's primary one, else its first; a user with none or no longer in the store keeps only its id", async () => {
+    const { group, ps } = newGroup();
+    seq += 1;
+    const n = seq;
+    const primaryLast = aws.addUser({
+      email: `second${n}@example.com`,
+      displayName: 'Two Mails',
+      emails: [
+        { value: `personal${n}@example.net`, type: 'home' },
+        { value: `second${n}@example.com`, primary: true },
+      ],
+    });
+    const noPrimary = aws.addUser({ email: `first${n}@example.com`, displayName: 'No Primary', emails: [{ value: `first${n}@example.com` }, { value: `other${n}@example.com` }] });
+    const noEmail = aws.addUser({ email: `none${n}@example.com`, displayName: 'No Mail', emails: [] });
+    const deleted = newUser();
+    for (const id of [primaryLast, noPrimary, noEmail, deleted.id]) aws.assign(ACCOUNT, ps, id);
+    aws.removeUser(deleted.id);
+    const { members } = await allMembers(connector, group, 100);
+    const byId = new Map(members.map((m) => [m.id, m]));
+    assert.deepEqual(byId.get(primaryLast), { id: primaryLast, email: `second${n}@example.com`, displayName: 'Two Mails' });
+    assert.deepEqual(byId.get(noPrimary), { id: noPrimary, email: `first${n}@example.com`, displayName: 'No Primary' });
+    assert.deepEqual(byId.get(noEmail), { id: noEmail, displayName: 'No Mail' });
+    assert.deepEqual(byId.get(deleted.id), { id: deleted.id });
+  });
+
+  test('a throttled DescribeUser fails the page as retryable, with the identity store\'s Retry-After: no member is listed without the email it has', async () => {
+    const { group, ps } = newGroup();
+    const users = Array.from({ length: 6 }, () => newUser());
+    for (const u of users) aws.assign(ACCOUNT, ps, u.id);
+    aws.throttle(1, 'DescribeUser', { retryAfterSec: 2 });
+    const err = await rejectsWith(connector.listMembers(group, { size: 100 }), RetryableError);
+    assert.equal(err.retryAfterMs, 2000);
+    const { members } = await allMembers(connector, group, 100);
+    assert.equal(members.filter((m) => m.email).length, 6);
   });
 });
 

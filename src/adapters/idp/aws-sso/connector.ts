@@ -13,6 +13,9 @@
  *   `CreateAccountAssignment` / `DeleteAccountAssignment`, which are asynchronous: each answers
  *   a request id, polled with `DescribeAccountAssignmentCreationStatus` /
  *   `…DeletionStatus` until SUCCEEDED or FAILED.
+ * - listing: `ListAccountAssignments`, then `DescribeUser` for each user on the page (a few at a
+ *   time: the identity store has no batch read), so each member comes with its email (the one
+ *   marked `Primary` first) and name, as the other connectors list them.
  * - health: `ListInstances` (the instance and its identity store), `ListAccountAssignments`.
  *
  * Idempotency (ARCHITECTURE.md §1.3): add and remove look the assignment up first, so "already
@@ -35,13 +38,13 @@ import {
   type AccountAssignmentOperationStatus,
   type SSOAdminClientConfig,
 } from '@aws-sdk/client-sso-admin';
-import { DescribeUserCommand, GetUserIdCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { DescribeUserCommand, GetUserIdCommand, IdentitystoreClient, type DescribeUserCommandOutput } from '@aws-sdk/client-identitystore';
 import { PermanentError, RetryableError, parseRetryAfter } from '../../../outbox/errors.js';
 import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
 import { nonEmpty } from '../http.js';
 import { instanceIdOf, parseAssignmentGroup, type AssignmentTarget } from './target.js';
-import type { HealthReport, IdpConnector, IdpUser, MemberPage, Health, MemberListing, Memberships, UserDirectory } from '../../../app/ports/idp.js';
+import type { HealthReport, IdpConnector, IdpMember, IdpUser, MemberPage, Health, MemberListing, Memberships, UserDirectory } from '../../../app/ports/idp.js';
 
 export interface AwsSsoConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -77,6 +80,8 @@ const MAX_PAGE = 100;
 const MAX_PAGES = 100;
 /** When a request is still in progress at the bound, come back after this long. */
 const IN_PROGRESS_RETRY_MS = 5000;
+/** DescribeUser calls in flight while a page of members is listed. */
+const DESCRIBE_CONCURRENCY = 4;
 
 type Op = 'create' | 'delete';
 
@@ -151,13 +156,10 @@ export class AwsSsoConnector implements IdpConnector, UserDirectory, Memberships
     if (!wanted) return undefined;
     const userId = (await this.userIdBy('emails.value', wanted)) ?? (await this.userIdBy('userName', wanted));
     if (!userId) return undefined;
-    const u = await this.call({ what: `reading identity store user ${userId}`, notFound: `identity store user ${userId} not found` }, () =>
-      this.store.send(new DescribeUserCommand({ IdentityStoreId: this.identityStoreId, UserId: userId })),
-    );
-    const emails = u.Emails ?? [];
-    const primary = emails.find((e) => e.Primary)?.Value ?? emails.find((e) => e.Value?.toLowerCase() === wanted.toLowerCase())?.Value;
-    const user: IdpUser = { id: userId, email: primary ?? wanted };
-    const name = nonEmpty(u.DisplayName) ?? nonEmpty([u.Name?.GivenName, u.Name?.FamilyName].filter(Boolean).join(' '));
+    const u = await this.describeUser(userId);
+    const emails = emailsOf(u);
+    const user: IdpUser = { id: userId, email: emails.find((e) => e.primary)?.value ?? emails.find((e) => e.value.toLowerCase() === wanted.toLowerCase())?.value ?? wanted };
+    const name = displayNameOf(u);
     if (name) user.displayName = name;
     return user;
   }
@@ -202,11 +204,17 @@ export class AwsSsoConnector implements IdpConnector, UserDirectory, Memberships
     });
   }
 
-  /** The users assigned the permission set in the account (groups assigned there are not people: left out). */
+  /**
+   * The users assigned the permission set in the account, each with its email (primary first) and
+   * name from the identity store (groups assigned there are not people: left out). A user the
+   * identity store no longer has is listed by id alone; any other failure to read one fails the
+   * page, so a listing never drops an email it could have had.
+   */
   async listMembers(group: string, page: { cursor?: string; size?: number } = {}): Promise<MemberPage> {
     const t = this.target(group);
     const out = await this.listPage(t, group, page.cursor, Math.min(Math.max(page.size ?? MAX_PAGE, 1), MAX_PAGE));
-    const members = (out.AccountAssignments ?? []).filter((a) => a.PrincipalType === 'USER' && a.PrincipalId).map((a) => ({ id: a.PrincipalId! }));
+    const ids = [...new Set((out.AccountAssignments ?? []).filter((a) => a.PrincipalType === 'USER' && a.PrincipalId).map((a) => a.PrincipalId!))];
+    const members = await inBatches(ids, DESCRIBE_CONCURRENCY, (id) => this.member(id));
     return out.NextToken ? { members, next: out.NextToken } : { members };
   }
 
@@ -250,6 +258,29 @@ export class AwsSsoConnector implements IdpConnector, UserDirectory, Memberships
       if (err instanceof PermanentError && err.code === 'aws_sso_bad_token') throw new PermanentError(`not a page of ${group}'s assignments`, 'aws_sso_bad_cursor');
       throw err;
     });
+  }
+
+  private describeUser(userId: string): Promise<DescribeUserCommandOutput> {
+    return this.call({ what: `reading identity store user ${userId}`, notFound: `identity store user ${userId} not found` }, () =>
+      this.store.send(new DescribeUserCommand({ IdentityStoreId: this.identityStoreId, UserId: userId })),
+    );
+  }
+
+  private async member(userId: string): Promise<IdpMember> {
+    let u: DescribeUserCommandOutput;
+    try {
+      u = await this.describeUser(userId);
+    } catch (err) {
+      if (err instanceof PermanentError && err.code === 'aws_sso_not_found') return { id: userId };
+      throw err;
+    }
+    const m: IdpMember = { id: userId };
+    const emails = emailsOf(u);
+    const email = emails.find((e) => e.primary)?.value ?? emails[0]?.value;
+    if (email) m.email = email;
+    const name = displayNameOf(u);
+    if (name) m.displayName = name;
+    return m;
   }
 
   private async userIdBy(path: 'emails.value' | 'userName', value: string): Promise<string | undefined> {
@@ -380,6 +411,25 @@ export class AwsSsoConnector implements IdpConnector, UserDirectory, Memberships
     if (fromHeader !== undefined) return Math.max(1000, fromHeader);
     return typeof e.RetryAfterSeconds === 'number' ? Math.max(1000, e.RetryAfterSeconds * 1000) : undefined;
   }
+}
+
+/** A user's emails that have a value, in the identity store's order, with its `Primary` flag. */
+function emailsOf(u: DescribeUserCommandOutput): { value: string; primary: boolean }[] {
+  return (u.Emails ?? []).flatMap((e) => {
+    const value = nonEmpty(e.Value?.trim());
+    return value ? [{ value, primary: e.Primary === true }] : [];
+  });
+}
+
+function displayNameOf(u: DescribeUserCommandOutput): string | undefined {
+  return nonEmpty(u.DisplayName) ?? nonEmpty([u.Name?.GivenName, u.Name?.FamilyName].filter(Boolean).join(' '));
+}
+
+/** `fn` over `items`, at most `width` at a time, results in the items' order; the first failure fails the whole. */
+async function inBatches<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += width) out.push(...(await Promise.all(items.slice(i, i + width).map(fn))));
+  return out;
 }
 
 function notFound(t: AssignmentTarget): string {
