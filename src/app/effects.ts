@@ -23,6 +23,8 @@ export type RequesterNotice =
   /** A stage passed and the next one is asked: `passed` and `next` say whom in words, `asked` names the people. */
   | { type: 'stage_passed'; passed: string; next: string; asked: string[] }
   | { type: 'denied'; by: string; reason: string }
+  /** The add waits for the requester (ports/idp.ts PendingAdd); `notice` in the connector's words. */
+  | { type: 'grant_pending'; notice: string }
   | { type: 'granted'; expiresAt: number | null }
   | { type: 'revoked'; cause: 'expired' | 'manual'; by?: string }
   | { type: 'timed_out' }

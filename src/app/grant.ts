@@ -6,12 +6,22 @@
  * Ownership (ARCHITECTURE.md §1.5): before the bot's first add for a (group, user), it checks
  * membership and records whether it owns it. The record is written before the add is sent, so a
  * crash between the two still leaves the bot the owner of what it added.
+ *
+ * A pending add (ports/idp.ts PendingAdd: GitHub's invitation to the organization) is recorded
+ * once, as the `grant_pending` step in the transaction that completes the effect, and the grant
+ * goes on as a new `idp.grant` in the same queue. While that step is the request's last grant
+ * outcome (domain/steps.ts awaitsPendingGrant), a grant only reads the membership, through
+ * `confirmMembership`, until it is in force; it never adds again. Running out of the outbox's
+ * retry age, or an invitation declined, fails the grant, and the undo removes the pending
+ * membership.
  */
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { ownsFirstAdd } from '../domain/membership.js';
-import { connectorFor } from './connectors.js';
+import { awaitsPendingGrant } from '../domain/steps.js';
+import { connectorFor, connectorWith } from './connectors.js';
 import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type Deps, type InTx } from './context.js';
 import { enqueue, type EffectOf, type Skipped } from './effects.js';
+import type { RequestRecord } from './ports/store.js';
 import { armWarnings } from './warnings.js';
 
 /** What granting touches. */
@@ -20,6 +30,8 @@ export type GrantDeps = Deps<'store' | 'catalog' | 'now' | 'connectors' | 'admin
 export interface GrantResult {
   idpUserId: string;
   preexisting: boolean;
+  /** The add is pending (PendingAdd), in the connector's words: not granted yet. */
+  pending?: string;
 }
 
 export async function runGrant(ctx: GrantDeps, e: EffectOf<'idp.grant'>): Promise<GrantResult | Skipped> {
@@ -31,14 +43,20 @@ export async function runGrant(ctx: GrantDeps, e: EffectOf<'idp.grant'>): Promis
     const member = await idp.isMember(e.group, e.idpUserId);
     record = ctx.store.recordMembership(idp.name, e.group, e.idpUserId, ownsFirstAdd(member), ctx.now());
   }
-  await idp.addMember(e.group, e.idpUserId);
-  return { idpUserId: e.idpUserId, preexisting: !record.owned };
+  const granted = { idpUserId: e.idpUserId, preexisting: !record.owned };
+  if (awaitsPendingGrant(ctx.store.auditOf(r.id).map((a) => a.step))) {
+    await connectorWith(ctx.connectors, e.connector, 'pendingMemberships').confirmMembership(e.group, e.idpUserId);
+    return granted;
+  }
+  const added = await idp.addMember(e.group, e.idpUserId);
+  return added ? { ...granted, pending: added.pending } : granted;
 }
 
 export function grantDone(ctx: InTx<GrantDeps>, e: EffectOf<'idp.grant'>, result: GrantResult | Skipped): void {
   if ('skipped' in result) return;
   const r = mustGet(ctx, e.requestId);
   if (!canTransition(r.state, 'provisioned')) return;
+  if (result.pending !== undefined) return grantPending(ctx, e, r, result.pending);
   const now = ctx.now();
   const expiresAt = r.durationMs === null ? null : now + r.durationMs;
   ctx.store.updateRequest(r.id, { state: transition(r.state, 'provisioned'), grantedAt: now, expiresAt, idpUserId: result.idpUserId }, now);
@@ -48,6 +66,13 @@ export function grantDone(ctx: InTx<GrantDeps>, e: EffectOf<'idp.grant'>, result
   armWarnings(ctx, r.id);
   updateApproverCards(ctx, r.id);
   ctx.onExpiryChanged();
+}
+
+/** Said once, on Jira and to the requester; then the grant waits for the membership in the user's queue. */
+function grantPending(ctx: InTx<GrantDeps>, e: EffectOf<'idp.grant'>, r: RequestRecord, notice: string): void {
+  recordStep(ctx, r, { type: 'grant_pending', connector: r.connector, group: r.groupId, idpUserId: e.idpUserId, notice }, 'access-bot');
+  notifyRequester(ctx, r, { type: 'grant_pending', notice });
+  enqueue(ctx.store, { kind: 'idp.grant', requestId: r.id, connector: e.connector, group: e.group, idpUserId: e.idpUserId });
 }
 
 /**

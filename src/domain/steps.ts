@@ -31,6 +31,12 @@ export type Step =
   /** Someone changed the Jira record behind access-bot's back (tamper evidence). */
   | { type: 'record_changed'; change: 'issue_deleted' | 'comment_deleted' | 'comment_edited'; commentId?: string; by: string }
   | { type: 'denied'; actor: Actor; reason: string }
+  /**
+   * The IdP took the add but holds it until the person acts (GitHub: an invitation to the
+   * organization, to accept); `notice` is the connector's words for it. The grant follows once
+   * the membership is in force.
+   */
+  | { type: 'grant_pending'; connector: string; group: string; idpUserId: string; notice: string }
   | { type: 'granted'; connector: string; group: string; idpUserId: string; expiresAt: number | null; preexisting: boolean }
   | { type: 'revoked'; cause: 'expired' | 'manual'; actor?: Actor; connector: string; group: string; idpUserId: string; removed: boolean; keptBecause?: 'preexisting' | 'other_grant' }
   | { type: 'timed_out'; afterMs: number }
@@ -54,6 +60,20 @@ export type StepType = Step['type'];
 export function isRecordedInJira(step: Step): boolean {
   if (step.type === 'record_changed') return step.change !== 'issue_deleted';
   return step.type !== 'decision_refused' && step.type !== 'expiry_warned';
+}
+
+/**
+ * Whether the request's grant is waiting for a pending membership to come into force: its last
+ * grant outcome is `grant_pending`, not yet followed by the grant, a failure or an admin's retry
+ * (which starts the grant over, so a new add may send a new invitation).
+ */
+export function awaitsPendingGrant(steps: readonly Step[]): boolean {
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const t = steps[i]!.type;
+    if (t === 'grant_pending') return true;
+    if (t === 'granted' || t === 'failed' || t === 'retried') return false;
+  }
+  return false;
 }
 
 export function formatTime(ms: number): string {
@@ -113,6 +133,8 @@ export function describeStep(step: Step, at: number): string {
       return `Break-glass access reviewed by ${who(step.actor)} on ${when}.`;
     case 'denied':
       return `Denied by ${who(step.actor)} on ${when} — ${step.reason}`;
+    case 'grant_pending':
+      return `Access pending: ${step.notice} (on ${when}).`;
     case 'granted': {
       const exp = step.expiresAt === null ? 'expires never (permanent)' : `expires ${formatTime(step.expiresAt)}`;
       const pre = step.preexisting ? ' The user was already a member before this grant, so expiry will not remove them.' : '';

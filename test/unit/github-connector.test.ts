@@ -99,32 +99,44 @@ describe('team membership', () => {
     assert.equal(await c.isMember(team, login), false);
   });
 
-  test('a person outside the organization: the add is pending, retried by GET (no second invitation) until they accept', async () => {
+  test('a person outside the organization: the add answers pending (an invitation), then confirmMembership reads it by GET until they accept', async () => {
     const c = app();
     const { login, team, slug } = fresh(gh, { inOrg: false });
-    const err = await rejectsWith(c.addMember(team, login), RetryableError);
+    assert.deepEqual(await c.addMember(team, login), { pending: `GitHub invitation sent to ${login} to join organization ${ORG} (team ${team}); access starts when it is accepted` });
+    assert.equal(gh.membership(ORG, slug, login), 'pending');
+    // Pending counts as held, so an undo or a revocation removes it.
+    assert.equal(await c.isMember(team, login), true);
+    const puts = gh.addCalls;
+    const err = await rejectsWith(c.confirmMembership(team, login), RetryableError);
     assert.equal(err.code, 'github_pending');
     assert.equal(err.retryAfterMs, PENDING_POLL_MS);
     assert.match(err.message, new RegExp(`${login} is not a member of GitHub organization ${ORG} yet: .*pending until they accept`));
-    assert.equal(gh.membership(ORG, slug, login), 'pending');
-    // Pending counts as held, so an undo or a revocation cancels the invitation.
-    assert.equal(await c.isMember(team, login), true);
-    const puts = gh.addCalls;
-    await rejectsWith(c.addMember(team, login), RetryableError);
-    assert.equal(gh.addCalls, puts, 'checked with GET, not another PUT');
     gh.acceptInvitation(ORG, login);
-    await c.addMember(team, login);
-    assert.equal(gh.addCalls, puts);
+    await c.confirmMembership(team, login);
+    assert.equal(gh.addCalls, puts, 'read with GET, never another PUT (which could invite again)');
     assert.equal(gh.membership(ORG, slug, login), 'active');
+    assert.equal(await c.addMember(team, login), undefined, 'an active membership: the add resolves plainly');
   });
 
-  test('a declined or expired invitation is a PermanentError saying so', async () => {
+  test('a pending membership is removed like an active one', async () => {
     const c = app();
-    const { login, team } = fresh(gh, { inOrg: false });
-    await rejectsWith(c.addMember(team, login), RetryableError);
+    const { login, team, slug } = fresh(gh, { inOrg: false });
+    await c.addMember(team, login);
+    await c.removeMember(team, login);
+    assert.equal(gh.membership(ORG, slug, login), undefined);
+    assert.equal(await c.isMember(team, login), false);
+  });
+
+  test('a declined or expired invitation is a PermanentError saying so; a team deleted meanwhile says that instead', async () => {
+    const c = app();
+    const { login, team, slug } = fresh(gh, { inOrg: false });
+    await c.addMember(team, login);
     gh.declineInvitation(ORG, login);
-    const err = await rejectsWith(c.addMember(team, login), PermanentError);
+    const err = await rejectsWith(c.confirmMembership(team, login), PermanentError);
+    assert.equal(err.code, 'github_invitation_gone');
     assert.match(err.message, new RegExp(`${login} did not join GitHub organization ${ORG}: the invitation was declined, cancelled or has expired`));
+    gh.removeTeam(ORG, slug);
+    assert.match((await rejectsWith(c.confirmMembership(team, login), PermanentError)).message, new RegExp(`^GitHub team ${team} not found`));
   });
 
   test('a missing team or user is a PermanentError naming it; removing from a missing team too', async () => {

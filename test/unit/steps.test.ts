@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { describeStep, formatTime, isRecordedInJira, who, type Actor, type Step, type StepType } from '../../src/domain/steps.js';
+import { awaitsPendingGrant, describeStep, formatTime, isRecordedInJira, who, type Actor, type Step, type StepType } from '../../src/domain/steps.js';
 
 const AT = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
 const WHEN = '2024-01-02 03:04:05 UTC';
@@ -70,6 +70,11 @@ const WORDING: [string, Step, string][] = [
     'denied: "Denied by … — reason"',
     { type: 'denied', actor: bob, reason: 'not needed for this project' },
     `Denied by Bob (bob@example.com) on ${WHEN} — not needed for this project`,
+  ],
+  [
+    'pending: the IdP holds the add until the person acts, in the connector\'s words',
+    { type: 'grant_pending', connector: 'github', group: 'acme/devs', idpUserId: 'ann-gh', notice: 'GitHub invitation sent to ann-gh for team acme/devs; access starts when they accept it' },
+    `Access pending: GitHub invitation sent to ann-gh for team acme/devs; access starts when they accept it (on ${WHEN}).`,
   ],
   [
     'granted: "Access granted: <connector> group <group> for <IdP user id>, expires <time>"',
@@ -151,6 +156,7 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
       record_changed: true,
       transition_skipped: true,
       denied: true,
+      grant_pending: true,
       granted: true,
       revoked: true,
       timed_out: true,
@@ -169,6 +175,26 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
     const step: Step = { type: 'revoked', cause: 'manual', connector: 'okta', group: 'g', idpUserId: 'u', removed: true };
     assert.equal(describeStep(step, AT), `Access revoked (by unknown) on ${WHEN}: removed u from okta group g.`);
   });
+});
+
+describe('a grant waiting for a pending membership', () => {
+  const pending: Step = { type: 'grant_pending', connector: 'github', group: 'acme/devs', idpUserId: 'ann-gh', notice: 'invited' };
+  const granted: Step = { type: 'granted', connector: 'github', group: 'acme/devs', idpUserId: 'ann-gh', expiresAt: null, preexisting: false };
+  const approved: Step = { type: 'approved', actor: bob };
+  const cases: [string, Step[], boolean][] = [
+    ['no pending step: not waiting', [approved], false],
+    ['pending, nothing since: waiting', [approved, pending], true],
+    ['pending, then steps that are not grant outcomes: still waiting', [approved, pending, { type: 'transition_skipped', transition: 'T', cause: 'c' }], true],
+    ['pending, then granted: done', [approved, pending, granted], false],
+    ['pending, then failed: not waiting', [approved, pending, { type: 'failed', cause: 'declined' }], false],
+    ['pending, failed, retried by an admin: the grant starts over', [approved, pending, { type: 'failed', cause: 'x' }, { type: 'retried', by: 'admin', what: 'granting access' }], false],
+    ['pending again after a retry: waiting', [approved, pending, { type: 'failed', cause: 'x' }, { type: 'retried', by: 'admin', what: 'granting access' }, pending], true],
+  ];
+  for (const [what, steps, expected] of cases) {
+    test(what, () => {
+      assert.equal(awaitsPendingGrant(steps), expected);
+    });
+  }
 });
 
 describe('Jira record', () => {

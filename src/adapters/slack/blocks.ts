@@ -228,6 +228,9 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
     case 'denied':
       text = `Your request for ${what}${key} was denied by ${escapeMrkdwn(n.by)}: ${escapeMrkdwn(n.reason)}`;
       break;
+    case 'grant_pending':
+      text = `Your request for ${what}${key} was approved and waits for you: ${escapeMrkdwn(n.notice)}.`;
+      break;
     case 'granted':
       text = `Access granted: ${what}${key}. ${n.expiresAt === null ? 'It does not expire.' : `It expires ${formatTime(n.expiresAt)}.`}`;
       if (r.state === 'revoked') {

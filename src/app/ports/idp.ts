@@ -47,11 +47,36 @@ export interface UserDirectory {
   findUserByEmail(email: string): Promise<IdpUser | undefined>;
 }
 
+/**
+ * What `addMember` resolves when the service took the add but holds it until the person acts
+ * (GitHub: someone outside the organization gets an emailed invitation, and the team membership is
+ * `pending` until they accept it). The access has not started; the connector also has
+ * `PendingMemberships`, through which the grant waits for it.
+ */
+export interface PendingAdd {
+  /** For the record, in words: what was sent to whom, and what starts the access. */
+  pending: string;
+}
+
 /** Direct membership: what the bot grants and revokes. */
 export interface Memberships {
+  /** Counts a pending membership (PendingAdd) as present, so that removing it cancels what the bot sent. */
   isMember(group: string, userId: string): Promise<boolean>;
-  addMember(group: string, userId: string): Promise<void>;
+  /** Resolves once the membership is in place, or with a PendingAdd when it waits for the person. */
+  addMember(group: string, userId: string): Promise<void | PendingAdd>;
+  /** Removes an active or a pending membership. */
   removeMember(group: string, userId: string): Promise<void>;
+}
+
+/** For services whose adds can be pending (PendingAdd). */
+export interface PendingMemberships {
+  /**
+   * Resolves once a membership `addMember` reported pending is in force. While it is still
+   * pending: a RetryableError saying when to look again; when it is gone (the invitation was
+   * declined, cancelled or expired): a PermanentError saying so. It only reads: it never adds
+   * again, which could send the person a second invitation.
+   */
+  confirmMembership(group: string, userId: string): Promise<void>;
 }
 
 export interface ManagerSource {
@@ -124,6 +149,7 @@ export interface Capabilities {
   groupDirectory: GroupDirectory;
   userGroups: UserGroups;
   userProfile: UserProfile;
+  pendingMemberships: PendingMemberships;
 }
 export type Capability = keyof Capabilities;
 
@@ -137,6 +163,7 @@ export const CAPABILITY_METHODS: { readonly [C in Capability]: readonly (keyof C
   groupDirectory: ['listGroups'],
   userGroups: ['groupsOf'],
   userProfile: ['profileOf'],
+  pendingMemberships: ['confirmMembership'],
 };
 
 /** What each capability is for, in "cannot …" messages. */
@@ -149,10 +176,11 @@ export const CAPABILITY_WORDS: { readonly [C in Capability]: string } = {
   groupDirectory: 'list its groups',
   userGroups: 'list the groups a user is in',
   userProfile: 'read a user’s department and title',
+  pendingMemberships: 'tell when a pending membership comes into force',
 };
 
 /** A configured connector instance, with whichever capabilities its type has. */
-export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing & GroupDirectory & UserGroups & UserProfile> {
+export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing & GroupDirectory & UserGroups & UserProfile & PendingMemberships> {
   /** The instance name: the type for the default instances (okta, entra, …), or a name from the catalog's `connectors:`. */
   readonly name: string;
   /** The connector type: okta, entra, google, atlassian. */

@@ -30,15 +30,21 @@
  * - `GET /rate_limit` (https://docs.github.com/en/rest/rate-limit/rate-limit): the credentials
  *   probe; it does not count against the primary limit.
  *
- * Pending memberships: GitHub counts a team membership only once the invitation to the
- * organization is accepted. `addMember` resolves only for an `active` membership: while it is
- * `pending` it throws a RetryableError (`github_pending`) asking to be called back in
- * PENDING_POLL_MS, and checks with GET (not another PUT, which could send the invitation again)
- * until it is active; an invitation that was declined, cancelled or expired (the membership is
- * gone) is a PermanentError. The bound is the outbox's retry age (DISPATCHER maxRetryAgeMs, 3 days
- * by default, under GitHub's 7-day invitation expiry): after it the grant fails with this
- * connector's message, and the undo removes the pending membership. `isMember` counts a pending
- * membership as present, so that the undo and the revocation cancel an invitation the bot sent.
+ * Pending memberships: "If the user is unaffiliated with the team's organization, this endpoint
+ * will send an invitation to the user via email. This newly-created membership will be in the
+ * "pending" state until the user accepts the invitation, at which point the membership will
+ * transition to the "active" state" (PUT, https://docs.github.com/en/rest/teams/members#add-or-update-team-membership-for-a-user).
+ * `addMember` resolves with a PendingAdd for a `pending` answer (the grant records it once on the
+ * Jira issue); `confirmMembership` then reads the membership with GET (never another PUT, which
+ * could send the invitation again): `pending` is a RetryableError (`github_pending`) asking to be
+ * called back in PENDING_POLL_MS, gone (declined, cancelled, expired) a PermanentError. The bound
+ * is the outbox's retry age (DISPATCHER maxRetryAgeMs, 3 days by default, under GitHub's 7-day
+ * invitation expiry): after it the grant fails, and the undo removes the pending membership.
+ * `isMember` counts a pending membership as present, so that the undo and a revocation remove what
+ * the bot added: DELETE removes "both active and pending memberships" (GitHub's note on the
+ * deprecated "Remove team member" endpoint, https://docs.github.com/en/rest/teams/members#remove-team-member-legacy).
+ * Whether removing the last pending team membership also withdraws the organization invitation
+ * GitHub does not say; the team membership, which is what grants access, is gone.
  *
  * Errors are `{"message", "documentation_url"}` (https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api).
  * Rate limits (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api):
@@ -55,7 +61,7 @@ import { CachedToken, nonEmpty, parseJson } from '../http.js';
 import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
 import { RateGate } from '../../rateGate.js';
-import type { HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, Health, MemberListing } from '../../../app/ports/idp.js';
+import type { HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, Health, MemberListing, PendingAdd, PendingMemberships } from '../../../app/ports/idp.js';
 
 export interface GitHubConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -193,13 +199,11 @@ class InstallationToken extends CachedToken {
   }
 }
 
-export class GitHubConnector implements IdpConnector, UserDirectory, Memberships, Health, MemberListing {
+export class GitHubConnector implements IdpConnector, UserDirectory, Memberships, PendingMemberships, Health, MemberListing {
   readonly type = 'github';
 
   private readonly gate: RateGate;
   private readonly redact: (text: string) => string;
-  /** Memberships seen pending: checked with GET from then on, not PUT again. */
-  private readonly pending = new Set<string>();
 
   private constructor(
     readonly name: string,
@@ -292,46 +296,45 @@ export class GitHubConnector implements IdpConnector, UserDirectory, Memberships
     }
   }
 
-  async addMember(group: string, login: string): Promise<void> {
+  /** Active: resolves. Pending (an invitation to the organization): resolves with what was sent. */
+  async addMember(group: string, login: string): Promise<void | PendingAdd> {
     const { org, slug } = team(group);
-    const key = `${group.toLowerCase()} ${login.toLowerCase()}`;
     const what = `adding ${login} to GitHub team ${group}`;
     let answer: Answer;
-    if (this.pending.has(key)) {
-      try {
-        answer = await this.call({ what: `checking the pending membership of ${login} in GitHub team ${group}`, notFound: 'gone' }, () => this.send('GET', membershipPath(org, slug, login)));
-      } catch (err) {
-        if (!(err instanceof PermanentError && err.code === 'github_not_found')) throw err;
-        this.pending.delete(key);
-        throw new PermanentError(
-          `${login} did not join GitHub organization ${org}: the invitation was declined, cancelled or has expired, so the membership of team ${group} is gone`,
-          'github_invitation_gone',
-        );
-      }
-    } else {
-      try {
-        answer = await this.call({ what }, () => this.send('PUT', membershipPath(org, slug, login), JSON.stringify({ role: 'member' })));
-      } catch (err) {
-        if (err instanceof PermanentError && err.code === 'github_not_found') throw await this.whichIsMissing(org, slug, login, what);
-        throw err;
-      }
+    try {
+      answer = await this.call({ what }, () => this.send('PUT', membershipPath(org, slug, login), JSON.stringify({ role: 'member' })));
+    } catch (err) {
+      if (err instanceof PermanentError && err.code === 'github_not_found') throw await this.whichIsMissing(org, slug, login, what);
+      throw err;
     }
-    const state = (answer.body as { state?: unknown } | undefined)?.state;
-    if (state === 'pending') {
-      this.pending.add(key);
+    if (stateOf(answer) !== 'pending') return undefined;
+    return { pending: `GitHub invitation sent to ${login} to join organization ${org} (team ${group}); access starts when it is accepted` };
+  }
+
+  /** After a pending add: reads the membership (GET, never PUT) until GitHub says `active`. */
+  async confirmMembership(group: string, login: string): Promise<void> {
+    const { org, slug } = team(group);
+    const what = `checking the pending membership of ${login} in GitHub team ${group}`;
+    let answer: Answer;
+    try {
+      answer = await this.call({ what, notFound: 'gone' }, () => this.send('GET', membershipPath(org, slug, login)));
+    } catch (err) {
+      if (!(err instanceof PermanentError && err.code === 'github_not_found')) throw err;
+      await this.readTeam(org, slug, what);
+      throw new PermanentError(`${login} did not join GitHub organization ${org}: the invitation was declined, cancelled or has expired, so the membership of team ${group} is gone`, 'github_invitation_gone');
+    }
+    if (stateOf(answer) === 'pending') {
       throw new RetryableError(
-        `${login} is not a member of GitHub organization ${org} yet: GitHub emailed them an invitation, and the membership of team ${group} is pending until they accept it (checked again every ${PENDING_POLL_MS / 60_000} minutes)`,
+        `${login} is not a member of GitHub organization ${org} yet: the membership of team ${group} is pending until they accept GitHub's emailed invitation (checked again every ${PENDING_POLL_MS / 60_000} minutes)`,
         PENDING_POLL_MS,
         'github_pending',
       );
     }
-    this.pending.delete(key);
   }
 
   async removeMember(group: string, login: string): Promise<void> {
     const { org, slug } = team(group);
     const what = `removing ${login} from GitHub team ${group}`;
-    this.pending.delete(`${group.toLowerCase()} ${login.toLowerCase()}`);
     try {
       await this.call({ what }, () => this.send('DELETE', membershipPath(org, slug, login)));
     } catch (err) {
@@ -556,6 +559,11 @@ function team(group: string): { org: string; slug: string } {
 
 function enc(s: string): string {
   return encodeURIComponent(s);
+}
+
+/** A membership answer's `state`: `active` or `pending`. */
+function stateOf(answer: Answer): unknown {
+  return (answer.body as { state?: unknown } | undefined)?.state;
 }
 
 function membershipPath(org: string, slug: string, login: string): string {
