@@ -3,7 +3,8 @@
  * requester and the approvers. The page renders the bot's real Slack surfaces from what the
  * Slack emulator recorded (modals, DMs, ephemerals), and every click goes to the bot as the
  * signed payload Slack would send (through SlackDriver). Beside it, the emulated Jira issues
- * and Okta groups, polled from a small JSON API.
+ * and who holds what in each identity provider (Okta groups, the GitHub team, the AWS account
+ * assignment, …), polled from a small JSON API.
  *
  * API (JSON; POSTs must be `application/json`, so another site's form cannot post here):
  *   GET  /api/state?user=U..   everything the page shows for that person
@@ -100,7 +101,7 @@ function listen(server: http.Server, port: number, fallback: boolean): Promise<n
 export async function runSandbox(opts: SandboxOptions = {}): Promise<number> {
   const sb = await startSandbox(opts);
   console.log(`access-bot sandbox: ${sb.url}`);
-  console.log('  Play Alice, Bob, Carol and Dave; the bot, Slack, Jira and Okta behind it are real code and local emulators.');
+  console.log('  Play Alice, Bob, Carol and Dave; the bot, Slack, Jira and the identity providers behind it are real code and local emulators.');
   console.log(`  SQLite ${sb.world.databasePath} · bot logs ${sb.world.logFile ?? '(off)'} · Ctrl-C to stop`);
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
@@ -193,7 +194,7 @@ class SandboxApi {
       home: home ? home.view : null,
       conversation,
       jira: this.world.issues().sort((a, b) => b.created - a.created),
-      okta: this.world.groups(),
+      idps: this.world.memberships(),
     };
   }
 

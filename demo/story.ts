@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: plays a scripted story against the real bot and the built-in emulators, and
  * prints it as a timeline — what each person did in Slack and what the bot did in Slack, Jira
- * and Okta — then each Jira issue as an auditor reads it.
+ * and the identity providers (Okta, GitHub, AWS IAM Identity Center, …) — then each Jira issue as
+ * an auditor reads it.
  *
  *   npm run demo                    the story
  *   npm run demo -- --quiet         one line per step (CI)
@@ -13,7 +14,8 @@
 import { relative } from 'node:path';
 import { describeDuration, parseDuration } from '../src/domain/duration.js';
 import { interactiveElements, isObj, type Obj, type StoredMessage, type StoredView } from '../test/emulators/slack.js';
-import { DemoWorld, waitFor, type DemoPerson } from './world.js';
+import { githubLogin } from '../test/support/harness.js';
+import { AWS_ADMIN_PS, AWS_PROD_ACCOUNT, DemoWorld, GITHUB_TEAM, waitFor, type DemoPerson } from './world.js';
 
 interface Flags {
   quiet: boolean;
@@ -113,6 +115,7 @@ class Timeline {
   private readonly seenEphemerals = new Set<string>();
   private readonly seenViews = new Map<string, { versions: number; closed: boolean; errors: string }>();
   private readonly seenIssues = new Map<string, { comments: number; status: string }>();
+  /** Holders of each thing the catalog grants (MembershipView.id), as last seen. */
   private readonly seenMembers = new Map<string, Set<string>>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -122,7 +125,7 @@ class Timeline {
   ) {}
 
   start(): void {
-    for (const g of this.world.groups()) this.seenMembers.set(g.id, new Set(g.members.map((m) => m.oktaId)));
+    for (const m of this.world.memberships()) this.seenMembers.set(m.id, new Set(m.members.map((x) => x.id)));
     this.timer = setInterval(() => this.flush(), 20);
   }
 
@@ -157,7 +160,7 @@ class Timeline {
 
   /** Reports what changed in the emulators since the last look, oldest first. */
   flush(): void {
-    const entries = [...this.slackChanges(), ...this.jiraChanges(), ...this.oktaChanges()];
+    const entries = [...this.slackChanges(), ...this.jiraChanges(), ...this.idpChanges()];
     entries.sort((a, b) => a.at - b.at);
     for (const e of entries) this.print(e);
   }
@@ -215,14 +218,15 @@ class Timeline {
     return out;
   }
 
-  private oktaChanges(): Entry[] {
+  /** Memberships, team members, permissions and account assignments that appeared or went. */
+  private idpChanges(): Entry[] {
     const out: Entry[] = [];
-    for (const g of this.world.groups()) {
-      const before = this.seenMembers.get(g.id) ?? new Set<string>();
-      const now = new Set(g.members.map((m) => m.oktaId));
-      for (const id of now) if (!before.has(id)) out.push({ at: Date.now(), who: 'access-bot', what: green(`Okta: adds ${this.world.nameOf(id)} (${id}) to group “${g.name}” (${g.id})`) });
-      for (const id of before) if (!now.has(id)) out.push({ at: Date.now(), who: 'access-bot', what: red(`Okta: removes ${this.world.nameOf(id)} (${id}) from group “${g.name}” (${g.id})`) });
-      this.seenMembers.set(g.id, now);
+    for (const m of this.world.memberships()) {
+      const before = this.seenMembers.get(m.id) ?? new Set<string>();
+      const now = new Set(m.members.map((x) => x.id));
+      for (const id of now) if (!before.has(id)) out.push({ at: Date.now(), who: 'access-bot', what: green(`${m.service}: adds ${this.world.nameOf(id)} (${id}) to ${m.what}`) });
+      for (const id of before) if (!now.has(id)) out.push({ at: Date.now(), who: 'access-bot', what: red(`${m.service}: removes ${this.world.nameOf(id)} (${id}) from ${m.what}`) });
+      this.seenMembers.set(m.id, now);
     }
     return out;
   }
@@ -329,6 +333,24 @@ class Story {
     return this.world.bot.store.getRequest(requestId)?.state;
   }
 
+  /** The approver clicks Approve on their DM card, once the request's Jira issue exists. */
+  private async approve(approver: DemoPerson, requestId: string): Promise<void> {
+    const card = await this.approverCard(approver, requestId);
+    await waitFor('the Jira issue', () => this.world.bot.store.getRequest(requestId)?.jiraKey);
+    await this.settle();
+    this.tl.act(approver, 'clicks Approve');
+    const click = await this.world.driver.clickButton(approver.slackId, card, 'approve');
+    if (click.status !== 200) throw new Error(`Slack's click was not acknowledged: HTTP ${click.status}`);
+  }
+
+  /** The request once it is active, with its expiry. */
+  private async active(requestId: string): Promise<{ expiresAt: number | null }> {
+    return waitFor('the grant to be active', () => {
+      const r = this.world.bot.store.getRequest(requestId);
+      return r?.state === 'active' ? r : undefined;
+    });
+  }
+
   async play(): Promise<void> {
     const { world, tl } = this;
     const alice = this.who('alice');
@@ -347,19 +369,12 @@ class Story {
     });
     tl.check(`Alice's request ${first} submitted through the /access modal`);
     tl.note(`The role's approver is “manager”: the bot asks Okta for Alice's profile.managerId, which is Bob.`);
-    const card = await this.approverCard(bob, first);
+    await this.approverCard(bob, first);
     tl.check('Bob (Alice’s manager in Okta) got a DM with Approve / Deny');
-    await waitFor('the Jira issue', () => world.bot.store.getRequest(first)?.jiraKey);
-    await this.settle();
-    tl.act(bob, 'clicks Approve');
-    const click = await world.driver.clickButton(bob.slackId, card, 'approve');
-    if (click.status !== 200) throw new Error(`Slack's click was not acknowledged: HTTP ${click.status}`);
+    await this.approve(bob, first);
     await waitFor(`Alice in the Okta group ${superAdmin}`, () => world.okta.isMember(superAdmin, alice.oktaId));
     tl.check('approved by Bob; Alice added to the Okta group');
-    const active = await waitFor('the grant to be active', () => {
-      const r = world.bot.store.getRequest(first);
-      return r?.state === 'active' && r.expiresAt ? r : undefined;
-    });
+    const active = await this.active(first);
     tl.note(`Access is live until ${clock(active.expiresAt!)}; nobody needs to do anything for it to end.`);
     await waitFor(`Alice to be removed from ${superAdmin} when the grant expires`, () => !world.okta.isMember(superAdmin, alice.oktaId), 30_000);
     await waitFor('the request to be revoked', () => this.state(first) === 'revoked');
@@ -386,12 +401,69 @@ class Story {
     await world.bot.dispatcher.idle(15_000);
     await waitFor('Alice to be told why', () => world.slack.dmsTo(alice.slackId).some((m) => m.text.includes('denied')));
     tl.check('denied by Carol with a reason; Alice was told');
+    await this.settle();
+
+    // 3. Beyond Okta: a GitHub team that expires on its own, and an AWS account given back early.
+    const third = await this.githubTeam();
+    const fourth = await this.awsAdmin();
+    const login = githubLogin(alice);
+    const [org, slug] = GITHUB_TEAM.split('/') as [string, string];
+    await waitFor(`${login} to leave GitHub team ${GITHUB_TEAM} when the grant expires`, () => !world.github.members(org, slug).includes(login), 30_000);
+    await waitFor('the GitHub request to be revoked', () => this.state(third) === 'revoked');
+    await world.bot.dispatcher.idle(15_000);
+    tl.check('the GitHub grant expired and the team membership was removed');
     tl.stop();
 
     const broken = world.bot.store.verifyAuditChain();
     if (broken !== undefined) throw new Error(`the audit chain is broken at event ${broken}`);
-    const events = [first, second].reduce((n, id) => n + world.bot.store.auditOf(id).length, 0);
+    const events = [first, second, third, fourth].reduce((n, id) => n + world.bot.store.auditOf(id).length, 0);
     tl.check(`the audit log's hash chain verifies (${events} events)`);
+  }
+
+  /** Alice joins the payments developers' GitHub team for ten seconds; returns the request, active. */
+  private async githubTeam(): Promise<string> {
+    const { world, tl } = this;
+    const alice = this.who('alice');
+    const login = githubLogin(alice);
+    const [org, slug] = GITHUB_TEAM.split('/') as [string, string];
+    tl.note(`The same story on GitHub: Alice asks for the payments developers' team (${GITHUB_TEAM}). The bot finds her login through the organization's SAML identities, where her email is her NameID.`);
+    const id = await this.request(alice, { app: 'payments-code', role: 'github', duration: '10s', reason: 'Review the payments refactoring pull requests' });
+    tl.check(`Alice's GitHub request ${id} submitted`);
+    await this.approve(this.who('bob'), id);
+    await waitFor(`${login} in GitHub team ${GITHUB_TEAM}`, () => world.github.members(org, slug).includes(login));
+    const { expiresAt } = await this.active(id);
+    await this.settle();
+    tl.check(`approved by Bob; ${login} added to the GitHub team`);
+    tl.note(`GitHub access is live until ${clock(expiresAt!)}. Meanwhile, Alice needs the production AWS account.`);
+    return id;
+  }
+
+  /** Alice gets the Administrator permission set in the production AWS account, and gives it back early. */
+  private async awsAdmin(): Promise<string> {
+    const { world, tl } = this;
+    const alice = this.who('alice');
+    const userId = world.awsSso.userIdOf(alice.email);
+    const assigned = () => world.awsSso.isAssigned(AWS_PROD_ACCOUNT, AWS_ADMIN_PS, userId);
+    const id = await this.request(alice, { app: 'aws-prod', role: 'sso-admin', duration: '1h', reason: 'Inspect the failed deployment in production (INC-2291)' });
+    tl.check(`Alice's AWS request ${id} submitted`);
+    tl.note(`On approval, IAM Identity Center assigns the permission set in account ${AWS_PROD_ACCOUNT} to Alice's Identity Center user, found by her email. AWS carries assignments out asynchronously: the bot polls until it has succeeded.`);
+    await this.approve(this.who('carol'), id);
+    await waitFor('the permission set assigned to Alice', assigned);
+    await this.active(id);
+    await world.bot.dispatcher.idle(15_000);
+    tl.check('approved by Carol; the permission set is assigned to Alice in the account');
+    await this.settle();
+    const notice = await waitFor('Alice’s “Access granted” DM with Revoke now', () =>
+      world.slack.dmsTo(alice.slackId).find((m) => m.text.startsWith('Access granted') && JSON.stringify(m.blocks).includes(`"value":"${id}"`)),
+    );
+    tl.act(alice, 'is done within minutes and clicks Revoke now on her “Access granted” DM');
+    const click = await world.driver.clickButton(alice.slackId, notice, 'revoke_access');
+    if (click.status !== 200) throw new Error(`Slack's click was not acknowledged: HTTP ${click.status}`);
+    await waitFor('the assignment to be deleted', () => !assigned());
+    await waitFor('the AWS request to be revoked', () => this.state(id) === 'revoked');
+    await world.bot.dispatcher.idle(15_000);
+    tl.check('Alice gave the AWS access back; the assignment was deleted');
+    return id;
   }
 }
 
@@ -437,8 +509,9 @@ async function main(): Promise<number> {
   try {
     await world.start();
     if (!flags.quiet) {
-      console.log(bold('access-bot demo') + ' — the real bot, driven through built-in Slack, Jira and Okta emulators; no accounts needed.');
-      console.log(dim(`  bot ${world.bot.url} · Slack ${world.slack.url} · Jira ${world.jira.url} · Okta ${world.okta.url}`));
+      console.log(bold('access-bot demo') + ' — the real bot, driven through built-in emulators of Slack, Jira and every identity provider it connects to; no accounts needed.');
+      console.log(dim(`  bot ${world.bot.url} · Slack ${world.slack.url} · Jira ${world.jira.url} · Okta ${world.okta.url} · GitHub ${world.github.url} · AWS ${world.awsSso.url}`));
+      console.log(dim(`  the catalog has a role on each connector: ${[...new Set(world.memberships().map((m) => m.service))].join(', ')}`));
       console.log(dim(`  SQLite ${relative(process.cwd(), world.databasePath)} (recreated each run) · bot logs ${relative(process.cwd(), world.logFile ?? '')}`));
       for (const p of world.people) console.log(dim(`  ${p.name.padEnd(12)} ${p.email.padEnd(18)} ${p.title}`));
       console.log('');

@@ -1,9 +1,12 @@
 /**
- * The demo's world, shared by `npm run demo` (the scripted story) and the sandbox: the Slack,
- * Jira and Okta emulators, four sample people, a sample catalog, and the real composed bot over
- * HTTP with SQLite on disk. Nothing here needs an account or the network.
+ * The demo's world, shared by `npm run demo` (the scripted story) and the sandbox: the Slack and
+ * Jira emulators, an emulator of every identity provider the bot has a connector for (Okta,
+ * Microsoft Graph, Google's Directory API, the Atlassian site's groups on the Jira emulator, the
+ * Atlassian organization, GitHub, Bitbucket Data Center, AWS IAM Identity Center), four sample
+ * people who exist in each, a sample catalog with a role on each connector, and the real composed
+ * bot over HTTP with SQLite on disk. Nothing here needs an account or the network.
  */
-import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { adfToText } from '../src/adapters/jira/adf.js';
 import type { AdfDoc } from '../src/adapters/jira/types.js';
@@ -12,12 +15,16 @@ import { parseCatalog } from '../src/config/catalog.js';
 import { connectorsOf, loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/logger.js';
 import { AtlassianAdminEmulator } from '../test/emulators/atlassian-admin.js';
-import { ACCESS_KEY_ID, AwsSsoEmulator, IDENTITY_STORE_ID, INSTANCE_ARN, SECRET_ACCESS_KEY, permissionSetArn } from '../test/emulators/aws-sso.js';
+import { ACCESS_KEY_ID, AwsSsoEmulator, IDENTITY_STORE_ID, INSTANCE_ARN, SECRET_ACCESS_KEY, permissionSetArn, userIdFor } from '../test/emulators/aws-sso.js';
+import { GitHubEmulator } from '../test/emulators/github.js';
+import { GoogleDirectoryEmulator } from '../test/emulators/google.js';
+import { GraphEmulator } from '../test/emulators/graph.js';
 import { JiraEmulator } from '../test/emulators/jira.js';
 import { OktaEmulator } from '../test/emulators/okta.js';
 import { BitbucketEmulator } from '../test/emulators/bitbucket.js';
 import { SlackEmulator } from '../test/emulators/slack.js';
-import { BOT_TOKEN, JIRA_TOKEN, OKTA_TOKEN, PEOPLE, SIGNING_SECRET } from '../test/support/harness.js';
+import { nameParts } from '../test/support/fixtures.js';
+import { BOT_TOKEN, GITHUB_ORG, GOOGLE_ADMIN, JIRA_TOKEN, OKTA_TOKEN, PEOPLE, SIGNING_SECRET, bitbucketName, githubLogin } from '../test/support/harness.js';
 import { SlackDriver } from '../test/support/slackDriver.js';
 
 export type PersonKey = keyof typeof PEOPLE;
@@ -28,6 +35,10 @@ export interface DemoPerson {
   email: string;
   name: string;
   oktaId: string;
+  /** Entra object id. */
+  entraId: string;
+  /** Atlassian accountId (the site and the organization). */
+  atlassianId: string;
   /** Who they are in the story, shown in the sandbox's "who are you" picker. */
   title: string;
   /** Okta `profile.managerId`: what a `manager` approver resolves through. */
@@ -52,15 +63,23 @@ export const DEMO_GROUPS = [
 
 /** The Atlassian organization's group that gives Confluence access (granted through `atlassian-org`). */
 export const CONFLUENCE_GROUP = '5c0f1a2e-0000-4000-8000-00000000c0f1';
+/** The Entra ID group of the data platform's contributors. */
+export const ENTRA_GROUP = '6f1c0d2e-0000-4000-8000-00000000da7a';
+/** The Google Workspace group of the wiki's readers. */
+export const GOOGLE_GROUP = 'wiki-readers@example.com';
+/** The Atlassian site group (the `atlassian` connector, Jira's own credentials) of Jira administrators. */
+export const JIRA_ADMINS_GROUP = '8a2e0b1c-0000-4000-8000-0000000ad31a';
+/** The GitHub team of the payments developers, `<org>/<team-slug>`. */
+export const GITHUB_TEAM = `${GITHUB_ORG}/payments-devs`;
+/** The account and permission set of the demo's IAM Identity Center role (the aws-sso emulator). */
+export const AWS_PROD_ACCOUNT = '210987654321';
+export const AWS_ADMIN_PS = permissionSetArn('demoadmin');
 
 /**
- * A real catalog would offer super admin for 30m / 1h / 4h; the `10s` choice is there so the
- * demo can show a grant expiring and being removed without making anyone wait an hour.
+ * One role, at least, on each connector. A real catalog would offer super admin for 30m / 1h /
+ * 4h; the `10s` choices are there so the demo can show a grant expiring and being removed without
+ * making anyone wait an hour.
  */
-/** The account and permission set of the demo's IAM Identity Center role (the aws-sso emulator). */
-const AWS_PROD_ACCOUNT = '210987654321';
-const AWS_ADMIN_PS = permissionSetArn('demoadmin');
-
 export const DEMO_CATALOG = `
 jira:
   project: ACC
@@ -107,6 +126,33 @@ applications:
         grant: { connector: aws-sso, account: '${AWS_PROD_ACCOUNT}', permissionSet: '${AWS_ADMIN_PS}' }
         durations: [1h]
         approvers: [owners]
+  - id: data-platform
+    name: Data platform (Azure)
+    owners: [carol@example.com]
+    roles:
+      - id: contributor
+        name: Contributor (Entra ID group)
+        grant: { connector: entra, group: ${ENTRA_GROUP} }
+        durations: [8h, 7d]
+        approvers: [owners]
+  - id: wiki
+    name: Company wiki
+    owners: [bob@example.com]
+    roles:
+      - id: reader
+        name: Reader (Google group)
+        grant: { connector: google, group: ${GOOGLE_GROUP} }
+        durations: [permanent]
+        approval: auto
+  - id: jira
+    name: Jira
+    owners: [dave@example.com]
+    roles:
+      - id: admin
+        name: Administrator (site group)
+        grant: { connector: atlassian, group: ${JIRA_ADMINS_GROUP} }
+        durations: [1h, 4h]
+        approvers: [owners]
   - id: confluence
     name: Confluence
     owners: [bob@example.com]
@@ -117,12 +163,17 @@ applications:
         durations: [8h, 7d]
         approvers: [owners]
   - id: payments-code
-    name: Payments code (Bitbucket)
+    name: Payments code
     owners: [bob@example.com]
     roles:
       - id: write
-        name: Write to the PAY project
+        name: Write to the PAY project (Bitbucket)
         grant: { connector: bitbucket-dc, project: PAY, permission: PROJECT_WRITE }
+        durations: [10s, 8h]
+        approvers: [owners]
+      - id: github
+        name: Payments developers team (GitHub)
+        grant: { connector: github, group: ${GITHUB_TEAM} }
         durations: [10s, 8h]
         approvers: [owners]
 `;
@@ -157,6 +208,18 @@ export interface GroupView {
   members: { oktaId: string; name: string }[];
 }
 
+/** Who holds one thing the catalog grants, as its identity provider's emulator holds it. */
+export interface MembershipView {
+  /** What the catalog's grant names (a group id, a team, an account and permission set): unique here. */
+  id: string;
+  /** The service, e.g. "GitHub". */
+  service: string;
+  /** What is held, e.g. "team acme/payments-devs". */
+  what: string;
+  /** Each holder by the id that service gives them. */
+  members: { id: string; name: string }[];
+}
+
 export class DemoWorld {
   readonly slack = new SlackEmulator({ botToken: BOT_TOKEN, teamName: 'Demo Workspace', teamDomain: 'demo' });
   readonly jira = new JiraEmulator({ apiToken: JIRA_TOKEN });
@@ -164,6 +227,9 @@ export class DemoWorld {
   readonly atlassianOrg = new AtlassianAdminEmulator();
   readonly bitbucket = new BitbucketEmulator();
   readonly awsSso = new AwsSsoEmulator();
+  readonly graph = new GraphEmulator();
+  readonly google = new GoogleDirectoryEmulator();
+  readonly github = new GitHubEmulator();
   readonly people = DEMO_PEOPLE;
   readonly databasePath: string;
   readonly logFile: string | undefined;
@@ -178,23 +244,38 @@ export class DemoWorld {
   }
 
   async start(): Promise<this> {
-    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.atlassianOrg.start(), this.bitbucket.start(), this.awsSso.start()]);
-    this.awsSso.addPermissionSet(AWS_ADMIN_PS);
+    await Promise.all(this.emulators().map((e) => e.start()));
+    this.github.addOrg(GITHUB_ORG, { saml: true });
+    // Everyone exists, under the same email, in every identity provider.
     for (const p of this.people) {
-      this.awsSso.addUser({ email: p.email, displayName: p.name });
       this.slack.addUser({ id: p.slackId, email: p.email, realName: p.name });
-      const [first = p.name, last = ''] = p.name.split(' ');
-      this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName: first, lastName: last, ...(p.managerId ? { managerId: p.managerId } : {}) });
+      const { firstName, lastName } = nameParts(p.name);
+      this.okta.addUser({ id: p.oktaId, login: p.email, email: p.email, firstName, lastName, ...(p.managerId ? { managerId: p.managerId } : {}) });
+      this.graph.addUser({ id: p.entraId, userPrincipalName: p.email, displayName: p.name });
+      this.google.addUser({ primaryEmail: p.email, givenName: firstName, familyName: lastName });
+      this.jira.directory.addUser({ email: p.email, displayName: p.name, accountId: p.atlassianId });
+      this.atlassianOrg.addUser({ email: p.email, name: p.name, accountId: p.atlassianId });
+      // GitHub: members of the organization, their logins found through its SAML identities.
+      this.github.addUser(githubLogin(p), p.name);
+      this.github.addOrgMember(GITHUB_ORG, githubLogin(p));
+      this.github.addSamlIdentity(GITHUB_ORG, { nameId: p.email, login: githubLogin(p) });
+      this.bitbucket.addUser({ name: bitbucketName(p), emailAddress: p.email, displayName: p.name });
+      this.awsSso.addUser({ email: p.email, displayName: p.name });
     }
     for (const g of DEMO_GROUPS) this.okta.addGroup({ id: g.id, name: g.name });
-    for (const p of this.people) this.atlassianOrg.addUser({ email: p.email, name: p.name, accountId: PEOPLE[p.key].atlassianId });
+    this.graph.addGroup({ id: ENTRA_GROUP, displayName: 'Data platform contributors' });
+    this.google.addGroup({ email: GOOGLE_GROUP, name: 'Wiki readers' });
+    this.jira.directory.addGroup({ groupId: JIRA_ADMINS_GROUP, name: 'jira-admins' });
     this.atlassianOrg.addGroup({ id: CONFLUENCE_GROUP, name: 'confluence-users' });
-    // Bitbucket usernames are the emails' local parts.
-    for (const p of this.people) this.bitbucket.addUser({ name: p.email.split('@')[0]!, emailAddress: p.email, displayName: p.name });
+    this.github.addTeam(GITHUB_ORG, GITHUB_TEAM.split('/')[1]!, 'Payments developers');
     this.bitbucket.addProject('PAY', 'Payments');
+    this.awsSso.addPermissionSet(AWS_ADMIN_PS);
     this.slack.addChannel({ id: 'C0ADMIN', name: 'access-admins', botIsMember: true });
 
     mkdirSync(dirname(this.databasePath), { recursive: true });
+    // Google's service-account key names the emulator's token endpoint; the bot reads it from a file, as it would in production.
+    const googleKey = join(dirname(this.databasePath), 'google-service-account.json');
+    writeFileSync(googleKey, this.google.serviceAccountJson(), { mode: 0o600 });
     // The emulators start empty each run, so an old database would point at issues that no longer exist.
     if (this.opts.fresh !== false) for (const suffix of ['', '-wal', '-shm']) rmSync(this.databasePath + suffix, { force: true });
 
@@ -209,6 +290,19 @@ export class DemoWorld {
       JIRA_API_TOKEN: JIRA_TOKEN,
       OKTA_ORG_URL: this.okta.url,
       OKTA_API_TOKEN: OKTA_TOKEN,
+      GRAPH_TENANT_ID: this.graph.tenantId,
+      GRAPH_CLIENT_ID: this.graph.clientId,
+      GRAPH_CLIENT_SECRET: this.graph.clientSecret,
+      GRAPH_BASE_URL: this.graph.url,
+      GRAPH_TOKEN_URL: this.graph.tokenUrl,
+      GOOGLE_SA_KEY_FILE: googleKey,
+      GOOGLE_ADMIN_SUBJECT: GOOGLE_ADMIN,
+      GOOGLE_ROOT_URL: this.google.rootUrl,
+      GOOGLE_TOKEN_URL: this.google.tokenUrl,
+      GITHUB_ORG,
+      GITHUB_TOKEN: this.github.token,
+      GITHUB_API_URL: this.github.apiUrl,
+      GITHUB_GRAPHQL_URL: this.github.graphqlUrl,
       ATLASSIAN_ORG_ID: this.atlassianOrg.orgId,
       ATLASSIAN_ORG_DIRECTORY_ID: this.atlassianOrg.directoryId,
       ATLASSIAN_ORG_API_KEY: this.atlassianOrg.apiKey,
@@ -235,7 +329,8 @@ export class DemoWorld {
       this.log = createWriteStream(this.logFile, { flags: 'w' });
     }
     const sink = this.log ?? { write: () => true };
-    const logger = createLogger(cfg.config.logLevel, [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN, this.atlassianOrg.apiKey, this.bitbucket.token], sink);
+    const secrets = [BOT_TOKEN, SIGNING_SECRET, OKTA_TOKEN, JIRA_TOKEN, this.graph.clientSecret, this.github.token, this.atlassianOrg.apiKey, this.bitbucket.token, SECRET_ACCESS_KEY];
+    const logger = createLogger(cfg.config.logLevel, secrets, sink);
     this.bot = createAccessBot({ config: cfg.config, catalog: cat.catalog, logger });
     await this.bot.start();
     this.driver = new SlackDriver({ botUrl: this.bot.url, signingSecret: SIGNING_SECRET, emulator: this.slack });
@@ -244,17 +339,24 @@ export class DemoWorld {
 
   async stop(): Promise<void> {
     await this.bot?.stop(2000).catch(() => undefined);
-    await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop(), this.atlassianOrg.stop(), this.bitbucket.stop(), this.awsSso.stop()]);
+    // Every emulator stops, and one that got a request no route expects says so.
+    const stopped = await Promise.allSettled(this.emulators().map((e) => e.stop()));
     await new Promise<void>((done) => (this.log ? this.log.end(done) : done()));
+    const failed = stopped.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+    if (failed.length > 0) throw new Error(failed.join('; '));
+  }
+
+  private emulators() {
+    return [this.slack, this.jira, this.okta, this.graph, this.google, this.atlassianOrg, this.github, this.bitbucket, this.awsSso];
   }
 
   person(idOrKey: string): DemoPerson | undefined {
-    return this.people.find((p) => p.slackId === idOrKey || p.key === idOrKey || p.oktaId === idOrKey);
+    return this.people.find((p) => p.slackId === idOrKey || p.key === idOrKey || personIds(p).includes(idOrKey));
   }
 
-  /** Name for a Slack id, Okta id or email; falls back to what was given. */
+  /** Name for a Slack id, an email or any IdP's id of a person; falls back to what was given. */
   nameOf(id: string): string {
-    return this.person(id)?.name ?? this.people.find((p) => p.email === id)?.name ?? id;
+    return this.person(id)?.name ?? id;
   }
 
   groupName(id: string): string {
@@ -280,6 +382,33 @@ export class DemoWorld {
       members: this.okta.members(g.id).map((oktaId) => ({ oktaId, name: this.nameOf(oktaId) })),
     }));
   }
+
+  /** Everything the catalog grants, in every identity provider, with who holds it now. */
+  memberships(): MembershipView[] {
+    const named = (ids: Iterable<string>) => [...ids].map((id) => ({ id, name: this.nameOf(id) }));
+    const [org, slug] = GITHUB_TEAM.split('/') as [string, string];
+    const bitbucketWriters = this.people.filter((p) => this.bitbucket.projectPermission('PAY', bitbucketName(p)) === 'PROJECT_WRITE').map(bitbucketName);
+    return [
+      ...this.groups().map((g) => ({ id: g.id, service: 'Okta', what: `group “${g.name}” (${g.id})`, members: g.members.map((m) => ({ id: m.oktaId, name: m.name })) })),
+      { id: ENTRA_GROUP, service: 'Entra ID', what: `group “Data platform contributors” (${ENTRA_GROUP})`, members: named(this.graph.members(ENTRA_GROUP)) },
+      { id: GOOGLE_GROUP, service: 'Google Workspace', what: `group ${GOOGLE_GROUP}`, members: named(this.google.members(GOOGLE_GROUP)) },
+      { id: JIRA_ADMINS_GROUP, service: 'Atlassian site', what: `group “jira-admins” (${JIRA_ADMINS_GROUP})`, members: named(this.jira.directory.groups.get(JIRA_ADMINS_GROUP)?.members ?? []) },
+      { id: CONFLUENCE_GROUP, service: 'Atlassian organization', what: `group “confluence-users” (${CONFLUENCE_GROUP})`, members: named(this.atlassianOrg.groups.get(CONFLUENCE_GROUP)?.members ?? []) },
+      { id: GITHUB_TEAM, service: 'GitHub', what: `team ${GITHUB_TEAM}`, members: named(this.github.members(org, slug)) },
+      { id: 'PAY/PROJECT_WRITE', service: 'Bitbucket', what: 'PROJECT_WRITE on project PAY', members: named(bitbucketWriters) },
+      {
+        id: `${AWS_PROD_ACCOUNT}/${AWS_ADMIN_PS}`,
+        service: 'AWS IAM Identity Center',
+        what: `account ${AWS_PROD_ACCOUNT}, permission set ${AWS_ADMIN_PS.split('/').at(-1)!}`,
+        members: named(this.awsSso.assigned(AWS_PROD_ACCOUNT, AWS_ADMIN_PS)),
+      },
+    ];
+  }
+}
+
+/** Every id a person has somewhere: email, and the id each identity provider gives them. */
+function personIds(p: DemoPerson): string[] {
+  return [p.email, p.oktaId, p.entraId, p.atlassianId, githubLogin(p), bitbucketName(p), userIdFor(p.email)];
 }
 
 /** Polls until `probe` returns something, or fails naming what did not happen. */

@@ -1,6 +1,6 @@
 /* global document, window, fetch, setTimeout, clearTimeout, URL, URLSearchParams, CSS */
 // The sandbox page: renders what the Slack emulator recorded for the chosen person, sends their
-// clicks to the sandbox server (which signs them as Slack would), and shows Jira and Okta beside it.
+// clicks to the sandbox server (which signs them as Slack would), and shows Jira and the identity providers beside it.
 // Plain DOM, no framework: a small renderer for the Block Kit the bot uses.
 
 const POLL_MS = 500;
@@ -164,7 +164,7 @@ function render(data) {
   // An open options menu stays put; the modal is redrawn once it closes.
   if (!document.querySelector('#modal .ext-menu') && changed('modal', [data.modal, ui.user])) renderModal(data.modal);
   if (changed('jira', data.jira)) renderJira(data.jira);
-  if (changed('okta', data.okta)) renderOkta(data.okta);
+  if (changed('idps', data.idps)) renderIdps(data.idps);
 }
 
 function renderPeople(people) {
@@ -213,6 +213,7 @@ function renderConversation(items) {
           el('li', {}, 'As Alice, send ', el('code', {}, '/access'), ' and ask for Okta admin console / Super admin.'),
           el('li', {}, 'Switch to Bob, Alice’s manager in Okta, and click Approve (or Deny, which asks for a reason).'),
           el('li', {}, 'Watch the Jira issue and the Okta group on the right. Pick “10 seconds” to see the grant expire on its own.'),
+          el('li', {}, 'Every identity provider has a role: Payments code (GitHub team, Bitbucket project), AWS production (IAM Identity Center), Data platform (Entra ID), Company wiki (Google), Jira (site group), Confluence (Atlassian organization).'),
           el('li', {}, 'Dave has no manager in Okta: his super-admin request goes to the fallback approver, Carol.'),
         ),
       ),
@@ -513,7 +514,7 @@ function forget(viewId) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Jira and Okta
+// Jira and the identity providers
 
 function renderJira(issues) {
   const box = document.getElementById('issues');
@@ -547,23 +548,25 @@ function renderJira(issues) {
   );
 }
 
-function renderOkta(groups) {
+/** Who holds what the catalog grants, in each identity provider (Okta groups first). */
+function renderIdps(idps) {
   const box = document.getElementById('groups');
   box.replaceChildren(
-    ...groups.map((g) => {
+    ...idps.map((g) => {
       const before = new Set(ui.seenMembers[g.id] ?? []);
       const first = ui.seenMembers[g.id] === undefined;
-      ui.seenMembers[g.id] = g.members.map((m) => m.oktaId);
+      ui.seenMembers[g.id] = g.members.map((m) => m.id);
+      const okta = g.service === 'Okta';
       return el(
         'div',
-        { class: 'group', 'data-group-id': g.id },
-        el('span', { class: 'g-name' }, g.name),
-        el('span', { class: 'g-id' }, g.id),
+        { class: 'group', 'data-group-id': g.id, 'data-service': g.service },
+        el('span', { class: 'g-service' }, g.service),
+        el('span', { class: 'g-name' }, g.what),
         el(
           'div',
           { class: 'members' },
           g.members.length
-            ? g.members.map((m) => el('span', { class: `member ${!first && !before.has(m.oktaId) ? 'fresh' : ''}`, 'data-okta-id': m.oktaId }, m.name))
+            ? g.members.map((m) => el('span', { class: `member ${!first && !before.has(m.id) ? 'fresh' : ''}`, 'data-member-id': m.id, ...(okta ? { 'data-okta-id': m.id } : {}) }, m.name))
             : el('span', { class: 'none' }, 'no members'),
         ),
       );
