@@ -8,8 +8,8 @@ import { describeState } from '../domain/lifecycle.js';
 import { inTx, type Deps, type Tx } from './context.js';
 import type { ReplyTarget } from './decide.js';
 import { enqueue } from './effects.js';
-import { approverRef, requesterRef } from './people.js';
-import { findNamed, keyOf, notYours, requestLine } from './requestView.js';
+import { approverRef, requesterRef, submitterRef } from './people.js';
+import { findNamed, keyOf, notYours, onBehalfLine, requestLine } from './requestView.js';
 import type { RequestRecord } from './ports/store.js';
 
 /** How many of a person's requests `/access list` reads (newest first). */
@@ -29,10 +29,24 @@ export function isRequester(r: RequestRecord, me: PersonRef): boolean {
   return samePerson(requesterRef(r), me);
 }
 
+/** Whether `me` asked for this request on its requester's behalf. */
+export function isSubmitter(r: RequestRecord, me: PersonRef): boolean {
+  const submitter = submitterRef(r);
+  return submitter !== undefined && samePerson(submitter, me);
+}
+
+const OPEN = new Set(['pending', 'approved', 'active']);
+
 /** Pending requests and active grants of a person, newest first. */
 export function openRequestsOf(ctx: Pick<Tx, 'store'>, me: PersonRef): RequestRecord[] {
   if (me.id === undefined) return [];
-  return ctx.store.requestsOf(me.id, LIST_SCAN).filter((r) => r.state === 'pending' || r.state === 'approved' || r.state === 'active');
+  return ctx.store.requestsOf(me.id, LIST_SCAN).filter((r) => OPEN.has(r.state));
+}
+
+/** Pending requests and active grants a person asked for on others' behalf, newest first. */
+export function openRequestsFor(ctx: Pick<Tx, 'store'>, me: PersonRef): RequestRecord[] {
+  if (me.id === undefined) return [];
+  return ctx.store.submittedBy(me.id, LIST_SCAN).filter((r) => OPEN.has(r.state));
 }
 
 /** What the read-only subcommands read: the store and the clock. */
@@ -41,12 +55,15 @@ export type CommandDeps = Deps<'store' | 'now'>;
 export function listMine(deps: CommandDeps, input: { actorSlackId: string; reply: ReplyTarget }): void {
   deps.store.tx((tx) => {
     const ctx = inTx(deps, tx);
-    const mine = openRequestsOf(ctx, personOf(ctx, input.actorSlackId));
-    const text =
+    const me = personOf(ctx, input.actorSlackId);
+    const mine = openRequestsOf(ctx, me);
+    const forOthers = openRequestsFor(ctx, me);
+    const lines =
       mine.length === 0
-        ? 'You have no pending requests and no active access. Type /access to request some.'
-        : ['Your pending requests and active access:', ...mine.map((r) => `• ${requestLine(ctx, r)}`)].join('\n');
-    reply(ctx, input.reply, text);
+        ? ['You have no pending requests and no active access. Type /access to request some.']
+        : ['Your pending requests and active access:', ...mine.map((r) => `• ${requestLine(ctx, r)}`)];
+    if (forOthers.length > 0) lines.push('Requests you made for others:', ...forOthers.map((r) => `• ${requestLine(ctx, r, ctx.now(), 'submitter')}`));
+    reply(ctx, input.reply, lines.join('\n'));
   });
 }
 
@@ -55,9 +72,11 @@ export function statusOf(deps: CommandDeps, input: { actorSlackId: string; reque
     const ctx = inTx(deps, tx);
     const me = personOf(ctx, input.actorSlackId);
     const r = findNamed(ctx, input.request);
-    // The requester and the request's approvers may look; for anyone else it does not exist.
-    const mayLook = r && (isRequester(r, me) || ctx.store.approversOf(r.id).some((a) => samePerson(approverRef(a), me)));
+    // The requester, whoever asked on their behalf and the request's approvers may look; for
+    // anyone else it does not exist.
+    const mayLook = r && (isRequester(r, me) || isSubmitter(r, me) || ctx.store.approversOf(r.id).some((a) => samePerson(approverRef(a), me)));
     if (!r || !mayLook) return reply(ctx, input.reply, notYours(input.request));
-    reply(ctx, input.reply, `${requestLine(ctx, r)}\n${keyOf(r)} is ${describeState(r.state)}.`);
+    const lines = [requestLine(ctx, r, ctx.now(), isRequester(r, me) ? 'requester' : 'submitter'), onBehalfLine(r), `${keyOf(r)} is ${describeState(r.state)}.`];
+    reply(ctx, input.reply, lines.filter((l) => l !== undefined).join('\n'));
   });
 }

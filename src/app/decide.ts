@@ -17,7 +17,7 @@ import { actorRefusal } from './actor.js';
 import { notifyRequester, recordStep, refreshTimers, transitionIssue, type Deps, type Tx } from './context.js';
 import { enqueue } from './effects.js';
 import { settleExtension } from './extend.js';
-import { approverActor, approverRef, requesterRef, type ActingPerson } from './people.js';
+import { approverActor, approverRef, requesterRef, submitterRef, type ActingPerson } from './people.js';
 import type { ApproverRecord, RequestRecord } from './ports/store.js';
 
 export interface ReplyTarget {
@@ -99,7 +99,7 @@ export function checkMayDecide(deps: DecideDeps, opts: { requestId: string; acto
   try {
     const { approvers, facts } = stageFacts(deps, r);
     const me = whoActs(r, approvers, opts.actor.ref);
-    assertMayDecide({ state: r.state, requester: requesterRef(r), stage: facts, actor: me.ref, decidedBy: r.decidedBy ?? undefined });
+    assertMayDecide({ state: r.state, requester: requesterRef(r), submitter: submitterRef(r), stage: facts, actor: me.ref, decidedBy: r.decidedBy ?? undefined });
     assertStillListed(deps, r, me.approver);
     return { ok: true };
   } catch (err) {
@@ -128,7 +128,15 @@ export function decide(deps: DecideDeps, input: DecideOpts): DecideResult {
     let outcome: DecisionOutcome;
     try {
       assertStillListed(ctx, r, clicked.approver);
-      outcome = decideRule({ state: r.state, requester: requesterRef(r), stage: facts, actor: clicked.ref, decision: input.decision, decidedBy: r.decidedBy ?? undefined });
+      outcome = decideRule({
+        state: r.state,
+        requester: requesterRef(r),
+        submitter: submitterRef(r),
+        stage: facts,
+        actor: clicked.ref,
+        decision: input.decision,
+        decidedBy: r.decidedBy ?? undefined,
+      });
     } catch (err) {
       if (isDomainError(err)) return refuse(ctx, r, input, err.code, err.message);
       throw err;

@@ -28,6 +28,8 @@ export type RequesterNotice =
   | { type: 'granted'; expiresAt: number | null }
   | { type: 'revoked'; cause: 'expired' | 'manual'; by?: string }
   | { type: 'timed_out' }
+  /** Withdrawn by whoever asked for it on the requester's behalf (the requester's own cancel needs no DM). */
+  | { type: 'cancelled'; by: string }
   | { type: 'extended'; by: string; expiresAt: number }
   | { type: 'extension_denied'; by: string; reason: string; expiresAt: number }
   | { type: 'failed'; cause: string };
@@ -44,6 +46,8 @@ export type Effect =
   | { kind: 'slack.requesterConfirmationUpdate'; requestId: string }
   /** Re-renders the "Access granted" DM once the grant ended (its Revoke button goes). */
   | { kind: 'slack.requesterGrantUpdate'; requestId: string }
+  /** Confirms a request made for someone else to whoever asked (once its Jira issue exists). */
+  | { kind: 'slack.submitterDm'; requestId: string }
   | { kind: 'slack.approverDm'; requestId: string; stage: number; slackId: string }
   | { kind: 'slack.approverUpdate'; requestId: string; stage: number; slackId: string }
   | { kind: 'slack.approverReminder'; requestId: string; stage: number; slackId: string }
@@ -101,6 +105,8 @@ export function queueOf(e: Effect): string {
     case 'slack.requesterGrantUpdate':
     case 'slack.expiryWarning':
       return `slack:${e.requestId}:requester`;
+    case 'slack.submitterDm':
+      return `slack:${e.requestId}:submitter`;
     case 'slack.approverDm':
     case 'slack.approverUpdate':
     case 'slack.approverReminder':

@@ -7,7 +7,7 @@
 import { eligibleApprovers, type Person } from '../domain/approval.js';
 import { alertAdmins, mustGet, recordStep, refreshTimers, type InTx, type Tx } from './context.js';
 import { failRequest } from './fail.js';
-import { approverRef, requesterRef } from './people.js';
+import { approverRef, neverApprovers } from './people.js';
 import { askApprovers, resolveRefs, type RouteDeps } from './route.js';
 
 export type EscalationResult = { kind: 'stale' } | { kind: 'escalated'; stage: number; approvers: Person[]; unresolved: string[] };
@@ -19,7 +19,7 @@ export async function resolveEscalation(ctx: RouteDeps, requestId: string, stage
   const all = ctx.store.approversOf(r.id);
   const excluded = all.filter((a) => a.stage === stage || a.decision === 'approve').map(approverRef);
   const found = await resolveRefs(ctx, r, r.requesterEmail, r.policy.escalateTo, 'escalation');
-  const approvers = eligibleApprovers(found.people, requesterRef(r), excluded);
+  const approvers = eligibleApprovers(found.people, neverApprovers(r), excluded);
   return { kind: 'escalated', stage, approvers, unresolved: found.unresolved };
 }
 

@@ -18,7 +18,7 @@ import type { Deps, Tx } from './context.js';
 import { enqueue, homeQueue } from './effects.js';
 import { warningExtension } from './extend.js';
 import type { RequestRecord, TxStore } from './ports/store.js';
-import { describeLeft, keyOf, requestLine, waitingOn, whatOf } from './requestView.js';
+import { describeLeft, keyOf, requestLine, requesterName, submitterName, waitingOn, whatOf } from './requestView.js';
 
 /** Two publishes of one person's Home are at least this far apart. */
 export const HOME_MIN_GAP_MS = 1000;
@@ -88,6 +88,8 @@ export interface HomeModel {
   waitingForMe: HomeList;
   /** Active grants I approved. */
   approvedByMe: HomeList;
+  /** Requests I asked for on someone else's behalf that are still open (pending, being granted, active). */
+  forOthers: HomeList;
 }
 
 const ENDED_STATES = new Set(['denied', 'cancelled', 'timed_out', 'revoked', 'failed']);
@@ -106,9 +108,9 @@ export function homeModel(ctx: Deps<'store' | 'now' | 'catalog'>, slackId: strin
   const mine = me.id === undefined ? [] : ctx.store.requestsOf(me.id, HOME_SCAN);
   const active = mine.filter((r) => r.state === 'active' || r.state === 'revoking');
   const line = (r: RequestRecord) => requestLine(ctx, r, now);
-  const requester = (r: RequestRecord) => r.requesterName ?? r.requesterEmail ?? 'someone';
   const awaiting = me.id === undefined ? [] : ctx.store.awaitingDecisionOf(me.id, HOME_SCAN);
   const approved = me.id === undefined ? [] : ctx.store.activeApprovedBy(me.id, HOME_SCAN);
+  const submitted = me.id === undefined ? [] : ctx.store.submittedBy(me.id, HOME_SCAN).filter((r) => !ENDED_STATES.has(r.state));
   return {
     pending: list(
       mine.filter((r) => r.state === 'pending' || r.state === 'approved'),
@@ -130,15 +132,18 @@ export function homeModel(ctx: Deps<'store' | 'now' | 'catalog'>, slackId: strin
       (r) => {
         const asked = waitingOn(ctx.store.approversOf(r.id, r.stage), r.stage).find((a) => a.personId === me.id)?.askedAt ?? r.createdAt;
         const what = r.extendsId ? `asks to extend ${r.appName} / ${r.roleName} by ${describeDuration({ token: r.durationToken, ms: r.durationMs })}` : `requests ${whatOf(r)}`;
-        return `${keyOf(r)}: ${requester(r)} ${what}, asked ${formatTime(asked)}. Reason: ${r.reason}`;
+        const by = submitterName(r);
+        const who = by === undefined ? `${requesterName(r)} ${what}` : `${by} ${what} on behalf of ${requesterName(r)}`;
+        return `${keyOf(r)}: ${who}, asked ${formatTime(asked)}. Reason: ${r.reason}`;
       },
       maxPerList,
     ),
     approvedByMe: list(
       approved,
-      (r) => `${keyOf(r)}: ${requester(r)} has ${whatOf(r)}, ${r.expiresAt === null ? 'does not expire' : `until ${formatTime(r.expiresAt)} (${describeLeft(r.expiresAt - now)} left)`}`,
+      (r) => `${keyOf(r)}: ${requesterName(r)} has ${whatOf(r)}, ${r.expiresAt === null ? 'does not expire' : `until ${formatTime(r.expiresAt)} (${describeLeft(r.expiresAt - now)} left)`}`,
       maxPerList,
     ),
+    forOthers: list(submitted, (r) => requestLine(ctx, r, now, 'submitter'), maxPerList),
   };
 }
 

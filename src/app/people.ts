@@ -79,6 +79,29 @@ export class People {
     return this.deps.slack.usergroupMembers(group);
   }
 
+  /** The connector instance `manager` comes from (MANAGER_SOURCE), if one is configured. */
+  get managerSourceName(): string | undefined {
+    return this.deps.managerSource?.name;
+  }
+
+  /**
+   * The manager's email within a budget (a modal waiting for its answer): `unavailable` when the
+   * source failed or did not answer in time. Never throws.
+   */
+  async managerEmailWithin(email: string, budgetMs: number): Promise<{ email: string } | { unresolved: string } | { unavailable: true }> {
+    try {
+      const answer = await within(this.managerEmailOf(email), budgetMs);
+      if (answer === LATE) {
+        this.deps.logger.warn({ budgetMs }, 'the manager source did not answer in time');
+        return { unavailable: true };
+      }
+      return answer;
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message }, 'the manager source failed');
+      return { unavailable: true };
+    }
+  }
+
   /** The manager's email from MANAGER_SOURCE, or why there is none. */
   async managerEmailOf(email: string): Promise<{ email: string } | { unresolved: string }> {
     const source = this.deps.managerSource;
@@ -90,13 +113,9 @@ export class People {
 
   private async lookUpAccount(slackId: string, budgetMs: number): Promise<AccountLookup> {
     const { logger } = this.deps;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), budgetMs);
-    });
     try {
-      const user = await Promise.race([this.deps.slack.userInfo(slackId), late]);
-      if (user === 'late') {
+      const user = await within(this.deps.slack.userInfo(slackId), budgetMs);
+      if (user === LATE) {
         logger.warn({ user: slackId, budgetMs }, 'users.info did not answer in time');
         return { ok: false, cause: 'unavailable' };
       }
@@ -104,8 +123,6 @@ export class People {
     } catch (err) {
       logger.warn({ user: slackId, err: (err as Error).message }, 'users.info failed');
       return { ok: false, cause: 'unavailable' };
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -125,9 +142,35 @@ export class People {
   }
 }
 
+const LATE = Symbol('late');
+
+/** `work`'s answer, or LATE once `budgetMs` passed first (the work goes on, unawaited). */
+async function within<T>(work: Promise<T>, budgetMs: number): Promise<T | typeof LATE> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => resolve(LATE), budgetMs);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The requester as the domain compares people. */
 export function requesterRef(r: RequestRecord): PersonRef {
   return { id: r.requesterId, slackId: r.requesterSlackId, email: r.requesterEmail };
+}
+
+/** Who asked on the requester's behalf, if someone did. */
+export function submitterRef(r: RequestRecord): PersonRef | undefined {
+  return r.submitterId === null ? undefined : { id: r.submitterId, slackId: r.submitterSlackId, email: r.submitterEmail };
+}
+
+/** The people a request never asks to approve: its requester, and whoever asked on their behalf. */
+export function neverApprovers(r: RequestRecord, requesterEmail = r.requesterEmail): PersonRef[] {
+  const submitter = submitterRef(r);
+  return [{ ...requesterRef(r), email: requesterEmail }, ...(submitter ? [submitter] : [])];
 }
 
 export function approverRef(a: ApproverRecord): PersonRef {

@@ -6,6 +6,7 @@
 import { describeDuration, type Duration } from '../domain/duration.js';
 import { describeState } from '../domain/lifecycle.js';
 import { describeRequestName, type RequestName } from '../domain/command.js';
+import { describeBasis } from '../domain/onBehalf.js';
 import { formatTime } from '../domain/steps.js';
 import type { Tx } from './context.js';
 import type { ApproverRecord, RequestRecord } from './ports/store.js';
@@ -43,9 +44,30 @@ export function waitingOn(approvers: ApproverRecord[], stage: number): ApproverR
   return approvers.filter((a) => a.stage === stage && a.decision === null);
 }
 
-/** One line about a request, from the point of view of its requester. */
-export function requestLine(ctx: Pick<Tx, 'store' | 'now'>, r: RequestRecord, now = ctx.now()): string {
-  const head = `${keyOf(r)}: ${whatOf(r)}`;
+/** The requester's name, as a list shows it. */
+export function requesterName(r: RequestRecord): string {
+  return r.requesterName ?? r.requesterEmail ?? 'someone';
+}
+
+/** Whoever asked on the requester's behalf, by name; undefined when the requester asked themself. */
+export function submitterName(r: RequestRecord): string | undefined {
+  return r.submittedAs ? (r.submitterName ?? r.submitterEmail ?? 'someone') : undefined;
+}
+
+/** "Requested by Carol White on behalf of Erin Green, as their manager." (a request made for someone else). */
+export function onBehalfLine(r: RequestRecord): string | undefined {
+  const by = submitterName(r);
+  return by && r.submittedAs ? `Requested by ${by} on behalf of ${requesterName(r)}, ${describeBasis(r.submittedAs)}.` : undefined;
+}
+
+/**
+ * One line about a request, from the point of view of its requester (who is told who asked for
+ * them), or of whoever asked on their behalf (`submitter`: told whom it is for).
+ */
+export function requestLine(ctx: Pick<Tx, 'store' | 'now'>, r: RequestRecord, now = ctx.now(), pov: 'requester' | 'submitter' = 'requester'): string {
+  const by = submitterName(r);
+  const note = by === undefined ? '' : pov === 'requester' ? ` (asked for you by ${by})` : ` (for ${requesterName(r)})`;
+  const head = `${keyOf(r)}: ${whatOf(r)}${note}`;
   switch (r.state) {
     case 'pending': {
       const asked = waitingOn(ctx.store.approversOf(r.id, r.stage), r.stage);

@@ -7,13 +7,13 @@
 import { describeApproverRefs, eligibleApprovers, viaOf, type Person, type RoutedList } from '../domain/approval.js';
 import type { ApproverRef, StagedPolicy } from '../domain/catalog.js';
 import { canTransition, transition } from '../domain/lifecycle.js';
-import { ACCOUNT_PROBLEM_LABEL, accountProblem } from '../domain/people.js';
+import { ACCOUNT_PROBLEM_LABEL, accountProblem, samePerson } from '../domain/people.js';
 import type { Actor } from '../domain/steps.js';
 import { PermanentError } from '../outbox/errors.js';
 import { mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type Deps, type InTx } from './context.js';
 import { enqueue } from './effects.js';
 import { failRequest } from './fail.js';
-import { approverRef, requesterRef } from './people.js';
+import { approverRef, neverApprovers, submitterRef } from './people.js';
 import { denyByPolicy, pickRule, recordPolicy, ruleFacts, type AppliedPolicy } from './policyFacts.js';
 import type { RequestRecord } from './ports/store.js';
 
@@ -116,13 +116,17 @@ export async function resolveStage(ctx: RouteDeps, requestId: string, stage: num
     .approversOf(r.id)
     .filter((a) => a.stage < stage && a.decision === 'approve')
     .map(approverRef);
-  const self = { ...requesterRef(r), email: requester.email };
+  const never = neverApprovers(r, requester.email);
   const first = await resolveRefs(ctx, r, requester.email, spec.approvers);
-  let approvers = eligibleApprovers(first.people, self, approvedEarlier);
+  let approvers = eligibleApprovers(first.people, never, approvedEarlier);
+  // Named, so a stage that resolves to nobody says why: the submitter was its only approver.
+  const submitter = submitterRef(r);
+  const asker = submitter && first.people.find((p) => samePerson(p, submitter));
+  if (asker) first.unresolved.push(`${asker.name ?? asker.email} (asked for this access on the requester's behalf, so may not approve it)`);
   let fallback = false;
   if (approvers.length < spec.required && policy.fallback.length > 0) {
     const fb = await resolveRefs(ctx, r, requester.email, policy.fallback, 'fallback');
-    approvers = eligibleApprovers([...approvers, ...fb.people], self, approvedEarlier);
+    approvers = eligibleApprovers([...approvers, ...fb.people], never, approvedEarlier);
     fallback = true;
   }
   if (approvers.length === 0) {

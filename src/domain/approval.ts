@@ -32,6 +32,8 @@ export interface StageFacts {
 export interface DecisionInput {
   state: RequestState;
   requester: PersonRef;
+  /** Who asked on the requester's behalf (domain/onBehalf.ts), when someone did. */
+  submitter?: PersonRef;
   stage: StageFacts;
   actor: PersonRef;
   decision: 'approve' | 'deny';
@@ -67,6 +69,10 @@ export function assertMayDecide(input: Omit<DecisionInput, 'decision'>): void {
   if (samePerson(input.actor, input.requester)) {
     throw new DomainError('self_approval', 'You cannot approve or deny your own request.');
   }
+  // Asking for someone else and approving it would be one person's decision twice over.
+  if (input.submitter && samePerson(input.actor, input.submitter)) {
+    throw new DomainError('submitter_approval', 'You asked for this access on the requester\'s behalf, so you cannot approve or deny it.');
+  }
   if (!includesPerson(input.stage.approvers, input.actor)) {
     throw new DomainError('not_an_approver', 'You are not an approver of this request at its current stage.');
   }
@@ -87,13 +93,14 @@ export function decide(input: DecisionInput): DecisionOutcome {
 }
 
 /**
- * The people a stage asks: the resolved candidates less the requester and less anyone who
- * already approved an earlier stage (one person never satisfies two stages), de-duplicated.
+ * The people a stage asks: the resolved candidates less the requester (and whoever asked on
+ * their behalf: `never` holds both) and less anyone who already approved an earlier stage (one
+ * person never satisfies two stages), de-duplicated.
  */
-export function eligibleApprovers(candidates: readonly Person[], requester: PersonRef, approvedEarlier: readonly PersonRef[]): Person[] {
+export function eligibleApprovers(candidates: readonly Person[], never: readonly PersonRef[], approvedEarlier: readonly PersonRef[]): Person[] {
   const out: Person[] = [];
   for (const p of candidates) {
-    if (samePerson(p, requester) || includesPerson(approvedEarlier, p) || includesPerson(out, p)) continue;
+    if (includesPerson(never, p) || includesPerson(approvedEarlier, p) || includesPerson(out, p)) continue;
     out.push(p);
   }
   return out;

@@ -3,6 +3,7 @@
  * who approves it. Parsed and validated from YAML by `config/catalog.ts`; pure data here.
  */
 import type { Duration } from './duration.js';
+import type { Delegate } from './onBehalf.js';
 
 /**
  * A configured connector instance's name: a connector type (okta, entra, google, atlassian) for
@@ -142,6 +143,8 @@ export interface Catalog {
     transitions: Partial<Record<JiraTransitionState, string>>;
   };
   applications: Application[];
+  /** Catalog `delegates:`: who may request access for whom (domain/onBehalf.ts); absent: nobody but managers. */
+  delegates?: Delegate[];
 }
 
 export function findRole(catalog: Catalog, appId: string, roleId: string): { app: Application; role: Role } | undefined {

@@ -7,6 +7,8 @@ export type DomainErrorCode =
   | 'invalid_transition'
   /** The requester tried to decide their own request. */
   | 'self_approval'
+  /** The person who asked for the access on the requester's behalf tried to decide it. */
+  | 'submitter_approval'
   /** The actor is not a routed approver of the request's current stage. */
   | 'not_an_approver'
   /** The request was already decided (or ended) before this decision arrived. */

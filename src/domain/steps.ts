@@ -4,6 +4,7 @@
  * §4 "Jira comments"): the step in past tense, then who and when.
  */
 import { describeMs } from './duration.js';
+import { describeBasis, type OnBehalfBasis } from './onBehalf.js';
 import type { PersonId } from './people.js';
 
 /** Who did a step: the person when recorded, with the identities known at the time. */
@@ -15,7 +16,8 @@ export interface Actor {
 }
 
 export type Step =
-  | { type: 'requested'; actor: Actor; app: string; role: string; duration: string; reason: string }
+  /** `actor`: whom the access is for; `onBehalf`: who asked for them, and on what basis (absent: they asked themself). */
+  | { type: 'requested'; actor: Actor; app: string; role: string; duration: string; reason: string; onBehalf?: { by: Actor; as: OnBehalfBasis } }
   /** Which of the role's approval rules applied (`rule`: its label), whom it told, and the facts that could not be learned. */
   | { type: 'policy_applied'; rule: string; notified?: string[]; unknown?: string[] }
   | { type: 'approval_requested'; stage: number; stageCount: number; required: number; approvers: Actor[]; fallback?: boolean }
@@ -95,6 +97,9 @@ export function describeStep(step: Step, at: number): string {
   const when = formatTime(at);
   switch (step.type) {
     case 'requested':
+      if (step.onBehalf) {
+        return `Requested by ${who(step.onBehalf.by)} on behalf of ${who(step.actor)}, ${describeBasis(step.onBehalf.as)}, on ${when}: ${step.app} / ${step.role}, ${step.duration}.`;
+      }
       return `Requested by ${who(step.actor)} on ${when}: ${step.app} / ${step.role}, ${step.duration}.`;
     case 'policy_applied': {
       const told = step.notified?.length ? ` Told for information: ${step.notified.join(', ')}.` : '';

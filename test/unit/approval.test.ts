@@ -53,6 +53,24 @@ describe('who may decide', () => {
     assert.equal(code(() => assertMayDecide({ state: 'pending', requester: slack(REQUESTER), stage: listed, actor: slack(REQUESTER) })), 'self_approval');
   });
 
+  test('the submitter cannot approve a request they made on someone\'s behalf, even when routed', () => {
+    const listed = stage({ approvers: ['U_SUB', 'U_A'] });
+    for (const decision of ['approve', 'deny'] as const) {
+      const err = refusedWith(() => decide(input({ stage: listed, actorSlackId: 'U_SUB', submitter: { slackId: 'U_SUB' }, decision })));
+      assert.equal(err.code, 'submitter_approval');
+      assert.equal(err.message, "You asked for this access on the requester's behalf, so you cannot approve or deny it.");
+    }
+  });
+
+  test('the subject of a request made on their behalf cannot approve it (they are its requester)', () => {
+    const listed = stage({ approvers: [REQUESTER, 'U_A'] });
+    assert.equal(code(() => decide(input({ stage: listed, actorSlackId: REQUESTER, submitter: { slackId: 'U_SUB' } }))), 'self_approval');
+  });
+
+  test('another approver decides a request made on someone\'s behalf as any other', () => {
+    assert.deepEqual(decide(input({ actorSlackId: 'U_A', submitter: { slackId: 'U_SUB', email: 'sub@example.com' } })), { kind: 'approved' });
+  });
+
   test('someone not routed to the current stage cannot decide', () => {
     for (const decision of ['approve', 'deny'] as const) {
       const err = refusedWith(() => decide(input({ actorSlackId: 'U_STRANGER', decision })));
@@ -158,33 +176,38 @@ describe('who is asked (eligibleApprovers)', () => {
   const cat: Person = { slackId: 'U_CAT', email: 'cat@example.com' };
 
   test('the requester is never asked, matched by Slack id', () => {
-    assert.deepEqual(eligibleApprovers([ann, bob], { slackId: 'U_ANN' }, []), [bob]);
+    assert.deepEqual(eligibleApprovers([ann, bob], [{ slackId: 'U_ANN' }], []), [bob]);
   });
 
   test('the requester is never asked, matched by email in any case', () => {
     const annElsewhere: Person = { slackId: 'U_ANN_2', email: 'Ann@Example.COM' };
-    assert.deepEqual(eligibleApprovers([annElsewhere, bob], { slackId: 'U_REQ', email: 'ann@example.com' }, []), [bob]);
+    assert.deepEqual(eligibleApprovers([annElsewhere, bob], [{ slackId: 'U_REQ', email: 'ann@example.com' }], []), [bob]);
   });
 
   test('without the requester email, only the Slack id excludes them', () => {
-    assert.deepEqual(eligibleApprovers([ann, bob], { slackId: 'U_REQ' }, []), [ann, bob]);
+    assert.deepEqual(eligibleApprovers([ann, bob], [{ slackId: 'U_REQ' }], []), [ann, bob]);
   });
 
   test('one person never satisfies two stages', () => {
     // Bob approved stage 1 and is also listed for stage 2: stage 2 asks only the others.
-    assert.deepEqual(eligibleApprovers([bob, cat], { slackId: 'U_REQ' }, [slack('U_BOB')]), [cat]);
+    assert.deepEqual(eligibleApprovers([bob, cat], [{ slackId: 'U_REQ' }], [slack('U_BOB')]), [cat]);
     // And if he clicks an old stage-2 button anyway, he is not an approver of stage 2.
     const stage2 = stage({ index: 1, count: 2, approvers: ['U_CAT'] });
     assert.equal(code(() => decide(input({ stage: stage2, actorSlackId: 'U_BOB' }))), 'not_an_approver');
   });
 
   test('a stage whose only approver already approved an earlier stage resolves to nobody', () => {
-    assert.deepEqual(eligibleApprovers([bob], { slackId: 'U_REQ' }, [slack('U_BOB')]), []);
+    assert.deepEqual(eligibleApprovers([bob], [{ slackId: 'U_REQ' }], [slack('U_BOB')]), []);
+  });
+
+  test('whoever asked on the requester\'s behalf is never asked either', () => {
+    // Ann asked for the requester (her report); she is also the manager the stage names.
+    assert.deepEqual(eligibleApprovers([ann, bob], [{ slackId: 'U_REQ' }, { slackId: 'U_SUB', email: 'ann@example.com' }], []), [bob]);
   });
 
   test('a person listed twice (owner and by email) is asked once, in first-listed order', () => {
     const bobAgain: Person = { slackId: 'U_BOB', email: 'bob@example.com' };
-    assert.deepEqual(eligibleApprovers([cat, bob, ann, bobAgain], { slackId: 'U_REQ' }, []), [cat, bob, ann]);
+    assert.deepEqual(eligibleApprovers([cat, bob, ann, bobAgain], [{ slackId: 'U_REQ' }], []), [cat, bob, ann]);
   });
 });
 
@@ -301,7 +324,7 @@ describe('people, not Slack ids: the rules compare persons whatever surface they
   test('one person never satisfies two stages, whichever identity the earlier approval was recorded under', () => {
     const bobCandidate: Person = { slackId: 'U_BOB', email: 'bob@example.com' };
     const cat: Person = { slackId: 'U_CAT', email: 'cat@example.com' };
-    assert.deepEqual(eligibleApprovers([bobCandidate, cat], annInSlack, [{ id: 2, email: 'bob@example.com' }]), [cat]);
+    assert.deepEqual(eligibleApprovers([bobCandidate, cat], [annInSlack], [{ id: 2, email: 'bob@example.com' }]), [cat]);
   });
 
   test('samePerson: any shared identity makes one person; absent identities never match', () => {

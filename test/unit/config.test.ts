@@ -427,6 +427,10 @@ test('catalog: the example parses into the expected Catalog', () => {
         ],
       },
     ],
+    delegates: [
+      { email: 'it-helpdesk@example.com', for: 'all', applications: ['wiki'] },
+      { email: 'office-manager@example.com', for: ['new-hire@example.com', 'intern@example.com'], applications: 'all' },
+    ],
   };
   assert.deepEqual(r.catalog, expected);
 });
@@ -732,7 +736,59 @@ const CATALOG_ERRORS: { name: string; change: (d: Doc) => void; connectors?: Con
   { name: 'warnBefore not a span', change: (d) => (role0(d).warnBefore = ['1h', 'soon']), errors: [`${R}.warnBefore[1]: "soon" is not a duration (use <n>s, <n>m, <n>h or <n>d)`] },
   { name: 'warnBefore permanent', change: (d) => (role0(d).warnBefore = ['permanent']), errors: [`${R}.warnBefore[0]: "permanent" is not allowed here (use <n>s, <n>m, <n>h or <n>d)`] },
   { name: 'warnBefore listed twice', change: (d) => (role0(d).warnBefore = ['1h', '60m']), errors: [`${R}.warnBefore[1]: "60m" is listed twice`] },
+  {
+    name: 'delegates not a list',
+    change: (d) => (d.delegates = { email: 'eve@example.com', for: 'all' }),
+    errors: ['delegates: must be a list of delegates, e.g. - { email: helpdesk@example.com, for: all }'],
+  },
+  {
+    name: 'a delegate without for',
+    change: (d) => (d.delegates = [{ email: 'eve@example.com' }]),
+    errors: ['delegates[0].for: required (all, or a list of the emails this person may request for)'],
+  },
+  {
+    name: 'a delegate whose email or for is not an email',
+    change: (d) => (d.delegates = [{ email: 'eve', for: ['alice@example.com', 'bob'] }]),
+    errors: ['delegates[0].email: "eve" is not an email address', 'delegates[0].for[1]: "bob" is not an email address'],
+  },
+  {
+    name: 'a delegate for everyone spelt otherwise',
+    change: (d) => (d.delegates = [{ email: 'eve@example.com', for: 'everyone' }]),
+    errors: ['delegates[0].for: "everyone" is neither all nor a list of emails (e.g. [alice@example.com])'],
+  },
+  {
+    name: 'a delegate listing themself or someone twice',
+    change: (d) => (d.delegates = [{ email: 'Eve@example.com', for: ['alice@example.com', 'eve@example.com', 'ALICE@example.com'] }]),
+    errors: [
+      'delegates[0].for[1]: "eve@example.com" is the delegate themself (everyone may request for themself; list the others)',
+      'delegates[0].for[2]: "alice@example.com" is listed twice',
+    ],
+  },
+  {
+    name: 'a delegate naming an application the catalog does not have',
+    change: (d) => (d.delegates = [{ email: 'eve@example.com', for: 'all', applications: ['ap'] }]),
+    errors: ['delegates[0].applications[0]: "ap" is not an application id in this catalog; did you mean app?'],
+  },
+  {
+    name: 'a delegate with an unknown key',
+    change: (d) => (d.delegates = [{ email: 'eve@example.com', for: 'all', aplications: ['app'] }]),
+    errors: ['delegates[0].aplications: unknown key (did you mean applications?)'],
+  },
 ];
+
+test('catalog: delegates may request for everyone or for listed people, in every or in listed applications', () => {
+  const d = baseDoc();
+  d.delegates = [
+    { email: 'Helpdesk@example.com', for: 'all', applications: ['app'] },
+    { email: 'eve@example.com', for: ['Alice@example.com'] },
+  ];
+  assert.deepEqual(okCatalog(d).delegates, [
+    { email: 'helpdesk@example.com', for: 'all', applications: ['app'] },
+    { email: 'eve@example.com', for: ['alice@example.com'], applications: 'all' },
+  ]);
+  d.delegates = [];
+  assert.equal(okCatalog(d).delegates, undefined, 'an empty list is no delegates');
+});
 
 test('catalog: warnBefore lists spans before the end; [] turns warnings off', () => {
   const d = baseDoc();

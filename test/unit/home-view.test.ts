@@ -21,7 +21,14 @@ function longList(n: number, from: number, text = (i: number) => `ACC-${i}: a re
 function model(n: number): HomeModel {
   const active = longList(n, 2000);
   const ids = new Set(active.items.map((i) => i.request.id));
-  return { waitingForMe: longList(n, 1000), pending: longList(n, 3000), active: { ...active, revocable: ids, extendable: ids }, approvedByMe: longList(n, 4000), ended: longList(n, 5000) };
+  return {
+    waitingForMe: longList(n, 1000),
+    pending: longList(n, 3000),
+    active: { ...active, revocable: ids, extendable: ids },
+    approvedByMe: longList(n, 4000),
+    ended: longList(n, 5000),
+    forOthers: longList(n, 6000),
+  };
 }
 
 test('a Home with long lists stays within 100 blocks and says how many more there are', () => {
@@ -32,18 +39,20 @@ test('a Home with long lists stays within 100 blocks and says how many more ther
   assert.ok(view.blocks.length <= 100, `${view.blocks.length} blocks`);
   const text = JSON.stringify(view.blocks);
   assert.match(text, /…and 488 more/, 'waiting for me: 12 shown');
-  assert.match(text, /…and 485 more/, 'pending: 15 shown');
+  assert.match(text, /…and 488 more/, 'pending: 12 shown');
   assert.match(text, /…and 490 more/, 'active, approved by me, ended: 10 shown');
+  assert.match(text, /…and 494 more/, 'requests made for others: 6 shown');
   const ids = view.blocks.map((b) => b.block_id).filter((id): id is string => id !== undefined);
   assert.equal(new Set(ids).size, ids.length, 'block ids are unique');
 });
 
 test('an empty Home says so in each list and offers Request access', () => {
   const empty: HomeList = { items: [], total: 0 };
-  const view = homeView({ waitingForMe: empty, pending: empty, active: { ...empty, revocable: new Set(), extendable: new Set() }, approvedByMe: empty, ended: empty });
+  const view = homeView({ waitingForMe: empty, pending: empty, active: { ...empty, revocable: new Set(), extendable: new Set() }, approvedByMe: empty, ended: empty, forOthers: empty });
   const text = JSON.stringify(view.blocks);
   assert.match(text, /Nothing is waiting for your decision/);
   assert.match(text, /You have no pending requests/);
+  assert.ok(!text.includes('Requests you made for others'), 'that list shows only for someone who made one');
   assert.match(text, /"action_id":"home_request_access"/);
 });
 

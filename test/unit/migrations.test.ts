@@ -299,6 +299,29 @@ describe('migrations', () => {
     db.close();
   });
 
+  test('rows written by schema v11 survive 012 (on behalf of): old requests have no submitter; a submitter follows a merge of people', () => {
+    const db = openDatabase(':memory:');
+    assert.deepEqual(migrate(db, readMigrations(migrationsDir({}, 11)), () => T0), range(1, 11));
+    db.prepare('INSERT INTO people (id, email, slack_id, name, created_at, updated_at) VALUES (1, ?, ?, ?, ?, ?)').run('ann@example.com', 'U_ANN', 'Ann', T0, T0);
+    db.prepare(
+      `INSERT INTO requests (id, state, app_id, role_id, app_name, role_name, connector, group_id, duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at)
+       VALUES ('R_OLD', 'pending', 'okta-console', 'read-only', 'Okta admin console', 'Read-only', 'okta', '00g1readonly', '8h', 28800000, 'on-call', '{"kind":"auto"}', 1, ?, ?)`,
+    ).run(T0, T0);
+    assert.deepEqual(migrate(db, readMigrations(SHIPPED), () => T0), range(12, N));
+    const store = new SqliteStore(db, new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0));
+    const old = store.getRequest('R_OLD')!;
+    assert.deepEqual([old.submitterId, old.submitterSlackId, old.submittedAs], [null, null, null]);
+    // Cid asked for Ann, known then by Slack id only; learning Cid's email merges two records of him.
+    const cidBySlack = store.recordPerson({ slackId: 'U_CID' }, T0);
+    const cidByEmail = store.recordPerson({ email: 'cid@example.com', name: 'Cid' }, T0);
+    store.insertRequest({ ...old, id: 'R_FOR_ANN', submissionKey: 'V1', createdAt: T0 + 1, nextTimerAt: null, breakGlassNotify: null, submitterId: cidBySlack.id, submittedAs: 'manager' });
+    store.recordPerson({ slackId: 'U_CID', email: 'cid@example.com' }, T0 + 2);
+    const mine = store.getRequest('R_FOR_ANN')!;
+    assert.deepEqual([mine.requesterId, mine.submitterId, mine.submitterSlackId, mine.submitterEmail, mine.submittedAs], [1, cidByEmail.id, 'U_CID', 'cid@example.com', 'manager']);
+    assert.deepEqual(store.submittedBy(cidByEmail.id, 10).map((r) => r.id), ['R_FOR_ANN']);
+    assert.equal(store.verifyAuditChain(), undefined);
+  });
+
   test('a database newer than the code is refused', () => {
     const path = join(dir, 'bot.db');
     let db = openDatabase(path);

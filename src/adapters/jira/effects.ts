@@ -4,7 +4,8 @@ import { failRequest } from '../../app/fail.js';
 import { asEffect, enqueue } from '../../app/effects.js';
 import type { RequestRecord, TxStore } from '../../app/ports/store.js';
 import { describeDuration } from '../../domain/duration.js';
-import { describeStep, who, type Step } from '../../domain/steps.js';
+import { describeBasis } from '../../domain/onBehalf.js';
+import { describeStep, who, type Actor, type Step } from '../../domain/steps.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';
 import { PermanentError, RetryableError } from '../../outbox/errors.js';
 import { doc, labelValue, paragraph } from './adf.js';
@@ -19,9 +20,17 @@ export function issueSummary(r: RequestRecord): string {
   return s.length <= 255 ? s : `${s.slice(0, 254)}…`;
 }
 
-/** Fills in the requester's name and email, known only after the request step was recorded. */
+/** Fills in the requester's name and email, known only after the request step was recorded (and the submitter's as they are now). */
 function enrich(step: Step, r: RequestRecord): Step {
-  return step.type === 'requested' ? { ...step, actor: actorOf(r) } : step;
+  if (step.type !== 'requested') return step;
+  const by = step.onBehalf && submitterActor(r, step.onBehalf.by);
+  return { ...step, actor: actorOf(r), ...(step.onBehalf && by ? { onBehalf: { ...step.onBehalf, by } } : {}) };
+}
+
+/** Whoever asked on the requester's behalf, as the record names them now (else as the step did). */
+function submitterActor(r: RequestRecord, recorded: Actor): Actor {
+  if (r.submitterId === null) return recorded;
+  return { personId: r.submitterId, slackId: r.submitterSlackId ?? recorded.slackId, email: r.submitterEmail ?? recorded.email, name: r.submitterName ?? recorded.name };
 }
 
 /** What the Jira effects touch (a Jira issue that cannot be created fails the request: app/fail.ts). */
@@ -59,6 +68,7 @@ export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<stri
           description: doc(
             paragraph('Access request recorded by access-bot. Each step of the request is a comment on this issue.'),
             labelValue('Requester', who(actorOf(r))),
+            ...(r.submittedAs !== null ? [labelValue('Requested by', `${who(submitterActor(r, {}))} on the requester's behalf, ${describeBasis(r.submittedAs)}`)] : []),
             labelValue('Application', r.appName),
             labelValue('Role', r.roleName),
             labelValue('Duration', describeDuration({ token: r.durationToken, ms: r.durationMs })),
@@ -74,6 +84,8 @@ export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<stri
         const key = (result as { key: string }).key;
         tx.updateRequest(e.requestId, { jiraKey: key }, ctx.now());
         enqueue(tx, { kind: 'slack.requesterConfirmationUpdate', requestId: e.requestId });
+        // Whoever asked for someone else hears once, with the key they can follow it by.
+        if (tx.getRequest(e.requestId)?.submitterId != null) enqueue(tx, { kind: 'slack.submitterDm', requestId: e.requestId });
         if (tx.getRequest(e.requestId)?.breakGlassNotify) enqueue(tx, { kind: 'slack.breakGlassAlertUpdate', requestId: e.requestId });
       },
       // Jira is the record: without an issue, access is not granted. The request fails with the

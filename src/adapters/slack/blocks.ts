@@ -10,6 +10,7 @@ import type { RequesterNotice } from '../../app/effects.js';
 import type { Catalog } from '../../domain/catalog.js';
 import { describeDuration, type Duration } from '../../domain/duration.js';
 import { describeState } from '../../domain/lifecycle.js';
+import { describeBasis } from '../../domain/onBehalf.js';
 import { formatTime } from '../../domain/steps.js';
 import { MAX_REASON_LENGTH } from '../../domain/submission.js';
 import type { SlackMessage } from './client.js';
@@ -27,6 +28,7 @@ export const IDS = {
   review: 'review_break_glass',
   revoke: 'revoke_access',
   extend: 'extend_access',
+  onBehalf: 'on_behalf',
 } as const;
 
 /** Slack's limits we stay inside. https://api.slack.com/reference/block-kit */
@@ -82,8 +84,12 @@ export function durationOptions(catalog: Catalog, appId: string | undefined, rol
  * the modal's current state (block_suggestion), so they always follow the chosen application and
  * role without a views.update round trip. The application is a `static_select` unless the
  * catalog has more than 100 applications, then an `external_select` with type-ahead.
+ *
+ * `forSomeoneElse`: an optional `users_select` for requesting on someone's behalf, offered when
+ * anyone could (a MANAGER_SOURCE is configured, or the catalog lists delegates); who may is
+ * checked on submission (app/onBehalf.ts).
  */
-export function requestModal(catalog: Catalog): ModalView {
+export function requestModal(catalog: Catalog, opts: { forSomeoneElse?: boolean } = {}): ModalView {
   const apps = catalog.applications;
   const appSelect: StaticSelect | ExternalSelect =
     apps.length <= LIMITS.staticOptions
@@ -117,6 +123,18 @@ export function requestModal(catalog: Catalog): ModalView {
         label: plain('Reason'),
         element: { type: 'plain_text_input', action_id: IDS.reason, multiline: true, max_length: MAX_REASON_LENGTH, placeholder: plain('Why do you need this access?') },
       },
+      ...(opts.forSomeoneElse
+        ? [
+            {
+              type: 'input' as const,
+              block_id: IDS.onBehalf,
+              optional: true,
+              label: plain('For someone else'),
+              hint: plain('Leave empty to request for yourself. Their manager, or a delegate the access catalog lists, may request for someone else.', 2000),
+              element: { type: 'users_select' as const, action_id: IDS.onBehalf, placeholder: plain('Choose a person') },
+            },
+          ]
+        : []),
     ],
   };
 }
@@ -148,11 +166,19 @@ function durationText(r: RequestRecord): string {
 /** A Slack user id as Slack mints them, so a mention made of one can only name that user. */
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
+/** A person as mrkdwn: their name (escaped), else a mention of their Slack id, else `someone`. */
+function personText(name: string | null, slackId: string | null): string {
+  const id = slackId ?? '';
+  return name !== null ? escapeMrkdwn(name) : SLACK_USER_ID.test(id) ? `<@${id}>` : escapeMrkdwn(id || 'someone');
+}
+
 export function requestSummary(r: RequestRecord): string {
-  const name = r.requesterName ?? r.requesterEmail;
-  const slackId = r.requesterSlackId ?? '';
-  const who = name !== null ? escapeMrkdwn(name) : SLACK_USER_ID.test(slackId) ? `<@${slackId}>` : escapeMrkdwn(slackId || 'someone');
+  const who = personText(r.requesterName ?? r.requesterEmail, r.requesterSlackId);
   if (r.extendsId) return `*${who}* asks to extend *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* by *${durationText(r)}* (the access is active now).`;
+  if (r.submittedAs) {
+    const by = personText(r.submitterName ?? r.submitterEmail, r.submitterSlackId);
+    return `*${by}* requests *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* for *${durationText(r)}* on behalf of *${who}* (${describeBasis(r.submittedAs)}).`;
+  }
   return `*${who}* requests *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* for *${durationText(r)}*.`;
 }
 
@@ -197,7 +223,8 @@ export function approvalCard(r: RequestRecord, me: ApproverRecord, all: Approver
   if (status) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(status, LIMITS.sectionText) }] });
   if (r.state === 'active') blocks.push(revokeButton(r, 'Revoke'));
   // The notification text is mrkdwn too: user-given names are escaped here as in the blocks.
-  return { text: escapeMrkdwn(`${r.extendsId ? 'Extension request' : 'Access request'}: ${r.requesterName ?? r.requesterSlackId} → ${r.appName} / ${r.roleName}`) + (status ? ` — ${status}` : ''), blocks };
+  const forWhom = `${r.requesterName ?? r.requesterSlackId}${r.submittedAs ? ` (asked by ${r.submitterName ?? r.submitterEmail ?? r.submitterSlackId})` : ''}`;
+  return { text: escapeMrkdwn(`${r.extendsId ? 'Extension request' : 'Access request'}: ${forWhom} → ${r.appName} / ${r.roleName}`) + (status ? ` — ${status}` : ''), blocks };
 }
 
 /** Approve and Deny, wherever they are shown (the DM card, the App Home): one pair of handlers. */
@@ -215,7 +242,9 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
   let text: string;
   switch (n.type) {
     case 'submitted':
-      text = `Your request for ${what} for ${durationText(r)} was submitted${r.jiraKey ? ` as ${escapeMrkdwn(r.jiraKey)}` : ''}. You will hear back here when it is decided.`;
+      text = r.submittedAs
+        ? `${personText(r.submitterName ?? r.submitterEmail, r.submitterSlackId)} asked for ${what} for ${durationText(r)} on your behalf (${describeBasis(r.submittedAs, 'your')}); the request was submitted${r.jiraKey ? ` as ${escapeMrkdwn(r.jiraKey)}` : ''}. It is your request: you will hear back here when it is decided, and you may cancel it.`
+        : `Your request for ${what} for ${durationText(r)} was submitted${r.jiraKey ? ` as ${escapeMrkdwn(r.jiraKey)}` : ''}. You will hear back here when it is decided.`;
       break;
     case 'approved':
       text = `Your request for ${what}${key} was approved by ${escapeMrkdwn(n.by)}. Access is being granted.`;
@@ -251,11 +280,22 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
     case 'timed_out':
       text = `Your request for ${what}${key} timed out: nobody decided in time.`;
       break;
+    case 'cancelled':
+      text = `Your request for ${what}${key} was cancelled by ${escapeMrkdwn(n.by)}, who had asked for it on your behalf.`;
+      break;
     case 'failed':
       text = `Your request for ${what}${key} failed: ${escapeMrkdwn(n.cause)}. An admin has been told.`;
       break;
   }
   return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }] };
+}
+
+/** The submitter's confirmation of a request made for someone else (sent once its Jira issue exists). */
+export function submitterNotice(r: RequestRecord): SlackMessage {
+  const who = personText(r.requesterName ?? r.requesterEmail, r.requesterSlackId);
+  const key = r.jiraKey ? ` as ${escapeMrkdwn(r.jiraKey)}` : '';
+  const text = `You asked for *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* for ${durationText(r)} on behalf of *${who}*; it was submitted${key}. It is their request: they are told at each step, and your App Home lists it under Requests you made for others.`;
+  return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', block_id: `request:${r.id}`, text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }] };
 }
 
 /**

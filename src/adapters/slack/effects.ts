@@ -9,7 +9,7 @@ import { warningExtension } from '../../app/extend.js';
 import { describeLeft } from '../../app/requestView.js';
 import type { TxStore } from '../../app/ports/store.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';
-import { approvalCard, breakGlassAlert, expiryWarning, reminderText, requesterNotice, textMessage } from './blocks.js';
+import { approvalCard, breakGlassAlert, expiryWarning, reminderText, requesterNotice, submitterNotice, textMessage } from './blocks.js';
 import type { SlackGateway } from './client.js';
 
 /** What the Slack effects touch (an undeliverable approver DM may fail the request: app/escalate.ts). */
@@ -37,6 +37,13 @@ export function slackHandlers(ctx: SlackEffectDeps, slack: SlackGateway): Record
         if (purpose && r && posted.channel && posted.ts) {
           tx.setSurfaceRef({ requestId: r.id, surface: 'slack', purpose, personId: r.requesterId, channel: posted.channel, ts: posted.ts }, ctx.now());
         }
+      },
+    },
+    'slack.submitterDm': {
+      async run(row) {
+        const r = request(asEffect('slack.submitterDm', row.payload).requestId);
+        if (!r?.submitterSlackId) return { skipped: 'nobody asked on the requester\'s behalf in Slack' };
+        return slack.postDm(r.submitterSlackId, submitterNotice(r));
       },
     },
     'slack.requesterConfirmationUpdate': {

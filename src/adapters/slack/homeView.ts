@@ -2,10 +2,13 @@
  * The App Home as Block Kit (app/home.ts says what it shows). A Home tab holds at most 100
  * blocks (https://docs.slack.dev/reference/views/home-tab-views); each list shows at most its
  * share below and says "and N more" for the rest, so a long list never fails the publish. The
- * shares add up to 90 blocks at most (the unit test builds the largest Home and counts).
+ * shares add up to 95 blocks at most (the unit test builds the largest Home and counts).
  *
  * Approve, Deny, Revoke now and Extend carry the action ids of the DM cards and the expiry
  * warning: the same handlers, and the same click-time authorisation, decide them.
+ *
+ * "Requests you made for others" is shown only to someone who made one (it is rare); the others
+ * always show, empty or not, so everyone sees what the Home holds.
  */
 import type { HomeView, KnownBlock } from '@slack/types';
 import type { HomeList, HomeModel } from '../../app/home.js';
@@ -14,7 +17,7 @@ import { clip, decisionButtons, escapeMrkdwn, IDS, LIMITS, plain, revokeElement 
 export const HOME_IDS = { requestAccess: 'home_request_access' } as const;
 
 /** Items shown per list (blocks per item: waiting 2, active 2, others 1). */
-export const HOME_SHOWN = { waitingForMe: 12, pending: 15, active: 10, approvedByMe: 10, ended: 10 } as const;
+export const HOME_SHOWN = { waitingForMe: 12, pending: 12, active: 10, approvedByMe: 10, ended: 10, forOthers: 6 } as const;
 
 function header(text: string): KnownBlock {
   return { type: 'header', text: plain(text, 150) };
@@ -63,6 +66,11 @@ export function homeView(m: HomeModel): HomeView {
       if (buttons.length > 0) out.push({ type: 'actions', block_id: `home:grant-actions:${r.id}`, elements: buttons });
       return out;
     }),
+    ...(m.forOthers.total === 0
+      ? []
+      : section('Requests you made for others', m.forOthers, HOME_SHOWN.forOthers, '', ({ request: r, text }) => [
+          { type: 'section', block_id: `home:for-others:${r.id}`, text: itemText(text) },
+        ])),
     ...section('Access you approved', m.approvedByMe, HOME_SHOWN.approvedByMe, 'No access you approved is active.', ({ request: r, text }) => [
       { type: 'section', block_id: `home:approved:${r.id}`, text: itemText(text) },
     ]),

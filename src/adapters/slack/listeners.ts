@@ -16,7 +16,8 @@ import { reviewBreakGlass } from '../../app/review.js';
 import { revokeNow } from '../../app/revokeNow.js';
 import { extendFromWarning } from '../../app/extend.js';
 import { submitRequest } from '../../app/submitRequest.js';
-import { MAX_REASON_LENGTH } from '../../domain/submission.js';
+import { MAX_REASON_LENGTH, validateSubmission } from '../../domain/submission.js';
+import { checkOnBehalf, type OnBehalfRequest } from '../../app/onBehalf.js';
 import { accessHelp, parseAccessCommand } from '../../domain/command.js';
 import { runSubcommand } from '../../app/subcommands.js';
 import { ACTOR_LOOKUP_BUDGET_MS } from '../../app/people.js';
@@ -34,6 +35,8 @@ function selected(values: StateValues | undefined, block: string): string | unde
   if (!v || typeof v !== 'object') return undefined;
   const opt = v.selected_option;
   if (opt && typeof opt.value === 'string') return opt.value;
+  // A users_select: https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload
+  if (typeof v.selected_user === 'string') return v.selected_user;
   return typeof v.value === 'string' ? v.value : undefined;
 }
 
@@ -103,8 +106,14 @@ export async function openRequestModal(ctx: AppContext, slack: SlackApi, logger:
     logger.info({ user: input.user, code: refusal.code }, 'request refused before the modal');
     return;
   }
-  await openView(slack, logger, input.triggerId, requestModal(ctx.catalog()), 'request modal', { user: input.user });
+  const catalog = ctx.catalog();
+  // Offered when anyone could use it: someone's manager can be looked up, or the catalog lists delegates.
+  const forSomeoneElse = ctx.people.managerSourceName !== undefined || (catalog.delegates?.length ?? 0) > 0;
+  await openView(slack, logger, input.triggerId, requestModal(catalog, { forSomeoneElse }), 'request modal', { user: input.user });
 }
+
+/** A Slack user id as Slack mints them; anything else in "For someone else" is refused unread. */
+const SLACK_USER = /^[UW][A-Z0-9]{2,20}$/;
 
 /**
  * Schedules the work a listener does after its ack (opening a modal): at once, or, over HTTP,
@@ -162,28 +171,44 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
   });
 
   app.view(IDS.requestModal, async ({ ack, body, view }) => {
-    // Checked again on submission: the account may have changed, or the modal never came from /access.
-    const refusal = actorRefusal(ctx, await ctx.people.slackActor(body.user.id), 'request');
+    const values = view.state?.values as StateValues | undefined;
+    const form = { appId: selected(values, IDS.application), roleId: selected(values, IDS.role), durationToken: selected(values, IDS.duration), reason: selected(values, IDS.reason) };
+    const forWhom = selected(values, IDS.onBehalf);
+    if (forWhom !== undefined && !SLACK_USER.test(forWhom)) {
+      await ack({ response_action: 'errors', errors: { [IDS.onBehalf]: 'Choose a person from the list, or leave this empty.' } });
+      return;
+    }
+    const other = forWhom !== undefined && forWhom !== body.user.id ? forWhom : undefined;
+    // Checked again on submission: the account may have changed, or the modal never came from
+    // /access. The person chosen is looked up at the same time: Slack waits 3 s for this answer.
+    const [actor, subject] = await Promise.all([ctx.people.slackActor(body.user.id), other ? ctx.people.slackActor(other) : undefined]);
+    const refusal = actorRefusal(ctx, actor, 'request');
     if (refusal) {
       await ack({ response_action: 'errors', errors: { [IDS.application]: refusal.message } });
       logger.info({ user: body.user.id, code: refusal.code }, 'request submission refused');
       return;
     }
-    const values = view.state?.values as StateValues | undefined;
-    const result = submitRequest(ctx, {
-      submissionKey: view.id,
-      requesterSlackId: body.user.id,
-      appId: selected(values, IDS.application),
-      roleId: selected(values, IDS.role),
-      durationToken: selected(values, IDS.duration),
-      reason: selected(values, IDS.reason),
-    });
+    let requesterSlackId = body.user.id;
+    let onBehalf: OnBehalfRequest | undefined;
+    if (other && subject) {
+      const check = await checkOnBehalf(ctx, { submitter: actor, subjectSlackId: other, subject, appId: form.appId, roleId: form.roleId });
+      if (!check.ok) {
+        // With the form's own errors, so the person fixes everything at once.
+        const v = validateSubmission(ctx.catalog(), form);
+        await ack({ response_action: 'errors', errors: { ...(v.ok ? {} : v.errors), [IDS.onBehalf]: check.message } });
+        logger.info({ user: body.user.id, for: other, code: check.code }, 'request for someone else refused');
+        return;
+      }
+      requesterSlackId = check.subjectSlackId;
+      onBehalf = check.onBehalf;
+    }
+    const result = submitRequest(ctx, { submissionKey: view.id, requesterSlackId, onBehalf, ...form });
     if (!result.ok) {
       await ack({ response_action: 'errors', errors: result.errors as Record<string, string> });
       return;
     }
     await ack();
-    logger.info({ requestId: result.request.id, duplicate: result.duplicate }, 'request submitted');
+    logger.info({ requestId: result.request.id, duplicate: result.duplicate, ...(onBehalf ? { submittedBy: body.user.id, as: onBehalf.as } : {}) }, 'request submitted');
   });
 
   app.action(IDS.approve, async ({ ack, body }) => {

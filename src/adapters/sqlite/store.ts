@@ -21,8 +21,8 @@ import type { Db } from './db.js';
 
 const GENESIS = '0'.repeat(64);
 
-/** Column name for each camelCase field of RequestRecord (the requester's Slack id comes from people). */
-const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId'>, string> = {
+/** Column name for each camelCase field of RequestRecord (what the request reads from its people is not one). */
+const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId' | 'submitterSlackId' | 'submitterEmail' | 'submitterName'>, string> = {
   id: 'id',
   submissionKey: 'submission_key',
   state: 'state',
@@ -61,6 +61,8 @@ const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId'>, string> 
   revokedAt: 'revoked_at',
   failure: 'failure',
   extendsId: 'extends_id',
+  submitterId: 'submitted_by',
+  submittedAs: 'submitted_as',
 };
 
 function toRequest(row: Record<string, unknown>): RequestRecord {
@@ -68,11 +70,15 @@ function toRequest(row: Record<string, unknown>): RequestRecord {
   for (const [field, col] of Object.entries(COLUMNS)) out[field] = row[col];
   out.policy = JSON.parse(row.policy_json as string) as unknown;
   out.requesterSlackId = (row.requester_slack_id as string | null) ?? null;
+  out.submitterSlackId = (row.submitter_slack_id as string | null) ?? null;
+  out.submitterEmail = (row.submitter_email as string | null) ?? null;
+  out.submitterName = (row.submitter_name as string | null) ?? null;
   return out as unknown as RequestRecord;
 }
 
-/** A request with its requester's Slack id: every read of requests goes through this join. */
-const REQUEST = 'SELECT r.*, p.slack_id AS requester_slack_id FROM requests r JOIN people p ON p.id = r.requester_id';
+/** A request with its requester's Slack id and its submitter: every read of requests goes through this join. */
+const REQUEST = `SELECT r.*, p.slack_id AS requester_slack_id, s.slack_id AS submitter_slack_id, s.email AS submitter_email, s.name AS submitter_name
+  FROM requests r JOIN people p ON p.id = r.requester_id LEFT JOIN people s ON s.id = r.submitted_by`;
 
 function toPerson(r: Record<string, unknown>): PersonRecord {
   return {
@@ -138,14 +144,16 @@ export class SqliteStore implements Store {
       LEFT JOIN surface_refs s ON s.request_id = a.request_id AND s.surface = 'slack' AND s.purpose = 'approver_card' AND s.stage = a.stage AND s.person_id = a.person_id`;
     this.s = {
       insertRequest: db.prepare(`INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
-          duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at, extends_id)
+          duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at, extends_id,
+          submitted_by, submitted_as)
         VALUES (@id, @submissionKey, 'pending', @appId, @roleId, @appName, @roleName, @connector, @groupId, @durationToken, @durationMs,
-          @reason, @policyJson, @requesterId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt, @extendsId)`),
+          @reason, @policyJson, @requesterId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt, @extendsId, @submitterId, @submittedAs)`),
       getRequest: db.prepare(`${REQUEST} WHERE r.id = ?`),
       bySubmission: db.prepare(`${REQUEST} WHERE r.submission_key = ?`),
       // An extension shares its grant's issue: the key names the grant.
       byJiraKey: db.prepare(`${REQUEST} WHERE r.jira_key = ? AND r.extends_id IS NULL`),
       byRequester: db.prepare(`${REQUEST} WHERE r.requester_id = ? AND r.extends_id IS NULL ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`),
+      bySubmitter: db.prepare(`${REQUEST} WHERE r.submitted_by = ? ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`),
       openEffects: db.prepare("SELECT COUNT(*) FROM outbox WHERE request_id = ? AND kind = ? AND status IN ('pending', 'running')").pluck(),
       extensionsOf: db.prepare(`${REQUEST} WHERE r.extends_id = ? ORDER BY r.created_at, r.rowid`),
       getPerson: db.prepare('SELECT * FROM people WHERE id = ?'),
@@ -164,6 +172,7 @@ export class SqliteStore implements Store {
       // Merging a duplicate record into the one person: what referred to it follows, rows that
       // would collide (the same vote, card or IdP id twice) keep the survivor's.
       mergeRequests: db.prepare('UPDATE requests SET requester_id = @into WHERE requester_id = @from'),
+      mergeSubmitted: db.prepare('UPDATE requests SET submitted_by = @into WHERE submitted_by = @from'),
       mergeApprovers: db.prepare('UPDATE OR IGNORE approvers SET person_id = @into WHERE person_id = @from'),
       dropApprovers: db.prepare('DELETE FROM approvers WHERE person_id = @from'),
       mergeSurfaces: db.prepare('UPDATE OR IGNORE surface_refs SET person_id = @into WHERE person_id = @from'),
@@ -203,9 +212,10 @@ export class SqliteStore implements Store {
       getAudit: db.prepare('SELECT * FROM audit_events WHERE seq = ?'),
       auditOf: db.prepare('SELECT * FROM audit_events WHERE request_id = ? ORDER BY seq'),
       auditAll: db.prepare('SELECT * FROM audit_events ORDER BY seq'),
-      // The current stage asks them and they have not voted; never their own request.
+      // The current stage asks them and they have not voted; never their own request, nor one they asked for someone.
       awaiting: db.prepare(`${REQUEST} JOIN approvers a ON a.request_id = r.id
         WHERE a.person_id = @personId AND r.state = 'pending' AND a.stage = r.stage AND a.decision IS NULL AND r.requester_id <> @personId
+          AND r.submitted_by IS NOT @personId
         ORDER BY a.asked_at, r.rowid LIMIT @limit`),
       approvedActive: db.prepare(`${REQUEST} WHERE r.state = 'active'
           AND EXISTS (SELECT 1 FROM approvers a WHERE a.request_id = r.id AND a.person_id = @personId AND a.decision = 'approve')
@@ -216,7 +226,8 @@ export class SqliteStore implements Store {
       holdQueue: db.prepare("UPDATE outbox SET available_at = MAX(available_at, ?) WHERE queue = ? AND status <> 'done' AND status = 'pending'"),
       homesConcerned: db
         .prepare(`SELECT h.slack_id FROM slack_homes h JOIN people p ON p.slack_id = h.slack_id
-          WHERE p.id IN (SELECT requester_id FROM requests WHERE id = @id UNION SELECT person_id FROM approvers WHERE request_id = @id)`)
+          WHERE p.id IN (SELECT requester_id FROM requests WHERE id = @id UNION SELECT submitted_by FROM requests WHERE id = @id
+            UNION SELECT person_id FROM approvers WHERE request_id = @id)`)
         .pluck(),
       openIn: db.prepare("SELECT status FROM outbox WHERE queue = ? AND status <> 'done' AND status IN ('pending', 'running') ORDER BY id DESC LIMIT 1").pluck(),
       seen: db.prepare('INSERT OR IGNORE INTO inbound_seen (key, at) VALUES (?, ?)'),
@@ -241,7 +252,7 @@ export class SqliteStore implements Store {
   }
 
   insertRequest(r: NewRequest): void {
-    this.s.insertRequest.run({ ...r, policyJson: JSON.stringify(r.policy), extendsId: r.extendsId ?? null });
+    this.s.insertRequest.run({ ...r, policyJson: JSON.stringify(r.policy), extendsId: r.extendsId ?? null, submitterId: r.submitterId ?? null, submittedAs: r.submittedAs ?? null });
     this.touched(r.id);
   }
 
@@ -262,6 +273,10 @@ export class SqliteStore implements Store {
 
   requestsOf(personId: PersonId, limit: number): RequestRecord[] {
     return (this.s.byRequester.all(personId, limit) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  submittedBy(personId: PersonId, limit: number): RequestRecord[] {
+    return (this.s.bySubmitter.all(personId, limit) as Record<string, unknown>[]).map(toRequest);
   }
 
   extensionsOf(requestId: string): RequestRecord[] {
@@ -343,6 +358,7 @@ export class SqliteStore implements Store {
       }
       const ids = { from: other.id, into: into.id };
       this.s.mergeRequests.run(ids);
+      this.s.mergeSubmitted.run(ids);
       this.s.mergeApprovers.run(ids);
       this.s.dropApprovers.run(ids);
       this.s.mergeSurfaces.run(ids);

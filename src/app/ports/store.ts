@@ -21,6 +21,7 @@
  */
 import type { ApprovalPolicy, ConnectorName } from '../../domain/catalog.js';
 import type { RequestState } from '../../domain/lifecycle.js';
+import type { OnBehalfBasis } from '../../domain/onBehalf.js';
 import type { PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec } from '../../outbox/outbox.js';
@@ -70,15 +71,29 @@ export interface RequestRecord {
   failure: string | null;
   /** Set on an extension: the grant it asks more time for (whose Jira issue it shares). */
   extendsId: string | null;
+  /**
+   * Who asked for this access on the requester's behalf (domain/onBehalf.ts); null when the
+   * requester asked themself. The requester is the person the access is for, everywhere.
+   */
+  submitterId: PersonId | null;
+  /** The submitter's Slack id, email and name, from the person (like requesterSlackId). */
+  submitterSlackId: string | null;
+  submitterEmail: string | null;
+  submitterName: string | null;
+  /** On what basis the submitter could ask: as the requester's manager, or as a catalog delegate. */
+  submittedAs: OnBehalfBasis | null;
 }
+
+/** Fields a request reads from its people, never written through the request. */
+type FromPeople = 'requesterSlackId' | 'submitterSlackId' | 'submitterEmail' | 'submitterName';
 
 export type NewRequest = Pick<
   RequestRecord,
   'id' | 'submissionKey' | 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'durationToken' | 'durationMs' | 'reason' | 'policy' | 'requesterId' | 'createdAt' | 'breakGlassNotify' | 'nextTimerAt'
-> & { extendsId?: string | null };
+> & { extendsId?: string | null; submitterId?: PersonId | null; submittedAs?: OnBehalfBasis | null };
 
 /** `policy` changes once, when routing applies the role's approval rules. */
-export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'submissionKey' | 'requesterId' | 'requesterSlackId' | 'extendsId'>>;
+export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'submissionKey' | 'requesterId' | 'extendsId' | 'submitterId' | 'submittedAs' | FromPeople>>;
 
 /** A person as stored: email is the identity; every other id is a way to reach them. */
 export interface PersonRecord {
@@ -162,6 +177,8 @@ export interface TxStore {
   extensionsOf(requestId: string): RequestRecord[];
   /** Pending requests (not the person's own) whose current stage asks the person and has no vote of theirs, oldest asked first. */
   awaitingDecisionOf(personId: PersonId, limit: number): RequestRecord[];
+  /** Requests the person asked for on someone else's behalf, newest first. */
+  submittedBy(personId: PersonId, limit: number): RequestRecord[];
   /** Active grants the person voted to approve, soonest to expire first. */
   activeApprovedBy(personId: PersonId, limit: number): RequestRecord[];
   /** Whether access-bot wrote this comment on the request's issue (from the recorded effect results). */
@@ -228,7 +245,7 @@ export interface TxStore {
    * publish) until `notBefore`.
    */
   homePublished(slackId: string, queue: string, at: number, notBefore: number): void;
-  /** The Slack ids, among the request's requester and approvers, of those who opened their Home. */
+  /** The Slack ids, among the request's requester, submitter and approvers, of those who opened their Home. */
   homesConcerned(requestId: string): string[];
   /** Whether the queue holds an effect still waiting to run (`pending`) or running now; dead ones do not count. */
   openEffectIn(queue: string): 'pending' | 'running' | undefined;

@@ -136,6 +136,15 @@ function checkElement(el: unknown, ptr: string, out: Problem[], actionIds: Set<s
     case 'multi_external_select':
       if (el.initial_option !== undefined) checkOption(el.initial_option, `${ptr}/initial_option`, out);
       break;
+    case 'users_select':
+      // A user picker: `initial_user` is a user id. https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element#users_select
+      checkString(el.initial_user, `${ptr}/initial_user`, 255, out);
+      break;
+    case 'multi_users_select':
+      if (el.initial_users !== undefined && !(Array.isArray(el.initial_users) && el.initial_users.every((u) => typeof u === 'string'))) {
+        out.push({ message: 'must provide an array of strings', pointer: `${ptr}/initial_users` });
+      }
+      break;
     case 'overflow':
       // Overflow menu: 2 to 5 options. https://docs.slack.dev/reference/block-kit/block-elements/overflow-menu-element
       checkOptions(el.options, `${ptr}/options`, 5, out);
@@ -222,6 +231,8 @@ export function checkBlocks(blocks: unknown, ptr: string, surface: Surface, out:
         if (b.hint !== undefined) checkText(b.hint, `${bp}/hint`, 2000, out, { plainOnly: true });
         if (b.element === undefined) out.push({ message: 'missing required field: element', pointer: bp });
         else checkElement(b.element, `${bp}/element`, out, actionIds);
+        if (b.optional !== undefined && typeof b.optional !== 'boolean') out.push({ message: 'must provide a boolean', pointer: `${bp}/optional` });
+        if (b.dispatch_action !== undefined && typeof b.dispatch_action !== 'boolean') out.push({ message: 'must provide a boolean', pointer: `${bp}/dispatch_action` });
         break;
       case 'markdown':
         // Markdown block: 12,000 characters cumulative. https://docs.slack.dev/reference/block-kit/blocks/markdown-block
