@@ -21,6 +21,16 @@ const WORDING: [string, Step, string][] = [
     `Requested by Ann Lee (ann@example.com) on ${WHEN}: Okta admin console / Read-only, 8 hours.`,
   ],
   [
+    'requested by a manager on behalf of a report: both named',
+    { type: 'requested', actor: ann, app: 'Okta admin console', role: 'Read-only', duration: '8 hours', reason: 'on-call', onBehalf: { by: bob, as: 'manager' } },
+    `Requested by Bob (bob@example.com) on behalf of Ann Lee (ann@example.com), as their manager, on ${WHEN}: Okta admin console / Read-only, 8 hours.`,
+  ],
+  [
+    'requested by a delegate on behalf of someone',
+    { type: 'requested', actor: ann, app: 'Okta admin console', role: 'Read-only', duration: '8 hours', reason: 'on-call', onBehalf: { by: cat, as: 'delegate' } },
+    `Requested by cat@example.com on behalf of Ann Lee (ann@example.com), as a delegate listed in the access catalog, on ${WHEN}: Okta admin console / Read-only, 8 hours.`,
+  ],
+  [
     'approval requested, one stage: "Approval requested from …"',
     { type: 'approval_requested', stage: 0, stageCount: 1, required: 1, approvers: [bob, cat] },
     `Approval requested from Bob (bob@example.com), cat@example.com on ${WHEN}.`,
