@@ -1,10 +1,11 @@
 /**
  * The sandbox: `npm run demo -- --interactive`. A web page on 127.0.0.1 where a person plays the
  * requester and the approvers. The page renders the bot's real Slack surfaces from what the
- * Slack emulator recorded (modals, DMs, ephemerals), and every click goes to the bot as the
- * signed payload Slack would send (through SlackDriver). Beside it, the emulated Jira issues
- * and who holds what in each identity provider (Okta groups, the GitHub team, the AWS account
- * assignment, …), polled from a small JSON API.
+ * Slack emulator recorded (modals, DMs, ephemerals, and the App Home the bot published with
+ * views.publish), and every click goes to the bot as the signed payload Slack would send
+ * (through SlackDriver). Beside it, the emulated Jira issues and who holds what in each identity
+ * provider (Okta groups, the GitHub team, the AWS account assignment, …), polled from a small
+ * JSON API.
  *
  * API (JSON; POSTs must be `application/json`, so another site's form cannot post here):
  *   GET  /api/state?user=U..   everything the page shows for that person
@@ -14,6 +15,8 @@
  *   POST /api/submit           { user, viewId, values }                    the modal's submit button
  *   POST /api/close            { user, viewId }                            the modal's close button
  *   POST /api/click            { user, channel, ts, actionId, blockId }    a button in a message
+ *   POST /api/home             { user }                                    the Home tab opened (app_home_opened)
+ *   POST /api/clickView        { user, viewId, actionId, blockId }         a button in the person's App Home
  */
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -191,7 +194,7 @@ class SandboxApi {
       me: me?.slackId ?? null,
       people: this.world.people.map((p) => ({ slackId: p.slackId, key: p.key, name: p.name, email: p.email, title: p.title, todo: this.todo(p) })),
       modal: modal ? { id: modal.id, view: modal.view, errors: modal.errors ?? null } : null,
-      home: home ? home.view : null,
+      home: home ? { id: home.id, view: home.view } : null,
       conversation,
       jira: this.world.issues().sort((a, b) => b.created - a.created),
       idps: this.world.memberships(),
@@ -242,6 +245,18 @@ class SandboxApi {
         const mine = 'ephemeral' in msg ? msg.user === p.slackId : this.world.slack.dmsTo(p.slackId).includes(msg);
         if (!mine) throw new HttpError(403, `${p.name} cannot see that message`);
         const res = await driver.clickButton(p.slackId, msg, str(body.actionId), typeof body.blockId === 'string' ? { blockId: body.blockId } : {});
+        return { status: res.status };
+      }
+      case 'home': {
+        // Slack sends app_home_opened each time the person opens the tab; the bot publishes the Home.
+        const res = await driver.appHomeOpened(p.slackId);
+        return { status: res.status };
+      }
+      case 'clickView': {
+        // Only a button in the person's own Home: Slack shows nobody else's.
+        const home = this.world.slack.homeFor(p.slackId);
+        if (!home || home.id !== str(body.viewId)) throw new HttpError(404, `no Home ${String(body.viewId)} for ${p.name}`);
+        const res = await driver.clickInView(p.slackId, home.id, str(body.actionId), typeof body.blockId === 'string' ? { blockId: body.blockId } : {});
         return { status: res.status };
       }
       default:

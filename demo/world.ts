@@ -51,7 +51,7 @@ export const DEMO_PEOPLE: readonly DemoPerson[] = [
   { key: 'alice', ...alice, title: 'Engineer, reports to Bob', managerId: bob.oktaId },
   { key: 'bob', ...bob, title: 'Engineering manager, owns the Okta admin console', managerId: dave.oktaId },
   { key: 'carol', ...carol, title: 'Security lead, owns AWS production', managerId: dave.oktaId },
-  { key: 'dave', ...dave, title: 'IT director, approves nothing in this catalog' },
+  { key: 'dave', ...dave, title: 'IT director, approves nothing; may request Confluence for anyone' },
 ];
 
 export const DEMO_GROUPS = [
@@ -176,6 +176,8 @@ applications:
         grant: { connector: github, group: ${GITHUB_TEAM} }
         durations: [10s, 8h]
         approvers: [owners]
+delegates:
+  - { email: dave@example.com, for: all, applications: [confluence] }
 `;
 
 export interface WorldOptions {

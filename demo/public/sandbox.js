@@ -154,10 +154,13 @@ function render(data) {
   ui.data = data;
   if (changed('people', [data.people, ui.user])) renderPeople(data.people);
   const conversation = [...data.conversation, ...(ui.localEphemerals[ui.user] ?? [])].sort((a, b) => a.at - b.at);
-  // The App Home tab appears once the bot has published one for this person.
-  const tab = data.home ? ui.tab : 'messages';
-  document.getElementById('tabs').hidden = !data.home;
+  // Messages is the DM with the bot; Home is the App Home the bot published for this person.
+  const tab = ui.tab;
+  document.getElementById('tabs').hidden = !data.me;
   for (const b of document.querySelectorAll('#tabs button')) b.setAttribute('aria-selected', String(b.dataset.tab === tab));
+  // Slack's Home tab has no message box.
+  document.getElementById('composer').hidden = tab === 'home';
+  renderTitle(data.people, tab);
   if (tab === 'home') {
     if (changed('conversation', [data.home, ui.user, tab])) renderHome(data.home);
   } else if (changed('conversation', [conversation, ui.user, tab])) renderConversation(conversation);
@@ -186,8 +189,12 @@ function renderPeople(people) {
       ),
     ),
   );
+}
+
+function renderTitle(people, tab) {
   const me = people.find((p) => p.slackId === ui.user);
-  document.getElementById('slack-title').textContent = me ? `Direct message with access-bot — you are ${me.name}` : 'Choose who you are';
+  const where = tab === 'home' ? 'access-bot · Home' : 'Direct message with access-bot';
+  document.getElementById('slack-title').textContent = me ? `${where} — you are ${me.name}` : 'Choose who you are';
 }
 
 function switchTo(slackId) {
@@ -195,7 +202,16 @@ function switchTo(slackId) {
   const url = new URL(window.location.href);
   url.searchParams.set('as', slackId);
   window.history.replaceState(null, '', url);
-  void refresh();
+  // Someone else looking at the Home tab opens theirs, and Slack tells the bot.
+  if (ui.tab === 'home') void act('home', {});
+  else void refresh();
+}
+
+/** Shows a tab; opening the Home tab sends app_home_opened, as Slack does each time. */
+function showTab(tab) {
+  ui.tab = tab;
+  if (tab === 'home') void act('home', {});
+  else void refresh();
 }
 
 function renderConversation(items) {
@@ -215,6 +231,8 @@ function renderConversation(items) {
           el('li', {}, 'Watch the Jira issue and the Okta group on the right. Pick “10 seconds” to see the grant expire on its own.'),
           el('li', {}, 'Every identity provider has a role: Payments code (GitHub team, Bitbucket project), AWS production (IAM Identity Center), Data platform (Entra ID), Company wiki (Google), Jira (site group), Confluence (Atlassian organization).'),
           el('li', {}, 'Dave has no manager in Okta: his super-admin request goes to the fallback approver, Carol.'),
+          el('li', {}, 'Open the Home tab: what each person has, waits for, and is asked to decide, with its buttons.'),
+          el('li', {}, 'As Bob, use “For someone else” in the modal to request for Alice, his report.'),
         ),
       ),
     );
@@ -224,9 +242,13 @@ function renderConversation(items) {
   if (atBottom || changed('conv-len', items.length)) list.scrollTop = list.scrollHeight;
 }
 
-function renderHome(view) {
+function renderHome(home) {
   const list = document.getElementById('conversation');
-  list.replaceChildren(el('li', { class: 'home' }, (view.blocks ?? []).map((b) => renderBlock(b, { view }))));
+  if (!home) {
+    list.replaceChildren(el('li', { class: 'hint' }, 'Opening your Home…'));
+    return;
+  }
+  list.replaceChildren(el('li', { class: 'home', 'data-view-id': home.id }, (home.view.blocks ?? []).map((b) => renderBlock(b, { home }))));
 }
 
 function renderMessage(m) {
@@ -252,7 +274,7 @@ function renderMessage(m) {
   );
 }
 
-/** One Block Kit block. `ctx.message` for messages, `ctx.view` for modals. */
+/** One Block Kit block. `ctx.message` for messages, `ctx.home` for the App Home, `ctx.view` for modals. */
 function renderBlock(b, ctx) {
   switch (b.type) {
     case 'header':
@@ -288,11 +310,13 @@ function renderElement(e, block, ctx) {
         'data-action-id': e.action_id,
         onclick: async (ev) => {
           const button = ev.currentTarget;
-          if (!ctx.message) return toast('the sandbox sends clicks from messages only');
+          if (!ctx.message && !ctx.home) return toast('the sandbox sends clicks from messages and the Home only');
           // A button with `confirm` asks first, as Slack does; nothing is sent if the person backs out.
           if (e.confirm && !(await confirmDialog(e.confirm))) return;
           button.disabled = true;
-          await act('click', { channel: ctx.message.channel, ts: ctx.message.ts, actionId: e.action_id, blockId: block.block_id });
+          // A Home click is a view's block_actions: no channel, no message.
+          if (ctx.home) await act('clickView', { viewId: ctx.home.id, actionId: e.action_id, blockId: block.block_id });
+          else await act('click', { channel: ctx.message.channel, ts: ctx.message.ts, actionId: e.action_id, blockId: block.block_id });
         },
       },
       e.text?.text ?? 'Button',
@@ -347,9 +371,10 @@ function renderModal(modal) {
   const focusedKey = document.activeElement?.dataset?.key;
   const v = modal.view;
   const ctx = { view: v, errors: modal.errors ?? {} };
+  // replaceChildren would show a null as the text "null": a missing refusal is an empty string.
   box.replaceChildren(
     el('div', { class: 'm-head' }, v.title?.text ?? 'Modal', el('button', { type: 'button', class: 'x', title: 'Close', onclick: () => closeModal(v) }, '×')),
-    ui.refusal?.viewId === v.id ? el('div', { class: 'm-error', role: 'alert' }, ui.refusal.text) : null,
+    ui.refusal?.viewId === v.id ? el('div', { class: 'm-error', role: 'alert' }, ui.refusal.text) : '',
     el('div', { class: 'm-body' }, (v.blocks ?? []).map((b) => renderBlock(b, ctx))),
     el(
       'div',
@@ -380,6 +405,9 @@ function renderInput(b, ctx) {
       break;
     case 'external_select':
       control = externalSelect(e, b, view, id);
+      break;
+    case 'users_select':
+      control = usersSelect(e, b, view, id);
       break;
     case 'plain_text_input': {
       if (ui.typed[key] === undefined) ui.typed[key] = viewValue(view, b.block_id, e.action_id)?.value ?? e.initial_value ?? '';
@@ -414,6 +442,23 @@ function staticSelect(e, b, view, id) {
     },
     el('option', { value: '', disabled: true }, e.placeholder?.text ?? 'Choose…'),
     options.map((o) => el('option', { value: o.value }, o.text?.text ?? o.value)),
+  );
+  select.value = chosen;
+  return select;
+}
+
+/** A users_select: Slack offers the workspace's people; here, the sandbox's four. Choosing none clears it. */
+function usersSelect(e, b, view, id) {
+  const chosen = viewValue(view, b.block_id, e.action_id)?.selected_user ?? e.initial_user ?? '';
+  const select = el(
+    'select',
+    {
+      id,
+      'data-action-id': e.action_id,
+      onchange: (ev) => act('select', { viewId: view.id, blockId: b.block_id, actionId: e.action_id, value: ev.target.value || null }),
+    },
+    el('option', { value: '' }, e.placeholder?.text ?? 'Choose a person'),
+    (ui.data?.people ?? []).map((p) => el('option', { value: p.slackId }, p.name)),
   );
   select.value = chosen;
   return select;
@@ -577,10 +622,7 @@ function renderIdps(idps) {
 // ---------------------------------------------------------------------------------------------
 
 for (const b of document.querySelectorAll('#tabs button')) {
-  b.addEventListener('click', () => {
-    ui.tab = b.dataset.tab;
-    void refresh();
-  });
+  b.addEventListener('click', () => showTab(b.dataset.tab));
 }
 
 // A click elsewhere, or Escape, closes an open options menu, as in Slack.
