@@ -4,7 +4,7 @@
  */
 import { transition } from '../domain/lifecycle.js';
 import { dueActions } from '../domain/timers.js';
-import { mustGet, notifyRequester, recordStep, refreshTimers, transitionIssue, type Deps, type Tx } from './context.js';
+import { mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type Deps, type Tx } from './context.js';
 import { enqueue } from './effects.js';
 import { approverActor } from './people.js';
 
@@ -18,6 +18,9 @@ function applyDue(ctx: Tx, requestId: string): void {
   const approvers = ctx.store.approversOf(r.id, r.stage);
   const due = dueActions(now, { policy: r.policy, createdAt: r.createdAt, stage: r.stage, stageStartedAt: r.stageStartedAt, escalatedStage: r.escalatedStage, approvers });
   if (due.timeOut) {
+    // Timed out before routing identified the requester (Slack or the IdP down): the record has
+    // not been opened yet, and its timeout steps need an issue to land on.
+    if (r.requesterEmail === null) openRecord(ctx, r);
     ctx.store.updateRequest(r.id, { state: transition(r.state, 'time_out'), nextTimerAt: null }, now);
     recordStep(ctx, r, { type: 'timed_out', afterMs: r.policy.timeoutMs! }, 'access-bot', now);
     transitionIssue(ctx, r, 'timed_out');

@@ -177,6 +177,27 @@ describe('approval routing', () => {
     assert.equal(state(id), 'timed_out');
   });
 
+  test('a request that times out before it could be routed still gets its Jira issue, with the timeout on it', async () => {
+    // Slack's users.info keeps failing: routing cannot identify the requester, so the record is
+    // not opened, until the timeout ends the request (found by the chaos run, seed 364191171).
+    const restore = h.slack.failMethod('users.info', 'internal_error', { times: 1_000, status: 500 });
+    let id: string;
+    try {
+      id = await ask('reader');
+      await waitUntil(() => (h.bot.db.prepare("SELECT attempts FROM outbox WHERE request_id = ? AND kind = 'request.route'").pluck().get(id) as number) > 0, 5000, 'routing tried');
+      assert.equal(h.bot.store.getRequest(id)!.requesterEmail, null, 'not routed');
+      advance(24 * 60 * 60_000 + 1000);
+      h.bot.timers.tick();
+      await waitUntil(() => state(id) === 'timed_out', 5000, 'timed out');
+    } finally {
+      restore();
+    }
+    await h.idle();
+    const key = h.bot.store.getRequest(id)!.jiraKey;
+    assert.ok(key, 'the Jira issue exists');
+    assert.match(h.jiraComments(id).at(-1)!, /^Timed out: no decision within 1 day/);
+  });
+
   test('auto-approve: granted at once, recorded as approved by policy, nobody asked', async () => {
     const dmsBefore = h.slack.messages.length;
     const id = await ask('viewer');
