@@ -56,19 +56,30 @@ export function actorOf(r: RequestRecord): Actor {
 /** Appends the audit event and, for steps of the story, enqueues its Jira comment. */
 export function recordStep(ctx: Pick<Tx, 'store' | 'now'>, r: RequestRecord, step: Step, actor: string, at = ctx.now()): number {
   const audit = ctx.store.appendAudit(r.id, at, actor, step);
-  if (isRecordedInJira(step)) enqueue(ctx.store, { kind: 'jira.comment', requestId: r.id, auditSeq: audit.seq });
+  if (isRecordedInJira(step)) commentOn(ctx.store, r, audit.seq);
   return audit.seq;
+}
+
+/**
+ * Enqueues the Jira comment of an audit event. A bundle's part writes on the bundle's issue, in
+ * the bundle's line of Jira effects, so its steps land in the order they happened among the
+ * bundle's own.
+ */
+export function commentOn(store: TxStore, r: RequestRecord, auditSeq: number): void {
+  enqueue(store, { kind: 'jira.comment', requestId: r.id, auditSeq, ...(r.partOf ? { issueOf: r.partOf } : {}) });
 }
 
 /** Enqueues the Jira transition the catalog maps to this state, if any. */
 export function transitionIssue(ctx: Pick<Tx, 'store' | 'catalog'>, r: RequestRecord, state: JiraTransitionState): void {
-  // An extension shares its grant's issue; the issue follows the grant.
-  if (r.extendsId) return;
+  // An extension shares its grant's issue, a part its bundle's; the issue follows the grant or the bundle.
+  if (r.extendsId || r.partOf) return;
   const name = ctx.catalog().jira.transitions[state];
   if (name) enqueue(ctx.store, { kind: 'jira.transition', requestId: r.id, transition: name });
 }
 
+/** DMs the requester. A bundle's part says nothing of its own: the bundle tells (app/bundle.ts). */
 export function notifyRequester(ctx: Pick<Tx, 'store'>, r: RequestRecord, notice: RequesterNotice): void {
+  if (r.partOf) return;
   enqueue(ctx.store, { kind: 'slack.requesterDm', requestId: r.id, notice });
 }
 
@@ -95,7 +106,7 @@ export function openRecord(ctx: Pick<Tx, 'store'>, r: RequestRecord): void {
   enqueue(ctx.store, { kind: 'jira.create', requestId: r.id });
   enqueue(ctx.store, { kind: 'jira.property', requestId: r.id });
   const requested = ctx.store.auditOf(r.id).find((a) => a.step.type === 'requested');
-  if (requested) enqueue(ctx.store, { kind: 'jira.comment', requestId: r.id, auditSeq: requested.seq });
+  if (requested) commentOn(ctx.store, r, requested.seq);
 }
 
 /** Recomputes when the request's next reminder, escalation or timeout is due (inside a tx). */

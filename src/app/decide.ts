@@ -7,14 +7,14 @@
  * audit events and effects. Nothing here calls anybody, so a click is recorded before its ack.
  */
 import { assertMayDecide, decide as decideRule, stillListed, type DecisionOutcome } from '../domain/approval.js';
-import { policyNow } from '../domain/policy.js';
 import { samePerson, type PersonRef } from '../domain/people.js';
-import { findRole } from '../domain/catalog.js';
+import { catalogNowOf } from '../domain/bundle.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
 import { transition } from '../domain/lifecycle.js';
 import { who, type Actor } from '../domain/steps.js';
 import { actorRefusal } from './actor.js';
-import { notifyRequester, recordStep, refreshTimers, transitionIssue, type Deps, type Tx } from './context.js';
+import { startGranting } from './bundle.js';
+import { mustGet, notifyRequester, recordStep, refreshTimers, transitionIssue, type Deps, type Tx } from './context.js';
 import { enqueue } from './effects.js';
 import { settleExtension } from './extend.js';
 import { approverActor, approverRef, requesterRef, submitterRef, type ActingPerson } from './people.js';
@@ -73,8 +73,7 @@ function whoActs(r: RequestRecord, approvers: ApproverRecord[], actor: PersonRef
  */
 function assertStillListed(ctx: Pick<Tx, 'catalog'>, r: RequestRecord, me: ApproverRecord | undefined): void {
   if (!me || r.state !== 'pending' || samePerson(approverRef(me), requesterRef(r))) return;
-  const found = findRole(ctx.catalog(), r.appId, r.roleId);
-  if (!stillListed({ policy: policyNow(found?.role, r.policy), owners: found?.app.owners ?? [] }, r.stage, me)) {
+  if (!stillListed(catalogNowOf(ctx.catalog(), r), r.stage, me)) {
     throw new DomainError('not_an_approver', 'You are no longer an approver of this request: the access catalog changed since you were asked.');
   }
 }
@@ -181,7 +180,7 @@ export function decide(deps: DecideDeps, input: DecideOpts): DecideResult {
         transitionIssue(ctx, r, 'approved');
         updateStage(r.stage);
         notifyRequester(ctx, r, { type: 'approved', by });
-        enqueue(ctx.store, { kind: 'idp.resolveUser', requestId: r.id, connector: r.connector, group: r.groupId, email: r.requesterEmail! });
+        startGranting(ctx, mustGet(ctx, r.id), r.requesterEmail!);
         break;
       }
       case 'denied': {

@@ -2,7 +2,8 @@
  * The side effects use cases ask for, with the queue each runs in. A queue is a line: its
  * effects run one after the other in the order they were enqueued.
  *
- * - `jira:<request>`: the issue first, then its property, comments and transitions in order.
+ * - `jira:<request>`: the issue first, then its property, comments and transitions in order (a
+ *   bundle's parts comment in their bundle's line).
  * - `idp:<connector>:<group>:<IdP user id>`: every membership change of one IdP user in one group,
  *   so a grant and a revocation of overlapping requests never race, whatever email each request
  *   came with (an alias, a rename, UPN vs mail).
@@ -32,14 +33,17 @@ export type RequesterNotice =
   | { type: 'cancelled'; by: string }
   | { type: 'extended'; by: string; expiresAt: number }
   | { type: 'extension_denied'; by: string; reason: string; expiresAt: number }
-  | { type: 'failed'; cause: string };
+  | { type: 'failed'; cause: string }
+  /** A part of a bundle could not be granted (`part`: its label); the other parts stay. */
+  | { type: 'part_missing'; part: string; cause: string };
 
 export type Effect =
   | { kind: 'request.route'; requestId: string; stage: number }
   | { kind: 'request.escalate'; requestId: string; stage: number }
   | { kind: 'jira.create'; requestId: string }
   | { kind: 'jira.property'; requestId: string }
-  | { kind: 'jira.comment'; requestId: string; auditSeq: number }
+  /** `issueOf`: the request whose issue and Jira line it goes to (a bundle's part: the bundle); default `requestId`. */
+  | { kind: 'jira.comment'; requestId: string; auditSeq: number; issueOf?: string }
   | { kind: 'jira.transition'; requestId: string; transition: string }
   | { kind: 'slack.requesterDm'; requestId: string; notice: RequesterNotice }
   /** Re-renders the confirmation DM (e.g. once the Jira key exists). */
@@ -95,9 +99,10 @@ export function queueOf(e: Effect): string {
     case 'request.route':
     case 'request.escalate':
       return `route:${e.requestId}`;
+    case 'jira.comment':
+      return `jira:${e.issueOf ?? e.requestId}`;
     case 'jira.create':
     case 'jira.property':
-    case 'jira.comment':
     case 'jira.transition':
       return `jira:${e.requestId}`;
     case 'slack.requesterDm':

@@ -5,7 +5,7 @@ import { startRevocation } from './revoke.js';
  * Starts revocation of every grant whose expiry has passed. Batched so one transaction stays
  * short even when thousands expire in the same second. Returns how many were started.
  */
-export function expireDue(ctx: Deps<'store' | 'now'>, batch = 500): number {
+export function expireDue(ctx: Deps<'store' | 'now' | 'catalog' | 'adminChannel'>, batch = 500): number {
   let started = 0;
   for (;;) {
     const now = ctx.now();

@@ -1,4 +1,5 @@
 import { canTransition, transition } from '../domain/lifecycle.js';
+import { partFailed } from './bundle.js';
 import { alertAdmins, mustGet, notifyRequester, openRecord, recordStep, transitionIssue, type Tx } from './context.js';
 
 /**
@@ -9,6 +10,8 @@ import { alertAdmins, mustGet, notifyRequester, openRecord, recordStep, transiti
 export function failRequest(ctx: Tx, requestId: string, cause: string): void {
   const r = mustGet(ctx, requestId);
   if (!canTransition(r.state, 'fail')) return;
+  // A bundle's part fails alone: the bundle says which part is missing (app/bundle.ts).
+  if (r.partOf) return partFailed(ctx, r, cause);
   const now = ctx.now();
   // Failed before the requester was identified: the record has not been opened yet.
   if (r.requesterEmail === null) openRecord(ctx, r);

@@ -18,6 +18,7 @@
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { ownsFirstAdd } from '../domain/membership.js';
 import { awaitsPendingGrant } from '../domain/steps.js';
+import { isStoppedPart, partGranted, STOPPED_CAUSE, stopIfEnded } from './bundle.js';
 import { connectorFor, connectorWith } from './connectors.js';
 import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type Deps, type InTx } from './context.js';
 import { enqueue, type EffectOf, type Skipped } from './effects.js';
@@ -37,6 +38,7 @@ export interface GrantResult {
 export async function runGrant(ctx: GrantDeps, e: EffectOf<'idp.grant'>): Promise<GrantResult | Skipped> {
   const r = ctx.store.getRequest(e.requestId);
   if (!r || r.state !== 'approved') return { skipped: `request is ${r?.state ?? 'missing'}` };
+  if (isStoppedPart(r)) return { skipped: STOPPED_CAUSE };
   const idp = connectorFor(ctx, e.connector);
   let record = ctx.store.getMembership(idp.name, e.group, e.idpUserId);
   if (!record) {
@@ -53,13 +55,15 @@ export async function runGrant(ctx: GrantDeps, e: EffectOf<'idp.grant'>): Promis
 }
 
 export function grantDone(ctx: InTx<GrantDeps>, e: EffectOf<'idp.grant'>, result: GrantResult | Skipped): void {
-  if ('skipped' in result) return;
+  if ('skipped' in result) return stopIfEnded(ctx, e.requestId);
   const r = mustGet(ctx, e.requestId);
   if (!canTransition(r.state, 'provisioned')) return;
   if (result.pending !== undefined) return grantPending(ctx, e, r, result.pending);
   const now = ctx.now();
-  const expiresAt = r.durationMs === null ? null : now + r.durationMs;
+  // A bundle's part has no clock of its own: it ends with its bundle (app/bundle.ts).
+  const expiresAt = r.durationMs === null || r.partOf ? null : now + r.durationMs;
   ctx.store.updateRequest(r.id, { state: transition(r.state, 'provisioned'), grantedAt: now, expiresAt, idpUserId: result.idpUserId }, now);
+  if (r.partOf) return partGranted(ctx, mustGet(ctx, r.id), result);
   recordStep(ctx, r, { type: 'granted', connector: r.connector, group: r.groupId, idpUserId: result.idpUserId, expiresAt, preexisting: result.preexisting }, 'access-bot', now);
   transitionIssue(ctx, r, 'active');
   notifyRequester(ctx, r, { type: 'granted', expiresAt });

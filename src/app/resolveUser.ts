@@ -9,6 +9,7 @@
  * denied request needs no IdP call at all.
  */
 import { PermanentError } from '../outbox/errors.js';
+import { isStoppedPart, STOPPED_CAUSE, stopIfEnded } from './bundle.js';
 import { connectorFor } from './connectors.js';
 import { mustGet, type Deps, type InTx } from './context.js';
 import { enqueue, type EffectOf, type Skipped } from './effects.js';
@@ -25,6 +26,7 @@ type ResolveInput = Omit<EffectOf<'idp.resolveUser'>, 'kind'>;
 export async function runResolve(ctx: ResolveDeps, e: ResolveInput): Promise<ResolveResult> {
   const r = ctx.store.getRequest(e.requestId);
   if (!r || r.state !== 'approved') return { skipped: `request is ${r?.state ?? 'missing'}` };
+  if (isStoppedPart(r)) return { skipped: STOPPED_CAUSE };
   const idp = connectorFor(ctx, e.connector);
   const user = await idp.findUserByEmail(e.email);
   if (!user) throw new PermanentError(`no ${idp.name} user has the email ${e.email}`);
@@ -36,7 +38,7 @@ export async function runResolve(ctx: ResolveDeps, e: ResolveInput): Promise<Res
  * here on the request counts as a holder of the membership (Store.otherHoldersOf).
  */
 export function resolveDone(ctx: InTx<ResolveDeps>, e: ResolveInput, result: ResolveResult): void {
-  if ('skipped' in result) return;
+  if ('skipped' in result) return stopIfEnded(ctx, e.requestId);
   const r = mustGet(ctx, e.requestId);
   if (r.state !== 'approved') return;
   ctx.store.updateRequest(r.id, { idpUserId: result.idpUserId }, ctx.now());

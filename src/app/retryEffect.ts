@@ -6,7 +6,8 @@
 import { canTransition, transition } from '../domain/lifecycle.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { Store } from './ports/store.js';
-import { enqueue } from './effects.js';
+import { partRefOf } from '../domain/bundle.js';
+import { commentOn } from './context.js';
 
 /** Effects whose death fails the request: reviving one puts the request back to `approved`. */
 const GRANTING = new Set(['idp.resolveUser', 'idp.grant']);
@@ -25,11 +26,18 @@ export function retryDeadEffect(deps: { store: Store; outbox: Outbox; now: () =>
     if (granting && r && store.openEffects(r.id, 'idp.undoGrant') > 0) {
       return { ok: false, message: `request ${r.id} is still being cleaned up after its failed grant; retry once it has failed` };
     }
+    const bundle = r?.partOf ? store.getRequest(r.partOf) : undefined;
+    // A part is retried alone, while its bundle lives; a bundle that failed (no part was granted) lives again.
+    if (granting && r && bundle && (bundle.revokeRequestedAt !== null || bundle.state === 'revoking' || bundle.state === 'revoked')) {
+      return { ok: false, message: `effect ${id} grants part of bundle ${bundle.jiraKey ?? bundle.id}, which has ended: nothing to retry` };
+    }
     if (granting && r && r.state === 'failed' && canTransition(r.state, 'retry')) {
       const t = now();
       store.updateRequest(r.id, { state: transition(r.state, 'retry'), failure: null }, t);
-      const audit = store.appendAudit(r.id, t, by, { type: 'retried', by, what: 'granting access' });
-      enqueue(store, { kind: 'jira.comment', requestId: r.id, auditSeq: audit.seq });
+      if (bundle && bundle.state === 'failed') store.updateRequest(bundle.id, { state: transition(bundle.state, 'retry'), failure: null }, t);
+      const part = bundle ? partRefOf(bundle.bundleParts ?? [], r) : undefined;
+      const audit = store.appendAudit(r.id, t, by, { type: 'retried', by, what: 'granting access', ...(part ? { part } : {}) });
+      commentOn(store, r, audit.seq);
     } else if (granting && r && r.state !== 'approved') {
       return { ok: false, message: `effect ${id} grants request ${r.id}, which is ${r.state}: nothing to retry` };
     }

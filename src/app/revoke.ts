@@ -7,6 +7,7 @@
  */
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { forgetsOwnership, revokeRemoves, type KeptBecause } from '../domain/membership.js';
+import { bundleOf, endBundle, settleBundle } from './bundle.js';
 import { connectorFor } from './connectors.js';
 import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type Deps, type InTx, type Tx } from './context.js';
 import { enqueue, type EffectOf } from './effects.js';
@@ -19,9 +20,15 @@ export interface RevokeResult {
   keptBecause?: KeptBecause;
 }
 
-/** Starts revocation of active grants (inside a transaction). Returns how many started. */
-export function startRevocation(ctx: Pick<Tx, 'store' | 'now'>, requestId: string, cause: 'expired' | 'manual', by?: string): boolean {
+/**
+ * Starts revocation of an active grant (inside a transaction); returns whether it started. A
+ * bundle ends every part (app/bundle.ts), and ending one part of an active bundle ends the bundle.
+ */
+export function startRevocation(ctx: Tx, requestId: string, cause: 'expired' | 'manual', by?: string): boolean {
   const r = mustGet(ctx, requestId);
+  const bundle = r.partOf ? mustGet(ctx, r.partOf) : undefined;
+  if (bundle?.state === 'active') return endBundle(ctx, bundle, cause, by);
+  if (r.bundleParts) return endBundle(ctx, r, cause, by);
   const event = cause === 'expired' ? 'expire' : 'revoke';
   if (!canTransition(r.state, event) || !r.idpUserId) return false;
   const now = ctx.now();
@@ -61,6 +68,7 @@ export function revokeDone(ctx: InTx<RevokeDeps>, e: EffectOf<'idp.revoke'>, res
     ctx.store.deleteMembership(r.connector, r.groupId, r.idpUserId);
   }
   const cause = r.revokeCause === 'manual' ? 'manual' : 'expired';
+  const part = bundleOf(ctx, r);
   recordStep(
     ctx,
     r,
@@ -73,10 +81,13 @@ export function revokeDone(ctx: InTx<RevokeDeps>, e: EffectOf<'idp.revoke'>, res
       idpUserId: r.idpUserId,
       removed: result.removed,
       keptBecause: result.keptBecause,
+      part: part?.ref,
     },
     r.revokedBy ?? 'access-bot',
     now,
   );
+  // A part is told of, and shown, through its bundle, which ends once every part has.
+  if (part) return settleBundle(ctx, part.bundle.id);
   transitionIssue(ctx, r, 'revoked');
   enqueue(ctx.store, { kind: 'slack.requesterGrantUpdate', requestId: r.id });
   notifyRequester(ctx, r, { type: 'revoked', cause, by: r.revokedBy ?? undefined });
@@ -86,6 +97,6 @@ export function revokeDone(ctx: InTx<RevokeDeps>, e: EffectOf<'idp.revoke'>, res
 /** Removal failed for good: the person still has access. Loud, on the issue and to admins. */
 export function revokeDead(ctx: InTx<RevokeDeps>, e: EffectOf<'idp.revoke'>, error: Error): void {
   const r = mustGet(ctx, e.requestId);
-  recordStep(ctx, r, { type: 'failed', cause: `revoking access failed, the membership is still in place: ${error.message}` }, 'access-bot');
+  recordStep(ctx, r, { type: 'failed', cause: `revoking access failed, the membership is still in place: ${error.message}`, part: bundleOf(ctx, r)?.ref }, 'access-bot');
   alertAdmins(ctx, `Revoking ${r.jiraKey ?? r.id} (${r.connector} group ${r.groupId} for ${r.requesterEmail}) failed: ${error.message}. The membership is still in place; fix the cause and retry the effect.`, r.id);
 }

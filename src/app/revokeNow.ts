@@ -4,8 +4,7 @@
  * the catalog as it is at click time.
  */
 import { canRevoke } from '../domain/approval.js';
-import { policyNow } from '../domain/policy.js';
-import { findRole } from '../domain/catalog.js';
+import { catalogNowOf } from '../domain/bundle.js';
 import { samePerson } from '../domain/people.js';
 import { who } from '../domain/steps.js';
 import { actorRefusal } from './actor.js';
@@ -23,7 +22,7 @@ export interface RevokeNowOpts {
 
 export type RevokeNowResult = { ok: true } | { ok: false; code: string; message: string };
 
-export type RevokeNowDeps = Deps<'store' | 'catalog' | 'now' | 'allowGuests'>;
+export type RevokeNowDeps = Deps<'store' | 'catalog' | 'now' | 'allowGuests' | 'adminChannel'>;
 
 export function revokeNow(deps: RevokeNowDeps, opts: RevokeNowOpts): RevokeNowResult {
   return deps.store.tx((store) => {
@@ -31,13 +30,7 @@ export function revokeNow(deps: RevokeNowDeps, opts: RevokeNowOpts): RevokeNowRe
     const r = store.getRequest(opts.requestId);
     if (!r) return refuse(ctx, r, opts, 'unknown_request', 'This request does not exist (any more).');
     const mine = store.approversOf(r.id).filter((a) => samePerson(approverRef(a), opts.actor.ref));
-    const found = findRole(deps.catalog(), r.appId, r.roleId);
-    const right = canRevoke({
-      actor: opts.actor.ref,
-      requester: requesterRef(r),
-      asApprover: mine,
-      now: { policy: policyNow(found?.role, r.policy), owners: found?.app.owners ?? [] },
-    });
+    const right = canRevoke({ actor: opts.actor.ref, requester: requesterRef(r), asApprover: mine, now: catalogNowOf(deps.catalog(), r) });
     // Giving one's own access back never widens access, so the requester's account is not checked.
     const refusal = right.ok && right.as === 'requester' ? undefined : actorRefusal(deps, opts.actor, 'decide');
     if (refusal) return refuse(ctx, r, opts, refusal.code, refusal.message);

@@ -5,11 +5,13 @@
  * transaction.
  */
 import { describeApproverRefs, eligibleApprovers, viaOf, type Person, type RoutedList } from '../domain/approval.js';
+import { ownersOf } from '../domain/bundle.js';
 import type { ApproverRef, StagedPolicy } from '../domain/catalog.js';
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { ACCOUNT_PROBLEM_LABEL, accountProblem, samePerson } from '../domain/people.js';
 import type { Actor } from '../domain/steps.js';
 import { PermanentError } from '../outbox/errors.js';
+import { startGranting } from './bundle.js';
 import { mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type Deps, type InTx } from './context.js';
 import { enqueue } from './effects.js';
 import { failRequest } from './fail.js';
@@ -70,9 +72,10 @@ export async function resolveRefs(
         await byEmail(ref.email, ref.email, ref);
         break;
       case 'owners': {
-        const app = ctx.catalog().applications.find((a) => a.id === r.appId);
-        if (!app || app.owners.length === 0) unresolved.push('owners (none listed)');
-        for (const o of app?.owners ?? []) await byEmail(o, `owner ${o}`, ref);
+        // The application's owners, or a bundle's (domain/bundle.ts).
+        const owners = ownersOf(ctx.catalog(), r.appId);
+        if (owners.length === 0) unresolved.push('owners (none listed)');
+        for (const o of owners) await byEmail(o, `owner ${o}`, ref);
         break;
       }
       case 'manager': {
@@ -166,7 +169,7 @@ export function applyRouting(ctx: InTx<RouteDeps>, requestId: string, result: Ro
       // Loud at once, before the grant and whatever Jira does: security must see emergency access.
       if (breakGlass) enqueue(ctx.store, { kind: 'slack.breakGlassAlert', requestId: r.id });
       transitionIssue(ctx, r, 'approved');
-      enqueue(ctx.store, { kind: 'idp.resolveUser', requestId: r.id, connector: r.connector, group: r.groupId, email: result.requester.email });
+      startGranting(ctx, mustGet(ctx, r.id), result.requester.email);
       return;
     }
     case 'nobody':

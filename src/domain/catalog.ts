@@ -133,6 +133,32 @@ export interface Application {
   roles: Role[];
 }
 
+/** One part of a bundle: a role of the catalog, named by its application and role ids. */
+export interface BundlePart {
+  appId: string;
+  roleId: string;
+}
+
+/**
+ * Catalog `bundles:` (issue 19): several roles requested together in one request, approved once,
+ * granted and revoked together on one Jira issue. Rules: domain/bundle.ts.
+ */
+export interface Bundle {
+  /** Shares the /access menu with the applications: no application has this id. */
+  id: string;
+  name: string;
+  /** Emails; `owners` in the bundle's own approval means them. Default: its parts' applications' owners. */
+  owners: string[];
+  /** At least two, each a different role granting a different group. */
+  parts: BundlePart[];
+  /** Offered in the modal; each is offered by every part. */
+  durations: Duration[];
+  /** The bundle's own `approval:`, or the strictest of its parts' policies (domain/bundle.ts `strictestPolicy`). */
+  approval: ApprovalPolicy;
+  /** Whether `approval` is the bundle's own (else derived from its parts at catalog load). */
+  ownApproval: boolean;
+}
+
 export type JiraTransitionState = 'approved' | 'denied' | 'active' | 'revoked' | 'cancelled' | 'timed_out' | 'failed';
 
 export interface Catalog {
@@ -145,10 +171,16 @@ export interface Catalog {
   applications: Application[];
   /** Catalog `delegates:`: who may request access for whom (domain/onBehalf.ts); absent: nobody but managers. */
   delegates?: Delegate[];
+  /** Catalog `bundles:`; absent: none. */
+  bundles?: Bundle[];
 }
 
 export function findRole(catalog: Catalog, appId: string, roleId: string): { app: Application; role: Role } | undefined {
   const app = catalog.applications.find((a) => a.id === appId);
   const role = app?.roles.find((r) => r.id === roleId);
   return app && role ? { app, role } : undefined;
+}
+
+export function findBundle(catalog: Catalog, id: string): Bundle | undefined {
+  return catalog.bundles?.find((b) => b.id === id);
 }

@@ -3,6 +3,7 @@
  * and `describeStep` words it the way the Jira comment and the audit log show it (ARCHITECTURE.md
  * §4 "Jira comments"): the step in past tense, then who and when.
  */
+import type { PartRef } from './bundle.js';
 import { describeMs } from './duration.js';
 import { describeBasis, type OnBehalfBasis } from './onBehalf.js';
 import type { PersonId } from './people.js';
@@ -16,8 +17,11 @@ export interface Actor {
 }
 
 export type Step =
-  /** `actor`: whom the access is for; `onBehalf`: who asked for them, and on what basis (absent: they asked themself). */
-  | { type: 'requested'; actor: Actor; app: string; role: string; duration: string; reason: string; onBehalf?: { by: Actor; as: OnBehalfBasis } }
+  /**
+   * `actor`: whom the access is for; `onBehalf`: who asked for them, and on what basis (absent: they asked themself).
+   * `parts`: a bundle's parts, as "Application / Role".
+   */
+  | { type: 'requested'; actor: Actor; app: string; role: string; duration: string; reason: string; onBehalf?: { by: Actor; as: OnBehalfBasis }; parts?: string[] }
   /** Which of the role's approval rules applied (`rule`: its label), whom it told, and the facts that could not be learned. */
   | { type: 'policy_applied'; rule: string; notified?: string[]; unknown?: string[] }
   | { type: 'approval_requested'; stage: number; stageCount: number; required: number; approvers: Actor[]; fallback?: boolean }
@@ -28,7 +32,7 @@ export type Step =
   | { type: 'reminded'; approvers: Actor[] }
   | { type: 'escalated'; approvers: Actor[]; stage: number; afterMs: number }
   | { type: 'reviewed'; actor: Actor }
-  | { type: 'retried'; by: string; what: string }
+  | { type: 'retried'; by: string; what: string; part?: PartRef }
   | { type: 'transition_skipped'; transition: string; cause: string }
   /** Someone changed the Jira record behind access-bot's back (tamper evidence). */
   | { type: 'record_changed'; change: 'issue_deleted' | 'comment_deleted' | 'comment_edited'; commentId?: string; by: string }
@@ -39,8 +43,15 @@ export type Step =
    * the membership is in force.
    */
   | { type: 'grant_pending'; connector: string; group: string; idpUserId: string; notice: string }
-  | { type: 'granted'; connector: string; group: string; idpUserId: string; expiresAt: number | null; preexisting: boolean }
-  | { type: 'revoked'; cause: 'expired' | 'manual'; actor?: Actor; connector: string; group: string; idpUserId: string; removed: boolean; keptBecause?: 'preexisting' | 'other_grant' }
+  /** `part`: the grant is this part of a bundle (its steps are written on the bundle's issue). */
+  | { type: 'granted'; connector: string; group: string; idpUserId: string; expiresAt: number | null; preexisting: boolean; part?: PartRef }
+  | { type: 'revoked'; cause: 'expired' | 'manual'; actor?: Actor; connector: string; group: string; idpUserId: string; removed: boolean; keptBecause?: 'preexisting' | 'other_grant'; part?: PartRef }
+  /** Every part of a bundle is in place. */
+  | { type: 'bundle_complete'; parts: string[]; expiresAt: number | null }
+  /** A part of a bundle could not be granted; the others stay (`inPlace`: their labels, with their number). */
+  | { type: 'bundle_incomplete'; part: PartRef; grant: string; cause: string; inPlace: string[] }
+  /** Every part of a bundle ended: `ended` were revoked, `neverGranted` had not been granted (or had failed). */
+  | { type: 'bundle_revoked'; cause: 'expired' | 'manual'; actor?: Actor; ended: number; neverGranted: number }
   | { type: 'timed_out'; afterMs: number }
   | { type: 'cancelled'; actor: Actor }
   /** More time asked for an active grant: `more` (e.g. "4 hours") on top of its expiry. */
@@ -50,7 +61,7 @@ export type Step =
   | { type: 'extension_denied'; actor: Actor; reason: string; expiresAt: number }
   /** The holder was warned their access ends soon (`before` ms ahead of `expiresAt`). Not a Jira comment. */
   | { type: 'expiry_warned'; before: number; expiresAt: number }
-  | { type: 'failed'; cause: string }
+  | { type: 'failed'; cause: string; part?: PartRef }
   | { type: 'decision_refused'; actor: Actor; code: string };
 
 export type StepType = Step['type'];
@@ -92,15 +103,22 @@ function list(people: Actor[]): string {
   return people.map(who).join(', ');
 }
 
+/** Where a step of a bundle's part says which part it is. */
+function partSuffix(part: PartRef | undefined): string {
+  return part ? ` Bundle part ${part.index} of ${part.count}: ${part.name}.` : '';
+}
+
 /** One line: the step in words, past tense, who, when. */
 export function describeStep(step: Step, at: number): string {
   const when = formatTime(at);
   switch (step.type) {
-    case 'requested':
+    case 'requested': {
+      const parts = step.parts?.length ? ` Parts: ${step.parts.join('; ')}.` : '';
       if (step.onBehalf) {
-        return `Requested by ${who(step.onBehalf.by)} on behalf of ${who(step.actor)}, ${describeBasis(step.onBehalf.as)}, on ${when}: ${step.app} / ${step.role}, ${step.duration}.`;
+        return `Requested by ${who(step.onBehalf.by)} on behalf of ${who(step.actor)}, ${describeBasis(step.onBehalf.as)}, on ${when}: ${step.app} / ${step.role}, ${step.duration}.${parts}`;
       }
-      return `Requested by ${who(step.actor)} on ${when}: ${step.app} / ${step.role}, ${step.duration}.`;
+      return `Requested by ${who(step.actor)} on ${when}: ${step.app} / ${step.role}, ${step.duration}.${parts}`;
+    }
     case 'policy_applied': {
       const told = step.notified?.length ? ` Told for information: ${step.notified.join(', ')}.` : '';
       const unknown = step.unknown?.length ? ` Not known, so rules that test it did not match: ${step.unknown.join('; ')}.` : '';
@@ -133,7 +151,7 @@ export function describeStep(step: Step, at: number): string {
     case 'transition_skipped':
       return `Jira transition "${step.transition}" could not be applied on ${when}: ${step.cause}. The request's steps continue as comments here.`;
     case 'retried':
-      return `Retried by ${step.by} on ${when}: ${step.what}.`;
+      return `Retried by ${step.by} on ${when}: ${step.what}.${partSuffix(step.part)}`;
     case 'reviewed':
       return `Break-glass access reviewed by ${who(step.actor)} on ${when}.`;
     case 'denied':
@@ -143,7 +161,7 @@ export function describeStep(step: Step, at: number): string {
     case 'granted': {
       const exp = step.expiresAt === null ? 'expires never (permanent)' : `expires ${formatTime(step.expiresAt)}`;
       const pre = step.preexisting ? ' The user was already a member before this grant, so expiry will not remove them.' : '';
-      return `Access granted: ${step.connector} group ${step.group} for ${step.idpUserId}, ${exp}. Granted on ${when}.${pre}`;
+      return `Access granted: ${step.connector} group ${step.group} for ${step.idpUserId}, ${exp}. Granted on ${when}.${pre}${partSuffix(step.part)}`;
     }
     case 'revoked': {
       const why = step.cause === 'expired' ? 'expired' : `by ${who(step.actor)}`;
@@ -152,7 +170,23 @@ export function describeStep(step: Step, at: number): string {
         : step.keptBecause === 'preexisting'
           ? `membership of ${step.connector} group ${step.group} kept: ${step.idpUserId} was a member before this grant`
           : `membership of ${step.connector} group ${step.group} kept: another active grant still needs it`;
-      return `Access revoked (${why}) on ${when}: ${what}.`;
+      return `Access revoked (${why}) on ${when}: ${what}.${partSuffix(step.part)}`;
+    }
+    case 'bundle_complete': {
+      const exp = step.expiresAt === null ? 'it does not expire' : `every part expires ${formatTime(step.expiresAt)}`;
+      return `Bundle complete: all ${step.parts.length} parts granted (${step.parts.join('; ')}) on ${when}; ${exp}.`;
+    }
+    case 'bundle_incomplete': {
+      const inPlace = step.inPlace.length ? step.inPlace.join('; ') : 'none yet';
+      return (
+        `Bundle incomplete: part ${step.part.index} of ${step.part.count}, ${step.part.name} (${step.grant}), could not be granted on ${when}: ${step.cause}. ` +
+        `Parts in place: ${inPlace}. The other parts stay; the missing part is retried alone once its cause is fixed (access-bot effects list, then access-bot effects retry <id>).`
+      );
+    }
+    case 'bundle_revoked': {
+      const why = step.cause === 'expired' ? 'expired' : `by ${who(step.actor)}`;
+      const never = step.neverGranted > 0 ? `; ${step.neverGranted} had not been granted` : '';
+      return `Bundle revoked (${why}) on ${when}: every part ended (${step.ended} revoked${never}).`;
     }
     case 'timed_out':
       return `Timed out: no decision within ${describeMs(step.afterMs)} (on ${when}).`;
@@ -167,7 +201,7 @@ export function describeStep(step: Step, at: number): string {
     case 'expiry_warned':
       return `Expiry warning sent on ${when}: the access ends ${formatTime(step.expiresAt)} (${describeMs(step.before)} before).`;
     case 'failed':
-      return `Failed: ${step.cause} (on ${when}).`;
+      return `Failed: ${step.cause} (on ${when}).${partSuffix(step.part)}`;
     case 'decision_refused':
       return `Decision refused for ${who(step.actor)} on ${when} (${step.code}).`;
   }

@@ -36,11 +36,18 @@ export function validateSubmission(catalog: Catalog, s: Submission): ValidatedSu
   else if (role && !duration) errors.duration = `This duration is not allowed for ${role.name}.`;
 
   const reason = (s.reason ?? '').trim();
-  const min = Math.max(MIN_REASON_LENGTH, role?.breakGlass?.minReasonLength ?? 0);
-  if (reason.length === 0) errors.reason = 'Give a reason for the request.';
-  else if (reason.length < min) errors.reason = role?.breakGlass ? `Emergency access needs a detailed reason: at least ${min} characters.` : `Give a reason of at least ${min} characters.`;
-  else if (reason.length > MAX_REASON_LENGTH) errors.reason = `Keep the reason under ${MAX_REASON_LENGTH} characters (it has ${reason.length}).`;
+  const problem = reasonProblem(reason, role?.breakGlass?.minReasonLength);
+  if (problem) errors.reason = problem;
 
   if (Object.keys(errors).length > 0 || !app || !role || !duration) return { ok: false, errors };
   return { ok: true, app, role, duration, reason };
+}
+
+/** What is wrong with a (trimmed) reason, if anything; `emergencyMin`: a break-glass role's minimum. */
+export function reasonProblem(reason: string, emergencyMin?: number): string | undefined {
+  const min = Math.max(MIN_REASON_LENGTH, emergencyMin ?? 0);
+  if (reason.length === 0) return 'Give a reason for the request.';
+  if (reason.length < min) return emergencyMin !== undefined ? `Emergency access needs a detailed reason: at least ${min} characters.` : `Give a reason of at least ${min} characters.`;
+  if (reason.length > MAX_REASON_LENGTH) return `Keep the reason under ${MAX_REASON_LENGTH} characters (it has ${reason.length}).`;
+  return undefined;
 }

@@ -139,6 +139,50 @@ const WORDING: [string, Step, string][] = [
     { type: 'policy_applied', rule: 'default (no rule matched)', notified: ['#security'], unknown: ['groups unknown (Okta did not answer)'] },
     `Policy: default (no rule matched). Chosen on ${WHEN}. Told for information: #security. Not known, so rules that test it did not match: groups unknown (Okta did not answer).`,
   ],
+  [
+    'a bundle requested: its parts listed',
+    { type: 'requested', actor: ann, app: 'Payments on-call', role: 'Bundle of 2 parts', duration: '8 hours', reason: 'on call', parts: ['Payments console / Operator', 'PagerDuty / Responder'] },
+    `Requested by Ann Lee (ann@example.com) on ${WHEN}: Payments on-call / Bundle of 2 parts, 8 hours. Parts: Payments console / Operator; PagerDuty / Responder.`,
+  ],
+  [
+    "a bundle's part granted: which part it is",
+    { type: 'granted', connector: 'okta', group: '00g1', idpUserId: '00u1', expiresAt: AT, preexisting: false, part: { index: 2, count: 3, name: 'PagerDuty / Responder' } },
+    `Access granted: okta group 00g1 for 00u1, expires ${WHEN}. Granted on ${WHEN}. Bundle part 2 of 3: PagerDuty / Responder.`,
+  ],
+  [
+    "a bundle's part revoked",
+    { type: 'revoked', cause: 'expired', connector: 'okta', group: '00g1', idpUserId: '00u1', removed: true, part: { index: 1, count: 3, name: 'Payments console / Operator' } },
+    `Access revoked (expired) on ${WHEN}: removed 00u1 from okta group 00g1. Bundle part 1 of 3: Payments console / Operator.`,
+  ],
+  [
+    "a bundle's part stopped when the bundle ended",
+    { type: 'failed', cause: 'the bundle ended before this part was granted', part: { index: 3, count: 3, name: 'Payments code / Project write' } },
+    `Failed: the bundle ended before this part was granted (on ${WHEN}). Bundle part 3 of 3: Payments code / Project write.`,
+  ],
+  [
+    "an admin's retry of a bundle's part",
+    { type: 'retried', by: 'admin ops', what: 'granting access', part: { index: 3, count: 3, name: 'Payments code / Project write' } },
+    `Retried by admin ops on ${WHEN}: granting access. Bundle part 3 of 3: Payments code / Project write.`,
+  ],
+  [
+    'a bundle complete',
+    { type: 'bundle_complete', parts: ['Payments console / Operator', 'PagerDuty / Responder'], expiresAt: AT },
+    `Bundle complete: all 2 parts granted (Payments console / Operator; PagerDuty / Responder) on ${WHEN}; every part expires ${WHEN}.`,
+  ],
+  [
+    'a bundle incomplete: which part is missing, why, and what is in place',
+    {
+      type: 'bundle_incomplete',
+      part: { index: 3, count: 3, name: 'Payments code / Project write' },
+      grant: 'bitbucket-dc group project:PAY:PROJECT_WRITE',
+      cause: 'granting access failed: Bitbucket project PAY not found',
+      inPlace: ['1 (Payments console / Operator)', '2 (PagerDuty / Responder)'],
+    },
+    `Bundle incomplete: part 3 of 3, Payments code / Project write (bitbucket-dc group project:PAY:PROJECT_WRITE), could not be granted on ${WHEN}: granting access failed: Bitbucket project PAY not found. ` +
+      'Parts in place: 1 (Payments console / Operator); 2 (PagerDuty / Responder). The other parts stay; the missing part is retried alone once its cause is fixed (access-bot effects list, then access-bot effects retry <id>).',
+  ],
+  ['a bundle revoked', { type: 'bundle_revoked', cause: 'manual', actor: { name: 'Ann Lee' }, ended: 2, neverGranted: 1 }, `Bundle revoked (by Ann Lee) on ${WHEN}: every part ended (2 revoked; 1 had not been granted).`],
+  ['a bundle expired', { type: 'bundle_revoked', cause: 'expired', ended: 3, neverGranted: 0 }, `Bundle revoked (expired) on ${WHEN}: every part ended (3 revoked).`],
   ['a refused click (audit only)', { type: 'decision_refused', actor: { slackId: 'U_X' }, code: 'self_approval' }, `Decision refused for Slack user U_X on ${WHEN} (self_approval).`],
 ];
 
@@ -177,6 +221,9 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
       expiry_warned: true,
       failed: true,
       decision_refused: true,
+      bundle_complete: true,
+      bundle_incomplete: true,
+      bundle_revoked: true,
     };
     assert.deepEqual([...new Set(WORDING.map(([, s]) => s.type))].sort(), Object.keys(all).sort());
   });

@@ -3,6 +3,7 @@ import { actorOf, alertAdmins, inTx, recordStep, type Deps } from '../../app/con
 import { failRequest } from '../../app/fail.js';
 import { asEffect, enqueue } from '../../app/effects.js';
 import type { RequestRecord, TxStore } from '../../app/ports/store.js';
+import { partLabel } from '../../domain/bundle.js';
 import { describeDuration } from '../../domain/duration.js';
 import { describeBasis } from '../../domain/onBehalf.js';
 import { describeStep, who, type Actor, type Step } from '../../domain/steps.js';
@@ -44,8 +45,9 @@ export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<stri
     return r;
   };
   const issueOf = (r: RequestRecord) => {
-    // An extension writes on its grant's issue.
-    const key = r.jiraKey ?? (r.extendsId ? ctx.store.getRequest(r.extendsId)?.jiraKey : undefined);
+    // An extension writes on its grant's issue, a bundle's part on its bundle's.
+    const owner = r.extendsId ?? r.partOf;
+    const key = r.jiraKey ?? (owner ? ctx.store.getRequest(owner)?.jiraKey : undefined);
     // Effects of a request's Jira queue run in order, so the issue exists unless its creation died.
     if (!key) throw new RetryableError(`the Jira issue of ${r.id} does not exist yet`);
     return key;
@@ -70,11 +72,11 @@ export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<stri
             labelValue('Requester', who(actorOf(r))),
             ...(r.submittedAs !== null ? [labelValue('Requested by', `${who(submitterActor(r, {}))} on the requester's behalf, ${describeBasis(r.submittedAs)}`)] : []),
             labelValue('Application', r.appName),
-            labelValue('Role', r.roleName),
+            labelValue(r.bundleParts ? 'Bundle' : 'Role', r.roleName),
             labelValue('Duration', describeDuration({ token: r.durationToken, ms: r.durationMs })),
             labelValue('Reason', r.reason),
             labelValue('Approvers', r.policy.kind === 'auto' ? 'approved by policy (auto-approve)' : r.policy.kind === 'deny' ? 'none (denied by policy)' : approvers.map((a) => who({ email: a.email, name: a.name ?? undefined })).join(', ') || 'being resolved'),
-            labelValue('Grants', `${r.connector} group ${r.groupId}`),
+            labelValue('Grants', r.bundleParts ? r.bundleParts.map((p) => `${partLabel(p)}: ${p.connector} group ${p.group}`).join('; ') : `${r.connector} group ${r.groupId}`),
             labelValue('Request id', r.id),
           ),
         });
@@ -83,6 +85,8 @@ export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<stri
         const e = asEffect('jira.create', row.payload);
         const key = (result as { key: string }).key;
         tx.updateRequest(e.requestId, { jiraKey: key }, ctx.now());
+        // Parts created before the issue was (an auto-approved bundle) name it too.
+        for (const p of tx.partsOf(e.requestId)) if (p.jiraKey === null) tx.updateRequest(p.id, { jiraKey: key }, ctx.now());
         enqueue(tx, { kind: 'slack.requesterConfirmationUpdate', requestId: e.requestId });
         // Whoever asked for someone else hears once, with the key they can follow it by.
         if (tx.getRequest(e.requestId)?.submitterId != null) enqueue(tx, { kind: 'slack.submitterDm', requestId: e.requestId });

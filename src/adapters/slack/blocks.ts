@@ -7,7 +7,8 @@
 import type { Button, ExternalSelect, KnownBlock, ModalView, PlainTextOption, StaticSelect } from '@slack/types';
 import type { ApproverRecord, RequestRecord } from '../../app/ports/store.js';
 import type { RequesterNotice } from '../../app/effects.js';
-import type { Catalog } from '../../domain/catalog.js';
+import { bundleChoice, bundleIdOf, partLabel, WHOLE_BUNDLE, wholeBundleText } from '../../domain/bundle.js';
+import { findBundle, type Catalog } from '../../domain/catalog.js';
 import { describeDuration, type Duration } from '../../domain/duration.js';
 import { describeState } from '../../domain/lifecycle.js';
 import { describeBasis } from '../../domain/onBehalf.js';
@@ -65,7 +66,37 @@ export function applicationOptions(catalog: Catalog, query = ''): PlainTextOptio
     .map((a) => option(a.name, a.id));
 }
 
+/** The catalog's bundles as menu options, marked as bundles (`bundle:<id>` values). */
+export function bundleOptions(catalog: Catalog, query = ''): PlainTextOption[] {
+  const q = query.trim().toLowerCase();
+  return (catalog.bundles ?? [])
+    .filter((b) => !q || b.name.toLowerCase().includes(q) || b.id.includes(q))
+    .slice(0, LIMITS.staticOptions)
+    .map((b) => option(`📦 ${b.name} (bundle of ${b.parts.length})`, bundleChoice(b.id)));
+}
+
+/**
+ * The application menu: the applications, and beside them the bundles in a group of their own,
+ * clearly marked. Without bundles, a plain list (as before bundles existed).
+ */
+export function applicationMenu(catalog: Catalog, query = ''): { options: PlainTextOption[] } | { option_groups: { label: ReturnType<typeof plain>; options: PlainTextOption[] }[] } {
+  const apps = applicationOptions(catalog, query);
+  if (!catalog.bundles?.length) return { options: apps };
+  const bundles = bundleOptions(catalog, query);
+  const groups = [
+    { label: plain('Applications'), options: apps },
+    { label: plain('Bundles: several roles, one request'), options: bundles },
+  ];
+  // Slack refuses an empty group.
+  return { option_groups: groups.filter((g) => g.options.length > 0) };
+}
+
 export function roleOptions(catalog: Catalog, appId: string | undefined, query = ''): PlainTextOption[] {
+  const bundle = bundleIdOf(appId);
+  if (bundle !== undefined) {
+    const b = findBundle(catalog, bundle);
+    return b ? [option(wholeBundleText(b.parts.length), WHOLE_BUNDLE)] : [];
+  }
   const app = catalog.applications.find((a) => a.id === appId);
   const q = query.trim().toLowerCase();
   return (app?.roles ?? [])
@@ -75,8 +106,9 @@ export function roleOptions(catalog: Catalog, appId: string | undefined, query =
 }
 
 export function durationOptions(catalog: Catalog, appId: string | undefined, roleId: string | undefined): PlainTextOption[] {
-  const role = catalog.applications.find((a) => a.id === appId)?.roles.find((r) => r.id === roleId);
-  return (role?.durations ?? []).slice(0, LIMITS.staticOptions).map((d) => option(describeDuration(d), d.token));
+  const bundle = bundleIdOf(appId);
+  const durations = bundle !== undefined ? findBundle(catalog, bundle)?.durations : catalog.applications.find((a) => a.id === appId)?.roles.find((r) => r.id === roleId)?.durations;
+  return (durations ?? []).slice(0, LIMITS.staticOptions).map((d) => option(describeDuration(d), d.token));
 }
 
 /**
@@ -92,8 +124,8 @@ export function durationOptions(catalog: Catalog, appId: string | undefined, rol
 export function requestModal(catalog: Catalog, opts: { forSomeoneElse?: boolean } = {}): ModalView {
   const apps = catalog.applications;
   const appSelect: StaticSelect | ExternalSelect =
-    apps.length <= LIMITS.staticOptions
-      ? { type: 'static_select' as const, action_id: IDS.application, placeholder: plain('Choose an application'), options: applicationOptions(catalog) }
+    apps.length <= LIMITS.staticOptions && (catalog.bundles?.length ?? 0) <= LIMITS.staticOptions
+      ? { type: 'static_select' as const, action_id: IDS.application, placeholder: plain('Choose an application'), ...applicationMenu(catalog) }
       : { type: 'external_select' as const, action_id: IDS.application, placeholder: plain('Type to search applications'), min_query_length: 1 };
   return {
     type: 'modal',
@@ -107,7 +139,7 @@ export function requestModal(catalog: Catalog, opts: { forSomeoneElse?: boolean 
         type: 'input',
         block_id: IDS.role,
         label: plain('Role'),
-        hint: plain('The roles of the chosen application.', 150),
+        hint: plain('The roles of the chosen application (a bundle is requested whole).', 150),
         element: { type: 'external_select', action_id: IDS.role, placeholder: plain('Choose a role'), min_query_length: 0 },
       },
       {
@@ -175,11 +207,13 @@ function personText(name: string | null, slackId: string | null): string {
 export function requestSummary(r: RequestRecord): string {
   const who = personText(r.requesterName ?? r.requesterEmail, r.requesterSlackId);
   if (r.extendsId) return `*${who}* asks to extend *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* by *${durationText(r)}* (the access is active now).`;
+  const what = r.bundleParts ? `the bundle *${escapeMrkdwn(r.appName)}*` : `*${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}*`;
+  const parts = r.bundleParts ? `: ${escapeMrkdwn(r.bundleParts.map(partLabel).join('; '))}` : '';
   if (r.submittedAs) {
     const by = personText(r.submitterName ?? r.submitterEmail, r.submitterSlackId);
-    return `*${by}* requests *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* for *${durationText(r)}* on behalf of *${who}* (${describeBasis(r.submittedAs)}).`;
+    return `*${by}* requests ${what} for *${durationText(r)}* on behalf of *${who}* (${describeBasis(r.submittedAs)})${parts}.`;
   }
-  return `*${who}* requests *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* for *${durationText(r)}*.`;
+  return `*${who}* requests ${what} for *${durationText(r)}*${parts}.`;
 }
 
 function detailFields(r: RequestRecord) {
@@ -285,6 +319,9 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
       break;
     case 'failed':
       text = `Your request for ${what}${key} failed: ${escapeMrkdwn(n.cause)}. An admin has been told.`;
+      break;
+    case 'part_missing':
+      text = `Part of your bundle ${what}${key} could not be granted: *${escapeMrkdwn(n.part)}*: ${escapeMrkdwn(n.cause)}. The other parts are in place; an admin has been told and will retry the missing part.`;
       break;
   }
   return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }] };

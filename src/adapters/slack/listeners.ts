@@ -22,7 +22,7 @@ import { accessHelp, parseAccessCommand } from '../../domain/command.js';
 import { runSubcommand } from '../../app/subcommands.js';
 import { ACTOR_LOOKUP_BUDGET_MS } from '../../app/people.js';
 import { RetryableError } from '../../outbox/errors.js';
-import { applicationOptions, denyModal, escapeMrkdwn, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
+import { applicationMenu, denyModal, escapeMrkdwn, durationOptions, IDS, requestModal, requestSummary, roleOptions } from './blocks.js';
 import type { SlackApi } from './api.js';
 import type { SlackListenerRegistry } from './inbound.js';
 import { registerHomeListeners } from './homeListeners.js';
@@ -157,7 +157,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
   });
 
   app.options(IDS.application, async ({ ack, body }) => {
-    await ack({ options: applicationOptions(ctx.catalog(), str((body as { value?: unknown }).value) ?? '') });
+    await ack(applicationMenu(ctx.catalog(), str((body as { value?: unknown }).value) ?? ''));
   });
 
   app.options(IDS.role, async ({ ack, body }) => {

@@ -63,12 +63,15 @@ const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId' | 'submitt
   extendsId: 'extends_id',
   submitterId: 'submitted_by',
   submittedAs: 'submitted_as',
+  bundleParts: 'bundle_json',
+  partOf: 'part_of',
 };
 
 function toRequest(row: Record<string, unknown>): RequestRecord {
   const out: Record<string, unknown> = {};
   for (const [field, col] of Object.entries(COLUMNS)) out[field] = row[col];
   out.policy = JSON.parse(row.policy_json as string) as unknown;
+  out.bundleParts = row.bundle_json === null || row.bundle_json === undefined ? null : (JSON.parse(row.bundle_json as string) as unknown);
   out.requesterSlackId = (row.requester_slack_id as string | null) ?? null;
   out.submitterSlackId = (row.submitter_slack_id as string | null) ?? null;
   out.submitterEmail = (row.submitter_email as string | null) ?? null;
@@ -145,17 +148,18 @@ export class SqliteStore implements Store {
     this.s = {
       insertRequest: db.prepare(`INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
           duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at, extends_id,
-          submitted_by, submitted_as)
+          submitted_by, submitted_as, bundle_json, part_of)
         VALUES (@id, @submissionKey, 'pending', @appId, @roleId, @appName, @roleName, @connector, @groupId, @durationToken, @durationMs,
-          @reason, @policyJson, @requesterId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt, @extendsId, @submitterId, @submittedAs)`),
+          @reason, @policyJson, @requesterId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt, @extendsId, @submitterId, @submittedAs, @bundleJson, @partOf)`),
       getRequest: db.prepare(`${REQUEST} WHERE r.id = ?`),
       bySubmission: db.prepare(`${REQUEST} WHERE r.submission_key = ?`),
-      // An extension shares its grant's issue: the key names the grant.
-      byJiraKey: db.prepare(`${REQUEST} WHERE r.jira_key = ? AND r.extends_id IS NULL`),
-      byRequester: db.prepare(`${REQUEST} WHERE r.requester_id = ? AND r.extends_id IS NULL ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`),
-      bySubmitter: db.prepare(`${REQUEST} WHERE r.submitted_by = ? ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`),
+      // An extension shares its grant's issue, a part its bundle's: the key names the grant or the bundle.
+      byJiraKey: db.prepare(`${REQUEST} WHERE r.jira_key = ? AND r.extends_id IS NULL AND r.part_of IS NULL`),
+      byRequester: db.prepare(`${REQUEST} WHERE r.requester_id = ? AND r.extends_id IS NULL AND r.part_of IS NULL ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`),
+      bySubmitter: db.prepare(`${REQUEST} WHERE r.submitted_by = ? AND r.part_of IS NULL ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`),
       openEffects: db.prepare("SELECT COUNT(*) FROM outbox WHERE request_id = ? AND kind = ? AND status IN ('pending', 'running')").pluck(),
       extensionsOf: db.prepare(`${REQUEST} WHERE r.extends_id = ? ORDER BY r.created_at, r.rowid`),
+      partsOf: db.prepare(`${REQUEST} WHERE r.part_of = ? ORDER BY r.rowid`),
       getPerson: db.prepare('SELECT * FROM people WHERE id = ?'),
       personBySlack: db.prepare('SELECT * FROM people WHERE slack_id = ?'),
       personByEmail: db.prepare('SELECT * FROM people WHERE email = ?'),
@@ -252,7 +256,15 @@ export class SqliteStore implements Store {
   }
 
   insertRequest(r: NewRequest): void {
-    this.s.insertRequest.run({ ...r, policyJson: JSON.stringify(r.policy), extendsId: r.extendsId ?? null, submitterId: r.submitterId ?? null, submittedAs: r.submittedAs ?? null });
+    this.s.insertRequest.run({
+      ...r,
+      policyJson: JSON.stringify(r.policy),
+      extendsId: r.extendsId ?? null,
+      submitterId: r.submitterId ?? null,
+      submittedAs: r.submittedAs ?? null,
+      bundleJson: r.bundleParts ? JSON.stringify(r.bundleParts) : null,
+      partOf: r.partOf ?? null,
+    });
     this.touched(r.id);
   }
 
@@ -281,6 +293,10 @@ export class SqliteStore implements Store {
 
   extensionsOf(requestId: string): RequestRecord[] {
     return (this.s.extensionsOf.all(requestId) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  partsOf(requestId: string): RequestRecord[] {
+    return (this.s.partsOf.all(requestId) as Record<string, unknown>[]).map(toRequest);
   }
 
   awaitingDecisionOf(personId: PersonId, limit: number): RequestRecord[] {

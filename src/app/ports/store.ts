@@ -19,6 +19,7 @@
  * asynchronous mode is then adding `await` to its store calls, nothing else; it is not done here
  * because on SQLite each await would only delay the ack.
  */
+import type { PartSnapshot } from '../../domain/bundle.js';
 import type { ApprovalPolicy, ConnectorName } from '../../domain/catalog.js';
 import type { RequestState } from '../../domain/lifecycle.js';
 import type { OnBehalfBasis } from '../../domain/onBehalf.js';
@@ -82,6 +83,10 @@ export interface RequestRecord {
   submitterName: string | null;
   /** On what basis the submitter could ask: as the requester's manager, or as a catalog delegate. */
   submittedAs: OnBehalfBasis | null;
+  /** Set on a bundle request: its parts as they were at submission (domain/bundle.ts). */
+  bundleParts: PartSnapshot[] | null;
+  /** Set on a part of a bundle: the bundle request (whose Jira issue it shares). */
+  partOf: string | null;
 }
 
 /** Fields a request reads from its people, never written through the request. */
@@ -90,10 +95,10 @@ type FromPeople = 'requesterSlackId' | 'submitterSlackId' | 'submitterEmail' | '
 export type NewRequest = Pick<
   RequestRecord,
   'id' | 'submissionKey' | 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'durationToken' | 'durationMs' | 'reason' | 'policy' | 'requesterId' | 'createdAt' | 'breakGlassNotify' | 'nextTimerAt'
-> & { extendsId?: string | null; submitterId?: PersonId | null; submittedAs?: OnBehalfBasis | null };
+> & { extendsId?: string | null; submitterId?: PersonId | null; submittedAs?: OnBehalfBasis | null; bundleParts?: PartSnapshot[] | null; partOf?: string | null };
 
 /** `policy` changes once, when routing applies the role's approval rules. */
-export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'submissionKey' | 'requesterId' | 'extendsId' | 'submitterId' | 'submittedAs' | FromPeople>>;
+export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'submissionKey' | 'requesterId' | 'extendsId' | 'submitterId' | 'submittedAs' | 'bundleParts' | 'partOf' | FromPeople>>;
 
 /** A person as stored: email is the identity; every other id is a way to reach them. */
 export interface PersonRecord {
@@ -175,6 +180,8 @@ export interface TxStore {
   requestsOf(personId: PersonId, limit: number): RequestRecord[];
   /** The extensions asked for a grant, oldest first. */
   extensionsOf(requestId: string): RequestRecord[];
+  /** The parts of a bundle request, in the bundle's order (empty before it is approved). */
+  partsOf(requestId: string): RequestRecord[];
   /** Pending requests (not the person's own) whose current stage asks the person and has no vote of theirs, oldest asked first. */
   awaitingDecisionOf(personId: PersonId, limit: number): RequestRecord[];
   /** Requests the person asked for on someone else's behalf, newest first. */

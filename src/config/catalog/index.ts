@@ -19,8 +19,8 @@
  * Where things are: this file reads the top level, `defaults:`, applications and roles, and
  * calls one file per section: jira.ts, grant.ts (and the connector instances), policy.ts
  * (approvers/approval), rules.ts (approval rules), breakGlass.ts, extend.ts (extend:,
- * warnBefore:), delegates.ts (who may request for others), all built on the primitive readers of
- * reader.ts.
+ * warnBefore:), delegates.ts (who may request for others), bundles.ts (bundles:, read after the
+ * applications whose roles it names), all built on the primitive readers of reader.ts.
  * A new top-level section or role key: a file of its own here, wired in the validator with one
  * call (and its key added to TOP_KEYS or ROLE_KEYS below).
  */
@@ -30,6 +30,7 @@ import type { Application, ApprovalPolicy, Catalog, ConnectorName, PolicyRules, 
 import type { Duration } from '../../domain/duration.js';
 import { breakGlass } from './breakGlass.js';
 import { delegates } from './delegates.js';
+import { bundles } from './bundles.js';
 import { extension, warnBefore } from './extend.js';
 import { type Instances, grant, instancesOf } from './grant.js';
 import { jira } from './jira.js';
@@ -49,7 +50,7 @@ export interface CatalogOptions {
   source?: string;
 }
 
-const TOP_KEYS = ['jira', 'connectors', 'defaults', 'applications', 'delegates'] as const;
+const TOP_KEYS = ['jira', 'connectors', 'defaults', 'applications', 'delegates', 'bundles'] as const;
 const DEFAULTS_KEYS = ['durations', 'approvers', 'approval'] as const;
 const APP_KEYS = ['id', 'name', 'owners', 'defaults', 'roles'] as const;
 const ROLE_KEYS = ['id', 'name', 'grant', 'durations', 'approvers', 'approval', 'breakGlass', 'extend', 'warnBefore'] as const;
@@ -137,8 +138,10 @@ class Validator extends Reader {
     // with an error of its own is not reported a second time here).
     const appIds = list?.map((a) => (isMap(a) && typeof a.id === 'string' ? a.id.trim() : '')).filter((id) => id !== '');
     const delegateList = delegates(this, top.delegates, appIds);
+    // Bundles name roles: read once the applications are.
+    const bundleList = top.bundles === undefined ? undefined : bundles(this, 'bundles', top.bundles, applications);
     if (!jiraSection || !list || !delegateList) return undefined;
-    return delegateList.length > 0 ? { jira: jiraSection, applications, delegates: delegateList } : { jira: jiraSection, applications };
+    return { jira: jiraSection, applications, ...(delegateList.length > 0 ? { delegates: delegateList } : {}), ...(bundleList ? { bundles: bundleList } : {}) };
   }
 
   /** A `defaults:` block; `owners` (when given) is the application's, for the owners check. */
