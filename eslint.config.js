@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const SDKS = ['@slack/*', 'jira.js', '@okta/*', '@googleapis/*', '@microsoft/*', 'better-sqlite3', 'node-cron'];
 const SDK_RULE = { group: SDKS, message: 'Service SDKs and the database belong in src/adapters/, composed by compose.ts.' };
 /** The composition root and process entries, which depend on everything: nothing inside imports them. */
-const ENTRIES = { regex: '^(\\.\\./)+(compose|main|cli|check|effects-cli)\\.js$|^(\\.\\./)+jobs/', message: 'Entry points and jobs depend on app/, not the other way round.' };
+const ENTRIES = { regex: '^(\\.\\./)+(compose|main|cli|check|effects-cli|evidence-cli)\\.js$|^(\\.\\./)+jobs/', message: 'Entry points and jobs depend on app/, not the other way round.' };
 
 /** Use cases see adapters only through ports (src/app/ports/). */
 function appImports() {

@@ -21,6 +21,13 @@ Commands:
   effects retry <id>...    run dead effects again once their cause is fixed
   effects retry --all      run every dead effect again
 
+  export requests --from <YYYY-MM-DD> --to <YYYY-MM-DD> [--format csv|jsonl] [--out <file>]
+               one row per request created in those UTC days, with the audit log's head
+  export review <campaign> [--format csv|jsonl] [--out <file>]
+               one row per person reviewed (not in this build yet)
+  audit verify [--head <seq>:<sha256> | --export <file>]
+               recompute the audit log's hash chain; report the first broken link or OK
+
 Options:
   -h, --help   show this help
 
@@ -76,6 +83,16 @@ async function main(argv: string[]): Promise<void> {
     const { runEffects } = await import('./effects-cli.js');
     const r = runEffects(rest, process.env, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
     return exit(r);
+  }
+  if (command === 'export' || command === 'audit') {
+    const { runExport, runAudit, EXPORT_USAGE, AUDIT_USAGE } = await import('./evidence-cli.js');
+    if (rest.some((a) => a === '-h' || a === '--help')) {
+      process.stdout.write(`${command === 'export' ? EXPORT_USAGE : AUDIT_USAGE}\n`);
+      return exit(0);
+    }
+    const err = (line: string) => process.stderr.write(`${line}\n`);
+    if (command === 'export') return exit(runExport(rest, process.env, (chunk) => process.stdout.write(chunk), err));
+    return exit(runAudit(rest, process.env, (line) => process.stdout.write(`${line}\n`), err));
   }
   process.stderr.write(`${command === undefined ? 'access-bot: no command given' : `access-bot: unknown command "${command}"`}\n\n${USAGE}\n`);
   return exit(2);

@@ -14,12 +14,13 @@ import type {
   SurfacePurpose,
   SurfaceRef,
 } from '../../app/ports/store.js';
+import type { EvidenceStore } from '../../app/ports/evidence.js';
+import { checkChain, GENESIS_HASH, type AuditHead, type ChainCheck, type StoredAuditEvent } from '../../domain/audit.js';
 import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
 import type { Db } from './db.js';
 
-const GENESIS = '0'.repeat(64);
 
 /** Column name for each camelCase field of RequestRecord (what the request reads from its people is not one). */
 const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId' | 'submitterSlackId' | 'submitterEmail' | 'submitterName'>, string> = {
@@ -125,14 +126,15 @@ function toAudit(r: Record<string, unknown>): AuditRecord {
   };
 }
 
-function chainHash(prev: string, requestId: string | null, at: number, actor: string, data: string): string {
+/** The audit chain's hash (domain/audit.ts): of the previous hash and the event's own contents. */
+export function chainHash(prev: string, requestId: string | null, at: number, actor: string, data: string): string {
   return createHash('sha256').update(JSON.stringify([prev, requestId, at, actor, data])).digest('hex');
 }
 
 /** Told, inside the writing transaction, of every write that changes what a person sees of a request. */
 export type RequestWatcher = (store: TxStore, requestId: string) => void;
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, EvidenceStore {
   private readonly s;
   private readonly watchers: RequestWatcher[] = [];
   /** `updateRequest`'s statements by SQL; the patches the use cases make are a few dozen shapes. */
@@ -215,7 +217,11 @@ export class SqliteStore implements Store {
       insertAudit: db.prepare('INSERT INTO audit_events (request_id, at, type, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       getAudit: db.prepare('SELECT * FROM audit_events WHERE seq = ?'),
       auditOf: db.prepare('SELECT * FROM audit_events WHERE request_id = ? ORDER BY seq'),
-      auditAll: db.prepare('SELECT * FROM audit_events ORDER BY seq'),
+      auditAll: db.prepare(`SELECT seq, request_id AS requestId, at, type, actor, data, prev_hash AS prevHash, hash FROM audit_events ORDER BY seq`),
+      auditHead: db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1'),
+      // Keyset pages over requests_created (migrations/013): no sort of the whole table per page.
+      created: db.prepare(`${REQUEST} WHERE r.part_of IS NULL AND r.created_at >= @fromMs AND r.created_at < @toMs
+        AND (r.created_at > @afterAt OR (r.created_at = @afterAt AND r.id > @afterId)) ORDER BY r.created_at, r.id LIMIT @limit`),
       // The current stage asks them and they have not voted; never their own request, nor one they asked for someone.
       awaiting: db.prepare(`${REQUEST} JOIN approvers a ON a.request_id = r.id
         WHERE a.person_id = @personId AND r.state = 'pending' AND a.stage = r.stage AND a.decision IS NULL AND r.requester_id <> @personId
@@ -485,7 +491,7 @@ export class SqliteStore implements Store {
   }
 
   appendAudit(requestId: string | null, at: number, actor: string, step: Step): AuditRecord {
-    const prev = (this.s.lastAudit.get() as string | undefined) ?? GENESIS;
+    const prev = (this.s.lastAudit.get() as string | undefined) ?? GENESIS_HASH;
     const data = JSON.stringify(step);
     const hash = chainHash(prev, requestId, at, actor, data);
     const seq = Number(this.s.insertAudit.run(requestId, at, step.type, actor, data, prev, hash).lastInsertRowid);
@@ -502,15 +508,26 @@ export class SqliteStore implements Store {
   }
 
   verifyAuditChain(): number | undefined {
-    let prev = GENESIS;
-    for (const r of this.s.auditAll.iterate() as Iterable<Record<string, unknown>>) {
-      const expected = chainHash(prev, (r.request_id as string | null) ?? null, r.at as number, r.actor as string, r.data as string);
-      // `type` is a column for queries; it must agree with the hashed data.
-      const typeMatches = (JSON.parse(r.data as string) as { type?: unknown }).type === r.type;
-      if (r.prev_hash !== prev || r.hash !== expected || !typeMatches) return r.seq as number;
-      prev = r.hash as string;
-    }
-    return undefined;
+    const c = this.checkAuditChain();
+    // An intact chain has no broken event; nor has one that only misses an expected head (none here).
+    return c.ok ? undefined : c.broken?.seq;
+  }
+
+  checkAuditChain(expected?: AuditHead): ChainCheck {
+    return checkChain(this.s.auditAll.iterate() as Iterable<StoredAuditEvent>, chainHash, expected);
+  }
+
+  auditHead(): AuditHead {
+    return (this.s.auditHead.get() as AuditHead | undefined) ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  snapshot<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  requestsCreated(fromMs: number, toMs: number, after: { createdAt: number; id: string } | undefined, limit: number): RequestRecord[] {
+    const rows = this.s.created.all({ fromMs, toMs, afterAt: after?.createdAt ?? -1, afterId: after?.id ?? '', limit }) as Record<string, unknown>[];
+    return rows.map(toRequest);
   }
 
   firstDelivery(key: string, at: number): boolean {
