@@ -6,7 +6,6 @@
  * so an export taken today shows later tampering with the database (`access-bot audit verify
  * --export <file>`). Columns: domain/evidence.ts. Read-only.
  */
-import { formatTime } from '../domain/steps.js';
 import { headerLine, isoTime, REQUEST_COLUMNS, rowLine, trailerLine, type ExportFormat, type ExportRow, type RequestColumn } from '../domain/evidence.js';
 import type { AuditHead } from '../domain/audit.js';
 import type { EvidenceStore } from './ports/evidence.js';
@@ -100,9 +99,4 @@ export function requestRow(ev: Pick<EvidenceStore, 'approversOf' | 'partsOf' | '
 /** "requests 2026-10-01..2026-12-31", for the trailer. */
 export function requestsScope(from: string, to: string): string {
   return `requests ${from}..${to}`;
-}
-
-/** A head in words, for people: "seq 57, sha256 ab12…, the event of 2026-12-04 10:00:00 UTC". */
-export function describeHead(head: AuditHead, at?: number): string {
-  return `seq ${head.seq}, sha256 ${head.hash}${at === undefined ? '' : `, written ${formatTime(at)}`}`;
 }

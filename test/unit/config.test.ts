@@ -431,6 +431,33 @@ test('catalog: the example parses into the expected Catalog', () => {
       { email: 'it-helpdesk@example.com', for: 'all', applications: ['wiki'] },
       { email: 'office-manager@example.com', for: ['new-hire@example.com', 'intern@example.com'], applications: 'all' },
     ],
+    bundles: [
+      {
+        id: 'platform-on-call',
+        name: 'Platform on-call',
+        owners: ['owner@example.com', 'platform-team@example.com', 'platform-lead@example.com'],
+        parts: [
+          { appId: 'okta-console', roleId: 'read-only' },
+          { appId: 'jira-admin', roleId: 'project-admin' },
+        ],
+        durations: [
+          { token: '1h', ms: 3_600_000 },
+          { token: '8h', ms: 8 * 3_600_000 },
+        ],
+        // The strictest of its parts': each part's owners in turn, the shorter timeout.
+        approval: {
+          kind: 'stages',
+          stages: [
+            { approvers: [{ kind: 'email', email: 'owner@example.com' }], required: 1 },
+            { approvers: [{ kind: 'email', email: 'platform-team@example.com' }, { kind: 'email', email: 'platform-lead@example.com' }], required: 1 },
+          ],
+          fallback: [],
+          escalateTo: [],
+          timeoutMs: 2 * 86_400_000,
+        },
+        ownApproval: false,
+      },
+    ],
   };
   assert.deepEqual(r.catalog, expected);
 });

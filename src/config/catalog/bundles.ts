@@ -14,7 +14,7 @@
  * (domain/bundle.ts `strictestPolicy`), computed here, so a catalog edit of a part changes it.
  */
 import { partPolicies, strictestPolicy } from '../../domain/bundle.js';
-import { findRole, type Application, type Bundle, type BundlePart } from '../../domain/catalog.js';
+import { findRole, type Application, type Bundle, type BundlePart, type Catalog } from '../../domain/catalog.js';
 import type { Duration } from '../../domain/duration.js';
 import { checkOwners, policyField } from './policy.js';
 import { isMap, show, suggest, type Reader } from './reader.js';
@@ -22,14 +22,31 @@ import { isMap, show, suggest, type Reader } from './reader.js';
 const BUNDLE_KEYS = ['id', 'name', 'owners', 'parts', 'durations', 'approvers', 'approval'] as const;
 const PART_HINT = 'an application id and a role id, e.g. payments-console/operator';
 
-export function bundles(r: Reader, p: string, raw: unknown, applications: readonly Application[]): Bundle[] | undefined {
+/** The `app/role` ids a catalog's raw `applications:` names, whether or not they parse. */
+export function writtenRoles(raw: unknown): Set<string> {
+  const out = new Set<string>();
+  if (!Array.isArray(raw)) return out;
+  for (const app of raw) {
+    if (!isMap(app) || typeof app.id !== 'string' || !Array.isArray(app.roles)) continue;
+    for (const role of app.roles) if (isMap(role) && typeof role.id === 'string') out.add(`${app.id.trim()}/${role.id.trim()}`);
+  }
+  return out;
+}
+
+/**
+ * `written`: the `app/role` ids the catalog text names, parsed or not: a part naming a role that
+ * failed to parse is not reported again (the role's own problem is, at its path).
+ */
+export function bundles(r: Reader, p: string, raw: unknown, applications: readonly Application[], written: ReadonlySet<string>): Bundle[] | undefined {
   const list = r.list(p, raw, 'bundle');
   if (!list) return undefined;
+  // The catalog read so far, to look the parts' roles up in.
+  const catalog: Catalog = { jira: { project: '', issueType: '', transitions: {} }, applications: [...applications] };
   const out: Bundle[] = [];
   const seen = new Map<string, string>();
   list.forEach((item, i) => {
     const bp = `${p}[${i}]`;
-    const b = bundle(r, bp, item, applications);
+    const b = bundle(r, bp, item, catalog, written);
     if (!b) return;
     const first = seen.get(b.id);
     if (first) r.fail(`${bp}.id`, `"${b.id}" is already used by ${first}`);
@@ -40,14 +57,13 @@ export function bundles(r: Reader, p: string, raw: unknown, applications: readon
   return out;
 }
 
-function bundle(r: Reader, p: string, raw: unknown, applications: readonly Application[]): Bundle | undefined {
+function bundle(r: Reader, p: string, raw: unknown, catalog: Catalog, written: ReadonlySet<string>): Bundle | undefined {
   const m = r.map(p, raw, 'a map with id:, name:, parts:');
   if (!m) return undefined;
   r.keys(p, m, BUNDLE_KEYS);
   const id = r.id(`${p}.id`, m.id);
   const name = r.name(`${p}.name`, m.name);
-  const catalog = { jira: { project: '', issueType: '', transitions: {} }, applications: [...applications] };
-  const found = m.parts === undefined ? r.fail(`${p}.parts`, `required (a list of roles, each ${PART_HINT})`) : parts(r, `${p}.parts`, m.parts, applications);
+  const found = m.parts === undefined ? r.fail(`${p}.parts`, `required (a list of roles, each ${PART_HINT})`) : parts(r, `${p}.parts`, m.parts, catalog, written);
   const ownApproval = m.approvers !== undefined || m.approval !== undefined;
   if (isMap(m.approval) && m.approval.rules !== undefined) {
     r.fail(`${p}.approval.rules`, "a bundle's approval has no rules (give it approvers: or stages:, or leave approval out for the strictest of its parts')");
@@ -55,7 +71,7 @@ function bundle(r: Reader, p: string, raw: unknown, applications: readonly Appli
   }
   let owners: string[] | undefined;
   if (m.owners !== undefined) owners = r.emails(`${p}.owners`, m.owners);
-  else if (found) owners = [...new Set(found.flatMap((f) => applications.find((a) => a.id === f.appId)?.owners ?? []))];
+  else if (found) owners = [...new Set(found.flatMap((f) => findRole(catalog, f.appId, f.roleId)?.app.owners ?? []))];
   const own = policyField(r, p, m);
   if (own.state === 'ok' && owners) checkOwners(r, own.value.ownersAt, owners);
   if (found && !ownApproval) {
@@ -71,7 +87,8 @@ function bundle(r: Reader, p: string, raw: unknown, applications: readonly Appli
 }
 
 /** `app/role` strings naming distinct roles of the catalog that grant distinct groups, at least two. */
-function parts(r: Reader, p: string, raw: unknown, applications: readonly Application[]): BundlePart[] | undefined {
+function parts(r: Reader, p: string, raw: unknown, catalog: Catalog, written: ReadonlySet<string>): BundlePart[] | undefined {
+  const applications = catalog.applications;
   const list = r.list(p, raw, 'part');
   if (!list) return undefined;
   if (list.length < 2) return r.fail(p, 'a bundle has at least two parts (one role alone is requested as itself)');
@@ -83,6 +100,7 @@ function parts(r: Reader, p: string, raw: unknown, applications: readonly Applic
     const text = typeof item === 'string' ? item.trim() : undefined;
     const [appId, roleId, extra] = text?.split('/') ?? [];
     if (!appId || !roleId || extra !== undefined) return void (bad = r.fail(ip, `${show(item)} is not a part (${PART_HINT})`) ?? true);
+    if (written.has(`${appId}/${roleId}`) && !findRole(catalog, appId, roleId)) return void (bad = true);
     const app = applications.find((a) => a.id === appId);
     if (!app) return void (bad = r.fail(ip, `no application "${appId}" in the catalog${suggest(appId, applications.map((a) => a.id))}`) ?? true);
     const role = app.roles.find((x) => x.id === roleId);
@@ -99,7 +117,7 @@ function parts(r: Reader, p: string, raw: unknown, applications: readonly Applic
 }
 
 /** The bundle's durations: each offered by every part; by default, those every part offers. */
-function bundleDurations(r: Reader, p: string, raw: unknown, found: BundlePart[], catalog: Parameters<typeof findRole>[0]): Duration[] | undefined {
+function bundleDurations(r: Reader, p: string, raw: unknown, found: BundlePart[], catalog: Catalog): Duration[] | undefined {
   const offered = found.map((f) => ({ name: `${f.appId}/${f.roleId}`, durations: findRole(catalog, f.appId, f.roleId)?.role.durations ?? [] }));
   if (raw === undefined) {
     const common = offered[0]!.durations.filter((d) => offered.every((o) => o.durations.some((x) => x.token === d.token)));

@@ -30,7 +30,7 @@ import type { Application, ApprovalPolicy, Catalog, ConnectorName, PolicyRules, 
 import type { Duration } from '../../domain/duration.js';
 import { breakGlass } from './breakGlass.js';
 import { delegates } from './delegates.js';
-import { bundles } from './bundles.js';
+import { bundles, writtenRoles } from './bundles.js';
 import { extension, warnBefore } from './extend.js';
 import { type Instances, grant, instancesOf } from './grant.js';
 import { jira } from './jira.js';
@@ -139,7 +139,7 @@ class Validator extends Reader {
     const appIds = list?.map((a) => (isMap(a) && typeof a.id === 'string' ? a.id.trim() : '')).filter((id) => id !== '');
     const delegateList = delegates(this, top.delegates, appIds);
     // Bundles name roles: read once the applications are.
-    const bundleList = top.bundles === undefined ? undefined : bundles(this, 'bundles', top.bundles, applications);
+    const bundleList = top.bundles === undefined ? undefined : bundles(this, 'bundles', top.bundles, applications, writtenRoles(top.applications));
     if (!jiraSection || !list || !delegateList) return undefined;
     return { jira: jiraSection, applications, ...(delegateList.length > 0 ? { delegates: delegateList } : {}), ...(bundleList ? { bundles: bundleList } : {}) };
   }
