@@ -223,6 +223,33 @@ describe('bundles', () => {
     assert.match(comments.at(-1)!, /^Bundle revoked \(expired\) on .*: every part ended \(3 revoked\)\.$/);
   });
 
+  test('no part could be granted: the bundle fails; an admin retrying one part brings it back, that part alone', async () => {
+    // Erin is in Slack, not yet in Okta: neither part finds her.
+    const erin = { slackId: 'U0ERIN', email: 'erin@example.com', name: 'Erin Green', oktaId: '00u1erin' };
+    h.slack.addUser({ id: erin.slackId, email: erin.email, realName: erin.name });
+    const id = await h.request(erin, { app: 'bundle:quick-look', role: 'bundle', duration: '4h', reason: 'A quick look at the console' });
+    await waitUntil(() => state(id) === 'failed', 10_000, 'bundle failed');
+    await h.idle();
+    assert.deepEqual(parts(id).map((p) => p.state), ['failed', 'failed']);
+    let comments = h.jiraComments(id);
+    assert.deepEqual(steps(comments), ['Requested by', 'Approved by', 'Bundle incomplete', 'Bundle incomplete', 'Failed']);
+    assert.match(comments[2]!, /^Bundle incomplete: part 1 of 2, Payments console \/ Operator \(okta group 00g1payops\), could not be granted on .*: granting access failed: no okta user has the email erin@example\.com\. Parts in place: none yet\./);
+    assert.match(comments.at(-1)!, /^Failed: none of its 2 parts could be granted/);
+
+    h.okta.addUser({ id: erin.oktaId, login: erin.email, email: erin.email, firstName: 'Erin', lastName: 'Green' });
+    const dead = h.bot.outbox.dead().filter((e) => e.requestId === `${id}.1`);
+    assert.deepEqual(dead.map((e) => e.kind), ['idp.resolveUser']);
+    const retry = adminRetry(h, dead[0]!.id);
+    assert.equal(retry.code, 0, retry.out);
+    await waitUntil(() => state(id) === 'active' && parts(id)[0]!.state === 'active', 10_000, 'the bundle lives again with its first part');
+    await h.idle();
+    assert.equal(parts(id)[1]!.state, 'failed', 'the other part waits for its own retry');
+    assert.ok(h.okta.isMember(OPS, erin.oktaId));
+    assert.equal(h.okta.isMember(PAGER, erin.oktaId), false);
+    comments = h.jiraComments(id);
+    assert.deepEqual(steps(comments).slice(-2), ['Retried by', 'Access granted']);
+  });
+
   test("a bundle's own approval: auto is granted at once", async () => {
     const id = await h.request(carol, { app: 'bundle:quick-look', role: 'bundle', duration: '4h', reason: 'A quick look at the console' });
     await waitUntil(() => state(id) === 'active' && parts(id).every((p) => p.state === 'active'), 10_000, 'granted');
@@ -230,5 +257,28 @@ describe('bundles', () => {
     const comments = h.jiraComments(id);
     assert.deepEqual(steps(comments), ['Requested by', 'Approved by', 'Access granted', 'Access granted', 'Bundle complete']);
     assert.ok(h.okta.isMember(OPS, carol.oktaId) && h.okta.isMember(PAGER, carol.oktaId));
+  });
+
+  // Last: the throttle it sets stays for the rest of the suite.
+  test('revoked while a part is still on its way: that part is stopped, never granted, and the bundle ends', async () => {
+    h.bitbucket!.addProject('PAY');
+    // Every call to the PAY permissions is throttled from now on: that part cannot land.
+    h.bitbucket!.throttle(100_000, { retryAfterSec: 1, path: /projects\/PAY\/permissions/ });
+    const id = await h.request(alice, { app: 'bundle:payments-oncall', role: 'bundle', duration: '8h', reason: 'Payments on-call this week' });
+    await approveBoth(id);
+    await waitUntil(() => state(id) === 'active' && parts(id).filter((p) => p.state === 'active').length === 2, 10_000, 'the Okta parts in place');
+    assert.equal(parts(id)[2]!.state, 'approved', 'the Bitbucket part is still on its way');
+    // Bob's card, updated once the bundle is active, offers Revoke.
+    const card = await h.slack.waitForDm(bob.slackId, (m) => JSON.stringify(m.blocks ?? []).includes(id) && JSON.stringify(m.blocks ?? []).includes('revoke_access'));
+    await h.driver.clickButton(bob.slackId, card, 'revoke_access');
+    await waitUntil(() => state(id) === 'revoked', 10_000, 'the bundle ended');
+    await h.idle();
+    assert.deepEqual(parts(id).map((p) => p.state), ['revoked', 'revoked', 'failed']);
+    assert.equal(parts(id)[2]!.failure, 'the bundle ended before this part was granted');
+    assert.equal(h.bitbucket!.projectPermission('PAY', bitbucketName(alice)), undefined);
+    const comments = h.jiraComments(id);
+    assert.match(comments.find((c) => c.startsWith('Failed'))!, /^Failed: the bundle ended before this part was granted \(on .*\)\. Bundle part 3 of 3: Payments code \/ Project write\.$/);
+    assert.match(comments.at(-1)!, /^Bundle revoked \(by Bob Jones \(bob@example\.com\)\) on .*: every part ended \(2 revoked; 1 had not been granted\)\.$/);
+    assert.equal(h.slack.messages.filter((m) => m.channel === 'C0ADMIN' && m.text.includes(h.bot.store.getRequest(id)!.jiraKey!)).length, 0, 'a part stopped on purpose alerts nobody');
   });
 });

@@ -284,7 +284,8 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
       text = `Your request for ${what}${key} was approved by ${escapeMrkdwn(n.by)}. Access is being granted.`;
       break;
     case 'stage_passed': {
-      const passed = n.passed.charAt(0).toUpperCase() + n.passed.slice(1);
+      // "Your manager", "The owners"; an email stays as it is written (a bundle's stages name part owners by email).
+      const passed = /^(your|the) /.test(n.passed) ? n.passed.charAt(0).toUpperCase() + n.passed.slice(1) : n.passed;
       text = `${escapeMrkdwn(passed)} approved your request for ${what}${key}; now waiting for ${escapeMrkdwn(n.next)}: ${escapeMrkdwn(n.asked.join(', '))}.`;
       break;
     }
