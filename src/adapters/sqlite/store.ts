@@ -219,7 +219,7 @@ export class SqliteStore implements Store, EvidenceStore {
       auditOf: db.prepare('SELECT * FROM audit_events WHERE request_id = ? ORDER BY seq'),
       auditAll: db.prepare(`SELECT seq, request_id AS requestId, at, type, actor, data, prev_hash AS prevHash, hash FROM audit_events ORDER BY seq`),
       auditHead: db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1'),
-      // Keyset pages over requests_created (migrations/013): no sort of the whole table per page.
+      // Keyset pages over requests_created (migrations/014): no sort of the whole table per page.
       created: db.prepare(`${REQUEST} WHERE r.part_of IS NULL AND r.created_at >= @fromMs AND r.created_at < @toMs
         AND (r.created_at > @afterAt OR (r.created_at = @afterAt AND r.id > @afterId)) ORDER BY r.created_at, r.id LIMIT @limit`),
       // The current stage asks them and they have not voted; never their own request, nor one they asked for someone.
