@@ -38,7 +38,7 @@ export function newRequestId(): string {
 /** What a submission asks for: a role, or a bundle (its parts recorded as they are now). */
 type Target = Pick<NewRequest, 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'policy' | 'breakGlassNotify' | 'bundleParts'>;
 
-function targetOf(catalog: Catalog, opts: SubmitOpts): { ok: true; target: Target; duration: Duration; reason: string } | { ok: false; errors: Partial<Record<FormField, string>> } {
+function targetOf(catalog: Catalog, opts: Submission): { ok: true; target: Target; duration: Duration; reason: string } | { ok: false; errors: Partial<Record<FormField, string>> } {
   if (bundleIdOf(opts.appId) !== undefined) {
     const b = validateBundleSubmission(catalog, opts);
     if (!b.ok) return b;
@@ -70,6 +70,12 @@ function targetOf(catalog: Catalog, opts: SubmitOpts): { ok: true; target: Targe
     bundleParts: null,
   };
   return { ok: true, target, duration: v.duration, reason: v.reason };
+}
+
+/** The form's own problems, by field (an application or a bundle), without recording anything. */
+export function formErrors(catalog: Catalog, form: Submission): Partial<Record<FormField, string>> {
+  const v = targetOf(catalog, form);
+  return v.ok ? {} : v.errors;
 }
 
 export function submitRequest(deps: SubmitDeps, opts: SubmitOpts): SubmitResult {

@@ -15,8 +15,8 @@ import type { AppContext } from '../../app/context.js';
 import { reviewBreakGlass } from '../../app/review.js';
 import { revokeNow } from '../../app/revokeNow.js';
 import { extendFromWarning } from '../../app/extend.js';
-import { submitRequest } from '../../app/submitRequest.js';
-import { MAX_REASON_LENGTH, validateSubmission } from '../../domain/submission.js';
+import { formErrors, submitRequest } from '../../app/submitRequest.js';
+import { MAX_REASON_LENGTH } from '../../domain/submission.js';
 import { checkOnBehalf, type OnBehalfRequest } from '../../app/onBehalf.js';
 import { accessHelp, parseAccessCommand } from '../../domain/command.js';
 import { runSubcommand } from '../../app/subcommands.js';
@@ -194,8 +194,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       const check = await checkOnBehalf(ctx, { submitter: actor, subjectSlackId: other, subject, appId: form.appId, roleId: form.roleId });
       if (!check.ok) {
         // With the form's own errors, so the person fixes everything at once.
-        const v = validateSubmission(ctx.catalog(), form);
-        await ack({ response_action: 'errors', errors: { ...(v.ok ? {} : v.errors), [IDS.onBehalf]: check.message } });
+        await ack({ response_action: 'errors', errors: { ...formErrors(ctx.catalog(), form), [IDS.onBehalf]: check.message } });
         logger.info({ user: body.user.id, for: other, code: check.code }, 'request for someone else refused');
         return;
       }
