@@ -183,10 +183,12 @@ describe('Slack rate limits are per method', () => {
     const timeline = posts.map((p) => `${Math.round(p.arrivedAt - t0)}ms:${p.status}`).join(' ');
     const early = posts.filter((p) => limited.some((l) => p.arrivedAt > l.answeredAt + 100 && p.arrivedAt < l.answeredAt + 900));
     assert.equal(early.length, 0, `posts sent while a 429's Retry-After ran: ${timeline}`);
-    // So the burst meets the 429s of the posts in flight with the first, then about one a
-    // second; each effect retrying on its own met one per DM per second (28 here).
+    // So each window of Retry-After meets at most the 429s of the posts in flight when it opens
+    // (on an idle machine about one a second; on a loaded one the posts held back leave
+    // together, so up to CONCURRENCY a window); each effect retrying on its own met one per DM
+    // per second (28 here).
     const seconds = Math.ceil((CROWD.length + 1) / LIMIT);
-    assert.ok(limited.length <= CONCURRENCY + seconds, `${limited.length} 429s for ${CROWD.length + 1} DMs over ${seconds} s: ${timeline}`);
+    assert.ok(limited.length <= CONCURRENCY * (seconds + 1), `${limited.length} 429s for ${CROWD.length + 1} DMs over ${seconds} s: ${timeline}`);
     // Each DM landed once.
     for (const c of CROWD) assert.equal(h.slack.dmsTo(c.id).length, 1, c.id);
   });
