@@ -161,12 +161,41 @@ export interface Bundle {
 
 export type JiraTransitionState = 'approved' | 'denied' | 'active' | 'revoked' | 'cancelled' | 'timed_out' | 'failed';
 
+/** A request type of `jira.intake`: issues of it become requests of this kind. */
+export interface IntakeRequestType {
+  /** The JSM request type name, or the issue type name in a project without JSM; compared case-insensitively. */
+  name: string;
+  kind: RequestKind;
+}
+
+/** Custom field ids (`customfield_10050`) of the fields intake reads. */
+export interface IntakeFields {
+  /** Single select: the application's name or id. */
+  application: string;
+  /** Single select (JSM's "Access Type"): the role's name or id. */
+  role: string;
+  /** Single select: "4 hours" or "4h"; absent or empty: the role's shortest duration. */
+  duration?: string;
+  /** Change requests: the role being left (single select). */
+  fromRole?: string;
+  /** Removal requests: whose access (user picker); empty: the reporter's. */
+  subject?: string;
+}
+
+/** Catalog `jira.intake`: requests raised in Jira, in the catalog's project. */
+export interface JiraIntake {
+  requestTypes: IntakeRequestType[];
+  fields: IntakeFields;
+}
+
 export interface Catalog {
   jira: {
     project: string;
     issueType: string;
     /** Request state -> name of the Jira transition to apply when entering it. */
     transitions: Partial<Record<JiraTransitionState, string>>;
+    /** Requests raised in Jira; absent: the bot only writes to Jira. */
+    intake?: JiraIntake;
   };
   applications: Application[];
   /** Catalog `delegates:`: who may request access for whom (domain/onBehalf.ts); absent: nobody but managers. */

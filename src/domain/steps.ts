@@ -18,10 +18,13 @@ export interface Actor {
 
 export type Step =
   /**
-   * `actor`: whom the access is for; `onBehalf`: who asked for them, and on what basis (absent: they asked themself).
-   * `parts`: a bundle's parts, as "Application / Role".
+   * `actor`: whom the access is for; `onBehalf`: who asked for them, and on what basis (absent:
+   * they asked themself); `raisedIn: 'jira'`: the request came from a Jira issue (jira.intake),
+   * which is its record. `parts`: a bundle's parts, as "Application / Role".
    */
-  | { type: 'requested'; actor: Actor; app: string; role: string; duration: string; reason: string; onBehalf?: { by: Actor; as: OnBehalfBasis }; parts?: string[] }
+  | { type: 'requested'; actor: Actor; app: string; role: string; duration: string; reason: string; onBehalf?: { by: Actor; as: OnBehalfBasis }; raisedIn?: 'jira'; parts?: string[] }
+  /** An issue of an intake request type whose fields cannot make a request: told once on the issue, per set of problems. */
+  | { type: 'intake_refused'; issueKey: string; requestType: string; problems: string[] }
   /** Which of the role's approval rules applied (`rule`: its label), whom it told, and the facts that could not be learned. */
   | { type: 'policy_applied'; rule: string; notified?: string[]; unknown?: string[] }
   | { type: 'approval_requested'; stage: number; stageCount: number; required: number; approvers: Actor[]; fallback?: boolean }
@@ -66,13 +69,19 @@ export type Step =
 
 export type StepType = Step['type'];
 
+/** How a refused intake's comment starts (ARCHITECTURE.md §4): the problems follow, then what to do. */
+export const INTAKE_REFUSED = 'Cannot process this request:';
+/** The comment's last line. */
+export const INTAKE_REFUSED_HINT = 'Edit the fields of this issue: access-bot starts the request as soon as they are valid.';
+
 /**
  * Steps that are written to Jira. Refused clicks are audited but are not steps of the request;
  * an expiry warning is a courtesy to the holder, not a change to the access.
  */
 export function isRecordedInJira(step: Step): boolean {
   if (step.type === 'record_changed') return step.change !== 'issue_deleted';
-  return step.type !== 'decision_refused' && step.type !== 'expiry_warned';
+  // A refused intake is written on the issue by an effect of its own (no request exists to comment for).
+  return step.type !== 'decision_refused' && step.type !== 'expiry_warned' && step.type !== 'intake_refused';
 }
 
 /**
@@ -114,11 +123,14 @@ export function describeStep(step: Step, at: number): string {
   switch (step.type) {
     case 'requested': {
       const parts = step.parts?.length ? ` Parts: ${step.parts.join('; ')}.` : '';
+      const raised = step.raisedIn === 'jira' ? ' (raised in Jira)' : '';
       if (step.onBehalf) {
-        return `Requested by ${who(step.onBehalf.by)} on behalf of ${who(step.actor)}, ${describeBasis(step.onBehalf.as)}, on ${when}: ${step.app} / ${step.role}, ${step.duration}.${parts}`;
+        return `Requested by ${who(step.onBehalf.by)} on behalf of ${who(step.actor)}, ${describeBasis(step.onBehalf.as)}, on ${when}${raised}: ${step.app} / ${step.role}, ${step.duration}.${parts}`;
       }
-      return `Requested by ${who(step.actor)} on ${when}: ${step.app} / ${step.role}, ${step.duration}.${parts}`;
+      return `Requested by ${who(step.actor)} on ${when}${raised}: ${step.app} / ${step.role}, ${step.duration}.${parts}`;
     }
+    case 'intake_refused':
+      return `${INTAKE_REFUSED} ${step.problems.join(' ')} (${step.issueKey}, ${step.requestType}, on ${when}).`;
     case 'policy_applied': {
       const told = step.notified?.length ? ` Told for information: ${step.notified.join(', ')}.` : '';
       const unknown = step.unknown?.length ? ` Not known, so rules that test it did not match: ${step.unknown.join('; ')}.` : '';

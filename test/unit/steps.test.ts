@@ -31,6 +31,16 @@ const WORDING: [string, Step, string][] = [
     `Requested by cat@example.com on behalf of Ann Lee (ann@example.com), as a delegate listed in the access catalog, on ${WHEN}: Okta admin console / Read-only, 8 hours.`,
   ],
   [
+    'requested in Jira: "Requested by … (raised in Jira)"',
+    { type: 'requested', actor: ann, app: 'Okta admin console', role: 'Read-only', duration: '8 hours', reason: 'on-call', raisedIn: 'jira' },
+    `Requested by Ann Lee (ann@example.com) on ${WHEN} (raised in Jira): Okta admin console / Read-only, 8 hours.`,
+  ],
+  [
+    'an issue whose fields cannot make a request (audit; its comment is its own effect)',
+    { type: 'intake_refused', issueKey: 'ACC-7', requestType: 'Request Application Access', problems: ['Role (customfield_2) is empty.', 'Say why.'] },
+    `Cannot process this request: Role (customfield_2) is empty. Say why. (ACC-7, Request Application Access, on ${WHEN}).`,
+  ],
+  [
     'approval requested, one stage: "Approval requested from …"',
     { type: 'approval_requested', stage: 0, stageCount: 1, required: 1, approvers: [bob, cat] },
     `Approval requested from Bob (bob@example.com), cat@example.com on ${WHEN}.`,
@@ -197,6 +207,7 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
     // A Record over StepType: a new step type fails to compile here until it is listed (and worded above).
     const all: Record<StepType, true> = {
       requested: true,
+      intake_refused: true,
       approval_requested: true,
       policy_applied: true,
       vote_recorded: true,
@@ -255,8 +266,8 @@ describe('a grant waiting for a pending membership', () => {
 });
 
 describe('Jira record', () => {
-  test('every step is written to Jira except a refused click and an expiry warning', () => {
-    for (const [, step] of WORDING) assert.equal(isRecordedInJira(step), step.type !== 'decision_refused' && step.type !== 'expiry_warned', step.type);
+  test('every step is written to Jira as a comment of the request except a refused click, an expiry warning and a refused intake (commented by its own effect)', () => {
+    for (const [, step] of WORDING) assert.equal(isRecordedInJira(step), !['decision_refused', 'expiry_warned', 'intake_refused'].includes(step.type), step.type);
   });
 
   test('times are written in UTC to the second', () => {

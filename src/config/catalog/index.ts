@@ -17,7 +17,7 @@
  * include `permanent`.
  *
  * Where things are: this file reads the top level, `defaults:`, applications and roles, and
- * calls one file per section: jira.ts, grant.ts (and the connector instances), policy.ts
+ * calls one file per section: jira.ts (with intake.ts for jira.intake), grant.ts (and the connector instances), policy.ts
  * (approvers/approval), rules.ts (approval rules), breakGlass.ts, extend.ts (extend:,
  * warnBefore:), delegates.ts (who may request for others), bundles.ts (bundles:, read after the
  * applications whose roles it names), all built on the primitive readers of reader.ts.

@@ -1,8 +1,9 @@
-/** The catalog's `jira:` section: the project, the issue type and the transitions by request state. */
+/** The catalog's `jira:` section: the project, the issue type, the transitions by request state, and intake (intake.ts). */
 import type { Catalog, JiraTransitionState } from '../../domain/catalog.js';
+import { intake } from './intake.js';
 import { type Reader, oneOf, suggest } from './reader.js';
 
-const JIRA_KEYS = ['project', 'issueType', 'transitions'] as const;
+const JIRA_KEYS = ['project', 'issueType', 'transitions', 'intake'] as const;
 const TRANSITION_STATES: readonly JiraTransitionState[] = ['approved', 'denied', 'active', 'revoked', 'cancelled', 'timed_out', 'failed'];
 const JIRA_KEY_RE = /^[A-Z][A-Z0-9_]+$/;
 
@@ -29,6 +30,7 @@ export function jira(r: Reader, raw: unknown): Catalog['jira'] | undefined {
       if (n !== undefined) transitions[state as JiraTransitionState] = n;
     }
   }
-  if (project === undefined || issueType === undefined) return undefined;
-  return { project, issueType, transitions };
+  const intakeSection = m.intake === undefined ? undefined : intake(r, m.intake);
+  if (project === undefined || issueType === undefined || (m.intake !== undefined && !intakeSection)) return undefined;
+  return { project, issueType, transitions, ...(intakeSection ? { intake: intakeSection } : {}) };
 }
