@@ -15,6 +15,8 @@ import { connectorWith } from './app/connectors.js';
 import type { IdpConnector, IdpConnectorWith } from './app/ports/idp.js';
 import { jiraHandlers } from './adapters/jira/effects.js';
 import { JiraCloudRecord } from './adapters/jira/record.js';
+import { JiraIssueFeed } from './adapters/jira/issueFeed.js';
+import { JiraUsers } from './adapters/jira/users.js';
 import { jiraWebhookHandler } from './adapters/jira/webhook.js';
 import { applyLimits, closeServer, DEFAULT_LIMITS, listen, oneRouteListener, requireBearer, serverOptions, type InboundLimits } from './adapters/httpServer.js';
 import type { JiraRecord } from './adapters/jira/types.js';
@@ -37,6 +39,8 @@ import { People } from './app/people.js';
 import type { TxStore } from './app/ports/store.js';
 import { expireDue } from './app/expire.js';
 import { pruneDeliveries } from './app/jiraChange.js';
+import { startIntake } from './app/jiraIntake.js';
+import { pollJira } from './app/jiraPoll.js';
 import { appHandlers } from './app/handlers.js';
 import { refreshHomesOf } from './app/home.js';
 import { connectorsOf } from './config/env.js';
@@ -44,6 +48,7 @@ import type { Config, ConnectorConfig } from './config/types.js';
 import type { Catalog } from './domain/catalog.js';
 import { CatalogReloader, type ReloadOutcome } from './jobs/catalogReload.js';
 import { ExpiryScheduler } from './jobs/expiry.js';
+import { DEFAULT_JIRA_POLL_MS, JiraPollJob } from './jobs/jiraPoll.js';
 import { RoutingTimers } from './jobs/routing.js';
 import { MemberSync, type MemberSyncOptions } from './jobs/memberSync.js';
 import { SqliteGroupMembers } from './adapters/sqlite/groupMembers.js';
@@ -76,6 +81,8 @@ export interface ComposeOptions {
    * (adapters/slack/warmUp.ts); the process entry sends WARM_UP_REQUESTS, tests none.
    */
   warmUpRequests?: number;
+  /** The Jira poll's interval (JIRA_POLL_INTERVAL otherwise; 0: only `jiraPoll.runOnce()`). */
+  jiraPollMs?: number;
   /** What counts as a burst of Slack requests and how long it may hold the outbox (SlackDemand); tests widen them. */
   slackBurst?: { windowMs?: number; maxHoldMs?: number };
   /**
@@ -98,6 +105,8 @@ export interface AccessBot {
   readonly memberSync: MemberSync;
   /** What the user sync stored: who holds each group, and each group's last sync. */
   readonly groupMembers: SqliteGroupMembers;
+  /** The poll for requests raised in Jira (jobs/jiraPoll.ts); `runOnce()` polls now. */
+  readonly jiraPoll: JiraPollJob;
   /** Whether Slack is waiting on the bot, which slows the outbox down or holds it. */
   readonly slackDemand: SlackDemand;
   readonly ctx: AppContext;
@@ -144,6 +153,8 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const web = new SlackApi(config.slack.botToken, config.slack.apiUrl, 10_000, now);
   const slack = new SlackGateway(web, now);
   const jira = opts.jira ?? jiraRecord(config);
+  // Jira's accounts and the poll's search, over a client of their own (`opts.jira` may be a test double of the record).
+  const jiraApi = jiraRecord(config);
   const connectors: Record<string, IdpConnector> = { ...buildConnectors(config, { now }), ...opts.connectors };
 
   const catalogLog = logger.child({ component: 'catalog' });
@@ -168,7 +179,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     now,
     logger,
     connectors,
-    people: new People({ slack, managerSource: config.managerSource ? managerSource(connectors, config.managerSource) : undefined, logger }),
+    people: new People({ slack, jira: new JiraUsers(jiraApi), managerSource: config.managerSource ? managerSource(connectors, config.managerSource) : undefined, logger }),
     adminChannel: config.adminChannel,
     allowGuests: config.allowGuests,
     // Runs after the transaction that changed an expiry, by which time `scheduler` exists.
@@ -190,6 +201,14 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     logger: logger.child({ component: 'member-sync' }),
     ...(config.memberSyncSchedule !== undefined ? { schedule: config.memberSyncSchedule } : {}),
     ...opts.memberSync,
+  });
+
+  const feed = new JiraIssueFeed(jiraApi, now);
+  const jiraPoll = new JiraPollJob({
+    poll: () => pollJira(ctx, feed),
+    enabled: () => Boolean(catalog.current().jira.intake),
+    logger: logger.child({ component: 'jira-poll' }),
+    intervalMs: opts.jiraPollMs ?? config.jira.pollIntervalMs ?? DEFAULT_JIRA_POLL_MS,
   });
 
   // Slack waits on its requests, and on a burst still being accepted (SlackDemand); nobody waits
@@ -264,6 +283,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     timers,
     memberSync,
     groupMembers,
+    jiraPoll,
     slackDemand,
     ctx,
     reloadCatalog: (reason) => catalog.reload(reason),
@@ -279,6 +299,8 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       scheduler.start();
       timers.start();
       memberSync.start();
+      startIntake(ctx);
+      jiraPoll.start();
       prune();
       pruner = setInterval(prune, PRUNE_EVERY_MS);
       pruner.unref();
@@ -333,6 +355,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       scheduler.stop();
       timers.stop();
       await memberSync.stop();
+      await jiraPoll.stop();
       if (metricsServer) await closeServer(metricsServer);
       slackDemand.stop();
       if (server) {

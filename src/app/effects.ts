@@ -3,7 +3,8 @@
  * effects run one after the other in the order they were enqueued.
  *
  * - `jira:<request>`: the issue first, then its property, comments and transitions in order (a
- *   bundle's parts comment in their bundle's line).
+ *   bundle's parts comment in their bundle's line; for a request raised in Jira, the refusals
+ *   told on its issue before it started come first).
  * - `idp:<connector>:<group>:<IdP user id>`: every membership change of one IdP user in one group,
  *   so a grant and a revocation of overlapping requests never race, whatever email each request
  *   came with (an alias, a rename, UPN vs mail).
@@ -45,6 +46,12 @@ export type Effect =
   /** `issueOf`: the request whose issue and Jira line it goes to (a bundle's part: the bundle); default `requestId`. */
   | { kind: 'jira.comment'; requestId: string; auditSeq: number; issueOf?: string }
   | { kind: 'jira.transition'; requestId: string; transition: string }
+  /**
+   * "Cannot process this request: …" on an issue raised in Jira whose fields make no request
+   * (the `intake_refused` audit event `auditSeq`). `requestId` is the id reserved for the issue:
+   * the comment shares the Jira queue of the request it becomes once corrected.
+   */
+  | { kind: 'jira.intakeComment'; requestId: string; issueKey: string; auditSeq: number }
   | { kind: 'slack.requesterDm'; requestId: string; notice: RequesterNotice }
   /** Re-renders the confirmation DM (e.g. once the Jira key exists). */
   | { kind: 'slack.requesterConfirmationUpdate'; requestId: string }
@@ -104,6 +111,7 @@ export function queueOf(e: Effect): string {
     case 'jira.create':
     case 'jira.property':
     case 'jira.transition':
+    case 'jira.intakeComment':
       return `jira:${e.requestId}`;
     case 'slack.requesterDm':
     case 'slack.requesterConfirmationUpdate':

@@ -4,6 +4,7 @@
  * evidence: it is audited, admins are alerted, and (when the issue still exists) the issue says so.
  */
 import { alertAdmins, recordStep, type Deps } from './context.js';
+import type { TxStore } from './ports/store.js';
 
 /** What recording a change to the Jira record touches. */
 export type JiraChangeDeps = Deps<'store' | 'now' | 'adminChannel'>;
@@ -36,13 +37,20 @@ const CHANGES: Record<string, 'issue_deleted' | 'comment_deleted' | 'comment_edi
   comment_updated: 'comment_edited',
 };
 
+/**
+ * Whether a webhook delivery is new (inside the transaction that handles it). Both keys are
+ * recorded: a redelivery repeats the id, a replay of a captured body repeats the body.
+ */
+export function firstJiraDelivery(store: Pick<TxStore, 'firstDelivery'>, d: { deliveryId: string; bodyHash: string }, now: number): boolean {
+  const newId = store.firstDelivery(`jira:${d.deliveryId}`, now);
+  const newBody = store.firstDelivery(`jira-body:${d.bodyHash}`, now);
+  return newId && newBody;
+}
+
 export function recordJiraChange(deps: JiraChangeDeps, c: JiraChange): JiraChangeResult {
   return deps.store.tx((store) => {
     const ctx = { ...deps, store };
-    // Both are recorded: a redelivery repeats the id, a replay of a captured body repeats the body.
-    const newId = ctx.store.firstDelivery(`jira:${c.deliveryId}`, ctx.now());
-    const newBody = ctx.store.firstDelivery(`jira-body:${c.bodyHash}`, ctx.now());
-    if (!newId || !newBody) return 'duplicate';
+    if (!firstJiraDelivery(ctx.store, c, ctx.now())) return 'duplicate';
     const change = CHANGES[c.event];
     const r = c.issueKey ? ctx.store.findByJiraKey(c.issueKey) : undefined;
     if (!change || !r) return 'ignored';

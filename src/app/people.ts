@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import type { PersonRef } from '../domain/people.js';
 import type { Actor } from '../domain/steps.js';
-import type { DirectoryUser, SlackDirectory } from './ports/directory.js';
+import type { DirectoryUser, JiraAccount, JiraAccounts, SlackDirectory } from './ports/directory.js';
 import type { IdpConnectorWith } from './ports/idp.js';
 import type { ApproverRecord, PersonFacts, PersonRecord, RequestRecord, TxStore } from './ports/store.js';
 
@@ -45,6 +45,8 @@ export interface ActingPerson {
 
 export interface PeopleDeps {
   slack: SlackDirectory;
+  /** Jira's accounts: who raised a request in Jira (their reporter's accountId). */
+  jira?: JiraAccounts;
   /** Where `manager` comes from (MANAGER_SOURCE); its capabilities are checked at start-up. */
   managerSource?: IdpConnectorWith<'userDirectory' | 'managerSource'>;
   logger: Logger;
@@ -72,6 +74,11 @@ export class People {
   /** The active Slack user with this email, if any. */
   byEmail(email: string): Promise<DirectoryUser | undefined> {
     return this.deps.slack.lookupByEmail(email);
+  }
+
+  /** The Atlassian account behind an accountId (a Jira reporter); undefined when Jira has none or is not configured. */
+  async jiraAccount(accountId: string): Promise<JiraAccount | undefined> {
+    return this.deps.jira?.account(accountId);
   }
 
   /** Member ids of a Slack user group (handle or id); undefined when there is no such group. */
@@ -134,6 +141,11 @@ export class People {
    */
   forSlackUser(store: TxStore, slackId: string, at: number): PersonRecord {
     return store.personBySlackId(slackId) ?? store.recordPerson({ slackId }, at);
+  }
+
+  /** The person behind a Jira accountId (a reporter), recorded on first sight with no email yet: routing learns it from Jira. */
+  forJiraAccount(store: TxStore, accountId: string, at: number): PersonRecord {
+    return store.recordPerson({ atlassianAccountId: accountId }, at);
   }
 
   /** Records what a directory said about someone (merging records that turn out to be one person). */

@@ -23,26 +23,53 @@ import type { RequestRecord } from './ports/store.js';
 export type RouteDeps = Deps<'store' | 'catalog' | 'now' | 'people' | 'allowGuests' | 'logger' | 'adminChannel' | 'connectors'>;
 
 export type RoutingResult = (
-  | { kind: 'approvers'; stage: number; requester: { email: string; name: string }; approvers: Person[]; fallback: boolean; unresolved: string[] }
-  | { kind: 'auto'; requester: { email: string; name: string } }
-  | { kind: 'nobody'; stage: number; requester: { email: string; name: string }; cause: string }
+  | { kind: 'approvers'; stage: number; requester: Requester; approvers: Person[]; fallback: boolean; unresolved: string[] }
+  | { kind: 'auto'; requester: Requester }
+  | { kind: 'nobody'; stage: number; requester: Requester; cause: string }
   /** An approval rule refused the request. */
-  | { kind: 'denied'; requester: { email: string; name: string }; reason: string }
+  | { kind: 'denied'; requester: Requester; reason: string }
   /** The request moved on (decided, cancelled) before routing ran: nothing to do. */
   | { kind: 'stale' }
 ) & { /** The approval rule that chose the policy (first routing of a role with rules). */ applied?: AppliedPolicy };
 
-async function identifyRequester(ctx: RouteDeps, r: RequestRecord): Promise<{ email: string; name: string }> {
+/** Who asks, as routing learns it: their email and name, and the Slack account to tell them in. */
+type Requester = { email: string; name: string; slackId?: string };
+
+async function identifyRequester(ctx: RouteDeps, r: RequestRecord): Promise<Requester> {
   if (r.requesterEmail) return { email: r.requesterEmail, name: r.requesterName ?? r.requesterEmail };
-  if (!r.requesterSlackId) throw new PermanentError('the requester has no email on record and is not a Slack user');
+  if (r.requesterSlackId) return identifySlackUser(ctx, r.requesterSlackId);
+  if (r.requesterAccountId) return identifyJiraReporter(ctx, r.requesterAccountId);
+  throw new PermanentError('the requester has no email on record and is neither a Slack user nor a Jira account');
+}
+
+async function identifySlackUser(ctx: RouteDeps, slackId: string): Promise<Requester> {
   // Fresh, not from the click-time cache: the email decides who is granted (a rename is seen at once).
-  const u = await ctx.people.slackUser(r.requesterSlackId, { fresh: true });
-  if (!u || u.account.deleted) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) could not be found in Slack`);
+  const u = await ctx.people.slackUser(slackId, { fresh: true });
+  if (!u || u.account.deleted) throw new PermanentError(`the requester (Slack user ${slackId}) could not be found in Slack`);
   // Checked at submission too; this holds when the account changed in between.
   const problem = accountProblem(u.account, { allowGuests: ctx.allowGuests });
-  if (problem) throw new PermanentError(`the requester (Slack user ${r.requesterSlackId}) may not request access: ${ACCOUNT_PROBLEM_LABEL[problem]}`);
+  if (problem) throw new PermanentError(`the requester (Slack user ${slackId}) may not request access: ${ACCOUNT_PROBLEM_LABEL[problem]}`);
   if (!u.email) throw new PermanentError('Slack did not return the requester\'s email: grant the bot the users:read.email scope');
   return { email: u.email.toLowerCase(), name: u.name };
+}
+
+/**
+ * A request raised in Jira: its reporter's email from Jira's user API, and their Slack account,
+ * found by that email, when they have one (they then get the usual DMs).
+ */
+async function identifyJiraReporter(ctx: RouteDeps, accountId: string): Promise<Requester> {
+  const a = await ctx.people.jiraAccount(accountId);
+  if (!a) throw new PermanentError(`the requester (Jira account ${accountId}) could not be found in Jira`);
+  if (!a.active) throw new PermanentError(`the requester ${a.name} (Jira account ${accountId}) is deactivated in Jira`);
+  if (!a.email) {
+    throw new PermanentError(
+      `Jira did not show the email of the requester ${a.name} (account ${accountId}); access-bot identifies people by email, so the bot's Jira account must be able to see it (the person's profile visibility, or an organization-managed account)`,
+    );
+  }
+  const email = a.email.toLowerCase();
+  const u = await ctx.people.byEmail(email);
+  const slackId = u && !u.account.deleted && !u.account.bot ? u.slackId : undefined;
+  return { email, name: a.name, ...(slackId ? { slackId } : {}) };
 }
 
 /**
@@ -150,7 +177,11 @@ export function applyRouting(ctx: InTx<RouteDeps>, requestId: string, result: Ro
   if (!r.requesterEmail) {
     // The person learns their email now; a record of them under that email (an approver of
     // another request, say) and this one become one person.
-    ctx.people.record(ctx.store, { slackId: r.requesterSlackId ?? undefined, email: result.requester.email, name: result.requester.name }, now);
+    ctx.people.record(
+      ctx.store,
+      { slackId: r.requesterSlackId ?? result.requester.slackId, atlassianAccountId: r.requesterAccountId ?? undefined, email: result.requester.email, name: result.requester.name },
+      now,
+    );
     ctx.store.updateRequest(r.id, { requesterEmail: result.requester.email, requesterName: result.requester.name }, now);
     r = mustGet(ctx, requestId);
     openRecord(ctx, r);

@@ -6,17 +6,21 @@
  * because those are directory lookups.
  *
  * A request made for someone else (checked by app/onBehalf.ts first) is that person's request:
- * `requesterSlackId` names them, and the submitter is recorded beside them.
+ * `requesterSlackId` names them, and the submitter is recorded beside them. A request raised in
+ * Jira is recorded the same way (`recordNewRequest`, from app/jiraIntake.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { bundleIdOf, bundleRoleName, partLabel, validateBundleSubmission, WHOLE_BUNDLE } from '../domain/bundle.js';
-import type { Catalog } from '../domain/catalog.js';
+import type { Application, Catalog, Role } from '../domain/catalog.js';
 import { describeDuration, type Duration } from '../domain/duration.js';
+import type { OnBehalfBasis } from '../domain/onBehalf.js';
+import type { PersonId } from '../domain/people.js';
+import type { Actor } from '../domain/steps.js';
 import { validateSubmission, type FormField, type Submission } from '../domain/submission.js';
 import type { Deps } from './context.js';
 import { enqueue } from './effects.js';
 import type { OnBehalfRequest } from './onBehalf.js';
-import type { NewRequest, RequestRecord } from './ports/store.js';
+import type { NewRequest, RequestRecord, TxStore } from './ports/store.js';
 
 export interface SubmitOpts extends Submission {
   /** Whom the access is for. */
@@ -36,7 +40,7 @@ export function newRequestId(): string {
 }
 
 /** What a submission asks for: a role, or a bundle (its parts recorded as they are now). */
-type Target = Pick<NewRequest, 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'policy' | 'breakGlassNotify' | 'bundleParts'>;
+export type Target = Pick<NewRequest, 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'policy' | 'breakGlassNotify' | 'bundleParts'>;
 
 function targetOf(catalog: Catalog, opts: Submission): { ok: true; target: Target; duration: Duration; reason: string } | { ok: false; errors: Partial<Record<FormField, string>> } {
   if (bundleIdOf(opts.appId) !== undefined) {
@@ -58,18 +62,22 @@ function targetOf(catalog: Catalog, opts: Submission): { ok: true; target: Targe
   }
   const v = validateSubmission(catalog, opts);
   if (!v.ok) return v;
-  const target: Target = {
-    appId: v.app.id,
-    roleId: v.role.id,
-    appName: v.app.name,
-    roleName: v.role.name,
-    connector: v.role.grant.connector,
-    groupId: v.role.grant.group,
-    policy: v.role.approval,
-    breakGlassNotify: v.role.breakGlass?.notify ?? null,
+  return { ok: true, target: roleTarget(v.app, v.role), duration: v.duration, reason: v.reason };
+}
+
+/** What a request for one role asks for. */
+export function roleTarget(app: Application, role: Role): Target {
+  return {
+    appId: app.id,
+    roleId: role.id,
+    appName: app.name,
+    roleName: role.name,
+    connector: role.grant.connector,
+    groupId: role.grant.group,
+    policy: role.approval,
+    breakGlassNotify: role.breakGlass?.notify ?? null,
     bundleParts: null,
   };
-  return { ok: true, target, duration: v.duration, reason: v.reason };
 }
 
 /** The form's own problems, by field (an application or a bundle), without recording anything. */
@@ -86,37 +94,79 @@ export function submitRequest(deps: SubmitDeps, opts: SubmitOpts): SubmitResult 
     const existing = store.findBySubmissionKey(opts.submissionKey);
     if (existing) return { ok: true, request: existing, duplicate: true };
     const now = deps.now();
-    const id = newRequestId();
     // Known by Slack id only until routing asks Slack for the email (outside this transaction).
     const requester = deps.people.forSlackUser(store, opts.requesterSlackId, now);
     const by = opts.onBehalf?.submitter;
     const submitter = by ? deps.people.record(store, { slackId: by.slackId, email: by.email, name: by.name }, now) : undefined;
-    store.insertRequest({
-      id,
+    const r = recordNewRequest(store, {
+      id: newRequestId(),
       submissionKey: opts.submissionKey,
-      ...target,
-      durationToken: duration.token,
-      durationMs: duration.ms,
+      target,
+      duration,
       reason,
       requesterId: requester.id,
-      createdAt: now,
-      nextTimerAt: target.policy.kind === 'stages' && target.policy.timeoutMs !== undefined ? now + target.policy.timeoutMs : null,
-      submitterId: submitter?.id ?? null,
-      submittedAs: opts.onBehalf?.as ?? null,
-    });
-    const r = store.getRequest(id)!;
-    // The Jira comment for this step is enqueued once the issue can be created (after routing).
-    store.appendAudit(r.id, now, by?.slackId ?? opts.requesterSlackId, {
-      type: 'requested',
       actor: { personId: requester.id, slackId: opts.requesterSlackId },
-      app: target.appName,
-      role: target.roleName,
-      duration: describeDuration(duration),
-      reason,
-      ...(target.bundleParts ? { parts: target.bundleParts.map(partLabel) } : {}),
-      ...(submitter && by && opts.onBehalf ? { onBehalf: { by: { personId: submitter.id, slackId: by.slackId, email: by.email, name: by.name }, as: opts.onBehalf.as } } : {}),
+      actorLabel: by?.slackId ?? opts.requesterSlackId,
+      now,
+      ...(submitter && by && opts.onBehalf
+        ? { submitter: { id: submitter.id, as: opts.onBehalf.as, actor: { personId: submitter.id, slackId: by.slackId, email: by.email, name: by.name } } }
+        : {}),
     });
-    enqueue(store, { kind: 'request.route', requestId: id, stage: 0 });
     return { ok: true, request: r, duplicate: false };
   });
+}
+
+export interface NewRequestOpts {
+  id: string;
+  /** What makes a second submission of the same thing the same request (a Slack view id; `jira:<issue id>`). */
+  submissionKey: string;
+  /** A role (`roleTarget`) or a bundle. */
+  target: Target;
+  duration: Duration;
+  reason: string;
+  requesterId: PersonId;
+  /** The requester as the audit event names them, and the audit row's actor. */
+  actor: Actor;
+  actorLabel: string;
+  now: number;
+  /** Set for a request raised in Jira (its issue is its record). */
+  jiraKey?: string;
+  /** Set when someone else asked for the requester (app/onBehalf.ts): who, on what basis. */
+  submitter?: { id: PersonId; as: OnBehalfBasis; actor: Actor };
+}
+
+/**
+ * Records a validated request as pending, with its `requested` audit event, and enqueues its
+ * routing, in the caller's transaction. The Jira comment for the step is enqueued once the
+ * requester is identified (routing opens the record).
+ */
+export function recordNewRequest(store: TxStore, o: NewRequestOpts): RequestRecord {
+  const { target, duration, now } = o;
+  store.insertRequest({
+    id: o.id,
+    submissionKey: o.submissionKey,
+    ...target,
+    durationToken: duration.token,
+    durationMs: duration.ms,
+    reason: o.reason,
+    requesterId: o.requesterId,
+    createdAt: now,
+    nextTimerAt: target.policy.kind === 'stages' && target.policy.timeoutMs !== undefined ? now + target.policy.timeoutMs : null,
+    submitterId: o.submitter?.id ?? null,
+    submittedAs: o.submitter?.as ?? null,
+  });
+  if (o.jiraKey) store.updateRequest(o.id, { jiraKey: o.jiraKey }, now);
+  store.appendAudit(o.id, now, o.actorLabel, {
+    type: 'requested',
+    actor: o.actor,
+    app: target.appName,
+    role: target.roleName,
+    duration: describeDuration(duration),
+    reason: o.reason,
+    ...(target.bundleParts ? { parts: target.bundleParts.map(partLabel) } : {}),
+    ...(o.submitter ? { onBehalf: { by: o.submitter.actor, as: o.submitter.as } } : {}),
+    ...(o.jiraKey ? { raisedIn: 'jira' as const } : {}),
+  });
+  enqueue(store, { kind: 'request.route', requestId: o.id, stage: 0 });
+  return store.getRequest(o.id)!;
 }

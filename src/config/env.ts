@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import { validate as validateCron } from 'node-cron';
 import { CONNECTOR_TYPES } from '../adapters/idp/index.js';
 import { catalogInstances, connectorsBlockOf, defaultInstances, managerSource as pickManagerSource, type EnvReader } from './connectors.js';
+import { parseDuration } from '../domain/duration.js';
 import type { Config, LogLevel } from './types.js';
 import { EMAIL_RE, errCode, parseHttpUrl, parseOrigin } from './values.js';
 
@@ -179,6 +180,15 @@ export function loadConfig(
   }
   const jiraApiToken = required('JIRA_API_TOKEN', secret('JIRA_API_TOKEN'));
   const webhookSecret = secret('JIRA_WEBHOOK_SECRET');
+  // How often requests raised in Jira are polled for (jira.intake): a span, or off.
+  let jiraPollMs: number | undefined;
+  const pollRaw = plain('JIRA_POLL_INTERVAL');
+  if (pollRaw !== undefined) {
+    const d = pollRaw === 'off' ? undefined : parseDuration(pollRaw);
+    if (pollRaw === 'off') jiraPollMs = 0;
+    else if (!d || d.ms === null || d.ms < 1000) fail('JIRA_POLL_INTERVAL', `"${pollRaw}" is not a span of at least 1s (e.g. 1m, 30s, or off)`);
+    else jiraPollMs = d.ms;
+  }
 
   // --- connectors: the catalog's connectors: block names the instances, else the variables configure one per type ---
   const catalogPath = plain('ACCESS_CATALOG') ?? DEFAULTS.catalogPath;
@@ -212,7 +222,7 @@ export function loadConfig(
     databasePath: plain('DATABASE_PATH') ?? DEFAULTS.databasePath,
     catalogPath,
     slack: { botToken, signingSecret, apiUrl: slackApiUrl, ...(appToken ? { appToken } : {}) },
-    jira: { host: jiraHost, email: jiraEmail, apiToken: jiraApiToken, ...(webhookSecret ? { webhookSecret } : {}) },
+    jira: { host: jiraHost, email: jiraEmail, apiToken: jiraApiToken, ...(webhookSecret ? { webhookSecret } : {}), ...(jiraPollMs !== undefined ? { pollIntervalMs: jiraPollMs } : {}) },
     connectors: connectors.instances,
     logLevel,
     allowGuests,

@@ -19,6 +19,8 @@ export interface Config {
     email: string;
     apiToken: string;
     webhookSecret?: string;
+    /** How often the poll reads requests raised in Jira (JIRA_POLL_INTERVAL); 0: off. Absent: a minute. */
+    pollIntervalMs?: number;
   };
   /** Identity connector instances, in order (config/connectors.ts). */
   connectors: ConnectorConfig[];

@@ -6,10 +6,10 @@ import type { RequestRecord, TxStore } from '../../app/ports/store.js';
 import { partLabel } from '../../domain/bundle.js';
 import { describeDuration } from '../../domain/duration.js';
 import { describeBasis } from '../../domain/onBehalf.js';
-import { describeStep, who, type Actor, type Step } from '../../domain/steps.js';
+import { describeStep, INTAKE_REFUSED, INTAKE_REFUSED_HINT, who, type Actor, type Step } from '../../domain/steps.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';
 import { PermanentError, RetryableError } from '../../outbox/errors.js';
-import { doc, labelValue, paragraph } from './adf.js';
+import { bulletList, doc, labelValue, paragraph } from './adf.js';
 import type { JiraRecord } from './types.js';
 
 /** The entity property that ties an issue to its request; users cannot edit it, unlike a field. */
@@ -59,6 +59,7 @@ export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<stri
     'jira.create': {
       async run(row) {
         const r = request(asEffect('jira.create', row.payload).requestId);
+        // A request raised in Jira (jira.intake) has its issue from the start: it is linked, never created again.
         if (r.jiraKey) return { key: r.jiraKey };
         const approvers = ctx.store.approversOf(r.id, 0);
         const catalog = ctx.catalog();
@@ -115,6 +116,16 @@ export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<stri
         const body = audit.step.type === 'requested' ? doc(paragraph(text), labelValue('Reason', r.reason)) : doc(paragraph(text));
         // attempts counts this one: only the first can be sure no earlier attempt posted.
         return jira.addComment(issueOf(r), body, `effect-${row.id}`, { mayExist: row.attempts > 1 });
+      },
+      onDead: alertDead('comment'),
+    },
+    'jira.intakeComment': {
+      async run(row) {
+        const e = asEffect('jira.intakeComment', row.payload);
+        const step = ctx.store.getAudit(e.auditSeq)?.step;
+        if (step?.type !== 'intake_refused') throw new PermanentError(`audit event ${e.auditSeq} is not a refused intake`);
+        const body = doc(paragraph(INTAKE_REFUSED), bulletList(step.problems), paragraph(INTAKE_REFUSED_HINT));
+        return jira.addComment(e.issueKey, body, `effect-${row.id}`, { mayExist: row.attempts > 1 });
       },
       onDead: alertDead('comment'),
     },

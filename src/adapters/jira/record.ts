@@ -74,7 +74,7 @@ export function requestLabel(requestId: string): string {
 }
 
 /** A JQL string literal. */
-function jqlString(s: string): string {
+export function jqlString(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
@@ -350,6 +350,16 @@ export class JiraCloudRecord implements JiraRecord {
   }
 
   // ----- HTTP and error classification -------------------------------------------------------
+
+  /**
+   * One call to the site under this client's credentials, timeout and error classification, for
+   * the other Jira adapters (users.ts, issueFeed.ts, fields.ts): `path` is relative to the site
+   * (`rest/api/3/user?accountId=…`); resolves with the parsed body, rejects with a
+   * RetryableError or PermanentError whose message starts with `Jira <what>`.
+   */
+  api(method: 'GET' | 'POST' | 'PUT', path: string, what: string, json?: unknown): Promise<unknown> {
+    return this.call(what, () => this.send(method, path, json));
+  }
 
   /**
    * One request, sent once; `json` (when given) goes out as the JSON body. A 2xx answer resolves

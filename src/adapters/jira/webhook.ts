@@ -10,13 +10,19 @@
  * carries the event's `timestamp`, so two real events never share one), and a body whose
  * `timestamp` is older than the time seen deliveries are kept is refused, so pruning them does
  * not reopen the replay.
+ *
+ * `jira:issue_created` and `jira:issue_updated` go to intake (app/jiraIntake.ts: an issue of a
+ * `jira.intake` request type becomes a request), the same handler the poll feeds; deletions and
+ * comment edits to tamper evidence (app/jiraChange.ts).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AppContext } from '../../app/context.js';
 import { recordJiraChange, SEEN_RETENTION_MS } from '../../app/jiraChange.js';
+import { receiveIssueDelivery } from '../../app/jiraIntake.js';
 import { readBody } from '../httpServer.js';
+import { issueSnapshot } from './issueSnapshot.js';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -67,8 +73,15 @@ export function jiraWebhookHandler(ctx: AppContext, secret: string, logger: Logg
     const comment = payload.comment as { id?: unknown; updateAuthor?: { displayName?: unknown }; author?: { displayName?: unknown } } | undefined;
     const user = payload.user as { displayName?: unknown; accountId?: unknown } | undefined;
     const by = str(user?.displayName) ?? str(comment?.updateAuthor?.displayName) ?? str(user?.accountId) ?? 'someone';
+    const event = str(payload.webhookEvent) ?? '';
     try {
-      const result = recordJiraChange(ctx, { deliveryId, bodyHash, event: str(payload.webhookEvent) ?? '', issueKey: str(issue?.key), commentId: str(comment?.id), by });
+      let result: string;
+      if (event === 'jira:issue_created' || event === 'jira:issue_updated') {
+        const snapshot = issueSnapshot(payload.issue, { changelog: payload.changelog, user: payload.user, timestamp: payload.timestamp });
+        result = snapshot ? receiveIssueDelivery(ctx, { deliveryId, bodyHash, issue: snapshot }) : 'ignored';
+      } else {
+        result = recordJiraChange(ctx, { deliveryId, bodyHash, event, issueKey: str(issue?.key), commentId: str(comment?.id), by });
+      }
       logger.info({ event: payload.webhookEvent, issue: issue?.key, result }, 'jira webhook');
       return answer(res, 200, { result });
     } catch (err) {

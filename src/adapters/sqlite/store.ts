@@ -4,6 +4,7 @@ import type {
   ApproverRecord,
   AuditRecord,
   HomeRecord,
+  JiraIntakeRecord,
   NewRequest,
   PersonFacts,
   PersonRecord,
@@ -23,7 +24,7 @@ import type { Db } from './db.js';
 
 
 /** Column name for each camelCase field of RequestRecord (what the request reads from its people is not one). */
-const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId' | 'submitterSlackId' | 'submitterEmail' | 'submitterName'>, string> = {
+const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId' | 'requesterAccountId' | 'submitterSlackId' | 'submitterEmail' | 'submitterName'>, string> = {
   id: 'id',
   submissionKey: 'submission_key',
   state: 'state',
@@ -74,14 +75,15 @@ function toRequest(row: Record<string, unknown>): RequestRecord {
   out.policy = JSON.parse(row.policy_json as string) as unknown;
   out.bundleParts = row.bundle_json === null || row.bundle_json === undefined ? null : (JSON.parse(row.bundle_json as string) as unknown);
   out.requesterSlackId = (row.requester_slack_id as string | null) ?? null;
+  out.requesterAccountId = (row.requester_account_id as string | null) ?? null;
   out.submitterSlackId = (row.submitter_slack_id as string | null) ?? null;
   out.submitterEmail = (row.submitter_email as string | null) ?? null;
   out.submitterName = (row.submitter_name as string | null) ?? null;
   return out as unknown as RequestRecord;
 }
 
-/** A request with its requester's Slack id and its submitter: every read of requests goes through this join. */
-const REQUEST = `SELECT r.*, p.slack_id AS requester_slack_id, s.slack_id AS submitter_slack_id, s.email AS submitter_email, s.name AS submitter_name
+/** A request with its requester's Slack id and accountId and its submitter: every read of requests goes through this join. */
+const REQUEST = `SELECT r.*, p.slack_id AS requester_slack_id, p.atlassian_account_id AS requester_account_id, s.slack_id AS submitter_slack_id, s.email AS submitter_email, s.name AS submitter_name
   FROM requests r JOIN people p ON p.id = r.requester_id LEFT JOIN people s ON s.id = r.submitted_by`;
 
 function toPerson(r: Record<string, unknown>): PersonRecord {
@@ -195,7 +197,7 @@ export class SqliteStore implements Store, EvidenceStore {
         ON CONFLICT (request_id, surface, purpose, stage, person_id) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, at = excluded.at`),
       surface: db.prepare('SELECT channel, ts FROM surface_refs WHERE request_id = ? AND surface = ? AND purpose = ? AND stage = ? AND person_id = ?'),
       ownComment: db
-        .prepare("SELECT 1 FROM outbox WHERE request_id = ? AND kind = 'jira.comment' AND status = 'done' AND json_extract(result, '$.id') = ? LIMIT 1")
+        .prepare("SELECT 1 FROM outbox WHERE request_id = ? AND kind IN ('jira.comment', 'jira.intakeComment') AND status = 'done' AND json_extract(result, '$.id') = ? LIMIT 1")
         .pluck(),
       insertApprover: db.prepare(`INSERT OR IGNORE INTO approvers (request_id, stage, person_id, asked_at, via)
         VALUES (@requestId, @stage, @personId, @askedAt, @via)`),
@@ -240,6 +242,12 @@ export class SqliteStore implements Store, EvidenceStore {
             UNION SELECT person_id FROM approvers WHERE request_id = @id)`)
         .pluck(),
       openIn: db.prepare("SELECT status FROM outbox WHERE queue = ? AND status <> 'done' AND status IN ('pending', 'running') ORDER BY id DESC LIMIT 1").pluck(),
+      intake: db.prepare('SELECT * FROM jira_intake WHERE issue_id = ?'),
+      saveIntake: db.prepare(`INSERT INTO jira_intake (issue_id, issue_key, request_id, problems, issue_updated, seen_at, updated_at)
+        VALUES (@issueId, @issueKey, @requestId, @problems, @issueUpdated, @seenAt, @at)
+        ON CONFLICT (issue_id) DO UPDATE SET issue_key = excluded.issue_key, problems = excluded.problems, issue_updated = excluded.issue_updated, updated_at = excluded.updated_at`),
+      pollMark: db.prepare('SELECT at FROM jira_poll WHERE name = ?').pluck(),
+      setPollMark: db.prepare('INSERT INTO jira_poll (name, at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at'),
       seen: db.prepare('INSERT OR IGNORE INTO inbound_seen (key, at) VALUES (?, ?)'),
       pruneSeen: db.prepare('DELETE FROM inbound_seen WHERE at < ?'),
     };
@@ -528,6 +536,25 @@ export class SqliteStore implements Store, EvidenceStore {
   requestsCreated(fromMs: number, toMs: number, after: { createdAt: number; id: string } | undefined, limit: number): RequestRecord[] {
     const rows = this.s.created.all({ fromMs, toMs, afterAt: after?.createdAt ?? -1, afterId: after?.id ?? '', limit }) as Record<string, unknown>[];
     return rows.map(toRequest);
+  }
+
+  jiraIntake(issueId: string): JiraIntakeRecord | undefined {
+    const r = this.s.intake.get(issueId) as Record<string, unknown> | undefined;
+    if (!r) return undefined;
+    const problems = r.problems === null ? null : (JSON.parse(r.problems as string) as string[]);
+    return { issueId: r.issue_id as string, issueKey: r.issue_key as string, requestId: r.request_id as string, problems, issueUpdated: r.issue_updated as number, seenAt: r.seen_at as number };
+  }
+
+  saveJiraIntake(r: JiraIntakeRecord, at: number): void {
+    this.s.saveIntake.run({ ...r, problems: r.problems === null ? null : JSON.stringify(r.problems), at });
+  }
+
+  pollMark(name: string): number | undefined {
+    return (this.s.pollMark.get(name) as number | undefined) ?? undefined;
+  }
+
+  setPollMark(name: string, at: number): void {
+    this.s.setPollMark.run(name, at);
   }
 
   firstDelivery(key: string, at: number): boolean {

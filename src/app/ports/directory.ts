@@ -1,6 +1,7 @@
 /**
- * Slack's directory, as the people service reads it (app/people.ts is its only caller): emails
- * and ids, nothing about Block Kit. Implemented by adapters/slack/client.ts (SlackGateway).
+ * The directories the people service reads (app/people.ts is their only caller): Slack's users
+ * and groups (emails and ids, nothing about Block Kit; adapters/slack/client.ts, SlackGateway), and
+ * Jira's accounts (adapters/jira/users.ts).
  */
 import type { SlackAccount } from '../../domain/people.js';
 
@@ -22,4 +23,20 @@ export interface SlackDirectory {
   lookupByEmail(email: string): Promise<DirectoryUser | undefined>;
   /** Member ids of a user group given by handle or id; undefined when there is no such group. */
   usergroupMembers(handleOrId: string): Promise<string[] | undefined>;
+}
+
+/** An Atlassian account as Jira's user API gives it. */
+export interface JiraAccount {
+  accountId: string;
+  name: string;
+  /** Absent when the account's profile visibility hides it from the bot's account. */
+  email?: string;
+  active: boolean;
+  /** atlassian | app | customer (a JSM portal-only customer). */
+  accountType?: string;
+}
+
+export interface JiraAccounts {
+  /** undefined when Jira has no such account. Throws a RetryableError when Jira cannot answer now. */
+  account(accountId: string): Promise<JiraAccount | undefined>;
 }

@@ -44,6 +44,8 @@ export interface RequestRecord {
   requesterId: PersonId;
   /** The requester's Slack user id, if they are in Slack (from the person, not the request). */
   requesterSlackId: string | null;
+  /** The requester's Atlassian accountId, if known (a request raised in Jira: its reporter). */
+  requesterAccountId: string | null;
   /** As identified by routing for this request (a snapshot, like appName); null until then. */
   requesterEmail: string | null;
   requesterName: string | null;
@@ -90,7 +92,7 @@ export interface RequestRecord {
 }
 
 /** Fields a request reads from its people, never written through the request. */
-type FromPeople = 'requesterSlackId' | 'submitterSlackId' | 'submitterEmail' | 'submitterName';
+type FromPeople = 'requesterSlackId' | 'requesterAccountId' | 'submitterSlackId' | 'submitterEmail' | 'submitterName';
 
 export type NewRequest = Pick<
   RequestRecord,
@@ -168,6 +170,20 @@ export interface HomeRecord {
   slackId: string;
   openedAt: number;
   publishedAt: number | null;
+}
+
+/** An issue of a `jira.intake` request type the bot has seen (app/jiraIntake.ts). */
+export interface JiraIntakeRecord {
+  /** Jira's issue id. */
+  issueId: string;
+  issueKey: string;
+  /** Reserved at first sight; the request has this id once it starts. */
+  requestId: string;
+  /** The problems last told on the issue; null when none were. */
+  problems: string[] | null;
+  /** Jira's `updated` time of the issue as last read (an older view is stale). */
+  issueUpdated: number;
+  seenAt: number;
 }
 
 /** Every store operation, as a transaction sees them (synchronous mode). */
@@ -256,6 +272,14 @@ export interface TxStore {
   homesConcerned(requestId: string): string[];
   /** Whether the queue holds an effect still waiting to run (`pending`) or running now; dead ones do not count. */
   openEffectIn(queue: string): 'pending' | 'running' | undefined;
+
+  /** The issue of a `jira.intake` request type, if the bot has seen it. */
+  jiraIntake(issueId: string): JiraIntakeRecord | undefined;
+  /** Records (or updates) what the bot knows of an intake issue. */
+  saveJiraIntake(r: JiraIntakeRecord, at: number): void;
+  /** A mark of the Jira poll (app/jiraPoll.ts), epoch ms. */
+  pollMark(name: string): number | undefined;
+  setPollMark(name: string, at: number): void;
 
   /** True the first time a delivery key is seen (Slack retries, webhook redeliveries). */
   firstDelivery(key: string, at: number): boolean;
