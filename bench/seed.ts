@@ -273,6 +273,8 @@ export function seedIssue(jira: JiraEmulator, n: number, requestId: string, stat
     summary: `Access request ${requestId}`,
     description: null,
     labels: [`access-bot-${requestId}`],
+    fields: new Map(),
+    changelog: [],
     status,
     created: now,
     updated: now,

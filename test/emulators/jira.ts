@@ -5,9 +5,12 @@
  * headers, 503, hangs, dropped connections).
  *
  * This module is the site: its server, credentials, faults and the test helpers. What it serves
- * lives next to it: jira/issues.ts (projects, issues, comments, properties), jira/workflow.ts
+ * lives next to it: jira/issues.ts (projects, issues, comments, properties, edits), jira/workflow.ts
  * (statuses and transitions), jira/jql.ts (JQL and search), jira/adf.ts (document validation),
- * and atlassian.ts (the site's users and groups, the Atlassian connector's API).
+ * jira/fields.ts (custom fields, their contexts and select options), jira/jsm.ts (Jira Service
+ * Management: service desks, request types, raising a request), jira/webhooks.ts (the signed
+ * admin webhook the site sends, at least once), and atlassian.ts (the site's users and groups,
+ * the Atlassian connector's API).
  *
  * Wire formats were checked against (where a detail could not be confirmed it says so):
  * - Jira Cloud platform REST API v3 reference, https://developer.atlassian.com/cloud/jira/platform/rest/v3/
@@ -24,10 +27,14 @@
  *   the old paths answer 410 here.
  */
 import { Buffer } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
 import { AtlassianDirectory, type EmuUser } from './atlassian.js';
 import { EmulatorServer, type EmuRequest, type EmuResponse, type Fault, type RecordedCall } from './base.js';
 import { flatten } from './jira/adf.js';
+import { addField, contextFor, mountFields, type EmuField, type EmuFieldType } from './jira/fields.js';
 import { mountIssues } from './jira/issues.js';
+import { addRequestType, addServiceDesk, mountServiceDesk, type EmuRequestType, type EmuServiceDesk } from './jira/jsm.js';
+import type { WebhookSender } from './jira/webhooks.js';
 import { mountSearch } from './jira/jql.js';
 import { JiraSite, type EmuIssue, type EmuProject, type JiraSiteOptions } from './jira/site.js';
 import { jiraDate, type Json } from './jira/wire.js';
@@ -36,6 +43,10 @@ import { mountTransitions, type Workflow } from './jira/workflow.js';
 export type { EmuGroup, EmuUser } from './atlassian.js';
 export { adfProblem } from './jira/adf.js';
 export type { EmuComment, EmuIssue, EmuIssueType, EmuProject } from './jira/site.js';
+export type { EmuField, EmuFieldOption } from './jira/fields.js';
+export type { EmuRequestType, EmuServiceDesk } from './jira/jsm.js';
+export type { DeliveryRecord, WebhookSender } from './jira/webhooks.js';
+export { REQUEST_TYPE_FIELD } from './jira/jsm.js';
 export { DEFAULT_WORKFLOW, type StatusCategory, type Workflow, type WorkflowTransition } from './jira/workflow.js';
 
 export interface JiraEmulatorOptions extends JiraSiteOptions {
@@ -63,6 +74,7 @@ export class JiraEmulator {
     this.apiToken = opts.apiToken ?? 'jira-api-token';
     this.myself = this.directory.addUser({ email: this.email, displayName: 'Access Bot' });
     this.site = new JiraSite(this.directory, this.myself, () => this.url, opts);
+    this.site.credentials.set(`${this.email}:${this.apiToken}`, this.myself.accountId);
     for (const p of opts.projects ?? [{ key: 'ACC', name: 'Access Requests' }]) this.addProject(p);
     this.registerRoutes();
   }
@@ -73,8 +85,10 @@ export class JiraEmulator {
     return this.server.start(port);
   }
 
-  stop(): Promise<void> {
-    return this.server.stop();
+  async stop(): Promise<void> {
+    this.site.webhooks.unregister();
+    this.site.webhooks.resume();
+    await this.server.stop();
   }
 
   get url(): string {
@@ -157,8 +171,52 @@ export class JiraEmulator {
   }
 
   setCredentials(email: string, apiToken: string): void {
+    this.site.credentials.delete(`${this.email}:${this.apiToken}`);
     this.email = email;
     this.apiToken = apiToken;
+    this.site.credentials.set(`${email}:${apiToken}`, this.myself.accountId);
+  }
+
+  /**
+   * An API token for another account of the site (a requester using the portal, an agent), as
+   * the `Authorization` header value of a call made as them: issues they create are theirs.
+   */
+  authAs(user: EmuUser): string {
+    const token = `emu-${randomBytes(8).toString('hex')}`;
+    this.site.credentials.set(`${user.emailAddress}:${token}`, user.accountId);
+    return `Basic ${Buffer.from(`${user.emailAddress}:${token}`).toString('base64')}`;
+  }
+
+  /** The admin webhook the site sends (register it, drop or duplicate deliveries). */
+  get webhooks(): WebhookSender {
+    return this.site.webhooks;
+  }
+
+  /** Adds a custom field (one global context; select types with these options). */
+  addField(f: { id?: string; name: string; type: EmuFieldType; options?: string[] }): EmuField {
+    return addField(this.site, f);
+  }
+
+  field(id: string): EmuField | undefined {
+    return this.site.customFields.get(id);
+  }
+
+  /** The enabled option values of a select field in the context that applies to the project. */
+  optionValues(fieldId: string, projectKey = 'ACC'): string[] {
+    const f = this.field(fieldId);
+    const ctx = f && contextFor(f, this.site.findProject(projectKey)?.id);
+    return (ctx?.options ?? []).filter((o) => !o.disabled).map((o) => o.value);
+  }
+
+  /** Makes the project a JSM service desk. */
+  addServiceDesk(projectKey: string): EmuServiceDesk {
+    const p = this.site.findProject(projectKey);
+    if (!p) throw new Error(`jira emulator: no project ${projectKey}`);
+    return addServiceDesk(this.site, p);
+  }
+
+  addRequestType(desk: EmuServiceDesk, rt: { name: string; description?: string; fieldIds?: string[] }): EmuRequestType {
+    return addRequestType(this.site, desk, rt);
   }
 
   setWorkflow(w: Workflow): void {
@@ -208,7 +266,7 @@ export class JiraEmulator {
     const h = req.headers.authorization;
     if (typeof h !== 'string' || !h.startsWith('Basic ')) return false;
     const decoded = Buffer.from(h.slice(6), 'base64').toString('utf8');
-    return decoded === `${this.email}:${this.apiToken}`;
+    return decoded === `${this.email}:${this.apiToken}` || this.site.credentials.has(decoded);
   }
 
   /**
@@ -239,6 +297,8 @@ export class JiraEmulator {
     mountIssues(this.site, on);
     mountTransitions(this.site, on);
     mountSearch(this.site, on);
+    mountFields(this.site, on);
+    mountServiceDesk(this.site, on);
     this.directory.mount(on);
   }
 

@@ -1,11 +1,18 @@
 /**
  * Projects, issues, comments and entity properties of the emulated site: the routes the Jira
- * record writes through (create an issue, comment on it, keep properties on both) and the ones
- * `access-bot check` reads (project, create metadata, permissions).
+ * record writes through (create an issue, comment on it, keep properties on both), the ones
+ * `access-bot check` reads (project, create metadata, permissions), and editing an issue's fields
+ * (`PUT /rest/api/3/issue/{issueIdOrKey}`, as a person fixing a request raised in Jira does).
+ * Creating and editing send the site's webhook (`jira:issue_created`, `jira:issue_updated` with
+ * the changelog), as does a comment (`jira:issue_updated` with `issue_event_type_name`
+ * `issue_commented`, https://developer.atlassian.com/cloud/jira/platform/webhooks/).
  */
+import type { EmuUser } from '../atlassian.js';
 import type { EmuRequest, EmuResponse } from '../base.js';
-import { adfProblem, NOT_ADF, renderedHtml, TEXT_LIMIT, TOO_LONG } from './adf.js';
-import type { EmuComment, EmuIssue, EmuIssueType, EmuProject, JiraSite } from './site.js';
+import { adfProblem, flatten, NOT_ADF, renderedHtml, TEXT_LIMIT, TOO_LONG } from './adf.js';
+import { fieldChangeText, fieldJson, readFieldInput } from './fields.js';
+import type { EmuComment, EmuHistory, EmuIssue, EmuIssueType, EmuProject, JiraSite } from './site.js';
+import type { ChangelogItem } from './webhooks.js';
 import { intParam, isObject, jiraDate, jiraError, multiParam, type Json, type SiteRoute } from './wire.js';
 import { statusJson, transitionsJson } from './workflow.js';
 
@@ -40,6 +47,7 @@ export function mountIssues(site: JiraSite, on: SiteRoute): void {
 
   on('POST', `${api}/issue`, (r) => createIssue(site, r));
   on('GET', `${api}/issue/:issueIdOrKey`, (r) => getIssue(site, r));
+  on('PUT', `${api}/issue/:issueIdOrKey`, (r) => editIssue(site, r));
   on('POST', `${api}/issue/:issueIdOrKey/comment`, (r) => addComment(site, r));
   on('GET', `${api}/issue/:issueIdOrKey/comment`, (r) => getComments(site, r));
   on('GET', `${api}/issue/:issueIdOrKey/properties`, (r) => issuePropertyKeys(site, r));
@@ -113,9 +121,10 @@ export function issueJson(site: JiraSite, issue: EmuIssue, fields: string[] | un
     project: project ? { self: `${site.url}/rest/api/3/project/${project.id}`, id: project.id, key: project.key, name: project.name } : { key: issue.projectKey },
     created: jiraDate(issue.created),
     updated: jiraDate(issue.updated),
-    creator: site.directory.userJson(site.myself),
-    reporter: site.directory.userJson(site.myself),
+    creator: site.directory.userJson(userOf(site, issue.creatorId)),
+    reporter: site.directory.userJson(userOf(site, issue.reporterId)),
   };
+  for (const f of site.customFields.values()) all[f.id] = fieldJson(site, f, issue);
   let chosen = all;
   if (fields && fields.length > 0) {
     const wantsAll = fields.some((f) => f === '*all' || f === '*navigable');
@@ -130,6 +139,120 @@ export function issueJson(site: JiraSite, issue: EmuIssue, fields: string[] | un
     key: issue.key,
     fields: chosen,
   };
+}
+
+function userOf(site: JiraSite, accountId: string | undefined): EmuUser {
+  return (accountId ? site.directory.users.get(accountId) : undefined) ?? site.myself;
+}
+
+/** `expand=changelog` on an issue: a page of its histories (Jira gives the latest 100 with a search). */
+export function changelogJson(site: JiraSite, issue: EmuIssue): Json {
+  const histories = issue.changelog.slice(-100).map((h: EmuHistory) => ({
+    id: h.id,
+    author: site.directory.userJson(userOf(site, h.authorId)),
+    created: jiraDate(h.created),
+    items: h.items.map((i) => ({ ...i })),
+  }));
+  return { startAt: 0, maxResults: histories.length, total: issue.changelog.length, histories };
+}
+
+/**
+ * The issue as a webhook carries it: REST API v2's representation (the description as wiki
+ * markup text, here its plain text), every field present, custom ones null when empty
+ * (as deliveries captured from Jira Cloud show it).
+ */
+export function webhookIssueJson(site: JiraSite, issue: EmuIssue): Json {
+  const v3 = issueJson(site, issue, undefined);
+  const fields = { ...(v3['fields'] as Json), description: issue.description === null ? null : flatten(issue.description) };
+  return { id: issue.id, self: `${site.url}/rest/api/2/issue/${issue.id}`, key: issue.key, fields };
+}
+
+/**
+ * Creates an issue in the site and sends `jira:issue_created`: the one way issues come to be
+ * (the REST create, JSM's request create).
+ */
+export function newIssue(
+  site: JiraSite,
+  o: { project: EmuProject; type: EmuIssueType; summary: string; description: unknown; labels?: string[]; reporter: EmuUser; creator: EmuUser; fields?: Map<string, unknown>; properties?: Map<string, unknown> },
+): EmuIssue {
+  const now = new Date();
+  const issue: EmuIssue = {
+    id: String(site.nextIssueId++),
+    key: `${o.project.key}-${o.project.nextNumber++}`,
+    projectKey: o.project.key,
+    issueType: o.type.name,
+    summary: o.summary,
+    description: o.description ?? null,
+    labels: o.labels ?? [],
+    status: site.workflow.initial,
+    created: now,
+    updated: now,
+    comments: [],
+    properties: o.properties ?? new Map(),
+    history: [],
+    reporterId: o.reporter.accountId,
+    creatorId: o.creator.accountId,
+    fields: o.fields ?? new Map(),
+    changelog: [],
+  };
+  site.issues.set(issue.key, issue);
+  site.indexedAt.set(issue.key, Date.now());
+  site.emit('jira:issue_created', issue, o.creator);
+  return issue;
+}
+
+/** Reads the custom fields of a create or edit into `out`; field errors go into `errors`. */
+function readCustomFields(site: JiraSite, project: EmuProject | undefined, f: Json, out: Map<string, unknown>, errors: Record<string, string>): void {
+  for (const [k, v] of Object.entries(f)) {
+    const field = site.customFields.get(k);
+    if (!field) continue;
+    const r = readFieldInput(site, field, project?.id, v);
+    if ('error' in r) errors[k] = r.error;
+    else out.set(k, r.value);
+  }
+}
+
+/**
+ * PUT /issue: edits fields, 204. Only the fields this emulator models (summary, description,
+ * labels, custom fields); each change becomes a changelog item and the edit is sent as
+ * `jira:issue_updated` (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-put).
+ */
+function editIssue(site: JiraSite, req: EmuRequest): EmuResponse {
+  return site.withIssue(req, (issue) => {
+    if (!site.can('EDIT_ISSUES')) return jiraError(403, ['You do not have permission to edit this issue.']);
+    const body = isObject(req.body) ? req.body : {};
+    const f = isObject(body['fields']) ? body['fields'] : {};
+    const errors: Record<string, string> = {};
+    const project = site.projects.get(issue.projectKey);
+    const custom = new Map<string, unknown>();
+    readCustomFields(site, project, f, custom, errors);
+    for (const k of Object.keys(f)) {
+      if (!site.customFields.has(k) && !['summary', 'description', 'labels'].includes(k)) errors[k] = `Field '${k}' cannot be set. It is not on the appropriate screen, or unknown.`;
+    }
+    if (f['summary'] !== undefined && (typeof f['summary'] !== 'string' || f['summary'].trim() === '')) errors['summary'] = 'You must specify a summary of the issue.';
+    if (f['description'] !== undefined && f['description'] !== null && adfProblem(f['description']) !== undefined) errors['description'] = NOT_ADF;
+    if (Object.keys(errors).length > 0) return jiraError(400, [], errors);
+    const items: ChangelogItem[] = [];
+    const text = (field: string, from: string | null, to: string | null) => items.push({ field, fieldtype: 'jira', fieldId: field, from: null, fromString: from, to: null, toString: to });
+    if (typeof f['summary'] === 'string' && f['summary'] !== issue.summary) {
+      text('summary', issue.summary, f['summary']);
+      issue.summary = f['summary'];
+    }
+    if (f['description'] !== undefined && JSON.stringify(f['description']) !== JSON.stringify(issue.description)) {
+      text('description', issue.description === null ? null : flatten(issue.description), f['description'] === null ? null : flatten(f['description']));
+      issue.description = f['description'];
+    }
+    for (const [id, value] of custom) {
+      const field = site.customFields.get(id)!;
+      const before = fieldChangeText(site, field, issue.fields.get(id));
+      const after = fieldChangeText(site, field, value);
+      if (before.id === after.id && before.text === after.text) continue;
+      items.push({ field: field.name, fieldtype: 'custom', fieldId: id, from: before.id, fromString: before.text, to: after.id, toString: after.text });
+      issue.fields.set(id, value);
+    }
+    site.changed(issue, site.caller(req), items);
+    return { status: 204 };
+  });
 }
 
 function getProject(site: JiraSite, req: EmuRequest): EmuResponse {
@@ -218,34 +341,36 @@ function createIssue(site: JiraSite, req: EmuRequest): EmuResponse {
       }
   }
 
+  const custom = new Map<string, unknown>();
+  readCustomFields(site, project, f, custom, errors);
+  let reporter = site.caller(req);
+  if (f['reporter'] !== undefined) {
+    const id = isObject(f['reporter']) ? (f['reporter']['accountId'] ?? f['reporter']['id']) : undefined;
+    const u = typeof id === 'string' ? site.directory.users.get(id) : undefined;
+    if (u) reporter = u;
+    else errors['reporter'] = 'Specified user does not exist or you do not have required permissions';
+  }
   for (const k of Object.keys(f)) {
-    if (!['project', 'issuetype', 'summary', 'description', 'labels'].includes(k)) errors[k] = `Field '${k}' cannot be set. It is not on the appropriate screen, or unknown.`;
+    if (!['project', 'issuetype', 'summary', 'description', 'labels', 'reporter'].includes(k) && !site.customFields.has(k)) errors[k] = `Field '${k}' cannot be set. It is not on the appropriate screen, or unknown.`;
   }
   if (Object.keys(errors).length > 0) return jiraError(400, [], errors);
   if (!site.can('CREATE_ISSUES')) return jiraError(403, ['You do not have permission to create issues in this project.']);
 
-  const p = project as EmuProject;
-  const now = new Date();
-  const issue: EmuIssue = {
-    id: String(site.nextIssueId++),
-    key: `${p.key}-${p.nextNumber++}`,
-    projectKey: p.key,
-    issueType: (type as EmuIssueType).name,
+  const properties = new Map<string, unknown>();
+  for (const prop of Array.isArray(body['properties']) ? (body['properties'] as unknown[]) : []) {
+    if (isObject(prop) && typeof prop['key'] === 'string') properties.set(prop['key'], prop['value']);
+  }
+  const issue = newIssue(site, {
+    project: project as EmuProject,
+    type: type as EmuIssueType,
     summary: summary as string,
     description: f['description'] ?? null,
     labels,
-    status: site.workflow.initial,
-    created: now,
-    updated: now,
-    comments: [],
-    properties: new Map(),
-    history: [],
-  };
-  for (const prop of Array.isArray(body['properties']) ? (body['properties'] as unknown[]) : []) {
-    if (isObject(prop) && typeof prop['key'] === 'string') issue.properties.set(prop['key'], prop['value']);
-  }
-  site.issues.set(issue.key, issue);
-  site.indexedAt.set(issue.key, Date.now());
+    reporter,
+    creator: site.caller(req),
+    fields: custom,
+    properties,
+  });
   return { status: 201, body: { id: issue.id, key: issue.key, self: `${site.url}/rest/api/3/issue/${issue.id}` } };
 }
 
@@ -254,6 +379,7 @@ function getIssue(site: JiraSite, req: EmuRequest): EmuResponse {
     const fields = req.query.has('fields') ? multiParam(req.query, 'fields') : undefined;
     const out = issueJson(site, issue, fields);
     if (multiParam(req.query, 'expand').includes('transitions')) out['transitions'] = transitionsJson(site, issue);
+    if (multiParam(req.query, 'expand').includes('changelog')) out['changelog'] = changelogJson(site, issue);
     const props = multiParam(req.query, 'properties');
     if (props.length > 0) out['properties'] = Object.fromEntries(props.filter((k) => issue.properties.has(k)).map((k) => [k, issue.properties.get(k)]));
     return { body: out };
@@ -276,9 +402,11 @@ function addComment(site: JiraSite, req: EmuRequest): EmuResponse {
       properties.set(p['key'], p['value']);
     }
     const now = new Date();
-    const c: EmuComment = { id: String(site.nextCommentId++), body: body['body'], authorId: site.myself.accountId, created: now, updated: now, properties };
+    const author = site.caller(req);
+    const c: EmuComment = { id: String(site.nextCommentId++), body: body['body'], authorId: author.accountId, created: now, updated: now, properties };
     issue.comments.push(c);
     site.touch(issue);
+    site.emit('jira:issue_updated', issue, author, { issue_event_type_name: 'issue_commented' });
     return { status: 201, body: commentJson(site, issue, c, multiParam(req.query, 'expand')) };
   });
 }

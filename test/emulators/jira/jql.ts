@@ -1,22 +1,32 @@
 /**
  * JQL, the subset the bot and its tests use (`field = v`, `!=`, `in (…)`, `not in (…)`, `~` on
- * summary, `AND`, `ORDER BY`), with the error texts Jira gives for a query it cannot parse or a
- * value that does not exist; and the enhanced search that runs it (GET/POST
- * /rest/api/3/search/jql). The old /rest/api/3/search answers 410 Gone, as on Jira Cloud.
+ * summary, `>`, `>=`, `<`, `<=` on `created` and `updated`, `AND`, `ORDER BY`), with the error
+ * texts Jira gives for a query it cannot parse or a value that does not exist; and the enhanced
+ * search that runs it (GET/POST /rest/api/3/search/jql, `expand=changelog` included). The old
+ * /rest/api/3/search answers 410 Gone, as on Jira Cloud.
+ *
+ * Dates (https://support.atlassian.com/jira-software-cloud/docs/jql-fields/#Created): absolute
+ * `yyyy/MM/dd HH:mm`, `yyyy-MM-dd HH:mm`, `yyyy/MM/dd`, `yyyy-MM-dd` (read in UTC here, the
+ * time zone of the emulated account), or relative to now, `-5m`, `-2h`, `-1d`, `-1w` (and sums
+ * like `-1w 2d`); anything else is Jira's "Date value '…' for field '…' is invalid" 400.
  */
 import { Buffer } from 'node:buffer';
 import type { EmuResponse } from '../base.js';
-import { issueJson } from './issues.js';
+import { changelogJson, issueJson } from './issues.js';
 import type { EmuIssue, JiraSite } from './site.js';
 import { intParam, isObject, jiraError, multiParam, type Json, type SiteRoute } from './wire.js';
 
 type JqlToken = { kind: 'word' | 'string' | 'op' | 'lparen' | 'rparen' | 'comma'; value: string };
 
+type CompareOp = '>' | '>=' | '<' | '<=';
+
 interface JqlClause {
   field: string;
-  op: '=' | '!=' | 'in' | 'not in' | '~';
+  op: '=' | '!=' | 'in' | 'not in' | '~' | CompareOp;
   values: string[];
 }
+
+const DATE_FIELDS = new Set(['created', 'updated']);
 
 interface JqlQuery {
   clauses: JqlClause[];
@@ -55,11 +65,14 @@ function tokenize(jql: string): JqlToken[] {
     } else if (c === '!' && jql.charAt(i + 1) === '=') {
       out.push({ kind: 'op', value: '!=' });
       i += 2;
-    } else if (c === '=' || c === '~') {
+    } else if ((c === '>' || c === '<') && jql.charAt(i + 1) === '=') {
+      out.push({ kind: 'op', value: `${c}=` });
+      i += 2;
+    } else if (c === '=' || c === '~' || c === '>' || c === '<') {
       out.push({ kind: 'op', value: c });
       i += 1;
     } else {
-      const m = /^[^\s=!~(),"']+/.exec(jql.slice(i));
+      const m = /^[^\s=!~(),"'<>]+/.exec(jql.slice(i));
       if (!m) throw new JqlError(`Error in the JQL Query: The character '${c}' is a reserved JQL character.`);
       out.push({ kind: 'word', value: m[0] });
       i += m[0].length;
@@ -68,7 +81,23 @@ function tokenize(jql: string): JqlToken[] {
   return out;
 }
 
-const FIELD_ALIASES: Record<string, string> = { labels: 'labels', label: 'labels', project: 'project', issuetype: 'issuetype', type: 'issuetype', status: 'status', key: 'key', issuekey: 'key', id: 'key', summary: 'summary', text: 'summary' };
+const FIELD_ALIASES: Record<string, string> = {
+  labels: 'labels',
+  label: 'labels',
+  project: 'project',
+  issuetype: 'issuetype',
+  type: 'issuetype',
+  status: 'status',
+  key: 'key',
+  issuekey: 'key',
+  id: 'key',
+  summary: 'summary',
+  text: 'summary',
+  created: 'created',
+  createddate: 'created',
+  updated: 'updated',
+  updateddate: 'updated',
+};
 
 function parseJql(jql: string): JqlQuery {
   const t = tokenize(jql);
@@ -94,7 +123,7 @@ function parseJql(jql: string): JqlQuery {
     if (!field) throw new JqlError(`Field '${f.value}' does not exist or you do not have permission to view it.`);
     let op: JqlClause['op'];
     if (t[i]?.kind === 'op') {
-      op = t[i]?.value as '=' | '!=' | '~';
+      op = t[i]?.value as JqlClause['op'];
       i += 1;
     } else if (word('in')) {
       op = 'in';
@@ -149,6 +178,7 @@ export function mountSearch(site: JiraSite, on: SiteRoute): void {
       nextPageToken: r.query.get('nextPageToken') ?? undefined,
       maxResults: r.query.has('maxResults') ? intParam(r.query, 'maxResults', 50) : undefined,
       fields: r.query.has('fields') ? multiParam(r.query, 'fields') : undefined,
+      expand: r.query.get('expand') ?? undefined,
       reconcileIssues: multiParam(r.query, 'reconcileIssues').map(Number),
     }),
   );
@@ -177,18 +207,18 @@ function search(site: JiraSite, body: Json): EmuResponse {
     const check = checkJqlValues(site, c);
     if (check) return jiraError(400, [check]);
   }
-  const reconcile = new Set((Array.isArray(body['reconcileIssues']) ? (body['reconcileIssues'] as unknown[]) : []).map(String));
   const now = Date.now();
+  const reconcile = new Set((Array.isArray(body['reconcileIssues']) ? (body['reconcileIssues'] as unknown[]) : []).map(String));
   let hits = [...site.issues.values()].filter((i) => {
     if (!site.can('BROWSE_PROJECTS')) return false;
     const visible = reconcile.has(i.id) || site.searchLagMs <= 0 || now - (site.indexedAt.get(i.key) ?? 0) >= site.searchLagMs;
-    return visible && q.clauses.every((c) => matches(site, i, c));
+    return visible && q.clauses.every((c) => matches(site, i, c, now));
   });
   const order = q.order.length > 0 ? q.order : [{ field: 'created', dir: 'desc' as const }];
   hits = hits.sort((a, b) => {
     for (const o of order) {
-      const av = o.field === 'key' ? Number(a.id) : o.field === 'updated' ? a.updated.getTime() : Number(a.id);
-      const bv = o.field === 'key' ? Number(b.id) : o.field === 'updated' ? b.updated.getTime() : Number(b.id);
+      const av = o.field === 'updated' ? a.updated.getTime() : o.field === 'created' ? a.created.getTime() : Number(a.id);
+      const bv = o.field === 'updated' ? b.updated.getTime() : o.field === 'created' ? b.created.getTime() : Number(b.id);
       if (av !== bv) return (av < bv ? -1 : 1) * (o.dir === 'asc' ? 1 : -1);
     }
     return 0;
@@ -203,7 +233,12 @@ function search(site: JiraSite, body: Json): EmuResponse {
   const page = hits.slice(offset, offset + maxResults);
   const isLast = offset + page.length >= hits.length;
   const fields = Array.isArray(body['fields']) ? (body['fields'] as unknown[]).map(String) : undefined;
-  const issues = page.map((i) => (fields && fields.length > 0 && !(fields.length === 1 && fields[0] === 'id') ? issueJson(site, i, fields) : { id: i.id }));
+  const withChangelog = typeof body['expand'] === 'string' && body['expand'].split(',').map((x) => x.trim()).includes('changelog');
+  const issues = page.map((i) => {
+    const out: Json = fields && fields.length > 0 && !(fields.length === 1 && fields[0] === 'id') ? issueJson(site, i, fields) : { id: i.id };
+    if (withChangelog) out['changelog'] = changelogJson(site, i);
+    return out;
+  });
   const out: Json = { issues, isLast };
   if (!isLast) out['nextPageToken'] = Buffer.from(String(offset + page.length)).toString('base64url');
   return { body: out };
@@ -211,7 +246,12 @@ function search(site: JiraSite, body: Json): EmuResponse {
 
 /** Jira validates JQL values against what exists: an unknown project or status is a 400. */
 function checkJqlValues(site: JiraSite, c: JqlClause): string | undefined {
+  const compare = c.op === '>' || c.op === '>=' || c.op === '<' || c.op === '<=';
+  if (compare && !DATE_FIELDS.has(c.field)) return `The operator '${c.op}' is not supported by the '${c.field}' field.`;
   for (const v of c.values) {
+    if (DATE_FIELDS.has(c.field) && jqlDate(v, 0) === undefined) {
+      return `Date value '${v}' for field '${c.field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`;
+    }
     if (c.field === 'project' && !site.findProject(v)) return `The value '${v}' does not exist for the field 'project'.`;
     if (c.field === 'status' && !site.workflow.statuses.some((s) => s.name.toLowerCase() === v.toLowerCase())) return `The value '${v}' does not exist for the field 'status'.`;
     if (c.field === 'issuetype' && ![...site.projects.values()].some((p) => p.issueTypes.some((t) => t.name.toLowerCase() === v.toLowerCase()))) return `The value '${v}' does not exist for the field 'issuetype'.`;
@@ -221,7 +261,42 @@ function checkJqlValues(site: JiraSite, c: JqlClause): string | undefined {
   return undefined;
 }
 
-function matches(site: JiraSite, i: EmuIssue, c: JqlClause): boolean {
+/** A JQL date as epoch ms (absolute ones in UTC), relative to `now`; undefined when it is none. */
+function jqlDate(v: string, now: number): number | undefined {
+  const s = v.trim();
+  const abs = /^(\d{4})[/-](\d{1,2})[/-](\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$/.exec(s);
+  if (abs) return Date.UTC(Number(abs[1]), Number(abs[2]) - 1, Number(abs[3]), Number(abs[4] ?? 0), Number(abs[5] ?? 0));
+  const rel = /^([-+]?)((?:\s*\d+[wdhm])+)$/.exec(s);
+  if (!rel) return undefined;
+  const unit: Record<string, number> = { w: 7 * 86_400_000, d: 86_400_000, h: 3_600_000, m: 60_000 };
+  let span = 0;
+  for (const m of rel[2]!.matchAll(/(\d+)([wdhm])/g)) span += Number(m[1]) * unit[m[2]!]!;
+  return rel[1] === '-' ? now - span : now + span;
+}
+
+function matches(site: JiraSite, i: EmuIssue, c: JqlClause, now: number): boolean {
+  if (DATE_FIELDS.has(c.field)) {
+    const at = (c.field === 'created' ? i.created : i.updated).getTime();
+    // JQL compares dates to the minute: a relative date is "now, to the minute".
+    const v = jqlDate(c.values[0] ?? '', now)!;
+    const minute = Math.floor(v / 60_000) * 60_000;
+    switch (c.op) {
+      case '>':
+        return at > minute;
+      case '>=':
+        return at >= minute;
+      case '<':
+        return at < minute;
+      case '<=':
+        return at <= minute + 59_999;
+      case '=':
+        return at >= minute && at <= minute + 59_999;
+      case '!=':
+        return !(at >= minute && at <= minute + 59_999);
+      default:
+        return false;
+    }
+  }
   const vals = c.values.map((v) => v.toLowerCase());
   let hit: boolean;
   switch (c.field) {

@@ -1,12 +1,19 @@
 /**
  * The state of the emulated Jira Cloud site that the route modules (issues.ts, workflow.ts,
- * jql.ts) share: projects, issues with their comments and properties, the workflow, the
- * permissions of the calling account, and the site's Atlassian directory of users and groups.
+ * jql.ts, fields.ts, jsm.ts) share: projects, issues with their comments, properties, custom
+ * field values and changelog, the workflow, the custom fields, the service desks, the
+ * permissions of the calling account, the accounts that may call, the site's Atlassian
+ * directory of users and groups, and the webhook it sends (webhooks.ts).
  */
+import { Buffer } from 'node:buffer';
 import type { AtlassianDirectory, EmuUser } from '../atlassian.js';
 import type { EmuRequest, EmuResponse } from '../base.js';
+import type { EmuField } from './fields.js';
+import { webhookIssueJson } from './issues.js';
+import type { EmuRequestType, EmuServiceDesk } from './jsm.js';
+import { WebhookSender, type ChangelogItem } from './webhooks.js';
 import { DEFAULT_WORKFLOW, type Workflow } from './workflow.js';
-import { jiraError } from './wire.js';
+import { jiraError, type Json } from './wire.js';
 
 export interface EmuComment {
   id: string;
@@ -33,6 +40,21 @@ export interface EmuIssue {
   properties: Map<string, unknown>;
   /** Names of the transitions applied, in order (for assertions). */
   history: string[];
+  /** accountIds; the calling account when not set. */
+  reporterId?: string;
+  creatorId?: string;
+  /** Custom field values by field id: an option id (select), option ids (multi-select), an accountId (user picker), text, or a request type id (JSM). */
+  fields: Map<string, unknown>;
+  /** The issue's changelog, oldest first (what `expand=changelog` and the webhooks show). */
+  changelog: EmuHistory[];
+}
+
+/** One changelog entry. */
+export interface EmuHistory {
+  id: string;
+  authorId: string;
+  created: Date;
+  items: ChangelogItem[];
 }
 
 export interface EmuIssueType {
@@ -67,8 +89,19 @@ export class JiraSite {
   workflow: Workflow;
   permissions: Record<string, boolean>;
   searchLagMs: number;
+  /** Custom fields by id (fields.ts). */
+  readonly customFields = new Map<string, EmuField>();
+  /** JSM (jsm.ts). */
+  readonly serviceDesks = new Map<string, EmuServiceDesk>();
+  readonly requestTypes = new Map<string, EmuRequestType>();
+  /** The admin webhook the site sends its issue events to. */
+  readonly webhooks: WebhookSender;
+  /** `email:apiToken` → accountId of every account that may call, the bot's own included. */
+  readonly credentials = new Map<string, string>();
   nextIssueId = 10000;
   nextCommentId = 10000;
+  nextHistoryId = 10000;
+  nextOptionId = 10100;
   private nextProjectId = 10000;
   private nextIssueTypeId = 10001;
 
@@ -82,6 +115,39 @@ export class JiraSite {
     this.workflow = structuredClone(opts.workflow ?? DEFAULT_WORKFLOW);
     this.permissions = { ...(opts.permissions ?? {}) };
     this.searchLagMs = opts.searchLagMs ?? 0;
+    this.webhooks = new WebhookSender();
+  }
+
+  /** The account a request's basic credentials belong to (routes run behind the site's auth, so there is one). */
+  caller(req: EmuRequest): EmuUser {
+    const h = req.headers.authorization;
+    const decoded = typeof h === 'string' && h.startsWith('Basic ') ? Buffer.from(h.slice(6), 'base64').toString('utf8') : '';
+    const id = this.credentials.get(decoded);
+    return (id ? this.directory.users.get(id) : undefined) ?? this.myself;
+  }
+
+  /**
+   * Records a change in the issue's changelog and sends `jira:issue_updated` with it, as Jira does
+   * for an edit (https://developer.atlassian.com/cloud/jira/platform/webhooks/#example-callback-for-an-issue-related-event).
+   */
+  changed(issue: EmuIssue, by: EmuUser, items: ChangelogItem[], eventType = 'issue_updated'): void {
+    if (items.length === 0) return;
+    const h: EmuHistory = { id: String(this.nextHistoryId++), authorId: by.accountId, created: new Date(), items };
+    issue.changelog.push(h);
+    this.touch(issue);
+    this.emit('jira:issue_updated', issue, by, { issue_event_type_name: eventType, changelog: { id: h.id, items } });
+  }
+
+  /** Sends an issue event to the registered webhook (if any), the issue as it is now. */
+  emit(event: 'jira:issue_created' | 'jira:issue_updated', issue: EmuIssue, by: EmuUser, extra: Json = {}): void {
+    this.webhooks.send(event, () => ({
+      timestamp: Date.now(),
+      webhookEvent: event,
+      issue_event_type_name: event === 'jira:issue_created' ? 'issue_created' : 'issue_updated',
+      user: this.directory.userJson(by),
+      issue: webhookIssueJson(this, issue),
+      ...extra,
+    }));
   }
 
   get url(): string {
