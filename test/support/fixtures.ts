@@ -159,6 +159,8 @@ export interface JiraSpec {
   issueType: string;
   /** Workflow transition names by step (approved, denied, active, revoked, timed_out, ...). */
   transitions: Record<string, string>;
+  /** `jira.intake` (requests raised in Jira), as written. */
+  intake?: { requestTypes: Record<string, string>; fields: Record<string, string> };
 }
 
 export interface CatalogSpec {
@@ -185,6 +187,7 @@ export function catalogYaml(spec: CatalogSpec): string {
   };
   const lines = ['', 'jira:', `  project: ${scalar(jira.project)}`, `  issueType: ${scalar(jira.issueType)}`, '  transitions:'];
   for (const [step, name] of Object.entries(jira.transitions)) lines.push(`    ${step}: ${scalar(name)}`);
+  if (spec.jira?.intake) lines.push(...entry('intake', spec.jira.intake, 2));
   lines.push('applications:');
   for (const app of spec.applications) {
     lines.push(`  - id: ${scalar(app.id)}`, `    name: ${scalar(app.name)}`, `    owners: ${flow(app.owners)}`, '    roles:');

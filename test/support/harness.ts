@@ -73,7 +73,15 @@ export interface HarnessOptions {
   connectors?: readonly ConnectorId[];
   env?: Record<string, string>;
   compose?: Partial<Omit<ComposeOptions, 'config' | 'catalog' | 'logger'>>;
+  /**
+   * The Jira emulator's admin webhook points at the bot (re-registered after each start), signed
+   * with JIRA_WEBHOOK_SECRET (`JIRA_WEBHOOK_TEST_SECRET` unless `env` sets one).
+   */
+  jiraWebhook?: boolean;
 }
+
+/** The Jira webhook secret of the tests. */
+export const JIRA_WEBHOOK_TEST_SECRET = 'jira-webhook-secret-test-7d1e';
 
 export interface RequestInput {
   app?: string;
@@ -189,6 +197,7 @@ export class Harness {
       ...emulatorEnv(TEST_CREDENTIALS, { slack: this.slack, jira: this.jira, okta: this.connectors.includes('okta') ? this.okta : undefined }),
       ...idpEnv,
       LOG_LEVEL: 'debug',
+      ...(this.opts.jiraWebhook ? { JIRA_WEBHOOK_SECRET: JIRA_WEBHOOK_TEST_SECRET } : {}),
       ...this.opts.env,
     };
     const cfg = loadConfig(env);
@@ -213,6 +222,7 @@ export class Harness {
     });
     await this.bot.start();
     this.driver = new SlackDriver({ botUrl: this.bot.url, signingSecret: SIGNING_SECRET, emulator: this.slack });
+    if (this.opts.jiraWebhook) this.jira.webhooks.register({ url: `${this.bot.url}/webhooks/jira`, secret: this.config.jira.webhookSecret });
   }
 
   private catalogText: string | undefined;
