@@ -17,6 +17,10 @@ Commands:
   policy explain <email> <app>/<role> [--duration <d>]
                which approval rule that person would meet now, and why (read-only)
 
+  jira sync-fields [--apply]
+               write the catalog's applications, roles and durations as the options
+               of the jira.intake select fields (dry run unless --apply)
+
   effects list             list dead effects (failed for good) with their cause
   effects retry <id>...    run dead effects again once their cause is fixed
   effects retry --all      run every dead effect again
@@ -78,6 +82,10 @@ async function main(argv: string[]): Promise<void> {
       return exit(0);
     }
     return exit(await runPolicy(rest, process.env, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`)));
+  }
+  if (command === 'jira') {
+    const { runJira } = await import('./jira-cli.js');
+    return exit(await runJira(rest, process.env, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`)));
   }
   if (command === 'effects') {
     const { runEffects } = await import('./effects-cli.js');

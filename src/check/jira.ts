@@ -1,10 +1,12 @@
-/** Jira: the credentials, the catalog's project, issue type and permissions, and its transitions. */
+/** Jira: the credentials, the catalog's project, issue type and permissions, its transitions, and intake (intake.ts). */
 import { Buffer } from 'node:buffer';
+import { JiraIntakeSite } from '../adapters/jira/intakeSetup.js';
 import type { HealthReport } from '../app/ports/idp.js';
 import { jiraRecord } from '../compose.js';
 import type { Config } from '../config/types.js';
 import type { Catalog } from '../domain/catalog.js';
 import { guard, NETWORK_RE } from './connection.js';
+import { checkIntake } from './intake.js';
 import { item, type CheckItem } from './report.js';
 
 export async function checkJira(config: Config, catalog: Catalog | undefined, timeoutMs: number): Promise<CheckItem[]> {
@@ -32,6 +34,7 @@ export async function checkJira(config: Config, catalog: Catalog | undefined, ti
   if (names.length > 0 && passed(`jira project ${project}`) && passed(`jira permissions in ${project}`)) {
     items.push(...(await checkTransitions(config, catalog, timeoutMs)));
   }
+  if (catalog.jira.intake && passed(`jira project ${project}`)) items.push(...(await checkIntake(config, catalog, new JiraIntakeSite(record))));
   return items;
 }
 

@@ -217,3 +217,48 @@ describe('Jira intake: bad fields, duplicates, dropped webhooks, the poll', () =
     assert.equal(h.bot.db.prepare("SELECT COUNT(*) FROM requests WHERE jira_key = ?").pluck().get(key), 1);
   });
 });
+
+describe('Jira intake: outages and the poll on its schedule', () => {
+  let h: Harness;
+  let desk: JsmDesk;
+  before(async () => {
+    h = new Harness({ catalog: CATALOG, jiraWebhook: true, compose: { jiraPollMs: 300 } });
+    desk = setUpDesk(h);
+    await h.start();
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  test('a Jira outage during intake loses nothing: the request completes once Jira is back', async () => {
+    h.jira.webhooks.pause();
+    const { issueKey, issueId } = await desk.raise(alice, { app: 'Okta admin console', role: 'Read-only', duration: '4 hours' });
+    h.jira.outage();
+    h.jira.webhooks.resume();
+    await h.jira.webhooks.idle();
+    // Taken in from the delivery alone; who Alice is must wait for Jira's user API.
+    const id = await requestFor(h, issueId);
+    await waitUntil(() => h.jira.calls.some((c) => c.path === '/rest/api/3/user' && c.status === 503), 5000, 'the account lookup met the outage');
+    assert.equal(h.bot.store.getRequest(id)!.state, 'pending');
+    assert.equal(h.bot.store.approversOf(id).length, 0);
+    h.jira.recover();
+    await h.approverMessage(bob, id);
+    await h.click(bob, id, 'approve');
+    await waitUntil(() => h.bot.store.getRequest(id)!.state === 'active', 5000, 'granted');
+    await h.idle();
+    const comments = h.jira.commentsText(issueKey);
+    assert.deepEqual(comments.map((c) => c.split(' ').slice(0, 2).join(' ')), ['Requested by', 'Approval requested', 'Approved by', 'Access granted:']);
+  });
+
+  test('a webhook dropped during an outage is caught by a poll on its schedule once Jira is back', async () => {
+    h.jira.webhooks.dropNext(1);
+    const { issueId } = await desk.raise(carol, { app: 'Okta admin console', role: 'Read-only', duration: '4 hours' });
+    h.jira.outage();
+    await waitUntil(() => h.jira.calls.some((c) => c.path === '/rest/api/3/search/jql' && c.status === 503), 5000, 'a poll met the outage');
+    assert.equal(requestOf(h, issueId), undefined);
+    h.jira.recover();
+    const id = await requestFor(h, issueId);
+    await h.approverMessage(bob, id);
+    assert.ok(h.logs.some((l) => l.includes('jira poll failed')), 'the failed poll was logged');
+  });
+});
