@@ -5,7 +5,8 @@
  *   of the membership in Okta (a re-sent PUT after a crash is idempotent and only counted);
  * - IdP membership equals what the database says (no membership left, no ownership record left);
  * - one Jira issue per request, every step's comment present exactly once and in step order
- *   (comments are matched to audit events through the effect id the bot stores on each);
+ *   (comments are matched to audit events through the effect id the bot stores on each); a
+ *   request raised in Jira has the issue it was raised as, and no other;
  * - no request stuck (every one reaches a final state), none failed, no outbox row left pending,
  *   running or dead, the audit chain intact, no configured secret in the bot's output.
  * And the report of a run, as `npm run chaos` prints it.
@@ -51,6 +52,12 @@ export interface ChaosReport {
   clicksLostAfterAck: number;
   /** Modal submissions sent again after a crash (the same view: one request). */
   resubmits: number;
+  /** Flows raised as JSM requests in Jira. */
+  raisedInJira: number;
+  /** Webhook deliveries the site lost for good (the poll found what they carried). */
+  webhooksDropped: number;
+  /** Webhook deliveries sent twice. */
+  webhooksDuplicated: number;
   shutdownExit: string;
   durationMs: number;
   /** One line per problem found, for the failure message. */
@@ -154,7 +161,10 @@ export function checkInvariants(w: ChaosWorld, flows: readonly FlowState[], r: C
     if (owned > 0 && !holds) problem('membershipMismatches', `${tag}: an ownership record outlived the grant`);
 
     // Jira: one issue, each step's comment once, in order, the right final status.
-    const issues = w.jira.issuesWithLabel(`access-bot-${f.requestId}`);
+    const labelled = w.jira.issuesWithLabel(`access-bot-${f.requestId}`);
+    const raised = f.issueKey ? w.jira.issue(f.issueKey) : undefined;
+    const issues = f.issueKey ? [...(raised ? [raised] : []), ...labelled] : labelled;
+    if (f.issueKey && String(req.jira_key) !== f.issueKey) problem('lostEffects', `${tag}: raised as ${f.issueKey}, recorded on ${String(req.jira_key)}`);
     if (issues.length === 0) {
       problem('lostEffects', `${tag}: no Jira issue`);
       continue;
@@ -268,6 +278,7 @@ export function formatReport(r: ChaosReport): string {
     `clicks repeated         ${r.reclicks} (the decision was not recorded: the bot was down or died under the click)`,
     `  lost after a 200      ${r.clicksLostAfterAck} (Slack got its ack, then the bot died before deciding)`,
     `modals re-submitted     ${r.resubmits}`,
+    `raised in Jira          ${r.raisedInJira} (webhooks dropped ${r.webhooksDropped}, sent twice ${r.webhooksDuplicated}: the poll and deduplication cover them)`,
     `duration                ${(r.durationMs / 1000).toFixed(1)} s`,
   ];
   if (r.problems.length > 0) lines.push('-- problems --', ...r.problems);

@@ -7,6 +7,10 @@
  * followed by a restart on the same database. Faults are injected meanwhile: Jira 503 and 429
  * bursts and reset connections, Okta 429 with X-Rate-Limit-Reset, Slack 429 and 503.
  *
+ * Some flows are raised in Jira instead (a JSM request through the portal API, `jira.intake`):
+ * the site's webhook drops and repeats some deliveries, the bot is down for others, and the poll
+ * (every 2 s here) must catch what the webhook missed, each issue becoming exactly one request.
+ *
  * Every random choice comes from a seeded PRNG (the seed is printed), so a run's plan — which
  * flows deny, who clicks, when and how the bot is killed, which faults are armed — replays with
  * the same seed; the exact interleaving still depends on timing. At the end, once everything is
@@ -17,7 +21,7 @@ import type { StoredMessage } from '../../emulators/slack.js';
 import { PEOPLE, person, type Person } from '../fixtures.js';
 import { checkInvariants, FINAL, type ChaosReport } from './invariants.js';
 import { Rng } from './rng.js';
-import { CHAOS_GROUPS, ChaosWorld, isConnectionError } from './world.js';
+import { CHAOS_GROUPS, CHAOS_INTAKE_CATALOG, CHAOS_WEBHOOK_SECRET, ChaosWorld, isConnectionError } from './world.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -55,12 +59,17 @@ interface FlowPlan {
    * or, for the two-stage role, the approver of the current stage.
    */
   click: 'bob' | 'carol' | 'both' | 'double' | 'stages';
+  /** Raised with /access in Slack, or as a JSM request in Jira (the issue is then its record). */
+  via: 'slack' | 'jira';
 }
 
 export interface FlowState {
   plan: FlowPlan;
   viewId?: string;
   requestId?: string;
+  /** A flow raised in Jira: its issue. */
+  issueKey?: string;
+  issueId?: string;
   finalState?: string;
   error?: string;
   /** Where the harness is with this flow, for the report when it gets stuck. */
@@ -87,6 +96,7 @@ function planFlows(rng: Rng, n: number): FlowPlan[] {
       duration: role === 'timed' ? '2s' : rng.pick(['2s', '3s'] as const),
       decision: role === 'timed' ? 'ignore' : deny ? 'deny' : 'approve',
       click: role === 'staged' ? 'stages' : rng.pick(['bob', 'bob', 'carol', 'both', 'double'] as const),
+      via: rng.chance(0.3) ? 'jira' : 'slack',
     });
   }
   return plans;
@@ -104,6 +114,7 @@ export class ChaosRun {
   private crashesDone = false;
   private readonly crashRng: Rng;
   private readonly faultRng: Rng;
+  private readonly webhookRng: Rng;
   private readonly started = Date.now();
 
   constructor(private readonly o: ChaosOptions) {
@@ -111,6 +122,7 @@ export class ChaosRun {
     this.flows = planFlows(root.fork(1), o.flows).map((plan) => ({ plan, reclicks: 0, lostAfterAck: 0, resubmits: 0 }));
     this.crashRng = root.fork(2);
     this.faultRng = root.fork(3);
+    this.webhookRng = root.fork(4);
     this.deadline = Date.now() + (o.timeoutMs ?? 10 * 60_000);
     this.log = o.log ?? (() => undefined);
     this.report = {
@@ -136,6 +148,9 @@ export class ChaosRun {
       reclicks: 0,
       clicksLostAfterAck: 0,
       resubmits: 0,
+      raisedInJira: 0,
+      webhooksDropped: 0,
+      webhooksDuplicated: 0,
       shutdownExit: 'not stopped',
       durationMs: 0,
       problems: [],
@@ -145,7 +160,9 @@ export class ChaosRun {
   async run(): Promise<ChaosReport> {
     const w = this.world;
     try {
-      await w.start();
+      await w.start(CHAOS_INTAKE_CATALOG, { JIRA_WEBHOOK_SECRET: CHAOS_WEBHOOK_SECRET, JIRA_POLL_INTERVAL: '2s' });
+      const faulty = this.o.faults !== false;
+      w.withJiraIntake({ dropRate: faulty ? 0.15 : 0, duplicateRate: faulty ? 0.15 : 0, random: () => this.webhookRng.next() });
       for (const f of this.flows) w.addPerson(f.plan.user);
       await w.bot.start();
       this.log(`chaos: seed=${this.o.seed} flows=${this.o.flows} crashes=${this.o.crashes} concurrency=${this.o.concurrency ?? 8} faults=${this.o.faults !== false}`);
@@ -163,6 +180,9 @@ export class ChaosRun {
       this.report.shutdownExit = exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`;
       checkInvariants(w, this.flows, this.report);
       this.countServedFaults();
+      this.report.raisedInJira = this.flows.filter((f) => f.plan.via === 'jira').length;
+      this.report.webhooksDropped = w.jira.webhooks.deliveries.filter((d) => d.outcome === 'dropped').length;
+      this.report.webhooksDuplicated = w.jira.webhooks.deliveries.filter((d) => d.duplicated).length;
     } finally {
       this.report.durationMs = Date.now() - this.started;
       await w.stop();
@@ -230,6 +250,7 @@ export class ChaosRun {
   }
 
   private async submit(f: FlowState): Promise<void> {
+    if (f.plan.via === 'jira') return this.raiseInJira(f);
     const w = this.world;
     const u = f.plan.user;
     while (!f.requestId) {
@@ -275,6 +296,41 @@ export class ChaosRun {
         // Killed before it opened the modal (or the trigger expired under load): type /access again.
         await sleep(200);
       }
+    }
+  }
+
+  /**
+   * Raises the flow's request as a JSM request (retried while Jira answers with an injected fault:
+   * those refuse the call before it is carried out), then waits for the bot to take the issue in,
+   * by webhook or by its poll.
+   */
+  private async raiseInJira(f: FlowState): Promise<void> {
+    const w = this.world;
+    const p = f.plan;
+    while (!f.issueId) {
+      this.checkDeadline();
+      try {
+        const raised = await w.desk!.raise(p.user, {
+          app: 'Chaos app',
+          role: p.role.charAt(0).toUpperCase() + p.role.slice(1),
+          duration: p.duration === '2s' ? '2 seconds' : '3 seconds',
+          description: `Chaos flow ${p.index + 1}: checking crash safety from Jira`,
+        });
+        f.issueKey = raised.issueKey;
+        f.issueId = raised.issueId;
+      } catch {
+        await sleep(200);
+      }
+    }
+    f.phase = 'waiting for intake';
+    for (;;) {
+      this.checkDeadline();
+      const id = w.bot.running ? w.requestForIssue(f.issueId) : undefined;
+      if (id) {
+        f.requestId = id;
+        return;
+      }
+      await sleep(150);
     }
   }
 

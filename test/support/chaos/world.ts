@@ -14,7 +14,8 @@ import { stopAll } from '../../emulators/base.js';
 import { JiraEmulator } from '../../emulators/jira.js';
 import { OktaEmulator } from '../../emulators/okta.js';
 import { SlackEmulator } from '../../emulators/slack.js';
-import { addPerson, catalogYaml, emulatorEnv, PEOPLE, secretValues, seedWorld, TEST_CREDENTIALS, type Person } from '../fixtures.js';
+import { addPerson, catalogYaml, emulatorEnv, PEOPLE, secretValues, seedWorld, TEST_CREDENTIALS, type CatalogSpec, type Person } from '../fixtures.js';
+import { INTAKE, JsmDesk } from '../jsm.js';
 import { SlackDriver } from '../slackDriver.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -37,7 +38,11 @@ export class BotProcess {
   private out: string[] = [];
   private upWaiters: (() => void)[] = [];
 
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    /** Called each time an incarnation is up, with its URL (the Jira webhook is pointed at it). */
+    private readonly onUp: (url: string) => void = () => undefined,
+  ) {}
 
   get running(): boolean {
     return this.child !== undefined && this.url !== '';
@@ -96,6 +101,7 @@ export class BotProcess {
       throw err;
     }
     this.url = `http://127.0.0.1:${port}`;
+    this.onUp(this.url);
     for (const w of this.upWaiters.splice(0)) w();
     void this.exited.then(() => {
       if (this.child === child) {
@@ -135,7 +141,7 @@ export const SECRETS = secretValues(TEST_CREDENTIALS);
 export const CHAOS_GROUPS = { short: '00gchaos0short', other: '00gchaos0other', staged: '00gchaos0staged', timed: '00gchaos0timed' } as const;
 
 /** Durations of seconds so a flow expires and is revoked within the run. */
-export const CHAOS_CATALOG = catalogYaml({
+const CHAOS_SPEC: CatalogSpec = {
   jira: { transitions: { timed_out: 'Time out' } },
   applications: [
     {
@@ -156,7 +162,12 @@ export const CHAOS_CATALOG = catalogYaml({
       ],
     },
   ],
-});
+};
+export const CHAOS_CATALOG = catalogYaml(CHAOS_SPEC);
+
+/** The same, taking requests raised in Jira too (a JSM desk, `jira.intake`). */
+export const CHAOS_INTAKE_CATALOG = catalogYaml({ ...CHAOS_SPEC, jira: { ...CHAOS_SPEC.jira, intake: INTAKE } });
+export const CHAOS_WEBHOOK_SECRET = 'chaos-jira-webhook-secret-91c4';
 
 export class ChaosWorld {
   readonly slack = new SlackEmulator({ botToken: TEST_CREDENTIALS.botToken });
@@ -164,6 +175,8 @@ export class ChaosWorld {
   readonly okta = new OktaEmulator({ token: TEST_CREDENTIALS.oktaToken });
   readonly dir = mkdtempSync(join(tmpdir(), 'access-bot-chaos-'));
   bot!: BotProcess;
+  /** The JSM desk, once `withJiraIntake` set it up. */
+  desk: JsmDesk | undefined;
   private db: Database.Database | undefined;
   private driverFor: { url: string; driver: SlackDriver } | undefined;
 
@@ -175,12 +188,33 @@ export class ChaosWorld {
     });
     const catalogPath = join(this.dir, 'catalog.yaml');
     writeFileSync(catalogPath, catalog);
-    this.bot = new BotProcess(botEnv({ dir: this.dir, slack: this.slack, jira: this.jira, okta: this.okta, catalogPath, extra: extraEnv }));
+    const webhook = extraEnv.JIRA_WEBHOOK_SECRET;
+    this.bot = new BotProcess(botEnv({ dir: this.dir, slack: this.slack, jira: this.jira, okta: this.okta, catalogPath, extra: extraEnv }), (url) => {
+      if (webhook) this.jira.webhooks.register({ url: `${url}/webhooks/jira`, secret: webhook });
+    });
     return this;
   }
 
+  /**
+   * Requests raised in Jira (start with CHAOS_INTAKE_CATALOG): the project becomes a JSM desk whose
+   * fields offer the chaos catalog's application, roles and durations, and the site's webhook
+   * (pointed at each incarnation of the bot when JIRA_WEBHOOK_SECRET is set) loses and repeats
+   * deliveries at these rates, drawn from `random`.
+   */
+  withJiraIntake(faults: { dropRate: number; duplicateRate: number; random: () => number }): JsmDesk {
+    this.desk = JsmDesk.setUp(this.jira, { people: [PEOPLE.alice, PEOPLE.bob, PEOPLE.carol, PEOPLE.dave], applications: ['Chaos app'], roles: ['Short', 'Other', 'Staged', 'Timed'], durations: ['2 seconds', '3 seconds'] });
+    this.jira.webhooks.faults = faults;
+    return this.desk;
+  }
+
+  /** In Slack and Okta, and an account of the Jira site (to raise requests there). */
   addPerson(p: Person): void {
     addPerson(this, p);
+    if (!this.jira.directory.userByEmail(p.email)) this.jira.directory.addUser({ email: p.email, displayName: p.name });
+  }
+
+  requestForIssue(issueId: string): string | undefined {
+    return (this.sql().prepare('SELECT id FROM requests WHERE submission_key = ?').pluck().get(`jira:${issueId}`) as string | undefined) ?? undefined;
   }
 
   /** A signed driver aimed at the bot's current port. */
