@@ -16,13 +16,10 @@ import { runJira } from '../../src/jira-cli.js';
 import { JiraEmulator } from '../emulators/jira.js';
 import { OktaEmulator } from '../emulators/okta.js';
 import { SlackEmulator } from '../emulators/slack.js';
-import { catalogYaml, PEOPLE } from '../support/fixtures.js';
+import { catalogYaml, credentials, emulatorEnv, PEOPLE, secretValues } from '../support/fixtures.js';
 import { INTAKE, INTAKE_FIELDS, JsmDesk } from '../support/jsm.js';
 
-const SLACK_TOKEN = 'xoxb-2222-intake-check-token';
-const JIRA_EMAIL = 'access-bot@example.com';
-const JIRA_TOKEN = 'jira-intake-check-api-token';
-const OKTA_TOKEN = 'okta-intake-check-api-token';
+const CREDS = credentials('intake-check');
 
 const APPS = [
   {
@@ -38,9 +35,9 @@ const APPS = [
 ];
 
 async function world(t: TestContext, intake = INTAKE) {
-  const slack = new SlackEmulator({ botToken: SLACK_TOKEN, scopes: Object.keys(REQUIRED_BOT_SCOPES) });
-  const jira = new JiraEmulator({ email: JIRA_EMAIL, apiToken: JIRA_TOKEN });
-  const okta = new OktaEmulator({ token: OKTA_TOKEN });
+  const slack = new SlackEmulator({ botToken: CREDS.botToken, scopes: Object.keys(REQUIRED_BOT_SCOPES) });
+  const jira = new JiraEmulator({ email: CREDS.jiraEmail, apiToken: CREDS.jiraToken });
+  const okta = new OktaEmulator({ token: CREDS.oktaToken });
   // Out of step with the catalog: "Legacy CRM" is gone from it, "Company wiki" and two roles are new.
   JsmDesk.setUp(jira, { people: [PEOPLE.alice], applications: ['Okta admin console', 'Legacy CRM'], roles: ['Read-only'], durations: ['4 hours', 'Permanent', '1 hour'] });
   await Promise.all([slack.start(), jira.start(), okta.start()]);
@@ -53,23 +50,12 @@ async function world(t: TestContext, intake = INTAKE) {
   });
   const catalogPath = join(dir, 'access-catalog.yaml');
   writeFileSync(catalogPath, catalogYaml({ jira: { intake }, applications: APPS }));
-  const env: Record<string, string | undefined> = {
-    SLACK_BOT_TOKEN: SLACK_TOKEN,
-    SLACK_SIGNING_SECRET: 'intake-check-signing-secret',
-    SLACK_API_URL: `${slack.url}/api/`,
-    JIRA_HOST: jira.url,
-    JIRA_EMAIL,
-    JIRA_API_TOKEN: JIRA_TOKEN,
-    OKTA_ORG_URL: okta.url,
-    OKTA_API_TOKEN: OKTA_TOKEN,
-    ACCESS_CATALOG: catalogPath,
-    DATABASE_PATH: join(dir, 'bot.db'),
-  };
+  const env: Record<string, string | undefined> = { ...emulatorEnv(CREDS, { slack, jira, okta }), ACCESS_CATALOG: catalogPath, DATABASE_PATH: join(dir, 'bot.db') };
   const check = async (e = env) => {
     const lines: string[] = [];
     const result = await runCheck(e, { out: (l) => lines.push(l), fetchTimeoutMs: 2000 });
     const output = lines.join('\n');
-    for (const secret of [SLACK_TOKEN, JIRA_TOKEN, OKTA_TOKEN]) assert.ok(!output.includes(secret), 'no secret in the output');
+    for (const secret of secretValues(CREDS)) assert.ok(!output.includes(secret), 'no secret in the output');
     return { ...result, output, intake: result.items.filter((i) => i.name.startsWith('jira intake') || i.name === 'jira webhook secret') };
   };
   const sync = async (...args: string[]) => {

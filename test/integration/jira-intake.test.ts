@@ -36,6 +36,23 @@ function setUpDesk(h: Harness): JsmDesk {
   });
 }
 
+/**
+ * Starts (before the suite) the bot with a JSM desk and the webhook pointed at it, handing both to
+ * `set`; `jiraPollMs` 0: the poll runs only when a test asks.
+ */
+function startWorld(jiraPollMs: number, set: (h: Harness, desk: JsmDesk) => void): void {
+  let h: Harness | undefined;
+  before(async () => {
+    h = new Harness({ catalog: CATALOG, jiraWebhook: true, compose: { jiraPollMs } });
+    const desk = setUpDesk(h);
+    await h.start();
+    set(h, desk);
+  });
+  after(async () => {
+    await h?.stop();
+  });
+}
+
 function requestOf(h: Harness, issueId: string) {
   return h.bot.store.findBySubmissionKey(`jira:${issueId}`);
 }
@@ -48,14 +65,7 @@ async function requestFor(h: Harness, issueId: string): Promise<string> {
 describe('Jira intake: a JSM request, approved in Slack', () => {
   let h: Harness;
   let desk: JsmDesk;
-  before(async () => {
-    h = new Harness({ catalog: CATALOG, jiraWebhook: true, compose: { jiraPollMs: 0 } });
-    desk = setUpDesk(h);
-    await h.start();
-  });
-  after(async () => {
-    await h.stop();
-  });
+  startWorld(0, (bot, jsm) => ((h = bot), (desk = jsm)));
 
   test('raised on behalf of Alice: her issue is the record, Bob approves in Slack, granted, then expired and revoked', async () => {
     const issuesBefore = h.jira.issues.size;
@@ -120,14 +130,7 @@ describe('Jira intake: a JSM request, approved in Slack', () => {
 describe('Jira intake: bad fields, duplicates, dropped webhooks, the poll', () => {
   let h: Harness;
   let desk: JsmDesk;
-  before(async () => {
-    h = new Harness({ catalog: CATALOG, jiraWebhook: true, compose: { jiraPollMs: 0 } });
-    desk = setUpDesk(h);
-    await h.start();
-  });
-  after(async () => {
-    await h.stop();
-  });
+  startWorld(0, (bot, jsm) => ((h = bot), (desk = jsm)));
 
   test('bad fields get one comment naming each problem and the values allowed; nothing starts until they are edited', async () => {
     const { issueKey, issueId } = await desk.raise(alice, { app: 'Legacy CRM', duration: '4 hours' });
@@ -221,14 +224,7 @@ describe('Jira intake: bad fields, duplicates, dropped webhooks, the poll', () =
 describe('Jira intake: outages and the poll on its schedule', () => {
   let h: Harness;
   let desk: JsmDesk;
-  before(async () => {
-    h = new Harness({ catalog: CATALOG, jiraWebhook: true, compose: { jiraPollMs: 300 } });
-    desk = setUpDesk(h);
-    await h.start();
-  });
-  after(async () => {
-    await h.stop();
-  });
+  startWorld(300, (bot, jsm) => ((h = bot), (desk = jsm)));
 
   test('a Jira outage during intake loses nothing: the request completes once Jira is back', async () => {
     h.jira.webhooks.pause();

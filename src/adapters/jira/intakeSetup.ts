@@ -56,7 +56,7 @@ export class JiraIntakeSite {
   async requestTypes(projectKey: string): Promise<{ desk: string; names: string[] } | undefined> {
     let desks: Record<string, unknown>[];
     try {
-      desks = await this.jsmPages('rest/servicedeskapi/servicedesk', 'list service desks');
+      desks = await this.pages('rest/servicedeskapi/servicedesk', 'list service desks', 'jsm');
     } catch (err) {
       if (err instanceof PermanentError && err.code === 'jira_not_found') return undefined;
       throw err;
@@ -64,7 +64,7 @@ export class JiraIntakeSite {
     const desk = desks.find((d) => text(d['projectKey'])?.toUpperCase() === projectKey.toUpperCase());
     const id = text(desk?.['id']);
     if (!desk || !id) return undefined;
-    const types = await this.jsmPages(`rest/servicedeskapi/servicedesk/${seg(id)}/requesttype`, `list the request types of service desk ${id}`);
+    const types = await this.pages(`rest/servicedeskapi/servicedesk/${seg(id)}/requesttype`, `list the request types of service desk ${id}`, 'jsm');
     return { desk: text(desk['projectName']) ?? projectKey, names: types.map((t) => text(t['name'])).filter((n): n is string => n !== undefined) };
   }
 
@@ -91,8 +91,8 @@ export class JiraIntakeSite {
 
   /** The field's context that applies to the project: the project's own, else the global one. */
   async contextFor(fieldId: string, projectId: string | undefined): Promise<{ id: string; name: string } | undefined> {
-    const contexts = await this.platformPages(`rest/api/3/field/${seg(fieldId)}/context`, `list the contexts of ${fieldId}`);
-    const mapping = await this.platformPages(`rest/api/3/field/${seg(fieldId)}/context/projectmapping`, `list the projects of ${fieldId}'s contexts`);
+    const contexts = await this.pages(`rest/api/3/field/${seg(fieldId)}/context`, `list the contexts of ${fieldId}`);
+    const mapping = await this.pages(`rest/api/3/field/${seg(fieldId)}/context/projectmapping`, `list the projects of ${fieldId}'s contexts`);
     const own = projectId === undefined ? undefined : mapping.find((m) => text(m['projectId']) === projectId);
     const global = mapping.find((m) => m['isGlobalContext'] === true) ?? contexts.find((c) => c['isGlobalContext'] === true);
     const id = text((own ?? global)?.['contextId']) ?? text((own ?? global)?.['id']);
@@ -101,7 +101,7 @@ export class JiraIntakeSite {
   }
 
   async options(fieldId: string, contextId: string): Promise<PresentOption[]> {
-    const values = await this.platformPages(`rest/api/3/field/${seg(fieldId)}/context/${seg(contextId)}/option`, `list the options of ${fieldId}`);
+    const values = await this.pages(`rest/api/3/field/${seg(fieldId)}/context/${seg(contextId)}/option`, `list the options of ${fieldId}`);
     return values.flatMap((o) => {
       const id = text(o['id']);
       const value = text(o['value']);
@@ -123,27 +123,18 @@ export class JiraIntakeSite {
     }
   }
 
-  /** Every value of a platform page list (`startAt`, `maxResults`, `isLast`). */
-  private async platformPages(path: string, what: string): Promise<Record<string, unknown>[]> {
+  /**
+   * Every value of a paged list: the platform's (`startAt`, `maxResults`, `isLast`) or JSM's
+   * (`start`, `limit`, `isLastPage`).
+   */
+  private async pages(path: string, what: string, style: 'platform' | 'jsm' = 'platform'): Promise<Record<string, unknown>[]> {
+    const [from, size, last] = style === 'jsm' ? ['start', 'limit=50', 'isLastPage'] : ['startAt', 'maxResults=100', 'isLast'];
     const out: Record<string, unknown>[] = [];
-    for (let startAt = 0; ; ) {
-      const page = obj(await this.jira.api('GET', `${path}?startAt=${startAt}&maxResults=100`, what));
+    for (;;) {
+      const page = obj(await this.jira.api('GET', `${path}?${from}=${out.length}&${size}`, what));
       const values = Array.isArray(page['values']) ? page['values'].map(obj) : [];
       out.push(...values);
-      startAt += values.length;
-      if (page['isLast'] !== false || values.length === 0) return out;
-    }
-  }
-
-  /** Every value of a JSM page list (`start`, `limit`, `isLastPage`). */
-  private async jsmPages(path: string, what: string): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    for (let start = 0; ; ) {
-      const page = obj(await this.jira.api('GET', `${path}?start=${start}&limit=50`, what));
-      const values = Array.isArray(page['values']) ? page['values'].map(obj) : [];
-      out.push(...values);
-      start += values.length;
-      if (page['isLastPage'] !== false || values.length === 0) return out;
+      if (page[last] !== false || values.length === 0) return out;
     }
   }
 }
