@@ -20,7 +20,7 @@ import { checkJira } from './check/jira.js';
 import { Checklist, item, redact, type CheckItem, type CheckResult } from './check/report.js';
 import { checkSlack } from './check/slack.js';
 import { loadCatalog } from './config/catalog.js';
-import { DEFAULTS, SECRET_VARS, connectorsOf, loadConfig } from './config/env.js';
+import { DEFAULTS, SECRET_VARS, catalogOptionsOf, loadConfig } from './config/env.js';
 import { secretsOf, type ConnectorConfig } from './config/types.js';
 import type { Catalog } from './domain/catalog.js';
 
@@ -79,8 +79,7 @@ export async function runCheck(env: Record<string, string | undefined>, opts: Ch
   report([envSummary(config)]);
 
   // 2. Catalog. A role on an unconfigured connector is reported, and the rest still checked.
-  const configured = connectorsOf(config);
-  const strict = loadCatalog(config.catalogPath, { configuredConnectors: configured, readFile });
+  const strict = loadCatalog(config.catalogPath, { ...catalogOptionsOf(config), readFile });
   let catalog: Catalog | undefined;
   if (strict.ok) {
     catalog = strict.catalog;

@@ -11,6 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { connectorType } from './adapters/idp/index.js';
+import { buildOnCall } from './adapters/oncall/index.js';
+import { OnCallLookup } from './app/onCall.js';
 import { connectorWith } from './app/connectors.js';
 import type { IdpConnector, IdpConnectorWith } from './app/ports/idp.js';
 import { jiraHandlers } from './adapters/jira/effects.js';
@@ -43,7 +45,7 @@ import { startIntake } from './app/jiraIntake.js';
 import { pollJira } from './app/jiraPoll.js';
 import { appHandlers } from './app/handlers.js';
 import { refreshHomesOf } from './app/home.js';
-import { connectorsOf } from './config/env.js';
+import { catalogOptionsOf } from './config/env.js';
 import type { Config, ConnectorConfig } from './config/types.js';
 import type { Catalog } from './domain/catalog.js';
 import { CatalogReloader, type ReloadOutcome } from './jobs/catalogReload.js';
@@ -68,6 +70,8 @@ export interface ComposeOptions {
   now?: () => number;
   /** Replace connector instances by name (tests of the connector contract); the others are built from the config. */
   connectors?: Record<string, IdpConnector>;
+  /** How long an on-call look-up may take before the request goes to its approvers (default app/onCall.ts's). */
+  onCallDeadlineMs?: number;
   jira?: JiraRecord;
   dispatcher?: Partial<Pick<DispatcherOptions, 'concurrency' | 'leaseMs' | 'backoff' | 'maxRetryAgeMs' | 'idlePollMs' | 'random'>>;
   /** node-cron expression of the expiry safety sweep. */
@@ -161,7 +165,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const catalog = new CatalogReloader({
     path: config.catalogPath,
     initial: opts.catalog,
-    configuredConnectors: connectorsOf(config),
+    ...catalogOptionsOf(config),
     logger: catalogLog,
     ...(opts.watchCatalog?.debounceMs !== undefined ? { debounceMs: opts.watchCatalog.debounceMs } : {}),
     onRefused: (errors, reason) => {
@@ -180,6 +184,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     logger,
     connectors,
     people: new People({ slack, jira: new JiraUsers(jiraApi), managerSource: config.managerSource ? managerSource(connectors, config.managerSource) : undefined, logger }),
+    onCall: onCallLookup(config, { now, logger, deadlineMs: opts.onCallDeadlineMs }),
     adminChannel: config.adminChannel,
     allowGuests: config.allowGuests,
     // Runs after the transaction that changed an expiry, by which time `scheduler` exists.
@@ -421,6 +426,12 @@ export function buildConnector(instance: ConnectorConfig, deps: { now?: () => nu
 /** Plain text for ADMIN_CHANNEL (alertAdmins escapes it): what was refused, then one problem a line. */
 function catalogRefusedText(path: string, reason: string, errors: string[]): string {
   return [`The catalog edit in ${path} was not applied (${reason}); access-bot keeps the last good catalog. Fix these and save again:`, ...errors].join('\n');
+}
+
+/** The on-call services the configuration turns on, behind the one-minute look-up cache (app/onCall.ts). */
+export function onCallLookup(config: Config, deps: { now?: () => number; logger: Pick<Logger, 'warn'>; deadlineMs?: number | undefined }): OnCallLookup {
+  const now = deps.now ?? Date.now;
+  return new OnCallLookup({ services: buildOnCall(config.onCall, { now }), now, logger: deps.logger, ...(deps.deadlineMs !== undefined ? { deadlineMs: deps.deadlineMs } : {}) });
 }
 
 /** The configured instance `access-bot catalog import --connector` names, which must list its groups. */

@@ -5,7 +5,7 @@
 import { WARM_UP_REQUESTS } from './adapters/slack/warmUp.js';
 import { createAccessBot } from './compose.js';
 import { loadCatalog } from './config/catalog.js';
-import { connectorsOf, loadConfig } from './config/env.js';
+import { catalogOptionsOf, loadConfig } from './config/env.js';
 import { secretsOf } from './config/types.js';
 import { createLogger } from './logger.js';
 
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const config = cfg.config;
-  const cat = loadCatalog(config.catalogPath, { configuredConnectors: connectorsOf(config) });
+  const cat = loadCatalog(config.catalogPath, catalogOptionsOf(config));
   if (!cat.ok) {
     for (const line of cat.errors) process.stderr.write(`catalog error: ${line}\n`);
     process.exit(1);

@@ -7,9 +7,9 @@
  */
 import fs from 'node:fs';
 import { describeGroups, explainPolicy } from './app/policyFacts.js';
-import { buildConnectors } from './compose.js';
+import { buildConnectors, onCallLookup } from './compose.js';
 import { loadCatalog } from './config/catalog.js';
-import { connectorsOf, loadConfig } from './config/env.js';
+import { catalogOptionsOf, loadConfig } from './config/env.js';
 import { EMAIL_RE } from './config/values.js';
 import { findRole, type ApprovalPolicy, type ApproverRef } from './domain/catalog.js';
 import { describeDuration, parseDuration } from './domain/duration.js';
@@ -41,7 +41,7 @@ export async function runPolicy(args: string[], env: Record<string, string | und
     err(`access-bot policy: the environment is not valid (run access-bot check):\n${cfg.errors.map((e) => `  ${e}`).join('\n')}`);
     return 1;
   }
-  const cat = loadCatalog(cfg.config.catalogPath, { configuredConnectors: connectorsOf(cfg.config), readFile });
+  const cat = loadCatalog(cfg.config.catalogPath, { ...catalogOptionsOf(cfg.config), readFile });
   if (!cat.ok) {
     err(`access-bot policy: the catalog is not valid (run access-bot check):\n${cat.errors.map((e) => `  ${e}`).join('\n')}`);
     return 1;
@@ -64,7 +64,8 @@ export async function runPolicy(args: string[], env: Record<string, string | und
     return 0;
   }
   const logger = { warn: () => undefined };
-  const { facts, choice } = await explainPolicy({ connectors: buildConnectors(cfg.config), logger }, role, { email: parsed.email, durationMs: duration.ms, kind: 'access', now });
+  const deps = { connectors: buildConnectors(cfg.config), logger, onCall: onCallLookup(cfg.config, { logger, now: () => now }) };
+  const { facts, choice } = await explainPolicy(deps, role, { email: parsed.email, durationMs: duration.ms, kind: 'access', now });
   for (const line of factLines(role.rules.factsFrom, facts)) out(`  ${line}`);
   for (const v of choice.verdicts) out(`  ${v.label}: ${v.result === 'matched' ? 'matches' : v.result === 'no_match' ? 'does not match' : 'cannot be checked'} (${v.why})`);
   if (choice.kind === 'undecided') {

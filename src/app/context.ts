@@ -3,6 +3,7 @@ import type { Catalog, JiraTransitionState } from '../domain/catalog.js';
 import { isRecordedInJira, type Actor, type Step } from '../domain/steps.js';
 import { nextTimerAt } from '../domain/timers.js';
 import { enqueue, type RequesterNotice } from './effects.js';
+import type { OnCallLookup } from './onCall.js';
 import type { IdpConnector } from './ports/idp.js';
 import type { People } from './people.js';
 import type { RequestRecord, Store, TxStore } from './ports/store.js';
@@ -16,6 +17,8 @@ export interface AppContext {
   connectors: Readonly<Record<string, IdpConnector>>;
   /** Who is who: the only way to Slack's directory and the manager source. */
   people: People;
+  /** Who is on call in a schedule (approval rules' `onCall`), remembered for a minute. */
+  onCall: OnCallLookup;
   adminChannel?: string;
   /** Slack guests and Slack Connect users may request and decide (ALLOW_GUESTS). */
   allowGuests: boolean;

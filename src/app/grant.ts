@@ -17,6 +17,7 @@
  */
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { ownsFirstAdd } from '../domain/membership.js';
+import { grantEnd } from '../domain/onCall.js';
 import { awaitsPendingGrant } from '../domain/steps.js';
 import { isStoppedPart, partGranted, STOPPED_CAUSE, stopIfEnded } from './bundle.js';
 import { connectorFor, connectorWith } from './connectors.js';
@@ -60,11 +61,13 @@ export function grantDone(ctx: InTx<GrantDeps>, e: EffectOf<'idp.grant'>, result
   if (!canTransition(r.state, 'provisioned')) return;
   if (result.pending !== undefined) return grantPending(ctx, e, r, result.pending);
   const now = ctx.now();
-  // A bundle's part has no clock of its own: it ends with its bundle (app/bundle.ts).
-  const expiresAt = r.durationMs === null || r.partOf ? null : now + r.durationMs;
+  // A bundle's part has no clock of its own: it ends with its bundle (app/bundle.ts). Approved
+  // because the requester is on call: no later than the end of the shift.
+  const expiresAt = r.partOf ? null : grantEnd(now, r.durationMs, r.endsBy);
+  const shiftEnd = r.endsBy !== null && expiresAt === r.endsBy ? true : undefined;
   ctx.store.updateRequest(r.id, { state: transition(r.state, 'provisioned'), grantedAt: now, expiresAt, idpUserId: result.idpUserId }, now);
   if (r.partOf) return partGranted(ctx, mustGet(ctx, r.id), result);
-  recordStep(ctx, r, { type: 'granted', connector: r.connector, group: r.groupId, idpUserId: result.idpUserId, expiresAt, preexisting: result.preexisting }, 'access-bot', now);
+  recordStep(ctx, r, { type: 'granted', connector: r.connector, group: r.groupId, idpUserId: result.idpUserId, expiresAt, preexisting: result.preexisting, shiftEnd }, 'access-bot', now);
   transitionIssue(ctx, r, 'active');
   notifyRequester(ctx, r, { type: 'granted', expiresAt });
   armWarnings(ctx, r.id);

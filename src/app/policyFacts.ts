@@ -1,8 +1,9 @@
 /**
  * Approval rules at routing time (catalog `approval: { rules, default }`): the facts a role's
- * rules test are learned here, from the role's connector (its groups and profile), and the pure
- * rule engine (domain/policy.ts) picks the policy. Routing (app/route.ts) and `access-bot policy
- * explain` are the only callers; both only read.
+ * rules test are learned here, from the role's connector (its groups and profile) and the on-call
+ * services (app/onCall.ts), and the pure rule engine (domain/policy.ts) picks the policy. Routing
+ * (app/route.ts), `access-bot policy explain` and `access-bot check`'s sample are the callers;
+ * all only read.
  *
  * A look-up that fails is not retried here and not fatal: the fact is unknown, a rule that needs
  * it does not match, and the record says so (the engine refuses to auto-approve past such a rule).
@@ -10,16 +11,20 @@
 import type { Logger } from 'pino';
 import { findRole, type ApprovalPolicy, type PolicyRules, type RequestKind, type Role } from '../domain/catalog.js';
 import { transition } from '../domain/lifecycle.js';
+import { onCallKey, type OnCallMatch, type OnCallServiceType, type Roster } from '../domain/onCall.js';
 import { choosePolicy, type IdpGroup, type Known, type PolicyChoice, type PolicyFacts } from '../domain/policy.js';
 import { RetryableError } from '../outbox/errors.js';
 import { notifyRequester, recordStep, transitionIssue, type Deps, type InTx } from './context.js';
 import { enqueue } from './effects.js';
+import type { OnCallLookup } from './onCall.js';
 import { hasCapability, type IdpConnector, type IdpUser } from './ports/idp.js';
 import type { RequestRecord } from './ports/store.js';
 
 export interface FactsDeps {
   connectors: Readonly<Record<string, IdpConnector>>;
   logger: Pick<Logger, 'warn'>;
+  /** Rosters of on-call schedules, remembered for a minute. */
+  onCall: Pick<OnCallLookup, 'roster'>;
 }
 
 export interface FactsRequest {
@@ -40,22 +45,41 @@ export async function gatherFacts(deps: FactsDeps, role: Pick<Role, 'rules'>, re
     now: req.now,
     groups: { known: false, why: 'not looked up' },
     profile: { known: false, why: 'not looked up' },
+    email: req.email,
   };
-  if (!rules || (!needsGroups && !needsProfile)) return facts;
-  const user = await idpUser(deps, rules, req.email);
+  if (!rules) return facts;
+  const [, onCall] = await Promise.all([idpFacts(deps, rules, req.email, facts, needsGroups, needsProfile), rosters(deps, rules)]);
+  if (onCall.size > 0) facts.onCall = onCall;
+  return facts;
+}
+
+/** The rosters of every schedule the rules name, looked up together. */
+async function rosters(deps: FactsDeps, rules: PolicyRules): Promise<Map<string, Known<Roster>>> {
+  const wanted = new Map<string, { service: OnCallServiceType; schedule: string }>();
+  for (const r of rules.rules) {
+    const c = r.when.onCall;
+    if (!c) continue;
+    for (const schedule of c.schedules) wanted.set(onCallKey(c.service, schedule), { service: c.service, schedule });
+  }
+  const found = await Promise.all([...wanted].map(async ([key, w]) => [key, await deps.onCall.roster(w.service, w.schedule)] as const));
+  return new Map(found);
+}
+
+async function idpFacts(deps: FactsDeps, rules: PolicyRules, email: string, facts: PolicyFacts, needsGroups: boolean, needsProfile: boolean): Promise<void> {
+  if (!needsGroups && !needsProfile) return;
+  const user = await idpUser(deps, rules, email);
   if (!user.known) {
     facts.groups = user;
     facts.profile = user;
-    return facts;
+    return;
   }
   const c = deps.connectors[rules.factsFrom];
   if (needsGroups) {
-    facts.groups = await known(deps, req.email, 'groups', () => (c && hasCapability(c, 'userGroups') ? c.groupsOf(user.value.id) : lacks(rules, 'list groups')));
+    facts.groups = await known(deps, email, 'groups', () => (c && hasCapability(c, 'userGroups') ? c.groupsOf(user.value.id) : lacks(rules, 'list groups')));
   }
   if (needsProfile) {
-    facts.profile = await known(deps, req.email, 'profile', () => (c && hasCapability(c, 'userProfile') ? c.profileOf(user.value.id) : lacks(rules, 'read profiles')));
+    facts.profile = await known(deps, email, 'profile', () => (c && hasCapability(c, 'userProfile') ? c.profileOf(user.value.id) : lacks(rules, 'read profiles')));
   }
-  return facts;
 }
 
 function lacks(rules: PolicyRules, what: string): never {
@@ -99,6 +123,8 @@ export interface AppliedPolicy {
   /** `notify:` targets as written, with the Slack id (or channel) each message goes to; none: not found. */
   notify: { target: string; to?: string }[];
   unknown: string[];
+  /** The on-call shift the rule matched on: the grant ends no later than its end. */
+  onCall?: OnCallMatch;
 }
 
 export type RulesDeps = FactsDeps & Deps<'catalog' | 'now' | 'people'>;
@@ -129,16 +155,23 @@ export async function pickRule(ctx: RulesDeps, r: RequestRecord, facts: PolicyFa
     if (!target.includes('@')) notify.push({ target, to: target });
     else notify.push({ target, to: (await ctx.people.byEmail(target))?.slackId });
   }
-  return { policy: choice.policy, label: choice.label, notify, unknown: choice.unknown };
+  return { policy: choice.policy, label: choice.label, notify, unknown: choice.unknown, ...(choice.onCall ? { onCall: choice.onCall } : {}) };
 }
 
 /** Records the rule on the request (its policy from now on) and tells `notify:`, inside routing's transaction. */
 export function recordPolicy(ctx: InTx<Deps<'store' | 'now' | 'logger'>>, r: RequestRecord, applied: AppliedPolicy | undefined): void {
   if (!applied) return;
   const now = ctx.now();
-  ctx.store.updateRequest(r.id, { policy: applied.policy }, now);
+  // Access given because someone is on call lasts no longer than their shift (domain/onCall.ts grantEnd).
+  ctx.store.updateRequest(r.id, { policy: applied.policy, ...(applied.onCall?.end != null ? { endsBy: applied.onCall.end } : {}) }, now);
   const notified = applied.notify.filter((n) => n.to).map((n) => n.target);
-  recordStep(ctx, r, { type: 'policy_applied', rule: applied.label, notified: notified.length ? notified : undefined, unknown: applied.unknown.length ? applied.unknown : undefined }, 'policy', now);
+  recordStep(
+    ctx,
+    r,
+    { type: 'policy_applied', rule: applied.label, notified: notified.length ? notified : undefined, unknown: applied.unknown.length ? applied.unknown : undefined, onCall: applied.onCall },
+    'policy',
+    now,
+  );
   const text = `For your information (no action needed): ${r.requesterName ?? r.requesterEmail ?? 'someone'} asked for ${r.appName} / ${r.roleName} (${r.durationToken}) — "${r.reason}". Policy: ${applied.label}.`;
   for (const n of applied.notify) {
     if (n.to) enqueue(ctx.store, { kind: 'slack.alert', channel: n.to, text, requestId: r.id });

@@ -20,7 +20,7 @@ import { denyByPolicy, pickRule, recordPolicy, ruleFacts, type AppliedPolicy } f
 import type { RequestRecord } from './ports/store.js';
 
 /** What routing touches: people are looked up through the people service, never Slack directly. */
-export type RouteDeps = Deps<'store' | 'catalog' | 'now' | 'people' | 'allowGuests' | 'logger' | 'adminChannel' | 'connectors'>;
+export type RouteDeps = Deps<'store' | 'catalog' | 'now' | 'people' | 'allowGuests' | 'logger' | 'adminChannel' | 'connectors' | 'onCall'>;
 
 export type RoutingResult = (
   | { kind: 'approvers'; stage: number; requester: Requester; approvers: Person[]; fallback: boolean; unresolved: string[] }

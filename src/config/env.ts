@@ -16,6 +16,8 @@ import { validate as validateCron } from 'node-cron';
 import { CONNECTOR_TYPES } from '../adapters/idp/index.js';
 import { catalogInstances, connectorsBlockOf, defaultInstances, managerSource as pickManagerSource, type EnvReader } from './connectors.js';
 import { parseDuration } from '../domain/duration.js';
+import { ON_CALL_SECRET_VARS, onCallServices } from './onCall.js';
+import type { OnCallServiceType } from '../domain/onCall.js';
 import type { Config, LogLevel } from './types.js';
 import { EMAIL_RE, errCode, parseHttpUrl, parseOrigin } from './values.js';
 
@@ -30,6 +32,7 @@ export const SECRET_VARS: readonly string[] = [
     'JIRA_API_TOKEN',
     'JIRA_WEBHOOK_SECRET',
     'METRICS_TOKEN',
+    ...ON_CALL_SECRET_VARS,
     ...CONNECTOR_TYPES.flatMap((d) => Object.values(d.settings).filter((s) => s.secret).map((s) => s.env)),
   ]),
 ];
@@ -196,6 +199,9 @@ export function loadConfig(
   const block = connectorsBlockOf(catalogPath, readFile);
   const connectors = block === undefined ? defaultInstances(reader) : catalogInstances(block, reader);
 
+  // --- on-call services (approval rules' onCall): environment only, not connectors ---
+  const onCall = onCallServices(reader, { host: jiraHost, email: jiraEmail, apiToken: jiraApiToken });
+
   // --- manager source: must name a configured instance that knows managers; default the first ---
   const managerSource = pickManagerSource(plain('MANAGER_SOURCE'), connectors, fail);
 
@@ -224,6 +230,7 @@ export function loadConfig(
     slack: { botToken, signingSecret, apiUrl: slackApiUrl, ...(appToken ? { appToken } : {}) },
     jira: { host: jiraHost, email: jiraEmail, apiToken: jiraApiToken, ...(webhookSecret ? { webhookSecret } : {}), ...(jiraPollMs !== undefined ? { pollIntervalMs: jiraPollMs } : {}) },
     connectors: connectors.instances,
+    onCall,
     logLevel,
     allowGuests,
   };
@@ -240,4 +247,9 @@ export function loadConfig(
 /** The connector instances this configuration turns on, for `parseCatalog`'s `configuredConnectors`. */
 export function connectorsOf(config: Config): string[] {
   return config.connectors.map((c) => c.name);
+}
+
+/** What the catalog is checked against: the configured connector instances and on-call services. */
+export function catalogOptionsOf(config: Config): { configuredConnectors: string[]; configuredOnCall: OnCallServiceType[] } {
+  return { configuredConnectors: connectorsOf(config), configuredOnCall: config.onCall.map((o) => o.type) };
 }

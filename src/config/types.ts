@@ -1,4 +1,6 @@
 /** The validated runtime configuration (see ARCHITECTURE.md §4, Environment). */
+import type { OnCallConfig } from './onCall.js';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
@@ -24,6 +26,8 @@ export interface Config {
   };
   /** Identity connector instances, in order (config/connectors.ts). */
   connectors: ConnectorConfig[];
+  /** On-call services approval rules may ask (config/onCall.ts); at most one of each type. */
+  onCall: OnCallConfig[];
   /** Absent: `/metrics` is open on `port`. */
   metrics?: {
     /** `/metrics` then needs `Authorization: Bearer <token>`. */
@@ -57,7 +61,8 @@ export interface ConnectorConfig {
 /** Every secret-bearing value, for redaction and for tests that grep logs. */
 export function secretsOf(c: Config): string[] {
   const connectors = c.connectors.flatMap((i) => i.secrets.map((k) => i.settings[k]));
-  return [c.slack.botToken, c.slack.signingSecret, c.slack.appToken, c.jira.apiToken, c.jira.webhookSecret, c.metrics?.token, ...connectors].filter(
+  const onCall = c.onCall.map((o) => (o.type === 'pagerduty' ? o.token : o.apiToken));
+  return [c.slack.botToken, c.slack.signingSecret, c.slack.appToken, c.jira.apiToken, c.jira.webhookSecret, c.metrics?.token, ...connectors, ...onCall].filter(
     (s): s is string => typeof s === 'string' && s.length > 0,
   );
 }

@@ -4,6 +4,7 @@
  */
 import type { Duration } from './duration.js';
 import type { Delegate } from './onBehalf.js';
+import type { OnCallServiceType } from './onCall.js';
 
 /**
  * A configured connector instance's name: a connector type (okta, entra, google, atlassian) for
@@ -72,6 +73,14 @@ export interface Conditions {
   durationOverMs?: number;
   kind?: RequestKind[];
   hours?: WorkingHours;
+  /** The requester is on call now in one of these schedules of the service (domain/onCall.ts). */
+  onCall?: OnCallCondition;
+}
+
+/** `onCall: { pagerduty: P1PAYMT }`: schedule ids of one on-call service (any one). */
+export interface OnCallCondition {
+  service: OnCallServiceType;
+  schedules: string[];
 }
 
 export interface PolicyRule {

@@ -10,7 +10,9 @@
  * outcome is `undecided` and the caller tries again later rather than auto-approve.
  */
 import { describeMs } from './duration.js';
-import type { ApprovalPolicy, Conditions, PolicyRule, RequestKind, Role, WorkingHours, Weekday } from './catalog.js';
+import type { ApprovalPolicy, Conditions, OnCallCondition, PolicyRule, RequestKind, Role, WorkingHours, Weekday } from './catalog.js';
+import { describeSchedule, onCallKey, shiftAt, type OnCallMatch, type Roster } from './onCall.js';
+import { formatTime } from './steps.js';
 
 /** A fact the IdP gave, or why it could not. */
 export type Known<T> = { known: true; value: T } | { known: false; why: string };
@@ -28,6 +30,10 @@ export interface PolicyFacts {
   now: number;
   groups: Known<readonly IdpGroup[]>;
   profile: Known<{ department?: string; title?: string }>;
+  /** The requester's email: whom `onCall` looks for in a roster. */
+  email?: string;
+  /** Rosters of the schedules `onCall` rules name, by `onCallKey`; a schedule absent here is unknown. */
+  onCall?: ReadonlyMap<string, Known<Roster>>;
 }
 
 /** How one rule fared, for the record and `policy explain`. */
@@ -49,6 +55,8 @@ export type PolicyChoice =
       verdicts: RuleVerdict[];
       /** Facts that could not be learned and made a rule not match (said on the record). */
       unknown: string[];
+      /** The on-call shift the rule matched on: the record names it and the grant ends with it. */
+      onCall?: OnCallMatch;
     }
   /** Only an unknown fact stood between the request and auto-approval: not decided now. */
   | { kind: 'undecided'; why: string; verdicts: RuleVerdict[] };
@@ -71,24 +79,33 @@ export function choosePolicy(role: Pick<Role, 'approval' | 'rules'>, facts: Poli
       if (!unknown.includes(c.why)) unknown.push(c.why);
       continue;
     }
-    if (c.result === 'matched') return settle({ policy: { ...rule.policy, rule: i + 1 }, rule: i + 1, label, notify: rule.notify }, verdicts, unknown);
+    if (c.result === 'matched') return settle({ policy: { ...rule.policy, rule: i + 1 }, rule: i + 1, label, notify: rule.notify, onCall: c.onCall }, verdicts, unknown);
   }
   return settle({ policy: role.approval, rule: undefined, label: DEFAULT_LABEL, notify: [] }, verdicts, unknown);
 }
 
-function settle(pick: { policy: ApprovalPolicy; rule: number | undefined; label: string; notify: string[] }, verdicts: RuleVerdict[], unknown: string[]): PolicyChoice {
+interface RulePick {
+  policy: ApprovalPolicy;
+  rule: number | undefined;
+  label: string;
+  notify: string[];
+  onCall?: OnCallMatch | undefined;
+}
+
+function settle({ onCall, ...pick }: RulePick, verdicts: RuleVerdict[], unknown: string[]): PolicyChoice {
   if (pick.policy.kind === 'auto' && unknown.length > 0) {
     return { kind: 'undecided', why: `${pick.label} auto-approves, but an earlier rule could not be checked: ${unknown.join('; ')}`, verdicts };
   }
-  return { kind: 'chosen', ...pick, verdicts, unknown };
+  return { kind: 'chosen', ...pick, verdicts, unknown, ...(onCall ? { onCall } : {}) };
 }
 
-type Outcome = { result: RuleVerdict['result']; why: string };
+type Outcome = { result: RuleVerdict['result']; why: string; onCall?: OnCallMatch };
 
 /** Every condition must hold; the first that does not (or cannot be told) says why. */
 function evaluate(when: Conditions, f: PolicyFacts): Outcome {
   const held: string[] = [];
   let unknownWhy: string | undefined;
+  let onCall: OnCallMatch | undefined;
   const checks: (() => Outcome | string)[] = [];
   if (when.kind) {
     const k = when.kind;
@@ -127,6 +144,17 @@ function evaluate(when: Conditions, f: PolicyFacts): Outcome {
       return { result: 'no_match', why: `${attr} is ${v === undefined ? 'not recorded' : v}, not ${wanted.join(' or ')}` };
     });
   }
+  if (when.onCall) {
+    const wanted = when.onCall;
+    checks.push(() => {
+      const r = onCallNow(wanted, f);
+      if (r.result === 'matched') {
+        onCall = r.onCall;
+        return r.why;
+      }
+      return r;
+    });
+  }
   for (const check of checks) {
     const r = check();
     if (typeof r === 'string') held.push(r);
@@ -135,7 +163,36 @@ function evaluate(when: Conditions, f: PolicyFacts): Outcome {
     else unknownWhy ??= r.why;
   }
   if (unknownWhy) return { result: 'unknown', why: unknownWhy };
-  return { result: 'matched', why: held.length ? held.join(', ') : 'no conditions' };
+  return { result: 'matched', why: held.length ? held.join(', ') : 'no conditions', ...(onCall ? { onCall } : {}) };
+}
+
+/**
+ * On call now in any of the schedules: the first schedule (in catalog order) whose roster has a
+ * shift of the requester covering now. A schedule that could not be read, or whose roster names
+ * responders by id only, leaves the answer unknown unless another schedule says yes.
+ */
+function onCallNow(c: OnCallCondition, f: PolicyFacts): Outcome {
+  let unknown: string | undefined;
+  for (const schedule of c.schedules) {
+    const where = describeSchedule(c.service, schedule);
+    const roster = f.onCall?.get(onCallKey(c.service, schedule)) ?? { known: false, why: 'not looked up' };
+    if (!roster.known) {
+      unknown ??= `whether the requester is on call in ${where} (${roster.why})`;
+      continue;
+    }
+    const shift = f.email === undefined ? undefined : shiftAt(roster.value, f.email, f.now);
+    if (shift) {
+      const named = describeSchedule(c.service, schedule, roster.value.scheduleName);
+      const until = shift.end === null ? 'with no end' : `until ${formatTime(shift.end)}`;
+      const onCall: OnCallMatch = { service: c.service, schedule, start: shift.start, end: shift.end, ...(roster.value.scheduleName ? { scheduleName: roster.value.scheduleName } : {}) };
+      return { result: 'matched', why: `on call in ${named} ${until}`, onCall };
+    }
+    if (roster.value.unresolved > 0) {
+      unknown ??= `whether the requester is on call in ${where} (the email or shift of ${roster.value.unresolved} responder(s) on call could not be read)`;
+    }
+  }
+  if (unknown) return { result: 'unknown', why: unknown };
+  return { result: 'no_match', why: `not on call in ${c.schedules.map((s) => describeSchedule(c.service, s)).join(' or ')}` };
 }
 
 const WEEKDAY_OF: Record<string, Weekday> = { Mon: 'mon', Tue: 'tue', Wed: 'wed', Thu: 'thu', Fri: 'fri', Sat: 'sat', Sun: 'sun' };

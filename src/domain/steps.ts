@@ -6,6 +6,7 @@
 import type { PartRef } from './bundle.js';
 import { describeMs } from './duration.js';
 import { describeBasis, type OnBehalfBasis } from './onBehalf.js';
+import { describeSchedule, type OnCallMatch } from './onCall.js';
 import type { PersonId } from './people.js';
 
 /** Who did a step: the person when recorded, with the identities known at the time. */
@@ -25,8 +26,11 @@ export type Step =
   | { type: 'requested'; actor: Actor; app: string; role: string; duration: string; reason: string; onBehalf?: { by: Actor; as: OnBehalfBasis }; raisedIn?: 'jira'; parts?: string[] }
   /** An issue of an intake request type whose fields cannot make a request: told once on the issue, per set of problems. */
   | { type: 'intake_refused'; issueKey: string; requestType: string; problems: string[] }
-  /** Which of the role's approval rules applied (`rule`: its label), whom it told, and the facts that could not be learned. */
-  | { type: 'policy_applied'; rule: string; notified?: string[]; unknown?: string[] }
+  /**
+   * Which of the role's approval rules applied (`rule`: its label), whom it told, the facts that
+   * could not be learned, and the on-call shift it matched on (the grant ends with it).
+   */
+  | { type: 'policy_applied'; rule: string; notified?: string[]; unknown?: string[]; onCall?: OnCallMatch }
   | { type: 'approval_requested'; stage: number; stageCount: number; required: number; approvers: Actor[]; fallback?: boolean }
   | { type: 'vote_recorded'; actor: Actor; approvals: number; required: number; stage: number }
   | { type: 'stage_passed'; stage: number; stageCount: number }
@@ -46,8 +50,12 @@ export type Step =
    * the membership is in force.
    */
   | { type: 'grant_pending'; connector: string; group: string; idpUserId: string; notice: string }
-  /** `part`: the grant is this part of a bundle (its steps are written on the bundle's issue). */
-  | { type: 'granted'; connector: string; group: string; idpUserId: string; expiresAt: number | null; preexisting: boolean; part?: PartRef }
+  /**
+   * `part`: the grant is this part of a bundle (its steps are written on the bundle's issue).
+   * `shiftEnd`: the expiry is the end of the on-call shift that approved the request, before the
+   * duration asked ran out.
+   */
+  | { type: 'granted'; connector: string; group: string; idpUserId: string; expiresAt: number | null; preexisting: boolean; part?: PartRef; shiftEnd?: boolean }
   | { type: 'revoked'; cause: 'expired' | 'manual'; actor?: Actor; connector: string; group: string; idpUserId: string; removed: boolean; keptBecause?: 'preexisting' | 'other_grant'; part?: PartRef }
   /** Every part of a bundle is in place. */
   | { type: 'bundle_complete'; parts: string[]; expiresAt: number | null }
@@ -134,7 +142,7 @@ export function describeStep(step: Step, at: number): string {
     case 'policy_applied': {
       const told = step.notified?.length ? ` Told for information: ${step.notified.join(', ')}.` : '';
       const unknown = step.unknown?.length ? ` Not known, so rules that test it did not match: ${step.unknown.join('; ')}.` : '';
-      return `Policy: ${step.rule}. Chosen on ${when}.${told}${unknown}`;
+      return `Policy: ${step.rule}. Chosen on ${when}.${onCallShift(step.onCall)}${told}${unknown}`;
     }
     case 'approval_requested': {
       const stage = step.stageCount > 1 ? ` for stage ${step.stage + 1} of ${step.stageCount}` : '';
@@ -171,7 +179,7 @@ export function describeStep(step: Step, at: number): string {
     case 'grant_pending':
       return `Access pending: ${step.notice} (on ${when}).`;
     case 'granted': {
-      const exp = step.expiresAt === null ? 'expires never (permanent)' : `expires ${formatTime(step.expiresAt)}`;
+      const exp = step.expiresAt === null ? 'expires never (permanent)' : `expires ${formatTime(step.expiresAt)}${step.shiftEnd ? ' (the end of the on-call shift)' : ''}`;
       const pre = step.preexisting ? ' The user was already a member before this grant, so expiry will not remove them.' : '';
       return `Access granted: ${step.connector} group ${step.group} for ${step.idpUserId}, ${exp}. Granted on ${when}.${pre}${partSuffix(step.part)}`;
     }
@@ -217,4 +225,12 @@ export function describeStep(step: Step, at: number): string {
     case 'decision_refused':
       return `Decision refused for ${who(step.actor)} on ${when} (${step.code}).`;
   }
+}
+
+/** " On call in PagerDuty schedule P1 (Payments primary): shift 2026-… UTC to 2026-… UTC; the access ends with the shift." */
+function onCallShift(m: OnCallMatch | undefined): string {
+  if (!m) return '';
+  const where = describeSchedule(m.service, m.schedule, m.scheduleName);
+  if (m.end === null) return ` On call in ${where}: shift from ${formatTime(m.start)}, with no end.`;
+  return ` On call in ${where}: shift ${formatTime(m.start)} to ${formatTime(m.end)}; the access ends with the shift if the duration asked runs longer.`;
 }

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { loadCatalog, parseCatalog } from '../config/catalog.js';
 import { connectorsBlockOf } from '../config/connectors.js';
 import type { Catalog, ConnectorName } from '../domain/catalog.js';
+import type { OnCallServiceType } from '../domain/onCall.js';
 
 export type ReloadOutcome =
   | { status: 'applied'; catalog: Catalog }
@@ -27,6 +28,8 @@ export interface CatalogReloaderOptions {
   /** The catalog the bot started with. */
   initial: Catalog;
   configuredConnectors: readonly ConnectorName[];
+  /** The on-call services configured (rules' `onCall` may name only these). */
+  configuredOnCall?: readonly OnCallServiceType[];
   logger: Logger;
   /** Told of a refused text, with its problems (one line each). */
   onRefused(errors: string[], reason: string): void;
@@ -85,9 +88,10 @@ export class CatalogReloader {
     const text = this.tryRead();
     if (!opts.force && text !== undefined && text === this.lastText) return { status: 'unchanged' };
     this.lastText = text;
-    const configuredConnectors = this.opts.configuredConnectors;
+    const { configuredConnectors, configuredOnCall } = this.opts;
     // Without a text, loadCatalog reads again and words why (not found, unreadable).
-    const loaded = text === undefined ? loadCatalog(this.opts.path, { configuredConnectors, readFile: this.read }) : parseCatalog(text, { configuredConnectors, source: this.opts.path });
+    const loaded =
+      text === undefined ? loadCatalog(this.opts.path, { configuredConnectors, configuredOnCall, readFile: this.read }) : parseCatalog(text, { configuredConnectors, configuredOnCall, source: this.opts.path });
     const errors = loaded.ok ? [] : [...loaded.errors];
     if (loaded.ok && text !== undefined && connectorsBlock(text) !== this.connectorsBlock) {
       errors.push('connectors: the connectors: block changed; connector instances are built at start-up, so restart access-bot to apply this edit');

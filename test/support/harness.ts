@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccessBot, type AccessBot, type ComposeOptions } from '../../src/compose.js';
 import { parseCatalog } from '../../src/config/catalog.js';
-import { connectorsOf, loadConfig } from '../../src/config/env.js';
+import { catalogOptionsOf, loadConfig } from '../../src/config/env.js';
 import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/logger.js';
 import { AtlassianAdminEmulator } from '../emulators/atlassian-admin.js';
@@ -25,6 +25,8 @@ import { BitbucketEmulator } from '../emulators/bitbucket.js';
 import { GoogleDirectoryEmulator } from '../emulators/google.js';
 import { GraphEmulator } from '../emulators/graph.js';
 import { JiraEmulator } from '../emulators/jira.js';
+import { JsmOpsEmulator } from '../emulators/jsm-ops.js';
+import { PagerDutyEmulator } from '../emulators/pagerduty.js';
 import { OktaEmulator } from '../emulators/okta.js';
 import { SlackEmulator } from '../emulators/slack.js';
 import { catalogYaml, emulatorEnv, nameParts, PEOPLE, secretValues, seedWorld, TEST_CREDENTIALS, type Person } from './fixtures.js';
@@ -78,6 +80,12 @@ export interface HarnessOptions {
    * with JIRA_WEBHOOK_SECRET (`JIRA_WEBHOOK_TEST_SECRET` unless `env` sets one).
    */
   jiraWebhook?: boolean;
+  /**
+   * On-call services to start and configure: `pagerduty` sets PAGERDUTY_TOKEN and PAGERDUTY_URL;
+   * `jsm-ops` sets JSM_OPS_CLOUD_ID and JSM_OPS_URL (its credentials are the Jira ones, the
+   * default, and responders' emails come from the Jira emulator's directory).
+   */
+  onCall?: readonly ('pagerduty' | 'jsm-ops')[];
 }
 
 /** The Jira webhook secret of the tests. */
@@ -106,6 +114,10 @@ export class Harness {
   readonly bitbucket: BitbucketEmulator | undefined;
   /** Started when `connectors` includes `aws-sso`. */
   readonly awsSso: AwsSsoEmulator | undefined;
+  /** Started when `onCall` includes `pagerduty`. */
+  readonly pagerduty: PagerDutyEmulator | undefined;
+  /** Started when `onCall` includes `jsm-ops`. */
+  readonly jsmOps: JsmOpsEmulator | undefined;
   readonly connectors: readonly ConnectorId[];
   readonly logs: string[] = [];
   bot!: AccessBot;
@@ -121,10 +133,12 @@ export class Harness {
     this.atlassianOrg = this.connectors.includes('atlassian-org') ? new AtlassianAdminEmulator() : undefined;
     this.bitbucket = this.connectors.includes('bitbucket-dc') ? new BitbucketEmulator() : undefined;
     this.awsSso = this.connectors.includes('aws-sso') ? new AwsSsoEmulator() : undefined;
+    this.pagerduty = opts.onCall?.includes('pagerduty') ? new PagerDutyEmulator() : undefined;
+    this.jsmOps = opts.onCall?.includes('jsm-ops') ? new JsmOpsEmulator({ email: TEST_CREDENTIALS.jiraEmail, apiToken: JIRA_TOKEN }) : undefined;
   }
 
   async start(): Promise<this> {
-    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.graph?.start(), this.google?.start(), this.github?.start(), this.atlassianOrg?.start(), this.bitbucket?.start(), this.awsSso?.start()]);
+    await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), this.graph?.start(), this.google?.start(), this.github?.start(), this.atlassianOrg?.start(), this.bitbucket?.start(), this.awsSso?.start(), this.pagerduty?.start(), this.jsmOps?.start()]);
     this.github?.addOrg(GITHUB_ORG, { saml: true });
     seedWorld(this, {
       people: Object.values(PEOPLE),
@@ -187,6 +201,8 @@ export class Harness {
       // emulator's keys go there, as a deployment's would.
       Object.assign(process.env, { AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
     }
+    if (this.pagerduty) Object.assign(idpEnv, { PAGERDUTY_TOKEN: this.pagerduty.token, PAGERDUTY_URL: this.pagerduty.url });
+    if (this.jsmOps) Object.assign(idpEnv, { JSM_OPS_CLOUD_ID: this.jsmOps.cloudId, JSM_OPS_URL: this.jsmOps.url });
     // The configuration reads the catalog's connectors: block, when it has one, from this file.
     const catalogFile = join(this.dir, 'access-catalog.yaml');
     writeFileSync(catalogFile, this.opts.catalog ?? DEFAULT_CATALOG);
@@ -208,7 +224,7 @@ export class Harness {
   }
 
   private async boot(): Promise<void> {
-    const cat = parseCatalog(this.catalogText ?? this.opts.catalog ?? DEFAULT_CATALOG, { configuredConnectors: connectorsOf(this.config) });
+    const cat = parseCatalog(this.catalogText ?? this.opts.catalog ?? DEFAULT_CATALOG, catalogOptionsOf(this.config));
     if (!cat.ok) throw new Error(`test catalog invalid:\n${cat.errors.join('\n')}`);
     const logger = createLogger('debug', [], { write: (s: string) => void this.logs.push(s) });
     this.bot = createAccessBot({
@@ -238,7 +254,7 @@ export class Harness {
   async stop(): Promise<void> {
     await this.bot.stop(1000).catch(() => undefined);
     try {
-      await stopAll([this.slack, this.jira, this.okta, this.graph, this.google, this.github, this.atlassianOrg, this.bitbucket, this.awsSso]);
+      await stopAll([this.slack, this.jira, this.okta, this.graph, this.google, this.github, this.atlassianOrg, this.bitbucket, this.awsSso, this.pagerduty, this.jsmOps]);
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
     }
@@ -292,7 +308,7 @@ export class Harness {
   /** Every secret the test configured, for grepping logs. */
   secrets(): string[] {
     const extra = [this.graph?.clientSecret, this.google?.privateKeyPem.split('\n')[1], this.github?.privateKeyPem.split('\n')[1], this.atlassianOrg?.apiKey, this.bitbucket?.basic.password].filter((s): s is string => !!s);
-    return [...secretValues(TEST_CREDENTIALS), ...extra, ...(this.awsSso ? [SECRET_ACCESS_KEY] : [])];
+    return [...secretValues(TEST_CREDENTIALS), ...extra, ...(this.awsSso ? [SECRET_ACCESS_KEY] : []), ...(this.pagerduty ? [this.pagerduty.token] : [])];
   }
 }
 

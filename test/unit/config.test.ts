@@ -64,6 +64,7 @@ test('env: defaults with only the required variables', () => {
         secrets: ['apiToken'],
       },
     ],
+    onCall: [],
     logLevel: 'info',
     allowGuests: false,
   } satisfies Config);
@@ -121,6 +122,7 @@ test('env: everything set, all connectors on', () => {
     jira: { host: 'http://127.0.0.1:4002', email: 'bot@acme.com', apiToken: 'secret-jira-token', webhookSecret: 'secret-hook' },
     adminChannel: '#access-admins',
     managerSource: 'google',
+    onCall: [],
     logLevel: 'debug',
     allowGuests: true,
   } satisfies Omit<Config, 'connectors'>);

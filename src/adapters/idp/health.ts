@@ -15,8 +15,8 @@ export interface HealthProbes {
   withoutCredentials: string;
 }
 
-/** Never throws: every failure is a check in the report. */
-export async function runHealthChecks(probes: HealthProbes, groups: string[]): Promise<HealthReport> {
+/** Never throws: every failure is a check in the report. `noun` names what the ids are (an on-call service checks schedules). */
+export async function runHealthChecks(probes: HealthProbes, groups: string[], noun = 'group'): Promise<HealthReport> {
   const check = async (name: string, run: () => Promise<string | undefined>): Promise<HealthReport['checks'][number]> => {
     try {
       const detail = await run();
@@ -27,8 +27,8 @@ export async function runHealthChecks(probes: HealthProbes, groups: string[]): P
   };
   const credentials = await check('credentials valid', () => probes.credentials());
   if (!credentials.ok) {
-    return { ok: false, checks: [credentials, ...groups.map((g) => ({ name: `group ${g} exists`, ok: false, detail: `not checked: ${probes.withoutCredentials}` }))] };
+    return { ok: false, checks: [credentials, ...groups.map((g) => ({ name: `${noun} ${g} exists`, ok: false, detail: `not checked: ${probes.withoutCredentials}` }))] };
   }
-  const checks = [credentials, ...(await Promise.all(groups.map((g) => check(`group ${g} exists`, () => probes.group(g)))))];
+  const checks = [credentials, ...(await Promise.all(groups.map((g) => check(`${noun} ${g} exists`, () => probes.group(g)))))];
   return { ok: checks.every((c) => c.ok), checks };
 }

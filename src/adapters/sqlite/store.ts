@@ -67,6 +67,7 @@ const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId' | 'request
   submittedAs: 'submitted_as',
   bundleParts: 'bundle_json',
   partOf: 'part_of',
+  endsBy: 'ends_by',
 };
 
 function toRequest(row: Record<string, unknown>): RequestRecord {

@@ -89,6 +89,11 @@ export interface RequestRecord {
   bundleParts: PartSnapshot[] | null;
   /** Set on a part of a bundle: the bundle request (whose Jira issue it shares). */
   partOf: string | null;
+  /**
+   * The grant ends no later than this (epoch ms): the end of the on-call shift of the rule that
+   * approved it (domain/onCall.ts grantEnd). null: the duration asked alone decides.
+   */
+  endsBy: number | null;
 }
 
 /** Fields a request reads from its people, never written through the request. */

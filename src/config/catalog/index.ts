@@ -28,6 +28,7 @@ import fs from 'node:fs';
 import YAML from 'yaml';
 import type { Application, ApprovalPolicy, Catalog, ConnectorName, PolicyRules, Role } from '../../domain/catalog.js';
 import type { Duration } from '../../domain/duration.js';
+import type { OnCallServiceType } from '../../domain/onCall.js';
 import { breakGlass } from './breakGlass.js';
 import { delegates } from './delegates.js';
 import { bundles, writtenRoles } from './bundles.js';
@@ -46,6 +47,11 @@ export interface CatalogOptions {
    * reads the catalog even when the environment is wrong).
    */
   configuredConnectors: readonly ConnectorName[] | undefined;
+  /**
+   * On-call services that are configured (`catalogOptionsOf(config)`); a rule's `onCall` naming
+   * another one is an error. Undefined: not checked.
+   */
+  configuredOnCall?: readonly OnCallServiceType[] | undefined;
   /** Name of the text's origin (file path) for syntax errors. Default "catalog". */
   source?: string;
 }
@@ -79,7 +85,7 @@ export function parseCatalog(yamlText: string, opts: CatalogOptions): CatalogRes
   if (root === null || root === undefined || root === '') {
     return { ok: false, errors: [`${source}: is empty (expected jira: and applications:)`] };
   }
-  const v = new Validator(opts.configuredConnectors, instancesOf(root), source);
+  const v = new Validator(opts.configuredConnectors, opts.configuredOnCall, instancesOf(root), source);
   const catalog = v.catalog(root);
   return catalog && v.errors.length === 0 ? { ok: true, catalog } : { ok: false, errors: v.errors };
 }
@@ -103,12 +109,13 @@ export function loadCatalog(
       ],
     };
   }
-  return parseCatalog(text, { configuredConnectors: opts.configuredConnectors, source: path });
+  return parseCatalog(text, { configuredConnectors: opts.configuredConnectors, configuredOnCall: opts.configuredOnCall, source: path });
 }
 
 class Validator extends Reader {
   constructor(
     private readonly configured: readonly ConnectorName[] | undefined,
+    private readonly onCall: readonly OnCallServiceType[] | undefined,
     private readonly instances: Instances,
     private readonly source: string,
   ) {
@@ -242,7 +249,7 @@ class Validator extends Reader {
     const isRuled = isMap(m.approval) && m.approval.rules !== undefined;
     let own: Inherited<ParsedPolicy>;
     if (isRuled) {
-      const withRules = ruled(this, `${p}.approval`, m, { durations, grant: target, instances: this.instances }, isBreakGlass);
+      const withRules = ruled(this, `${p}.approval`, m, { durations, grant: target, instances: this.instances, onCall: this.onCall }, isBreakGlass);
       own = withRules ? { state: 'ok', value: withRules.parsed, at: `${p}.approval` } : { state: 'invalid' };
       rules = withRules?.rules;
     } else own = policyField(this, p, m);

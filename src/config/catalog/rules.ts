@@ -2,7 +2,9 @@
  * Approval rules on a role: `approval: { rules: [...], default: ... }`, each rule's conditions
  * (`when:`, including working `hours:`), its outcome and whom it notifies.
  */
-import { type ApprovalPolicy, type Conditions, type GrantTarget, type PolicyRule, type PolicyRules, type RequestKind, type Weekday, type WorkingHours, REQUEST_KINDS, WEEKDAYS } from '../../domain/catalog.js';
+import { type ApprovalPolicy, type Conditions, type GrantTarget, type OnCallCondition, type PolicyRule, type PolicyRules, type RequestKind, type Weekday, type WorkingHours, REQUEST_KINDS, WEEKDAYS } from '../../domain/catalog.js';
+import { ON_CALL_SERVICES, ON_CALL_TYPES, isOnCallType, type OnCallServiceType } from '../../domain/onCall.js';
+import { ON_CALL_SETUP } from '../onCall.js';
 import { ruleLabel } from '../../domain/policy.js';
 import { describeMs, type Duration } from '../../domain/duration.js';
 import { hasCapability, type Capability } from '../../app/ports/idp.js';
@@ -13,14 +15,16 @@ import { type Obj, type Reader, oneOf, show, suggest } from './reader.js';
 
 const RULED_KEYS = ['rules', 'default'] as const;
 const RULE_KEYS = ['name', 'when', 'notify', 'auto', 'deny', ...APPROVAL_KEYS] as const;
-const WHEN_KEYS = ['memberOf', 'department', 'title', 'durationOver', 'kind', 'hours'] as const;
+const WHEN_KEYS = ['memberOf', 'department', 'title', 'durationOver', 'kind', 'hours', 'onCall'] as const;
 const HOURS_KEYS = ['tz', 'from', 'to', 'days'] as const;
 
-/** What a rule's conditions are checked against: the role's durations and grant connector. */
+/** What a rule's conditions are checked against: the role's durations and grant connector, and the on-call services configured. */
 interface RoleFacts {
   durations: Duration[] | undefined;
   grant: GrantTarget | undefined;
   instances: Instances;
+  /** Undefined: not checked (the catalog is read without an environment). */
+  onCall: readonly OnCallServiceType[] | undefined;
 }
 
 /**
@@ -96,7 +100,7 @@ function ruleOutcome(r: Reader, p: string, raw: unknown, ownersAt: string[]): Ap
   return parsed.policy;
 }
 
-function when(r: Reader, p: string, raw: unknown, { durations, grant, instances }: RoleFacts): Conditions | undefined {
+function when(r: Reader, p: string, raw: unknown, { durations, grant, instances, onCall }: RoleFacts): Conditions | undefined {
   const m = r.map(p, raw, `a map of conditions (${oneOf(WHEN_KEYS)})`);
   if (!m) return undefined;
   r.keys(p, m, WHEN_KEYS);
@@ -141,7 +145,35 @@ function when(r: Reader, p: string, raw: unknown, { durations, grant, instances 
     if (h) c.hours = h;
     else ok = false;
   }
+  if (m.onCall !== undefined) {
+    const o = onCallCondition(r, `${p}.onCall`, m.onCall, onCall);
+    if (o) c.onCall = o;
+    else ok = false;
+  }
   return ok ? c : undefined;
+}
+
+/** Schedule ids as each service writes them. */
+const SCHEDULE_ID: Record<OnCallServiceType, { re: RegExp; hint: string }> = {
+  pagerduty: { re: /^[A-Z0-9]{5,20}$/, hint: 'a PagerDuty schedule id like P1ABCDE (the last part of the schedule’s URL, …/schedules/P1ABCDE)' },
+  'jsm-ops': { re: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, hint: 'a JSM Operations schedule id, a UUID (Operations → On-call schedules → the schedule → its id in the URL)' },
+};
+
+/** `onCall: { pagerduty: P1ABCDE }` (or a list of schedules): one on-call service, its schedule ids. */
+function onCallCondition(r: Reader, p: string, raw: unknown, configured: readonly OnCallServiceType[] | undefined): OnCallCondition | undefined {
+  const example = 'a map naming one on-call service and its schedule ids, e.g. { pagerduty: P1ABCDE } or { jsm-ops: [<schedule id>, …] }';
+  const m = r.map(p, raw, example);
+  if (!m) return undefined;
+  const keys = Object.keys(m);
+  if (keys.length !== 1) return r.fail(p, keys.length === 0 ? `names no on-call service (${oneOf(ON_CALL_TYPES)})` : `names ${keys.length} on-call services; a condition tests one (write one rule per service)`);
+  const service = keys[0]!;
+  if (!isOnCallType(service)) return r.fail(`${p}.${service}`, `"${service}" is not an on-call service (${oneOf(ON_CALL_TYPES)}${suggest(service, ON_CALL_TYPES)})`);
+  const schedules = r.words(`${p}.${service}`, m[service], SCHEDULE_ID[service].hint);
+  if (!schedules) return undefined;
+  const bad = schedules.find((s) => !SCHEDULE_ID[service].re.test(s));
+  if (bad !== undefined) return r.fail(`${p}.${service}`, `"${bad}" is not ${SCHEDULE_ID[service].hint}`);
+  if (configured && !configured.includes(service)) return r.fail(`${p}.${service}`, `${ON_CALL_SERVICES[service]} is not configured (${ON_CALL_SETUP[service]})`);
+  return { service, schedules: [...new Set(schedules)] };
 }
 
 function hours(r: Reader, p: string, raw: unknown): WorkingHours | undefined {
