@@ -20,6 +20,12 @@ export interface EmuUser {
   active: boolean;
   accountType: 'atlassian' | 'app' | 'customer';
   timeZone: string;
+  /**
+   * The user's profile visibility hides the email: Jira leaves `emailAddress` out of the user
+   * ("Depending on the user’s privacy setting, this may be returned as null", the User schema of
+   * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-users/).
+   */
+  emailHidden?: boolean;
 }
 
 export interface EmuGroup {
@@ -36,7 +42,7 @@ export class AtlassianDirectory {
   /** `siteUrl`: the site's origin once it listens (for `self` links). */
   constructor(private readonly siteUrl: () => string) {}
 
-  addUser(u: { email: string; displayName?: string; accountId?: string; active?: boolean; accountType?: EmuUser['accountType'] }): EmuUser {
+  addUser(u: { email: string; displayName?: string; accountId?: string; active?: boolean; accountType?: EmuUser['accountType']; emailHidden?: boolean }): EmuUser {
     const user: EmuUser = {
       accountId: u.accountId ?? `712020:${randomUUID()}`,
       emailAddress: u.email,
@@ -44,6 +50,7 @@ export class AtlassianDirectory {
       active: u.active ?? true,
       accountType: u.accountType ?? 'atlassian',
       timeZone: 'Etc/UTC',
+      ...(u.emailHidden ? { emailHidden: true } : {}),
     };
     this.users.set(user.accountId, user);
     return user;
@@ -76,7 +83,7 @@ export class AtlassianDirectory {
       self: `${this.siteUrl()}/rest/api/3/user?accountId=${encodeURIComponent(u.accountId)}`,
       accountId: u.accountId,
       accountType: u.accountType,
-      emailAddress: u.emailAddress,
+      ...(u.emailHidden ? {} : { emailAddress: u.emailAddress }),
       avatarUrls: { '48x48': `https://avatar-management.example/${u.accountId}/48` },
       displayName: u.displayName,
       active: u.active,

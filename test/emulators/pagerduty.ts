@@ -111,7 +111,8 @@ export class PagerDutyEmulator extends EmulatorServer {
   private guard(req: EmuRequest, h: (req: EmuRequest) => EmuResponse): EmuResponse {
     if (req.headers.authorization !== `Token token=${this.token}`) return pdError(401, 2006, 'Authentication failed');
     const now = this.now();
-    if (now - this.window.start >= WINDOW_MS) this.window = { start: now, used: 0 };
+    // A test clock may go back: a new window then too.
+    if (now < this.window.start || now - this.window.start >= WINDOW_MS) this.window = { start: now, used: 0 };
     const resetSec = Math.max(1, Math.ceil((this.window.start + WINDOW_MS - now) / 1000));
     const headers = (remaining: number) => ({ 'ratelimit-limit': String(this.limitPerMinute), 'ratelimit-remaining': String(remaining), 'ratelimit-reset': String(resetSec) });
     if (this.window.used >= this.limitPerMinute) {

@@ -110,4 +110,27 @@ default:
     const r = parseCatalog(catalog(`rules:\n  - when: { durationOver: 8h }\n    approvers: [owners]\ndefault: auto`).replace('    owners: [owner@example.com]\n', ''), { configuredConnectors: undefined });
     assert.deepEqual(r.ok ? [] : r.errors, [`${P}.rules[0].approvers[0]: "owners" but the application has no owners (add owners: [...] to it)`]);
   });
+
+  test('onCall names one on-call service and its schedule ids, and that service must be configured', () => {
+    const text = catalog(`rules:\n  - name: on-call responders\n    when: { onCall: { pagerduty: [P1PAYMT, P2PAYMT, P1PAYMT] } }\n    auto: true\n  - when: { onCall: { jsm-ops: 0B5C1D2E-3F40-4A51-8B62-7C83D94E0F15 } }\n    auto: true\ndefault:\n  approvers: [owners]`);
+    const r = parseCatalog(text, { configuredConnectors: undefined, configuredOnCall: ['pagerduty', 'jsm-ops'] });
+    assert.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
+    const rules = r.catalog.applications[0]!.roles[0]!.rules!.rules;
+    assert.deepEqual(rules[0]!.when, { onCall: { service: 'pagerduty', schedules: ['P1PAYMT', 'P2PAYMT'] } });
+    assert.deepEqual(rules[1]!.when, { onCall: { service: 'jsm-ops', schedules: ['0B5C1D2E-3F40-4A51-8B62-7C83D94E0F15'] } });
+    const unconfigured = parseCatalog(text, { configuredConnectors: undefined, configuredOnCall: [] });
+    assert.deepEqual(unconfigured.ok ? [] : unconfigured.errors, [
+      `${P}.rules[0].when.onCall.pagerduty: PagerDuty is not configured (set PAGERDUTY_TOKEN to a PagerDuty REST API key (Integrations → API Access Keys; read-only is enough))`,
+      `${P}.rules[1].when.onCall.jsm-ops: JSM Operations is not configured (set JSM_OPS_CLOUD_ID to the site’s cloud id (https://<your-site>.atlassian.net/_edge/tenant_info), with JSM_OPS_EMAIL and JSM_OPS_API_TOKEN unless the Jira credentials may read the schedules)`,
+    ]);
+  });
+
+  test('a bad onCall is one line naming what is wrong', () => {
+    const rule = (onCall: string) => errors(`rules:\n  - when: { onCall: ${onCall} }\n    auto: true\ndefault: { approvers: [owners] }`);
+    assert.deepEqual(rule('{ pagerduti: P1PAYMT }'), [`${P}.rules[0].when.onCall.pagerduti: "pagerduti" is not an on-call service (one of pagerduty, jsm-ops; did you mean pagerduty?)`]);
+    assert.deepEqual(rule('{ pagerduty: P1PAYMT, jsm-ops: x }'), [`${P}.rules[0].when.onCall: names 2 on-call services; a condition tests one (write one rule per service)`]);
+    assert.deepEqual(rule('{ pagerduty: "Payments primary" }'), [`${P}.rules[0].when.onCall.pagerduty: "Payments primary" is not a PagerDuty schedule id like P1ABCDE (the last part of the schedule’s URL, …/schedules/P1ABCDE)`]);
+    assert.deepEqual(rule('{ jsm-ops: P1PAYMT }'), [`${P}.rules[0].when.onCall.jsm-ops: "P1PAYMT" is not a JSM Operations schedule id, a UUID (Operations → On-call schedules → the schedule → its id in the URL)`]);
+    assert.deepEqual(rule('P1PAYMT'), [`${P}.rules[0].when.onCall: must be a map naming one on-call service and its schedule ids, e.g. { pagerduty: P1ABCDE } or { jsm-ops: [<schedule id>, …] }`]);
+  });
 });

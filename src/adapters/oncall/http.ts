@@ -48,7 +48,7 @@ export class JsonGetter {
   async get(url: URL, headers: Record<string, string>, what: string): Promise<unknown> {
     const { label } = this.c;
     const held = this.gate.reserve(GATE_KEY);
-    if (!held.ok) throw new OnCallError(`${label}'s rate limit is used up for ${Math.ceil(held.waitMs / 1000)} s more; not asked while ${what}`, 429);
+    if (!held.ok) throw new OnCallError(`the ${label} rate limit is used up for ${Math.ceil(held.waitMs / 1000)} s more; not asked while ${what}`, 429);
     let answer;
     try {
       answer = await sendHttp(url, { method: 'GET', headers: { Accept: 'application/json', 'User-Agent': 'access-bot', ...headers }, timeoutMs: this.c.timeoutMs });
