@@ -1,7 +1,9 @@
 /**
  * `access-bot check`: validates the environment and the catalog, then tests every connection the
  * bot will use (Slack token and scopes, the Jira project, each identity connector and every group
- * the catalog names) and prints a checklist with a precise fix under each failure.
+ * the catalog names, each on-call service and every schedule the rules name) and prints a
+ * checklist with a precise fix under each failure; then, for a sample of people, which approval
+ * rule each would meet now (check/sample.ts).
  *
  * Contract:
  * - Never throws for what it checks: a refused connection, a timeout or an error answer is a
@@ -17,6 +19,8 @@ import { connectorType } from './adapters/idp/index.js';
 import { catalogItem, catalogSummary, envItem, envSummary, managerItems } from './check/config.js';
 import { checkIdp, idpsToCheck, instanceTitle } from './check/idp.js';
 import { checkJira } from './check/jira.js';
+import { checkOnCall, ON_CALL_TITLES } from './check/onCall.js';
+import { policySample } from './check/sample.js';
 import { Checklist, item, redact, type CheckItem, type CheckResult } from './check/report.js';
 import { checkSlack } from './check/slack.js';
 import { loadCatalog } from './config/catalog.js';
@@ -34,6 +38,11 @@ export interface CheckOptions {
   fetchTimeoutMs?: number;
   /** For tests: how files (secrets given as NAME_FILE, the catalog) are read. */
   readFile?: (path: string) => string;
+  /**
+   * `--sample`: the people whose approval rule is shown for every role with rules. Default: a few
+   * members of each such role's groups and whoever is on call in its schedules.
+   */
+  sample?: readonly string[];
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -54,7 +63,7 @@ export async function runCheck(env: Record<string, string | undefined>, opts: Ch
   }
   const out = (line: string): void => rawOut(redact(line, secrets));
   let instances: readonly ConnectorConfig[] = [];
-  const checklist = new Checklist(out, (section) => instanceTitle(section, instances));
+  const checklist = new Checklist(out, (section) => ON_CALL_TITLES[section] ?? instanceTitle(section, instances));
   const report = (list: CheckItem[]): void => checklist.add(list);
 
   out('access-bot check');
@@ -91,12 +100,17 @@ export async function runCheck(env: Record<string, string | undefined>, opts: Ch
   }
   if (catalog) report(managerItems(config, catalog));
 
-  // 3-5. Connections, concurrently; printed in a fixed order.
+  // 3-5. Connections (on-call services too), concurrently; printed in a fixed order.
   const slack = checkSlack(config, catalog, timeoutMs);
   const jira = checkJira(config, catalog, timeoutMs);
   const idps = idpsToCheck(config, catalog).map((c) => checkIdp(c, config, catalog, timeoutMs));
+  const onCall = checkOnCall(config, catalog, timeoutMs);
   report(await slack);
   report(await jira);
   for (const idp of idps) report(await idp);
+  for (const service of await onCall) report(service);
+
+  // 6. Who would meet which approval rule, for a few people (the policy explain code).
+  if (strict.ok && catalog) report(await policySample(config, catalog, { ...(opts.sample ? { emails: opts.sample } : {}), timeoutMs }));
   return checklist.finish();
 }

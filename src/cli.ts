@@ -6,9 +6,12 @@
 const USAGE = `Usage: access-bot <command>
 
 Commands:
-  check        validate the environment and the catalog, then test every connection
+  check [--sample <email>[,<email>…]]
+               validate the environment and the catalog, then test every connection
                (Slack token and scopes, the Jira project, each identity provider and
-               every catalog group); prints a checklist with a fix for each failure
+               every catalog group, each on-call service and schedule); prints a
+               checklist with a fix for each failure, and which approval rule a sample
+               of people would meet now
 
   catalog import --connector <instance> --filter <filter> [--pattern <regex>] [--diff]
                print the identity provider's groups as catalog YAML (or, with --diff,
@@ -38,11 +41,29 @@ Options:
 The configuration comes from the environment (see README, "Configuration").
 Exit code: 0 when every check passed, 1 when one failed, 2 for a usage error.`;
 
-const CHECK_USAGE = `Usage: access-bot check
+const CHECK_USAGE = `Usage: access-bot check [--sample <email>[,<email>…]]
 
 Reads the environment and the catalog (ACCESS_CATALOG, default ./access-catalog.yaml) the
-bot would start with, and tests each connection. Makes no changes anywhere.
+bot would start with, and tests each connection. Then, for every role with approval rules,
+prints which rule each of a few people would meet if they asked now, and why: the emails
+given with --sample (repeatable), or else a few members of the role's groups and whoever is
+on call in its schedules. Makes no changes anywhere.
 Exit code: 0 when every check passed, 1 when one failed.`;
+
+/** `--sample a@x.com,b@y.com` (repeatable) into emails; a usage error as a string. */
+function sampleArgs(args: string[]): string[] | string {
+  const emails: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = a === '--sample' ? args[++i] : a.startsWith('--sample=') ? a.slice('--sample='.length) : undefined;
+    if (value === undefined) return a === '--sample' ? '--sample needs an email (or a comma-separated list)' : `unexpected argument "${a}"`;
+    for (const e of value.split(',').map((x) => x.trim()).filter(Boolean)) {
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e)) return `--sample: "${e}" is not an email address`;
+      emails.push(e.toLowerCase());
+    }
+  }
+  return emails;
+}
 
 /** Writes, then exits once stdout has drained: a piped stdout would lose lines on a bare exit. */
 function exit(code: number): void {
@@ -60,13 +81,14 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${CHECK_USAGE}\n`);
       return exit(0);
     }
-    if (rest.length > 0) {
-      process.stderr.write(`access-bot check: unexpected argument "${rest[0]}"\n\n${CHECK_USAGE}\n`);
+    const sample = sampleArgs(rest);
+    if (typeof sample === 'string') {
+      process.stderr.write(`access-bot check: ${sample}\n\n${CHECK_USAGE}\n`);
       return exit(2);
     }
     // Loaded here, not at the top: the SDKs behind it take seconds to load, and --help should not wait.
     const { runCheck } = await import('./check.js');
-    const result = await runCheck(process.env);
+    const result = await runCheck(process.env, sample.length ? { sample } : {});
     // Explicit exit: a service that never answered may still hold a socket open.
     return exit(result.ok ? 0 : 1);
   }

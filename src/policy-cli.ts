@@ -6,21 +6,22 @@
  * configuration is wrong, 2 usage error.
  */
 import fs from 'node:fs';
-import { describeGroups, explainPolicy } from './app/policyFacts.js';
+import { describeGroups, describeOnCall, explainPolicy } from './app/policyFacts.js';
 import { buildConnectors, onCallLookup } from './compose.js';
 import { loadCatalog } from './config/catalog.js';
 import { catalogOptionsOf, loadConfig } from './config/env.js';
 import { EMAIL_RE } from './config/values.js';
-import { findRole, type ApprovalPolicy, type ApproverRef } from './domain/catalog.js';
+import { findRole } from './domain/catalog.js';
 import { describeDuration, parseDuration } from './domain/duration.js';
-import type { PolicyFacts } from './domain/policy.js';
+import { describePolicy, type PolicyFacts } from './domain/policy.js';
 import { formatTime } from './domain/steps.js';
 
 export const POLICY_USAGE = `Usage: access-bot policy explain <email> <app>/<role> [--duration <d>]
 
 Prints which of the role's approval rules (catalog approval: rules:) the person would meet if
 they asked now, and why: each rule in order with the condition that decided it, and the facts
-(groups, department, title) read from the role's connector. Read-only.
+(groups, department, title) read from the role's connector, and whether they are on call now in
+the schedules onCall rules name (PagerDuty, JSM Operations). Read-only.
 --duration defaults to the role's first duration.
 Exit code: 0 explained, 1 not decidable now or a configuration error, 2 usage error.`;
 
@@ -74,6 +75,7 @@ export async function runPolicy(args: string[], env: Record<string, string | und
   }
   const told = choice.notify.length ? `; tells ${choice.notify.join(', ')}` : '';
   out(`Applies: ${choice.label}: ${describePolicy(choice.policy)}${told}.`);
+  if (choice.onCall?.end != null) out(`The access would end with the on-call shift, at ${formatTime(choice.onCall.end)}, if the duration asked runs longer.`);
   return 0;
 }
 
@@ -99,27 +101,10 @@ function parseArgs(args: string[]): { email: string; app: string; role: string; 
 }
 
 function factLines(from: string, f: PolicyFacts): string[] {
-  const lines: string[] = [];
+  const lines: string[] = describeOnCall(f);
   if (!f.groups.known && f.groups.why === 'not looked up' && !f.profile.known && f.profile.why === 'not looked up') return lines;
   if (f.groups.known || f.groups.why !== 'not looked up') lines.push(`groups in ${from}: ${describeGroups(f.groups)}`);
   if (f.profile.known) lines.push(`department: ${f.profile.value.department ?? 'not recorded'}; title: ${f.profile.value.title ?? 'not recorded'}`);
   else if (f.profile.why !== 'not looked up') lines.push(`department and title: unknown (${f.profile.why})`);
   return lines;
-}
-
-function describePolicy(p: ApprovalPolicy): string {
-  switch (p.kind) {
-    case 'auto':
-      return 'approved by policy (auto-approve)';
-    case 'deny':
-      return `denied by policy: ${p.reason}`;
-    case 'stages':
-      return p.stages
-        .map((s, i) => `${p.stages.length > 1 ? `stage ${i + 1}: ` : 'asks '}${s.approvers.map(refText).join(', ')}${s.required > 1 ? ` (${s.required} approvals)` : ''}`)
-        .join('; then ');
-  }
-}
-
-function refText(r: ApproverRef): string {
-  return r.kind === 'email' ? r.email : r.kind === 'slackGroup' ? `slack-group:${r.group}` : r.kind;
 }

@@ -11,7 +11,8 @@
 import type { Logger } from 'pino';
 import { findRole, type ApprovalPolicy, type PolicyRules, type RequestKind, type Role } from '../domain/catalog.js';
 import { transition } from '../domain/lifecycle.js';
-import { onCallKey, type OnCallMatch, type OnCallServiceType, type Roster } from '../domain/onCall.js';
+import { describeSchedule, onCallKey, shiftAt, type OnCallMatch, type OnCallServiceType, type Roster } from '../domain/onCall.js';
+import { formatTime } from '../domain/steps.js';
 import { choosePolicy, type IdpGroup, type Known, type PolicyChoice, type PolicyFacts } from '../domain/policy.js';
 import { RetryableError } from '../outbox/errors.js';
 import { notifyRequester, recordStep, transitionIssue, type Deps, type InTx } from './context.js';
@@ -108,6 +109,26 @@ async function known<T>(deps: FactsDeps, email: string, fact: string, look: () =
 export async function explainPolicy(deps: FactsDeps, role: Pick<Role, 'approval' | 'rules'>, req: FactsRequest): Promise<{ facts: PolicyFacts; choice: PolicyChoice }> {
   const facts = await gatherFacts(deps, role, req);
   return { facts, choice: choosePolicy(role, facts) };
+}
+
+/** Each on-call schedule the rules name, as a line: who asked is on call until when, is not, or it is unknown. */
+export function describeOnCall(facts: PolicyFacts): string[] {
+  const lines: string[] = [];
+  for (const [key, roster] of facts.onCall ?? []) {
+    const [service, schedule] = splitKey(key);
+    const where = describeSchedule(service, schedule, roster.known ? roster.value.scheduleName : undefined);
+    if (!roster.known) lines.push(`on call in ${where}: unknown (${roster.why})`);
+    else {
+      const shift = facts.email === undefined ? undefined : shiftAt(roster.value, facts.email, facts.now);
+      lines.push(`on call in ${where}: ${shift ? (shift.end === null ? 'yes, with no end' : `yes, until ${formatTime(shift.end)}`) : 'no'}`);
+    }
+  }
+  return lines;
+}
+
+function splitKey(key: string): [OnCallServiceType, string] {
+  const at = key.indexOf(':');
+  return [key.slice(0, at) as OnCallServiceType, key.slice(at + 1)];
 }
 
 /** The groups as a line, for `policy explain`. */

@@ -33,6 +33,7 @@ export const SECTION_TITLE: Record<string, string> = {
   connections: 'Connections',
   slack: 'Slack',
   jira: 'Jira',
+  policy: 'Approval rules: which each would meet now (a sample)',
 };
 
 /** Collects items and prints them, with a section title whenever the section changes. */

@@ -10,7 +10,7 @@
  * outcome is `undecided` and the caller tries again later rather than auto-approve.
  */
 import { describeMs } from './duration.js';
-import type { ApprovalPolicy, Conditions, OnCallCondition, PolicyRule, RequestKind, Role, WorkingHours, Weekday } from './catalog.js';
+import type { ApprovalPolicy, ApproverRef, Conditions, OnCallCondition, PolicyRule, RequestKind, Role, WorkingHours, Weekday } from './catalog.js';
 import { describeSchedule, onCallKey, shiftAt, type OnCallMatch, type Roster } from './onCall.js';
 import { formatTime } from './steps.js';
 
@@ -232,4 +232,22 @@ export function policyNow(role: Pick<Role, 'approval' | 'rules'> | undefined, re
   if (!role) return undefined;
   if (requestPolicy.rule === undefined) return role.approval;
   return role.rules?.rules[requestPolicy.rule - 1]?.policy;
+}
+
+/** A policy in a few words, for `policy explain` and `check`'s sample: "asks owners", "approved by policy (auto-approve)". */
+export function describePolicy(p: ApprovalPolicy): string {
+  switch (p.kind) {
+    case 'auto':
+      return 'approved by policy (auto-approve)';
+    case 'deny':
+      return `denied by policy: ${p.reason}`;
+    case 'stages':
+      return p.stages
+        .map((s, i) => `${p.stages.length > 1 ? `stage ${i + 1}: ` : 'asks '}${s.approvers.map(refText).join(', ')}${s.required > 1 ? ` (${s.required} approvals)` : ''}`)
+        .join('; then ');
+  }
+}
+
+function refText(r: ApproverRef): string {
+  return r.kind === 'email' ? r.email : r.kind === 'slackGroup' ? `slack-group:${r.group}` : r.kind;
 }
