@@ -13,7 +13,8 @@ Commands:
                checklist with a fix for each failure, and which approval rule a sample
                of people would meet now
 
-  catalog import --connector <instance> --filter <filter> [--pattern <regex>] [--diff]
+  catalog import --connector <instance> --filter <filter> [--pattern <regex>]
+                 [--owners-attribute <name>] [--diff]
                print the identity provider's groups as catalog YAML (or, with --diff,
                what would change against the catalog); never edits the catalog
 

@@ -8,9 +8,15 @@
  * role `admin` of the application `payments`. Without a pattern each group is an application of
  * its own. One role per group. Roles carry no durations or approvers: they take the catalog's
  * `defaults:`, which the admin reviews with the rest.
+ *
+ * Owners come from a group attribute when the IdP keeps one (`--owners-attribute owners`: Okta's
+ * group profile custom attribute of that name, a string array or a string of emails separated by
+ * commas, semicolons or spaces): an application's owners are those of all its groups. Without the
+ * attribute, or where no group has it, the application gets a TODO comment instead.
  */
 import YAML from 'yaml';
 import type { GroupDirectory, IdpGroup } from '../app/ports/idp.js';
+import { EMAIL_RE } from '../config/values.js';
 import type { Catalog } from '../domain/catalog.js';
 
 export interface ImportedRole {
@@ -23,6 +29,10 @@ export interface ImportedApp {
   id: string;
   name: string;
   roles: ImportedRole[];
+  /** From the owners attribute of its groups, lower-cased, in order; empty without one. */
+  owners: string[];
+  /** Its groups without the owners attribute (when some have it), and values that are not emails, for the review comment. */
+  ownerNotes: string[];
 }
 
 export interface ImportPlan {
@@ -30,7 +40,12 @@ export interface ImportPlan {
   applications: ImportedApp[];
   /** Groups the pattern did not match: left out, and named in a comment. */
   skipped: IdpGroup[];
+  /** The group attribute owners were read from, if one was given. */
+  ownersAttribute?: string;
 }
+
+/** A group attribute name as Okta's group schema allows it (a variable name). */
+export const ATTRIBUTE_RE = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** Catalog ids: lowercase letters, digits and dashes, at most 64 characters (config/catalog/reader.ts). */
 const MAX_ID = 64;
@@ -64,7 +79,7 @@ export function parsePattern(source: string): RegExp | string {
   return re;
 }
 
-export function planImport(groups: readonly IdpGroup[], opts: { connector: string; pattern?: RegExp }): ImportPlan {
+export function planImport(groups: readonly IdpGroup[], opts: { connector: string; pattern?: RegExp; ownersAttribute?: string }): ImportPlan {
   const apps = new Map<string, ImportedApp>();
   const skipped: IdpGroup[] = [];
   const sorted = [...groups].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
@@ -87,12 +102,29 @@ export function planImport(groups: readonly IdpGroup[], opts: { connector: strin
     // Without a pattern each group is its own application, even when two share a name.
     const key = opts.pattern ? slug(appName, 'app') : unique(slug(appName, 'app'), new Set(apps.keys()));
     let app = apps.get(key);
-    if (!app) apps.set(key, (app = { id: key, name: clip(appName), roles: [] }));
+    if (!app) apps.set(key, (app = { id: key, name: clip(appName), roles: [], owners: [], ownerNotes: [] }));
     const roleId = unique(slug(roleRaw, 'member'), new Set(app.roles.map((r) => r.id)));
     app.roles.push({ id: roleId, name: clip(group.name), group });
   }
   const applications = [...apps.values()].sort((a, b) => a.id.localeCompare(b.id));
-  return { connector: opts.connector, applications, skipped };
+  if (opts.ownersAttribute) for (const app of applications) readOwners(app, opts.ownersAttribute);
+  return { connector: opts.connector, applications, skipped, ...(opts.ownersAttribute ? { ownersAttribute: opts.ownersAttribute } : {}) };
+}
+
+/** The application's owners from its groups' attribute, and notes on groups that lack it or hold something else. */
+function readOwners(app: ImportedApp, attribute: string): void {
+  const missing: string[] = [];
+  for (const { group } of app.roles) {
+    const raw = group.attributes?.[attribute];
+    const values = Array.isArray(raw) ? raw.filter((v): v is string => typeof v === 'string') : typeof raw === 'string' ? raw.split(/[\s,;]+/) : [];
+    const words = values.map((v) => v.trim()).filter(Boolean);
+    if (words.length === 0) missing.push(group.name);
+    for (const w of words) {
+      if (!EMAIL_RE.test(w)) app.ownerNotes.push(`${group.name}: "${w}" in ${attribute} is not an email`);
+      else if (!app.owners.includes(w.toLowerCase())) app.owners.push(w.toLowerCase());
+    }
+  }
+  if (app.owners.length > 0 && missing.length > 0) app.ownerNotes.unshift(`no ${attribute} on ${missing.join(', ')}`);
 }
 
 /** The plan as catalog YAML, with the review notes as comments. */
@@ -101,6 +133,7 @@ export function planYaml(plan: ImportPlan, header: string[]): string {
     applications: plan.applications.map((a) => ({
       id: a.id,
       name: a.name,
+      ...(a.owners.length > 0 ? { owners: a.owners } : {}),
       roles: a.roles.map((r) => ({ id: r.id, name: r.name, grant: { connector: plan.connector, group: r.group.id } })),
     })),
   });
@@ -111,10 +144,12 @@ export function planYaml(plan: ImportPlan, header: string[]): string {
   ];
   doc.commentBefore = notes.map((l) => ` ${l}`).join('\n');
   const list = doc.get('applications', true);
-  for (const item of YAML.isSeq(list) ? list.items : []) {
+  for (const [i, item] of (YAML.isSeq(list) ? list.items : []).entries()) {
     if (!YAML.isMap(item)) continue;
-    // The IdP keeps no owner for these groups: the admin names them.
-    item.commentBefore = ' TODO owners: the IdP names no owners for these groups; add owners: [email, …]';
+    const app = plan.applications[i]!;
+    item.commentBefore = ownersComment(app, plan.ownersAttribute);
+    const owners = item.get('owners', true);
+    if (YAML.isSeq(owners)) owners.flow = true;
     const roles = item.get('roles', true);
     for (const role of YAML.isSeq(roles) ? roles.items : []) {
       const grant = YAML.isMap(role) ? role.get('grant', true) : undefined;
@@ -125,10 +160,20 @@ export function planYaml(plan: ImportPlan, header: string[]): string {
   return doc.toString({ lineWidth: 0 });
 }
 
+/** The review note above an application: where its owners came from, or that the admin must name them. */
+function ownersComment(app: ImportedApp, attribute: string | undefined): string {
+  if (!attribute) return ' TODO owners: the IdP names no owners for these groups; add owners: [email, …]';
+  if (app.owners.length === 0) {
+    return [` TODO owners: no group of this application has the ${attribute} attribute; add owners: [email, …]`, ...app.ownerNotes.map((n) => `   ${n}`)].join('\n');
+  }
+  return [` owners from the ${attribute} attribute of its groups; review them`, ...app.ownerNotes.map((n) => `   ${n}`)].join('\n');
+}
+
 /**
  * What importing would change against the catalog, by grant (this connector and a group id):
  * `+` a group the catalog does not grant, `-` a role on this connector whose group the filter
- * did not match, `~` a group the catalog grants under another application or role id.
+ * did not match, `~` a group the catalog grants under another application or role id; with an
+ * owners attribute, `~` an application whose owners there differ from the imported ones.
  */
 export function diffPlan(plan: ImportPlan, catalog: Catalog): string[] {
   const inCatalog = new Map<string, { app: string; role: string }>();
@@ -147,6 +192,14 @@ export function diffPlan(plan: ImportPlan, catalog: Catalog): string[] {
   }
   for (const [group, have] of inCatalog) {
     if (!imported.has(group)) lines.push(`- ${have.app}/${have.role}  group ${group}: in the catalog, not among the groups the filter matched`);
+  }
+  if (plan.ownersAttribute) {
+    for (const a of plan.applications) {
+      const have = catalog.applications.find((x) => x.id === a.id);
+      if (!have || a.owners.length === 0) continue;
+      const same = have.owners.length === a.owners.length && a.owners.every((o) => have.owners.includes(o));
+      if (!same) lines.push(`~ owners of ${a.id}: [${have.owners.join(', ')}] in the catalog, [${a.owners.join(', ')}] from ${plan.ownersAttribute}`);
+    }
   }
   return lines;
 }

@@ -20,7 +20,9 @@
  *   or `q` (startsWith on firstName, lastName, email); GET /api/v1/users/{id}/groups (paged by
  *   `limit`, at most 200, and `after`).
  * - Groups: GET /api/v1/groups with `q` (name startsWith) or `search` (an expression on `id`,
- *   `type`, `profile.name`, `profile.description`; eventually consistent in Okta, immediate here),
+ *   `type`, `profile.name`, `profile.description` and string custom profile attributes;
+ *   eventually consistent in Okta, immediate here), each group's `profile` carrying its custom
+ *   attributes (the group schema's custom properties),
  *   paged like the members below; a `search` that does not parse is 400 E0000031 "Invalid search
  *   criteria." with the cause "Invalid search syntax." (the body okta/okta-powershell-cli#48
  *   quotes; listGroups: https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/listGroups).
@@ -72,6 +74,13 @@ export interface AddGroupInput {
   id?: string;
   name: string;
   description?: string;
+  /**
+   * Custom group profile attributes (the group schema's custom properties: string, string
+   * array, number, boolean; updateGroupSchema,
+   * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Schema/#tag/Schema/operation/updateGroupSchema),
+   * returned in the group's `profile` beside `name` and `description`.
+   */
+  profile?: Record<string, string | string[] | number | boolean | null>;
 }
 
 /**
@@ -109,6 +118,7 @@ interface GroupRecord {
   id: string;
   name: string;
   description: string | null;
+  custom: Record<string, string | string[] | number | boolean | null>;
   created: number;
   lastUpdated: number;
   lastMembershipUpdated: number;
@@ -211,7 +221,7 @@ export class OktaEmulator extends EmulatorServer {
     const id = input.id ?? oktaId('00g');
     if (this.groups.has(id)) throw new Error(`okta emulator: group ${id} exists`);
     const at = this.now();
-    this.groups.set(id, { id, name: input.name, description: input.description ?? null, created: at, lastUpdated: at, lastMembershipUpdated: at });
+    this.groups.set(id, { id, name: input.name, description: input.description ?? null, custom: { ...input.profile }, created: at, lastUpdated: at, lastMembershipUpdated: at });
     this.memberships.set(id, new Set());
     return { id, name: input.name };
   }
@@ -488,7 +498,7 @@ export class OktaEmulator extends EmulatorServer {
       lastMembershipUpdated: iso(g.lastMembershipUpdated),
       objectClass: ['okta:user_group'],
       type: 'OKTA_GROUP',
-      profile: { name: g.name, description: g.description },
+      profile: { name: g.name, description: g.description, ...g.custom },
       _links: {
         users: { href: `${base}/api/v1/groups/${g.id}/users` },
         apps: { href: `${base}/api/v1/groups/${g.id}/apps` },
@@ -531,7 +541,8 @@ function groupAttr(g: GroupRecord, attr: string): string | null | undefined {
   if (attr === 'type') return 'OKTA_GROUP';
   if (attr === 'profile.name') return g.name;
   if (attr === 'profile.description') return g.description;
-  return undefined;
+  const custom = attr.startsWith('profile.') ? g.custom[attr.slice('profile.'.length)] : undefined;
+  return typeof custom === 'string' ? custom : undefined;
 }
 
 function badSearch(): EmuResponse {

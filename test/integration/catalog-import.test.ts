@@ -28,6 +28,12 @@ describe('access-bot catalog import', () => {
     // Enough to need a second page of 200.
     for (let i = 0; i < 200; i++) okta.addGroup({ id: `00gbulk${String(i).padStart(3, '0')}`, name: `app-bulk-r${String(i).padStart(3, '0')}` });
     okta.addGroup({ id: GROUPS.readOnly, name: 'app-console-readonly' });
+    // Groups whose custom profile attribute `owners` names their owners (a string array or a string).
+    okta.addGroup({ id: '00gcrmadmin', name: 'app-crm-admin', profile: { owners: ['Carol@example.com', 'dave@example.com'], costCenter: 'CC-7' } });
+    okta.addGroup({ id: '00gcrmview', name: 'app-crm-viewer', profile: { owners: 'carol@example.com, erin@example.com' } });
+    okta.addGroup({ id: '00gcrmaudit', name: 'app-crm-auditor' });
+    okta.addGroup({ id: '00ghradmin', name: 'app-hr-admin' });
+    okta.addGroup({ id: '00ghrview', name: 'app-hr-viewer', profile: { owners: 'HR team' } });
     writeFileSync(catalogFile, DEFAULT_CATALOG);
     env = {
       SLACK_BOT_TOKEN: TEST_CREDENTIALS.botToken,
@@ -67,7 +73,7 @@ describe('access-bot catalog import', () => {
 
     const doc = YAML.parse(r.out) as { applications: { id: string; name: string; roles: { id: string; name: string; grant: { connector: string; group: string } }[] }[] };
     const apps = Object.fromEntries(doc.applications.map((a) => [a.id, a]));
-    assert.deepEqual(Object.keys(apps), ['billing', 'bulk', 'console', 'payments']);
+    assert.deepEqual(Object.keys(apps), ['billing', 'bulk', 'console', 'crm', 'hr', 'payments']);
     assert.deepEqual(apps.payments!.roles, [
       { id: 'admin', name: 'app-payments-admin', grant: { connector: 'okta', group: '00gpayadmin' } },
       { id: 'viewer', name: 'app-payments-viewer', grant: { connector: 'okta', group: '00gpayview' } },
@@ -125,5 +131,55 @@ describe('access-bot catalog import', () => {
     const missing = await run(['import', '--connector', 'okta']);
     assert.equal(missing.code, 2);
     assert.match(missing.err, /--filter is required/);
+  });
+
+  test('--owners-attribute: owners come from the groups’ custom profile attribute, where Okta has one', async () => {
+    const before = okta.callsTo('GET', '/api/v1/groups').length;
+    const r = await run(['import', '--connector', 'okta', '--filter', 'profile.name sw "app-crm" or profile.name sw "app-hr"', '--pattern', PATTERN, '--owners-attribute', 'owners']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(okta.callsTo('GET', '/api/v1/groups').length - before, 1, 'the attribute comes with the groups: no call per group');
+    const doc = YAML.parse(r.out) as { applications: { id: string; owners?: string[] }[] };
+    assert.deepEqual(
+      doc.applications.map((a) => [a.id, a.owners]),
+      [
+        ['crm', ['carol@example.com', 'dave@example.com', 'erin@example.com']],
+        ['hr', undefined],
+      ],
+    );
+    assert.match(r.out, / {2}# owners from the owners attribute of its groups; review them\n {2}# {3}no owners on app-crm-auditor\n {2}- id: crm/);
+    assert.match(r.out, / {2}# TODO owners: no group of this application has the owners attribute; add owners: \[email, …\]\n {2}# {3}app-hr-viewer: "HR" in owners is not an email\n {2}# {3}app-hr-viewer: "team" in owners is not an email\n {2}- id: hr/);
+    assert.match(r.out, /owners: \[ carol@example\.com, dave@example\.com, erin@example\.com \]/);
+    const whole = `jira: { project: ACC }\ndefaults: { durations: [1h], approvers: [owners] }\n${r.out.replace(/\n {2}# TODO owners[\s\S]*$/, '')}\n`;
+    const parsed = parseCatalog(whole, { configuredConnectors: ['okta'] });
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join('\n'));
+    assert.deepEqual(parsed.catalog.applications[0]!.owners, ['carol@example.com', 'dave@example.com', 'erin@example.com']);
+  });
+
+  test('--owners-attribute with --diff: an application whose owners differ from its groups’ is a change', async () => {
+    const file = join(dir, 'crm-catalog.yaml');
+    writeFileSync(file, `jira: { project: ACC }
+applications:
+  - id: crm
+    name: CRM
+    owners: [carol@example.com]
+    roles:
+      - { id: admin, name: Admin, grant: { connector: okta, group: 00gcrmadmin }, durations: [1h], approvers: [owners] }
+`);
+    const saved = env;
+    env = { ...env, ACCESS_CATALOG: file };
+    try {
+      const r = await run(['import', '--connector', 'okta', '--filter', 'profile.name sw "app-crm"', '--pattern', PATTERN, '--owners-attribute', 'owners', '--diff']);
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(r.out.split('\n').sort(), [
+        '+ crm/auditor  group 00gcrmaudit (app-crm-auditor)',
+        '+ crm/viewer  group 00gcrmview (app-crm-viewer)',
+        '~ owners of crm: [carol@example.com] in the catalog, [carol@example.com, dave@example.com, erin@example.com] from owners',
+      ]);
+    } finally {
+      env = saved;
+    }
+    const bad = await run(['import', '--connector', 'okta', '--filter', 'x', '--owners-attribute', 'owner list']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--owners-attribute: "owner list" is not an attribute name/);
   });
 });

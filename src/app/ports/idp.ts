@@ -105,6 +105,8 @@ export interface IdpGroup {
   id: string;
   name: string;
   description?: string;
+  /** The group's own attributes beyond its name (Okta: the group profile's custom attributes), as the IdP gives them. */
+  attributes?: Readonly<Record<string, unknown>>;
 }
 
 export interface GroupPage {

@@ -242,12 +242,14 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
     if (page.cursor !== undefined && !page.cursor.startsWith(`${base}?`)) throw new PermanentError('not a page of Okta groups', 'okta_bad_cursor');
     const path = page.cursor ?? `${base}?${new URLSearchParams({ search: filter, limit: String(GROUP_PAGE) }).toString()}`;
     const answer = await this.call({ what: `listing the Okta groups matching ${filter}` }, () => this.send('GET', path));
-    const groups = ((Array.isArray(answer.body) ? answer.body : []) as { id?: unknown; profile?: { name?: unknown; description?: unknown } }[])
-      .filter((g): g is { id: string; profile?: { name?: unknown; description?: unknown } } => typeof g.id === 'string')
+    const groups = ((Array.isArray(answer.body) ? answer.body : []) as { id?: unknown; profile?: Record<string, unknown> }[])
+      .filter((g): g is { id: string; profile?: Record<string, unknown> } => typeof g.id === 'string')
       .map((g) => {
-        const name = typeof g.profile?.name === 'string' ? g.profile.name : g.id;
-        const description = typeof g.profile?.description === 'string' ? nonEmpty(g.profile.description) : undefined;
-        return description ? { id: g.id, name, description } : { id: g.id, name };
+        // Custom profile attributes (the group schema's custom properties) sit beside name and description.
+        const { name: rawName, description: rawDescription, ...custom } = g.profile ?? {};
+        const name = typeof rawName === 'string' ? rawName : g.id;
+        const description = typeof rawDescription === 'string' ? nonEmpty(rawDescription) : undefined;
+        return { id: g.id, name, ...(description ? { description } : {}), ...(Object.keys(custom).length > 0 ? { attributes: custom } : {}) };
       });
     const next = this.nextPage(answer.headers);
     return next ? { groups, next } : { groups };
