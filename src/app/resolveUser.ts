@@ -28,8 +28,8 @@ export async function runResolve(ctx: ResolveDeps, e: ResolveInput): Promise<Res
   const r = ctx.store.getRequest(e.requestId);
   if (!r || r.state !== 'approved') return { skipped: `request is ${r?.state ?? 'missing'}` };
   if (isStoppedPart(r)) return { skipped: STOPPED_CAUSE };
-  // Approved because the requester was on call: once the shift is over, nothing is granted.
-  if (r.endsBy !== null && r.endsBy <= ctx.now()) throw new PermanentError(`the on-call shift that approved it ended at ${formatTime(r.endsBy)}, before access could be granted`, 'on_call_shift_ended');
+  // Approved by a rule that matched the requester's on-call shift: once the shift is over, nothing is granted.
+  if (r.endsBy !== null && r.endsBy <= ctx.now()) throw new PermanentError(`the on-call shift its approval rule matched ended at ${formatTime(r.endsBy)}, before access could be granted`, 'on_call_shift_ended');
   const idp = connectorFor(ctx, e.connector);
   const user = await idp.findUserByEmail(e.email);
   if (!user) throw new PermanentError(`no ${idp.name} user has the email ${e.email}`);

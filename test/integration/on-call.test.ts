@@ -29,7 +29,7 @@ applications:
   - id: payments-console
     name: Payments console
     owners: [bob@example.com]
-    roles:${role('operator', '{ pagerduty: P1PAYMT }')}${role('short-shift', '{ pagerduty: P1SHORT }')}${role('outage', '{ pagerduty: P2OUTAG }')}${role('hanging', '{ pagerduty: P3HANGS }')}${role('jsm', `{ jsm-ops: ${JSM_SCHEDULE} }`)}
+    roles:${role('operator', '{ pagerduty: P1PAYMT }')}${role('short-shift', '{ pagerduty: P1SHORT }')}${role('outage', '{ pagerduty: P2OUTAG }')}${role('hanging', '{ pagerduty: P3HANGS }')}${role('jsm', `{ jsm-ops: ${JSM_SCHEDULE} }`)}${role('late', '{ pagerduty: P4LATEG }')}
 `;
 
 /** Timestamps on the services' second precision. */
@@ -159,5 +159,26 @@ describe('on-call approval, through the PagerDuty and JSM Operations emulators',
     assert.equal(onCalls.length, 1);
     assert.equal(onCalls[0]!.query.get('flat'), 'true');
     assert.ok(h.jira.server.callsTo('GET', '/rest/api/3/user').some((c) => c.query.get('accountId') === alice.atlassianId), 'the responder’s email is read from the Jira site');
+  });
+
+  test('a shift that ends before the grant can be made grants nothing: the request fails with that cause', async () => {
+    const shiftEnd = sec(Date.now()) + 4000;
+    h.pagerduty!.addSchedule({ id: 'P4LATEG', name: 'Payments late' });
+    h.pagerduty!.addShift({ schedule: 'P4LATEG', user: users[dave.email]!.id, start: now - 60 * MIN, end: shiftEnd });
+    // Okta cannot find the user until the shift is over: the grant waits behind it.
+    const heal = h.okta.inject({ method: 'GET', path: '/api/v1/users', status: 503, body: { errorCode: 'E0000009', errorSummary: 'Internal Server Error' } });
+    const adds = h.okta.addCalls;
+    let id: string;
+    try {
+      id = await ask(dave, 'late');
+      await waitUntil(() => request(id).state === 'approved', 5000, 'approved on call');
+      await waitUntil(() => Date.now() > shiftEnd, 10_000, 'the end of the shift');
+    } finally {
+      heal();
+    }
+    await waitUntil(() => request(id).state === 'failed', 10_000, 'failed');
+    await h.idle();
+    assert.equal(h.okta.addCalls, adds, 'nothing granted');
+    assert.equal(h.jiraComments(id).at(-1)!.replace(/\(on [^)]*\)/, '(on …)'), `Failed: granting access failed: the on-call shift its approval rule matched ended at ${formatTime(shiftEnd)}, before access could be granted (on …).`);
   });
 });
