@@ -8,7 +8,9 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { HttpTimeout, sendHttp } from '../http.js';
+import type { HealthReport } from '../../app/ports/idp.js';
 import { RateGate } from '../rateGate.js';
+import { runHealthChecks } from '../idp/health.js';
 import { parseJson } from '../idp/http.js';
 
 export class OnCallError extends Error {
@@ -68,6 +70,27 @@ export class JsonGetter {
     const wait = answer.status === 429 && limit ? `; calls wait ${Math.max(1, Math.ceil((limit.resetAt - this.c.now()) / 1000))} s` : '';
     throw new OnCallError(this.c.redact(`${label} answered ${answer.status}${said ? ` (${said})` : ''} while ${what}${wait}`), answer.status);
   }
+}
+
+/** An adapter's `checkSchedules`: the credentials, then each schedule (its name as the detail), never throwing. */
+export function checkSchedulesWith(
+  refused: string,
+  probes: { credentials(): Promise<unknown>; schedule(id: string): Promise<string | undefined> },
+  schedules: string[],
+): Promise<HealthReport> {
+  return runHealthChecks(
+    {
+      credentials: async () => {
+        await probes.credentials();
+        return undefined;
+      },
+      group: (id) => probes.schedule(id),
+      explain: (err) => (err instanceof Error ? err.message : String(err)),
+      withoutCredentials: refused,
+    },
+    schedules,
+    'schedule',
+  );
 }
 
 /** A timestamp the service wrote (ISO 8601 with an offset); undefined when it is not one. */

@@ -30,8 +30,7 @@ import type { OnCallService } from '../../../app/ports/onCall.js';
 import { headerValue } from '../../http.js';
 import { parseRetryAfter } from '../../../outbox/errors.js';
 import { redactor } from '../../../redact.js';
-import { runHealthChecks } from '../../idp/health.js';
-import { JsonGetter, OnCallError, parseTime } from '../http.js';
+import { checkSchedulesWith, JsonGetter, OnCallError, parseTime } from '../http.js';
 
 export interface JsmOpsConfig {
   cloudId: string;
@@ -106,21 +105,16 @@ export class JsmOpsOnCall implements OnCallService {
   }
 
   checkSchedules(schedules: string[]): Promise<HealthReport> {
-    return runHealthChecks(
+    return checkSchedulesWith(
+      'JSM Operations refused the credentials',
       {
-        credentials: async () => {
-          await this.ops('v1/schedules?size=1', 'listing schedules');
-          return undefined;
-        },
-        group: async (id) => {
+        credentials: () => this.ops('v1/schedules?size=1', 'listing schedules'),
+        schedule: async (id) => {
           const s = unwrap<{ name?: unknown }>(await this.ops(`v1/schedules/${encodeURIComponent(id)}`, `reading schedule ${id}`));
           return typeof s.name === 'string' ? s.name : undefined;
         },
-        explain: (err) => (err instanceof Error ? err.message : String(err)),
-        withoutCredentials: 'JSM Operations refused the credentials',
       },
       schedules,
-      'schedule',
     );
   }
 

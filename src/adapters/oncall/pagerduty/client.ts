@@ -21,8 +21,7 @@ import type { HealthReport } from '../../../app/ports/idp.js';
 import type { OnCallService } from '../../../app/ports/onCall.js';
 import { headerValue } from '../../http.js';
 import { redactor } from '../../../redact.js';
-import { runHealthChecks } from '../../idp/health.js';
-import { JsonGetter, OnCallError, parseTime } from '../http.js';
+import { checkSchedulesWith, JsonGetter, OnCallError, parseTime } from '../http.js';
 
 export interface PagerDutyConfig {
   token: string;
@@ -101,21 +100,16 @@ export class PagerDutyOnCall implements OnCallService {
   }
 
   checkSchedules(schedules: string[]): Promise<HealthReport> {
-    return runHealthChecks(
+    return checkSchedulesWith(
+      'PagerDuty refused the API key',
       {
-        credentials: async () => {
-          await this.get('schedules?limit=1', 'reading schedules');
-          return undefined;
-        },
-        group: async (id) => {
+        credentials: () => this.get('schedules?limit=1', 'reading schedules'),
+        schedule: async (id) => {
           const body = (await this.get(`schedules/${encodeURIComponent(id)}`, `reading schedule ${id}`)) as { schedule?: { name?: unknown } } | undefined;
           return typeof body?.schedule?.name === 'string' ? body.schedule.name : undefined;
         },
-        explain: (err) => (err instanceof Error ? err.message : String(err)),
-        withoutCredentials: 'PagerDuty refused the API key',
       },
       schedules,
-      'schedule',
     );
   }
 
