@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REQUIRED_BOT_SCOPES, runCheck, type CheckItem } from '../../src/check.js';
+import { runPolicy } from '../../src/policy-cli.js';
 import { formatTime } from '../../src/domain/steps.js';
 import { JiraEmulator } from '../emulators/jira.js';
 import { JsmOpsEmulator } from '../emulators/jsm-ops.js';
@@ -162,4 +163,19 @@ test('check: a rule naming an on-call service that is not configured is a catalo
   const line = r.items.find((i) => i.section === 'catalog' && i.status === 'fail')!;
   assert.equal(line.detail, 'PagerDuty is not configured (set PAGERDUTY_TOKEN to a PagerDuty REST API key (Integrations → API Access Keys; read-only is enough))');
   assert.match(line.name, /applications\[0\]\.roles\[0\]\.approval\.rules\[0\]\.when\.onCall\.pagerduty$/);
+});
+
+test('policy explain says whether the person is on call in each schedule, and when on-call access would end', async (t) => {
+  const w = await world(t);
+  const out: string[] = [];
+  const code = await runPolicy(['explain', alice.email, 'payments-console/operator'], w.env, (l) => out.push(l), (l) => out.push(l));
+  assert.equal(code, 0, out.join('\n'));
+  const end = formatTime(w.pd.oncalls[0]!.end!);
+  assert.deepEqual(out.slice(1), [
+    `  on call in PagerDuty schedule P1PAYMT (Payments primary): yes, until ${end}`,
+    `  on call in JSM Operations schedule ${JSM_SCHEDULE}: no`,
+    `  rule 1 (on-call responders): matches (on call in PagerDuty schedule P1PAYMT (Payments primary) until ${end})`,
+    'Applies: rule 1 (on-call responders): approved by policy (auto-approve).',
+    `The access would end with the on-call shift, at ${end}, if the duration asked runs longer.`,
+  ]);
 });
