@@ -44,6 +44,10 @@ export function requestExtension(deps: ExtendDeps, input: { actorSlackId: string
     if (r.state !== 'active' || r.expiresAt === null) {
       return no('not_extendable', r.state === 'active' ? `${keyOf(r)} does not expire, so there is nothing to extend.` : `${keyOf(r)} is ${describeState(r.state)}; only active access can be extended.`);
     }
+    // Approved for an on-call shift: the access ends with the shift, and so does any extension.
+    if (r.endsBy !== null && r.expiresAt >= r.endsBy) {
+      return no('not_extendable', `${keyOf(r)} was granted for an on-call shift and ends with it (${formatTime(r.endsBy)}); it cannot be extended past the shift.`);
+    }
     const ext = findRole(ctx.catalog(), r.appId, r.roleId)?.role.extend;
     if (!ext) return no('not_extendable', `${r.appName} / ${r.roleName} cannot be extended (the access catalog allows no extension for it). Request it anew with /access.`);
     const ms = input.duration.ms ?? Number.POSITIVE_INFINITY;
@@ -73,7 +77,7 @@ export function requestExtension(deps: ExtendDeps, input: { actorSlackId: string
     // The requester is the grant's, already identified: routing opens no record of its own.
     ctx.store.updateRequest(id, { jiraKey: r.jiraKey, requesterEmail: r.requesterEmail, requesterName: r.requesterName }, now);
     const x = mustGet(ctx, id);
-    const until = r.expiresAt + ms;
+    const until = r.endsBy !== null ? Math.min(r.endsBy, r.expiresAt + ms) : r.expiresAt + ms;
     recordStep(ctx, x, { type: 'extension_requested', actor: actorOf(r), more: describeDuration(input.duration), until }, input.actorSlackId, now);
     if (ext.policy.kind === 'auto') {
       settleExtension(ctx, x, { approved: true });
@@ -122,7 +126,8 @@ export function settleExtension(ctx: Tx & Deps<'onExpiryChanged'>, x: RequestRec
     notifyRequester(ctx, x, { type: 'extension_denied', by, reason: d.reason, expiresAt: grant.expiresAt });
     return;
   }
-  const until = grant.expiresAt + x.durationMs;
+  // Never past the end of the on-call shift that approved the grant.
+  const until = grant.endsBy !== null ? Math.min(grant.endsBy, grant.expiresAt + x.durationMs) : grant.expiresAt + x.durationMs;
   ctx.store.updateRequest(x.id, { state: transition(x.state, 'approve'), decidedAt: now, decidedBy: by, nextTimerAt: null }, now);
   ctx.store.updateRequest(grant.id, { expiresAt: until }, now);
   // The warnings still ahead of the new end are armed again.
