@@ -25,6 +25,11 @@ Commands:
                write the catalog's applications, roles and durations as the options
                of the jira.intake select fields (dry run unless --apply)
 
+  review start --app <app> [--role <role>] [--due <span>] [--on-due keep|revoke|escalate]
+               start an access review: the running bot lists who holds the role and
+               asks the reviewers in Slack, recording the review on a Jira issue
+  review list  list the access reviews with their progress
+
   effects list             list dead effects (failed for good) with their cause
   effects retry <id>...    run dead effects again once their cause is fixed
   effects retry --all      run every dead effect again
@@ -109,6 +114,14 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'jira') {
     const { runJira } = await import('./jira-cli.js');
     return exit(await runJira(rest, process.env, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`)));
+  }
+  if (command === 'review') {
+    const { runReview, REVIEW_USAGE } = await import('./review-cli.js');
+    if (rest.some((a) => a === '-h' || a === '--help')) {
+      process.stdout.write(`${REVIEW_USAGE}\n`);
+      return exit(0);
+    }
+    return exit(runReview(rest, process.env, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`)));
   }
   if (command === 'effects') {
     const { runEffects } = await import('./effects-cli.js');

@@ -35,6 +35,11 @@ import { lockDatabase } from './adapters/sqlite/lock.js';
 import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
 import { SqliteOutboxRepository } from './adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
+import { SqliteReviewStore } from './adapters/sqlite/reviewStore.js';
+import { reviewJiraHandlers } from './adapters/jira/reviewEffects.js';
+import { reviewSlackHandlers } from './adapters/slack/reviewEffects.js';
+import { reviewHandlers } from './app/reviewHandlers.js';
+import { ReviewSchedules, runDueReviews } from './app/reviewTimers.js';
 import { alertAdmins, type AppContext } from './app/context.js';
 import { EFFECT_LANES, QUEUE_POLICY } from './app/effects.js';
 import { People } from './app/people.js';
@@ -179,6 +184,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
 
   const ctx: AppContext = {
     store,
+    reviews: new SqliteReviewStore(db),
     catalog: () => catalog.current(),
     now,
     logger,
@@ -194,8 +200,9 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   store.watchRequests((tx, requestId) => refreshHomesOf(tx, now(), requestId));
   const scheduler = new ExpiryScheduler({ expireDue: () => expireDue(ctx), nextExpiry: () => store.nextExpiry(), now, logger, sweep: opts.sweep });
 
-  // Expiry warnings ride the same tick: their points are indexed like the routing timers'.
-  const timers = new RoutingTimers(() => runDueTimers(ctx) + runDueWarnings(ctx), logger);
+  // Expiry warnings and access reviews ride the same tick: their points are indexed like the routing timers'.
+  const reviewSchedules = new ReviewSchedules(ctx);
+  const timers = new RoutingTimers(() => runDueTimers(ctx) + runDueWarnings(ctx) + runDueReviews(ctx) + reviewSchedules.tick(), logger);
 
   const groupMembers = new SqliteGroupMembers(db);
   const memberSync = new MemberSync({
@@ -224,7 +231,15 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     reserved: EFFECT_LANES,
     logger: logger.child({ component: 'outbox' }),
     now,
-    handlers: { ...appHandlers(ctx), ...slackHandlers(ctx, slack), ...homeHandlers(ctx, slack), ...jiraHandlers(ctx, jira) },
+    handlers: {
+      ...appHandlers(ctx),
+      ...slackHandlers(ctx, slack),
+      ...homeHandlers(ctx, slack),
+      ...jiraHandlers(ctx, jira),
+      ...reviewHandlers(ctx),
+      ...reviewSlackHandlers(ctx, slack),
+      ...reviewJiraHandlers(ctx, jira),
+    },
     foreground: () => slackDemand.waiting(),
     held: () => slackDemand.holding(),
     ...opts.dispatcher,

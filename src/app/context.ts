@@ -6,10 +6,13 @@ import { enqueue, type RequesterNotice } from './effects.js';
 import type { OnCallLookup } from './onCall.js';
 import type { IdpConnector } from './ports/idp.js';
 import type { People } from './people.js';
+import type { ReviewStore } from './ports/reviews.js';
 import type { RequestRecord, Store, TxStore } from './ports/store.js';
 
 export interface AppContext {
   store: Store;
+  /** Access reviews; its operations join the transaction of `store.tx` (app/ports/reviews.ts). */
+  reviews: ReviewStore;
   catalog(): Catalog;
   now(): number;
   logger: Logger;

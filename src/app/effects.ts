@@ -14,6 +14,10 @@
  * - `route:<request>`: resolving approvers, stage by stage.
  * - `slack:home:<Slack id>`: publishing one person's App Home (app/home.ts): at most one waits at
  *   a time, and it is due no sooner than a second after the last publish.
+ * - Access reviews: `review:<campaign>` (listing the members page by page, then opening the
+ *   review), `jira:<campaign>` (its issue, then its comments), `slack:review:<campaign>:<person>`
+ *   (one reviewer's message: posted, then updated, and its reminders), and a revocation in the
+ *   membership's own `idp:` queue, behind any grant revocation of the same membership.
  */
 import type { Lane } from '../outbox/dispatcher.js';
 import type { QueuePolicy } from '../outbox/repository.js';
@@ -78,7 +82,20 @@ export type Effect =
   | { kind: 'idp.grant'; requestId: string; connector: string; group: string; idpUserId: string }
   | { kind: 'idp.revoke'; requestId: string; connector: string; group: string; idpUserId: string }
   /** A grant failed for good: removes what its add may have left, then fails the request with `cause`. */
-  | { kind: 'idp.undoGrant'; requestId: string; connector: string; group: string; idpUserId: string; cause: string };
+  | { kind: 'idp.undoGrant'; requestId: string; connector: string; group: string; idpUserId: string; cause: string }
+  /** Access reviews: one page of the members of the campaign's role number `role` (app/reviewList.ts). */
+  | { kind: 'review.list'; campaignId: string; role: number; cursor?: string }
+  /** Resolves the reviewers (Slack accounts, managers), assigns every row, asks them (app/reviewOpen.ts). */
+  | { kind: 'review.open'; campaignId: string }
+  | { kind: 'review.jiraCreate'; campaignId: string }
+  | { kind: 'review.jiraComment'; campaignId: string; auditSeq: number }
+  /** Posts a reviewer's message (their current page). */
+  | { kind: 'review.post'; campaignId: string; personId: number }
+  /** Re-renders a reviewer's message as the review is when it runs. */
+  | { kind: 'review.update'; campaignId: string; personId: number }
+  | { kind: 'review.remind'; campaignId: string; personId: number }
+  /** Removes the membership a revoke decision ended (app/reviewRevoke.ts); `grants`: the requests it ended. */
+  | { kind: 'review.revoke'; campaignId: string; seq: number; connector: string; group: string; idpUserId: string; grants: string[] };
 
 /**
  * `idp.grant` / `idp.revoke` as versions before migration 006 wrote them: by requester email, in
@@ -138,8 +155,26 @@ export function queueOf(e: Effect): string {
     case 'idp.grant':
     case 'idp.revoke':
     case 'idp.undoGrant':
+    case 'review.revoke':
       return `idp:${e.connector}:${e.group}:${e.idpUserId}`;
+    case 'review.list':
+    case 'review.open':
+      return `review:${e.campaignId}`;
+    case 'review.jiraCreate':
+    case 'review.jiraComment':
+      return `jira:${e.campaignId}`;
+    case 'review.post':
+    case 'review.update':
+      return reviewerQueue(e.campaignId, e.personId);
+    case 'review.remind':
+      // Beside the message's own queue, so a waiting reminder never holds back its updates.
+      return `${reviewerQueue(e.campaignId, e.personId)}:thread`;
   }
+}
+
+/** One reviewer's message of one review: posted, then updated, in order. */
+export function reviewerQueue(campaignId: string, personId: number): string {
+  return `slack:review:${campaignId}:${personId}`;
 }
 
 export function homeQueue(slackId: string): string {

@@ -2,6 +2,7 @@
  * The access catalog as the domain sees it: applications, their roles, what a role grants and
  * who approves it. Parsed and validated from YAML by `config/catalog.ts`; pure data here.
  */
+import type { ReviewPolicy } from './accessReview.js';
 import type { Duration } from './duration.js';
 import type { Delegate } from './onBehalf.js';
 import type { OnCallServiceType } from './onCall.js';
@@ -126,6 +127,8 @@ export interface Role {
   extend?: Extension;
   /** Catalog `warnBefore`: how long before a grant ends its holder is warned (ms); absent: the defaults (domain/warnings.ts). */
   warnBefore?: number[];
+  /** Catalog `reviews:` of this role (access reviews of its group); absent: the application's, if any. */
+  reviews?: ReviewPolicy;
 }
 
 /** Catalog `extend: { max, approval: same | auto }`, resolved: more time, at most `maxMs`, approved by `policy`. */
@@ -140,6 +143,13 @@ export interface Application {
   /** Emails. */
   owners: string[];
   roles: Role[];
+  /** Catalog `reviews:`: access reviews of the roles that have none of their own. */
+  reviews?: ReviewPolicy;
+}
+
+/** The review settings in force for a role: its own, else its application's. */
+export function reviewPolicyOf(app: Application, role: Role): ReviewPolicy | undefined {
+  return role.reviews ?? app.reviews;
 }
 
 /** One part of a bundle: a role of the catalog, named by its application and role ids. */

@@ -8,6 +8,7 @@ import { describeMs } from './duration.js';
 import { describeBasis, type OnBehalfBasis } from './onBehalf.js';
 import { describeSchedule, type OnCallMatch } from './onCall.js';
 import type { PersonId } from './people.js';
+import { describeReviewStep, type ReviewStep } from './reviewSteps.js';
 
 /** Who did a step: the person when recorded, with the identities known at the time. */
 export interface Actor {
@@ -73,7 +74,9 @@ export type Step =
   /** The holder was warned their access ends soon (`before` ms ahead of `expiresAt`). Not a Jira comment. */
   | { type: 'expiry_warned'; before: number; expiresAt: number }
   | { type: 'failed'; cause: string; part?: PartRef }
-  | { type: 'decision_refused'; actor: Actor; code: string };
+  | { type: 'decision_refused'; actor: Actor; code: string }
+  /** The steps of an access review (domain/reviewSteps.ts), recorded under the review's id. */
+  | ReviewStep;
 
 export type StepType = Step['type'];
 
@@ -224,6 +227,8 @@ export function describeStep(step: Step, at: number): string {
       return `Failed: ${step.cause} (on ${when}).${partSuffix(step.part)}`;
     case 'decision_refused':
       return `Decision refused for ${who(step.actor)} on ${when} (${step.code}).`;
+    default:
+      return describeReviewStep(step, at, { who, time: formatTime });
   }
 }
 

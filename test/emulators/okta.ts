@@ -68,6 +68,8 @@ export interface AddUserInput {
   department?: string;
   title?: string;
   status?: OktaUserStatus;
+  /** The User object's `lastLogin` (ms); absent or null: never signed in. */
+  lastLogin?: number | null;
 }
 
 export interface AddGroupInput {
@@ -107,6 +109,8 @@ interface UserSnapshot {
 
 interface UserRecord extends UserSnapshot {
   id: string;
+  /** Okta's `lastLogin`: null until the first sign-in. */
+  lastLogin: number | null;
   created: number;
   lastUpdated: number;
   statusChanged: number;
@@ -185,7 +189,7 @@ export class OktaEmulator extends EmulatorServer {
     if (input.manager !== undefined) profile.manager = input.manager;
     if (input.department !== undefined) profile.department = input.department;
     if (input.title !== undefined) profile.title = input.title;
-    this.users.set(id, { id, status: input.status ?? 'ACTIVE', profile, created: at, lastUpdated: at, statusChanged: at });
+    this.users.set(id, { id, status: input.status ?? 'ACTIVE', profile, lastLogin: input.lastLogin ?? null, created: at, lastUpdated: at, statusChanged: at });
     return { id, profile: { ...profile } };
   }
 
@@ -195,6 +199,11 @@ export class OktaEmulator extends EmulatorServer {
     this.snapshotForSearch(u);
     u.profile = { ...u.profile, ...patch } as OktaProfile;
     u.lastUpdated = this.now();
+  }
+
+  /** Records a sign-in (`lastLogin`), or none with null. */
+  setLastLogin(idOrLogin: string, at: number | null): void {
+    this.mustUser(idOrLogin).lastLogin = at;
   }
 
   setStatus(idOrLogin: string, status: OktaUserStatus): void {
@@ -479,7 +488,7 @@ export class OktaEmulator extends EmulatorServer {
       created: iso(u.created),
       activated: u.status === 'STAGED' ? null : iso(u.created),
       statusChanged: iso(u.statusChanged),
-      lastLogin: null,
+      lastLogin: u.lastLogin === null ? null : iso(u.lastLogin),
       lastUpdated: iso(u.lastUpdated),
       passwordChanged: null,
       type: { id: 'oty1defaultusertype' },

@@ -145,6 +145,8 @@ export interface RoleSpec {
   approvers?: string[];
   approval?: YamlValue;
   breakGlass?: YamlValue;
+  /** Access reviews of the role (`reviews:`). */
+  reviews?: YamlValue;
 }
 
 export interface ApplicationSpec {
@@ -152,6 +154,8 @@ export interface ApplicationSpec {
   name: string;
   owners: string[];
   roles: RoleSpec[];
+  /** Access reviews of the application's roles (`reviews:`). */
+  reviews?: YamlValue;
 }
 
 export interface JiraSpec {
@@ -190,7 +194,9 @@ export function catalogYaml(spec: CatalogSpec): string {
   if (spec.jira?.intake) lines.push(...entry('intake', spec.jira.intake, 2));
   lines.push('applications:');
   for (const app of spec.applications) {
-    lines.push(`  - id: ${scalar(app.id)}`, `    name: ${scalar(app.name)}`, `    owners: ${flow(app.owners)}`, '    roles:');
+    lines.push(`  - id: ${scalar(app.id)}`, `    name: ${scalar(app.name)}`, `    owners: ${flow(app.owners)}`);
+    if (app.reviews !== undefined) lines.push(...entry('reviews', app.reviews, 4));
+    lines.push('    roles:');
     for (const r of app.roles) {
       lines.push(`      - id: ${scalar(r.id)}`, `        name: ${scalar(r.name)}`);
       lines.push(`        grant: ${flow({ connector: r.connector ?? 'okta', group: r.group })}`);
@@ -198,6 +204,7 @@ export function catalogYaml(spec: CatalogSpec): string {
       if (r.approvers) lines.push(`        approvers: ${flow(r.approvers)}`);
       if (r.approval !== undefined) lines.push(...entry('approval', r.approval, 8));
       if (r.breakGlass !== undefined) lines.push(...entry('breakGlass', r.breakGlass, 8));
+      if (r.reviews !== undefined) lines.push(...entry('reviews', r.reviews, 8));
     }
   }
   return lines.join('\n') + '\n';

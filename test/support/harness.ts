@@ -123,6 +123,8 @@ export class Harness {
   bot!: AccessBot;
   driver!: SlackDriver;
   config!: Config;
+  /** The bot's environment, for running the CLIs against its database. */
+  env!: Record<string, string>;
   private readonly dir = mkdtempSync(join(tmpdir(), 'access-bot-test-'));
 
   constructor(private readonly opts: HarnessOptions = {}) {
@@ -219,6 +221,7 @@ export class Harness {
     const cfg = loadConfig(env);
     if (!cfg.ok) throw new Error(`test config invalid:\n${cfg.errors.join('\n')}`);
     this.config = cfg.config;
+    this.env = env;
     await this.boot();
     return this;
   }

@@ -572,7 +572,7 @@ const CATALOG_ERRORS: { name: string; change: (d: Doc) => void; connectors?: Con
   {
     name: 'unknown key far from any',
     change: (d) => (d.applications[0]!.colour = 'red'),
-    errors: ['applications[0].colour: unknown key (expected one of id, name, owners, defaults, roles)'],
+    errors: ['applications[0].colour: unknown key (expected one of id, name, owners, defaults, roles, reviews)'],
   },
   {
     name: 'unknown key inside approval',

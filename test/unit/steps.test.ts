@@ -194,6 +194,81 @@ const WORDING: [string, Step, string][] = [
   ['a bundle revoked', { type: 'bundle_revoked', cause: 'manual', actor: { name: 'Ann Lee' }, ended: 2, neverGranted: 1 }, `Bundle revoked (by Ann Lee) on ${WHEN}: every part ended (2 revoked; 1 had not been granted).`],
   ['a bundle expired', { type: 'bundle_revoked', cause: 'expired', ended: 3, neverGranted: 0 }, `Bundle revoked (expired) on ${WHEN}: every part ended (3 revoked).`],
   ['a refused click (audit only)', { type: 'decision_refused', actor: { slackId: 'U_X' }, code: 'self_approval' }, `Decision refused for Slack user U_X on ${WHEN} (self_approval).`],
+  // Access reviews (domain/reviewSteps.ts): the comments of a review's own Jira issue.
+  [
+    'a review started, with its due-date policy',
+    { type: 'review_started', by: 'admin ops', scope: 'Payments console / Viewer', groups: ['okta group 00gview'], reviewers: ['bob@example.com'], dueAt: EXPIRES, onDue: 'revoke' },
+    `Access review started by admin ops on ${WHEN}: Payments console / Viewer (okta group 00gview). Reviewers: bob@example.com. Due 2024-01-02 11:04:05 UTC; undecided at the due date: revoked (onDue: revoke).`,
+  ],
+  [
+    'who holds the role, granted and standing',
+    { type: 'review_listed', role: 'Viewer', connector: 'okta', group: '00gview', members: 4, granted: 1, standing: 3 },
+    `Listed 4 people holding Viewer (okta group 00gview) on ${WHEN}: 1 by a grant of access-bot, 3 by standing access not granted by access-bot.`,
+  ],
+  ['a reviewer asked', { type: 'review_requested', reviewer: bob, people: 3 }, `Review requested from Bob (bob@example.com) on ${WHEN}: 3 people.`],
+  [
+    "a reviewer's own row reviewed by their manager",
+    { type: 'review_reassigned', member: { name: 'Bob', email: 'bob@example.com', idpUserId: '00ubob' }, to: [ann], because: 'manager' },
+    `Bob (bob@example.com) is a reviewer, so their own access is reviewed by Ann Lee (ann@example.com) (their manager) on ${WHEN}: nobody reviews their own access.`,
+  ],
+  [
+    'rows nobody can review',
+    { type: 'review_unassigned', members: [{ email: 'bob@example.com', idpUserId: '00ubob' }], count: 1, why: 'they are the only reviewer' },
+    `Nobody can review bob@example.com (on ${WHEN}): they are the only reviewer. This row follows the due-date policy.`,
+  ],
+  ['a reviewer who is not in Slack', { type: 'review_unreachable', reviewer: cat, why: 'not in Slack' }, `cat@example.com cannot be asked (on ${WHEN}): not in Slack.`],
+  [
+    'kept by a reviewer',
+    { type: 'review_decided', member: { name: 'Dave', email: 'dave@example.com', idpUserId: '00udave' }, role: 'Viewer', decision: 'keep', actor: bob },
+    `Kept: Dave (dave@example.com) keeps Viewer — decided by Bob (bob@example.com) on ${WHEN}.`,
+  ],
+  [
+    'revoked by a reviewer, with the reason',
+    { type: 'review_decided', member: { name: 'Dave', email: 'dave@example.com', idpUserId: '00udave' }, role: 'Viewer', decision: 'revoke', actor: bob, reason: 'left the team' },
+    `Revoke: Dave (dave@example.com) loses Viewer — decided by Bob (bob@example.com) on ${WHEN}: left the team`,
+  ],
+  [
+    'a revocation landed, standing access',
+    { type: 'review_revoked', member: { name: 'Dave', email: 'dave@example.com', idpUserId: '00udave' }, connector: 'okta', group: '00gview', removed: true, endedGrants: [], decidedBy: 'Bob (bob@example.com)' },
+    `Access revoked: removed 00udave (Dave (dave@example.com)) from okta group 00gview on ${WHEN}, as decided by Bob (bob@example.com); standing access, not granted by access-bot.`,
+  ],
+  [
+    'a revocation landed, ending a grant',
+    { type: 'review_revoked', member: { name: 'Dave', idpUserId: '00udave' }, connector: 'okta', group: '00gview', removed: true, endedGrants: ['ACC-12'], decidedBy: 'Bob (bob@example.com)' },
+    `Access revoked: removed 00udave (Dave) from okta group 00gview on ${WHEN}, as decided by Bob (bob@example.com); the grant ACC-12 ended.`,
+  ],
+  [
+    'a revocation a newer grant overrides',
+    { type: 'review_revoked', member: { idpUserId: '00udave' }, connector: 'okta', group: '00gview', removed: false, endedGrants: [], decidedBy: 'Bob (bob@example.com)' },
+    `Access not removed: IdP user 00udave stays in okta group 00gview (on ${WHEN}): a grant approved since the decision by Bob (bob@example.com) still needs the membership.`,
+  ],
+  ['reviewers reminded', { type: 'review_reminded', reviewers: [bob], undecided: 1 }, `Reminder sent to Bob (bob@example.com) on ${WHEN}: 1 person still undecided.`],
+  [
+    "escalated to the reviewer's manager at the due date",
+    { type: 'review_escalated', from: bob, to: [ann], people: 2, atDue: true },
+    `Escalated to Ann Lee (ann@example.com) on ${WHEN}: 2 people Bob (bob@example.com) had not decided by the due date.`,
+  ],
+  [
+    'no one to escalate to',
+    { type: 'review_escalation_impossible', from: bob, people: 2 },
+    `Could not escalate 2 people Bob (bob@example.com) had not decided (on ${WHEN}): no manager is recorded for them and the review has no fallback.`,
+  ],
+  [
+    'the due date passed: kept by policy, naming whom',
+    { type: 'review_due_passed', onDue: 'keep', undecided: 1, members: [{ name: 'Dave', email: 'dave@example.com', idpUserId: '00udave' }] },
+    `Due date passed on ${WHEN}: 1 person undecided, kept by policy (onDue: keep): Dave (dave@example.com).`,
+  ],
+  [
+    'the due date passed: escalated, the review stays open',
+    { type: 'review_due_passed', onDue: 'escalate', undecided: 2, members: [] },
+    `Due date passed on ${WHEN}: 2 people undecided, escalated to their reviewers' managers (onDue: escalate); the review stays open until they are decided.`,
+  ],
+  [
+    'the summary at the end',
+    { type: 'review_completed', total: 4, kept: 2, revoked: 2, keptAtDue: 1, revokedAtDue: 0, removed: 2, keptMembership: 0, failed: 0 },
+    `Review completed on ${WHEN}: 4 people reviewed — 2 kept (1 at the due date), 2 revoked (0 at the due date); 2 memberships removed.`,
+  ],
+  ['a review that could not go on', { type: 'review_failed', cause: 'okta group 00gview not found' }, `Review failed on ${WHEN}: okta group 00gview not found`],
 ];
 
 describe('describeStep: the wording auditors read on the Jira issue', () => {
@@ -235,6 +310,20 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
       bundle_complete: true,
       bundle_incomplete: true,
       bundle_revoked: true,
+      review_started: true,
+      review_listed: true,
+      review_requested: true,
+      review_reassigned: true,
+      review_unassigned: true,
+      review_unreachable: true,
+      review_decided: true,
+      review_revoked: true,
+      review_reminded: true,
+      review_escalated: true,
+      review_escalation_impossible: true,
+      review_due_passed: true,
+      review_completed: true,
+      review_failed: true,
     };
     assert.deepEqual([...new Set(WORDING.map(([, s]) => s.type))].sort(), Object.keys(all).sort());
   });

@@ -26,6 +26,7 @@ import { applicationMenu, denyModal, escapeMrkdwn, durationOptions, IDS, request
 import type { SlackApi } from './api.js';
 import type { SlackListenerRegistry } from './inbound.js';
 import { registerHomeListeners } from './homeListeners.js';
+import { registerReviewListeners } from './reviewListeners.js';
 import type { ReplyTarget } from '../../app/decide.js';
 
 type StateValues = Record<string, Record<string, ViewStateValue>>;
@@ -287,4 +288,5 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
   });
 
   registerHomeListeners(app, ctx, slack, logger, later);
+  registerReviewListeners(app, ctx, slack, logger, later);
 }

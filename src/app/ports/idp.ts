@@ -34,6 +34,20 @@ export interface IdpMember {
   /** Absent for members that are not people (a nested group, a device) or whose email is hidden. */
   email?: string;
   displayName?: string;
+  /** Profile facts a review shows, when the listing carries them (Okta's does). */
+  profile?: MemberProfile;
+  /**
+   * The member's last sign-in, when the listing carries it: a time (ms), or null for never.
+   * Absent: this listing does not say (the connector's `lastLoginOf` may).
+   */
+  lastLoginAt?: number | null;
+}
+
+export interface MemberProfile {
+  title?: string;
+  department?: string;
+  /** The manager as the IdP names them (a display name, a login or an email). */
+  manager?: string;
 }
 
 export interface MemberPage {
@@ -142,6 +156,12 @@ export interface UserProfile {
   profileOf(userId: string): Promise<{ department?: string; title?: string }>;
 }
 
+/** For reviews (and reclaim): when a user last signed in, as the IdP records it. */
+export interface LoginActivity {
+  /** The user's last sign-in (ms), or null when they never signed in; a user that does not exist is a PermanentError. */
+  lastLoginOf(userId: string): Promise<number | null>;
+}
+
 export interface Capabilities {
   userDirectory: UserDirectory;
   memberships: Memberships;
@@ -152,6 +172,7 @@ export interface Capabilities {
   userGroups: UserGroups;
   userProfile: UserProfile;
   pendingMemberships: PendingMemberships;
+  loginActivity: LoginActivity;
 }
 export type Capability = keyof Capabilities;
 
@@ -166,6 +187,7 @@ export const CAPABILITY_METHODS: { readonly [C in Capability]: readonly (keyof C
   userGroups: ['groupsOf'],
   userProfile: ['profileOf'],
   pendingMemberships: ['confirmMembership'],
+  loginActivity: ['lastLoginOf'],
 };
 
 /** What each capability is for, in "cannot …" messages. */
@@ -179,10 +201,11 @@ export const CAPABILITY_WORDS: { readonly [C in Capability]: string } = {
   userGroups: 'list the groups a user is in',
   userProfile: 'read a user’s department and title',
   pendingMemberships: 'tell when a pending membership comes into force',
+  loginActivity: 'tell when a user last signed in',
 };
 
 /** A configured connector instance, with whichever capabilities its type has. */
-export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing & GroupDirectory & UserGroups & UserProfile & PendingMemberships> {
+export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing & GroupDirectory & UserGroups & UserProfile & PendingMemberships & LoginActivity> {
   /** The instance name: the type for the default instances (okta, entra, …), or a name from the catalog's `connectors:`. */
   readonly name: string;
   /** The connector type: okta, entra, google, atlassian. */

@@ -20,7 +20,8 @@
  * calls one file per section: jira.ts (with intake.ts for jira.intake), grant.ts (and the connector instances), policy.ts
  * (approvers/approval), rules.ts (approval rules), breakGlass.ts, extend.ts (extend:,
  * warnBefore:), delegates.ts (who may request for others), bundles.ts (bundles:, read after the
- * applications whose roles it names), all built on the primitive readers of reader.ts.
+ * applications whose roles it names), reviews.ts (reviews:, on an application or a role), all
+ * built on the primitive readers of reader.ts.
  * A new top-level section or role key: a file of its own here, wired in the validator with one
  * call (and its key added to TOP_KEYS or ROLE_KEYS below).
  */
@@ -37,6 +38,7 @@ import { type Instances, grant, instancesOf } from './grant.js';
 import { jira } from './jira.js';
 import { type Inherited, type ParsedPolicy, checkOwners, policyField } from './policy.js';
 import { Reader, isMap } from './reader.js';
+import { checkReviewable, reviews } from './reviews.js';
 import { ruled } from './rules.js';
 
 export type CatalogResult = { ok: true; catalog: Catalog } | { ok: false; errors: string[] };
@@ -58,8 +60,8 @@ export interface CatalogOptions {
 
 const TOP_KEYS = ['jira', 'connectors', 'defaults', 'applications', 'delegates', 'bundles'] as const;
 const DEFAULTS_KEYS = ['durations', 'approvers', 'approval'] as const;
-const APP_KEYS = ['id', 'name', 'owners', 'defaults', 'roles'] as const;
-const ROLE_KEYS = ['id', 'name', 'grant', 'durations', 'approvers', 'approval', 'breakGlass', 'extend', 'warnBefore'] as const;
+const APP_KEYS = ['id', 'name', 'owners', 'defaults', 'roles', 'reviews'] as const;
+const ROLE_KEYS = ['id', 'name', 'grant', 'durations', 'approvers', 'approval', 'breakGlass', 'extend', 'warnBefore', 'reviews'] as const;
 
 interface Defaults {
   policy: Inherited<ParsedPolicy>;
@@ -202,8 +204,12 @@ class Validator extends Reader {
         `has no owners, but role${inheritOwners.length === 1 ? '' : 's'} ${inheritOwners.map((x) => x.role).join(', ')} inherit "owners" from ${inheritOwners[0]!.at} (add owners: [...] or give ${inheritOwners.length === 1 ? 'it' : 'them'} their own approvers)`,
       );
     }
-    if (!id || !name || !owners || !roleList) return undefined;
-    return { id, name, owners, roles };
+    const appReviews = m.reviews === undefined ? undefined : reviews(this, `${p}.reviews`, m.reviews, ownersKnown);
+    if (appReviews) for (const role of roles) if (!role.reviews) checkReviewable(this, `${p}.reviews`, role, this.instances);
+    if (!id || !name || !owners || !roleList || (m.reviews !== undefined && !appReviews)) return undefined;
+    const app: Application = { id, name, owners, roles };
+    if (appReviews) app.reviews = appReviews;
+    return app;
   }
 
   private role(
@@ -271,12 +277,15 @@ class Validator extends Reader {
     if (!id || !name || !target || !durations || !approval || (isBreakGlass && !glass)) return undefined;
     const extend = extension(this, `${p}.extend`, m.extend, durations, approval, isBreakGlass);
     const warn = m.warnBefore === undefined ? undefined : warnBefore(this, `${p}.warnBefore`, m.warnBefore);
-    if (extend === null || warn === null) return undefined;
+    const review = m.reviews === undefined ? undefined : reviews(this, `${p}.reviews`, m.reviews, owners);
+    if (review) checkReviewable(this, `${p}.reviews`, { id, grant: target }, this.instances);
+    if (extend === null || warn === null || (m.reviews !== undefined && !review)) return undefined;
     const role: Role = { id, name, grant: target, durations, approval };
     if (rules) role.rules = rules;
     if (glass) role.breakGlass = glass;
     if (extend) role.extend = extend;
     if (warn) role.warnBefore = warn;
+    if (review) role.reviews = review;
     return role;
   }
 }

@@ -29,7 +29,25 @@ import { nonEmpty, parseJson } from '../http.js';
 import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
 import { RateGate } from '../../rateGate.js';
-import type { GroupDirectory, GroupPage, HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, UserGroup, UserGroups, UserProfile } from '../../../app/ports/idp.js';
+import type {
+  GroupDirectory,
+  GroupPage,
+  HealthReport,
+  IdpMember,
+  IdpUser,
+  MemberPage,
+  IdpConnector,
+  UserDirectory,
+  Memberships,
+  ManagerSource,
+  Health,
+  LoginActivity,
+  MemberListing,
+  MemberProfile,
+  UserGroup,
+  UserGroups,
+  UserProfile,
+} from '../../../app/ports/idp.js';
 
 export interface OktaConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -59,6 +77,8 @@ const GROUP_PAGE = 200;
 interface OktaUserLike {
   id?: string;
   status?: string;
+  /** ISO 8601, or null when the user never signed in (the User object's `lastLogin`). */
+  lastLogin?: string | null;
   profile?: {
     login?: string;
     email?: string;
@@ -97,7 +117,7 @@ interface CallContext {
   notFound?: (summary: string) => string | undefined;
 }
 
-export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, GroupDirectory, UserGroups, UserProfile {
+export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, GroupDirectory, UserGroups, UserProfile, LoginActivity {
   readonly type = 'okta';
 
   private readonly gate: RateGate;
@@ -178,6 +198,17 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
     return { ...(department ? { department } : {}), ...(title ? { title } : {}) };
   }
 
+  /**
+   * The User object's `lastLogin` ("Timestamp of the last login", null before the first:
+   * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/getUser).
+   */
+  async lastLoginOf(userId: string): Promise<number | null> {
+    const user = await this.call({ what: `reading Okta user ${userId}`, notFound: () => `Okta user ${userId} not found` }, () => this.getUser(userId));
+    const at = loginTime(user);
+    if (at === undefined) throw new PermanentError(`Okta answered a lastLogin for user ${userId} that is not a time`, 'okta_bad_answer');
+    return at;
+  }
+
   /** Pages through the user's groups until `stop` says so (found) or the pages end. */
   private userGroupPages(userId: string, stop: (page: { id?: unknown; profile?: { name?: string } }[]) => boolean): Promise<{ found: boolean }> {
     return this.call({ what: `listing the Okta groups of user ${userId}`, notFound: (s) => describeMissing(s, { userId }) }, async () => {
@@ -216,6 +247,8 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
   /**
    * One page of the group's direct members: `GET /api/v1/groups/{groupId}/users` (listGroupUsers),
    * `limit` per page, the next page in `Link: <…>; rel="next"`. The cursor is that next path.
+   * Each member is a whole User object, so its title, department, manager and `lastLogin` come
+   * with the page (a review shows them without a call per member).
    */
   async listMembers(group: string, page: { cursor?: string; size?: number } = {}): Promise<MemberPage> {
     const base = `api/v1/groups/${encodeURIComponent(group)}/users`;
@@ -224,7 +257,7 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
     const path = page.cursor ?? `${base}?limit=${page.size ?? MEMBER_PAGE}`;
     const ctx: CallContext = { what: `listing the members of Okta group ${group}`, notFound: () => `Okta group ${group} not found` };
     const answer = await this.call(ctx, () => this.send('GET', path));
-    const members = ((Array.isArray(answer.body) ? answer.body : []) as OktaUserLike[]).filter((u) => u.id).map(toIdpUser);
+    const members = ((Array.isArray(answer.body) ? answer.body : []) as OktaUserLike[]).filter((u) => u.id).map(toMember);
     const next = this.nextPage(answer.headers);
     return next ? { members, next } : { members };
   }
@@ -434,6 +467,33 @@ function toIdpUser(u: OktaUserLike): IdpUser {
   return user;
 }
 
+/** A listed member: the user, with what a review shows of their profile and their last sign-in. */
+function toMember(u: OktaUserLike): IdpMember {
+  const p = u.profile ?? {};
+  const member: IdpMember = { ...toIdpUser(u) };
+  if (!member.email) delete member.email;
+  const profile: MemberProfile = {};
+  const title = nonEmpty(p.title);
+  const department = nonEmpty(p.department);
+  // `manager` is the display name Okta defines; `managerId` (an id or a login) when that is empty.
+  const manager = nonEmpty(p.manager) ?? nonEmpty(p.managerId);
+  if (title) profile.title = title;
+  if (department) profile.department = department;
+  if (manager) profile.manager = manager;
+  if (Object.keys(profile).length > 0) member.profile = profile;
+  // An answer without the field (or with one that is no time) says nothing; null is "never signed in".
+  const at = loginTime(u);
+  if (at !== undefined) member.lastLoginAt = at;
+  return member;
+}
+
+/** `lastLogin` as a time; null when never; undefined when absent or not a time. */
+function loginTime(u: OktaUserLike): number | null | undefined {
+  if (u.lastLogin === null) return null;
+  if (typeof u.lastLogin !== 'string') return undefined;
+  const at = Date.parse(u.lastLogin);
+  return Number.isNaN(at) ? undefined : at;
+}
 
 /** Okta's 404 summaries end in "(User)" or "(UserGroup)" after the id that was not found. */
 function describeMissing(summary: string, ids: { group?: string; userId?: string }): string | undefined {

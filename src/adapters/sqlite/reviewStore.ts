@@ -1,0 +1,306 @@
+/**
+ * Access reviews in SQLite (migrations/012_access_reviews.sql): the ReviewStore port. Every
+ * statement runs on the bot's one connection, so inside `store.tx` it is part of that
+ * transaction.
+ */
+import type { PersonId } from '../../domain/people.js';
+import type {
+  CampaignPatch,
+  CampaignRecord,
+  NewCampaign,
+  NewReviewItem,
+  ReviewerRecord,
+  ReviewerVia,
+  ReviewItem,
+  ReviewItemPatch,
+  ReviewRow,
+  ReviewStore,
+  ReviewTallyRow,
+} from '../../app/ports/reviews.js';
+import type { Db } from './db.js';
+
+const CAMPAIGN_COLUMNS: Record<keyof CampaignPatch, string> = {
+  state: 'state',
+  jiraKey: 'jira_key',
+  nextTimerAt: 'next_timer_at',
+  remindedAt: 'reminded_at',
+  escalatedAt: 'escalated_at',
+  dueHandledAt: 'due_handled_at',
+  closedAt: 'closed_at',
+  failure: 'failure',
+};
+
+const ITEM_COLUMNS: Record<keyof ReviewItemPatch, string> = {
+  decision: 'decision',
+  decidedVia: 'decided_via',
+  decidedBy: 'decided_by',
+  decidedByPerson: 'decided_by_person',
+  decidedAt: 'decided_at',
+  reason: 'reason',
+  revokeState: 'revoke_state',
+  revokedAt: 'revoked_at',
+};
+
+type Row = Record<string, unknown>;
+
+function toCampaign(r: Row): CampaignRecord {
+  return {
+    id: r.id as string,
+    appId: r.app_id as string,
+    appName: r.app_name as string,
+    roleId: (r.role_id as string | null) ?? null,
+    scope: r.scope as string,
+    roles: JSON.parse(r.roles_json as string) as CampaignRecord['roles'],
+    origin: r.origin as CampaignRecord['origin'],
+    startedBy: r.started_by as string,
+    state: r.state as CampaignRecord['state'],
+    policy: JSON.parse(r.policy_json as string) as CampaignRecord['policy'],
+    createdAt: r.created_at as number,
+    dueAt: r.due_at as number,
+    jiraKey: (r.jira_key as string | null) ?? null,
+    nextTimerAt: (r.next_timer_at as number | null) ?? null,
+    remindedAt: (r.reminded_at as number | null) ?? null,
+    escalatedAt: (r.escalated_at as number | null) ?? null,
+    dueHandledAt: (r.due_handled_at as number | null) ?? null,
+    closedAt: (r.closed_at as number | null) ?? null,
+    failure: (r.failure as string | null) ?? null,
+  };
+}
+
+function toItem(r: Row): ReviewItem {
+  return {
+    campaignId: r.campaign_id as string,
+    seq: r.seq as number,
+    roleId: r.role_id as string,
+    roleName: r.role_name as string,
+    connector: r.connector as string,
+    groupId: r.group_id as string,
+    idpUserId: r.idp_user_id as string,
+    email: (r.email as string | null) ?? null,
+    name: (r.name as string | null) ?? null,
+    title: (r.title as string | null) ?? null,
+    department: (r.department as string | null) ?? null,
+    manager: (r.manager as string | null) ?? null,
+    lastLoginKnown: r.last_login_known === 1,
+    lastLoginAt: (r.last_login_at as number | null) ?? null,
+    grantRequestId: (r.grant_request_id as string | null) ?? null,
+    standing: r.standing === 1,
+    recommendation: r.recommendation as ReviewItem['recommendation'],
+    recommendationWhy: r.recommendation_why as string,
+    decision: (r.decision as ReviewItem['decision']) ?? null,
+    decidedVia: (r.decided_via as ReviewItem['decidedVia']) ?? null,
+    decidedBy: (r.decided_by as string | null) ?? null,
+    decidedByPerson: (r.decided_by_person as number | null) ?? null,
+    decidedAt: (r.decided_at as number | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
+    revokeState: (r.revoke_state as ReviewItem['revokeState']) ?? null,
+    revokedAt: (r.revoked_at as number | null) ?? null,
+  };
+}
+
+function toReviewer(r: Row): ReviewerRecord {
+  return {
+    campaignId: r.campaign_id as string,
+    personId: r.person_id as number,
+    email: (r.email as string | null) ?? null,
+    name: (r.name as string | null) ?? null,
+    slackId: (r.slack_id as string | null) ?? null,
+    via: r.via as ReviewerVia,
+    managerPersonId: (r.manager_person_id as number | null) ?? null,
+    page: r.page as number,
+    channel: (r.channel as string | null) ?? null,
+    ts: (r.ts as string | null) ?? null,
+    askedAt: r.asked_at as number,
+  };
+}
+
+const REVIEWER = 'SELECT v.*, p.email, p.name, p.slack_id FROM review_reviewers v JOIN people p ON p.id = v.person_id';
+const ROW = `SELECT i.*, r.jira_key AS grant_jira_key, r.expires_at AS grant_expires_at
+  FROM review_assignments a JOIN review_items i ON i.campaign_id = a.campaign_id AND i.seq = a.seq
+  LEFT JOIN requests r ON r.id = i.grant_request_id`;
+
+export class SqliteReviewStore implements ReviewStore {
+  private readonly s;
+  private readonly updates = new Map<string, ReturnType<Db['prepare']>>();
+
+  constructor(private readonly db: Db) {
+    this.s = {
+      insertCampaign: db.prepare(`INSERT INTO review_campaigns (id, app_id, app_name, role_id, scope, roles_json, origin, started_by, state, policy_json, created_at, due_at)
+        VALUES (@id, @appId, @appName, @roleId, @scope, @roles, @origin, @startedBy, 'listing', @policy, @createdAt, @dueAt)`),
+      getCampaign: db.prepare('SELECT * FROM review_campaigns WHERE id = ?'),
+      campaignsOf: db.prepare('SELECT * FROM review_campaigns WHERE app_id = ? AND role_id IS ? ORDER BY created_at DESC, id DESC LIMIT ?'),
+      live: db.prepare("SELECT * FROM review_campaigns WHERE state IN ('listing', 'open')"),
+      timersDue: db.prepare("SELECT * FROM review_campaigns WHERE next_timer_at IS NOT NULL AND next_timer_at <= ? AND state = 'open' ORDER BY next_timer_at LIMIT ?"),
+      list: db.prepare('SELECT * FROM review_campaigns ORDER BY created_at DESC, id DESC LIMIT ?'),
+      nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM review_items WHERE campaign_id = ?').pluck(),
+      insertItem: db.prepare(`INSERT OR IGNORE INTO review_items (campaign_id, seq, role_id, role_name, connector, group_id, idp_user_id, email, name, title, department, manager,
+          last_login_known, last_login_at, grant_request_id, standing, recommendation, recommendation_why)
+        VALUES (@campaignId, @seq, @roleId, @roleName, @connector, @groupId, @idpUserId, @email, @name, @title, @department, @manager,
+          @lastLoginKnown, @lastLoginAt, @grantRequestId, @standing, @recommendation, @recommendationWhy)`),
+      getItem: db.prepare('SELECT * FROM review_items WHERE campaign_id = ? AND seq = ?'),
+      roleCounts: db.prepare('SELECT COUNT(*) AS members, COUNT(grant_request_id) AS granted FROM review_items WHERE campaign_id = ? AND role_id = ?'),
+      allItems: db.prepare('SELECT * FROM review_items WHERE campaign_id = ? ORDER BY seq'),
+      undecided: db.prepare('SELECT * FROM review_items WHERE campaign_id = ? AND decision IS NULL ORDER BY seq'),
+      tally: db.prepare(`SELECT COUNT(*) AS total,
+          COALESCE(SUM(decision IS NULL), 0) AS undecided,
+          COALESCE(SUM(decision = 'keep'), 0) AS kept,
+          COALESCE(SUM(decision = 'revoke'), 0) AS revoked,
+          COALESCE(SUM(decision = 'keep' AND decided_via = 'on_due'), 0) AS keptAtDue,
+          COALESCE(SUM(decision = 'revoke' AND decided_via = 'on_due'), 0) AS revokedAtDue,
+          COALESCE(SUM(revoke_state = 'pending'), 0) AS removing,
+          COALESCE(SUM(revoke_state = 'removed'), 0) AS removed,
+          COALESCE(SUM(revoke_state = 'kept'), 0) AS keptMembership,
+          COALESCE(SUM(revoke_state = 'failed'), 0) AS failed
+        FROM review_items WHERE campaign_id = ?`),
+      undecidedOne: db.prepare('SELECT 1 FROM review_items WHERE campaign_id = ? AND decision IS NULL LIMIT 1').pluck(),
+      removingOne: db.prepare("SELECT 1 FROM review_items WHERE campaign_id = ? AND revoke_state = 'pending' LIMIT 1").pluck(),
+      assign: db.prepare('INSERT OR IGNORE INTO review_assignments (campaign_id, person_id, seq, via, at) VALUES (?, ?, ?, ?, ?)'),
+      isAssigned: db.prepare('SELECT 1 FROM review_assignments WHERE campaign_id = ? AND person_id = ? AND seq = ?').pluck(),
+      assignees: db.prepare('SELECT person_id FROM review_assignments WHERE campaign_id = ? AND seq = ? ORDER BY at, person_id').pluck(),
+      assignedCount: db.prepare(`SELECT COUNT(*) AS rows, COALESCE(SUM(i.decision IS NULL), 0) AS undecided
+        FROM review_assignments a JOIN review_items i ON i.campaign_id = a.campaign_id AND i.seq = a.seq WHERE a.campaign_id = ? AND a.person_id = ?`),
+      assignedRows: db.prepare(`${ROW} WHERE a.campaign_id = ? AND a.person_id = ? ORDER BY a.seq LIMIT ? OFFSET ?`),
+      undecidedOf: db.prepare(`SELECT i.* FROM review_assignments a JOIN review_items i ON i.campaign_id = a.campaign_id AND i.seq = a.seq
+        WHERE a.campaign_id = ? AND a.person_id = ? AND i.decision IS NULL ORDER BY a.seq`),
+      addReviewer: db.prepare(`INSERT OR IGNORE INTO review_reviewers (campaign_id, person_id, via, manager_person_id, asked_at) VALUES (?, ?, ?, ?, ?)`),
+      reviewer: db.prepare(`${REVIEWER} WHERE v.campaign_id = ? AND v.person_id = ?`),
+      reviewers: db.prepare(`${REVIEWER} WHERE v.campaign_id = ? ORDER BY v.asked_at, v.person_id`),
+      setMessage: db.prepare('UPDATE review_reviewers SET channel = ?, ts = ? WHERE campaign_id = ? AND person_id = ?'),
+      setPage: db.prepare('UPDATE review_reviewers SET page = ? WHERE campaign_id = ? AND person_id = ?'),
+      activeGrants: db.prepare(`SELECT id FROM requests WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND state = 'active'
+        ORDER BY COALESCE(expires_at, 9007199254740991), created_at`).pluck(),
+    };
+  }
+
+  insertCampaign(c: NewCampaign): void {
+    this.s.insertCampaign.run({ ...c, roles: JSON.stringify(c.roles), policy: JSON.stringify(c.policy) });
+  }
+
+  getCampaign(id: string): CampaignRecord | undefined {
+    const r = this.s.getCampaign.get(id) as Row | undefined;
+    return r && toCampaign(r);
+  }
+
+  updateCampaign(id: string, patch: CampaignPatch): void {
+    this.update('review_campaigns', 'id = ?', CAMPAIGN_COLUMNS, patch, [id]);
+  }
+
+  campaignsOf(appId: string, roleId: string | null, limit: number): CampaignRecord[] {
+    return (this.s.campaignsOf.all(appId, roleId, limit) as Row[]).map(toCampaign);
+  }
+
+  openCampaignsOver(groups: readonly { connector: string; group: string }[]): CampaignRecord[] {
+    const wanted = new Set(groups.map((g) => `${g.connector}\u0000${g.group}`));
+    return (this.s.live.all() as Row[]).map(toCampaign).filter((c) => c.roles.some((r) => wanted.has(`${r.connector}\u0000${r.group}`)));
+  }
+
+  campaignTimersDue(now: number, limit: number): CampaignRecord[] {
+    return (this.s.timersDue.all(now, limit) as Row[]).map(toCampaign);
+  }
+
+  listCampaigns(limit: number): CampaignRecord[] {
+    return (this.s.list.all(limit) as Row[]).map(toCampaign);
+  }
+
+  insertItems(items: readonly NewReviewItem[]): number {
+    let added = 0;
+    for (const item of items) {
+      const seq = this.s.nextSeq.get(item.campaignId) as number;
+      added += this.s.insertItem.run({ ...item, seq, lastLoginKnown: item.lastLoginKnown ? 1 : 0, standing: item.standing ? 1 : 0 }).changes;
+    }
+    return added;
+  }
+
+  getItem(campaignId: string, seq: number): ReviewItem | undefined {
+    const r = this.s.getItem.get(campaignId, seq) as Row | undefined;
+    return r && toItem(r);
+  }
+
+  updateItem(campaignId: string, seq: number, patch: ReviewItemPatch): void {
+    this.update('review_items', 'campaign_id = ? AND seq = ?', ITEM_COLUMNS, patch, [campaignId, seq]);
+  }
+
+  roleCounts(campaignId: string, roleId: string): { members: number; granted: number } {
+    return this.s.roleCounts.get(campaignId, roleId) as { members: number; granted: number };
+  }
+
+  allItems(campaignId: string): ReviewItem[] {
+    return (this.s.allItems.all(campaignId) as Row[]).map(toItem);
+  }
+
+  undecidedItems(campaignId: string): ReviewItem[] {
+    return (this.s.undecided.all(campaignId) as Row[]).map(toItem);
+  }
+
+  tally(campaignId: string): ReviewTallyRow {
+    return this.s.tally.get(campaignId) as ReviewTallyRow;
+  }
+
+  settled(campaignId: string): boolean {
+    return this.s.undecidedOne.get(campaignId) === undefined && this.s.removingOne.get(campaignId) === undefined;
+  }
+
+  assign(campaignId: string, seq: number, personId: PersonId, via: ReviewerVia, at: number): void {
+    this.s.assign.run(campaignId, personId, seq, via, at);
+  }
+
+  isAssigned(campaignId: string, seq: number, personId: PersonId): boolean {
+    return this.s.isAssigned.get(campaignId, personId, seq) === 1;
+  }
+
+  assigneesOf(campaignId: string, seq: number): PersonId[] {
+    return this.s.assignees.all(campaignId, seq) as number[];
+  }
+
+  assignedCount(campaignId: string, personId: PersonId): { rows: number; undecided: number } {
+    return this.s.assignedCount.get(campaignId, personId) as { rows: number; undecided: number };
+  }
+
+  assignedRows(campaignId: string, personId: PersonId, offset: number, limit: number): ReviewRow[] {
+    return (this.s.assignedRows.all(campaignId, personId, limit, offset) as Row[]).map((r) => ({
+      ...toItem(r),
+      grantJiraKey: (r.grant_jira_key as string | null) ?? null,
+      grantExpiresAt: (r.grant_expires_at as number | null) ?? null,
+    }));
+  }
+
+  undecidedOf(campaignId: string, personId: PersonId): ReviewItem[] {
+    return (this.s.undecidedOf.all(campaignId, personId) as Row[]).map(toItem);
+  }
+
+  addReviewer(r: Pick<ReviewerRecord, 'campaignId' | 'personId' | 'via' | 'managerPersonId' | 'askedAt'>): ReviewerRecord {
+    this.s.addReviewer.run(r.campaignId, r.personId, r.via, r.managerPersonId, r.askedAt);
+    return this.reviewerOf(r.campaignId, r.personId)!;
+  }
+
+  reviewerOf(campaignId: string, personId: PersonId): ReviewerRecord | undefined {
+    const r = this.s.reviewer.get(campaignId, personId) as Row | undefined;
+    return r && toReviewer(r);
+  }
+
+  reviewersOf(campaignId: string): ReviewerRecord[] {
+    return (this.s.reviewers.all(campaignId) as Row[]).map(toReviewer);
+  }
+
+  setReviewerMessage(campaignId: string, personId: PersonId, channel: string, ts: string): void {
+    this.s.setMessage.run(channel, ts, campaignId, personId);
+  }
+
+  setReviewerPage(campaignId: string, personId: PersonId, page: number): void {
+    this.s.setPage.run(page, campaignId, personId);
+  }
+
+  activeGrantsOf(connector: string, groupId: string, idpUserId: string): string[] {
+    return this.s.activeGrants.all(connector, groupId, idpUserId) as string[];
+  }
+
+  /** An UPDATE of the patch's columns; statements are kept per shape. */
+  private update<P extends object>(table: string, where: string, columns: Record<keyof P, string>, patch: P, key: unknown[]): void {
+    const fields = (Object.keys(patch) as (keyof P)[]).filter((k) => patch[k] !== undefined);
+    if (fields.length === 0) return;
+    const sql = `UPDATE ${table} SET ${fields.map((f) => `${columns[f]} = ?`).join(', ')} WHERE ${where}`;
+    let stmt = this.updates.get(sql);
+    if (!stmt) this.updates.set(sql, (stmt = this.db.prepare(sql)));
+    stmt.run([...fields.map((f) => patch[f] as unknown), ...key]);
+  }
+}
