@@ -4,7 +4,7 @@ import { inTx } from './context.js';
 import { asEffect, type Skipped } from './effects.js';
 import type { TxStore } from './ports/store.js';
 import { listDead, listPageDone, runListPage, type ListedPage, type ReviewListDeps } from './reviewList.js';
-import { openReview, resolveReviewers, type OpenResult, type ReviewOpenDeps } from './reviewOpen.js';
+import { openDead, openReview, resolveReviewers, type OpenResult, type ReviewOpenDeps } from './reviewOpen.js';
 import { reviewRevokeDead, reviewRevokeDone, runReviewRevoke, type ReviewRevokeDeps, type ReviewRevokeResult } from './reviewRevoke.js';
 
 export type ReviewOrchestrationDeps = ReviewListDeps & ReviewOpenDeps & ReviewRevokeDeps;
@@ -20,6 +20,7 @@ export function reviewHandlers(ctx: ReviewOrchestrationDeps): Record<string, Eff
     'review.open': {
       run: (row) => resolveReviewers(ctx, asEffect('review.open', row.payload)),
       onDone: (row, result, tx) => openReview(inTx(ctx, tx), asEffect('review.open', row.payload), result as OpenResult | Skipped),
+      onDead: (row, err, tx) => openDead(inTx(ctx, tx), asEffect('review.open', row.payload), err),
     },
     'review.revoke': {
       run: (row) => runReviewRevoke(ctx, asEffect('review.revoke', row.payload)),

@@ -8,13 +8,14 @@
 import { reviewersFor, type ReviewerCandidate } from '../domain/accessReview.js';
 import { ACCOUNT_PROBLEM_LABEL, accountProblem } from '../domain/people.js';
 import type { ReviewedPerson } from '../domain/reviewSteps.js';
+import { PermanentError } from '../outbox/errors.js';
 import type { Deps, InTx } from './context.js';
 import { enqueue, type EffectOf, type Skipped } from './effects.js';
 import type { ReviewerVia } from './ports/reviews.js';
 import type { PersonRecord } from './ports/store.js';
-import { completeIfDone, personActor, recordReviewStep, refreshReviewTimer, reviewedPerson } from './reviewRecord.js';
+import { completeIfDone, failCampaign, personActor, recordReviewStep, refreshReviewTimer, reviewedPerson } from './reviewRecord.js';
 
-export type ReviewOpenDeps = Deps<'store' | 'reviews' | 'now' | 'people' | 'allowGuests' | 'adminChannel'>;
+export type ReviewOpenDeps = Deps<'store' | 'reviews' | 'now' | 'people' | 'allowGuests' | 'adminChannel' | 'logger'>;
 
 /** A person the review may ask, as Slack knows them; `why` when Slack cannot reach them. */
 export interface ResolvedPerson {
@@ -37,14 +38,30 @@ async function resolve(ctx: ReviewOpenDeps, email: string): Promise<ResolvedPers
   return { email, slackId: u.slackId, name: u.name };
 }
 
+/**
+ * The reviewer's manager (MANAGER_SOURCE), whom their own row and their escalations go to. An
+ * outage is retried (RetryableError, the outbox's); a manager the IdP cannot name for good (an
+ * ambiguous email, say) is no manager: the fallback takes that role.
+ */
+async function withManager(ctx: ReviewOpenDeps, who: ResolvedPerson): Promise<ResolvedPerson & { manager?: ResolvedPerson }> {
+  let m: { email: string } | { unresolved: string };
+  try {
+    m = await ctx.people.managerEmailOf(who.email);
+  } catch (err) {
+    if (!(err instanceof PermanentError)) throw err;
+    ctx.logger.warn({ reviewer: who.email, err: err.message }, 'the manager of a reviewer could not be found');
+    return who;
+  }
+  return 'email' in m ? { ...who, manager: await resolve(ctx, m.email) } : who;
+}
+
 export async function resolveReviewers(ctx: ReviewOpenDeps, e: EffectOf<'review.open'>): Promise<OpenResult | Skipped> {
   const c = ctx.reviews.getCampaign(e.campaignId);
   if (!c || c.state !== 'listing') return { skipped: `the review is ${c?.state ?? 'missing'}` };
   const reviewers: OpenResult['reviewers'] = [];
   for (const email of c.policy.reviewers) {
     const who = await resolve(ctx, email);
-    const m = await ctx.people.managerEmailOf(email);
-    reviewers.push('email' in m ? { ...who, manager: await resolve(ctx, m.email) } : who);
+    reviewers.push(await withManager(ctx, who));
   }
   const fallback: ResolvedPerson[] = [];
   for (const email of c.policy.fallback) fallback.push(await resolve(ctx, email));
@@ -125,4 +142,9 @@ export function openReview(ctx: InTx<ReviewOpenDeps>, e: EffectOf<'review.open'>
   refreshReviewTimer(ctx, c.id);
   // An empty group: nothing to decide.
   completeIfDone(ctx, c.id);
+}
+
+/** The reviewers could not be looked up for good (Slack refused): the review cannot ask anyone. */
+export function openDead(ctx: InTx<ReviewOpenDeps>, e: EffectOf<'review.open'>, error: Error): void {
+  failCampaign(ctx, e.campaignId, `the reviewers could not be looked up in Slack: ${error.message}`);
 }

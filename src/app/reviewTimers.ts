@@ -99,7 +99,7 @@ function applyOnDue(ctx: ReviewTx, c: CampaignRecord): void {
   ctx.reviews.updateCampaign(c.id, { dueHandledAt: now });
   recordReviewStep(ctx, c.id, { type: 'review_due_passed', onDue, undecided: undecided.length, members: undecided.slice(0, NAMED_AT_MOST).map(reviewedPerson) });
   if (onDue === 'escalate') {
-    if (undecided.length > 0) escalate(ctx, { ...c, dueHandledAt: now }, true);
+    if (undecided.length > 0) escalate(ctx, c, true);
   } else {
     const by = `policy (onDue: ${onDue})`;
     for (const item of undecided) {

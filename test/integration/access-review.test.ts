@@ -24,6 +24,7 @@ const VIEW = '00g1payview';
 const OPS = '00g1payops';
 const AUDIT = '00g1payaudit';
 const BIG = '00g1paybig';
+const GHOST = '00g1payghost';
 
 const CATALOG = catalogYaml({
   applications: [
@@ -36,6 +37,8 @@ const CATALOG = catalogYaml({
         { id: 'operator', name: 'Operator', group: OPS, durations: ['4h'], approvers: ['owners'], reviews: { onDue: 'revoke', remindBefore: ['1d'] } },
         { id: 'auditor', name: 'Auditor', group: AUDIT, durations: ['4h'], approvers: ['owners'], reviews: { onDue: 'escalate', remindBefore: [] } },
         { id: 'reader', name: 'Reader', group: BIG, durations: ['4h'], approvers: ['owners'] },
+        // Its group is missing from Okta: its review cannot list anyone.
+        { id: 'ghost', name: 'Ghost', group: GHOST, durations: ['4h'], approvers: ['owners'] },
       ],
     },
   ],
@@ -217,7 +220,11 @@ describe('access reviews', () => {
       const u = h.okta.addUser({ id: `00u1big${n}`, login: `big${n}@example.com`, email: `big${n}@example.com`, firstName: 'Big', lastName: `Member ${n}` });
       h.okta.addMember(BIG, u.id);
     }
+    // Okta's rate limit on the listing is waited out with its X-Rate-Limit-Reset.
+    const limited = h.okta.tooManyRequests;
+    h.okta.forceRateLimit(1, { path: `/api/v1/groups/${BIG}/users`, resetAt: Math.ceil(Date.now() / 1000) + 1 });
     const id = await startReview(h, clock, '--role', 'reader');
+    assert.equal(h.okta.tooManyRequests - limited, 1);
     const first = await reviewMessage(h, bob, 'Payments console / Reader');
     const rows = (m: StoredMessage) => m.blocks.filter((b) => String(b.block_id).startsWith('review_item:')).map((b) => Number(String(b.block_id).split(':')[1]));
     assert.ok(first.blocks.length <= 50, `${first.blocks.length} blocks`);
@@ -250,6 +257,16 @@ describe('access reviews', () => {
     assert.doesNotMatch(JSON.stringify(last.blocks), /review_page_next/);
     for (const v of [...last.history, last]) assert.ok(v.blocks.length <= 50, `a version with ${v.blocks.length} blocks`);
     assert.equal(h.bot.ctx.reviews.tally(id).total, 60);
+  });
+
+  test('a group that cannot be listed fails the review, on its issue and to admins', async () => {
+    const out: string[] = [];
+    assert.equal(runReview(['start', '--app', 'payments-console', '--role', 'ghost'], { ...h.env, USER: 'ops' }, (l) => out.push(l), () => undefined, { now: clock }), 0);
+    const id = /(rev_[A-Za-z0-9_-]+)/.exec(out[0]!)![1]!;
+    await waitUntil(() => h.bot.ctx.reviews.getCampaign(id)?.state === 'failed', 5000, 'the review to fail');
+    await h.idle();
+    assert.match(comments(h, id).at(-1)!, new RegExp(`^Review failed on ${TIME}: the members of okta group ${GHOST} \\(Ghost\\) could not be listed: Okta group ${GHOST} not found`));
+    await h.slack.waitForMessage((m) => m.channel === 'C0ADMIN' && /The access review of Payments console \/ Ghost \((ACC-\d+|rev_[\w-]+)\) failed: the members of okta group 00g1payghost/.test(m.text));
   });
 
   test('reminded before the due date; at the due date undecided rows are revoked (onDue: revoke)', async () => {

@@ -803,6 +803,34 @@ const CATALOG_ERRORS: { name: string; change: (d: Doc) => void; connectors?: Con
     change: (d) => (d.delegates = [{ email: 'eve@example.com', for: 'all', aplications: ['app'] }]),
     errors: ['delegates[0].aplications: unknown key (did you mean applications?)'],
   },
+  { name: 'reviews: unknown key', change: (d) => (role0(d).reviews = { evry: '90d' }), errors: [`${R}.reviews.evry: unknown key (did you mean every?)`] },
+  { name: 'reviews: onDue not a policy', change: (d) => (role0(d).reviews = { onDue: 'delete' }), errors: [`${R}.reviews.onDue: "delete" is not one of keep, revoke, escalate`] },
+  {
+    name: 'reviews: a schedule shorter than the review',
+    change: (d) => (d.applications[0]!.reviews = { every: '7d', due: '14d' }),
+    errors: ['applications[0].reviews.every: 7 days is shorter than due (14 days): a review would start before the last one is due'],
+  },
+  {
+    name: 'reviews: escalation at or after the due date',
+    change: (d) => (role0(d).reviews = { due: '7d', escalateAfter: '7d' }),
+    errors: [`${R}.reviews.escalateAfter: 7 days is not before the due date (due: 7 days); for escalation at the due date use onDue: escalate`],
+  },
+  { name: 'reviews: a reminder not before the due date', change: (d) => (role0(d).reviews = { due: '2d', remindBefore: ['1d', '3d'] }), errors: [`${R}.reviews.remindBefore[1]: "3d" is not before the due date (due: 2 days after the start)`] },
+  {
+    name: 'reviews: manager cannot review',
+    change: (d) => (role0(d).reviews = { reviewers: ['owners', 'manager'] }),
+    errors: [`${R}.reviews.reviewers[1]: "manager" cannot review: a review asks named people (use owners or an email)`],
+  },
+  {
+    name: 'reviews: owners in an application without owners',
+    change: (d) => {
+      delete d.applications[0]!.owners;
+      role0(d).approvers = ['lead@example.com'];
+      role0(d).reviews = { every: '90d' };
+    },
+    errors: [`${R}.reviews.reviewers: required when the application has no owners (reviewers default to the application's owners)`],
+  },
+  { name: 'reviews: fallback not emails', change: (d) => (role0(d).reviews = { fallback: ['it-lead'] }), errors: [`${R}.reviews.fallback[0]: "it-lead" is not an email address`] },
 ];
 
 test('catalog: delegates may request for everyone or for listed people, in every or in listed applications', () => {
@@ -817,6 +845,24 @@ test('catalog: delegates may request for everyone or for listed people, in every
   ]);
   d.delegates = [];
   assert.equal(okCatalog(d).delegates, undefined, 'an empty list is no delegates');
+});
+
+test('catalog: reviews on an application and a role, with their defaults', () => {
+  const d = baseDoc();
+  d.applications[0]!.reviews = { every: '90d', reviewers: ['owners', 'Audit@Example.com'], onDue: 'escalate', fallback: ['lead@example.com'] };
+  d.applications[0]!.roles.push({ id: 's', name: 'S', grant: { connector: 'okta', group: 'g2' }, durations: ['1h'], approvers: ['owners'], reviews: { due: '7d', remindBefore: [], escalateAfter: '5d', inactiveAfter: '30d' } });
+  const app = okCatalog(d).applications[0]!;
+  assert.deepEqual(app.reviews, {
+    everyMs: 90 * 86_400_000,
+    dueMs: 14 * 86_400_000,
+    reviewers: [{ kind: 'owners' }, { kind: 'email', email: 'audit@example.com' }],
+    fallback: ['lead@example.com'],
+    onDue: 'escalate',
+    remindBeforeMs: [3 * 86_400_000, 86_400_000],
+    inactiveAfterMs: 90 * 86_400_000,
+  });
+  assert.equal(app.roles[0]!.reviews, undefined, "the first role has none of its own: the application's apply");
+  assert.deepEqual(app.roles[1]!.reviews, { dueMs: 7 * 86_400_000, reviewers: [{ kind: 'owners' }], fallback: [], onDue: 'keep', remindBeforeMs: [], escalateAfterMs: 5 * 86_400_000, inactiveAfterMs: 30 * 86_400_000 });
 });
 
 test('catalog: warnBefore lists spans before the end; [] turns warnings off', () => {

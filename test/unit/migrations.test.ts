@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { openDatabase, type Db } from '../../src/adapters/sqlite/db.js';
 import { migrate, readMigrations } from '../../src/adapters/sqlite/migrate.js';
 import { SqliteOutboxRepository } from '../../src/adapters/sqlite/outboxRepository.js';
+import { SqliteReviewStore } from '../../src/adapters/sqlite/reviewStore.js';
 import { SqliteStore } from '../../src/adapters/sqlite/store.js';
 import { QUEUE_POLICY } from '../../src/app/effects.js';
 import { Outbox } from '../../src/outbox/outbox.js';
@@ -71,12 +72,13 @@ describe('migrations', () => {
   test('an empty database migrates', () => {
     const db = openDatabase(':memory:');
     assert.deepEqual(migrate(db, readMigrations(SHIPPED), () => T0), range(1, N));
-    for (const t of ['approvers', 'audit_events', 'inbound_seen', 'memberships', 'outbox', 'requests', 'schema_migrations']) {
+    for (const t of ['approvers', 'audit_events', 'inbound_seen', 'memberships', 'outbox', 'requests', 'schema_migrations', 'review_campaigns', 'review_items', 'review_assignments', 'review_reviewers']) {
       assert.ok(tables(db).includes(t), `table ${t} is missing`);
     }
     assert.deepEqual(db.prepare('SELECT version, name, applied_at FROM schema_migrations WHERE version = 1').get(), { version: 1, name: 'init', applied_at: T0 });
     // The store and the outbox prepare every statement they use against the migrated schema.
     assert.doesNotThrow(() => new SqliteStore(db, new Outbox(new SqliteOutboxRepository(db, QUEUE_POLICY), () => T0)));
+    assert.doesNotThrow(() => new SqliteReviewStore(db));
   });
 
   test('migrating an up-to-date database applies nothing', () => {

@@ -311,6 +311,33 @@ describe('listMembers', () => {
     await rejectsWith(connector.listMembers('00gmissing'), PermanentError);
     await rejectsWith(connector.listMembers(g, { cursor: 'api/v1/users?limit=200' }), PermanentError);
   });
+
+  test('each member comes with what a review shows: title, department, manager and lastLogin (null: never)', async () => {
+    const g = newGroup();
+    seq += 1;
+    const at = Date.UTC(2026, 0, 5, 9, 30);
+    const email = `pat${seq}@example.com`;
+    const seen = okta.addUser({ login: email, email, firstName: 'Pat', lastName: 'Lee', title: 'Analyst', department: 'Finance', manager: 'Carol White', lastLogin: at });
+    const never = newUser();
+    for (const id of [seen.id, never.id]) okta.addMember(g, id);
+    const { members } = await allMembers(connector, g, 200);
+    assert.deepEqual(
+      members.find((m) => m.id === seen.id),
+      { id: seen.id, email, displayName: 'Pat Lee', profile: { title: 'Analyst', department: 'Finance', manager: 'Carol White' }, lastLoginAt: at },
+    );
+    assert.deepEqual(members.find((m) => m.id === never.id), { id: never.id, email: never.login, displayName: `User N${seq}`, lastLoginAt: null });
+  });
+});
+
+describe('lastLoginOf', () => {
+  test("the user's lastLogin, null before the first sign-in; an unknown user is a PermanentError", async () => {
+    const u = newUser();
+    assert.equal(await connector.lastLoginOf(u.id), null);
+    const at = Date.UTC(2026, 1, 1, 8);
+    okta.setLastLogin(u.id, at);
+    assert.equal(await connector.lastLoginOf(u.id), at);
+    await rejectsWith(connector.lastLoginOf('00unobody'), PermanentError);
+  });
 });
 
 describe('checkHealth', () => {
