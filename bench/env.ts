@@ -418,6 +418,11 @@ export class BenchEnv {
         reason: { reason: { type: 'plain_text_input', value: reason } },
       },
     };
+    return this.viewSubmissionBody(userId, view);
+  }
+
+  /** A modal's view_submission, with the view (and its state) as given. */
+  viewSubmissionBody(userId: string, view: Obj): string {
     return interaction({
       type: 'view_submission',
       team: { id: this.slack.teamId, domain: this.slack.teamDomain },
@@ -436,7 +441,12 @@ export class BenchEnv {
   clickBody(userId: string, msg: Pick<StoredMessage, 'channel' | 'ts' | 'text' | 'blocks'>, actionId: string): string {
     const found = interactiveElements(msg.blocks).find((e) => e.element.type === 'button' && e.element.action_id === actionId);
     if (!found) throw new Error(`no ${actionId} button in ${msg.channel}/${msg.ts}`);
-    const { blockId, element } = found;
+    return this.buttonBody(userId, msg, { blockId: found.blockId, element: found.element });
+  }
+
+  /** A click on this button of a message (one the message shows, or one it shows on another page). */
+  buttonBody(userId: string, msg: Pick<StoredMessage, 'channel' | 'ts' | 'text' | 'blocks'>, { blockId, element }: { blockId: string; element: Obj }): string {
+    const actionId = element.action_id;
     return interaction({
       type: 'block_actions',
       user: { id: userId, username: this.slack.userName(userId), name: this.slack.userName(userId), team_id: this.slack.teamId },

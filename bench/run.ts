@@ -5,7 +5,7 @@
  *
  *   npm run bench                      full sizes (several minutes)
  *   npm run bench -- --quick           smaller sizes (1/5 to 1/20), under two minutes
- *   npm run bench -- --only ack,scale  some measurements only
+ *   npm run bench -- --only ack,scale  some measurements only (ack, latency, revocation, scale, burst, throughput, cold, review)
  *
  * results.json is written by every run; results.md (committed) by a full run of everything.
  */
@@ -18,6 +18,7 @@ import { measureAck } from './ack.js';
 import { measureBurst } from './burst.js';
 import { measureCold } from './cold.js';
 import { measureLatency } from './latency.js';
+import { measureReview } from './review.js';
 import { measureRevocation } from './revocation.js';
 import { measureScale } from './scale.js';
 import { table, type Row } from './stats.js';
@@ -40,6 +41,11 @@ interface Size {
   throughput: number;
   coldPerBurst: number;
   coldRounds: number;
+  reviewMembers: number;
+  reviewGrants: number;
+  reviewRevokes: number;
+  reviewPerMinute: number;
+  reviewLeadSec: number;
 }
 
 const FULL: Size = {
@@ -57,6 +63,11 @@ const FULL: Size = {
   throughput: 1000,
   coldPerBurst: 200,
   coldRounds: 3,
+  reviewMembers: 10_000,
+  reviewGrants: 1000,
+  reviewRevokes: 200,
+  reviewPerMinute: 30,
+  reviewLeadSec: 10,
 };
 
 const QUICK: Size = {
@@ -74,6 +85,11 @@ const QUICK: Size = {
   throughput: 150,
   coldPerBurst: 100,
   coldRounds: 1,
+  reviewMembers: 2000,
+  reviewGrants: 200,
+  reviewRevokes: 50,
+  reviewPerMinute: 6,
+  reviewLeadSec: 5,
 };
 
 type Measure = (size: Size, log: (s: string) => void) => Promise<{ result: unknown; rows: Row[] }>;
@@ -89,6 +105,10 @@ const MEASUREMENTS: Record<string, { title: string; run: Measure }> = {
   },
   throughput: { title: '6. Throughput', run: (s, log) => measureThroughput({ requests: s.throughput, log }) },
   cold: { title: '7. Ack latency right after a restart (new connections, from outside)', run: (s, log) => measureCold({ perBurst: s.coldPerBurst, inFlight: 50, rounds: s.coldRounds, log }) },
+  review: {
+    title: '8. An access review of a large group',
+    run: (s, log) => measureReview({ members: s.reviewMembers, grants: s.reviewGrants, revokes: s.reviewRevokes, perMinute: s.reviewPerMinute, leadSec: s.reviewLeadSec, log }),
+  },
 };
 
 function machine() {
@@ -119,7 +139,7 @@ async function main(): Promise<void> {
   const scaleArg = args.find((a) => a.startsWith('--scale='));
   const factor = scaleArg ? Number(scaleArg.split('=')[1]) : 1;
   const base = quick ? QUICK : FULL;
-  const size: Size = factor === 1 ? base : (Object.fromEntries(Object.entries(base).map(([k, v]) => [k, k.startsWith('burstLead') || k.endsWith('WindowMs') ? v : Math.max(1, Math.round(v * factor))])) as unknown as Size);
+  const size: Size = factor === 1 ? base : (Object.fromEntries(Object.entries(base).map(([k, v]) => [k, k.startsWith('burstLead') || k.endsWith('WindowMs') || k === 'reviewLeadSec' ? v : Math.max(1, Math.round(v * factor))])) as unknown as Size);
   const m = machine();
   const started = new Date();
   console.log(`access-bot bench (${quick ? 'quick' : 'full'}) on ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGb} GB, Node ${m.node}; load average ${m.loadAvgAtStart}`);

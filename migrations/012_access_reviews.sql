@@ -22,6 +22,8 @@ CREATE TABLE review_campaigns (
   created_at     INTEGER NOT NULL,
   due_at         INTEGER NOT NULL,
   jira_key       TEXT,
+  -- The last step (audit seq) written to the Jira issue: steps are written in order, a batch at a time.
+  jira_synced_seq INTEGER NOT NULL DEFAULT 0,
   next_timer_at  INTEGER,
   reminded_at    INTEGER,
   escalated_at   INTEGER,

@@ -15,7 +15,8 @@
  * - `slack:home:<Slack id>`: publishing one person's App Home (app/home.ts): at most one waits at
  *   a time, and it is due no sooner than a second after the last publish.
  * - Access reviews: `review:<campaign>` (listing the members page by page, then opening the
- *   review), `jira:<campaign>` (its issue, then its comments), `slack:review:<campaign>:<person>`
+ *   review), `jira:<campaign>` (its issue, then its comments: one sync effect at a time, which
+ *   writes every step not yet written, so thousands of decisions never make a long line), `slack:review:<campaign>:<person>`
  *   (one reviewer's message: posted, then updated, and its reminders), and a revocation in the
  *   membership's own `idp:` queue, behind any grant revocation of the same membership.
  */
@@ -88,7 +89,8 @@ export type Effect =
   /** Resolves the reviewers (Slack accounts, managers), assigns every row, asks them (app/reviewOpen.ts). */
   | { kind: 'review.open'; campaignId: string }
   | { kind: 'review.jiraCreate'; campaignId: string }
-  | { kind: 'review.jiraComment'; campaignId: string; auditSeq: number }
+  /** Writes the review's steps not yet on its issue, in order, a batch at a time (one waits at a time). */
+  | { kind: 'review.jiraSync'; campaignId: string }
   /** Posts a reviewer's message (their current page). */
   | { kind: 'review.post'; campaignId: string; personId: number }
   /** Re-renders a reviewer's message as the review is when it runs. */
@@ -161,8 +163,8 @@ export function queueOf(e: Effect): string {
     case 'review.open':
       return `review:${e.campaignId}`;
     case 'review.jiraCreate':
-    case 'review.jiraComment':
-      return `jira:${e.campaignId}`;
+    case 'review.jiraSync':
+      return reviewJiraQueue(e.campaignId);
     case 'review.post':
     case 'review.update':
       return reviewerQueue(e.campaignId, e.personId);
@@ -170,6 +172,11 @@ export function queueOf(e: Effect): string {
       // Beside the message's own queue, so a waiting reminder never holds back its updates.
       return `${reviewerQueue(e.campaignId, e.personId)}:thread`;
   }
+}
+
+/** A review's issue, then its comments. */
+export function reviewJiraQueue(campaignId: string): string {
+  return `jira:${campaignId}`;
 }
 
 /** One reviewer's message of one review: posted, then updated, in order. */

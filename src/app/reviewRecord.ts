@@ -5,20 +5,32 @@
  */
 import { isComplete, nextReviewTimer, type ReviewClock } from '../domain/accessReview.js';
 import type { ReviewedPerson, ReviewStep } from '../domain/reviewSteps.js';
-import type { Actor, Step } from '../domain/steps.js';
+import { isRecordedInJira, type Actor, type Step } from '../domain/steps.js';
 import { alertAdmins, type Tx } from './context.js';
-import { enqueue, reviewerQueue } from './effects.js';
+import { enqueue, reviewerQueue, reviewJiraQueue } from './effects.js';
 import type { CampaignRecord, ReviewItem, ReviewStore } from './ports/reviews.js';
 import type { PersonRecord } from './ports/store.js';
 
 /** What the review's recording helpers use, inside a transaction. */
 export type ReviewTx = Pick<Tx, 'store' | 'now'> & { reviews: ReviewStore; adminChannel?: string };
 
-/** Appends the audit event (under the review's id) and enqueues its comment on the review's issue. */
+/**
+ * Appends the audit event (under the review's id); steps of the story reach the review's issue
+ * through its one waiting sync effect, which writes every step not yet written, in order.
+ */
 export function recordReviewStep(ctx: Pick<ReviewTx, 'store' | 'now'>, campaignId: string, step: ReviewStep | Extract<Step, { type: 'failed' | 'decision_refused' }>, actor = 'access-bot', at = ctx.now()): number {
   const audit = ctx.store.appendAudit(campaignId, at, actor, step);
-  if (step.type !== 'decision_refused') enqueue(ctx.store, { kind: 'review.jiraComment', campaignId, auditSeq: audit.seq });
+  if (isRecordedInJira(step)) syncJira(ctx, campaignId);
   return audit.seq;
+}
+
+/**
+ * Makes sure a sync of the review's issue waits: none does when the queue's waiting effect is
+ * not there (a running sync may have read the steps before this one). The issue's creation is
+ * always followed by a sync (app/reviewStart.ts), so a waiting creation covers it too.
+ */
+export function syncJira(ctx: Pick<ReviewTx, 'store'>, campaignId: string): void {
+  if (ctx.store.openEffectIn(reviewJiraQueue(campaignId)) !== 'pending') enqueue(ctx.store, { kind: 'review.jiraSync', campaignId });
 }
 
 export function mustGetCampaign(ctx: Pick<ReviewTx, 'reviews'>, id: string): CampaignRecord {

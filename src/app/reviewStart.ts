@@ -104,8 +104,9 @@ export function startReview(deps: StartReviewDeps, opts: StartReviewOpts): Start
     const now = deps.now();
     const id = campaignId();
     deps.reviews.insertCampaign({ id, appId: app.id, appName: app.name, roleId: opts.roleId ?? null, scope, roles: reviewed, origin: opts.origin, startedBy: opts.by, policy, createdAt: now, dueAt: now + dueMs });
-    // The issue first: its comments wait for it in the same queue.
+    // The issue first, and a sync behind it: its comments wait for it in the same queue.
     enqueue(store, { kind: 'review.jiraCreate', campaignId: id });
+    enqueue(store, { kind: 'review.jiraSync', campaignId: id });
     recordReviewStep(ctx, id, {
       type: 'review_started',
       by: opts.by,

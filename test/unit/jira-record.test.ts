@@ -162,8 +162,9 @@ test('addComment on a first attempt (mayExist: false) posts without reading the 
   const { key } = await newIssue(record);
   const first = await record.addComment(key, body('Approved by bob'), 'eff-1', { mayExist: false });
   assert.equal(jira.server.callsTo('GET', `/rest/api/3/issue/${key}/comment`).length, 0, 'no read before a first attempt');
+  assert.equal(first.existed, undefined);
   const retry = await record.addComment(key, body('Approved by bob'), 'eff-1', { mayExist: true });
-  assert.equal(retry.id, first.id);
+  assert.deepEqual(retry, { id: first.id, existed: true }, 'found, not posted again');
   assert.equal(jira.server.callsTo('GET', `/rest/api/3/issue/${key}/comment`).length, 1);
   assert.deepEqual(jira.commentsText(key), ['Approved by bob']);
 });

@@ -211,10 +211,10 @@ export class JiraCloudRecord implements JiraRecord {
    * attempt can be sure no earlier one posted (a crash or a lost answer makes the next attempt
    * the second): that saves a read per comment, about a third of the bot's Jira calls.
    */
-  async addComment(issueKey: string, body: AdfDoc, effectId: string, opts: { mayExist?: boolean } = {}): Promise<{ id: string }> {
+  async addComment(issueKey: string, body: AdfDoc, effectId: string, opts: { mayExist?: boolean } = {}): Promise<{ id: string; existed?: true }> {
     if (!effectId) throw new PermanentError('Jira addComment: empty effectId', 'jira_bad_input');
     const existing = opts.mayExist === false ? undefined : await this.findComment(issueKey, effectId);
-    if (existing) return { id: existing };
+    if (existing) return { id: existing, existed: true };
     const comment = (await this.call(`add comment to ${issueKey}`, () =>
       this.send('POST', `${API}/issue/${seg(issueKey)}/comment`, {
         body: fitToLimit(body),

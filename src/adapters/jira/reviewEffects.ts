@@ -1,20 +1,25 @@
 /**
  * Runs an access review's Jira effects: its one issue (the record of the whole review: scope,
  * reviewers, due date and what happens to undecided rows then) and one comment per step, in
- * order. Idempotent as a request's are (types.ts): the issue is labelled with the review's id
- * and found again before a second create; each comment carries its effect id.
+ * order, written by a sync effect that takes every step not yet written (so a review's thousands
+ * of decisions are one short line in the outbox, not thousands). Idempotent as a request's are
+ * (types.ts): the issue is labelled with the review's id and found again before a second create;
+ * each comment carries its step's audit seq (`review-step-<seq>`) and is looked up on a retry.
  */
 import { alertAdmins, inTx, type Deps } from '../../app/context.js';
 import { asEffect } from '../../app/effects.js';
 import type { TxStore } from '../../app/ports/store.js';
-import { refreshMessages } from '../../app/reviewRecord.js';
+import { refreshMessages, syncJira } from '../../app/reviewRecord.js';
 import { describeMs } from '../../domain/duration.js';
 import { describeOnDue } from '../../domain/reviewSteps.js';
-import { describeStep, formatTime } from '../../domain/steps.js';
+import { describeStep, formatTime, isRecordedInJira } from '../../domain/steps.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';
 import { PermanentError, RetryableError } from '../../outbox/errors.js';
 import { doc, labelValue, paragraph } from './adf.js';
 import type { JiraRecord } from './types.js';
+
+/** Steps written per sync effect: a backlog is written in turns, each recorded as it lands. */
+const SYNC_BATCH = 50;
 
 /** The entity property that ties an issue to its review. */
 export const REVIEW_PROPERTY = 'access-bot-review';
@@ -68,19 +73,36 @@ export function reviewJiraHandlers(ctx: ReviewJiraDeps, jira: JiraRecord): Recor
         alertAdmins(inTx(ctx, tx), `The Jira issue of access review ${e.campaignId} could not be created: ${error.message}. The review goes on in Slack; its comments wait for the issue. Fix the cause and retry the dead effect.`);
       },
     },
-    'review.jiraComment': {
+    'review.jiraSync': {
       async run(row) {
-        const e = asEffect('review.jiraComment', row.payload);
+        const e = asEffect('review.jiraSync', row.payload);
         const c = campaign(e.campaignId);
-        // Effects of a review's Jira queue run in order, so the issue exists unless its creation died.
+        // The issue's creation runs first in this queue: without a key it has not landed yet.
         if (!c.jiraKey) throw new RetryableError(`the Jira issue of access review ${c.id} does not exist yet`);
-        const audit = ctx.store.getAudit(e.auditSeq);
-        if (!audit) throw new PermanentError(`audit event ${e.auditSeq} not found`);
-        return jira.addComment(c.jiraKey, doc(paragraph(describeStep(audit.step, audit.at))), `effect-${row.id}`, { mayExist: row.attempts > 1 });
+        const batch = ctx.reviews.stepsAfter(c.id, c.jiraSyncedSeq, SYNC_BATCH);
+        // A retry may find the first steps of its batch written before it failed (they are written
+        // in order): each is looked up until one is not there; none after it can be.
+        let mayExist = row.attempts > 1;
+        let lastSeq = c.jiraSyncedSeq;
+        for (const a of batch) {
+          if (isRecordedInJira(a.step)) {
+            const posted = await jira.addComment(c.jiraKey, doc(paragraph(describeStep(a.step, a.at))), `review-step-${a.seq}`, { mayExist });
+            mayExist &&= posted.existed === true;
+          }
+          lastSeq = a.seq;
+        }
+        return { lastSeq, more: batch.length === SYNC_BATCH };
+      },
+      onDone(row, result, tx) {
+        const e = asEffect('review.jiraSync', row.payload);
+        const { lastSeq, more } = result as { lastSeq: number; more: boolean };
+        const c = ctx.reviews.getCampaign(e.campaignId);
+        if (c && lastSeq > c.jiraSyncedSeq) ctx.reviews.updateCampaign(c.id, { jiraSyncedSeq: lastSeq });
+        if (more) syncJira({ store: tx }, e.campaignId);
       },
       onDead(row, error, tx) {
-        const e = asEffect('review.jiraComment', row.payload);
-        alertAdmins(inTx(ctx, tx), `A Jira comment of access review ${e.campaignId} failed: ${error.message}. Fix the cause and retry the dead effect.`);
+        const e = asEffect('review.jiraSync', row.payload);
+        alertAdmins(inTx(ctx, tx), `Writing the steps of access review ${e.campaignId} to its Jira issue failed: ${error.message}. Fix the cause and retry the dead effect.`);
       },
     },
   };

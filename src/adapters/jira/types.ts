@@ -41,9 +41,9 @@ export interface JiraRecord {
   /**
    * `effectId` makes the comment recognisable on a retry. Returns the comment id. With
    * `mayExist: false` (the effect's first attempt: nothing can have been posted under this id
-   * yet) the look-up of existing comments is skipped.
+   * yet) the look-up of existing comments is skipped. `existed`: the look-up found it, nothing was posted.
    */
-  addComment(issueKey: string, body: AdfDoc, effectId: string, opts?: { mayExist?: boolean }): Promise<{ id: string }>;
+  addComment(issueKey: string, body: AdfDoc, effectId: string, opts?: { mayExist?: boolean }): Promise<{ id: string; existed?: true }>;
   setProperty(issueKey: string, propertyKey: string, value: unknown): Promise<void>;
   /** Applies the transition with this name (case-insensitive). */
   transition(issueKey: string, transitionName: string): Promise<void>;

@@ -4,6 +4,8 @@
  * transaction.
  */
 import type { PersonId } from '../../domain/people.js';
+import type { Step } from '../../domain/steps.js';
+import type { AuditRecord } from '../../app/ports/store.js';
 import type {
   CampaignPatch,
   CampaignRecord,
@@ -22,6 +24,7 @@ import type { Db } from './db.js';
 const CAMPAIGN_COLUMNS: Record<keyof CampaignPatch, string> = {
   state: 'state',
   jiraKey: 'jira_key',
+  jiraSyncedSeq: 'jira_synced_seq',
   nextTimerAt: 'next_timer_at',
   remindedAt: 'reminded_at',
   escalatedAt: 'escalated_at',
@@ -58,6 +61,7 @@ function toCampaign(r: Row): CampaignRecord {
     createdAt: r.created_at as number,
     dueAt: r.due_at as number,
     jiraKey: (r.jira_key as string | null) ?? null,
+    jiraSyncedSeq: r.jira_synced_seq as number,
     nextTimerAt: (r.next_timer_at as number | null) ?? null,
     remindedAt: (r.reminded_at as number | null) ?? null,
     escalatedAt: (r.escalated_at as number | null) ?? null,
@@ -132,6 +136,7 @@ export class SqliteReviewStore implements ReviewStore {
       live: db.prepare("SELECT * FROM review_campaigns WHERE state IN ('listing', 'open')"),
       timersDue: db.prepare("SELECT * FROM review_campaigns WHERE next_timer_at IS NOT NULL AND next_timer_at <= ? AND state = 'open' ORDER BY next_timer_at LIMIT ?"),
       list: db.prepare('SELECT * FROM review_campaigns ORDER BY created_at DESC, id DESC LIMIT ?'),
+      stepsAfter: db.prepare('SELECT * FROM audit_events WHERE request_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
       nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM review_items WHERE campaign_id = ?').pluck(),
       insertItem: db.prepare(`INSERT OR IGNORE INTO review_items (campaign_id, seq, role_id, role_name, connector, group_id, idp_user_id, email, name, title, department, manager,
           last_login_known, last_login_at, grant_request_id, standing, recommendation, recommendation_why)
@@ -140,7 +145,7 @@ export class SqliteReviewStore implements ReviewStore {
       getItem: db.prepare('SELECT * FROM review_items WHERE campaign_id = ? AND seq = ?'),
       roleCounts: db.prepare('SELECT COUNT(*) AS members, COUNT(grant_request_id) AS granted FROM review_items WHERE campaign_id = ? AND role_id = ?'),
       allItems: db.prepare('SELECT * FROM review_items WHERE campaign_id = ? ORDER BY seq'),
-      undecided: db.prepare('SELECT * FROM review_items WHERE campaign_id = ? AND decision IS NULL ORDER BY seq'),
+      undecided: db.prepare('SELECT * FROM review_items INDEXED BY review_items_undecided WHERE campaign_id = ? AND decision IS NULL ORDER BY seq'),
       tally: db.prepare(`SELECT COUNT(*) AS total,
           COALESCE(SUM(decision IS NULL), 0) AS undecided,
           COALESCE(SUM(decision = 'keep'), 0) AS kept,
@@ -152,11 +157,13 @@ export class SqliteReviewStore implements ReviewStore {
           COALESCE(SUM(revoke_state = 'kept'), 0) AS keptMembership,
           COALESCE(SUM(revoke_state = 'failed'), 0) AS failed
         FROM review_items WHERE campaign_id = ?`),
-      undecidedOne: db.prepare('SELECT 1 FROM review_items WHERE campaign_id = ? AND decision IS NULL LIMIT 1').pluck(),
-      removingOne: db.prepare("SELECT 1 FROM review_items WHERE campaign_id = ? AND revoke_state = 'pending' LIMIT 1").pluck(),
+      // Read on every decision: through the partial indexes (without them SQLite walks the
+      // campaign's rows by primary key, past every decided one).
+      undecidedOne: db.prepare('SELECT 1 FROM review_items INDEXED BY review_items_undecided WHERE campaign_id = ? AND decision IS NULL LIMIT 1').pluck(),
+      removingOne: db.prepare("SELECT 1 FROM review_items INDEXED BY review_items_removing WHERE campaign_id = ? AND revoke_state = 'pending' LIMIT 1").pluck(),
       assign: db.prepare('INSERT OR IGNORE INTO review_assignments (campaign_id, person_id, seq, via, at) VALUES (?, ?, ?, ?, ?)'),
       isAssigned: db.prepare('SELECT 1 FROM review_assignments WHERE campaign_id = ? AND person_id = ? AND seq = ?').pluck(),
-      assignees: db.prepare('SELECT person_id FROM review_assignments WHERE campaign_id = ? AND seq = ? ORDER BY at, person_id').pluck(),
+      assignees: db.prepare('SELECT person_id FROM review_assignments INDEXED BY review_assignments_by_item WHERE campaign_id = ? AND seq = ? ORDER BY at, person_id').pluck(),
       assignedCount: db.prepare(`SELECT COUNT(*) AS rows, COALESCE(SUM(i.decision IS NULL), 0) AS undecided
         FROM review_assignments a JOIN review_items i ON i.campaign_id = a.campaign_id AND i.seq = a.seq WHERE a.campaign_id = ? AND a.person_id = ?`),
       assignedRows: db.prepare(`${ROW} WHERE a.campaign_id = ? AND a.person_id = ? ORDER BY a.seq LIMIT ? OFFSET ?`),
@@ -167,7 +174,9 @@ export class SqliteReviewStore implements ReviewStore {
       reviewers: db.prepare(`${REVIEWER} WHERE v.campaign_id = ? ORDER BY v.asked_at, v.person_id`),
       setMessage: db.prepare('UPDATE review_reviewers SET channel = ?, ts = ? WHERE campaign_id = ? AND person_id = ?'),
       setPage: db.prepare('UPDATE review_reviewers SET page = ? WHERE campaign_id = ? AND person_id = ?'),
-      activeGrants: db.prepare(`SELECT id FROM requests WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND state = 'active'
+      // Per member listed: through the holders' index (the `IN` is its condition), not a walk of every active grant.
+      activeGrants: db.prepare(`SELECT id FROM requests INDEXED BY requests_holding_by_user
+        WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND state IN ('approved', 'active', 'revoking') AND state = 'active'
         ORDER BY COALESCE(expires_at, 9007199254740991), created_at`).pluck(),
     };
   }
@@ -200,6 +209,18 @@ export class SqliteReviewStore implements ReviewStore {
 
   listCampaigns(limit: number): CampaignRecord[] {
     return (this.s.list.all(limit) as Row[]).map(toCampaign);
+  }
+
+  stepsAfter(campaignId: string, afterSeq: number, limit: number): AuditRecord[] {
+    return (this.s.stepsAfter.all(campaignId, afterSeq, limit) as Row[]).map((r) => ({
+      seq: r.seq as number,
+      requestId: (r.request_id as string | null) ?? null,
+      at: r.at as number,
+      actor: r.actor as string,
+      step: JSON.parse(r.data as string) as Step,
+      prevHash: r.prev_hash as string,
+      hash: r.hash as string,
+    }));
   }
 
   insertItems(items: readonly NewReviewItem[]): number {

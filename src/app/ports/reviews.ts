@@ -9,6 +9,7 @@
  */
 import type { OnDue } from '../../domain/accessReview.js';
 import type { PersonId } from '../../domain/people.js';
+import type { AuditRecord } from './store.js';
 
 /** A role reviewed by a campaign, as the catalog said when it started. */
 export interface ReviewedRole {
@@ -46,6 +47,8 @@ export interface CampaignRecord {
   createdAt: number;
   dueAt: number;
   jiraKey: string | null;
+  /** The last step (audit seq) written to the Jira issue. */
+  jiraSyncedSeq: number;
   nextTimerAt: number | null;
   remindedAt: number | null;
   escalatedAt: number | null;
@@ -55,7 +58,7 @@ export interface CampaignRecord {
 }
 
 export type NewCampaign = Pick<CampaignRecord, 'id' | 'appId' | 'appName' | 'roleId' | 'scope' | 'roles' | 'origin' | 'startedBy' | 'policy' | 'createdAt' | 'dueAt'>;
-export type CampaignPatch = Partial<Pick<CampaignRecord, 'state' | 'jiraKey' | 'nextTimerAt' | 'remindedAt' | 'escalatedAt' | 'dueHandledAt' | 'closedAt' | 'failure'>>;
+export type CampaignPatch = Partial<Pick<CampaignRecord, 'state' | 'jiraKey' | 'jiraSyncedSeq' | 'nextTimerAt' | 'remindedAt' | 'escalatedAt' | 'dueHandledAt' | 'closedAt' | 'failure'>>;
 
 /** One person holding a reviewed role. */
 export interface ReviewItem {
@@ -140,6 +143,8 @@ export interface ReviewStore {
   campaignTimersDue(now: number, limit: number): CampaignRecord[];
   /** Every campaign, newest first. */
   listCampaigns(limit: number): CampaignRecord[];
+  /** The campaign's steps (audit events under its id) after `afterSeq`, in order, at most `limit`. */
+  stepsAfter(campaignId: string, afterSeq: number, limit: number): AuditRecord[];
 
   /** Adds the members not yet listed in the campaign; returns how many were new. */
   insertItems(items: readonly NewReviewItem[]): number;
