@@ -151,7 +151,7 @@ export async function measureReview(opts: { members: number; grants: number; rev
         type: 'modal',
         callback_id: 'review_revoke_reason',
         private_metadata: value,
-        state: { values: { review_reason: { review_reason: { type: 'plain_text_input', value: 'Bench: no longer needed' } } } },
+        state: { values: { reason: { reason: { type: 'plain_text_input', value: 'Bench: no longer needed' } } } },
       };
       return { body: env.viewSubmissionBody(APPROVER.slackId, view), type: 'application/x-www-form-urlencoded' };
     });

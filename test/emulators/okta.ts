@@ -18,7 +18,10 @@
  *   case-insensitive, eventually consistent), `filter` (a few attributes, `eq`, case-sensitive:
  *   https://support.okta.com/help/s/article/case-sensitivity-in-okta-users-api-filter-vs-search),
  *   or `q` (startsWith on firstName, lastName, email); GET /api/v1/users/{id}/groups (paged by
- *   `limit`, at most 200, and `after`).
+ *   `limit`, at most 200, and `after`). A User object carries `lastLogin` (ISO 8601, null before
+ *   the first sign-in: the User object in the getUser reference,
+ *   https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/getUser);
+ *   the group members listing returns whole User objects.
  * - Groups: GET /api/v1/groups with `q` (name startsWith) or `search` (an expression on `id`,
  *   `type`, `profile.name`, `profile.description` and string custom profile attributes;
  *   eventually consistent in Okta, immediate here), each group's `profile` carrying its custom

@@ -83,7 +83,7 @@ async function revoke(h: Harness, who: Person, msg: StoredMessage, seq: number, 
   const click = await h.driver.clickButton(who.slackId, msg, 'review_revoke', { blockId: `review_item:${seq}` });
   assert.equal(click.status, 200);
   const view = await h.slack.waitForView((v) => v.userId === who.slackId && !before.has(v.id) && v.view.callback_id === 'review_revoke_reason', 5000);
-  const res = await h.driver.submitView(who.slackId, view.id, { review_reason: { review_reason: reason } });
+  const res = await h.driver.submitView(who.slackId, view.id, { reason: { reason } });
   assert.equal(res.status, 200);
 }
 

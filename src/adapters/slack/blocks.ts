@@ -172,15 +172,20 @@ export function requestModal(catalog: Catalog, opts: { forSomeoneElse?: boolean 
 }
 
 export function denyModal(requestId: string, summary: string): ModalView {
+  return reasonModal({ callbackId: IDS.denyModal, metadata: requestId, title: 'Deny request', submit: 'Deny', summary });
+}
+
+/** A modal that asks why (deny, a review's revoke): the summary, then a required reason (`IDS.reason`). */
+export function reasonModal(o: { callbackId: string; metadata: string; title: string; submit: string; summary: string }): ModalView {
   return {
     type: 'modal',
-    callback_id: IDS.denyModal,
-    private_metadata: requestId,
-    title: plain('Deny request', LIMITS.modalTitle),
-    submit: plain('Deny', LIMITS.modalTitle),
+    callback_id: o.callbackId,
+    private_metadata: o.metadata,
+    title: plain(o.title, LIMITS.modalTitle),
+    submit: plain(o.submit, LIMITS.modalTitle),
     close: plain('Back', LIMITS.modalTitle),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: clip(summary, LIMITS.sectionText) } },
+      { type: 'section', text: { type: 'mrkdwn', text: clip(o.summary, LIMITS.sectionText) } },
       {
         type: 'input',
         block_id: IDS.reason,

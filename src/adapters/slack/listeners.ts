@@ -29,9 +29,16 @@ import { registerHomeListeners } from './homeListeners.js';
 import { registerReviewListeners } from './reviewListeners.js';
 import type { ReplyTarget } from '../../app/decide.js';
 
-type StateValues = Record<string, Record<string, ViewStateValue>>;
+export type StateValues = Record<string, Record<string, ViewStateValue>>;
 
-function selected(values: StateValues | undefined, block: string): string | undefined {
+/** What is wrong with a reason typed in a modal (`short`: the words for one under 3 characters); undefined when fine. */
+export function reasonProblem(reason: string, short: string): string | undefined {
+  if (reason.length < 3) return short;
+  return reason.length > MAX_REASON_LENGTH ? `Keep the reason under ${MAX_REASON_LENGTH} characters (it has ${reason.length}).` : undefined;
+}
+
+/** The value chosen or typed in the modal's block `block` (whose element has the same action id). */
+export function selected(values: StateValues | undefined, block: string): string | undefined {
   const v = values?.[block]?.[block];
   if (!v || typeof v !== 'object') return undefined;
   const opt = v.selected_option;
@@ -274,9 +281,9 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       logger.warn({ user: body.user.id }, 'deny modal with a tampered request id');
       return;
     }
-    if (reason.length < 3 || reason.length > MAX_REASON_LENGTH) {
-      const error = reason.length < 3 ? 'Give the requester a reason (at least 3 characters).' : `Keep the reason under ${MAX_REASON_LENGTH} characters (it has ${reason.length}).`;
-      await ack({ response_action: 'errors', errors: { [IDS.reason]: error } });
+    const problem = reasonProblem(reason, 'Give the requester a reason (at least 3 characters).');
+    if (problem) {
+      await ack({ response_action: 'errors', errors: { [IDS.reason]: problem } });
       return;
     }
     const actor = await ctx.people.slackActor(body.user.id);

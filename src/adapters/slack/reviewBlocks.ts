@@ -8,9 +8,8 @@ import type { KnownBlock, ModalView } from '@slack/types';
 import { daysSince, type Page } from '../../domain/accessReview.js';
 import { describeOnDue } from '../../domain/reviewSteps.js';
 import { formatTime } from '../../domain/steps.js';
-import { MAX_REASON_LENGTH } from '../../domain/submission.js';
 import type { CampaignRecord, ReviewRow } from '../../app/ports/reviews.js';
-import { clip, escapeMrkdwn, LIMITS, plain } from './blocks.js';
+import { clip, escapeMrkdwn, LIMITS, plain, reasonModal } from './blocks.js';
 import type { SlackMessage } from './client.js';
 
 export const REVIEW_IDS = {
@@ -19,7 +18,6 @@ export const REVIEW_IDS = {
   previous: 'review_page_prev',
   next: 'review_page_next',
   revokeModal: 'review_revoke_reason',
-  reason: 'review_reason',
 } as const;
 
 /** Review ids as the bot mints them (app/reviewStart.ts); anything else in a button is refused unread. */
@@ -133,25 +131,9 @@ export function reviewReminder(c: CampaignRecord, undecided: number): SlackMessa
   return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }] };
 }
 
-/** Revoke asks why: the reason goes on the review's Jira issue. */
+/** Revoke asks why (the reason, `IDS.reason`, goes on the review's Jira issue). */
 export function revokeReasonModal(c: CampaignRecord, r: Pick<ReviewRow, 'seq' | 'name' | 'email' | 'idpUserId' | 'roleName'>): ModalView {
   const who = escapeMrkdwn(r.name ?? r.email ?? r.idpUserId);
   const summary = `Revoke *${who}*'s access to *${escapeMrkdwn(c.roles.length > 1 ? `${c.appName} / ${r.roleName}` : c.scope)}*? access-bot removes it, and the decision and your reason are recorded on ${escapeMrkdwn(c.jiraKey ?? 'the review’s Jira issue')}.`;
-  return {
-    type: 'modal',
-    callback_id: REVIEW_IDS.revokeModal,
-    private_metadata: reviewValue(c.id, r.seq),
-    title: plain('Revoke access', LIMITS.modalTitle),
-    submit: plain('Revoke', LIMITS.modalTitle),
-    close: plain('Back', LIMITS.modalTitle),
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: clip(summary, LIMITS.sectionText) } },
-      {
-        type: 'input',
-        block_id: REVIEW_IDS.reason,
-        label: plain('Reason'),
-        element: { type: 'plain_text_input', action_id: REVIEW_IDS.reason, multiline: true, min_length: 3, max_length: MAX_REASON_LENGTH },
-      },
-    ],
-  };
+  return reasonModal({ callbackId: REVIEW_IDS.revokeModal, metadata: reviewValue(c.id, r.seq), title: 'Revoke access', submit: 'Revoke', summary });
 }

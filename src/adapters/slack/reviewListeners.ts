@@ -7,10 +7,10 @@
 import type { Logger } from 'pino';
 import type { AppContext } from '../../app/context.js';
 import { decideReviewItem, refuseIfMayNotReview, turnReviewPage } from '../../app/reviewDecide.js';
-import { MAX_REASON_LENGTH } from '../../domain/submission.js';
 import type { SlackApi } from './api.js';
 import type { SlackListenerRegistry } from './inbound.js';
-import { openView, replyOf, type AfterAck } from './listeners.js';
+import { IDS } from './blocks.js';
+import { openView, reasonProblem, replyOf, selected, type AfterAck, type StateValues } from './listeners.js';
 import { parseReviewValue, REVIEW_IDS, revokeReasonModal } from './reviewBlocks.js';
 
 function buttonValue(body: { actions?: unknown[] }): unknown {
@@ -51,17 +51,15 @@ export function registerReviewListeners(app: SlackListenerRegistry, ctx: AppCont
 
   app.view(REVIEW_IDS.revokeModal, async ({ ack, body, view }) => {
     const target = parseReviewValue(view.private_metadata);
-    const state = view.state?.values as Record<string, Record<string, { value?: unknown }>> | undefined;
-    const raw = state?.[REVIEW_IDS.reason]?.[REVIEW_IDS.reason]?.value;
-    const reason = typeof raw === 'string' ? raw.trim() : '';
+    const reason = selected(view.state?.values as StateValues | undefined, IDS.reason)?.trim() ?? '';
     if (!target) {
       await ack();
       logger.warn({ user: body.user.id }, 'review revoke modal with a tampered review row');
       return;
     }
-    if (reason.length < 3 || reason.length > MAX_REASON_LENGTH) {
-      const error = reason.length < 3 ? 'Say why (at least 3 characters): it goes on the review’s Jira issue.' : `Keep the reason under ${MAX_REASON_LENGTH} characters (it has ${reason.length}).`;
-      await ack({ response_action: 'errors', errors: { [REVIEW_IDS.reason]: error } });
+    const problem = reasonProblem(reason, 'Say why (at least 3 characters): it goes on the review’s Jira issue.');
+    if (problem) {
+      await ack({ response_action: 'errors', errors: { [IDS.reason]: problem } });
       return;
     }
     const actor = await ctx.people.slackActor(body.user.id);

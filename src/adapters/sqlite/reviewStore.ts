@@ -4,7 +4,6 @@
  * transaction.
  */
 import type { PersonId } from '../../domain/people.js';
-import type { Step } from '../../domain/steps.js';
 import type { AuditRecord } from '../../app/ports/store.js';
 import type {
   CampaignPatch,
@@ -20,6 +19,7 @@ import type {
   ReviewTallyRow,
 } from '../../app/ports/reviews.js';
 import type { Db } from './db.js';
+import { toAudit } from './store.js';
 
 const CAMPAIGN_COLUMNS: Record<keyof CampaignPatch, string> = {
   state: 'state',
@@ -212,15 +212,8 @@ export class SqliteReviewStore implements ReviewStore {
   }
 
   stepsAfter(campaignId: string, afterSeq: number, limit: number): AuditRecord[] {
-    return (this.s.stepsAfter.all(campaignId, afterSeq, limit) as Row[]).map((r) => ({
-      seq: r.seq as number,
-      requestId: (r.request_id as string | null) ?? null,
-      at: r.at as number,
-      actor: r.actor as string,
-      step: JSON.parse(r.data as string) as Step,
-      prevHash: r.prev_hash as string,
-      hash: r.hash as string,
-    }));
+    return (this.s.stepsAfter.all(campaignId, afterSeq, limit) as Row[]).map(toAudit);
+
   }
 
   insertItems(items: readonly NewReviewItem[]): number {

@@ -117,7 +117,8 @@ function toApprover(r: Record<string, unknown>): ApproverRecord {
   };
 }
 
-function toAudit(r: Record<string, unknown>): AuditRecord {
+/** An audit_events row as the port's record. */
+export function toAudit(r: Record<string, unknown>): AuditRecord {
   return {
     seq: r.seq as number,
     requestId: (r.request_id as string | null) ?? null,

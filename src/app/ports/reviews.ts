@@ -7,7 +7,7 @@
  * one connection, so a use case calls them inside `store.tx` next to the store's own (audit,
  * outbox, people) and all of it commits together, as ARCHITECTURE.md §1.1 asks.
  */
-import type { OnDue } from '../../domain/accessReview.js';
+import type { OnDue, ReviewTally } from '../../domain/accessReview.js';
 import type { PersonId } from '../../domain/people.js';
 import type { AuditRecord } from './store.js';
 
@@ -118,18 +118,8 @@ export interface ReviewerRecord {
   askedAt: number;
 }
 
-export interface ReviewTallyRow {
-  total: number;
-  undecided: number;
-  kept: number;
-  revoked: number;
-  keptAtDue: number;
-  revokedAtDue: number;
-  removing: number;
-  removed: number;
-  keptMembership: number;
-  failed: number;
-}
+/** How the rows of a review stand (domain `ReviewTally`). */
+export type ReviewTallyRow = ReviewTally;
 
 export interface ReviewStore {
   insertCampaign(c: NewCampaign): void;
