@@ -7,10 +7,12 @@
  * Exit codes: 0 done (verify: the chain holds), 1 could not (verify: tampering found), 2 usage.
  */
 import fs from 'node:fs';
+import { SqliteReviewStore } from './adapters/sqlite/reviewStore.js';
 import { exportRequests, requestsScope } from './app/exportRequests.js';
-import { openStorage } from './compose.js';
+import { exportReview } from './app/exportReview.js';
+import { openStorage, type Storage } from './compose.js';
 import type { AuditHead } from './domain/audit.js';
-import { dayRange, EXPORT_FORMATS, headFromTrailer, REVIEW_COLUMNS, type ExportFormat } from './domain/evidence.js';
+import { dayRange, EXPORT_FORMATS, headFromTrailer, type ExportFormat } from './domain/evidence.js';
 import { formatTime } from './domain/steps.js';
 
 export const EXPORT_USAGE = `Usage: access-bot export requests --from <YYYY-MM-DD> --to <YYYY-MM-DD> [--format csv|jsonl] [--out <file>]
@@ -73,12 +75,19 @@ export function runExport(args: string[], env: Record<string, string | undefined
   const format = (parsed.flags.get('format') ?? 'csv') as ExportFormat;
   if (!EXPORT_FORMATS.includes(format)) return usage(err, `--format ${parsed.flags.get('format')} is not one of ${EXPORT_FORMATS.join(', ')}`);
   if (what === 'review') {
-    if (parsed.positional.length !== 1) return usage(err, 'export review takes one campaign');
-    err(
-      `access-bot export review: review campaigns are not in this build yet, so there is no campaign ${parsed.positional[0]} to export. ` +
-        `Once they are, this writes one row per person reviewed, with the columns: ${REVIEW_COLUMNS.join(', ')}.`,
-    );
-    return 1;
+    if (parsed.positional.length !== 1) return usage(err, 'export review takes one campaign (its id, rev_…, or its Jira key)');
+    if (parsed.flags.has('from') || parsed.flags.has('to')) return usage(err, 'export review takes no --from or --to: the campaign says what is exported');
+    const path = databaseOf(env, err);
+    if (!path) return 1;
+    return withOutput(parsed.flags.get('out'), write, err, path, (sink, store, db) => {
+      const r = exportReview({ evidence: store, reviews: new SqliteReviewStore(db), now }, { campaign: parsed.positional[0]!, format }, sink);
+      if (!r) {
+        err(`access-bot export review: no access review ${parsed.positional[0]} (access-bot review list shows them)`);
+        return 1;
+      }
+      err(`access-bot export: ${r.rows} ${r.rows === 1 ? 'person' : 'people'} of access review ${r.campaign.id}${r.campaign.jiraKey ? ` (${r.campaign.jiraKey})` : ''} exported as ${format}${parsed.flags.get('out') ? ` to ${parsed.flags.get('out')}` : ''}; audit head seq ${r.head.seq}, sha256 ${r.head.hash}.`);
+      return 0;
+    });
   }
   if (what !== 'requests') return usage(err, what === undefined ? 'say what to export: requests or review' : `cannot export "${what}" (requests or review)`);
   if (parsed.positional.length > 0) return usage(err, `unexpected argument "${parsed.positional[0]}"`);
@@ -89,15 +98,24 @@ export function runExport(args: string[], env: Record<string, string | undefined
   if ('error' in range) return usage(err, range.error);
   const path = databaseOf(env, err);
   if (!path) return 1;
-  const outPath = parsed.flags.get('out');
+  return withOutput(parsed.flags.get('out'), write, err, path, (sink, store) => {
+    const r = exportRequests({ evidence: store, now }, { fromMs: range.fromMs, toMs: range.toMs, format, scope: requestsScope(from, to) }, sink);
+    err(`access-bot export: ${r.rows} request${r.rows === 1 ? '' : 's'} created ${from}..${to} (UTC) exported as ${format}${parsed.flags.get('out') ? ` to ${parsed.flags.get('out')}` : ''}; audit head seq ${r.head.seq}, sha256 ${r.head.hash}.`);
+    return 0;
+  });
+}
+
+/**
+ * Opens the database and the output (--out: created 0600, it names people and their access; else
+ * `write`, stdout), runs the export, and closes both whatever happens.
+ */
+function withOutput(outPath: string | undefined, write: (chunk: string) => void, err: Line, path: string, run: (sink: (chunk: string) => void, store: Storage['store'], db: Storage['db']) => number): number {
   const { db, store } = openStorage(path);
   let fd: number | undefined;
   try {
     fd = outPath === undefined ? undefined : fs.openSync(outPath, 'w', 0o600);
     const sink = fd === undefined ? write : (chunk: string) => fs.writeSync(fd!, chunk);
-    const r = exportRequests({ evidence: store, now }, { fromMs: range.fromMs, toMs: range.toMs, format, scope: requestsScope(from, to) }, sink);
-    err(`access-bot export: ${r.rows} request${r.rows === 1 ? '' : 's'} created ${from}..${to} (UTC) exported as ${format}${outPath ? ` to ${outPath}` : ''}; audit head seq ${r.head.seq}, sha256 ${r.head.hash}.`);
-    return 0;
+    return run(sink, store, db);
   } catch (e) {
     err(`access-bot export: ${(e as Error).message}`);
     return 1;

@@ -73,7 +73,7 @@ export function requestRow(ev: Pick<EvidenceStore, 'approversOf' | 'partsOf' | '
     approved_at: byPolicy ? isoTime(r.decidedAt) : votes.map((a) => isoTime(a.decidedAt)).join('; ') || null,
     decided_by: r.decidedBy,
     decided_at: isoTime(r.decidedAt),
-    decision_reason: denial && 'reason' in denial ? denial.reason : null,
+    decision_reason: denial && 'reason' in denial ? (denial.reason ?? null) : null,
     granted_at: isoTime(r.grantedAt),
     expires_at: isoTime(r.expiresAt),
     revoked_at: isoTime(r.revokedAt),

@@ -28,7 +28,7 @@ export interface ReviewDecisionOpts {
   reply: ReplyTarget;
 }
 
-export type ReviewDecideDeps = Deps<'store' | 'reviews' | 'now' | 'allowGuests' | 'adminChannel'>;
+export type ReviewDecideDeps = Deps<'store' | 'reviews' | 'now' | 'catalog' | 'allowGuests' | 'adminChannel'>;
 
 export type ReviewDecisionResult = { ok: true } | { ok: false; code: string; message: string };
 

@@ -17,7 +17,7 @@ import { failCampaign, recordReviewStep } from './reviewRecord.js';
 /** Members asked for per page (Okta allows up to 1000; 200 keeps each answer and transaction small). */
 export const REVIEW_LIST_PAGE = 200;
 
-export type ReviewListDeps = Deps<'store' | 'reviews' | 'now' | 'connectors' | 'adminChannel'>;
+export type ReviewListDeps = Deps<'store' | 'reviews' | 'now' | 'catalog' | 'connectors' | 'adminChannel'>;
 
 export interface ListedPage {
   members: IdpMember[];

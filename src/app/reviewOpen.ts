@@ -15,7 +15,7 @@ import type { ReviewerVia } from './ports/reviews.js';
 import type { PersonRecord } from './ports/store.js';
 import { completeIfDone, failCampaign, personActor, recordReviewStep, refreshReviewTimer, reviewedPerson } from './reviewRecord.js';
 
-export type ReviewOpenDeps = Deps<'store' | 'reviews' | 'now' | 'people' | 'allowGuests' | 'adminChannel' | 'logger'>;
+export type ReviewOpenDeps = Deps<'store' | 'reviews' | 'now' | 'catalog' | 'people' | 'allowGuests' | 'adminChannel' | 'logger'>;
 
 /** A person the review may ask, as Slack knows them; `why` when Slack cannot reach them. */
 export interface ResolvedPerson {

@@ -12,7 +12,7 @@ import type { CampaignRecord, ReviewItem, ReviewStore } from './ports/reviews.js
 import type { PersonRecord } from './ports/store.js';
 
 /** What the review's recording helpers use, inside a transaction. */
-export type ReviewTx = Pick<Tx, 'store' | 'now'> & { reviews: ReviewStore; adminChannel?: string };
+export type ReviewTx = Pick<Tx, 'store' | 'now' | 'catalog'> & { reviews: ReviewStore; adminChannel?: string };
 
 /**
  * Appends the audit event (under the review's id); steps of the story reach the review's issue

@@ -18,7 +18,7 @@ import type { CampaignRecord, ReviewItem } from './ports/reviews.js';
 import { startRevocation } from './revoke.js';
 import { completeIfDone, recordReviewStep, refreshMessages, reviewedPerson, type ReviewTx } from './reviewRecord.js';
 
-export type ReviewRevokeDeps = Deps<'store' | 'reviews' | 'now' | 'connectors' | 'adminChannel'>;
+export type ReviewRevokeDeps = Deps<'store' | 'reviews' | 'now' | 'catalog' | 'connectors' | 'adminChannel'>;
 
 export interface ReviewRevokeResult {
   removed: boolean;

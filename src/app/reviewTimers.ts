@@ -15,7 +15,7 @@ import { clockOf, completeIfDone, mustGetCampaign, personActor, recordReviewStep
 import { startItemRevocation } from './reviewRevoke.js';
 import { listingProblemIn, scheduleStarter, startReview } from './reviewStart.js';
 
-export type ReviewTimersDeps = Deps<'store' | 'reviews' | 'now' | 'adminChannel'>;
+export type ReviewTimersDeps = Deps<'store' | 'reviews' | 'now' | 'catalog' | 'adminChannel'>;
 
 /** Handles the reviews whose next timer is due (one pass, at most `batch`). Returns how many. */
 export function runDueReviews(ctx: ReviewTimersDeps, batch = 50): number {

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ROWS_PER_PAGE } from '../../src/domain/accessReview.js';
+import { runAudit, runExport } from '../../src/evidence-cli.js';
 import { runReview } from '../../src/review-cli.js';
 import type { StoredMessage } from '../emulators/slack.js';
 import { addPerson, catalogYaml, person } from '../support/fixtures.js';
@@ -44,8 +45,12 @@ const CATALOG = catalogYaml({
   ],
 });
 
-/** The review's Jira comments, in order. */
+/** The review's Jira comments, in order (the summary's audit head left out: `auditHeadOf`). */
 function comments(h: Harness, id: string): string[] {
+  return rawComments(h, id).map((c) => c.replace(/ Audit log head: .*$/, ''));
+}
+
+function rawComments(h: Harness, id: string): string[] {
   const key = h.bot.ctx.reviews.getCampaign(id)?.jiraKey;
   return key ? h.jira.commentsText(key) : [];
 }
@@ -195,6 +200,26 @@ describe('access reviews', () => {
       'Kept: Bob Jones (bob@example.com) keeps Viewer — decided by Carol White (carol@example.com) on T.',
       'Review completed on T: 4 people reviewed — 2 kept (0 at the due date), 2 revoked (0 at the due date); 2 memberships removed.',
     ]);
+
+    // The summary names itself in the audit log, so the Jira record can be checked against the database.
+    const completed = h.bot.store.auditOf(id).find((a) => a.step.type === 'review_completed')!;
+    assert.ok(rawComments(h, id).at(-1)!.endsWith(` Audit log head: seq ${completed.seq}, sha256 ${completed.hash} (check with access-bot audit verify --head ${completed.seq}:${completed.hash}).`));
+    const verified: string[] = [];
+    assert.equal(runAudit(['verify', '--head', `${completed.seq}:${completed.hash}`], h.env, (l) => verified.push(l), (l) => verified.push(l)), 0, verified.join('\n'));
+
+    // The evidence: one row per person, as the database has it, and the audit head.
+    let csv = '';
+    const said: string[] = [];
+    assert.equal(runExport(['review', c.jiraKey!], h.env, (chunk) => (csv += chunk), (l) => said.push(l)), 0, said.join('\n'));
+    const lines = csv.trimEnd().split('\r\n');
+    assert.equal(lines[0], 'campaign_id,campaign_jira_key,application,role,person_email,person_name,decision,reviewer,reason,decided_at,revocation_landed_at');
+    const expected = h.bot.ctx.reviews.allItems(id).map((i) =>
+      [id, c.jiraKey, 'Payments console', 'Viewer', i.email, i.name, i.decision, i.decidedBy, i.reason ?? '', new Date(i.decidedAt!).toISOString(), i.revokedAt === null ? '' : new Date(i.revokedAt).toISOString()]
+        .map((v) => (/[",\r\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v)))
+        .join(','),
+    );
+    assert.deepEqual(lines.slice(1, -1), expected);
+    assert.match(lines.at(-1)!, new RegExp(`^# audit-head seq=\\d+ sha256=[0-9a-f]{64} rows=4 scope=review_${id} exported=`));
 
     // The messages show the decisions and lost their buttons.
     const final = await reviewMessage(h, bob, 'Payments console / Viewer');

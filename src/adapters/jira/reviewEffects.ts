@@ -8,7 +8,7 @@
  */
 import { alertAdmins, inTx, type Deps } from '../../app/context.js';
 import { asEffect } from '../../app/effects.js';
-import type { TxStore } from '../../app/ports/store.js';
+import type { AuditRecord, TxStore } from '../../app/ports/store.js';
 import { refreshMessages, syncJira } from '../../app/reviewRecord.js';
 import { describeMs } from '../../domain/duration.js';
 import { describeOnDue } from '../../domain/reviewSteps.js';
@@ -17,6 +17,15 @@ import type { EffectHandler } from '../../outbox/dispatcher.js';
 import { PermanentError, RetryableError } from '../../outbox/errors.js';
 import { doc, labelValue, paragraph } from './adf.js';
 import type { JiraRecord } from './types.js';
+
+/**
+ * A step's comment. The summary also names itself in the audit log (its seq and hash), so the
+ * record on Jira can later be checked against the database: `access-bot audit verify --head`.
+ */
+function commentText(a: AuditRecord): string {
+  const text = describeStep(a.step, a.at);
+  return a.step.type === 'review_completed' ? `${text} Audit log head: seq ${a.seq}, sha256 ${a.hash} (check with access-bot audit verify --head ${a.seq}:${a.hash}).` : text;
+}
 
 /** Steps written per sync effect: a backlog is written in turns, each recorded as it lands. */
 const SYNC_BATCH = 50;
@@ -86,7 +95,7 @@ export function reviewJiraHandlers(ctx: ReviewJiraDeps, jira: JiraRecord): Recor
         let lastSeq = c.jiraSyncedSeq;
         for (const a of batch) {
           if (isRecordedInJira(a.step)) {
-            const posted = await jira.addComment(c.jiraKey, doc(paragraph(describeStep(a.step, a.at))), `review-step-${a.seq}`, { mayExist });
+            const posted = await jira.addComment(c.jiraKey, doc(paragraph(commentText(a))), `review-step-${a.seq}`, { mayExist });
             mayExist &&= posted.existed === true;
           }
           lastSeq = a.seq;

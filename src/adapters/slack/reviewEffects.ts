@@ -13,7 +13,7 @@ import type { EffectHandler } from '../../outbox/dispatcher.js';
 import type { SlackGateway, SlackMessage } from './client.js';
 import { reviewMessage, reviewReminder } from './reviewBlocks.js';
 
-export type ReviewSlackDeps = Deps<'store' | 'reviews' | 'now' | 'adminChannel'>;
+export type ReviewSlackDeps = Deps<'store' | 'reviews' | 'now' | 'catalog' | 'adminChannel'>;
 
 export function reviewSlackHandlers(ctx: ReviewSlackDeps, slack: SlackGateway): Record<string, EffectHandler<TxStore>> {
   /** The reviewer's message as it is now, or why there is none to send. */

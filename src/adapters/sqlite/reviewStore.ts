@@ -132,6 +132,7 @@ export class SqliteReviewStore implements ReviewStore {
       insertCampaign: db.prepare(`INSERT INTO review_campaigns (id, app_id, app_name, role_id, scope, roles_json, origin, started_by, state, policy_json, created_at, due_at)
         VALUES (@id, @appId, @appName, @roleId, @scope, @roles, @origin, @startedBy, 'listing', @policy, @createdAt, @dueAt)`),
       getCampaign: db.prepare('SELECT * FROM review_campaigns WHERE id = ?'),
+      byKey: db.prepare('SELECT * FROM review_campaigns WHERE jira_key = ? ORDER BY created_at DESC LIMIT 1'),
       campaignsOf: db.prepare('SELECT * FROM review_campaigns WHERE app_id = ? AND role_id IS ? ORDER BY created_at DESC, id DESC LIMIT ?'),
       live: db.prepare("SELECT * FROM review_campaigns WHERE state IN ('listing', 'open')"),
       timersDue: db.prepare("SELECT * FROM review_campaigns WHERE next_timer_at IS NOT NULL AND next_timer_at <= ? AND state = 'open' ORDER BY next_timer_at LIMIT ?"),
@@ -187,6 +188,11 @@ export class SqliteReviewStore implements ReviewStore {
 
   getCampaign(id: string): CampaignRecord | undefined {
     const r = this.s.getCampaign.get(id) as Row | undefined;
+    return r && toCampaign(r);
+  }
+
+  findCampaign(idOrKey: string): CampaignRecord | undefined {
+    const r = (this.s.getCampaign.get(idOrKey) ?? this.s.byKey.get(idOrKey)) as Row | undefined;
     return r && toCampaign(r);
   }
 

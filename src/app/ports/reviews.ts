@@ -124,6 +124,8 @@ export type ReviewTallyRow = ReviewTally;
 export interface ReviewStore {
   insertCampaign(c: NewCampaign): void;
   getCampaign(id: string): CampaignRecord | undefined;
+  /** The campaign with this id or Jira key. */
+  findCampaign(idOrKey: string): CampaignRecord | undefined;
   updateCampaign(id: string, patch: CampaignPatch): void;
   /** Campaigns of the scope (an application and a role, or the whole application: null), newest first. */
   campaignsOf(appId: string, roleId: string | null, limit: number): CampaignRecord[];
