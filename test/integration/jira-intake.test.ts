@@ -182,7 +182,7 @@ describe('Jira intake: bad fields, duplicates, dropped webhooks, the poll', () =
   });
 
   test('duplicate deliveries and the poll make one request', async () => {
-    h.jira.webhooks.duplicateNext(1);
+    h.jira.webhooks.duplicateNext(1, 'jira:issue_created');
     const { issueKey, issueId } = await desk.raise(carol, { app: 'Okta admin console', role: 'Read-only', duration: '4 hours' });
     await h.jira.webhooks.idle();
     const [delivery] = h.jira.webhooks.of('jira:issue_created', issueKey);
@@ -198,7 +198,7 @@ describe('Jira intake: bad fields, duplicates, dropped webhooks, the poll', () =
   });
 
   test('a dropped webhook is caught by the poll', async () => {
-    h.jira.webhooks.dropNext(1);
+    h.jira.webhooks.dropNext(1, 'jira:issue_created');
     const { issueKey, issueId } = await desk.raise(dave, { app: 'Okta admin console', role: 'Read-only', duration: '4 hours' });
     await h.jira.webhooks.idle();
     assert.equal(h.jira.webhooks.of('jira:issue_created', issueKey)[0]?.outcome, 'dropped');
@@ -247,7 +247,7 @@ describe('Jira intake: outages and the poll on its schedule', () => {
   });
 
   test('a webhook dropped during an outage is caught by a poll on its schedule once Jira is back', async () => {
-    h.jira.webhooks.dropNext(1);
+    h.jira.webhooks.dropNext(1, 'jira:issue_created');
     const { issueId } = await desk.raise(carol, { app: 'Okta admin console', role: 'Read-only', duration: '4 hours' });
     h.jira.outage();
     await waitUntil(() => h.jira.calls.some((c) => c.path === '/rest/api/3/search/jql' && c.status === 503), 5000, 'a poll met the outage');

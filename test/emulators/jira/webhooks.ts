@@ -76,6 +76,8 @@ export class WebhookSender {
   private target: WebhookTarget | undefined;
   private toDrop = 0;
   private toDuplicate = 0;
+  /** When set, `dropNext` / `duplicateNext` apply only to deliveries of this event (another test's late comment must not take them). */
+  private faultEvent: string | undefined;
   private paused: (() => void)[] | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -91,11 +93,13 @@ export class WebhookSender {
     return this.target;
   }
 
-  dropNext(n = 1): void {
+  dropNext(n = 1, event?: string): void {
+    this.faultEvent = event;
     this.toDrop += n;
   }
 
-  duplicateNext(n = 1): void {
+  duplicateNext(n = 1, event?: string): void {
+    this.faultEvent = event;
     this.toDuplicate += n;
   }
 
@@ -131,13 +135,14 @@ export class WebhookSender {
     const d: DeliveryRecord = { id: randomUUID(), event, issueKey: typeof issue?.key === 'string' ? issue.key : undefined, body, outcome: 'pending', attempts: [], duplicated: false };
     this.deliveries.push(d);
     const random = this.faults.random ?? Math.random;
-    if (this.toDrop > 0 || (this.faults.dropRate ?? 0) > random()) {
-      if (this.toDrop > 0) this.toDrop -= 1;
+    const targeted = this.faultEvent === undefined || this.faultEvent === event;
+    if ((targeted && this.toDrop > 0) || (this.faults.dropRate ?? 0) > random()) {
+      if (targeted && this.toDrop > 0) this.toDrop -= 1;
       d.outcome = 'dropped';
       return;
     }
-    d.duplicated = this.toDuplicate > 0 || (this.faults.duplicateRate ?? 0) > random();
-    if (this.toDuplicate > 0 && d.duplicated) this.toDuplicate -= 1;
+    d.duplicated = (targeted && this.toDuplicate > 0) || (this.faults.duplicateRate ?? 0) > random();
+    if (targeted && this.toDuplicate > 0 && d.duplicated) this.toDuplicate -= 1;
     this.track(this.deliver(t, d));
     if (d.duplicated) this.track(this.deliver(t, d));
   }
