@@ -15,9 +15,11 @@ import { buildOnCall } from './adapters/oncall/index.js';
 import { OnCallLookup } from './app/onCall.js';
 import { connectorWith } from './app/connectors.js';
 import type { IdpConnector, IdpConnectorWith } from './app/ports/idp.js';
+import { statusChangeHandlers } from './app/jiraStatus.js';
 import { jiraHandlers } from './adapters/jira/effects.js';
 import { JiraCloudRecord } from './adapters/jira/record.js';
 import { JiraIssueFeed } from './adapters/jira/issueFeed.js';
+import { JiraIssueReads } from './adapters/jira/reads.js';
 import { JiraUsers } from './adapters/jira/users.js';
 import { jiraWebhookHandler } from './adapters/jira/webhook.js';
 import { applyLimits, closeServer, DEFAULT_LIMITS, listen, oneRouteListener, requireBearer, serverOptions, type InboundLimits } from './adapters/httpServer.js';
@@ -218,7 +220,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const feed = new JiraIssueFeed(jiraApi, now);
   const jiraPoll = new JiraPollJob({
     poll: () => pollJira(ctx, feed),
-    enabled: () => Boolean(catalog.current().jira.intake),
+    enabled: () => Boolean(catalog.current().jira.intake ?? catalog.current().jira.statuses),
     logger: logger.child({ component: 'jira-poll' }),
     intervalMs: opts.jiraPollMs ?? config.jira.pollIntervalMs ?? DEFAULT_JIRA_POLL_MS,
   });
@@ -236,6 +238,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       ...slackHandlers(ctx, slack),
       ...homeHandlers(ctx, slack),
       ...jiraHandlers(ctx, jira),
+      ...statusChangeHandlers(ctx, new JiraIssueReads(jiraApi)),
       ...reviewHandlers(ctx),
       ...reviewSlackHandlers(ctx, slack),
       ...reviewJiraHandlers(ctx, jira),

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Catalog, JiraTransitionState } from '../domain/catalog.js';
+import { statusesSaying } from '../domain/jiraStatus.js';
 import { isRecordedInJira, type Actor, type Step } from '../domain/steps.js';
 import { nextTimerAt } from '../domain/timers.js';
 import { enqueue, type RequesterNotice } from './effects.js';
@@ -75,12 +76,18 @@ export function commentOn(store: TxStore, r: RequestRecord, auditSeq: number): v
   enqueue(store, { kind: 'jira.comment', requestId: r.id, auditSeq, ...(r.partOf ? { issueOf: r.partOf } : {}) });
 }
 
-/** Enqueues the Jira transition the catalog maps to this state, if any. */
+/**
+ * Enqueues the Jira transition the catalog maps to this state, if any. When a person already
+ * moved the issue to a status that says the same (`jira.statuses`: they decided in Jira), the
+ * transition is done already and is not applied.
+ */
 export function transitionIssue(ctx: Pick<Tx, 'store' | 'catalog'>, r: RequestRecord, state: JiraTransitionState): void {
   // An extension shares its grant's issue, a part its bundle's; the issue follows the grant or the bundle.
   if (r.extendsId || r.partOf) return;
-  const name = ctx.catalog().jira.transitions[state];
-  if (name) enqueue(ctx.store, { kind: 'jira.transition', requestId: r.id, transition: name });
+  const jira = ctx.catalog().jira;
+  const name = jira.transitions[state];
+  const doneIn = statusesSaying(jira.statuses, state);
+  if (name) enqueue(ctx.store, { kind: 'jira.transition', requestId: r.id, transition: name, ...(doneIn.length > 0 ? { doneIn } : {}) });
 }
 
 /** DMs the requester. A bundle's part says nothing of its own: the bundle tells (app/bundle.ts). */

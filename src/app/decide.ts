@@ -13,10 +13,10 @@ import { DomainError, isDomainError } from '../domain/errors.js';
 import { transition } from '../domain/lifecycle.js';
 import { who, type Actor } from '../domain/steps.js';
 import { actorRefusal } from './actor.js';
-import { startGranting } from './bundle.js';
-import { mustGet, notifyRequester, recordStep, refreshTimers, transitionIssue, type Deps, type Tx } from './context.js';
+import { inTx, mustGet, notifyRequester, recordStep, refreshTimers, transitionIssue, type Deps, type InTx, type Tx } from './context.js';
 import { enqueue } from './effects.js';
 import { settleExtension } from './extend.js';
+import { startFulfilment } from './fulfil.js';
 import { approverActor, approverRef, requesterRef, submitterRef, type ActingPerson } from './people.js';
 import type { ApproverRecord, RequestRecord } from './ports/store.js';
 
@@ -32,7 +32,8 @@ export interface DecideOpts {
   actor: ActingPerson;
   decision: 'approve' | 'deny';
   reason?: string;
-  reply: ReplyTarget;
+  /** Where a refusal is answered privately; absent: the caller answers it (a decision made in Jira). */
+  reply?: ReplyTarget;
 }
 
 /** What a decision touches. */
@@ -83,9 +84,9 @@ function ephemeral(ctx: Pick<Tx, 'store'>, reply: ReplyTarget, text: string): vo
 }
 
 /** Refusals are audited (who tried what), answered privately, and change nothing else. */
-export function refuse(ctx: Pick<Tx, 'store' | 'now'>, r: RequestRecord | undefined, input: { actor: ActingPerson; reply: ReplyTarget }, code: string, message: string): { ok: false; code: string; message: string } {
+export function refuse(ctx: Pick<Tx, 'store' | 'now'>, r: RequestRecord | undefined, input: { actor: ActingPerson; reply?: ReplyTarget }, code: string, message: string): { ok: false; code: string; message: string } {
   if (r) ctx.store.appendAudit(r.id, ctx.now(), input.actor.label, { type: 'decision_refused', actor: input.actor.actor, code });
-  ephemeral(ctx, input.reply, message);
+  if (input.reply) ephemeral(ctx, input.reply, message);
   return { ok: false, code, message };
 }
 
@@ -116,88 +117,90 @@ export function refuseIfMayNotDecide(deps: DecideDeps, opts: { requestId: string
 }
 
 export function decide(deps: DecideDeps, input: DecideOpts): DecideResult {
-  return deps.store.tx((store) => {
-    const ctx = { ...deps, store };
-    const r = store.getRequest(input.requestId);
-    if (!r) return refuse(ctx, undefined, input, 'unknown_request', 'This request does not exist (any more).');
-    const refusal = actorRefusal(deps, input.actor, 'decide');
-    if (refusal) return refuse(ctx, r, input, refusal.code, refusal.message);
-    const { approvers, facts } = stageFacts(ctx, r);
-    const clicked = whoActs(r, approvers, input.actor.ref);
-    let outcome: DecisionOutcome;
-    try {
-      assertStillListed(ctx, r, clicked.approver);
-      outcome = decideRule({
-        state: r.state,
-        requester: requesterRef(r),
-        submitter: submitterRef(r),
-        stage: facts,
-        actor: clicked.ref,
-        decision: input.decision,
-        decidedBy: r.decidedBy ?? undefined,
-      });
-    } catch (err) {
-      if (isDomainError(err)) return refuse(ctx, r, input, err.code, err.message);
-      throw err;
-    }
-    const now = ctx.now();
-    // The domain let the decision through: the clicker is a routed approver of this stage.
-    const me = clicked.approver!;
-    const actor: Actor = approverActor(me);
-    // Audit rows name a Slack actor by Slack id, as before; someone outside Slack by email.
-    const by = me.slackId ?? me.email;
-    const reason = input.decision === 'deny' ? (input.reason ?? '').trim() || 'no reason given' : null;
-    ctx.store.recordVote(r.id, r.stage, me.personId, input.decision, now, reason);
-    const updateCard = (a: ApproverRecord) => {
-      if (a.slackId) enqueue(ctx.store, { kind: 'slack.approverUpdate', requestId: r.id, stage: a.stage, slackId: a.slackId });
-    };
-    const updateStage = (stage: number) => ctx.store.approversOf(r.id, stage).forEach(updateCard);
+  return deps.store.tx((store) => decideIn(inTx(deps, store), input));
+}
 
-    switch (outcome.kind) {
-      case 'vote_recorded':
-        recordStep(ctx, r, { type: 'vote_recorded', actor, approvals: outcome.approvals, required: outcome.required, stage: r.stage }, by, now);
-        updateCard(me);
-        refreshTimers(ctx, r.id);
-        break;
-      case 'stage_passed':
-        recordStep(ctx, r, { type: 'vote_recorded', actor, approvals: facts.approvals.length + 1, required: facts.required, stage: r.stage }, by, now);
-        recordStep(ctx, r, { type: 'stage_passed', stage: r.stage, stageCount: facts.count }, 'access-bot', now);
-        // The next stage's clock starts when its approvers are asked (after routing).
-        ctx.store.updateRequest(r.id, { stage: outcome.nextStage, stageStartedAt: null }, now);
+/** The decision inside the caller's transaction (a status change in Jira decides in the effect's). */
+export function decideIn(ctx: InTx<DecideDeps>, input: DecideOpts): DecideResult {
+  const r = ctx.store.getRequest(input.requestId);
+  if (!r) return refuse(ctx, undefined, input, 'unknown_request', 'This request does not exist (any more).');
+  const refusal = actorRefusal(ctx, input.actor, 'decide');
+  if (refusal) return refuse(ctx, r, input, refusal.code, refusal.message);
+  const { approvers, facts } = stageFacts(ctx, r);
+  const clicked = whoActs(r, approvers, input.actor.ref);
+  let outcome: DecisionOutcome;
+  try {
+    assertStillListed(ctx, r, clicked.approver);
+    outcome = decideRule({
+      state: r.state,
+      requester: requesterRef(r),
+      submitter: submitterRef(r),
+      stage: facts,
+      actor: clicked.ref,
+      decision: input.decision,
+      decidedBy: r.decidedBy ?? undefined,
+    });
+  } catch (err) {
+    if (isDomainError(err)) return refuse(ctx, r, input, err.code, err.message);
+    throw err;
+  }
+  const now = ctx.now();
+  // The domain let the decision through: the clicker is a routed approver of this stage.
+  const me = clicked.approver!;
+  const actor: Actor = approverActor(me);
+  // Audit rows name a Slack actor by Slack id, as before; someone outside Slack by email.
+  const by = me.slackId ?? me.email;
+  const reason = input.decision === 'deny' ? (input.reason ?? '').trim() || 'no reason given' : null;
+  ctx.store.recordVote(r.id, r.stage, me.personId, input.decision, now, reason);
+  const updateCard = (a: ApproverRecord) => {
+    if (a.slackId) enqueue(ctx.store, { kind: 'slack.approverUpdate', requestId: r.id, stage: a.stage, slackId: a.slackId });
+  };
+  const updateStage = (stage: number) => ctx.store.approversOf(r.id, stage).forEach(updateCard);
+
+  switch (outcome.kind) {
+    case 'vote_recorded':
+      recordStep(ctx, r, { type: 'vote_recorded', actor, approvals: outcome.approvals, required: outcome.required, stage: r.stage }, by, now);
+      updateCard(me);
+      refreshTimers(ctx, r.id);
+      break;
+    case 'stage_passed':
+      recordStep(ctx, r, { type: 'vote_recorded', actor, approvals: facts.approvals.length + 1, required: facts.required, stage: r.stage }, by, now);
+      recordStep(ctx, r, { type: 'stage_passed', stage: r.stage, stageCount: facts.count }, 'access-bot', now);
+      // The next stage's clock starts when its approvers are asked (after routing).
+      ctx.store.updateRequest(r.id, { stage: outcome.nextStage, stageStartedAt: null }, now);
+      updateStage(r.stage);
+      enqueue(ctx.store, { kind: 'request.route', requestId: r.id, stage: outcome.nextStage });
+      refreshTimers(ctx, r.id);
+      break;
+    case 'approved': {
+      if (r.extendsId) {
+        settleExtension(ctx, r, { approved: true, actor });
         updateStage(r.stage);
-        enqueue(ctx.store, { kind: 'request.route', requestId: r.id, stage: outcome.nextStage });
-        refreshTimers(ctx, r.id);
-        break;
-      case 'approved': {
-        if (r.extendsId) {
-          settleExtension(ctx, r, { approved: true, actor });
-          updateStage(r.stage);
-          break;
-        }
-        const by = who(actor);
-        ctx.store.updateRequest(r.id, { state: transition(r.state, 'approve'), decidedAt: now, decidedBy: by, nextTimerAt: null }, now);
-        recordStep(ctx, r, { type: 'approved', actor }, by, now);
-        transitionIssue(ctx, r, 'approved');
-        updateStage(r.stage);
-        notifyRequester(ctx, r, { type: 'approved', by });
-        startGranting(ctx, mustGet(ctx, r.id), r.requesterEmail!);
         break;
       }
-      case 'denied': {
-        if (r.extendsId) {
-          settleExtension(ctx, r, { approved: false, actor, reason: reason! });
-          updateStage(r.stage);
-          break;
-        }
-        const by = who(actor);
-        ctx.store.updateRequest(r.id, { state: transition(r.state, 'deny'), decidedAt: now, decidedBy: by, nextTimerAt: null }, now);
-        recordStep(ctx, r, { type: 'denied', actor, reason: reason! }, by, now);
-        transitionIssue(ctx, r, 'denied');
-        updateStage(r.stage);
-        notifyRequester(ctx, r, { type: 'denied', by, reason: reason! });
-        break;
-      }
+      const by = who(actor);
+      ctx.store.updateRequest(r.id, { state: transition(r.state, 'approve'), decidedAt: now, decidedBy: by, nextTimerAt: null }, now);
+      recordStep(ctx, r, { type: 'approved', actor }, by, now);
+      transitionIssue(ctx, r, 'approved');
+      updateStage(r.stage);
+      notifyRequester(ctx, r, { type: 'approved', by });
+      startFulfilment(ctx, mustGet(ctx, r.id));
+      break;
     }
-    return { ok: true, outcome };
-  });
+    case 'denied': {
+      if (r.extendsId) {
+        settleExtension(ctx, r, { approved: false, actor, reason: reason! });
+        updateStage(r.stage);
+        break;
+      }
+      const by = who(actor);
+      ctx.store.updateRequest(r.id, { state: transition(r.state, 'deny'), decidedAt: now, decidedBy: by, nextTimerAt: null }, now);
+      recordStep(ctx, r, { type: 'denied', actor, reason: reason! }, by, now);
+      transitionIssue(ctx, r, 'denied');
+      updateStage(r.stage);
+      notifyRequester(ctx, r, { type: 'denied', by, reason: reason! });
+      break;
+    }
+  }
+  return { ok: true, outcome };
 }

@@ -12,6 +12,7 @@
  *   queue above (`@` is in no connector instance name).
  * - `slack:<request>:<person>`: one person's messages about one request (post, then updates).
  * - `route:<request>`: resolving approvers, stage by stage.
+ * - `jira-status:<request>`: status changes people made in Jira, in the order they came.
  * - `slack:home:<Slack id>`: publishing one person's App Home (app/home.ts): at most one waits at
  *   a time, and it is due no sooner than a second after the last publish.
  * - Access reviews: `review:<campaign>` (listing the members page by page, then opening the
@@ -20,6 +21,9 @@
  *   (one reviewer's message: posted, then updated, and its reminders), and a revocation in the
  *   membership's own `idp:` queue, behind any grant revocation of the same membership.
  */
+import type { StatusMeaning } from '../domain/catalog.js';
+import type { RemovalOutcome } from '../domain/removal.js';
+import type { Actor } from '../domain/steps.js';
 import type { Lane } from '../outbox/dispatcher.js';
 import type { QueuePolicy } from '../outbox/repository.js';
 import type { TxStore } from './ports/store.js';
@@ -41,7 +45,9 @@ export type RequesterNotice =
   | { type: 'extension_denied'; by: string; reason: string; expiresAt: number }
   | { type: 'failed'; cause: string }
   /** A part of a bundle could not be granted (`part`: its label); the other parts stay. */
-  | { type: 'part_missing'; part: string; cause: string };
+  | { type: 'part_missing'; part: string; cause: string }
+  /** A removal was carried out (a removal request), or a change removed the role it leaves (`from`). */
+  | { type: 'removed'; outcome: RemovalOutcome; from?: string };
 
 export type Effect =
   | { kind: 'request.route'; requestId: string; stage: number }
@@ -50,13 +56,24 @@ export type Effect =
   | { kind: 'jira.property'; requestId: string }
   /** `issueOf`: the request whose issue and Jira line it goes to (a bundle's part: the bundle); default `requestId`. */
   | { kind: 'jira.comment'; requestId: string; auditSeq: number; issueOf?: string }
-  | { kind: 'jira.transition'; requestId: string; transition: string }
+  /** `doneIn`: statuses in which the issue already says what the transition would (a person moved it there). */
+  | { kind: 'jira.transition'; requestId: string; transition: string; doneIn?: string[] }
   /**
    * "Cannot process this request: …" on an issue raised in Jira whose fields make no request
    * (the `intake_refused` audit event `auditSeq`). `requestId` is the id reserved for the issue:
    * the comment shares the Jira queue of the request it becomes once corrected.
    */
   | { kind: 'jira.intakeComment'; requestId: string; issueKey: string; auditSeq: number }
+  /**
+   * A person moved the issue to a mapped status (app/jiraStatus.ts): who they are is looked up,
+   * then the move acts on the request as their decision, or is refused.
+   */
+  | { kind: 'jira.statusChange'; requestId: string; issueKey: string; meaning: StatusMeaning; from?: string; to: string; accountId?: string; displayName?: string; at: number }
+  /**
+   * Moves the issue back to `status` after a refused move (then records the refusal, `refusal`)
+   * or after a vote that did not decide the request yet (silently).
+   */
+  | { kind: 'jira.moveBack'; requestId: string; status: string; refusal?: StatusRefusalNote }
   | { kind: 'slack.requesterDm'; requestId: string; notice: RequesterNotice }
   /** Re-renders the confirmation DM (e.g. once the Jira key exists). */
   | { kind: 'slack.requesterConfirmationUpdate'; requestId: string }
@@ -78,8 +95,14 @@ export type Effect =
   | { kind: 'slack.alert'; channel: string; text: string; requestId?: string }
   /** Renders the person's App Home as it is when it runs, and publishes it (views.publish). */
   | { kind: 'slack.homePublish'; slackId: string }
-  /** Finds the requester's IdP user; once found, the grant is enqueued in that user's queue. */
-  | { kind: 'idp.resolveUser'; requestId: string; connector: string; group: string; email: string }
+  /**
+   * Finds the requester's IdP user; once found, the grant is enqueued in that user's queue. With
+   * `purpose: 'remove'` (a removal, or a change's old role) the removal is enqueued there instead.
+   * `accountId`: a removal's subject named in Jira, whose email (`email` empty) is learned first.
+   */
+  | { kind: 'idp.resolveUser'; requestId: string; connector: string; group: string; email: string; purpose?: 'grant' | 'remove'; accountId?: string }
+  /** Removes a membership on the authority of an approved removal or change (app/remove.ts). */
+  | { kind: 'idp.remove'; requestId: string; connector: string; group: string; idpUserId: string }
   | { kind: 'idp.grant'; requestId: string; connector: string; group: string; idpUserId: string }
   | { kind: 'idp.revoke'; requestId: string; connector: string; group: string; idpUserId: string }
   /** A grant failed for good: removes what its add may have left, then fails the request with `cause`. */
@@ -114,6 +137,15 @@ export function isLegacyMembership(payload: unknown): payload is LegacyMembershi
   return typeof payload === 'object' && payload !== null && !('idpUserId' in payload) && typeof (payload as { email?: unknown }).email === 'string';
 }
 
+/** What a refused move in Jira records once the issue was moved back (or could not be). */
+export interface StatusRefusalNote {
+  actor: Actor;
+  meaning: StatusMeaning;
+  to: string;
+  movedAt: number;
+  clause: string;
+}
+
 export type EffectKind = Effect['kind'];
 
 /** An effect's result when its request moved on before it ran: its completion does nothing. */
@@ -131,7 +163,10 @@ export function queueOf(e: Effect): string {
     case 'jira.property':
     case 'jira.transition':
     case 'jira.intakeComment':
+    case 'jira.moveBack':
       return `jira:${e.requestId}`;
+    case 'jira.statusChange':
+      return `jira-status:${e.requestId}`;
     case 'slack.requesterDm':
     case 'slack.requesterConfirmationUpdate':
     case 'slack.requesterGrantUpdate':
@@ -158,6 +193,7 @@ export function queueOf(e: Effect): string {
     case 'idp.revoke':
     case 'idp.undoGrant':
     case 'review.revoke':
+    case 'idp.remove':
       return `idp:${e.connector}:${e.group}:${e.idpUserId}`;
     case 'review.list':
     case 'review.open':

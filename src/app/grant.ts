@@ -24,6 +24,7 @@ import { connectorFor, connectorWith } from './connectors.js';
 import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type Deps, type InTx } from './context.js';
 import { enqueue, type EffectOf, type Skipped } from './effects.js';
 import type { RequestRecord } from './ports/store.js';
+import { startChangeRemoval } from './fulfil.js';
 import { armWarnings } from './warnings.js';
 
 /** What granting touches. */
@@ -72,6 +73,8 @@ export function grantDone(ctx: InTx<GrantDeps>, e: EffectOf<'idp.grant'>, result
   notifyRequester(ctx, r, { type: 'granted', expiresAt });
   armWarnings(ctx, r.id);
   updateApproverCards(ctx, r.id);
+  // A change: the new role is in place, so the one it leaves goes now.
+  startChangeRemoval(ctx, mustGet(ctx, r.id));
   ctx.onExpiryChanged();
 }
 

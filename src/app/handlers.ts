@@ -7,6 +7,7 @@ import { applyEscalation, resolveEscalation, type EscalationResult } from './esc
 import { grantDead, grantDone, runGrant, type GrantDeps, type GrantResult } from './grant.js';
 import { resolveDead, resolveDone, runResolve, type ResolveDeps, type ResolveResult } from './resolveUser.js';
 import { handOverRevoke, revokeDead, revokeDone, runRevoke, type RevokeDeps, type RevokeResult } from './revoke.js';
+import { removeDead, removeDone, runRemove, type RemoveDeps, type RemoveResult } from './remove.js';
 import { applyRouting, resolveStage, routingDead, type RouteDeps, type RoutingResult } from './route.js';
 import type { TxStore } from './ports/store.js';
 import { runUndo, undoDead, undoDone, type UndoDeps, type UndoResult } from './undoGrant.js';
@@ -14,7 +15,7 @@ import { runUndo, undoDead, undoDone, type UndoDeps, type UndoResult } from './u
 type Handler = EffectHandler<TxStore>;
 
 /** What the orchestration effects touch: the dependencies of the use cases they run, together. */
-export type OrchestrationDeps = RouteDeps & ResolveDeps & GrantDeps & RevokeDeps & UndoDeps;
+export type OrchestrationDeps = RouteDeps & ResolveDeps & GrantDeps & RevokeDeps & UndoDeps & RemoveDeps;
 
 /** Runs `legacy` for a membership effect an older version wrote by email, else `current`. */
 function byPayloadShape(legacy: Handler, current: Handler): Handler {
@@ -69,6 +70,11 @@ export function appHandlers(ctx: OrchestrationDeps): Record<string, Handler> {
         onDead: (row, err, tx) => revokeDead(inTx(ctx, tx), asEffect('idp.revoke', row.payload), err),
       },
     ),
+    'idp.remove': {
+      run: (row) => runRemove(ctx, asEffect('idp.remove', row.payload)),
+      onDone: (row, result, tx) => removeDone(inTx(ctx, tx), asEffect('idp.remove', row.payload), result as RemoveResult),
+      onDead: (row, err, tx) => removeDead(inTx(ctx, tx), asEffect('idp.remove', row.payload), err),
+    },
     'idp.undoGrant': {
       run: (row) => runUndo(ctx, asEffect('idp.undoGrant', row.payload)),
       onDone: (row, result, tx) => undoDone(inTx(ctx, tx), asEffect('idp.undoGrant', row.payload), result as UndoResult),

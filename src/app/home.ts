@@ -114,7 +114,7 @@ export function homeModel(ctx: Deps<'store' | 'now' | 'catalog'>, slackId: strin
   return {
     pending: list(
       mine.filter((r) => r.state === 'pending' || r.state === 'approved'),
-      (r) => (r.state === 'approved' ? `${keyOf(r)}: ${whatOf(r)}: approved, access being granted` : line(r)),
+      (r) => (r.state === 'approved' ? `${keyOf(r)}: ${whatOf(r)}: approved, access being ${r.kind === 'removal' ? 'removed' : 'granted'}` : line(r)),
       maxPerList,
     ),
     active: {

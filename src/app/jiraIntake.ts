@@ -14,11 +14,14 @@
  * is wrong: the same problems are never told twice.
  */
 import { intakeTypeOf, readIntake, type IntakeReading, type IssueSnapshot } from '../domain/intake.js';
+import { validateChange, validateRemoval } from '../domain/removal.js';
 import type { IntakeRequestType } from '../domain/catalog.js';
 import type { Deps, InTx } from './context.js';
 import { enqueue } from './effects.js';
 import { firstJiraDelivery } from './jiraChange.js';
+import { takeStatusChanges } from './jiraStatus.js';
 import type { JiraIntakeRecord } from './ports/store.js';
+import { recordOnce } from './submitRemoval.js';
 import { newRequestId, recordNewRequest, roleTarget } from './submitRequest.js';
 
 /** What taking an issue in touches. */
@@ -55,13 +58,24 @@ export function receiveIssueDelivery(deps: JiraIntakeDeps, d: IssueDelivery): In
   return deps.store.tx((store) => {
     const ctx = { ...deps, store };
     if (!firstJiraDelivery(store, d, ctx.now())) return 'duplicate';
-    return intake(ctx, d.issue);
+    return intakeAndStatuses(ctx, d.issue);
   });
 }
 
 /** An issue as the poll found it. */
 export function receiveIssue(deps: JiraIntakeDeps, issue: IssueSnapshot): IntakeResult {
-  return deps.store.tx((store) => intake({ ...deps, store }, issue));
+  return deps.store.tx((store) => intakeAndStatuses({ ...deps, store }, issue));
+}
+
+/**
+ * The issue as a request raised in Jira, then its changelog's status changes as people's
+ * decisions on the request it records (`jira.statuses`, app/jiraStatus.ts): the same delivery, or
+ * the same poll, carries both.
+ */
+function intakeAndStatuses(ctx: InTx<JiraIntakeDeps>, issue: IssueSnapshot): IntakeResult {
+  const result = intake(ctx, issue);
+  takeStatusChanges(ctx, issue);
+  return result;
 }
 
 /**
@@ -97,14 +111,34 @@ function intake(ctx: InTx<JiraIntakeDeps>, issue: IssueSnapshot): IntakeResult {
   const requestId = seen?.requestId ?? newRequestId();
   const reading = readIntake(catalog, catalog.jira.intake, type, issue);
   if (!reading.ok) return refuse(ctx, issue, type, seen, requestId, reading.problems);
-  // Removal and change requests are carried out by the request kinds of issue 16's second half;
-  // until they exist here, such an issue is told so rather than taken as an access request.
-  if (reading.kind !== 'access') return refuse(ctx, issue, type, seen, requestId, [unsupported(reading, type)]);
+  if (reading.kind !== 'access') return startKind(ctx, issue, type, seen, requestId, reading);
   return start(ctx, issue, seen, requestId, reading);
 }
 
-function unsupported(reading: Extract<IntakeReading, { ok: true }>, type: IntakeRequestType): string {
-  return `This version of access-bot cannot carry out ${reading.kind} requests yet ("${type.name}" is a ${reading.kind} request type in its catalog); ask an administrator.`;
+/**
+ * A removal or change raised in Jira: recorded by the use cases Slack's forms use
+ * (app/submitRemoval.ts), on this issue. What the reporter holds is not checked here (Jira's form
+ * could not list it): carrying out the removal finds whether the membership is in place.
+ */
+function startKind(ctx: InTx<JiraIntakeDeps>, issue: IssueSnapshot, type: IntakeRequestType, seen: JiraIntakeRecord | undefined, requestId: string, reading: Extract<IntakeReading, { ok: true }>): IntakeResult {
+  // The rules of Slack's forms (a change to a role granting the same group, to an emergency role…).
+  const catalog = ctx.catalog();
+  const form = { appId: reading.app.id, reason: reading.reason };
+  const v =
+    reading.kind === 'removal'
+      ? validateRemoval(catalog, { ...form, roleId: reading.role.id }, undefined)
+      : validateChange(catalog, { ...form, roleId: reading.fromRole?.id, toRoleId: reading.role.id, durationToken: reading.duration.token }, undefined);
+  if (!v.ok) return refuse(ctx, issue, type, seen, requestId, Object.values(v.errors));
+  const now = ctx.now();
+  ctx.store.saveJiraIntake({ issueId: issue.id, issueKey: issue.key, requestId, problems: null, issueUpdated: updatedOf(issue), seenAt: seen?.seenAt ?? now }, now);
+  const common = { requester: { accountId: reading.requester }, submissionKey: `jira:${issue.id}`, jira: { key: issue.key, requestId } };
+  if (reading.kind === 'removal') {
+    recordOnce(ctx, common, { kind: 'removal', app: reading.app, role: reading.role, duration: reading.duration, reason: reading.reason, ...(reading.subject ? { subject: { accountId: reading.subject } } : {}) });
+  } else {
+    recordOnce(ctx, common, { kind: 'change', app: reading.app, role: reading.role, duration: reading.duration, reason: reading.reason, ...(reading.fromRole ? { from: reading.fromRole } : {}) });
+  }
+  ctx.logger.info({ issue: issue.key, requestId, kind: reading.kind }, 'a request raised in Jira starts');
+  return 'requested';
 }
 
 function refuse(ctx: InTx<JiraIntakeDeps>, issue: IssueSnapshot, type: IntakeRequestType, seen: JiraIntakeRecord | undefined, requestId: string, problems: string[]): IntakeResult {

@@ -32,7 +32,8 @@ export interface PollOutcome {
 export async function pollJira(deps: JiraPollDeps, feed: IssueFeed): Promise<PollOutcome> {
   const out: PollOutcome = { read: 0, results: {}, failed: 0 };
   const catalog = deps.catalog();
-  if (!catalog.jira.intake) return out;
+  // Intake's issues, and the status changes of every request's issue (jira.statuses).
+  if (!catalog.jira.intake && !catalog.jira.statuses) return out;
   const { since, mark } = deps.store.tx((store) => ({ since: intakeSince({ store, now: deps.now }), mark: store.pollMark(POLL_MARK) }));
   const from = Math.max(mark ?? 0, since - INTAKE_GRACE_MS) - POLL_OVERLAP_MS;
   const issues = await feed.updatedSince(catalog.jira.project, from);

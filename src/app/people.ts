@@ -26,8 +26,8 @@ export type AccountLookup = { ok: true; user: DirectoryUser } | { ok: false; cau
 
 /**
  * Someone acting (requesting, deciding, revoking, reviewing), resolved before a use case runs.
- * A Slack click is resolved from the clicker's Slack id; a decision made in Jira (issue 16) will
- * be resolved from the accountId the same way, into the same shape.
+ * A Slack click is resolved from the clicker's Slack id; a status change made in Jira from the
+ * accountId (app/jiraStatus.ts), into the same shape.
  */
 export interface ActingPerson {
   /**

@@ -158,8 +158,8 @@ export async function ruleFacts(ctx: RulesDeps, r: RequestRecord, stage: number,
   if (stage !== 0 || r.extendsId || r.policy.rule !== undefined) return undefined;
   const role = findRole(ctx.catalog(), r.appId, r.roleId)?.role;
   if (!role?.rules) return undefined;
-  // Every request is for access today; removal and change requests will say their own kind.
-  return gatherFacts(ctx, role, { email, durationMs: r.durationMs, kind: 'access', now: ctx.now() });
+  // A removal asks for no time: no `durationOver` holds for it (zero is over nothing).
+  return gatherFacts(ctx, role, { email, durationMs: r.kind === 'removal' ? 0 : r.durationMs, kind: r.kind, now: ctx.now() });
 }
 
 /**

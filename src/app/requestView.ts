@@ -5,6 +5,7 @@
  */
 import { describeDuration, type Duration } from '../domain/duration.js';
 import { describeState } from '../domain/lifecycle.js';
+import { describeAsk } from '../domain/removal.js';
 import { describeRequestName, type RequestName } from '../domain/command.js';
 import { describeBasis } from '../domain/onBehalf.js';
 import { formatTime } from '../domain/steps.js';
@@ -36,7 +37,8 @@ export function keyOf(r: RequestRecord): string {
 }
 
 export function whatOf(r: RequestRecord): string {
-  return `${r.appName} / ${r.roleName}, ${describeDuration({ token: r.durationToken, ms: r.durationMs } satisfies Duration)}`;
+  const duration = describeDuration({ token: r.durationToken, ms: r.durationMs } satisfies Duration);
+  return describeAsk({ kind: r.kind, appName: r.appName, roleName: r.roleName, fromRoleName: r.fromRoleName, duration, subject: r.subjectName ?? r.subjectEmail });
 }
 
 /** Who the request waits for at its current stage: those asked who have not voted yet. */
@@ -82,6 +84,7 @@ export function requestLine(ctx: Pick<Tx, 'store' | 'now'>, r: RequestRecord, no
     case 'cancelled':
       return `${head}: cancelled`;
     case 'revoked':
+      if (r.kind === 'removal') return `${head}: carried out ${formatTime(r.removedAt ?? r.updatedAt)}${r.removalOutcome === 'not_member' ? ' (there was no membership to remove)' : ''}`;
       return `${head}: ended ${formatTime(r.revokedAt ?? r.updatedAt)} (${r.revokeCause === 'manual' ? `revoked by ${r.revokedBy ?? 'someone'}` : 'expired'})`;
     case 'failed':
       return `${head}: failed: ${r.failure ?? 'unknown cause'}`;

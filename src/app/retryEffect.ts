@@ -12,6 +12,15 @@ import { commentOn } from './context.js';
 /** Effects whose death fails the request: reviving one puts the request back to `approved`. */
 const GRANTING = new Set(['idp.resolveUser', 'idp.grant']);
 
+/**
+ * Whether the effect carries out a removal (app/remove.ts). A removal request's failed removal
+ * fails it, like a grant; a change's does not (it keeps its new role), so reviving it only
+ * runs it again.
+ */
+function removes(kind: string, payload: unknown): boolean {
+  return kind === 'idp.remove' || (kind === 'idp.resolveUser' && (payload as { purpose?: unknown } | null)?.purpose === 'remove');
+}
+
 export type RetryResult = { ok: true; message: string } | { ok: false; message: string };
 
 export function retryDeadEffect(deps: { store: Store; outbox: Outbox; now: () => number }, id: number, by: string): RetryResult {
@@ -21,7 +30,8 @@ export function retryDeadEffect(deps: { store: Store; outbox: Outbox; now: () =>
     if (!e) return { ok: false, message: `effect ${id} does not exist` };
     if (e.status !== 'dead') return { ok: false, message: `effect ${id} is ${e.status}, not dead` };
     const r = e.requestId ? store.getRequest(e.requestId) : undefined;
-    const granting = GRANTING.has(e.kind);
+    const removing = removes(e.kind, e.payload);
+    const granting = removing ? r?.kind === 'removal' : GRANTING.has(e.kind);
     // Until the failed grant's clean-up has settled, the grant running again would race it.
     if (granting && r && store.openEffects(r.id, 'idp.undoGrant') > 0) {
       return { ok: false, message: `request ${r.id} is still being cleaned up after its failed grant; retry once it has failed` };
@@ -36,10 +46,10 @@ export function retryDeadEffect(deps: { store: Store; outbox: Outbox; now: () =>
       store.updateRequest(r.id, { state: transition(r.state, 'retry'), failure: null }, t);
       if (bundle && bundle.state === 'failed') store.updateRequest(bundle.id, { state: transition(bundle.state, 'retry'), failure: null }, t);
       const part = bundle ? partRefOf(bundle.bundleParts ?? [], r) : undefined;
-      const audit = store.appendAudit(r.id, t, by, { type: 'retried', by, what: 'granting access', ...(part ? { part } : {}) });
+      const audit = store.appendAudit(r.id, t, by, { type: 'retried', by, what: removing ? 'removing access' : 'granting access', ...(part ? { part } : {}) });
       commentOn(store, r, audit.seq);
     } else if (granting && r && r.state !== 'approved') {
-      return { ok: false, message: `effect ${id} grants request ${r.id}, which is ${r.state}: nothing to retry` };
+      return { ok: false, message: `effect ${id} ${removing ? 'carries out' : 'grants'} request ${r.id}, which is ${r.state}: nothing to retry` };
     }
     outbox.revive(id);
     return { ok: true, message: `effect ${id} (${e.kind}${e.requestId ? ` for ${e.requestId}` : ''}) will run again` };

@@ -11,6 +11,7 @@ import { bundleOf, endBundle, settleBundle } from './bundle.js';
 import { connectorFor } from './connectors.js';
 import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type Deps, type InTx, type Tx } from './context.js';
 import { enqueue, type EffectOf } from './effects.js';
+import type { RequestRecord } from './ports/store.js';
 
 /** What revoking touches. */
 export type RevokeDeps = Deps<'store' | 'catalog' | 'now' | 'connectors' | 'adminChannel'>;
@@ -60,13 +61,21 @@ export async function runRevoke(ctx: RevokeDeps, e: EffectOf<'idp.revoke'>): Pro
 
 export function revokeDone(ctx: InTx<RevokeDeps>, e: EffectOf<'idp.revoke'>, result: RevokeResult | { skipped: string }): void {
   if ('skipped' in result) return;
-  const r = mustGet(ctx, e.requestId);
+  finishRevocation(ctx, mustGet(ctx, e.requestId), result);
+}
+
+/**
+ * A grant being revoked (`revoking`) whose membership change is settled: revoked, on the record,
+ * told. Also how a removal ends the grants of the membership it removed (app/remove.ts).
+ */
+export function finishRevocation(ctx: Pick<Tx, 'store' | 'now' | 'catalog'>, r: RequestRecord, result: RevokeResult): void {
   if (!canTransition(r.state, 'revoked') || !r.idpUserId) return;
   const now = ctx.now();
   ctx.store.updateRequest(r.id, { state: transition(r.state, 'revoked'), revokedAt: now }, now);
   if (result.keptBecause !== 'other_grant' && forgetsOwnership(ctx.store.otherHoldersOf(r.connector, r.groupId, r.idpUserId, r.id))) {
     ctx.store.deleteMembership(r.connector, r.groupId, r.idpUserId);
   }
+  if (result.removed) ctx.store.membershipRemoved(r.connector, r.groupId, r.idpUserId, now);
   const cause = r.revokeCause === 'manual' ? 'manual' : 'expired';
   const part = bundleOf(ctx, r);
   recordStep(

@@ -11,10 +11,10 @@ import { canTransition, transition } from '../domain/lifecycle.js';
 import { ACCOUNT_PROBLEM_LABEL, accountProblem, samePerson } from '../domain/people.js';
 import type { Actor } from '../domain/steps.js';
 import { PermanentError } from '../outbox/errors.js';
-import { startGranting } from './bundle.js';
 import { mustGet, notifyRequester, openRecord, recordStep, refreshTimers, transitionIssue, type Deps, type InTx } from './context.js';
 import { enqueue } from './effects.js';
 import { failRequest } from './fail.js';
+import { startFulfilment } from './fulfil.js';
 import { approverRef, neverApprovers, submitterRef } from './people.js';
 import { denyByPolicy, pickRule, recordPolicy, ruleFacts, type AppliedPolicy } from './policyFacts.js';
 import type { RequestRecord } from './ports/store.js';
@@ -200,7 +200,7 @@ export function applyRouting(ctx: InTx<RouteDeps>, requestId: string, result: Ro
       // Loud at once, before the grant and whatever Jira does: security must see emergency access.
       if (breakGlass) enqueue(ctx.store, { kind: 'slack.breakGlassAlert', requestId: r.id });
       transitionIssue(ctx, r, 'approved');
-      startGranting(ctx, mustGet(ctx, r.id), result.requester.email);
+      startFulfilment(ctx, mustGet(ctx, r.id));
       return;
     }
     case 'nobody':

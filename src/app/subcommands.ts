@@ -8,7 +8,7 @@ import type { CommandDeps } from './commands.js';
 import type { ExtendDeps } from './extend.js';
 import type { ReplyTarget } from './decide.js';
 
-export type Subcommand = Exclude<AccessCommand, { kind: 'modal' } | { kind: 'help' }>;
+export type Subcommand = Exclude<AccessCommand, { kind: 'modal' } | { kind: 'help' } | { kind: 'removal_modal' } | { kind: 'change_modal' }>;
 
 export function runSubcommand(ctx: CommandDeps & CancelDeps & ExtendDeps, cmd: Subcommand, actorSlackId: string, to: ReplyTarget): void {
   switch (cmd.kind) {

@@ -7,11 +7,12 @@
  *
  * A request made for someone else (checked by app/onBehalf.ts first) is that person's request:
  * `requesterSlackId` names them, and the submitter is recorded beside them. A request raised in
- * Jira is recorded the same way (`recordNewRequest`, from app/jiraIntake.ts).
+ * Jira is recorded the same way (`recordNewRequest`, from app/jiraIntake.ts), and so are removal
+ * and change requests (app/submitRemoval.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { bundleIdOf, bundleRoleName, partLabel, validateBundleSubmission, WHOLE_BUNDLE } from '../domain/bundle.js';
-import type { Application, Catalog, Role } from '../domain/catalog.js';
+import type { Application, Catalog, RequestKind, Role } from '../domain/catalog.js';
 import { describeDuration, type Duration } from '../domain/duration.js';
 import type { OnBehalfBasis } from '../domain/onBehalf.js';
 import type { PersonId } from '../domain/people.js';
@@ -133,6 +134,12 @@ export interface NewRequestOpts {
   jiraKey?: string;
   /** Set when someone else asked for the requester (app/onBehalf.ts): who, on what basis. */
   submitter?: { id: PersonId; as: OnBehalfBasis; actor: Actor };
+  /** A removal or a change (app/submitRemoval.ts); absent: access. */
+  kind?: RequestKind;
+  /** A change: the role it leaves. */
+  from?: Role;
+  /** A removal of someone else's access: whose (by email, or by the Jira account that named them). */
+  subject?: { email: string; name?: string } | { accountId: string };
 }
 
 /**
@@ -154,6 +161,9 @@ export function recordNewRequest(store: TxStore, o: NewRequestOpts): RequestReco
     nextTimerAt: target.policy.kind === 'stages' && target.policy.timeoutMs !== undefined ? now + target.policy.timeoutMs : null,
     submitterId: o.submitter?.id ?? null,
     submittedAs: o.submitter?.as ?? null,
+    ...(o.kind ? { kind: o.kind } : {}),
+    ...(o.from ? { fromRoleId: o.from.id, fromRoleName: o.from.name, fromConnector: o.from.grant.connector, fromGroupId: o.from.grant.group } : {}),
+    ...(o.subject ? ('accountId' in o.subject ? { subjectAccountId: o.subject.accountId } : { subjectEmail: o.subject.email, subjectName: o.subject.name ?? null }) : {}),
   });
   if (o.jiraKey) store.updateRequest(o.id, { jiraKey: o.jiraKey }, now);
   store.appendAudit(o.id, now, o.actorLabel, {
@@ -166,6 +176,9 @@ export function recordNewRequest(store: TxStore, o: NewRequestOpts): RequestReco
     ...(target.bundleParts ? { parts: target.bundleParts.map(partLabel) } : {}),
     ...(o.submitter ? { onBehalf: { by: o.submitter.actor, as: o.submitter.as } } : {}),
     ...(o.jiraKey ? { raisedIn: 'jira' as const } : {}),
+    ...(o.kind && o.kind !== 'access' ? { kind: o.kind } : {}),
+    ...(o.from ? { from: o.from.name } : {}),
+    ...(o.subject ? { subject: 'accountId' in o.subject ? { name: `Jira account ${o.subject.accountId}` } : { email: o.subject.email, ...(o.subject.name ? { name: o.subject.name } : {}) } } : {}),
   });
   enqueue(store, { kind: 'request.route', requestId: o.id, stage: 0 });
   return store.getRequest(o.id)!;

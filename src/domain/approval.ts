@@ -169,12 +169,13 @@ export function stillListed(now: CatalogNow, stage: number, approver: { email: s
   });
 }
 
-export type RevokeRight = { ok: true; as: 'requester' | 'approver' } | { ok: false; code: 'not_allowed' | 'no_longer_listed' };
+export type RevokeRight = { ok: true; as: 'requester' | 'approver' | 'owner' } | { ok: false; code: 'not_allowed' | 'no_longer_listed' };
 
 /**
- * Who may end an active grant early: the requester (giving their own access back), or one of the
- * request's approvers whom the catalog, as it is now, still lists where they were routed. An
- * approver removed from the catalog lost the say over this access with it.
+ * Who may end an active grant early: the requester (giving their own access back), one of the
+ * request's approvers whom the catalog, as it is now, still lists where they were routed, or an
+ * owner of the application as the catalog lists them now. An approver removed from the catalog
+ * lost the say over this access with it.
  */
 export function canRevoke(f: {
   actor: PersonRef;
@@ -184,8 +185,10 @@ export function canRevoke(f: {
   now: CatalogNow;
 }): RevokeRight {
   if (samePerson(f.actor, f.requester)) return { ok: true, as: 'requester' };
-  if (f.asApprover.length === 0) return { ok: false, code: 'not_allowed' };
-  return f.asApprover.some((a) => stillListed(f.now, a.stage, a)) ? { ok: true, as: 'approver' } : { ok: false, code: 'no_longer_listed' };
+  if (f.asApprover.some((a) => stillListed(f.now, a.stage, a))) return { ok: true, as: 'approver' };
+  const email = f.actor.email?.toLowerCase();
+  if (email && f.now.owners.some((o) => o.toLowerCase() === email)) return { ok: true, as: 'owner' };
+  return f.asApprover.length === 0 ? { ok: false, code: 'not_allowed' } : { ok: false, code: 'no_longer_listed' };
 }
 
 /** What is known about the person clicking Reviewed on a break-glass alert, and about the role. */

@@ -206,6 +206,9 @@ export interface JiraIntake {
   requestTypes: IntakeRequestType[];
   fields: IntakeFields;
 }
+/** What a Jira status means to the bot when a person moves a request's issue there (catalog `jira.statuses`). */
+export type StatusMeaning = 'approved' | 'denied' | 'revoked' | 'cancelled';
+export const STATUS_MEANINGS: readonly StatusMeaning[] = ['approved', 'denied', 'revoked', 'cancelled'];
 
 export interface Catalog {
   jira: {
@@ -215,6 +218,8 @@ export interface Catalog {
     transitions: Partial<Record<JiraTransitionState, string>>;
     /** Requests raised in Jira; absent: the bot only writes to Jira. */
     intake?: JiraIntake;
+    /** Meaning -> the Jira status names that carry it (each name under one meaning only); absent: statuses mean nothing. */
+    statuses?: Partial<Record<StatusMeaning, string[]>>;
   };
   applications: Application[];
   /** Catalog `delegates:`: who may request access for whom (domain/onBehalf.ts); absent: nobody but managers. */

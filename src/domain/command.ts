@@ -9,6 +9,9 @@ export type RequestName = { jiraKey: string } | { requestId: string };
 
 export type AccessCommand =
   | { kind: 'modal' }
+  /** `/access remove`: the form to give up access one holds; `/access change`: to trade a role for another. */
+  | { kind: 'removal_modal' }
+  | { kind: 'change_modal' }
   | { kind: 'help'; notUnderstood?: string }
   | { kind: 'list' }
   | { kind: 'status'; request: RequestName }
@@ -42,6 +45,10 @@ export function parseAccessCommand(text: string): AccessCommand {
       return args.length === 0 ? { kind: 'modal' } : help();
     case 'help':
       return { kind: 'help' };
+    case 'remove':
+      return args.length === 0 ? { kind: 'removal_modal' } : help();
+    case 'change':
+      return args.length === 0 ? { kind: 'change_modal' } : help();
     case 'list':
       return args.length === 0 ? { kind: 'list' } : help();
     case 'status':
@@ -64,6 +71,8 @@ export function accessHelp(notUnderstood?: string): string {
   const lines = [
     ...(notUnderstood ? [`access-bot did not understand "${notUnderstood}".`, ''] : []),
     '/access: request access (opens a form)',
+    '/access remove: give up access you hold (opens a form)',
+    '/access change: trade a role you hold for another role of the same application',
     '/access list: your pending requests and active grants',
     '/access status ACC-12: where a request stands',
     '/access cancel ACC-12: withdraw a request that is still waiting for approval',

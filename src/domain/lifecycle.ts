@@ -2,7 +2,8 @@
  * The request lifecycle (ARCHITECTURE.md §3) as one table of allowed transitions.
  *
  *   pending ──approve──▶ approved ──provisioned──▶ active ──expire|revoke──▶ revoking ──revoked──▶ revoked
- *      ├─deny──▶ denied          └─fail──▶ failed ──retry──▶ approved
+ *      ├─deny──▶ denied          ├─fail──▶ failed ──retry──▶ approved
+ *      │                         └─removed (a removal request, carried out)──▶ revoked
  *      ├─cancel──▶ cancelled
  *      ├─time_out──▶ timed_out
  *      └─fail──▶ failed (no approver could be resolved)
@@ -16,11 +17,12 @@ import { DomainError } from './errors.js';
 export const REQUEST_STATES = ['pending', 'approved', 'active', 'revoking', 'revoked', 'denied', 'cancelled', 'timed_out', 'failed'] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];
 
-export type LifecycleEvent = 'approve' | 'deny' | 'cancel' | 'time_out' | 'fail' | 'provisioned' | 'expire' | 'revoke' | 'revoked' | 'retry';
+export type LifecycleEvent = 'approve' | 'deny' | 'cancel' | 'time_out' | 'fail' | 'provisioned' | 'expire' | 'revoke' | 'revoked' | 'retry' | 'removed';
 
 const TRANSITIONS: Readonly<Record<RequestState, Partial<Record<LifecycleEvent, RequestState>>>> = {
   pending: { approve: 'approved', deny: 'denied', cancel: 'cancelled', time_out: 'timed_out', fail: 'failed' },
-  approved: { provisioned: 'active', fail: 'failed' },
+  // A removal request holds nothing: once carried out, the access it removed is revoked.
+  approved: { provisioned: 'active', fail: 'failed', removed: 'revoked' },
   active: { expire: 'revoking', revoke: 'revoking' },
   revoking: { revoked: 'revoked' },
   failed: { retry: 'approved' },
@@ -42,6 +44,7 @@ const EVENT_WORDS: Readonly<Record<LifecycleEvent, string>> = {
   revoke: 'revoked',
   revoked: 'marked revoked',
   retry: 'retried',
+  removed: 'carried out',
 };
 
 /** The state after `event`, or a DomainError('invalid_transition'). */

@@ -4,11 +4,14 @@
  * §4 "Jira comments"): the step in past tense, then who and when.
  */
 import type { PartRef } from './bundle.js';
+import type { RequestKind, StatusMeaning } from './catalog.js';
 import { describeMs } from './duration.js';
+import { movedBackSentence, refusalLead } from './jiraStatus.js';
 import { describeBasis, type OnBehalfBasis } from './onBehalf.js';
 import { describeSchedule, type OnCallMatch } from './onCall.js';
 import type { PersonId } from './people.js';
 import { describeReviewStep, type ReviewStep } from './reviewSteps.js';
+import type { RemovalOutcome } from './removal.js';
 
 /** Who did a step: the person when recorded, with the identities known at the time. */
 export interface Actor {
@@ -22,9 +25,11 @@ export type Step =
   /**
    * `actor`: whom the access is for; `onBehalf`: who asked for them, and on what basis (absent:
    * they asked themself); `raisedIn: 'jira'`: the request came from a Jira issue (jira.intake),
-   * which is its record. `parts`: a bundle's parts, as "Application / Role".
+   * which is its record. `parts`: a bundle's parts, as "Application / Role". `kind` absent: an
+   * access request (rows from before removal and change). A change names the role it leaves
+   * (`from`); a removal of someone else's access names whose (`subject`).
    */
-  | { type: 'requested'; actor: Actor; app: string; role: string; duration: string; reason: string; onBehalf?: { by: Actor; as: OnBehalfBasis }; raisedIn?: 'jira'; parts?: string[] }
+  | { type: 'requested'; actor: Actor; app: string; role: string; duration: string; reason: string; onBehalf?: { by: Actor; as: OnBehalfBasis }; raisedIn?: 'jira'; parts?: string[]; kind?: RequestKind; from?: string; subject?: Actor }
   /** An issue of an intake request type whose fields cannot make a request: told once on the issue, per set of problems. */
   | { type: 'intake_refused'; issueKey: string; requestType: string; problems: string[] }
   /**
@@ -74,6 +79,10 @@ export type Step =
   /** The holder was warned their access ends soon (`before` ms ahead of `expiresAt`). Not a Jira comment. */
   | { type: 'expiry_warned'; before: number; expiresAt: number }
   | { type: 'failed'; cause: string; part?: PartRef }
+  /** A removal (or a change's removal of the role it leaves) carried out; `ended`: the keys of access-bot's grants it ended. */
+  | { type: 'removed'; request: 'removal' | 'change'; connector: string; group: string; idpUserId: string; outcome: RemovalOutcome; ended: string[]; fromRole?: string; toRole?: string }
+  /** A person moved the issue to a mapped status, and the move was refused (`clause`: why, after "but"). */
+  | { type: 'jira_status_refused'; actor: Actor; meaning: StatusMeaning; to: string; from?: string; movedAt: number; clause: string; movedBack: boolean }
   | { type: 'decision_refused'; actor: Actor; code: string }
   /** The steps of an access review (domain/reviewSteps.ts), recorded under the review's id. */
   | ReviewStep;
@@ -135,10 +144,16 @@ export function describeStep(step: Step, at: number): string {
     case 'requested': {
       const parts = step.parts?.length ? ` Parts: ${step.parts.join('; ')}.` : '';
       const raised = step.raisedIn === 'jira' ? ' (raised in Jira)' : '';
+      const what =
+        step.kind === 'removal'
+          ? `removal of ${step.app} / ${step.role}${step.subject ? ` for ${who(step.subject)}` : ''}`
+          : step.kind === 'change'
+            ? `change of ${step.app} from ${step.from ?? 'another role'} to ${step.role}, ${step.duration}`
+            : `${step.app} / ${step.role}, ${step.duration}`;
       if (step.onBehalf) {
-        return `Requested by ${who(step.onBehalf.by)} on behalf of ${who(step.actor)}, ${describeBasis(step.onBehalf.as)}, on ${when}${raised}: ${step.app} / ${step.role}, ${step.duration}.${parts}`;
+        return `Requested by ${who(step.onBehalf.by)} on behalf of ${who(step.actor)}, ${describeBasis(step.onBehalf.as)}, on ${when}${raised}: ${what}.${parts}`;
       }
-      return `Requested by ${who(step.actor)} on ${when}${raised}: ${step.app} / ${step.role}, ${step.duration}.${parts}`;
+      return `Requested by ${who(step.actor)} on ${when}${raised}: ${what}.${parts}`;
     }
     case 'intake_refused':
       return `${INTAKE_REFUSED} ${step.problems.join(' ')} (${step.issueKey}, ${step.requestType}, on ${when}).`;
@@ -225,6 +240,10 @@ export function describeStep(step: Step, at: number): string {
       return `Expiry warning sent on ${when}: the access ends ${formatTime(step.expiresAt)} (${describeMs(step.before)} before).`;
     case 'failed':
       return `Failed: ${step.cause} (on ${when}).${partSuffix(step.part)}`;
+    case 'removed':
+      return describeRemoval(step, when);
+    case 'jira_status_refused':
+      return `${refusalLead(step.meaning)}: ${who(step.actor)} moved this issue to "${step.to}" on ${formatTime(step.movedAt)}, but ${step.clause}.${movedBackSentence(step.to, step.from, step.movedBack)}`;
     case 'decision_refused':
       return `Decision refused for ${who(step.actor)} on ${when} (${step.code}).`;
     default:
@@ -238,4 +257,21 @@ function onCallShift(m: OnCallMatch | undefined): string {
   const where = describeSchedule(m.service, m.schedule, m.scheduleName);
   if (m.end === null) return ` On call in ${where}: shift from ${formatTime(m.start)}, with no end.`;
   return ` On call in ${where}: shift ${formatTime(m.start)} to ${formatTime(m.end)}; the access ends with the shift if the duration asked runs longer.`;
+}
+
+/**
+ * "Access removed: okta group G for U (removal request)", and for standing access the bot did not
+ * grant "(removal request; standing access, not granted by access-bot)" (ARCHITECTURE.md §4).
+ */
+function describeRemoval(step: Extract<Step, { type: 'removed' }>, when: string): string {
+  const what = step.request === 'change' ? `change request: ${step.fromRole ?? 'the old role'} for ${step.toRole ?? 'the new one'}` : 'removal request';
+  const ended = step.ended.length > 0 ? ` access-bot's grant ${step.ended.join(', ')} ended with it.` : '';
+  switch (step.outcome) {
+    case 'ended_grant':
+      return `Access removed: ${step.connector} group ${step.group} for ${step.idpUserId} (${what}) on ${when}.${ended}`;
+    case 'standing':
+      return `Access removed: ${step.connector} group ${step.group} for ${step.idpUserId} (${what}; standing access, not granted by access-bot) on ${when}.${ended}`;
+    case 'not_member':
+      return `Nothing to remove: ${step.idpUserId} was not a member of ${step.connector} group ${step.group} (${what}) on ${when}.${ended}`;
+  }
 }

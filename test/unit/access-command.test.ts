@@ -7,6 +7,9 @@ test('/access subcommands parse; anything else is the help naming what was typed
   assert.deepEqual(parseAccessCommand(''), { kind: 'modal' });
   assert.deepEqual(parseAccessCommand('  request '), { kind: 'modal' });
   assert.deepEqual(parseAccessCommand('HELP'), { kind: 'help' });
+  assert.deepEqual(parseAccessCommand('remove'), { kind: 'removal_modal' });
+  assert.deepEqual(parseAccessCommand(' Change '), { kind: 'change_modal' });
+  assert.deepEqual(parseAccessCommand('remove ACC-3'), { kind: 'help', notUnderstood: 'remove ACC-3' });
   assert.deepEqual(parseAccessCommand('list'), { kind: 'list' });
   assert.deepEqual(parseAccessCommand('status acc-12'), { kind: 'status', request: { jiraKey: 'ACC-12' } });
   assert.deepEqual(parseAccessCommand('cancel req_abcdef12'), { kind: 'cancel', request: { requestId: 'req_abcdef12' } });

@@ -233,6 +233,12 @@ describe('who may revoke an active grant (canRevoke)', () => {
     assert.deepEqual(canRevoke({ actor: slack('U_BOB'), requester: slack(REQUESTER), asApprover: [], now: catalog([{ kind: 'owners' }]) }), { ok: false, code: 'not_allowed' });
   });
 
+  test('an owner of the application, as the catalog lists them now, may revoke whether routed or not', () => {
+    const owner = { slackId: 'U_BOB', email: 'Bob@Example.com' };
+    assert.deepEqual(canRevoke({ actor: owner, requester: slack(REQUESTER), asApprover: [], now: catalog([{ kind: 'email', email: 'carol@example.com' }]) }), { ok: true, as: 'owner' });
+    assert.deepEqual(canRevoke({ actor: owner, requester: slack(REQUESTER), asApprover: [], now: { policy: undefined, owners: ['carol@example.com'] } }), { ok: false, code: 'not_allowed' });
+  });
+
   test('an approver asked in two stages may revoke while either still lists them', () => {
     const twice = [
       { stage: 0, email: 'bob@example.com', via: 'email' },

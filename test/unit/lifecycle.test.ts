@@ -12,7 +12,7 @@ import {
   type RequestState,
 } from '../../src/domain/lifecycle.js';
 
-const EVENTS: readonly LifecycleEvent[] = ['approve', 'deny', 'cancel', 'time_out', 'fail', 'provisioned', 'expire', 'revoke', 'revoked', 'retry'];
+const EVENTS: readonly LifecycleEvent[] = ['approve', 'deny', 'cancel', 'time_out', 'fail', 'provisioned', 'expire', 'revoke', 'revoked', 'retry', 'removed'];
 
 /**
  * The lifecycle of ARCHITECTURE.md §3, with `revoking` between "the grant ended" and "the
@@ -26,6 +26,8 @@ const ALLOWED: readonly [RequestState, LifecycleEvent, RequestState][] = [
   ['pending', 'fail', 'failed'],
   ['approved', 'provisioned', 'active'],
   ['approved', 'fail', 'failed'],
+  // A removal request, carried out: the access it removed is revoked; it held nothing itself.
+  ['approved', 'removed', 'revoked'],
   ['active', 'expire', 'revoking'],
   ['active', 'revoke', 'revoking'],
   ['revoking', 'revoked', 'revoked'],

@@ -269,6 +269,51 @@ const WORDING: [string, Step, string][] = [
     `Review completed on ${WHEN}: 4 people reviewed — 2 kept (1 at the due date), 2 revoked (0 at the due date); 2 memberships removed.`,
   ],
   ['a review that could not go on', { type: 'review_failed', cause: 'okta group 00gview not found' }, `Review failed on ${WHEN}: okta group 00gview not found`],
+  [
+    'a removal requested: "Requested by …: removal of …"',
+    { type: 'requested', actor: ann, app: 'Okta admin console', role: 'Read-only', duration: 'Permanent', reason: 'leaving the team', kind: 'removal' },
+    `Requested by Ann Lee (ann@example.com) on ${WHEN}: removal of Okta admin console / Read-only.`,
+  ],
+  [
+    "a removal of someone else's access names whose",
+    { type: 'requested', actor: ann, app: 'Okta admin console', role: 'Read-only', duration: 'Permanent', reason: 'left', kind: 'removal', subject: { name: 'Bob Jones', email: 'bob@example.com' } },
+    `Requested by Ann Lee (ann@example.com) on ${WHEN}: removal of Okta admin console / Read-only for Bob Jones (bob@example.com).`,
+  ],
+  [
+    'a change requested names the role left and the role wanted',
+    { type: 'requested', actor: ann, app: 'Okta admin console', role: 'Super admin', duration: '1 hour', reason: 'rotation', kind: 'change', from: 'Read-only' },
+    `Requested by Ann Lee (ann@example.com) on ${WHEN}: change of Okta admin console from Read-only to Super admin, 1 hour.`,
+  ],
+  [
+    "removal of access-bot's own grant",
+    { type: 'removed', request: 'removal', connector: 'okta', group: '00g1', idpUserId: '00u1', outcome: 'ended_grant', ended: ['ACC-3'] },
+    `Access removed: okta group 00g1 for 00u1 (removal request) on ${WHEN}. access-bot's grant ACC-3 ended with it.`,
+  ],
+  [
+    'removal of standing access says so',
+    { type: 'removed', request: 'removal', connector: 'okta', group: '00g1', idpUserId: '00u1', outcome: 'standing', ended: [] },
+    `Access removed: okta group 00g1 for 00u1 (removal request; standing access, not granted by access-bot) on ${WHEN}.`,
+  ],
+  [
+    "a change's removal of the role it leaves",
+    { type: 'removed', request: 'change', connector: 'okta', group: '00g1', idpUserId: '00u1', outcome: 'standing', ended: [], fromRole: 'Read-only', toRole: 'Super admin' },
+    `Access removed: okta group 00g1 for 00u1 (change request: Read-only for Super admin; standing access, not granted by access-bot) on ${WHEN}.`,
+  ],
+  [
+    'a removal with nothing in place',
+    { type: 'removed', request: 'removal', connector: 'okta', group: '00g1', idpUserId: '00u1', outcome: 'not_member', ended: [] },
+    `Nothing to remove: 00u1 was not a member of okta group 00g1 (removal request) on ${WHEN}.`,
+  ],
+  [
+    'a refused move in Jira: "No access was granted: …", moved back',
+    { type: 'jira_status_refused', actor: { name: 'Mallory Evil', email: 'mallory@example.com' }, meaning: 'approved', to: 'Approved', from: 'To Do', movedAt: AT, clause: 'Mallory Evil is not an approver of this request', movedBack: true },
+    `No access was granted: Mallory Evil (mallory@example.com) moved this issue to "Approved" on ${WHEN}, but Mallory Evil is not an approver of this request. The issue was moved back to "To Do".`,
+  ],
+  [
+    'a refused revocation in Jira, with no transition back',
+    { type: 'jira_status_refused', actor: { name: 'Mallory Evil' }, meaning: 'revoked', to: 'Access Revoked', from: 'Active', movedAt: AT, clause: 'Mallory Evil is neither the requester nor an approver of this request', movedBack: false },
+    `No access was removed: Mallory Evil moved this issue to "Access Revoked" on ${WHEN}, but Mallory Evil is neither the requester nor an approver of this request. The workflow offers no transition back to "Active", so the issue stays in "Access Revoked"; access-bot goes by the request, not the status.`,
+  ],
 ];
 
 describe('describeStep: the wording auditors read on the Jira issue', () => {
@@ -306,6 +351,8 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
       extension_denied: true,
       expiry_warned: true,
       failed: true,
+      removed: true,
+      jira_status_refused: true,
       decision_refused: true,
       bundle_complete: true,
       bundle_incomplete: true,

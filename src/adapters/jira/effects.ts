@@ -2,10 +2,12 @@
 import { actorOf, alertAdmins, inTx, recordStep, type Deps } from '../../app/context.js';
 import { failRequest } from '../../app/fail.js';
 import { asEffect, enqueue } from '../../app/effects.js';
+import { recordRefusal } from '../../app/jiraStatus.js';
 import type { RequestRecord, TxStore } from '../../app/ports/store.js';
 import { partLabel } from '../../domain/bundle.js';
 import { describeDuration } from '../../domain/duration.js';
 import { describeBasis } from '../../domain/onBehalf.js';
+import { describeAsk, requestTitle } from '../../domain/removal.js';
 import { describeStep, INTAKE_REFUSED, INTAKE_REFUSED_HINT, who, type Actor, type Step } from '../../domain/steps.js';
 import type { EffectHandler } from '../../outbox/dispatcher.js';
 import { PermanentError, RetryableError } from '../../outbox/errors.js';
@@ -16,9 +18,36 @@ import type { JiraRecord } from './types.js';
 export const REQUEST_PROPERTY = 'access-bot-request';
 
 export function issueSummary(r: RequestRecord): string {
-  const s = `Access request: ${r.requesterName ?? r.requesterEmail ?? r.requesterSlackId} → ${r.appName} / ${r.roleName}, ${describeDuration({ token: r.durationToken, ms: r.durationMs })}`;
+  const what = describeAsk({ kind: r.kind, appName: r.appName, roleName: r.roleName, fromRoleName: r.fromRoleName, duration: describeDuration({ token: r.durationToken, ms: r.durationMs }), subject: r.subjectName ?? r.subjectEmail });
+  const s = `${requestTitle(r.kind)}: ${r.requesterName ?? r.requesterEmail ?? r.requesterSlackId} → ${what}`;
   // Jira's summary field holds at most 255 characters.
   return s.length <= 255 ? s : `${s.slice(0, 254)}…`;
+}
+
+/** What the issue's description says the request asks, by its kind (one issue tells both steps of a change)… */
+function kindFields(r: RequestRecord) {
+  const duration = labelValue('Duration', describeDuration({ token: r.durationToken, ms: r.durationMs }));
+  switch (r.kind) {
+    case 'removal':
+      return [labelValue('Role to remove', r.roleName), ...(r.subjectEmail ? [labelValue('Whose access', who({ email: r.subjectEmail, name: r.subjectName ?? undefined }))] : [])];
+    case 'change':
+      return [labelValue('From role', r.fromRoleName ?? '?'), labelValue('To role', r.roleName), duration];
+    case 'access':
+      return [labelValue('Role', r.roleName), duration];
+  }
+}
+
+/** …and which membership it changes. */
+function targetFields(r: RequestRecord) {
+  const grants = labelValue('Grants', `${r.connector} group ${r.groupId}`);
+  switch (r.kind) {
+    case 'removal':
+      return [labelValue('Removes', `${r.connector} group ${r.groupId}, whoever granted it`)];
+    case 'change':
+      return [grants, labelValue('Then removes', `${r.fromConnector ?? '?'} group ${r.fromGroupId ?? '?'}`)];
+    case 'access':
+      return [grants];
+  }
 }
 
 /** Fills in the requester's name and email, known only after the request step was recorded (and the submitter's as they are now). */
@@ -69,15 +98,14 @@ export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<stri
           issueType: catalog.jira.issueType,
           summary: issueSummary(r),
           description: doc(
-            paragraph('Access request recorded by access-bot. Each step of the request is a comment on this issue.'),
+            paragraph(`${requestTitle(r.kind)} recorded by access-bot. Each step of the request is a comment on this issue.`),
             labelValue('Requester', who(actorOf(r))),
             ...(r.submittedAs !== null ? [labelValue('Requested by', `${who(submitterActor(r, {}))} on the requester's behalf, ${describeBasis(r.submittedAs)}`)] : []),
             labelValue('Application', r.appName),
-            labelValue(r.bundleParts ? 'Bundle' : 'Role', r.roleName),
-            labelValue('Duration', describeDuration({ token: r.durationToken, ms: r.durationMs })),
+            ...(r.bundleParts ? [labelValue('Bundle', r.roleName), labelValue('Duration', describeDuration({ token: r.durationToken, ms: r.durationMs }))] : kindFields(r)),
             labelValue('Reason', r.reason),
             labelValue('Approvers', r.policy.kind === 'auto' ? 'approved by policy (auto-approve)' : r.policy.kind === 'deny' ? 'none (denied by policy)' : approvers.map((a) => who({ email: a.email, name: a.name ?? undefined })).join(', ') || 'being resolved'),
-            labelValue('Grants', r.bundleParts ? r.bundleParts.map((p) => `${partLabel(p)}: ${p.connector} group ${p.group}`).join('; ') : `${r.connector} group ${r.groupId}`),
+            ...(r.bundleParts ? [labelValue('Grants', r.bundleParts.map((p) => `${partLabel(p)}: ${p.connector} group ${p.group}`).join('; '))] : targetFields(r)),
             labelValue('Request id', r.id),
           ),
         });
@@ -133,7 +161,7 @@ export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<stri
       async run(row) {
         const e = asEffect('jira.transition', row.payload);
         try {
-          await jira.transition(issueOf(request(e.requestId)), e.transition);
+          await jira.transition(issueOf(request(e.requestId)), e.transition, e.doneIn ? { doneIn: e.doneIn } : {});
         } catch (err) {
           // A workflow without this transition must not hold back the comments behind it: the
           // status is cosmetic, the comments are the record. Admins are told (onDone below).
@@ -152,6 +180,23 @@ export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<stri
         alertAdmins(c, `Jira transition "${e.transition}" skipped on ${r.jiraKey ?? r.id}: ${skipped}. Fix jira.transitions in the catalog or the workflow.`, r.id);
       },
       onDead: alertDead('transition'),
+    },
+    // After a move in Jira that was refused (or a vote that did not yet decide the request): the
+    // issue goes back where it was when the workflow allows, then a refusal is recorded saying so.
+    'jira.moveBack': {
+      async run(row) {
+        const e = asEffect('jira.moveBack', row.payload);
+        return { moved: (await jira.moveToStatus(issueOf(request(e.requestId)), e.status)) !== 'no_transition' };
+      },
+      onDone: (row, result, tx) => {
+        const e = asEffect('jira.moveBack', row.payload);
+        if (e.refusal) recordRefusal(inTx(ctx, tx), request(e.requestId, tx), e.refusal, e.status, (result as { moved: boolean }).moved);
+      },
+      // Jira stayed unreachable: the refusal goes on record all the same (the status stays).
+      onDead: (row, _error, tx) => {
+        const e = asEffect('jira.moveBack', row.payload);
+        if (e.refusal) recordRefusal(inTx(ctx, tx), request(e.requestId, tx), e.refusal, e.status, false);
+      },
     },
   };
 }

@@ -261,26 +261,18 @@ export class JiraCloudRecord implements JiraRecord {
    * at most one write. The transition is posted together with the issue property
    * `access-bot-transition` = `{ name, to }` (Jira applies both in the same request), so after a
    * crash a retry can tell "already applied" from "no such transition" even though a transition
-   * is only listed from the statuses it leaves.
+   * is only listed from the statuses it leaves. `doneIn`: statuses that already say what the
+   * transition would (a person moved the issue there): nothing is applied from those.
    */
-  async transition(issueKey: string, transitionName: string): Promise<void> {
+  async transition(issueKey: string, transitionName: string, opts: { doneIn?: string[] } = {}): Promise<void> {
     const wanted = transitionName.trim().toLowerCase();
-    const q = query({ fields: 'status', expand: 'transitions', properties: TRANSITION_PROPERTY });
-    const issue = ((await this.call(`read status and transitions of ${issueKey}`, () => this.send('GET', `${API}/issue/${seg(issueKey)}?${q}`))) ?? {}) as IssueLike;
+    const issue = await this.readTransitions(issueKey);
     const status = String(issue.fields?.status?.name ?? '');
+    if ((opts.doneIn ?? []).some((d) => d.trim().toLowerCase() === status.trim().toLowerCase())) return;
     const available = Array.isArray(issue.transitions) ? issue.transitions : [];
     const t = available.find((x) => (x.name ?? '').toLowerCase() === wanted);
     if (t?.to?.name !== undefined && t.to.name === status) return; // already in its target status
-    if (t?.id) {
-      const id = t.id;
-      await this.call(`transition ${issueKey} with "${t.name ?? transitionName}"`, () =>
-        this.send('POST', `${API}/issue/${seg(issueKey)}/transitions`, {
-          properties: [{ key: TRANSITION_PROPERTY, value: { name: t.name ?? transitionName, to: t.to?.name ?? null } }],
-          transition: { id },
-        }),
-      );
-      return;
-    }
+    if (t?.id) return this.apply(issueKey, t, transitionName);
     const props = isObject(issue.properties) ? issue.properties : {};
     const last = props[TRANSITION_PROPERTY];
     if (isObject(last) && String(last['name'] ?? '').toLowerCase() === wanted && last['to'] === status) return; // applied before a crash
@@ -288,6 +280,35 @@ export class JiraCloudRecord implements JiraRecord {
     throw new PermanentError(
       `Jira issue ${issueKey} (status "${status}") has no transition named "${transitionName}"; available from this status: ${names || 'none'}`,
       'jira_transition_unknown',
+    );
+  }
+
+  /**
+   * Moves the issue to the status `to` by whichever transition available now leads there: after
+   * a refused move in Jira, the issue goes back where it was. `no_transition` when the workflow
+   * offers none from the current status.
+   */
+  async moveToStatus(issueKey: string, to: string): Promise<'moved' | 'already' | 'no_transition'> {
+    const issue = await this.readTransitions(issueKey);
+    const same = (a: string | undefined) => (a ?? '').trim().toLowerCase() === to.trim().toLowerCase();
+    if (same(issue.fields?.status?.name)) return 'already';
+    const t = (Array.isArray(issue.transitions) ? issue.transitions : []).find((x) => same(x.to?.name));
+    if (!t?.id) return 'no_transition';
+    await this.apply(issueKey, t, t.name ?? t.id);
+    return 'moved';
+  }
+
+  private async readTransitions(issueKey: string): Promise<IssueLike> {
+    const q = query({ fields: 'status', expand: 'transitions', properties: TRANSITION_PROPERTY });
+    return ((await this.call(`read status and transitions of ${issueKey}`, () => this.send('GET', `${API}/issue/${seg(issueKey)}?${q}`))) ?? {}) as IssueLike;
+  }
+
+  private async apply(issueKey: string, t: { id?: string; name?: string; to?: { name?: string } }, name: string): Promise<void> {
+    await this.call(`transition ${issueKey} with "${t.name ?? name}"`, () =>
+      this.send('POST', `${API}/issue/${seg(issueKey)}/transitions`, {
+        properties: [{ key: TRANSITION_PROPERTY, value: { name: t.name ?? name, to: t.to?.name ?? null } }],
+        transition: { id: t.id },
+      }),
     );
   }
 

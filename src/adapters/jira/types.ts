@@ -45,8 +45,10 @@ export interface JiraRecord {
    */
   addComment(issueKey: string, body: AdfDoc, effectId: string, opts?: { mayExist?: boolean }): Promise<{ id: string; existed?: true }>;
   setProperty(issueKey: string, propertyKey: string, value: unknown): Promise<void>;
-  /** Applies the transition with this name (case-insensitive). */
-  transition(issueKey: string, transitionName: string): Promise<void>;
+  /** Applies the transition with this name (case-insensitive); nothing when the issue is in one of `doneIn`. */
+  transition(issueKey: string, transitionName: string, opts?: { doneIn?: string[] }): Promise<void>;
+  /** Moves the issue to this status by whichever transition leads there now. */
+  moveToStatus(issueKey: string, status: string): Promise<'moved' | 'already' | 'no_transition'>;
   /** For `access-bot check`: project, issue type, transitions, permissions (with project '': the credentials only). Never throws. */
   checkHealth(project: string, issueType: string, transitionNames: string[]): Promise<{ ok: boolean; checks: { name: string; ok: boolean; detail?: string }[] }>;
 }

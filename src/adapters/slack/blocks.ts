@@ -12,6 +12,7 @@ import { findBundle, type Catalog } from '../../domain/catalog.js';
 import { describeDuration, type Duration } from '../../domain/duration.js';
 import { describeState } from '../../domain/lifecycle.js';
 import { describeBasis } from '../../domain/onBehalf.js';
+import { requestTitle } from '../../domain/removal.js';
 import { formatTime } from '../../domain/steps.js';
 import { MAX_REASON_LENGTH } from '../../domain/submission.js';
 import type { SlackMessage } from './client.js';
@@ -30,6 +31,15 @@ export const IDS = {
   revoke: 'revoke_access',
   extend: 'extend_access',
   onBehalf: 'on_behalf',
+  // The removal and change forms (kindModals.ts), and the request modal's buttons that open them.
+  removalModal: 'access_removal',
+  changeModal: 'access_change',
+  kinds: 'request_kinds',
+  openRemoval: 'open_removal',
+  openChange: 'open_change',
+  holding: 'holding',
+  toRole: 'to_role',
+  changeDuration: 'change_duration',
 } as const;
 
 /** Slack's limits we stay inside. https://api.slack.com/reference/block-kit */
@@ -134,6 +144,15 @@ export function requestModal(catalog: Catalog, opts: { forSomeoneElse?: boolean 
     submit: plain('Submit', LIMITS.modalTitle),
     close: plain('Cancel', LIMITS.modalTitle),
     blocks: [
+      // The other two kinds of request, one click away (a form of their own each, kindModals.ts).
+      {
+        type: 'actions',
+        block_id: IDS.kinds,
+        elements: [
+          { type: 'button', action_id: IDS.openRemoval, text: plain('Give up access I have') },
+          { type: 'button', action_id: IDS.openChange, text: plain('Change my role') },
+        ],
+      },
       { type: 'input', block_id: IDS.application, label: plain('Application'), element: appSelect },
       {
         type: 'input',
@@ -212,6 +231,13 @@ function personText(name: string | null, slackId: string | null): string {
 export function requestSummary(r: RequestRecord): string {
   const who = personText(r.requesterName ?? r.requesterEmail, r.requesterSlackId);
   if (r.extendsId) return `*${who}* asks to extend *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}* by *${durationText(r)}* (the access is active now).`;
+  if (r.kind === 'removal') {
+    const whose = r.subjectEmail ? ` from *${escapeMrkdwn(r.subjectName ? `${r.subjectName} (${r.subjectEmail})` : r.subjectEmail)}*` : '';
+    return `*${who}* asks to remove *${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}*${whose}. Once approved, the membership is removed.`;
+  }
+  if (r.kind === 'change') {
+    return `*${who}* asks to change *${escapeMrkdwn(r.appName)}* from *${escapeMrkdwn(r.fromRoleName ?? '?')}* to *${escapeMrkdwn(r.roleName)}* for *${durationText(r)}*. Once approved, ${escapeMrkdwn(r.roleName)} is granted, then ${escapeMrkdwn(r.fromRoleName ?? 'the old role')} removed.`;
+  }
   const what = r.bundleParts ? `the bundle *${escapeMrkdwn(r.appName)}*` : `*${escapeMrkdwn(r.appName)} / ${escapeMrkdwn(r.roleName)}*`;
   const parts = r.bundleParts ? `: ${escapeMrkdwn(r.bundleParts.map(partLabel).join('; '))}` : '';
   if (r.submittedAs) {
@@ -263,7 +289,7 @@ export function approvalCard(r: RequestRecord, me: ApproverRecord, all: Approver
   if (r.state === 'active') blocks.push(revokeButton(r, 'Revoke'));
   // The notification text is mrkdwn too: user-given names are escaped here as in the blocks.
   const forWhom = `${r.requesterName ?? r.requesterSlackId}${r.submittedAs ? ` (asked by ${r.submitterName ?? r.submitterEmail ?? r.submitterSlackId})` : ''}`;
-  return { text: escapeMrkdwn(`${r.extendsId ? 'Extension request' : 'Access request'}: ${forWhom} → ${r.appName} / ${r.roleName}`) + (status ? ` — ${status}` : ''), blocks };
+  return { text: escapeMrkdwn(`${r.extendsId ? 'Extension request' : requestTitle(r.kind)}: ${forWhom} → ${r.appName} / ${r.roleName}`) + (status ? ` — ${status}` : ''), blocks };
 }
 
 /** Approve and Deny, wherever they are shown (the DM card, the App Home): one pair of handlers. */
@@ -283,10 +309,10 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
     case 'submitted':
       text = r.submittedAs
         ? `${personText(r.submitterName ?? r.submitterEmail, r.submitterSlackId)} asked for ${what} for ${durationText(r)} on your behalf (${describeBasis(r.submittedAs, 'your')}); the request was submitted${r.jiraKey ? ` as ${escapeMrkdwn(r.jiraKey)}` : ''}. It is your request: you will hear back here when it is decided, and you may cancel it.`
-        : `Your request for ${what} for ${durationText(r)} was submitted${r.jiraKey ? ` as ${escapeMrkdwn(r.jiraKey)}` : ''}. You will hear back here when it is decided.`;
+        : `Your ${r.kind === 'access' ? 'request' : `${r.kind} request`} for ${r.kind === 'removal' ? what : `${what} for ${durationText(r)}`} was submitted${r.jiraKey ? ` as ${escapeMrkdwn(r.jiraKey)}` : ''}. You will hear back here when it is decided.`;
       break;
     case 'approved':
-      text = `Your request for ${what}${key} was approved by ${escapeMrkdwn(n.by)}. Access is being granted.`;
+      text = `Your ${r.kind === 'access' ? 'request' : `${r.kind} request`} for ${what}${key} was approved by ${escapeMrkdwn(n.by)}. ${r.kind === 'removal' ? 'The access is being removed.' : 'Access is being granted.'}`;
       break;
     case 'stage_passed': {
       // "Your manager", "The owners"; an email stays as it is written (a bundle's stages name part owners by email).
@@ -328,6 +354,13 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
       break;
     case 'part_missing':
       text = `Part of your bundle ${what}${key} could not be granted: *${escapeMrkdwn(n.part)}*: ${escapeMrkdwn(n.cause)}. The other parts are in place; an admin has been told and will retry the missing part.`;
+      break;
+    case 'removed':
+      text = n.from
+        ? `Your previous role ${escapeMrkdwn(n.from)} of *${escapeMrkdwn(r.appName)}* was ${n.outcome === 'not_member' ? 'already gone' : 'removed'}${key}, as your change asked.`
+        : n.outcome === 'not_member'
+          ? `Your removal request for ${what}${key} was carried out: there was no membership to remove.`
+          : `Your removal request for ${what}${key} was carried out: the access was removed.`;
       break;
   }
   return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }] };

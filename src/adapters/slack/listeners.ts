@@ -27,6 +27,7 @@ import type { SlackApi } from './api.js';
 import type { SlackListenerRegistry } from './inbound.js';
 import { registerHomeListeners } from './homeListeners.js';
 import { registerReviewListeners } from './reviewListeners.js';
+import { openKindModal, registerKindListeners } from './kindListeners.js';
 import type { ReplyTarget } from '../../app/decide.js';
 
 export type StateValues = Record<string, Record<string, ViewStateValue>>;
@@ -86,10 +87,13 @@ export function replyOf(body: BlockAction): ReplyTarget {
   };
 }
 
-/** Opens a modal on a trigger id, logging (never throwing) when Slack refuses or holds the call. */
-export async function openView(slack: SlackApi, logger: Logger, triggerId: string, view: View, what: string, facts: Record<string, unknown>): Promise<void> {
+/**
+ * Opens a modal on a trigger id (`views.push`: on top of the modal the trigger came from), logging
+ * (never throwing) when Slack refuses or holds the call.
+ */
+export async function openView(slack: SlackApi, logger: Logger, triggerId: string, view: View, what: string, facts: Record<string, unknown>, method: 'views.open' | 'views.push' = 'views.open'): Promise<void> {
   try {
-    await slack.call('views.open', { trigger_id: triggerId, view }, { maxWaitMs: VIEWS_OPEN_MAX_WAIT_MS });
+    await slack.call(method, { trigger_id: triggerId, view }, { maxWaitMs: VIEWS_OPEN_MAX_WAIT_MS });
   } catch (err) {
     if (err instanceof RetryableError && err.code === 'slack_rate_limited') {
       logger.warn({ ...facts, err: err.message, heldMs: err.retryAfterMs }, `could not open the ${what}: Slack rate-limits views.open past its trigger's 3 s, so it was not called`);
@@ -106,8 +110,7 @@ export async function openView(slack: SlackApi, logger: Logger, triggerId: strin
  * start (`AfterAck`), so lookup and views.open together stay inside the trigger's life.
  */
 export async function openRequestModal(ctx: AppContext, slack: SlackApi, logger: Logger, input: { user: string; triggerId: string; reply: ReplyTarget; ackedAt?: number }): Promise<void> {
-  const waited = input.ackedAt === undefined ? 0 : performance.now() - input.ackedAt;
-  const budgetMs = Math.max(MIN_LOOKUP_BUDGET_MS, ACTOR_LOOKUP_BUDGET_MS - waited);
+  const budgetMs = lookupBudget(input.ackedAt);
   const refusal = actorRefusal(ctx, await ctx.people.slackActor(input.user, budgetMs), 'request');
   if (refusal) {
     refuseRequester(ctx, input.reply, refusal);
@@ -122,6 +125,11 @@ export async function openRequestModal(ctx: AppContext, slack: SlackApi, logger:
 
 /** A Slack user id as Slack mints them; anything else in "For someone else" is refused unread. */
 const SLACK_USER = /^[UW][A-Z0-9]{2,20}$/;
+/** What the listeners share for the work after an ack: how long the account lookup may take. */
+export function lookupBudget(ackedAt: number | undefined): number {
+  const waited = ackedAt === undefined ? 0 : performance.now() - ackedAt;
+  return Math.max(MIN_LOOKUP_BUDGET_MS, ACTOR_LOOKUP_BUDGET_MS - waited);
+}
 
 /**
  * Schedules the work a listener does after its ack (opening a modal): at once, or, over HTTP,
@@ -148,6 +156,13 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     const cmd = parseAccessCommand(typeof body.text === 'string' ? body.text : '');
     if (cmd.kind === 'help') {
       await ack({ response_type: 'ephemeral', text: escapeMrkdwn(accessHelp(cmd.notUnderstood)) });
+      return;
+    }
+    if (cmd.kind === 'removal_modal' || cmd.kind === 'change_modal') {
+      await ack();
+      const ackedAt = performance.now();
+      const kind = cmd.kind === 'removal_modal' ? 'removal' : 'change';
+      later(() => openKindModal(ctx, slack, logger, { kind, user: body.user_id, triggerId: body.trigger_id, reply: commandReply(body), ackedAt }));
       return;
     }
     if (cmd.kind !== 'modal') {
@@ -296,4 +311,5 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
 
   registerHomeListeners(app, ctx, slack, logger, later);
   registerReviewListeners(app, ctx, slack, logger, later);
+  registerKindListeners(app, ctx, slack, logger, later);
 }

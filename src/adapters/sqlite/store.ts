@@ -21,6 +21,7 @@ import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
 import type { Db } from './db.js';
+import { KIND_COLUMNS, MEMBER_GONE_SQL, SEEN_MEMBERSHIPS_SQL, activeGrantsSql, kindValues } from './requestKinds.js';
 
 
 /** Column name for each camelCase field of RequestRecord (what the request reads from its people is not one). */
@@ -68,6 +69,7 @@ const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId' | 'request
   bundleParts: 'bundle_json',
   partOf: 'part_of',
   endsBy: 'ends_by',
+  ...KIND_COLUMNS,
 };
 
 function toRequest(row: Record<string, unknown>): RequestRecord {
@@ -154,9 +156,10 @@ export class SqliteStore implements Store, EvidenceStore {
     this.s = {
       insertRequest: db.prepare(`INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
           duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at, extends_id,
-          submitted_by, submitted_as, bundle_json, part_of)
+          submitted_by, submitted_as, bundle_json, part_of, kind, from_role_id, from_role_name, from_connector, from_group_id, subject_email, subject_name, subject_account_id)
         VALUES (@id, @submissionKey, 'pending', @appId, @roleId, @appName, @roleName, @connector, @groupId, @durationToken, @durationMs,
-          @reason, @policyJson, @requesterId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt, @extendsId, @submitterId, @submittedAs, @bundleJson, @partOf)`),
+          @reason, @policyJson, @requesterId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt, @extendsId, @submitterId, @submittedAs, @bundleJson, @partOf,
+          @kind, @fromRoleId, @fromRoleName, @fromConnector, @fromGroupId, @subjectEmail, @subjectName, @subjectAccountId)`),
       getRequest: db.prepare(`${REQUEST} WHERE r.id = ?`),
       bySubmission: db.prepare(`${REQUEST} WHERE r.submission_key = ?`),
       // An extension shares its grant's issue, a part its bundle's: the key names the grant or the bundle.
@@ -209,7 +212,10 @@ export class SqliteStore implements Store, EvidenceStore {
       vote: db.prepare('UPDATE approvers SET decision = ?, decided_at = ?, reason = ? WHERE request_id = ? AND stage = ? AND person_id = ?'),
       // By IdP user, as ownership is recorded: one person may come with two emails (migration 006).
       otherHolders: db.prepare(`SELECT COUNT(*) FROM requests WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND id <> ?
-        AND state IN ('approved', 'active', 'revoking') AND revoke_requested_at IS NULL`).pluck(),
+        AND state IN ('approved', 'active', 'revoking') AND revoke_requested_at IS NULL AND kind <> 'removal'`).pluck(),
+      activeGrants: db.prepare(activeGrantsSql(REQUEST)),
+      memberGone: db.prepare(MEMBER_GONE_SQL),
+      seenMemberships: db.prepare(SEEN_MEMBERSHIPS_SQL),
       getMembership: db.prepare('SELECT owned FROM memberships WHERE connector = ? AND group_id = ? AND idp_user_id = ?').pluck(),
       insertMembership: db.prepare('INSERT OR IGNORE INTO memberships (connector, group_id, idp_user_id, owned, recorded_at) VALUES (?, ?, ?, ?, ?)'),
       deleteMembership: db.prepare('DELETE FROM memberships WHERE connector = ? AND group_id = ? AND idp_user_id = ?'),
@@ -280,6 +286,7 @@ export class SqliteStore implements Store, EvidenceStore {
       submittedAs: r.submittedAs ?? null,
       bundleJson: r.bundleParts ? JSON.stringify(r.bundleParts) : null,
       partOf: r.partOf ?? null,
+      ...kindValues(r),
     });
     this.touched(r.id);
   }
@@ -317,6 +324,18 @@ export class SqliteStore implements Store, EvidenceStore {
 
   awaitingDecisionOf(personId: PersonId, limit: number): RequestRecord[] {
     return (this.s.awaiting.all({ personId, limit }) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  seenMembershipsOf(personId: PersonId | null, email: string | null): { connector: string; groupId: string; idpUserId: string }[] {
+    return this.s.seenMemberships.all({ personId, email: email === null ? null : normalizeEmail(email) }) as { connector: string; groupId: string; idpUserId: string }[];
+  }
+
+  membershipRemoved(connector: string, groupId: string, idpUserId: string, at: number): void {
+    this.s.memberGone.run(at, connector, groupId, idpUserId);
+  }
+
+  activeGrantsOf(connector: string, groupId: string, idpUserId: string, exceptId: string): RequestRecord[] {
+    return (this.s.activeGrants.all(connector, groupId, idpUserId, exceptId) as Record<string, unknown>[]).map(toRequest);
   }
 
   activeApprovedBy(personId: PersonId, limit: number): RequestRecord[] {

@@ -20,10 +20,11 @@
  * because on SQLite each await would only delay the ack.
  */
 import type { PartSnapshot } from '../../domain/bundle.js';
-import type { ApprovalPolicy, ConnectorName } from '../../domain/catalog.js';
+import type { ApprovalPolicy, ConnectorName, RequestKind } from '../../domain/catalog.js';
 import type { RequestState } from '../../domain/lifecycle.js';
 import type { OnBehalfBasis } from '../../domain/onBehalf.js';
 import type { PersonId } from '../../domain/people.js';
+import type { RemovalOutcome } from '../../domain/removal.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec } from '../../outbox/outbox.js';
 
@@ -94,6 +95,21 @@ export interface RequestRecord {
    * approved it (domain/onCall.ts grantEnd). null: the duration asked alone decides.
    */
   endsBy: number | null;
+  /** access, removal (of this role) or change (to this role, from the `from*` one). */
+  kind: RequestKind;
+  /** A change: the role it leaves, and what that role granted when the change was asked. */
+  fromRoleId: string | null;
+  fromRoleName: string | null;
+  fromConnector: string | null;
+  fromGroupId: string | null;
+  /** A removal of someone else's access: whose (all null: the requester's own). A subject named in Jira is known by accountId until the removal learns the email. */
+  subjectEmail: string | null;
+  subjectName: string | null;
+  subjectAccountId: string | null;
+  /** What carrying out the removal (or a change's removal of its old role) found, recorded before the removal is sent; null until then. */
+  removalOutcome: RemovalOutcome | null;
+  /** When that removal was done. */
+  removedAt: number | null;
 }
 
 /** Fields a request reads from its people, never written through the request. */
@@ -102,10 +118,12 @@ type FromPeople = 'requesterSlackId' | 'requesterAccountId' | 'submitterSlackId'
 export type NewRequest = Pick<
   RequestRecord,
   'id' | 'submissionKey' | 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'durationToken' | 'durationMs' | 'reason' | 'policy' | 'requesterId' | 'createdAt' | 'breakGlassNotify' | 'nextTimerAt'
-> & { extendsId?: string | null; submitterId?: PersonId | null; submittedAs?: OnBehalfBasis | null; bundleParts?: PartSnapshot[] | null; partOf?: string | null };
+> & { extendsId?: string | null; submitterId?: PersonId | null; submittedAs?: OnBehalfBasis | null; bundleParts?: PartSnapshot[] | null; partOf?: string | null } & Partial<
+    Pick<RequestRecord, 'kind' | 'fromRoleId' | 'fromRoleName' | 'fromConnector' | 'fromGroupId' | 'subjectEmail' | 'subjectName' | 'subjectAccountId'>
+  >;
 
 /** `policy` changes once, when routing applies the role's approval rules. */
-export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'submissionKey' | 'requesterId' | 'extendsId' | 'submitterId' | 'submittedAs' | 'bundleParts' | 'partOf' | FromPeople>>;
+export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'submissionKey' | 'requesterId' | 'extendsId' | 'submitterId' | 'submittedAs' | 'bundleParts' | 'partOf' | 'kind' | FromPeople>>;
 
 /** A person as stored: email is the identity; every other id is a way to reach them. */
 export interface PersonRecord {
@@ -207,6 +225,21 @@ export interface TxStore {
   awaitingDecisionOf(personId: PersonId, limit: number): RequestRecord[];
   /** Requests the person asked for on someone else's behalf, newest first. */
   submittedBy(personId: PersonId, limit: number): RequestRecord[];
+  /**
+   * The catalog groups the user sync last saw the person in (not gone): by their email as the IdP
+   * listed it, or by an IdP user id recorded for them. Standing access included.
+   */
+  seenMembershipsOf(personId: PersonId | null, email: string | null): { connector: string; groupId: string; idpUserId: string }[];
+  /**
+   * access-bot removed this membership: the user sync's listing stops showing it (until a later
+   * listing sees it again), so nobody is offered to give up access that is already gone.
+   */
+  membershipRemoved(connector: string, groupId: string, idpUserId: string, at: number): void;
+  /**
+   * Active grants (access and change requests, not being revoked) of this membership, other than
+   * `exceptId`: the ones a removal of it ends.
+   */
+  activeGrantsOf(connector: string, groupId: string, idpUserId: string, exceptId: string): RequestRecord[];
   /** Active grants the person voted to approve, soonest to expire first. */
   activeApprovedBy(personId: PersonId, limit: number): RequestRecord[];
   /** Whether access-bot wrote this comment on the request's issue (from the recorded effect results). */
@@ -242,7 +275,7 @@ export interface TxStore {
   /**
    * Requests other than `exceptId` that hold or are about to hold this membership: approved,
    * active or revoking for the same IdP user, and not being revoked. A request counts once its
-   * IdP user is known (set in the transaction that enqueues its grant).
+   * IdP user is known (set in the transaction that enqueues its grant). A removal holds nothing.
    */
   otherHoldersOf(connector: string, groupId: string, idpUserId: string, exceptId: string): number;
   getMembership(connector: string, groupId: string, idpUserId: string): { owned: boolean } | undefined;

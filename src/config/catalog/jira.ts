@@ -1,9 +1,13 @@
-/** The catalog's `jira:` section: the project, the issue type, the transitions by request state, and intake (intake.ts). */
+/**
+ * The catalog's `jira:` section: the project, the issue type, the transitions by request state,
+ * intake (intake.ts) and what statuses mean (statuses.ts).
+ */
 import type { Catalog, JiraTransitionState } from '../../domain/catalog.js';
 import { intake } from './intake.js';
 import { type Reader, oneOf, suggest } from './reader.js';
+import { statuses } from './statuses.js';
 
-const JIRA_KEYS = ['project', 'issueType', 'transitions', 'intake'] as const;
+const JIRA_KEYS = ['project', 'issueType', 'transitions', 'intake', 'statuses'] as const;
 const TRANSITION_STATES: readonly JiraTransitionState[] = ['approved', 'denied', 'active', 'revoked', 'cancelled', 'timed_out', 'failed'];
 const JIRA_KEY_RE = /^[A-Z][A-Z0-9_]+$/;
 
@@ -31,6 +35,7 @@ export function jira(r: Reader, raw: unknown): Catalog['jira'] | undefined {
     }
   }
   const intakeSection = m.intake === undefined ? undefined : intake(r, m.intake);
-  if (project === undefined || issueType === undefined || (m.intake !== undefined && !intakeSection)) return undefined;
-  return { project, issueType, transitions, ...(intakeSection ? { intake: intakeSection } : {}) };
+  const meanings = statuses(r, m.statuses);
+  if (project === undefined || issueType === undefined || (m.intake !== undefined && !intakeSection) || meanings === null) return undefined;
+  return { project, issueType, transitions, ...(intakeSection ? { intake: intakeSection } : {}), ...(meanings ? { statuses: meanings } : {}) };
 }

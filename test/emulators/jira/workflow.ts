@@ -101,12 +101,16 @@ function doTransition(site: JiraSite, req: EmuRequest): EmuResponse {
     if (id === undefined) return jiraError(400, ["Missing 'transition' identifier"]);
     const t = available(site, issue).find((x) => x.id === id);
     if (!t) return jiraError(400, [`Transition id '${id}' is not valid for this issue.`]);
+    const from = issue.status;
     issue.status = t.to;
     issue.history.push(t.name);
     for (const p of Array.isArray(body['properties']) ? (body['properties'] as unknown[]) : []) {
       if (isObject(p) && typeof p['key'] === 'string') issue.properties.set(p['key'], p['value']);
     }
-    site.touch(issue);
+    // A transition is a change of the issue's status: Jira records it in the changelog, by whoever
+    // made it (the bot's account included), and sends `jira:issue_updated` with it.
+    const item = (name: string) => String(statusJson(site, name)['id']);
+    site.changed(issue, site.caller(req), [{ field: 'status', fieldtype: 'jira', fieldId: 'status', from: item(from), fromString: from, to: item(t.to), toString: t.to }], 'issue_generic');
     return { status: 204 };
   });
 }
