@@ -99,7 +99,7 @@ describe('revoking before expiry', () => {
     const card = await h.approverMessage(bob, id);
     assert.match(JSON.stringify(card.blocks), /Access granted until/);
     await h.driver.clickButton(dave.slackId, card, 'revoke_access');
-    await h.slack.waitForResponseUrlPost((p) => /Only the requester or an approver/.test(String(p.body.text)));
+    await h.slack.waitForResponseUrlPost((p) => /Only the requester, an approver of this request or an owner/.test(String(p.body.text)));
     assert.equal(h.bot.store.getRequest(id)!.state, 'active');
     await h.driver.clickButton(bob.slackId, card, 'revoke_access');
     await waitUntil(() => h.bot.store.getRequest(id)!.state === 'revoked', 5000, 'revoked');

@@ -165,6 +165,8 @@ export interface JiraSpec {
   transitions: Record<string, string>;
   /** `jira.intake` (requests raised in Jira), as written. */
   intake?: { requestTypes: Record<string, string>; fields: Record<string, string> };
+  /** `jira.statuses`: what a status a person moves the issue to means (approved, denied, revoked, cancelled). */
+  statuses?: Record<string, string | string[]>;
 }
 
 export interface CatalogSpec {
@@ -192,6 +194,7 @@ export function catalogYaml(spec: CatalogSpec): string {
   const lines = ['', 'jira:', `  project: ${scalar(jira.project)}`, `  issueType: ${scalar(jira.issueType)}`, '  transitions:'];
   for (const [step, name] of Object.entries(jira.transitions)) lines.push(`    ${step}: ${scalar(name)}`);
   if (spec.jira?.intake) lines.push(...entry('intake', spec.jira.intake, 2));
+  if (spec.jira?.statuses) lines.push(...entry('statuses', spec.jira.statuses, 2));
   lines.push('applications:');
   for (const app of spec.applications) {
     lines.push(`  - id: ${scalar(app.id)}`, `    name: ${scalar(app.name)}`, `    owners: ${flow(app.owners)}`);

@@ -39,6 +39,10 @@ export interface RaiseInput {
   /** An agent raising it for this person (JSM `raiseOnBehalfOf`): they become the reporter. */
   onBehalfOf?: Person;
   type?: keyof typeof REQUEST_TYPES;
+  /** A change: the role being left. */
+  fromRole?: string;
+  /** A removal: whose access (a user picker). */
+  subject?: Person;
 }
 
 export class JsmDesk {
@@ -87,6 +91,8 @@ export class JsmDesk {
     if (input.app !== undefined) values[f.application] = { value: input.app };
     if (input.role !== undefined) values[f.role] = { value: input.role };
     if (input.duration !== undefined) values[f.duration] = { value: input.duration };
+    if (input.fromRole !== undefined) values[f.fromRole] = { value: input.fromRole };
+    if (input.subject !== undefined) values[f.subject] = { accountId: this.user(input.subject).accountId };
     const body: Record<string, unknown> = { serviceDeskId: this.desk.id, requestTypeId: this.types[input.type ?? 'access'].id, requestFieldValues: values };
     if (input.onBehalfOf) body.raiseOnBehalfOf = this.user(input.onBehalfOf).accountId;
     const res = await fetch(`${this.jira.url}/rest/servicedeskapi/request`, {
