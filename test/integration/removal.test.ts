@@ -15,17 +15,20 @@ import { INTAKE, JsmDesk } from '../support/jsm.js';
 const { alice, bob, carol, dave } = PEOPLE;
 const WIKI = '00g1wikiread';
 
+/** The console: read-only approved by its owner, super-admin by Carol. */
+const CONSOLE: ApplicationSpec = {
+  id: 'okta-console',
+  name: 'Okta admin console',
+  owners: ['bob@example.com'],
+  roles: [
+    { id: 'read-only', name: 'Read-only', group: GROUPS.readOnly, durations: ['4h', 'permanent'], approvers: ['owners'] },
+    { id: 'super-admin', name: 'Super admin', group: GROUPS.superAdmin, durations: ['30m', '1h'], approvers: ['carol@example.com'] },
+  ],
+};
+
 const CATALOG = catalogYaml({
   applications: [
-    {
-      id: 'okta-console',
-      name: 'Okta admin console',
-      owners: ['bob@example.com'],
-      roles: [
-        { id: 'read-only', name: 'Read-only', group: GROUPS.readOnly, durations: ['4h', 'permanent'], approvers: ['owners'] },
-        { id: 'super-admin', name: 'Super admin', group: GROUPS.superAdmin, durations: ['30m', '1h'], approvers: ['carol@example.com'] },
-      ],
-    },
+    CONSOLE,
     {
       id: 'wiki',
       name: 'Company wiki',
@@ -51,19 +54,6 @@ function doneFromApproved(h: Harness): void {
   w.transitions = w.transitions.map((t) => (t.name === 'Done' ? { ...t, from: ['Active', 'Approved'] } : t));
   h.jira.setWorkflow(w);
 }
-
-/** The console as the Jira tests raise it: read-only by its owner, super-admin by Carol. */
-const JIRA_APPS: ApplicationSpec[] = [
-  {
-    id: 'okta-console',
-    name: 'Okta admin console',
-    owners: ['bob@example.com'],
-    roles: [
-      { id: 'read-only', name: 'Read-only', group: GROUPS.readOnly, durations: ['4h', 'permanent'], approvers: ['owners'] },
-      { id: 'super-admin', name: 'Super admin', group: GROUPS.superAdmin, durations: ['30m', '1h'], approvers: ['carol@example.com'] },
-    ],
-  },
-];
 
 describe('removal and change requests from Slack', () => {
   let h: Harness;
@@ -226,7 +216,7 @@ describe('removal and change raised in Jira (jira.intake)', () => {
   let h: Harness;
   let desk: JsmDesk;
   before(async () => {
-    h = new Harness({ catalog: catalogYaml({ jira: { intake: INTAKE }, applications: JIRA_APPS }), jiraWebhook: true, compose: { jiraPollMs: 0 } });
+    h = new Harness({ catalog: catalogYaml({ jira: { intake: INTAKE }, applications: [CONSOLE] }), jiraWebhook: true, compose: { jiraPollMs: 0 } });
     desk = JsmDesk.setUp(h.jira, { people: Object.values(PEOPLE), applications: ['Okta admin console'], roles: ['Read-only', 'Super admin'], durations: ['30 minutes', '1 hour', '4 hours', 'Permanent'] });
     await h.start();
     doneFromApproved(h);
