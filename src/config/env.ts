@@ -149,11 +149,15 @@ export function loadConfig(
     else fail('ALLOW_GUESTS', `"${guestsRaw}" is not true or false (true lets Slack guests and Slack Connect users request and decide; default false)`);
   }
 
-  // The user sync's schedule: a node-cron expression, or off.
-  const memberSyncSchedule = plain('MEMBER_SYNC_SCHEDULE');
-  if (memberSyncSchedule !== undefined && memberSyncSchedule !== 'off' && !validateCron(memberSyncSchedule)) {
-    fail('MEMBER_SYNC_SCHEDULE', `"${memberSyncSchedule}" is not a cron expression (e.g. "17 * * * *" for hourly, or off)`);
-  }
+  // The schedules of the jobs: node-cron expressions, or off.
+  const schedule = (name: string, example: string): string | undefined => {
+    const v = plain(name);
+    if (v !== undefined && v !== 'off' && !validateCron(v)) return fail(name, `"${v}" is not a cron expression (e.g. "${example}", or off)`);
+    return v;
+  };
+  const memberSyncSchedule = schedule('MEMBER_SYNC_SCHEDULE', '17 * * * *" for hourly');
+  const reclaimSchedule = schedule('RECLAIM_SCHEDULE', '41 * * * *" for hourly');
+  const offboardingSchedule = schedule('OFFBOARDING_SCHEDULE', '*/15 * * * *" for every 15 minutes');
 
   // --- Slack ---
   const botToken = required('SLACK_BOT_TOKEN', secret('SLACK_BOT_TOKEN'));
@@ -237,6 +241,8 @@ export function loadConfig(
   const adminChannel = plain('ADMIN_CHANNEL');
   if (adminChannel) config.adminChannel = adminChannel;
   if (memberSyncSchedule !== undefined) config.memberSyncSchedule = memberSyncSchedule;
+  if (reclaimSchedule !== undefined) config.reclaimSchedule = reclaimSchedule;
+  if (offboardingSchedule !== undefined) config.offboardingSchedule = offboardingSchedule;
   if (managerSource) config.managerSource = managerSource;
   if (metricsToken !== undefined || metricsPort !== undefined) {
     config.metrics = { ...(metricsToken !== undefined ? { token: metricsToken } : {}), ...(metricsPort !== undefined ? { port: metricsPort } : {}) };

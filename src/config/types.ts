@@ -43,6 +43,10 @@ export interface Config {
   allowGuests: boolean;
   /** node-cron schedule of the user sync (`MEMBER_SYNC_SCHEDULE`), or `off`. Absent: jobs/memberSync.ts's default. */
   memberSyncSchedule?: string;
+  /** node-cron schedule of inactivity reclaim (`RECLAIM_SCHEDULE`), or `off`. Absent: jobs/holderChecks.ts's default. */
+  reclaimSchedule?: string;
+  /** node-cron schedule of the account-status check of holders (`OFFBOARDING_SCHEDULE`), or `off`. Absent: jobs/holderChecks.ts's default. */
+  offboardingSchedule?: string;
 }
 
 /** One connector instance: what its descriptor (adapters/idp/<type>/descriptor.ts) builds it from. */

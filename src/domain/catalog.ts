@@ -6,6 +6,7 @@ import type { ReviewPolicy } from './accessReview.js';
 import type { Duration } from './duration.js';
 import type { Delegate } from './onBehalf.js';
 import type { OnCallServiceType } from './onCall.js';
+import type { ReclaimPolicy } from './reclaim.js';
 
 /**
  * A configured connector instance's name: a connector type (okta, entra, google, atlassian) for
@@ -129,6 +130,8 @@ export interface Role {
   warnBefore?: number[];
   /** Catalog `reviews:` of this role (access reviews of its group); absent: the application's, if any. */
   reviews?: ReviewPolicy;
+  /** Catalog `reclaim: { after, warn }` (the role's, else its application's): unused access is taken back. */
+  reclaim?: ReclaimPolicy;
 }
 
 /** Catalog `extend: { max, approval: same | auto }`, resolved: more time, at most `maxMs`, approved by `policy`. */

@@ -22,9 +22,13 @@ export type KeptBecause = 'preexisting' | 'other_grant';
  * Whether ending a grant removes the membership: only one access-bot owns that no other grant
  * needs. No record means the user was a member before any grant we know of, or an overlapping
  * grant's revocation already settled it: either way this grant removes nothing.
+ *
+ * `whoeverAdded`: inactivity reclaim, and the end of standing access access-bot recorded, take
+ * the membership back whoever added it (that is their point); another grant that still needs it
+ * keeps it all the same.
  */
-export function revokeRemoves(f: MembershipFacts): { remove: true } | { remove: false; keptBecause: KeptBecause } {
-  if (!f.record || !f.record.owned) return { remove: false, keptBecause: 'preexisting' };
+export function revokeRemoves(f: MembershipFacts & { whoeverAdded?: boolean }): { remove: true } | { remove: false; keptBecause: KeptBecause } {
+  if (!f.whoeverAdded && (!f.record || !f.record.owned)) return { remove: false, keptBecause: 'preexisting' };
   if (f.otherHolders > 0) return { remove: false, keptBecause: 'other_grant' };
   return { remove: true };
 }

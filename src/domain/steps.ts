@@ -62,7 +62,23 @@ export type Step =
    * duration asked ran out.
    */
   | { type: 'granted'; connector: string; group: string; idpUserId: string; expiresAt: number | null; preexisting: boolean; part?: PartRef; shiftEnd?: boolean }
-  | { type: 'revoked'; cause: 'expired' | 'manual'; actor?: Actor; connector: string; group: string; idpUserId: string; removed: boolean; keptBecause?: 'preexisting' | 'other_grant'; part?: PartRef }
+  /**
+   * The grant ended: it expired, a person revoked it, inactivity reclaimed it, or its holder left
+   * (`why` says which sign-in or departure). `standing`: access-bot did not grant it (standing access).
+   */
+  | {
+      type: 'revoked';
+      cause: RevokeCause;
+      actor?: Actor;
+      why?: string;
+      standing?: boolean;
+      connector: string;
+      group: string;
+      idpUserId: string;
+      removed: boolean;
+      keptBecause?: 'preexisting' | 'other_grant';
+      part?: PartRef;
+    }
   /** Every part of a bundle is in place. */
   | { type: 'bundle_complete'; parts: string[]; expiresAt: number | null }
   /** A part of a bundle could not be granted; the others stay (`inPlace`: their labels, with their number). */
@@ -70,7 +86,8 @@ export type Step =
   /** Every part of a bundle ended: `ended` were revoked, `neverGranted` had not been granted (or had failed). */
   | { type: 'bundle_revoked'; cause: 'expired' | 'manual'; actor?: Actor; ended: number; neverGranted: number }
   | { type: 'timed_out'; afterMs: number }
-  | { type: 'cancelled'; actor: Actor }
+  /** Withdrawn by its requester, or by access-bot when the requester left (`why`). */
+  | { type: 'cancelled'; actor: Actor; why?: string }
   /** More time asked for an active grant: `more` (e.g. "4 hours") on top of its expiry. */
   | { type: 'extension_requested'; actor: Actor; more: string; until: number }
   /** An extension approved (by a person, or by policy when `actor` is absent): the grant now ends `until`. */
@@ -84,8 +101,18 @@ export type Step =
   /** A person moved the issue to a mapped status, and the move was refused (`clause`: why, after "but"). */
   | { type: 'jira_status_refused'; actor: Actor; meaning: StatusMeaning; to: string; from?: string; movedAt: number; clause: string; movedBack: boolean }
   | { type: 'decision_refused'; actor: Actor; code: string }
-  /** The steps of an access review (domain/reviewSteps.ts), recorded under the review's id. */
-  | ReviewStep;
+  | ReviewStep
+  /** Standing access (a group member access-bot did not add) recorded for inactivity reclaim: the first step of its issue. */
+  | { type: 'standing_found'; connector: string; group: string; idpUserId: string; email?: string; firstSeenAt: number }
+  /** The holder was warned the access is unused and goes at `revokeAt` unless used or kept. */
+  | { type: 'reclaim_warned'; connector: string; lastLoginAt: number | null; idleSince: number; afterMs: number; revokeAt: number }
+  | { type: 'reclaim_kept'; actor: Actor; reason: string }
+  /** The holder signed in after the warning (`activeAt`): the warning is withdrawn. */
+  | { type: 'reclaim_cleared'; connector: string; activeAt: number }
+  /** An approver of the current stage left: no longer asked, no longer counted. */
+  | { type: 'approver_left'; actor: Actor; stage: number; why: string }
+  /** The approvers left could not reach the stage's quorum: the fallback was asked. */
+  | { type: 'rerouted'; stage: number; required: number; approvers: Actor[] };
 
 export type StepType = Step['type'];
 
@@ -93,6 +120,8 @@ export type StepType = Step['type'];
 export const INTAKE_REFUSED = 'Cannot process this request:';
 /** The comment's last line. */
 export const INTAKE_REFUSED_HINT = 'Edit the fields of this issue: access-bot starts the request as soon as they are valid.';
+/** Why a grant ended: it expired, a person revoked it, inactivity reclaimed it, its holder left. */
+export type RevokeCause = 'expired' | 'manual' | 'reclaimed' | 'offboarded';
 
 /**
  * Steps that are written to Jira. Refused clicks are audited but are not steps of the request;
@@ -202,9 +231,10 @@ export function describeStep(step: Step, at: number): string {
       return `Access granted: ${step.connector} group ${step.group} for ${step.idpUserId}, ${exp}. Granted on ${when}.${pre}${partSuffix(step.part)}`;
     }
     case 'revoked': {
-      const why = step.cause === 'expired' ? 'expired' : `by ${who(step.actor)}`;
+      const why = step.cause === 'expired' ? 'expired' : step.cause === 'manual' ? `by ${who(step.actor)}` : `${step.cause}: ${step.why ?? 'no cause recorded'}`;
+      const standing = step.standing ? ' (standing access, not granted by access-bot)' : '';
       const what = step.removed
-        ? `removed ${step.idpUserId} from ${step.connector} group ${step.group}`
+        ? `removed ${step.idpUserId} from ${step.connector} group ${step.group}${standing}`
         : step.keptBecause === 'preexisting'
           ? `membership of ${step.connector} group ${step.group} kept: ${step.idpUserId} was a member before this grant`
           : `membership of ${step.connector} group ${step.group} kept: another active grant still needs it`;
@@ -229,7 +259,7 @@ export function describeStep(step: Step, at: number): string {
     case 'timed_out':
       return `Timed out: no decision within ${describeMs(step.afterMs)} (on ${when}).`;
     case 'cancelled':
-      return `Cancelled by ${who(step.actor)} on ${when}.`;
+      return step.why ? `Cancelled by access-bot on ${when}: the requester ${who(step.actor)} ${step.why}.` : `Cancelled by ${who(step.actor)} on ${when}.`;
     case 'extension_requested':
       return `Extension requested by ${who(step.actor)} on ${when}: ${step.more} more, until ${formatTime(step.until)}.`;
     case 'extended':
@@ -246,6 +276,20 @@ export function describeStep(step: Step, at: number): string {
       return `${refusalLead(step.meaning)}: ${who(step.actor)} moved this issue to "${step.to}" on ${formatTime(step.movedAt)}, but ${step.clause}.${movedBackSentence(step.to, step.from, step.movedBack)}`;
     case 'decision_refused':
       return `Decision refused for ${who(step.actor)} on ${when} (${step.code}).`;
+    case 'standing_found':
+      return `Standing access found on ${when}: ${step.idpUserId}${step.email ? ` (${step.email})` : ''} is a member of ${step.connector} group ${step.group}, not granted by access-bot (first listed by the user sync on ${formatTime(step.firstSeenAt)}). Recorded here for inactivity reclaim.`;
+    case 'reclaim_warned': {
+      const last = step.lastLoginAt === null ? `${step.connector} has no sign-in on record` : `last sign-in to ${step.connector} ${formatTime(step.lastLoginAt)}`;
+      return `Inactivity warning sent on ${when}: unused since ${formatTime(step.idleSince)} (${last}); access unused for ${describeMs(step.afterMs)} is reclaimed. It will be removed on ${formatTime(step.revokeAt)} unless its holder keeps it.`;
+    }
+    case 'reclaim_kept':
+      return `Kept by ${who(step.actor)} on ${when} — ${step.reason}. Inactivity is counted again from now.`;
+    case 'reclaim_cleared':
+      return `Inactivity reclaim called off on ${when}: a sign-in to ${step.connector} on ${formatTime(step.activeAt)} was seen.`;
+    case 'approver_left':
+      return `Approver ${who(step.actor)} ${step.why}; no longer asked for stage ${step.stage + 1} (on ${when}).`;
+    case 'rerouted':
+      return `Approval re-routed to ${list(step.approvers)} (fallback) for stage ${step.stage + 1} on ${when}: the approvers still here could not give the ${step.required} approval${step.required === 1 ? '' : 's'} needed.`;
     default:
       return describeReviewStep(step, at, { who, time: formatTime });
   }

@@ -21,7 +21,13 @@
  *   `{accountId}` and DELETE …/memberships/{accountId} (addUserToGroup / removeUserFromGroup);
  *   POST …/directories/{directoryId}/users/search (searchDirectoryUsers: `emails` exact match,
  *   `accountIds`, `groupIds`, `cursor`, `limit` default 50; a page `{data, links: {self, next}}`);
- *   POST …/users/{accountId}/suspend (suspendDirectoryUser).
+ *   POST …/users/{accountId}/suspend (suspendDirectoryUser); GET
+ *   /admin/v1/orgs/{orgId}/directory/users/{accountId}/last-active-dates (getUserLastActiveDates:
+ *   `{data: {product_access: [{id, key, last_active, last_active_timestamp}], added_to_org},
+ *   links: {next}}`, product_access empty for a user who used no product,
+ *   https://developer.atlassian.com/cloud/admin/organization/user-last-active-dates/; the item
+ *   fields as getUserLastActiveDates' response in jira.js src/admin/api/users.ts). An unknown
+ *   account's answer is not documented: here 404 ADMIN-UAM-404-1.
  * - A group synced from an identity provider cannot be changed: "You can’t add a user to a group
  *   synced from an identity provider. Manage this group in your identity provider instead."
  *   (addUserToGroup's description). Which status says so is not documented; here 403 ADMIN-UAM-403-1.
@@ -39,6 +45,8 @@ export interface OrgUser {
   accountType: 'atlassian' | 'app' | 'customer';
   accountStatus: 'active' | 'inactive' | 'closed';
   membershipStatus: 'active' | 'suspended' | 'no_membership';
+  /** Last activity per product key (epoch ms), for the last-active-dates endpoint. */
+  lastActive: Map<string, number>;
 }
 
 export interface OrgGroup {
@@ -95,6 +103,7 @@ export class AtlassianAdminEmulator extends EmulatorServer {
       accountType: u.accountType ?? 'atlassian',
       accountStatus: u.accountStatus ?? 'active',
       membershipStatus: 'active',
+      lastActive: new Map(),
     };
     this.users.set(user.accountId, user);
     return user;
@@ -119,6 +128,13 @@ export class AtlassianAdminEmulator extends EmulatorServer {
     this.forced.push({ left: times, retryAfterSec: opts.retryAfterSec ?? 1, method: opts.method, path: opts.path });
   }
 
+  /** The account used a product at `at` (what its last-active dates report). */
+  setLastActive(accountId: string, product: string, at: number): void {
+    const u = this.users.get(accountId);
+    if (!u) throw new Error(`atlassian-admin emulator: no user ${accountId}`);
+    u.lastActive.set(product, at);
+  }
+
   /** Calls to the suspend endpoint that reached the org. */
   suspendCalls(): number {
     return this.calls.filter((c) => c.method === 'POST' && c.path.endsWith('/suspend')).length;
@@ -133,6 +149,7 @@ export class AtlassianAdminEmulator extends EmulatorServer {
     this.route('POST', `${v2}/users/search`, this.guard((r) => this.searchUsers(r), true));
     this.route('POST', `${v2}/users/:accountId/suspend`, this.guard((r) => this.suspend(r), true));
     this.route('GET', `${v2}/groups/:groupId`, this.guard((r) => this.getGroup(r), true));
+    this.route('GET', '/admin/v1/orgs/:orgId/directory/users/:accountId/last-active-dates', this.guard((r) => this.lastActiveDates(r)));
     this.route('POST', `${v2}/groups/:groupId/memberships`, this.guard((r) => this.addMembership(r), true));
     this.route('DELETE', `${v2}/groups/:groupId/memberships/:accountId`, this.guard((r) => this.removeMembership(r), true));
   }
@@ -218,6 +235,18 @@ export class AtlassianAdminEmulator extends EmulatorServer {
     if (!u) return adminError(404, 'ADMIN-UAM-404-1', 'Unknown Resource', `No user ${req.params['accountId']} in the directory`);
     u.membershipStatus = 'suspended';
     return { status: 204 };
+  }
+
+  private lastActiveDates(req: EmuRequest): EmuResponse {
+    const u = this.users.get(req.params['accountId']!);
+    if (!u) return adminError(404, 'ADMIN-UAM-404-1', 'Unknown Resource', `No user ${req.params['accountId']} in the organization`);
+    const product_access = [...u.lastActive].map(([key, at]) => ({
+      id: `ari:cloud:${key}::site/emulated-site`,
+      key,
+      last_active: new Date(at).toISOString().slice(0, 10),
+      last_active_timestamp: new Date(at).toISOString(),
+    }));
+    return { body: { data: { product_access, added_to_org: '2024-01-01' }, links: { next: null } } };
   }
 
   /** `cursor` is opaque (here the offset, base64); with a cursor the filters of the first call are kept in it. */

@@ -37,6 +37,11 @@
  *   groups/{groupKey}/hasMember/{memberKey}. Keys are an email, an alias or the id. members.delete
  *   answers 204 with no body. `fields` is honoured for top-level fields. No nested groups.
  *
+ * - users.get also carries `lastLoginTime` ("1970-01-01T00:00:00.000Z" for a user who never signed
+ *   in: GAM-team/GAM#488, doitintl/DoiT-AdminPulse-for-Workspace#9), `suspended` (with
+ *   `suspensionReason` when suspended, e.g. ADMIN) and `archived` (the User resource,
+ *   https://developers.google.com/admin-sdk/directory/reference/rest/v1/users).
+ *
  * Test helpers: users (with a manager relation), groups and memberships set directly; counters
  * for token requests and membership writes; `rateLimit()` injects rate-limit answers; tokens can
  * be given a short life or revoked.
@@ -72,6 +77,11 @@ export interface GoogleUserRecord {
   aliases: string[];
   relations: { type: string; value: string; customType?: string }[];
   suspended: boolean;
+  /** Why, when suspended (ADMIN, ABUSE, …). */
+  suspensionReason?: string;
+  archived: boolean;
+  /** Epoch ms of the last sign-in; 0: never. */
+  lastLoginTime: number;
   isAdmin: boolean;
 }
 
@@ -188,6 +198,8 @@ export class GoogleDirectoryEmulator extends EmulatorServer {
       aliases: input.aliases ?? [],
       relations: input.manager ? [{ type: 'manager', value: input.manager }] : [],
       suspended: input.suspended ?? false,
+      archived: false,
+      lastLoginTime: 0,
       isAdmin: false,
     };
     this.users.set(u.id, u);
@@ -196,6 +208,25 @@ export class GoogleDirectoryEmulator extends EmulatorServer {
 
   user(key: string): GoogleUserRecord | undefined {
     return this.userByKey(key);
+  }
+
+  /** The user signed in at `at` (epoch ms). */
+  setLastLogin(key: string, at: number): void {
+    this.mustUserByKey(key).lastLoginTime = at;
+  }
+
+  /** Suspends the user as an admin would (suspensionReason ADMIN), or lifts it. */
+  setSuspended(key: string, suspended: boolean): void {
+    const u = this.mustUserByKey(key);
+    u.suspended = suspended;
+    if (suspended) u.suspensionReason = 'ADMIN';
+    else delete u.suspensionReason;
+  }
+
+  private mustUserByKey(key: string): GoogleUserRecord {
+    const u = this.userByKey(key);
+    if (!u) throw new Error(`google emulator: no user ${key}`);
+    return u;
   }
 
   setManager(userKey: string, managerEmail: string | undefined): void {
@@ -430,7 +461,9 @@ export class GoogleDirectoryEmulator extends EmulatorServer {
       isAdmin: u.isAdmin,
       isDelegatedAdmin: false,
       suspended: u.suspended,
-      archived: false,
+      ...(u.suspensionReason ? { suspensionReason: u.suspensionReason } : {}),
+      archived: u.archived,
+      lastLoginTime: new Date(u.lastLoginTime).toISOString(),
       emails: [{ address: u.primaryEmail, primary: true }, ...u.aliases.map((a) => ({ address: a }))],
       customerId: 'C0emulat0',
       orgUnitPath: '/',

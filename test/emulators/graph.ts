@@ -41,6 +41,15 @@
  *   is not documented, the one here is the shape seen in Q&A threads); 503 `serviceNotAvailable`.
  * - Answers carry `request-id` / `client-request-id` headers and Graph's JSON content type.
  *
+ * - Sign-in activity: `signInActivity` (`lastSignInDateTime`, `lastNonInteractiveSignInDateTime`,
+ *   `lastSuccessfulSignInDateTime`, each with its request id) is sent only when `$select` names
+ *   it (https://learn.microsoft.com/graph/api/user-list, "get users including their last sign-in
+ *   time"), and only in a tenant with an Entra ID P1/P2 licence: otherwise 403
+ *   `Authentication_RequestFromNonPremiumTenantOrB2CTenant` "Neither tenant is B2C or tenant
+ *   doesn't have premium license" (microsoftgraph/microsoft-graph-docs#12772, #14118;
+ *   `premium: false` here). A user who never signed in has no signInActivity (null).
+ *   `accountEnabled: false` is a disabled account (sign-in blocked).
+ *
  * Test helpers: users (with a manager), groups and memberships are set directly; counters for
  * token requests and membership writes; `throttle()` injects 429/503 answers; tokens can be
  * given a short life or revoked.
@@ -65,6 +74,8 @@ export interface GraphUserRecord {
   displayName: string;
   managerId?: string;
   accountEnabled: boolean;
+  /** Epoch ms of the last successful sign-in; absent: never signed in. */
+  lastSignIn?: number;
 }
 
 export interface GraphGroupRecord {
@@ -145,6 +156,19 @@ export class GraphEmulator extends EmulatorServer {
     return this.users.get(id);
   }
 
+  /** Whether the tenant has an Entra ID P1/P2 licence (sign-in activity is readable). Default true. */
+  premium = true;
+
+  /** The user signed in at `at` (epoch ms). */
+  setLastSignIn(userId: string, at: number): void {
+    this.mustUser(userId).lastSignIn = at;
+  }
+
+  /** Blocks (or unblocks) sign-in, as an admin disabling the account. */
+  setAccountEnabled(userId: string, enabled: boolean): void {
+    this.mustUser(userId).accountEnabled = enabled;
+  }
+
   setManager(userId: string, managerId: string | undefined): void {
     const u = this.mustUser(userId);
     if (managerId === undefined) delete u.managerId;
@@ -210,7 +234,11 @@ export class GraphEmulator extends EmulatorServer {
     api('GET', '/v1.0/users', (req) => this.listUsers(req));
     api('GET', '/v1.0/users/:key', (req) => {
       const u = this.lookupUser(req.params.key!);
-      return u ? ok(select(req, this.userJson(u))) : notFound(req.params.key!);
+      if (!u) return notFound(req.params.key!);
+      const wantsSignIns = (req.query.get('$select') ?? '').split(',').some((f) => f.trim() === 'signInActivity');
+      if (!wantsSignIns) return ok(select(req, this.userJson(u)));
+      if (!this.premium) return graphError('Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license", 403);
+      return ok(select(req, { ...this.userJson(u), signInActivity: signInActivity(u) }));
     });
     api('GET', '/v1.0/users/:key/memberOf', (req) => {
       const u = this.lookupUser(req.params.key!);
@@ -413,6 +441,20 @@ export class GraphEmulator extends EmulatorServer {
 }
 
 // ---- helpers --------------------------------------------------------------------------------
+
+/** The signInActivity resource: null for a user who never signed in. */
+function signInActivity(u: GraphUserRecord): Record<string, unknown> | null {
+  if (u.lastSignIn === undefined) return null;
+  const at = new Date(u.lastSignIn).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    lastSignInDateTime: at,
+    lastSignInRequestId: randomUUID(),
+    lastNonInteractiveSignInDateTime: at,
+    lastNonInteractiveSignInRequestId: randomUUID(),
+    lastSuccessfulSignInDateTime: at,
+    lastSuccessfulSignInRequestId: randomUUID(),
+  };
+}
 
 function ok(body: unknown): EmuResponse {
   return { status: 200, body };

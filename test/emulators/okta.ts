@@ -36,6 +36,13 @@
  *   suppresses 404 on unassign; baton-okta notes "Okta returns 204 when the user simply is not
  *   a member of the group").
  *
+ * - User lifecycle: `status` is one of the UserStatus values (ACTIVE, SUSPENDED, DEPROVISIONED, …;
+ *   the User schema of the Management API), `lastLogin` a date-time or null for a user who never
+ *   signed in. Deactivated (DEPROVISIONED) users keep their group memberships ("the users aren't
+ *   removed from any groups":
+ *   https://help.okta.com/en-us/Content/Topics/users-groups-profiles/usgp-deactivate-user-account.htm),
+ *   and membership calls on them answer as for anyone else.
+ *
  * Test helpers: users, groups and memberships are set directly; `addCalls`/`removeCalls` count
  * membership writes that reached the org; `tooManyRequests` counts 429s sent.
  */

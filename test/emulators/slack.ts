@@ -13,7 +13,8 @@
  * What it serves lives next to it: slack/auth.ts (tokens, scopes, auth.test), slack/users.ts,
  * slack/usergroups.ts, slack/chat.ts (conversations.open and chat.*), slack/views.ts (views.* and
  * trigger ids), slack/responseUrl.ts, slack/blockKit.ts (the Block Kit validator),
- * slack/rateLimits.ts (per-method tiers), over the workspace state in slack/workspace.ts.
+ * slack/rateLimits.ts (per-method tiers), slack/events.ts (the Events API: envelopes, signatures,
+ * delivering `user_change` when a user is deactivated), over the workspace state in slack/workspace.ts.
  */
 import { EmulatorServer, type EmuRequest, type EmuResponse } from './base.js';
 import { authMethods, authorize } from './slack/auth.js';
@@ -21,7 +22,8 @@ import { chatMethods } from './slack/chat.js';
 import { rateLimitFault, ratelimited, RateLimits, type SLACK_TIERS } from './slack/rateLimits.js';
 import { answerResponseUrl, issueResponseUrl, type ResponseUrlContext, type ResponseUrlPost } from './slack/responseUrl.js';
 import { usergroupsMethods } from './slack/usergroups.js';
-import { usersMethods } from './slack/users.js';
+import { deliverEvent, type EventDelivery, type EventSubscription } from './slack/events.js';
+import { userObject, usersMethods } from './slack/users.js';
 import { applyViewSubmissionResponse, expireTriggerId, issueTriggerId, setViewState, viewsMethods } from './slack/views.js';
 import { isObj, type Args, type Obj, type SlackMethods } from './slack/wire.js';
 import {
@@ -47,6 +49,9 @@ export class SlackEmulator extends EmulatorServer {
   private readonly ws: SlackWorkspace;
   private readonly methods: SlackMethods;
   private readonly rates = new RateLimits();
+  private subscription: EventSubscription | undefined;
+  /** Events delivered to the subscribed app, oldest first, with its answers. */
+  readonly eventDeliveries: EventDelivery[] = [];
 
   constructor(options: SlackEmulatorOptions = {}) {
     super('slack');
@@ -131,6 +136,31 @@ export class SlackEmulator extends EmulatorServer {
 
   addUserGroup(input: EmuUserGroupInput): void {
     this.ws.addUserGroup(input);
+  }
+
+  /**
+   * The app's Events API subscription (the manifest's `event_subscriptions`): where workspace
+   * events go, signed with its signing secret. Only `bot_events` listed are delivered.
+   */
+  subscribeEvents(sub: EventSubscription): void {
+    this.subscription = sub;
+  }
+
+  /**
+   * A workspace admin deactivates the user: users.info says `deleted: true`, users.lookupByEmail
+   * no longer finds them, and an app subscribed to `user_change` (with `users:read`) gets the event
+   * with the user object. Resolves once the app answered (undefined when nothing was delivered).
+   */
+  async deactivateUser(userId: string): Promise<EventDelivery | undefined> {
+    const u = this.ws.users.get(userId);
+    if (!u) throw new Error(`slack emulator: no user ${userId}`);
+    u.deleted = true;
+    const sub = this.subscription;
+    if (!sub || !sub.botEvents.includes('user_change') || !this.ws.scopes.includes('users:read')) return undefined;
+    const at = Date.now();
+    const delivery = await deliverEvent(sub, { teamId: this.teamId, appId: this.appId, botUserId: this.botUserId, verificationToken: 'emulated-verification-token' }, { type: 'user_change', user: userObject(this.ws, u), cache_ts: Math.floor(at / 1000) }, at);
+    this.eventDeliveries.push(delivery);
+    return delivery;
   }
 
   /** Seeds a message (e.g. one written by a person, which the bot may not update). */

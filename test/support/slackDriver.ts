@@ -12,7 +12,6 @@
  * - block_suggestion: https://docs.slack.dev/reference/interaction-payloads/block_suggestion-payload
  * - events: https://docs.slack.dev/apis/events-api
  */
-import { createHmac, randomBytes } from 'node:crypto';
 import {
   interactiveElements,
   isObj,
@@ -22,6 +21,7 @@ import {
   type SlackEmulator,
   type StoredView,
 } from '../emulators/slack.js';
+import { eventEnvelope, eventTs, signSlackRequest } from '../emulators/slack/events.js';
 
 export interface SlackDriverOptions {
   /** The bot's origin (`http://127.0.0.1:3000`) or its full events URL. */
@@ -90,8 +90,7 @@ export class SlackDriver {
    * timestamp in seconds. https://docs.slack.dev/authentication/verifying-requests-from-slack
    */
   sign(body: string, timestamp: number = Math.floor(Date.now() / 1000)): Record<string, string> {
-    const digest = createHmac('sha256', this.signingSecret).update(`v0:${timestamp}:${body}`).digest('hex');
-    return { 'X-Slack-Request-Timestamp': String(timestamp), 'X-Slack-Signature': `v0=${digest}` };
+    return signSlackRequest(this.signingSecret, body, timestamp);
   }
 
   /** Posts exactly this body and these headers (nothing signed): for hostile tests. */
@@ -257,18 +256,7 @@ export class SlackDriver {
    * replay the same delivery.
    */
   async event(event: Obj, opts: { eventId?: string; retryNum?: number; retryReason?: string } = {}): Promise<DriverResponse> {
-    const now = Date.now();
-    const body = JSON.stringify({
-      token: this.verificationToken,
-      team_id: this.teamId,
-      api_app_id: this.emu.appId,
-      event: { event_ts: actionTs(), ...event },
-      type: 'event_callback',
-      event_id: opts.eventId ?? `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
-      event_time: Math.floor(now / 1000),
-      authorizations: [{ enterprise_id: null, team_id: this.teamId, user_id: this.emu.botUserId, is_bot: true, is_enterprise_install: false }],
-      is_ext_shared_channel: false,
-    });
+    const body = eventEnvelope({ teamId: this.teamId, appId: this.emu.appId, botUserId: this.emu.botUserId, verificationToken: this.verificationToken }, event, opts.eventId);
     const extra: Record<string, string> = {};
     if (opts.retryNum !== undefined) {
       extra['X-Slack-Retry-Num'] = String(opts.retryNum);
@@ -534,8 +522,7 @@ function buttonText(el: Obj): string {
 
 /** Slack's action_ts: seconds with microseconds. */
 function actionTs(): string {
-  const ms = Date.now();
-  return `${Math.floor(ms / 1000)}.${String((ms % 1000) * 1000 + Math.floor(Math.random() * 1000)).padStart(6, '0')}`;
+  return eventTs();
 }
 
 function clone<T>(v: T): T {

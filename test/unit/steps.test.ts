@@ -193,6 +193,52 @@ const WORDING: [string, Step, string][] = [
   ],
   ['a bundle revoked', { type: 'bundle_revoked', cause: 'manual', actor: { name: 'Ann Lee' }, ended: 2, neverGranted: 1 }, `Bundle revoked (by Ann Lee) on ${WHEN}: every part ended (2 revoked; 1 had not been granted).`],
   ['a bundle expired', { type: 'bundle_revoked', cause: 'expired', ended: 3, neverGranted: 0 }, `Bundle revoked (expired) on ${WHEN}: every part ended (3 revoked).`],
+  [
+    'standing access recorded for reclaim: "Standing access found …"',
+    { type: 'standing_found', connector: 'okta', group: '00g1ops', idpUserId: '00u1ann', email: 'ann@example.com', firstSeenAt: EXPIRES - 86_400_000 },
+    `Standing access found on ${WHEN}: 00u1ann (ann@example.com) is a member of okta group 00g1ops, not granted by access-bot (first listed by the user sync on 2024-01-01 11:04:05 UTC). Recorded here for inactivity reclaim.`,
+  ],
+  [
+    'an inactivity warning: "Inactivity warning sent …"',
+    { type: 'reclaim_warned', connector: 'okta', lastLoginAt: Date.UTC(2023, 9, 1), idleSince: Date.UTC(2023, 10, 1), afterMs: 60 * 86_400_000, revokeAt: Date.UTC(2024, 0, 9, 3, 4, 5) },
+    `Inactivity warning sent on ${WHEN}: unused since 2023-11-01 00:00:00 UTC (last sign-in to okta 2023-10-01 00:00:00 UTC); access unused for 60 days is reclaimed. It will be removed on 2024-01-09 03:04:05 UTC unless its holder keeps it.`,
+  ],
+  [
+    'an inactivity warning for someone who never signed in',
+    { type: 'reclaim_warned', connector: 'google', lastLoginAt: null, idleSince: Date.UTC(2023, 10, 1), afterMs: 30 * 86_400_000, revokeAt: Date.UTC(2024, 0, 9) },
+    `Inactivity warning sent on ${WHEN}: unused since 2023-11-01 00:00:00 UTC (google has no sign-in on record); access unused for 30 days is reclaimed. It will be removed on 2024-01-09 00:00:00 UTC unless its holder keeps it.`,
+  ],
+  ['kept: "Kept by … — reason"', { type: 'reclaim_kept', actor: ann, reason: 'quarterly close' }, `Kept by Ann Lee (ann@example.com) on ${WHEN} — quarterly close. Inactivity is counted again from now.`],
+  [
+    'a sign-in after the warning: "Inactivity reclaim called off …"',
+    { type: 'reclaim_cleared', connector: 'entra', activeAt: Date.UTC(2024, 0, 2) },
+    `Inactivity reclaim called off on ${WHEN}: a sign-in to entra on 2024-01-02 00:00:00 UTC was seen.`,
+  ],
+  [
+    'reclaimed: "Access revoked (reclaimed: …)", standing access removed',
+    { type: 'revoked', cause: 'reclaimed', why: 'unused since 2023-11-01 00:00:00 UTC; warned 2023-12-25 00:00:00 UTC', standing: true, connector: 'okta', group: 'g', idpUserId: 'u', removed: true },
+    `Access revoked (reclaimed: unused since 2023-11-01 00:00:00 UTC; warned 2023-12-25 00:00:00 UTC) on ${WHEN}: removed u from okta group g (standing access, not granted by access-bot).`,
+  ],
+  [
+    'offboarded: "Access revoked (offboarded: …)"',
+    { type: 'revoked', cause: 'offboarded', why: 'Ann Lee (ann@example.com) was deactivated in okta (DEPROVISIONED)', connector: 'okta', group: 'g', idpUserId: 'u', removed: true },
+    `Access revoked (offboarded: Ann Lee (ann@example.com) was deactivated in okta (DEPROVISIONED)) on ${WHEN}: removed u from okta group g.`,
+  ],
+  [
+    'cancelled because the requester left',
+    { type: 'cancelled', actor: ann, why: 'left the Slack workspace (deactivated in Slack)' },
+    `Cancelled by access-bot on ${WHEN}: the requester Ann Lee (ann@example.com) left the Slack workspace (deactivated in Slack).`,
+  ],
+  [
+    'an approver who left: "Approver … no longer asked …"',
+    { type: 'approver_left', actor: bob, stage: 0, why: 'was suspended in google' },
+    `Approver Bob (bob@example.com) was suspended in google; no longer asked for stage 1 (on ${WHEN}).`,
+  ],
+  [
+    're-routed to the fallback: "Approval re-routed to …"',
+    { type: 'rerouted', stage: 1, required: 1, approvers: [cat] },
+    `Approval re-routed to cat@example.com (fallback) for stage 2 on ${WHEN}: the approvers still here could not give the 1 approval needed.`,
+  ],
   ['a refused click (audit only)', { type: 'decision_refused', actor: { slackId: 'U_X' }, code: 'self_approval' }, `Decision refused for Slack user U_X on ${WHEN} (self_approval).`],
   // Access reviews (domain/reviewSteps.ts): the comments of a review's own Jira issue.
   [
@@ -371,6 +417,12 @@ describe('describeStep: the wording auditors read on the Jira issue', () => {
       review_due_passed: true,
       review_completed: true,
       review_failed: true,
+      standing_found: true,
+      reclaim_warned: true,
+      reclaim_kept: true,
+      reclaim_cleared: true,
+      approver_left: true,
+      rerouted: true,
     };
     assert.deepEqual([...new Set(WORDING.map(([, s]) => s.type))].sort(), Object.keys(all).sort());
   });

@@ -1,5 +1,5 @@
 /** Small HTTP helpers the connectors share. */
-import { parseRetryAfter, RetryableError } from '../../outbox/errors.js';
+import { parseRetryAfter, PermanentError, RetryableError } from '../../outbox/errors.js';
 
 export function parseJson(text: string): unknown {
   try {
@@ -12,6 +12,19 @@ export function parseJson(text: string): unknown {
 export function nonEmpty(s: string | null | undefined): string | undefined {
   const t = s?.trim();
   return t ? t : undefined;
+}
+
+/**
+ * A sign-in time from an IdP's answer (ISO 8601), as epoch ms: null when absent, or at or before
+ * the Unix epoch (Google's `lastLoginTime` of someone who never signed in is
+ * "1970-01-01T00:00:00.000Z": GAM-team/GAM#488, doitintl/DoiT-AdminPulse-for-Workspace#9).
+ * Anything unreadable is a PermanentError naming `what`.
+ */
+export function parseSignInTime(v: unknown, what: string, code: string): number | null {
+  if (v === null || v === undefined || v === '') return null;
+  const ms = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(ms)) throw new PermanentError(`${what} is not a time: ${JSON.stringify(v).slice(0, 60)}`, code);
+  return ms <= 0 ? null : ms;
 }
 
 /** `Retry-After` (seconds or an HTTP date); on a 429 at least one second. */

@@ -70,6 +70,11 @@ const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId' | 'request
   partOf: 'part_of',
   endsBy: 'ends_by',
   ...KIND_COLUMNS,
+  origin: 'origin',
+  revokeReason: 'revoke_reason',
+  reclaimWarnedAt: 'reclaim_warned_at',
+  reclaimAt: 'reclaim_at',
+  reclaimKeptAt: 'reclaim_kept_at',
 };
 
 function toRequest(row: Record<string, unknown>): RequestRecord {
@@ -116,6 +121,7 @@ function toApprover(r: Record<string, unknown>): ApproverRecord {
     reason: (r.reason as string | null) ?? null,
     dmChannel: (r.dm_channel as string | null) ?? null,
     dmTs: (r.dm_ts as string | null) ?? null,
+    goneAt: (r.gone_at as number | null) ?? null,
   };
 }
 
@@ -156,10 +162,10 @@ export class SqliteStore implements Store, EvidenceStore {
     this.s = {
       insertRequest: db.prepare(`INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
           duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at, extends_id,
-          submitted_by, submitted_as, bundle_json, part_of, kind, from_role_id, from_role_name, from_connector, from_group_id, subject_email, subject_name, subject_account_id)
+          submitted_by, submitted_as, bundle_json, part_of, kind, from_role_id, from_role_name, from_connector, from_group_id, subject_email, subject_name, subject_account_id, origin)
         VALUES (@id, @submissionKey, 'pending', @appId, @roleId, @appName, @roleName, @connector, @groupId, @durationToken, @durationMs,
           @reason, @policyJson, @requesterId, @createdAt, @createdAt, @breakGlassNotify, @nextTimerAt, @extendsId, @submitterId, @submittedAs, @bundleJson, @partOf,
-          @kind, @fromRoleId, @fromRoleName, @fromConnector, @fromGroupId, @subjectEmail, @subjectName, @subjectAccountId)`),
+          @kind, @fromRoleId, @fromRoleName, @fromConnector, @fromGroupId, @subjectEmail, @subjectName, @subjectAccountId, @origin)`),
       getRequest: db.prepare(`${REQUEST} WHERE r.id = ?`),
       bySubmission: db.prepare(`${REQUEST} WHERE r.submission_key = ?`),
       // An extension shares its grant's issue, a part its bundle's: the key names the grant or the bundle.
@@ -210,6 +216,9 @@ export class SqliteStore implements Store, EvidenceStore {
       approversAll: db.prepare(`${approvers} WHERE a.request_id = ? ORDER BY a.stage, a.asked_at, a.rowid`),
       approversStage: db.prepare(`${approvers} WHERE a.request_id = ? AND a.stage = ? ORDER BY a.asked_at, a.rowid`),
       vote: db.prepare('UPDATE approvers SET decision = ?, decided_at = ?, reason = ? WHERE request_id = ? AND stage = ? AND person_id = ?'),
+      gone: db.prepare('UPDATE approvers SET gone_at = ? WHERE request_id = ? AND stage = ? AND person_id = ? AND gone_at IS NULL'),
+      openOf: db.prepare(`${REQUEST} WHERE r.requester_id = ? AND r.state IN ('pending', 'approved', 'active') ORDER BY r.created_at, r.rowid`),
+      holdings: db.prepare(`${REQUEST} WHERE r.state IN ('approved', 'active') AND r.id > ? AND r.idp_user_id IS NOT NULL ORDER BY r.id LIMIT ?`),
       // By IdP user, as ownership is recorded: one person may come with two emails (migration 006).
       otherHolders: db.prepare(`SELECT COUNT(*) FROM requests WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND id <> ?
         AND state IN ('approved', 'active', 'revoking') AND revoke_requested_at IS NULL AND kind <> 'removal'`).pluck(),
@@ -234,7 +243,7 @@ export class SqliteStore implements Store, EvidenceStore {
         AND (r.created_at > @afterAt OR (r.created_at = @afterAt AND r.id > @afterId)) ORDER BY r.created_at, r.id LIMIT @limit`),
       // The current stage asks them and they have not voted; never their own request, nor one they asked for someone.
       awaiting: db.prepare(`${REQUEST} JOIN approvers a ON a.request_id = r.id
-        WHERE a.person_id = @personId AND r.state = 'pending' AND a.stage = r.stage AND a.decision IS NULL AND r.requester_id <> @personId
+        WHERE a.person_id = @personId AND r.state = 'pending' AND a.stage = r.stage AND a.decision IS NULL AND a.gone_at IS NULL AND r.requester_id <> @personId
           AND r.submitted_by IS NOT @personId
         ORDER BY a.asked_at, r.rowid LIMIT @limit`),
       approvedActive: db.prepare(`${REQUEST} WHERE r.state = 'active'
@@ -287,6 +296,7 @@ export class SqliteStore implements Store, EvidenceStore {
       bundleJson: r.bundleParts ? JSON.stringify(r.bundleParts) : null,
       partOf: r.partOf ?? null,
       ...kindValues(r),
+      origin: r.origin ?? 'request',
     });
     this.touched(r.id);
   }
@@ -340,6 +350,14 @@ export class SqliteStore implements Store, EvidenceStore {
 
   activeApprovedBy(personId: PersonId, limit: number): RequestRecord[] {
     return (this.s.approvedActive.all({ personId, limit }) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  openRequestsOfPerson(personId: PersonId): RequestRecord[] {
+    return (this.s.openOf.all(personId) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  holdings(afterId: string, limit: number): RequestRecord[] {
+    return (this.s.holdings.all(afterId, limit) as Record<string, unknown>[]).map(toRequest);
   }
 
   recordHomeOpened(slackId: string, at: number): void {
@@ -482,6 +500,11 @@ export class SqliteStore implements Store, EvidenceStore {
 
   recordVote(requestId: string, stage: number, personId: PersonId, decision: 'approve' | 'deny', at: number, reason: string | null): void {
     this.s.vote.run(decision, at, reason, requestId, stage, personId);
+    this.touched(requestId);
+  }
+
+  markApproverGone(requestId: string, stage: number, personId: PersonId, at: number): void {
+    this.s.gone.run(at, requestId, stage, personId);
     this.touched(requestId);
   }
 

@@ -13,6 +13,7 @@
  * - No retries inside the connector: the outbox retries with backoff and keeps the record.
  * - Never put tokens or secrets in error messages or logs.
  */
+import type { AccountStatus } from '../../domain/offboarding.js';
 
 export interface IdpUser {
   /** The id this connector's group APIs take: Okta user id, Entra object id, Google primary email, Atlassian accountId. */
@@ -162,6 +163,36 @@ export interface LoginActivity {
   lastLoginOf(userId: string): Promise<number | null>;
 }
 
+/**
+ * For inactivity reclaim: when a user last signed in, as the IdP records it. Okta (`lastLogin`),
+ * Google Workspace (`lastLoginTime`), Entra ID (`signInActivity`, which needs an Entra ID P1 or
+ * P2 licence and AuditLog.Read.All: without them Graph refuses and this is a PermanentError
+ * saying so) and Atlassian organizations (the latest of the per-product last-active dates) have
+ * it. Atlassian site groups, GitHub, Bitbucket Data Center and AWS IAM Identity Center do not:
+ * their APIs give no sign-in time for a member.
+ */
+export interface Activity {
+  /**
+   * Epoch milliseconds of the user's last sign-in; null when the IdP has none on record (never
+   * signed in). A user that does not exist is a PermanentError.
+   */
+  lastLogin(userId: string): Promise<number | null>;
+}
+
+/**
+ * For offboarding: whether the user's account still lets them work. Okta (`status`), Google
+ * Workspace (`suspended`, `archived`), Entra ID (`accountEnabled`) and Atlassian organizations
+ * (`accountStatus`, `membershipStatus`) have it; the other connector types do not.
+ */
+export interface AccountStatuses {
+  /**
+   * The account's state. `deleted` only when the IdP says this user does not exist (its own
+   * "not found" for the user); any other failure is thrown (Retryable or Permanent), never
+   * reported as a departure.
+   */
+  accountStatus(userId: string): Promise<AccountStatus>;
+}
+
 export interface Capabilities {
   userDirectory: UserDirectory;
   memberships: Memberships;
@@ -173,6 +204,8 @@ export interface Capabilities {
   userProfile: UserProfile;
   pendingMemberships: PendingMemberships;
   loginActivity: LoginActivity;
+  activity: Activity;
+  accountStatus: AccountStatuses;
 }
 export type Capability = keyof Capabilities;
 
@@ -188,6 +221,8 @@ export const CAPABILITY_METHODS: { readonly [C in Capability]: readonly (keyof C
   userProfile: ['profileOf'],
   pendingMemberships: ['confirmMembership'],
   loginActivity: ['lastLoginOf'],
+  activity: ['lastLogin'],
+  accountStatus: ['accountStatus'],
 };
 
 /** What each capability is for, in "cannot …" messages. */
@@ -202,10 +237,12 @@ export const CAPABILITY_WORDS: { readonly [C in Capability]: string } = {
   userProfile: 'read a user’s department and title',
   pendingMemberships: 'tell when a pending membership comes into force',
   loginActivity: 'tell when a user last signed in',
+  activity: 'tell when a user last signed in',
+  accountStatus: 'tell whether a user’s account is active',
 };
 
 /** A configured connector instance, with whichever capabilities its type has. */
-export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing & GroupDirectory & UserGroups & UserProfile & PendingMemberships & LoginActivity> {
+export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing & GroupDirectory & UserGroups & UserProfile & PendingMemberships & LoginActivity & Activity & AccountStatuses> {
   /** The instance name: the type for the default instances (okta, entra, …), or a name from the catalog's `connectors:`. */
   readonly name: string;
   /** The connector type: okta, entra, google, atlassian. */

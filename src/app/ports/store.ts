@@ -110,7 +110,19 @@ export interface RequestRecord {
   removalOutcome: RemovalOutcome | null;
   /** When that removal was done. */
   removedAt: number | null;
+  /** `standing`: standing access access-bot did not grant, recorded for inactivity reclaim. */
+  origin: RequestOrigin;
+  /** Why the grant ended, in words (reclaim: the sign-in facts; offboarding: the departure). */
+  revokeReason: string | null;
+  /** The inactivity warning in force (null: none) and when it said the access goes. */
+  reclaimWarnedAt: number | null;
+  reclaimAt: number | null;
+  /** The holder's last Keep it. */
+  reclaimKeptAt: number | null;
 }
+
+/** What someone asked for, or standing access recorded for reclaim. */
+export type RequestOrigin = 'request' | 'standing';
 
 /** Fields a request reads from its people, never written through the request. */
 type FromPeople = 'requesterSlackId' | 'requesterAccountId' | 'submitterSlackId' | 'submitterEmail' | 'submitterName';
@@ -118,12 +130,12 @@ type FromPeople = 'requesterSlackId' | 'requesterAccountId' | 'submitterSlackId'
 export type NewRequest = Pick<
   RequestRecord,
   'id' | 'submissionKey' | 'appId' | 'roleId' | 'appName' | 'roleName' | 'connector' | 'groupId' | 'durationToken' | 'durationMs' | 'reason' | 'policy' | 'requesterId' | 'createdAt' | 'breakGlassNotify' | 'nextTimerAt'
-> & { extendsId?: string | null; submitterId?: PersonId | null; submittedAs?: OnBehalfBasis | null; bundleParts?: PartSnapshot[] | null; partOf?: string | null } & Partial<
+> & { extendsId?: string | null; submitterId?: PersonId | null; submittedAs?: OnBehalfBasis | null; bundleParts?: PartSnapshot[] | null; partOf?: string | null; origin?: RequestOrigin } & Partial<
     Pick<RequestRecord, 'kind' | 'fromRoleId' | 'fromRoleName' | 'fromConnector' | 'fromGroupId' | 'subjectEmail' | 'subjectName' | 'subjectAccountId'>
   >;
 
 /** `policy` changes once, when routing applies the role's approval rules. */
-export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'submissionKey' | 'requesterId' | 'extendsId' | 'submitterId' | 'submittedAs' | 'bundleParts' | 'partOf' | 'kind' | FromPeople>>;
+export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'submissionKey' | 'requesterId' | 'extendsId' | 'submitterId' | 'submittedAs' | 'bundleParts' | 'partOf' | 'kind' | 'origin' | FromPeople>>;
 
 /** A person as stored: email is the identity; every other id is a way to reach them. */
 export interface PersonRecord {
@@ -143,7 +155,7 @@ export interface PersonFacts {
   name?: string;
 }
 
-export type SurfacePurpose = 'requester_dm' | 'approver_card' | 'break_glass_alert' | 'grant_notice';
+export type SurfacePurpose = 'requester_dm' | 'approver_card' | 'break_glass_alert' | 'grant_notice' | 'reclaim_warning';
 
 /** Where a message about a request went: Slack is one surface among others. */
 export interface SurfaceRef {
@@ -176,6 +188,8 @@ export interface ApproverRecord {
   /** The approver's Slack card (a surface reference), once posted. */
   dmChannel: string | null;
   dmTs: string | null;
+  /** When the approver left (offboarding): no longer asked nor counted as waiting. */
+  goneAt: number | null;
 }
 
 export interface AuditRecord {
@@ -242,6 +256,13 @@ export interface TxStore {
   activeGrantsOf(connector: string, groupId: string, idpUserId: string, exceptId: string): RequestRecord[];
   /** Active grants the person voted to approve, soonest to expire first. */
   activeApprovedBy(personId: PersonId, limit: number): RequestRecord[];
+  /** The person's requests (extensions included) that are pending, approved or active: what offboarding ends. */
+  openRequestsOfPerson(personId: PersonId): RequestRecord[];
+  /**
+   * Requests that hold or are about to hold a membership (approved or active, IdP user known),
+   * by id after `afterId`: what inactivity reclaim and the account-status check page through.
+   */
+  holdings(afterId: string, limit: number): RequestRecord[];
   /** Whether access-bot wrote this comment on the request's issue (from the recorded effect results). */
   isOwnComment(requestId: string, commentId: string): boolean;
 
@@ -271,6 +292,8 @@ export interface TxStore {
   /** Approvers with their person (email, name, Slack id) and their Slack card, in asking order. */
   approversOf(requestId: string, stage?: number): ApproverRecord[];
   recordVote(requestId: string, stage: number, personId: PersonId, decision: 'approve' | 'deny', at: number, reason: string | null): void;
+  /** The approver left (offboarding): no longer asked at this stage. */
+  markApproverGone(requestId: string, stage: number, personId: PersonId, at: number): void;
 
   /**
    * Requests other than `exceptId` that hold or are about to hold this membership: approved,

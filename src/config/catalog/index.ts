@@ -20,8 +20,8 @@
  * calls one file per section: jira.ts (with intake.ts for jira.intake), grant.ts (and the connector instances), policy.ts
  * (approvers/approval), rules.ts (approval rules), breakGlass.ts, extend.ts (extend:,
  * warnBefore:), delegates.ts (who may request for others), bundles.ts (bundles:, read after the
- * applications whose roles it names), reviews.ts (reviews:, on an application or a role), all
- * built on the primitive readers of reader.ts.
+ * applications whose roles it names), reviews.ts (reviews:) and reclaim.ts (reclaim:), each on an
+ * application or a role, all built on the primitive readers of reader.ts.
  * A new top-level section or role key: a file of its own here, wired in the validator with one
  * call (and its key added to TOP_KEYS or ROLE_KEYS below).
  */
@@ -30,6 +30,7 @@ import YAML from 'yaml';
 import type { Application, ApprovalPolicy, Catalog, ConnectorName, PolicyRules, Role } from '../../domain/catalog.js';
 import type { Duration } from '../../domain/duration.js';
 import type { OnCallServiceType } from '../../domain/onCall.js';
+import type { ReclaimPolicy } from '../../domain/reclaim.js';
 import { breakGlass } from './breakGlass.js';
 import { delegates } from './delegates.js';
 import { bundles, writtenRoles } from './bundles.js';
@@ -39,6 +40,7 @@ import { jira } from './jira.js';
 import { type Inherited, type ParsedPolicy, checkOwners, policyField } from './policy.js';
 import { Reader, isMap } from './reader.js';
 import { checkReviewable, reviews } from './reviews.js';
+import { reclaim, roleReclaim } from './reclaim.js';
 import { ruled } from './rules.js';
 
 export type CatalogResult = { ok: true; catalog: Catalog } | { ok: false; errors: string[] };
@@ -60,8 +62,8 @@ export interface CatalogOptions {
 
 const TOP_KEYS = ['jira', 'connectors', 'defaults', 'applications', 'delegates', 'bundles'] as const;
 const DEFAULTS_KEYS = ['durations', 'approvers', 'approval'] as const;
-const APP_KEYS = ['id', 'name', 'owners', 'defaults', 'roles', 'reviews'] as const;
-const ROLE_KEYS = ['id', 'name', 'grant', 'durations', 'approvers', 'approval', 'breakGlass', 'extend', 'warnBefore', 'reviews'] as const;
+const APP_KEYS = ['id', 'name', 'owners', 'defaults', 'roles', 'reviews', 'reclaim'] as const;
+const ROLE_KEYS = ['id', 'name', 'grant', 'durations', 'approvers', 'approval', 'breakGlass', 'extend', 'warnBefore', 'reviews', 'reclaim'] as const;
 
 interface Defaults {
   policy: Inherited<ParsedPolicy>;
@@ -183,6 +185,9 @@ class Validator extends Reader {
     // With invalid owners, skip the owners checks below rather than report a second problem.
     const ownersKnown = owners ?? ['(invalid)'];
     const appDefaults = m.defaults === undefined ? NO_DEFAULTS : this.defaults(`${p}.defaults`, m.defaults, ownersKnown);
+    const appReclaim = reclaim(this, `${p}.reclaim`, m.reclaim);
+    if (appReclaim === 'off') this.fail(`${p}.reclaim`, 'off is for a role opting out of its application\'s reclaim; leave reclaim out here');
+    const inheritedReclaim = { policy: appReclaim === 'off' || appReclaim === null ? undefined : appReclaim, at: `${p}.reclaim` };
 
     const roles: Role[] = [];
     const roleList = m.roles === undefined ? this.fail(`${p}.roles`, 'required (a list of roles)') : this.list(`${p}.roles`, m.roles, 'role');
@@ -191,7 +196,7 @@ class Validator extends Reader {
     const inheritOwners: { role: string; at: string }[] = [];
     roleList?.forEach((r, i) => {
       const rp = `${p}.roles[${i}]`;
-      const role = this.role(rp, r, ownersKnown, appDefaults, top, inheritOwners);
+      const role = this.role(rp, r, ownersKnown, appDefaults, top, inheritOwners, inheritedReclaim);
       if (!role) return;
       const first = seen.get(role.id);
       if (first) this.fail(`${rp}.id`, `"${role.id}" is already used by ${first}`);
@@ -206,7 +211,7 @@ class Validator extends Reader {
     }
     const appReviews = m.reviews === undefined ? undefined : reviews(this, `${p}.reviews`, m.reviews, ownersKnown);
     if (appReviews) for (const role of roles) if (!role.reviews) checkReviewable(this, `${p}.reviews`, role, this.instances);
-    if (!id || !name || !owners || !roleList || (m.reviews !== undefined && !appReviews)) return undefined;
+    if (!id || !name || !owners || !roleList || (m.reviews !== undefined && !appReviews) || appReclaim === null) return undefined;
     const app: Application = { id, name, owners, roles };
     if (appReviews) app.reviews = appReviews;
     return app;
@@ -219,6 +224,7 @@ class Validator extends Reader {
     app: Defaults,
     top: Defaults,
     inheritOwners: { role: string; at: string }[],
+    appReclaim: { policy: ReclaimPolicy | undefined; at: string },
   ): Role | undefined {
     const m = this.map(p, raw, 'a map with id:, name:, grant:, durations:, approvers:');
     if (!m) return undefined;
@@ -279,13 +285,16 @@ class Validator extends Reader {
     const warn = m.warnBefore === undefined ? undefined : warnBefore(this, `${p}.warnBefore`, m.warnBefore);
     const review = m.reviews === undefined ? undefined : reviews(this, `${p}.reviews`, m.reviews, owners);
     if (review) checkReviewable(this, `${p}.reviews`, { id, grant: target }, this.instances);
-    if (extend === null || warn === null || (m.reviews !== undefined && !review)) return undefined;
+    const ownReclaim = reclaim(this, `${p}.reclaim`, m.reclaim);
+    const unused = ownReclaim === null ? null : roleReclaim(this, p, ownReclaim, appReclaim, target, this.instances);
+    if (extend === null || warn === null || (m.reviews !== undefined && !review) || unused === null) return undefined;
     const role: Role = { id, name, grant: target, durations, approval };
     if (rules) role.rules = rules;
     if (glass) role.breakGlass = glass;
     if (extend) role.extend = extend;
     if (warn) role.warnBefore = warn;
     if (review) role.reviews = review;
+    if (unused) role.reclaim = unused;
     return role;
   }
 }

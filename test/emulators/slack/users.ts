@@ -26,7 +26,8 @@ function usersLookupByEmail(ws: SlackWorkspace, a: Args): MethodResult {
   return ok({ user: userObject(ws, user) });
 }
 
-function userObject(ws: SlackWorkspace, u: StoredUser): Obj {
+/** The user object as users.info (and the user_change event) carries it. */
+export function userObject(ws: SlackWorkspace, u: StoredUser): Obj {
   // Email is only in the profile with users:read.email. https://docs.slack.dev/reference/methods/users.info
   const profile: Obj = {
     real_name: u.realName,

@@ -14,6 +14,13 @@
  * - `GET …/groups/{groupId}` (getGroup): exists, and whether it is synced from an identity
  *   provider (`externalSynced`, `managedBy: external`, `managementAccess.modifiable: false`).
  * - `POST …/groups/{groupId}/memberships {accountId}` / `DELETE …/memberships/{accountId}`.
+ * - `GET /v1/orgs/{orgId}/directory/users/{accountId}/last-active-dates` (getUserLastActiveDates):
+ *   `{data: {product_access: [{key, id, last_active, last_active_timestamp}], added_to_org},
+ *   links: {next}}`, the user's last activity per product ("viewing a product's page for a
+ *   minimum of 2 seconds", "may be delayed by up to 24 hours"; empty when the user never used one:
+ *   https://developer.atlassian.com/cloud/admin/organization/user-last-active-dates/). The last
+ *   sign-in is the latest of them. Account status is the search's `accountStatus` (active,
+ *   inactive, closed) and `membershipStatus` (suspended).
  * - `POST …/users/{accountId}/suspend` (suspendDirectoryUser): only `suspendUser`, an explicit
  *   offboarding action; it is no capability, so nothing the bot does on its own (an expiry, a
  *   revocation) can reach it.
@@ -32,9 +39,10 @@ import { headerValue, HttpTimeout, sendHttp } from '../../http.js';
 import { RateGate } from '../../rateGate.js';
 import { isRetryableStatus, PermanentError, RetryableError } from '../../../outbox/errors.js';
 import { redactor } from '../../../redact.js';
-import { nonEmpty, parseJson, retryAfterMs } from '../http.js';
+import { nonEmpty, parseJson, parseSignInTime, retryAfterMs } from '../http.js';
 import { runHealthChecks } from '../health.js';
-import type { Health, HealthReport, IdpConnector, IdpMember, IdpUser, MemberListing, MemberPage, Memberships, UserDirectory } from '../../../app/ports/idp.js';
+import type { AccountStatuses, Activity, Health, HealthReport, IdpConnector, IdpMember, IdpUser, MemberListing, MemberPage, Memberships, UserDirectory } from '../../../app/ports/idp.js';
+import type { AccountStatus } from '../../../domain/offboarding.js';
 
 export interface AtlassianOrgConfig {
   /** The instance name (what grants name). Default the type. */
@@ -57,11 +65,14 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 const MEMBER_PAGE = 100;
 /** Enough matches to tell "one account" from "ambiguous". */
 const SEARCH_LIMIT = 10;
+/** Pages of a user's per-product last-active dates read at most (one product a row). */
+const MAX_ACTIVITY_PAGES = 10;
 
 interface OrgUserLike {
   accountId?: string;
   accountType?: string;
   accountStatus?: string;
+  membershipStatus?: string;
   email?: string;
   name?: string;
   nickname?: string;
@@ -93,7 +104,7 @@ class AdminHttpError extends Error {
   }
 }
 
-export class AtlassianOrgConnector implements IdpConnector, UserDirectory, Memberships, Health, MemberListing {
+export class AtlassianOrgConnector implements IdpConnector, UserDirectory, Memberships, Health, MemberListing, Activity, AccountStatuses {
   readonly type = 'atlassian-org';
 
   private readonly gate: RateGate;
@@ -184,6 +195,37 @@ export class AtlassianOrgConnector implements IdpConnector, UserDirectory, Membe
         return { id: u.accountId!, ...(u.email ? { email: u.email } : {}), ...(name ? { displayName: name } : {}) };
       });
     return found.next ? { members, next: found.next } : { members };
+  }
+
+  /** The latest of the account's per-product last-active dates; null when it used no product. */
+  async lastLogin(userId: string): Promise<number | null> {
+    const what = `reading the last-active dates of Atlassian account ${userId}`;
+    const base = `admin/v1/orgs/${encodeURIComponent(this.orgId)}/directory/users/${encodeURIComponent(userId)}/last-active-dates`;
+    let latest: number | null = null;
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_ACTIVITY_PAGES; page++) {
+      const answer = await this.call(what, () => this.send('GET', cursor === undefined ? base : `${base}?${new URLSearchParams({ cursor }).toString()}`));
+      const b = (answer.body ?? {}) as { data?: { product_access?: unknown }; links?: { next?: unknown } };
+      const products = (Array.isArray(b.data?.product_access) ? b.data.product_access : []) as { last_active?: unknown; last_active_timestamp?: unknown }[];
+      for (const p of products) {
+        const at = parseSignInTime(p.last_active_timestamp ?? p.last_active, `Atlassian account ${userId}'s last-active date`, 'atlassian_org_bad_time');
+        if (at !== null && (latest === null || at > latest)) latest = at;
+      }
+      cursor = typeof b.links?.next === 'string' && b.links.next ? b.links.next : undefined;
+      if (!cursor) break;
+    }
+    return latest;
+  }
+
+  /** The directory's `accountStatus` (inactive: deactivated; closed: deleted) and `membershipStatus` (suspended). */
+  async accountStatus(userId: string): Promise<AccountStatus> {
+    const page = await this.call(`reading the status of Atlassian account ${userId}`, () => this.search({ accountIds: [userId], limit: 1 }));
+    const u = page.users.find((x) => x.accountId === userId);
+    if (!u) return { state: 'deleted', detail: `not in directory ${this.directoryId}` };
+    if (u.accountStatus === 'closed') return { state: 'deleted', detail: 'account closed' };
+    if (u.accountStatus === 'inactive') return { state: 'deactivated', detail: 'account inactive' };
+    if (u.membershipStatus === 'suspended') return { state: 'suspended', detail: 'access suspended in the directory' };
+    return { state: 'active' };
   }
 
   /**

@@ -54,16 +54,28 @@
  *   (https://learn.microsoft.com/graph/throttling); error body `{"error": {"code", "message",
  *   "innerError": {"date", "request-id", "client-request-id"}}}` (https://learn.microsoft.com/graph/errors).
  *
+ * - Last sign-in (inactivity reclaim): GET /users/{id}?$select=id,signInActivity; the
+ *   signInActivity resource's `lastSuccessfulSignInDateTime` (since December 2023, not
+ *   backfilled), else the later of `lastSignInDateTime` and `lastNonInteractiveSignInDateTime`
+ *   (https://learn.microsoft.com/graph/api/resources/signinactivity). It "requires a Microsoft
+ *   Entra ID P1 or P2 license and the AuditLog.Read.All permission": a tenant without the licence
+ *   answers 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant` "Neither tenant is B2C or
+ *   tenant doesn't have premium license" (microsoftgraph/microsoft-graph-docs#12772, #14118).
+ * - Account status (offboarding): GET /users/{id}?$select=id,accountEnabled; a user Graph does not
+ *   find (404) was deleted.
+ *
  * Permissions the app registration needs (application): GroupMember.ReadWrite.All and
- * User.Read.All (user lookup, memberOf, manager). Role-assignable groups additionally need
+ * User.Read.All (user lookup, memberOf, manager, accountEnabled), and AuditLog.Read.All for
+ * inactivity reclaim (signInActivity). Role-assignable groups additionally need
  * RoleManagement.ReadWrite.Directory; without it Graph answers 403 Authorization_RequestDenied.
  */
 import { Client, GraphClientError, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { PermanentError, RetryableError, isRetryableStatus } from '../../../outbox/errors.js';
 import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
-import { CachedToken, nonEmpty, parseJson, postTokenForm, retryAfterMs, transportFailure as describeTransport } from '../http.js';
-import type { HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
+import { CachedToken, nonEmpty, parseJson, parseSignInTime, postTokenForm, retryAfterMs, transportFailure as describeTransport } from '../http.js';
+import type { AccountStatuses, Activity, HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
+import type { AccountStatus } from '../../../domain/offboarding.js';
 
 export interface EntraConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -122,7 +134,12 @@ interface GraphUser {
   displayName?: string | null;
   mail?: string | null;
   userPrincipalName?: string | null;
+  accountEnabled?: boolean | null;
+  signInActivity?: { lastSignInDateTime?: string | null; lastNonInteractiveSignInDateTime?: string | null; lastSuccessfulSignInDateTime?: string | null } | null;
 }
+
+/** Graph's answer when the tenant has no Entra ID P1/P2 licence for sign-in data. */
+const NO_PREMIUM = 'Authentication_RequestFromNonPremiumTenantOrB2CTenant';
 
 interface Page<T> {
   value?: T[];
@@ -270,7 +287,7 @@ function setHeader(context: Context, name: string, value: string): void {
 
 // ---- connector ------------------------------------------------------------------------------
 
-export class EntraConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing {
+export class EntraConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, Activity, AccountStatuses {
   readonly type = 'entra';
 
   private constructor(
@@ -404,6 +421,38 @@ export class EntraConnector implements IdpConnector, UserDirectory, Memberships,
     }
     const mail = nonEmpty(manager?.mail) ?? (manager?.userPrincipalName?.includes('@') ? nonEmpty(manager.userPrincipalName) : undefined);
     return mail;
+  }
+
+  /** signInActivity: the last successful sign-in, else the last interactive or non-interactive one (see the header). */
+  async lastLogin(userId: string): Promise<number | null> {
+    const what = `reading the sign-in activity of Entra user ${userId}`;
+    let u: GraphUser;
+    try {
+      u = await this.send<GraphUser>(() => this.client.api(`/users/${seg(userId)}`).select(['id', 'signInActivity']).get());
+    } catch (err) {
+      if (err instanceof GraphHttpError && err.status === 403) {
+        const why = err.code === NO_PREMIUM ? 'the tenant has no Microsoft Entra ID P1 or P2 licence, which sign-in activity needs' : 'the app registration needs the AuditLog.Read.All application permission';
+        throw new PermanentError(`Microsoft Graph refused ${what} (${this.redact(`${err.status} ${err.code ?? ''}: ${err.message}`)}): ${why}, so roles on this connector cannot be reclaimed for inactivity`, 'entra_no_sign_in_activity');
+      }
+      throw this.classify(err, { what, notFound: () => `Entra user ${userId} not found` });
+    }
+    const a = u.signInActivity ?? {};
+    const time = (v: string | null | undefined, field: string) => parseSignInTime(v, `Entra user ${userId}'s ${field}`, 'entra_bad_time');
+    const successful = time(a.lastSuccessfulSignInDateTime, 'lastSuccessfulSignInDateTime');
+    if (successful !== null) return successful;
+    const attempts = [time(a.lastSignInDateTime, 'lastSignInDateTime'), time(a.lastNonInteractiveSignInDateTime, 'lastNonInteractiveSignInDateTime')].filter((t): t is number => t !== null);
+    return attempts.length === 0 ? null : Math.max(...attempts);
+  }
+
+  /** `accountEnabled: false` is a deactivated account (sign-in blocked); a user Graph does not find was deleted. */
+  async accountStatus(userId: string): Promise<AccountStatus> {
+    try {
+      const u = await this.send<GraphUser>(() => this.client.api(`/users/${seg(userId)}`).select(['id', 'accountEnabled']).get());
+      return u.accountEnabled === false ? { state: 'deactivated', detail: 'accountEnabled false' } : { state: 'active' };
+    } catch (err) {
+      if (err instanceof GraphHttpError && err.status === 404) return { state: 'deleted', detail: 'not found' };
+      throw this.classify(err, { what: `reading the status of Entra user ${userId}` });
+    }
   }
 
   checkHealth(groups: string[]): Promise<HealthReport> {

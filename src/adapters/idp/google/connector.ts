@@ -33,7 +33,10 @@
  *
  * Wire behaviour relied on (https://developers.google.com/admin-sdk/directory/reference/rest/v1):
  * - users.get: `userKey` is the primary email, an alias or the id; the answer's `primaryEmail` is
- *   the user id this connector uses; `relations` `[{type: "manager", value: <email>}]`.
+ *   the user id this connector uses; `relations` `[{type: "manager", value: <email>}]`;
+ *   `lastLoginTime` (date-time; "1970-01-01T00:00:00.000Z" for a user who never signed in),
+ *   `suspended` and `archived` (booleans) for inactivity reclaim and offboarding (the User
+ *   resource, .../rest/v1/users#User); an unknown user is 404 "Resource Not Found: userKey".
  * - members.list (paged), get / insert / delete. members.get is the direct membership (hasMember also answers
  *   for nested membership, which would make the bot think a user who only inherits the group
  *   already had the membership it adds and removes; ARCHITECTURE.md §1.5).
@@ -56,8 +59,9 @@ import fs from 'node:fs';
 import { admin, type admin_directory_v1 } from '@googleapis/admin';
 import { PermanentError, RetryableError, isRetryableStatus } from '../../../outbox/errors.js';
 import { runHealthChecks } from '../health.js';
-import { CachedToken, nonEmpty, postTokenForm, retryAfterMs, transportFailure } from '../http.js';
-import type { HealthReport, IdpUser, IdpMember, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
+import { CachedToken, nonEmpty, parseSignInTime, postTokenForm, retryAfterMs, transportFailure } from '../http.js';
+import type { AccountStatuses, Activity, HealthReport, IdpUser, IdpMember, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
+import type { AccountStatus } from '../../../domain/offboarding.js';
 
 export const GOOGLE_SCOPES = [
   'https://www.googleapis.com/auth/admin.directory.group.member',
@@ -160,7 +164,7 @@ class ServiceAccountToken extends CachedToken {
 
 // ---- connector ------------------------------------------------------------------------------
 
-export class GoogleConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing {
+export class GoogleConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, Activity, AccountStatuses {
   readonly type = 'google';
 
   private constructor(
@@ -274,6 +278,28 @@ export class GoogleConnector implements IdpConnector, UserDirectory, Memberships
       if (r?.type === 'manager' && typeof r.value === 'string' && r.value.includes('@')) return r.value.trim();
     }
     return undefined;
+  }
+
+  /** users.get's `lastLoginTime`: null for the epoch Google sends when the user never signed in. */
+  async lastLogin(userId: string): Promise<number | null> {
+    const res = await this.call({ what: `reading the last sign-in of Google user ${userId}`, notFound: () => `Google user ${userId} not found` }, (h) =>
+      this.dir.users.get({ userKey: userId, fields: 'primaryEmail,lastLoginTime' }, h),
+    );
+    return parseSignInTime(res.data.lastLoginTime, `Google user ${userId}'s lastLoginTime`, 'google_bad_time');
+  }
+
+  /** users.get's `suspended` (with `suspensionReason`) and `archived`; a user Google does not find is deleted. */
+  async accountStatus(userId: string): Promise<AccountStatus> {
+    try {
+      const res = await this.send((h) => this.dir.users.get({ userKey: userId, fields: 'primaryEmail,suspended,suspensionReason,archived' }, h));
+      const u = res.data;
+      if (u.suspended) return { state: 'suspended', detail: nonEmpty(u.suspensionReason) ?? 'suspended' };
+      if (u.archived) return { state: 'deactivated', detail: 'archived' };
+      return { state: 'active' };
+    } catch (err) {
+      if (isAnswer(err) && err.status === 404 && !/groupKey|memberKey/.test(err.message)) return { state: 'deleted', detail: 'not found' };
+      throw this.classify(err, { what: `reading the status of Google user ${userId}` });
+    }
   }
 
   checkHealth(groups: string[]): Promise<HealthReport> {

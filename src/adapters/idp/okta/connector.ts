@@ -12,6 +12,10 @@
  * - `PUT` / `DELETE /api/v1/groups/{groupId}/users/{userId}` (assign / unassign), 204 either way
  * - `GET /api/v1/groups/{groupId}` (getGroup), `GET /api/v1/groups/{groupId}/users` (listGroupUsers)
  * - `GET /api/v1/groups?search=…` (listGroups), paged with `Link`, for `access-bot catalog import`
+ * - `GET /api/v1/users/{id}` again for inactivity reclaim and offboarding: the user object's
+ *   `lastLogin` (date-time or null) and `status` (STAGED, PROVISIONED, ACTIVE, RECOVERY,
+ *   LOCKED_OUT, PASSWORD_EXPIRED, SUSPENDED, DEPROVISIONED: the User schema of the Management
+ *   API, https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/)
  *
  * Each request is sent once, with a timeout over the whole exchange: retrying is the outbox's
  * job (ARCHITECTURE.md §1.2). Errors: a non-2xx answer carries a JSON body with `errorCode` and
@@ -25,7 +29,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { headerValue, HttpTimeout, sendHttp } from '../../http.js';
 import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } from '../../../outbox/errors.js';
-import { nonEmpty, parseJson } from '../http.js';
+import { nonEmpty, parseJson, parseSignInTime } from '../http.js';
 import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
 import { RateGate } from '../../rateGate.js';
@@ -42,12 +46,15 @@ import type {
   ManagerSource,
   Health,
   LoginActivity,
+  Activity,
+  AccountStatuses,
   MemberListing,
   MemberProfile,
   UserGroup,
   UserGroups,
   UserProfile,
 } from '../../../app/ports/idp.js';
+import type { AccountStatus } from '../../../domain/offboarding.js';
 
 export interface OktaConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -117,7 +124,7 @@ interface CallContext {
   notFound?: (summary: string) => string | undefined;
 }
 
-export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, GroupDirectory, UserGroups, UserProfile, LoginActivity {
+export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, GroupDirectory, UserGroups, UserProfile, LoginActivity, Activity, AccountStatuses {
   readonly type = 'okta';
 
   private readonly gate: RateGate;
@@ -207,6 +214,28 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
     const at = loginTime(user);
     if (at === undefined) throw new PermanentError(`Okta answered a lastLogin for user ${userId} that is not a time`, 'okta_bad_answer');
     return at;
+  }
+
+  /** The user object's `lastLogin`: null when Okta has none (the user never signed in). */
+  async lastLogin(userId: string): Promise<number | null> {
+    const user = await this.call({ what: `reading the last sign-in of Okta user ${userId}`, notFound: () => `Okta user ${userId} not found` }, () => this.getUser(userId));
+    return parseSignInTime(user.lastLogin, `Okta user ${userId}'s lastLogin`, 'okta_bad_time');
+  }
+
+  /**
+   * The user's `status`: SUSPENDED is suspended, DEPROVISIONED deactivated ("Deactivated users can
+   * no longer access their assigned apps", though Okta keeps their group memberships:
+   * https://help.okta.com/en-us/Content/Topics/users-groups-profiles/usgp-deactivate-user-account.htm),
+   * a user Okta answers 404 for is deleted; every other status still lets the person work
+   * (LOCKED_OUT and PASSWORD_EXPIRED are a password away from it).
+   */
+  async accountStatus(userId: string): Promise<AccountStatus> {
+    const user = await this.getUserOrUndefined(userId, `reading the status of Okta user ${userId}`);
+    if (!user) return { state: 'deleted', detail: 'not found' };
+    const status = user.status ?? 'ACTIVE';
+    if (status === 'DEPROVISIONED') return { state: 'deactivated', detail: status };
+    if (status === 'SUSPENDED') return { state: 'suspended', detail: status };
+    return { state: 'active', detail: status };
   }
 
   /** Pages through the user's groups until `stop` says so (found) or the pages end. */
