@@ -28,6 +28,7 @@ import { SlackApi } from './adapters/slack/api.js';
 import { SlackGateway } from './adapters/slack/client.js';
 import { slackHandlers } from './adapters/slack/effects.js';
 import { homeHandlers } from './adapters/slack/homeEffects.js';
+import { reclaimHandlers } from './adapters/slack/reclaimEffects.js';
 import { registerListeners } from './adapters/slack/listeners.js';
 import { warmUpInbound } from './adapters/slack/warmUp.js';
 import { boltRegistry, SlackDemand, SlackRouter, slackRequestListener, type HttpRoute } from './adapters/slack/inbound.js';
@@ -60,6 +61,7 @@ import { ExpiryScheduler } from './jobs/expiry.js';
 import { DEFAULT_JIRA_POLL_MS, JiraPollJob } from './jobs/jiraPoll.js';
 import { RoutingTimers } from './jobs/routing.js';
 import { MemberSync, type MemberSyncOptions } from './jobs/memberSync.js';
+import { HolderChecks, type HolderChecksOptions } from './jobs/holderChecks.js';
 import { SqliteGroupMembers } from './adapters/sqlite/groupMembers.js';
 import { runDueTimers } from './app/timers.js';
 import { runDueWarnings } from './app/warnings.js';
@@ -87,6 +89,8 @@ export interface ComposeOptions {
   limits?: Partial<InboundLimits>;
   /** The user sync's bounds and schedule (tests turn the schedule off and run it by hand). */
   memberSync?: Partial<Pick<MemberSyncOptions, 'schedule' | 'pageSize' | 'maxWaitMs' | 'maxRetries' | 'backoffMs'>>;
+  /** Inactivity reclaim's and the account-status check's schedules and bounds (tests turn the schedules off and run them by hand). */
+  holderChecks?: HolderChecksOptions;
   /**
    * Requests that warm up the Slack request path before `/healthz` says ready
    * (adapters/slack/warmUp.ts); the process entry sends WARM_UP_REQUESTS, tests none.
@@ -118,6 +122,8 @@ export interface AccessBot {
   readonly groupMembers: SqliteGroupMembers;
   /** The poll for requests raised in Jira (jobs/jiraPoll.ts); `runOnce()` polls now. */
   readonly jiraPoll: JiraPollJob;
+  /** Inactivity reclaim (`reclaim()`) and the account-status check of holders (`checkAccounts()`), jobs/holderChecks.ts. */
+  readonly holderChecks: HolderChecks;
   /** Whether Slack is waiting on the bot, which slows the outbox down or holds it. */
   readonly slackDemand: SlackDemand;
   readonly ctx: AppContext;
@@ -225,6 +231,12 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     intervalMs: opts.jiraPollMs ?? config.jira.pollIntervalMs ?? DEFAULT_JIRA_POLL_MS,
   });
 
+  const holderChecks = new HolderChecks(ctx, groupMembers, {
+    ...(config.reclaimSchedule !== undefined ? { reclaimSchedule: config.reclaimSchedule } : {}),
+    ...(config.offboardingSchedule !== undefined ? { offboardingSchedule: config.offboardingSchedule } : {}),
+    ...opts.holderChecks,
+  });
+
   // Slack waits on its requests, and on a burst still being accepted (SlackDemand); nobody waits
   // on an effect to the millisecond. onEased runs once requests come, when `dispatcher` exists.
   const slackDemand = new SlackDemand({ ...opts.slackBurst, onEased: () => dispatcher.wake() });
@@ -237,6 +249,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       ...appHandlers(ctx),
       ...slackHandlers(ctx, slack),
       ...homeHandlers(ctx, slack),
+      ...reclaimHandlers(ctx, slack),
       ...jiraHandlers(ctx, jira),
       ...statusChangeHandlers(ctx, new JiraIssueReads(jiraApi)),
       ...reviewHandlers(ctx),
@@ -307,6 +320,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     memberSync,
     groupMembers,
     jiraPoll,
+    holderChecks,
     slackDemand,
     ctx,
     reloadCatalog: (reason) => catalog.reload(reason),
@@ -324,6 +338,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       memberSync.start();
       startIntake(ctx);
       jiraPoll.start();
+      holderChecks.start();
       prune();
       pruner = setInterval(prune, PRUNE_EVERY_MS);
       pruner.unref();
@@ -379,6 +394,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       timers.stop();
       await memberSync.stop();
       await jiraPoll.stop();
+      await holderChecks.stop();
       if (metricsServer) await closeServer(metricsServer);
       slackDemand.stop();
       if (server) {

@@ -18,6 +18,7 @@
  */
 import { bundleProgress, partLabel, partRefOf, type PartRef } from '../domain/bundle.js';
 import { canTransition, transition } from '../domain/lifecycle.js';
+import { asRevokeCause, type RevokeCause } from '../domain/steps.js';
 import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type AppContext, type Tx } from './context.js';
 import { enqueue } from './effects.js';
 import { failRequest } from './fail.js';
@@ -99,7 +100,7 @@ export function partGranted(ctx: BundleTx, part: RequestRecord, grant: { idpUser
     recordStep(ctx, part, { type: 'granted', connector: part.connector, group: part.groupId, idpUserId: grant.idpUserId, expiresAt, preexisting: grant.preexisting, part: found.ref }, 'access-bot', now);
   if (b.state !== 'approved' && b.state !== 'active') {
     granted(now);
-    startRevocation(ctx, part.id, b.revokeCause === 'manual' ? 'manual' : 'expired', b.revokedBy ?? undefined);
+    startRevocation(ctx, part.id, asRevokeCause(b.revokeCause), b.revokedBy ?? undefined, b.revokeReason ?? undefined);
     return;
   }
   const progress = bundleProgress(b.state, ctx.store.partsOf(b.id).map((p) => p.state));
@@ -113,6 +114,11 @@ export function partGranted(ctx: BundleTx, part: RequestRecord, grant: { idpUser
     ctx.onExpiryChanged();
   }
   granted(b.expiresAt);
+  // Its holder left while the parts were on their way (app/offboard.ts): the bundle ends as it lands.
+  if (b.state === 'active' && b.revokeCause === 'offboarded' && b.revokeRequestedAt === null) {
+    endBundle(ctx, b, 'offboarded', undefined, b.revokeReason ?? undefined);
+    return;
+  }
   if (progress.complete) {
     recordStep(ctx, b, { type: 'bundle_complete', parts: (b.bundleParts ?? []).map(partLabel), expiresAt: b.expiresAt }, 'access-bot', now);
     notifyRequester(ctx, b, { type: 'granted', expiresAt: b.expiresAt });
@@ -154,16 +160,17 @@ export function partFailed(ctx: Tx, part: RequestRecord, cause: string): void {
  * Ends a bundle (expiry or a person's revocation, inside that transaction): every part in place
  * is revoked, every part on its way is stopped. Returns false when the bundle is not active.
  */
-export function endBundle(ctx: Tx, bundle: RequestRecord, cause: 'expired' | 'manual', by?: string): boolean {
+export function endBundle(ctx: Tx, bundle: RequestRecord, cause: RevokeCause, by?: string, reason?: string): boolean {
   const event = cause === 'expired' ? 'expire' : 'revoke';
   if (!canTransition(bundle.state, event)) return false;
   const now = ctx.now();
-  ctx.store.updateRequest(bundle.id, { state: transition(bundle.state, event), revokeRequestedAt: now, revokeCause: cause, revokedBy: by ?? null }, now);
+  const why = { revokeRequestedAt: now, revokeCause: cause, revokedBy: by ?? null, revokeReason: reason ?? null };
+  ctx.store.updateRequest(bundle.id, { state: transition(bundle.state, event), ...why }, now);
   for (const p of ctx.store.partsOf(bundle.id)) {
-    if (p.state === 'active') startRevocation(ctx, p.id, cause, by);
+    if (p.state === 'active') startRevocation(ctx, p.id, cause, by, reason);
     // Its lookup or grant, still to run, is skipped and the part fails (stopIfEnded); a grant
     // already on its way lands and is revoked at once (partGranted).
-    else if (p.state === 'approved') ctx.store.updateRequest(p.id, { revokeRequestedAt: now, revokeCause: cause, revokedBy: by ?? null }, now);
+    else if (p.state === 'approved') ctx.store.updateRequest(p.id, why, now);
   }
   settleBundle(ctx, bundle.id);
   return true;
@@ -187,11 +194,18 @@ export function settleBundle(ctx: Tx, bundleId: string): void {
   if (!progress.ended) return;
   const now = ctx.now();
   ctx.store.updateRequest(b.id, { state: transition(b.state, 'revoked'), revokedAt: now }, now);
-  const cause = b.revokeCause === 'manual' ? 'manual' : 'expired';
+  const cause = asRevokeCause(b.revokeCause);
   const ended = parts.filter((p) => p.state === 'revoked').length;
-  recordStep(ctx, b, { type: 'bundle_revoked', cause, actor: b.revokedBy ? { name: b.revokedBy } : undefined, ended, neverGranted: parts.length - ended }, b.revokedBy ?? 'access-bot', now);
+  recordStep(
+    ctx,
+    b,
+    { type: 'bundle_revoked', cause, actor: b.revokedBy ? { name: b.revokedBy } : undefined, why: b.revokeReason ?? undefined, ended, neverGranted: parts.length - ended },
+    b.revokedBy ?? 'access-bot',
+    now,
+  );
   transitionIssue(ctx, b, 'revoked');
   enqueue(ctx.store, { kind: 'slack.requesterGrantUpdate', requestId: b.id });
-  notifyRequester(ctx, b, { type: 'revoked', cause, by: b.revokedBy ?? undefined });
+  // Someone who left is not written to: their Slack account is gone or about to be.
+  if (cause !== 'offboarded') notifyRequester(ctx, b, { type: 'revoked', cause, by: b.revokedBy ?? undefined });
   updateApproverCards(ctx, b.id);
 }

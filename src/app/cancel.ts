@@ -10,7 +10,7 @@ import { canTransition, describeState, transition } from '../domain/lifecycle.js
 import type { PersonRef } from '../domain/people.js';
 import { who, type Actor } from '../domain/steps.js';
 import { isRequester, isSubmitter, personOf, reply } from './commands.js';
-import { actorOf, inTx, notifyRequester, openRecord, recordStep, transitionIssue, updateApproverCards, type Deps, type InTx } from './context.js';
+import { actorOf, inTx, notifyRequester, openRecord, recordStep, transitionIssue, updateApproverCards, type Deps, type InTx, type Tx } from './context.js';
 import type { ReplyTarget } from './decide.js';
 import type { RequestRecord } from './ports/store.js';
 import { findNamed, keyOf, notYours } from './requestView.js';
@@ -47,13 +47,23 @@ export function withdraw(ctx: InTx<CancelDeps>, r: RequestRecord, me: { ref: Per
     const hint = r.state === 'active' ? ' To give the access back, use Revoke now on the "Access granted" message.' : '';
     return { ok: false, code: 'not_pending', message: `${keyOf(r)} is ${describeState(r.state)}, so it can no longer be cancelled.${hint}` };
   }
-  // Cancelled before routing identified the requester: the record has not been opened yet.
-  if (r.requesterEmail === null) openRecord(ctx, r);
   const actor: Actor = bySubmitter ? { personId: r.submitterId ?? undefined, slackId: me.actor.slackId, email: r.submitterEmail ?? undefined, name: r.submitterName ?? undefined } : actorOf(r);
-  ctx.store.updateRequest(r.id, { state: transition(r.state, 'cancel'), nextTimerAt: null }, now);
-  recordStep(ctx, r, { type: 'cancelled', actor }, me.label, now);
-  transitionIssue(ctx, r, 'cancelled');
-  updateApproverCards(ctx, r.id);
+  endCancelled(ctx, r, me.label, { actor });
   if (bySubmitter) notifyRequester(ctx, r, { type: 'cancelled', by: who(actor) });
   return { ok: true };
+}
+
+/**
+ * Ends a pending request as cancelled (inside a transaction): "Cancelled by …" on its issue (by
+ * `actor`), or with `why` when access-bot withdraws it because the requester left
+ * (app/offboard.ts); approvers' cards lose their buttons, its timers stop.
+ */
+export function endCancelled(ctx: Tx, r: RequestRecord, label: string, opts: { actor?: Actor; why?: string } = {}): void {
+  const now = ctx.now();
+  // Cancelled before routing identified the requester: the record has not been opened yet.
+  if (r.requesterEmail === null) openRecord(ctx, r);
+  ctx.store.updateRequest(r.id, { state: transition(r.state, 'cancel'), nextTimerAt: null }, now);
+  recordStep(ctx, r, { type: 'cancelled', actor: opts.actor ?? actorOf(r), ...(opts.why ? { why: opts.why } : {}) }, label, now);
+  transitionIssue(ctx, r, 'cancelled');
+  updateApproverCards(ctx, r.id);
 }

@@ -82,8 +82,9 @@ export function commentOn(store: TxStore, r: RequestRecord, auditSeq: number): v
  * transition is done already and is not applied.
  */
 export function transitionIssue(ctx: Pick<Tx, 'store' | 'catalog'>, r: RequestRecord, state: JiraTransitionState): void {
-  // An extension shares its grant's issue, a part its bundle's; the issue follows the grant or the bundle.
-  if (r.extendsId || r.partOf) return;
+  // An extension shares its grant's issue, a part its bundle's; the issue follows the grant or the
+  // bundle. Standing access was never requested: its issue records the reclaim, outside the workflow.
+  if (r.extendsId || r.partOf || r.origin === 'standing') return;
   const jira = ctx.catalog().jira;
   const name = jira.transitions[state];
   const doneIn = statusesSaying(jira.statuses, state);
@@ -133,7 +134,7 @@ export function refreshTimers(ctx: Pick<Tx, 'store' | 'now'>, requestId: string)
       stage: r.stage,
       stageStartedAt: r.stageStartedAt,
       escalatedStage: r.escalatedStage,
-      approvers: ctx.store.approversOf(r.id, r.stage),
+      approvers: ctx.store.approversOf(r.id, r.stage).filter((a) => a.goneAt === null),
     });
   }
   if (next !== r.nextTimerAt) ctx.store.updateRequest(r.id, { nextTimerAt: next }, ctx.now());

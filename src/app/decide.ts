@@ -50,7 +50,8 @@ function stageFacts(ctx: Pick<Tx, 'store'>, r: RequestRecord) {
       index: r.stage,
       count: Math.max(1, stages.length),
       required: stages[r.stage]?.required ?? 1,
-      approvers: approvers.map(approverRef),
+      // An approver who left (app/offboard.ts) decides no more; a vote given before stands.
+      approvers: approvers.filter((a) => a.goneAt === null || a.decision !== null).map(approverRef),
       approvals: approvers.filter((a) => a.decision === 'approve').map(approverRef),
     },
   };

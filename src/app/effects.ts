@@ -11,7 +11,7 @@
  * - `idp:@resolve:<request>`: finding the requester's IdP user, before the grant can join the
  *   queue above (`@` is in no connector instance name).
  * - `slack:<request>:<person>`: one person's messages about one request (post, then updates).
- * - `route:<request>`: resolving approvers, stage by stage.
+ * - `route:<request>`: resolving approvers, stage by stage (and re-routing when approvers left).
  * - `jira-status:<request>`: status changes people made in Jira, in the order they came.
  * - `slack:home:<Slack id>`: publishing one person's App Home (app/home.ts): at most one waits at
  *   a time, and it is due no sooner than a second after the last publish.
@@ -37,7 +37,7 @@ export type RequesterNotice =
   /** The add waits for the requester (ports/idp.ts PendingAdd); `notice` in the connector's words. */
   | { type: 'grant_pending'; notice: string }
   | { type: 'granted'; expiresAt: number | null }
-  | { type: 'revoked'; cause: 'expired' | 'manual'; by?: string }
+  | { type: 'revoked'; cause: 'expired' | 'manual' | 'reclaimed'; by?: string }
   | { type: 'timed_out' }
   /** Withdrawn by whoever asked for it on the requester's behalf (the requester's own cancel needs no DM). */
   | { type: 'cancelled'; by: string }
@@ -52,6 +52,8 @@ export type RequesterNotice =
 export type Effect =
   | { kind: 'request.route'; requestId: string; stage: number }
   | { kind: 'request.escalate'; requestId: string; stage: number }
+  /** Approvers of the stage left and it can no longer pass: its fallback is asked (app/reroute.ts). */
+  | { kind: 'request.reroute'; requestId: string; stage: number }
   | { kind: 'jira.create'; requestId: string }
   | { kind: 'jira.property'; requestId: string }
   /** `issueOf`: the request whose issue and Jira line it goes to (a bundle's part: the bundle); default `requestId`. */
@@ -86,6 +88,10 @@ export type Effect =
   | { kind: 'slack.approverReminder'; requestId: string; stage: number; slackId: string }
   /** Tells the holder their grant ends soon (domain/warnings.ts), with Extend; skipped once the expiry moved or the grant ended. */
   | { kind: 'slack.expiryWarning'; requestId: string; expiresAt: number }
+  /** Tells the holder their access looks unused and goes at `revokeAt` unless kept (app/reclaim.ts), with Keep it. */
+  | { kind: 'slack.reclaimWarning'; requestId: string; revokeAt: number }
+  /** Re-renders the inactivity warning once it is settled (kept, withdrawn, revoked): its button goes. */
+  | { kind: 'slack.reclaimWarningUpdate'; requestId: string }
   /** The loud message to a break-glass role's `notify` channel, with its Reviewed button. */
   | { kind: 'slack.breakGlassAlert'; requestId: string }
   | { kind: 'slack.breakGlassAlertUpdate'; requestId: string }
@@ -156,6 +162,7 @@ export function queueOf(e: Effect): string {
   switch (e.kind) {
     case 'request.route':
     case 'request.escalate':
+    case 'request.reroute':
       return `route:${e.requestId}`;
     case 'jira.comment':
       return `jira:${e.issueOf ?? e.requestId}`;
@@ -171,6 +178,8 @@ export function queueOf(e: Effect): string {
     case 'slack.requesterConfirmationUpdate':
     case 'slack.requesterGrantUpdate':
     case 'slack.expiryWarning':
+    case 'slack.reclaimWarning':
+    case 'slack.reclaimWarningUpdate':
       return `slack:${e.requestId}:requester`;
     case 'slack.submitterDm':
       return `slack:${e.requestId}:submitter`;

@@ -25,6 +25,7 @@ import { mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCa
 import { enqueue, type EffectOf, type Skipped } from './effects.js';
 import type { RequestRecord } from './ports/store.js';
 import { startChangeRemoval } from './fulfil.js';
+import { startRevocation } from './revoke.js';
 import { armWarnings } from './warnings.js';
 
 /** What granting touches. */
@@ -70,6 +71,11 @@ export function grantDone(ctx: InTx<GrantDeps>, e: EffectOf<'idp.grant'>, result
   if (r.partOf) return partGranted(ctx, mustGet(ctx, r.id), result);
   recordStep(ctx, r, { type: 'granted', connector: r.connector, group: r.groupId, idpUserId: result.idpUserId, expiresAt, preexisting: result.preexisting, shiftEnd }, 'access-bot', now);
   transitionIssue(ctx, r, 'active');
+  // The holder left while the grant was on its way (app/offboard.ts): it ends as it lands.
+  if (r.revokeCause === 'offboarded') {
+    startRevocation(ctx, r.id, 'offboarded', undefined, r.revokeReason ?? undefined);
+    return;
+  }
   notifyRequester(ctx, r, { type: 'granted', expiresAt });
   armWarnings(ctx, r.id);
   updateApproverCards(ctx, r.id);

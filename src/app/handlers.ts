@@ -8,6 +8,7 @@ import { grantDead, grantDone, runGrant, type GrantDeps, type GrantResult } from
 import { resolveDead, resolveDone, runResolve, type ResolveDeps, type ResolveResult } from './resolveUser.js';
 import { handOverRevoke, revokeDead, revokeDone, runRevoke, type RevokeDeps, type RevokeResult } from './revoke.js';
 import { removeDead, removeDone, runRemove, type RemoveDeps, type RemoveResult } from './remove.js';
+import { applyReroute, resolveReroute, type RerouteResult } from './reroute.js';
 import { applyRouting, resolveStage, routingDead, type RouteDeps, type RoutingResult } from './route.js';
 import type { TxStore } from './ports/store.js';
 import { runUndo, undoDead, undoDone, type UndoDeps, type UndoResult } from './undoGrant.js';
@@ -53,6 +54,15 @@ export function appHandlers(ctx: OrchestrationDeps): Record<string, Handler> {
         return resolveEscalation(ctx, e.requestId, e.stage);
       },
       onDone: (row, result, tx) => applyEscalation(inTx(ctx, tx), asEffect('request.escalate', row.payload).requestId, result as EscalationResult),
+    },
+    'request.reroute': {
+      run: (row) => {
+        const e = asEffect('request.reroute', row.payload);
+        return resolveReroute(ctx, e.requestId, e.stage);
+      },
+      onDone: (row, result, tx) => applyReroute(inTx(ctx, tx), asEffect('request.reroute', row.payload).requestId, result as RerouteResult),
+      // The fallback could not be looked up for good: the stage cannot pass, so the request fails with the cause.
+      onDead: (row, err, tx) => routingDead(inTx(ctx, tx), asEffect('request.reroute', row.payload).requestId, err),
     },
     'idp.resolveUser': resolve,
     // Rows an older version enqueued by email move to the IdP user's queue: its grant is a lookup

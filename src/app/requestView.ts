@@ -62,6 +62,9 @@ export function onBehalfLine(r: RequestRecord): string | undefined {
   return by && r.submittedAs ? `Requested by ${by} on behalf of ${requesterName(r)}, ${describeBasis(r.submittedAs)}.` : undefined;
 }
 
+/** How a grant ended, in a list. */
+const ENDED_BY: Readonly<Record<string, string>> = { expired: 'expired', manual: 'revoked by', reclaimed: 'reclaimed: unused', offboarded: 'ended: the holder left' };
+
 /**
  * One line about a request, from the point of view of its requester (who is told who asked for
  * them), or of whoever asked on their behalf (`submitter`: told whom it is for).
@@ -85,7 +88,7 @@ export function requestLine(ctx: Pick<Tx, 'store' | 'now'>, r: RequestRecord, no
       return `${head}: cancelled`;
     case 'revoked':
       if (r.kind === 'removal') return `${head}: carried out ${formatTime(r.removedAt ?? r.updatedAt)}${r.removalOutcome === 'not_member' ? ' (there was no membership to remove)' : ''}`;
-      return `${head}: ended ${formatTime(r.revokedAt ?? r.updatedAt)} (${r.revokeCause === 'manual' ? `revoked by ${r.revokedBy ?? 'someone'}` : 'expired'})`;
+      return `${head}: ended ${formatTime(r.revokedAt ?? r.updatedAt)} (${ENDED_BY[r.revokeCause ?? 'expired'] ?? 'expired'}${r.revokeCause === 'manual' ? ` ${r.revokedBy ?? 'someone'}` : ''})`;
     case 'failed':
       return `${head}: failed: ${r.failure ?? 'unknown cause'}`;
     default:

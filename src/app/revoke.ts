@@ -8,6 +8,7 @@
 import { canTransition, transition } from '../domain/lifecycle.js';
 import { forgetsOwnership, revokeRemoves, type KeptBecause } from '../domain/membership.js';
 import { bundleOf, endBundle, settleBundle } from './bundle.js';
+import { asRevokeCause, type RevokeCause } from '../domain/steps.js';
 import { connectorFor } from './connectors.js';
 import { alertAdmins, mustGet, notifyRequester, recordStep, transitionIssue, updateApproverCards, type Deps, type InTx, type Tx } from './context.js';
 import { enqueue, type EffectOf } from './effects.js';
@@ -24,16 +25,17 @@ export interface RevokeResult {
 /**
  * Starts revocation of an active grant (inside a transaction); returns whether it started. A
  * bundle ends every part (app/bundle.ts), and ending one part of an active bundle ends the bundle.
+ * `reason` says why in words, for reclaim (the sign-in facts) and offboarding (the departure).
  */
-export function startRevocation(ctx: Tx, requestId: string, cause: 'expired' | 'manual', by?: string): boolean {
+export function startRevocation(ctx: Tx, requestId: string, cause: RevokeCause, by?: string, reason?: string): boolean {
   const r = mustGet(ctx, requestId);
   const bundle = r.partOf ? mustGet(ctx, r.partOf) : undefined;
-  if (bundle?.state === 'active') return endBundle(ctx, bundle, cause, by);
-  if (r.bundleParts) return endBundle(ctx, r, cause, by);
+  if (bundle?.state === 'active') return endBundle(ctx, bundle, cause, by, reason);
+  if (r.bundleParts) return endBundle(ctx, r, cause, by, reason);
   const event = cause === 'expired' ? 'expire' : 'revoke';
   if (!canTransition(r.state, event) || !r.idpUserId) return false;
   const now = ctx.now();
-  ctx.store.updateRequest(r.id, { state: transition(r.state, event), revokeRequestedAt: now, revokeCause: cause, revokedBy: by ?? null }, now);
+  ctx.store.updateRequest(r.id, { state: transition(r.state, event), revokeRequestedAt: now, revokeCause: cause, revokedBy: by ?? null, revokeReason: reason ?? null }, now);
   enqueue(ctx.store, { kind: 'idp.revoke', requestId: r.id, connector: r.connector, group: r.groupId, idpUserId: r.idpUserId });
   return true;
 }
@@ -53,6 +55,7 @@ export async function runRevoke(ctx: RevokeDeps, e: EffectOf<'idp.revoke'>): Pro
   const verdict = revokeRemoves({
     record: ctx.store.getMembership(r.connector, r.groupId, r.idpUserId),
     otherHolders: ctx.store.otherHoldersOf(r.connector, r.groupId, r.idpUserId, r.id),
+    whoeverAdded: r.origin === 'standing' || r.revokeCause === 'reclaimed',
   });
   if (!verdict.remove) return { removed: false, keptBecause: verdict.keptBecause };
   await connectorFor(ctx, r.connector).removeMember(r.groupId, r.idpUserId);
@@ -76,7 +79,7 @@ export function finishRevocation(ctx: Pick<Tx, 'store' | 'now' | 'catalog'>, r: 
     ctx.store.deleteMembership(r.connector, r.groupId, r.idpUserId);
   }
   if (result.removed) ctx.store.membershipRemoved(r.connector, r.groupId, r.idpUserId, now);
-  const cause = r.revokeCause === 'manual' ? 'manual' : 'expired';
+  const cause = asRevokeCause(r.revokeCause);
   const part = bundleOf(ctx, r);
   recordStep(
     ctx,
@@ -85,6 +88,8 @@ export function finishRevocation(ctx: Pick<Tx, 'store' | 'now' | 'catalog'>, r: 
       type: 'revoked',
       cause,
       actor: r.revokedBy ? { name: r.revokedBy } : undefined,
+      why: r.revokeReason ?? undefined,
+      standing: r.origin === 'standing' || undefined,
       connector: r.connector,
       group: r.groupId,
       idpUserId: r.idpUserId,
@@ -99,7 +104,9 @@ export function finishRevocation(ctx: Pick<Tx, 'store' | 'now' | 'catalog'>, r: 
   if (part) return settleBundle(ctx, part.bundle.id);
   transitionIssue(ctx, r, 'revoked');
   enqueue(ctx.store, { kind: 'slack.requesterGrantUpdate', requestId: r.id });
-  notifyRequester(ctx, r, { type: 'revoked', cause, by: r.revokedBy ?? undefined });
+  if (r.reclaimWarnedAt !== null) enqueue(ctx.store, { kind: 'slack.reclaimWarningUpdate', requestId: r.id });
+  // Someone who left is not written to: their Slack account is gone or about to be.
+  if (cause !== 'offboarded') notifyRequester(ctx, r, { type: 'revoked', cause, by: r.revokedBy ?? undefined });
   updateApproverCards(ctx, r.id);
 }
 

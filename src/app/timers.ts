@@ -15,7 +15,8 @@ function applyDue(ctx: Tx, requestId: string): void {
   const r = mustGet(ctx, requestId);
   if (r.state !== 'pending' || r.policy.kind !== 'stages') return refreshTimers(ctx, requestId);
   const now = ctx.now();
-  const approvers = ctx.store.approversOf(r.id, r.stage);
+  // Approvers who left (app/offboard.ts) are neither reminded nor told.
+  const approvers = ctx.store.approversOf(r.id, r.stage).filter((a) => a.goneAt === null);
   const due = dueActions(now, { policy: r.policy, createdAt: r.createdAt, stage: r.stage, stageStartedAt: r.stageStartedAt, escalatedStage: r.escalatedStage, approvers });
   if (due.timeOut) {
     // Timed out before routing identified the requester (Slack or the IdP down): the record has

@@ -70,3 +70,16 @@ export function reclaimPolicyProblem(p: ReclaimPolicy): string | undefined {
   if (p.warnMs >= p.afterMs) return 'warn must be shorter than after (the holder is warned before the access is reclaimed)';
   return undefined;
 }
+
+export type KeepRefusal = { code: 'not_holder' | 'not_active' | 'not_warned'; message: string };
+
+/**
+ * Whether this click on Keep it keeps the access: only its holder may, only while it is active and
+ * an inactivity warning is in force. undefined: it may.
+ */
+export function keepRefusal(f: { isHolder: boolean; active: boolean; warned: boolean }): KeepRefusal | undefined {
+  if (!f.isHolder) return { code: 'not_holder', message: 'Only the person who holds this access can keep it.' };
+  if (!f.active) return { code: 'not_active', message: 'This access is no longer active, so there is nothing to keep.' };
+  if (!f.warned) return { code: 'not_warned', message: 'This access is not being reclaimed (it was kept, or used since the warning), so there is nothing to keep.' };
+  return undefined;
+}

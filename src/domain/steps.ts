@@ -84,7 +84,7 @@ export type Step =
   /** A part of a bundle could not be granted; the others stay (`inPlace`: their labels, with their number). */
   | { type: 'bundle_incomplete'; part: PartRef; grant: string; cause: string; inPlace: string[] }
   /** Every part of a bundle ended: `ended` were revoked, `neverGranted` had not been granted (or had failed). */
-  | { type: 'bundle_revoked'; cause: 'expired' | 'manual'; actor?: Actor; ended: number; neverGranted: number }
+  | { type: 'bundle_revoked'; cause: RevokeCause; actor?: Actor; why?: string; ended: number; neverGranted: number }
   | { type: 'timed_out'; afterMs: number }
   /** Withdrawn by its requester, or by access-bot when the requester left (`why`). */
   | { type: 'cancelled'; actor: Actor; why?: string }
@@ -122,6 +122,16 @@ export const INTAKE_REFUSED = 'Cannot process this request:';
 export const INTAKE_REFUSED_HINT = 'Edit the fields of this issue: access-bot starts the request as soon as they are valid.';
 /** Why a grant ended: it expired, a person revoked it, inactivity reclaimed it, its holder left. */
 export type RevokeCause = 'expired' | 'manual' | 'reclaimed' | 'offboarded';
+
+/** A stored `revoke_cause` read back (rows from before reclaim and offboarding say expired or manual). */
+export function asRevokeCause(stored: string | null): RevokeCause {
+  return stored === 'manual' || stored === 'reclaimed' || stored === 'offboarded' ? stored : 'expired';
+}
+
+/** "expired", "by Ann Lee", "reclaimed: unused since …": why a grant or a bundle ended, in the step's words. */
+function endedBecause(step: { cause: RevokeCause; actor?: Actor; why?: string }): string {
+  return step.cause === 'expired' ? 'expired' : step.cause === 'manual' ? `by ${who(step.actor)}` : `${step.cause}: ${step.why ?? 'no cause recorded'}`;
+}
 
 /**
  * Steps that are written to Jira. Refused clicks are audited but are not steps of the request;
@@ -231,7 +241,7 @@ export function describeStep(step: Step, at: number): string {
       return `Access granted: ${step.connector} group ${step.group} for ${step.idpUserId}, ${exp}. Granted on ${when}.${pre}${partSuffix(step.part)}`;
     }
     case 'revoked': {
-      const why = step.cause === 'expired' ? 'expired' : step.cause === 'manual' ? `by ${who(step.actor)}` : `${step.cause}: ${step.why ?? 'no cause recorded'}`;
+      const why = endedBecause(step);
       const standing = step.standing ? ' (standing access, not granted by access-bot)' : '';
       const what = step.removed
         ? `removed ${step.idpUserId} from ${step.connector} group ${step.group}${standing}`
@@ -252,7 +262,7 @@ export function describeStep(step: Step, at: number): string {
       );
     }
     case 'bundle_revoked': {
-      const why = step.cause === 'expired' ? 'expired' : `by ${who(step.actor)}`;
+      const why = endedBecause(step);
       const never = step.neverGranted > 0 ? `; ${step.neverGranted} had not been granted` : '';
       return `Bundle revoked (${why}) on ${when}: every part ended (${step.ended} revoked${never}).`;
     }

@@ -14,7 +14,7 @@ import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { hasCapability, type IdpConnector, type IdpMember } from '../app/ports/idp.js';
 import type { Catalog } from '../domain/catalog.js';
-import { RetryableError } from '../outbox/errors.js';
+import { Patience, Stopped, type PatienceOptions } from './patience.js';
 
 /** Where listings are stored (SqliteGroupMembers). */
 export interface GroupMemberStore {
@@ -24,7 +24,7 @@ export interface GroupMemberStore {
   failSync(connector: string, groupId: string, startedAt: number, finishedAt: number, cause: string): void;
 }
 
-export interface MemberSyncOptions {
+export interface MemberSyncOptions extends PatienceOptions {
   connectors: Readonly<Record<string, IdpConnector>>;
   catalog: () => Catalog;
   store: GroupMemberStore;
@@ -34,12 +34,6 @@ export interface MemberSyncOptions {
   schedule?: string;
   /** Members asked for per page. Default 200 (each connector caps it). */
   pageSize?: number;
-  /** The longest wait for a rate limit honoured; a longer hint fails the group for this run. Default 5 minutes. */
-  maxWaitMs?: number;
-  /** Retries of one page after retryable failures. Default 5. */
-  maxRetries?: number;
-  /** Wait when a retryable failure gives no hint. Default 2 s. */
-  backoffMs?: number;
 }
 
 export const DEFAULT_MEMBER_SYNC_SCHEDULE = '17 * * * *';
@@ -68,19 +62,18 @@ export function grantedGroups(catalog: Catalog): { connector: string; group: str
   return out;
 }
 
-class Stopped extends Error {}
-
 export class MemberSync {
   private task: ScheduledTask | undefined;
   private first: NodeJS.Timeout | undefined;
   private running: Promise<GroupSyncResult[]> | undefined;
-  private stopped = false;
-  private readonly wakers = new Set<() => void>();
+  private readonly patience: Patience;
 
-  constructor(private readonly o: MemberSyncOptions) {}
+  constructor(private readonly o: MemberSyncOptions) {
+    this.patience = new Patience(o);
+  }
 
   start(): void {
-    this.stopped = false;
+    this.patience.start();
     const expr = this.o.schedule ?? DEFAULT_MEMBER_SYNC_SCHEDULE;
     if (expr === 'off') return;
     this.task = schedule(expr, () => void this.runOnce());
@@ -91,11 +84,10 @@ export class MemberSync {
 
   /** Stops the schedule and a run in progress (between pages), and waits for it to end. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.patience.stop();
     if (this.first) clearTimeout(this.first);
     void this.task?.stop();
     this.task = undefined;
-    for (const wake of [...this.wakers]) wake();
     await this.running?.catch(() => undefined);
   }
 
@@ -110,7 +102,7 @@ export class MemberSync {
   private async pass(): Promise<GroupSyncResult[]> {
     const results: GroupSyncResult[] = [];
     for (const { connector, group } of grantedGroups(this.o.catalog())) {
-      if (this.stopped) break;
+      if (this.patience.isStopped) break;
       const c = this.o.connectors[connector];
       if (!c || !hasCapability(c, 'memberListing')) continue;
       try {
@@ -132,13 +124,14 @@ export class MemberSync {
     let count = 0;
     try {
       do {
-        const page = await this.page(c, group, cursor);
+        const size = this.o.pageSize ?? 200;
+        const at = cursor;
+        const page = await this.patience.call(() => c.listMembers(group, at === undefined ? { size } : { cursor: at, size }));
         this.o.store.recordPage(connector, group, startedAt, page.members);
         count += page.members.length;
         cursor = page.next;
         // Let Slack requests and effects run between pages of a large group.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (this.stopped) throw new Stopped();
+        await this.patience.yieldTurn();
       } while (cursor !== undefined);
     } catch (err) {
       const cause = err instanceof Stopped ? 'stopped before the listing was complete' : err instanceof Error ? err.message : String(err);
@@ -149,37 +142,5 @@ export class MemberSync {
     }
     this.o.store.completeSync(connector, group, startedAt, this.o.now(), count);
     return { connector, group, outcome: 'ok', members: count };
-  }
-
-  /** One page, waiting out rate limits and transient failures within the bounds. */
-  private async page(c: { listMembers: NonNullable<IdpConnector['listMembers']> }, group: string, cursor: string | undefined) {
-    const size = this.o.pageSize ?? 200;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await c.listMembers(group, cursor === undefined ? { size } : { cursor, size });
-      } catch (err) {
-        if (!(err instanceof RetryableError) || attempt >= (this.o.maxRetries ?? 5)) throw err;
-        const wait = err.retryAfterMs ?? (this.o.backoffMs ?? 2000) * 2 ** attempt;
-        if (wait > (this.o.maxWaitMs ?? 300_000)) throw err;
-        await this.sleep(wait);
-      }
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.reject(new Stopped());
-    return new Promise((resolve, reject) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.wakers.delete(wake);
-        reject(new Stopped());
-      };
-      const timer = setTimeout(() => {
-        this.wakers.delete(wake);
-        resolve();
-      }, ms);
-      timer.unref();
-      this.wakers.add(wake);
-    });
   }
 }

@@ -235,8 +235,9 @@ export class Harness {
       catalog: cat.catalog,
       logger,
       dispatcher: { backoff: { baseMs: 20, capMs: 200, maxHintMs: 3000 }, idlePollMs: 50 },
-      // Tests run the user sync by hand (bot.memberSync.runOnce()), never on a schedule.
+      // Tests run the user sync, reclaim and the account-status check by hand, never on a schedule.
       memberSync: { schedule: 'off' },
+      holderChecks: { reclaimSchedule: 'off', offboardingSchedule: 'off' },
       ...this.opts.compose,
     });
     await this.bot.start();

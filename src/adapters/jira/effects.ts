@@ -18,8 +18,9 @@ import type { JiraRecord } from './types.js';
 export const REQUEST_PROPERTY = 'access-bot-request';
 
 export function issueSummary(r: RequestRecord): string {
+  const holder = r.requesterName ?? r.requesterEmail ?? r.requesterSlackId;
   const what = describeAsk({ kind: r.kind, appName: r.appName, roleName: r.roleName, fromRoleName: r.fromRoleName, duration: describeDuration({ token: r.durationToken, ms: r.durationMs }), subject: r.subjectName ?? r.subjectEmail });
-  const s = `${requestTitle(r.kind)}: ${r.requesterName ?? r.requesterEmail ?? r.requesterSlackId} → ${what}`;
+  const s = r.origin === 'standing' ? `Standing access: ${holder} → ${r.appName} / ${r.roleName} (inactivity reclaim)` : `${requestTitle(r.kind)}: ${holder} → ${what}`;
   // Jira's summary field holds at most 255 characters.
   return s.length <= 255 ? s : `${s.slice(0, 254)}…`;
 }
@@ -92,6 +93,23 @@ export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<stri
         if (r.jiraKey) return { key: r.jiraKey };
         const approvers = ctx.store.approversOf(r.id, 0);
         const catalog = ctx.catalog();
+        if (r.origin === 'standing') {
+          return jira.createIssue({
+            requestId: r.id,
+            project: catalog.jira.project,
+            issueType: catalog.jira.issueType,
+            summary: issueSummary(r),
+            description: doc(
+              paragraph('Standing access recorded by access-bot: its holder is in the group without a request through access-bot. Each step of its inactivity reclaim is a comment on this issue.'),
+              labelValue('Holder', who(actorOf(r))),
+              labelValue('Application', r.appName),
+              labelValue('Role', r.roleName),
+              labelValue('Group', `${r.connector} group ${r.groupId}`),
+              labelValue('IdP user', r.idpUserId ?? 'unknown'),
+              labelValue('Request id', r.id),
+            ),
+          });
+        }
         return jira.createIssue({
           requestId: r.id,
           project: catalog.jira.project,

@@ -335,7 +335,7 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
       // Giving access back early is one click; the button goes once the grant has ended.
       return { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }, revokeButton(r, 'Revoke now')] };
     case 'revoked':
-      text = `Your access to ${what}${key} ${n.cause === 'expired' ? 'expired and was removed' : `was revoked by ${escapeMrkdwn(n.by ?? 'an admin')}`}.`;
+      text = `Your access to ${what}${key} ${n.cause === 'expired' ? 'expired and was removed' : n.cause === 'reclaimed' ? 'was removed: it went unused after the inactivity warning' : `was revoked by ${escapeMrkdwn(n.by ?? 'an admin')}`}.`;
       break;
     case 'extended':
       text = `Your access to ${what}${key} was extended by ${durationText(r)} (approved by ${escapeMrkdwn(n.by)}): it now ends ${formatTime(n.expiresAt)}.`;

@@ -28,6 +28,7 @@ import type { SlackListenerRegistry } from './inbound.js';
 import { registerHomeListeners } from './homeListeners.js';
 import { registerReviewListeners } from './reviewListeners.js';
 import { openKindModal, registerKindListeners } from './kindListeners.js';
+import { registerReclaimListeners } from './reclaimListeners.js';
 import type { ReplyTarget } from '../../app/decide.js';
 
 export type StateValues = Record<string, Record<string, ViewStateValue>>;
@@ -312,4 +313,5 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
   registerHomeListeners(app, ctx, slack, logger, later);
   registerReviewListeners(app, ctx, slack, logger, later);
   registerKindListeners(app, ctx, slack, logger, later);
+  registerReclaimListeners(app, ctx, slack, logger, later);
 }

@@ -1,0 +1,210 @@
+/**
+ * The two checks of who holds access, each on a node-cron schedule:
+ *
+ * - Inactivity reclaim (`RECLAIM_SCHEDULE`, default hourly at :41): for every holding of a role
+ *   with `reclaim:` (app/reclaim.ts), the holder's last sign-in is read from the role's connector
+ *   and the holding decided: warned, left alone, warning withdrawn, or revoked.
+ * - Account status (`OFFBOARDING_SCHEDULE`, default every 15 minutes): every holder of a grant
+ *   (approved or active) is looked up in the grant's connector, where it can tell account status;
+ *   someone deactivated, suspended or deleted there is offboarded (app/offboard.ts). A check that
+ *   finds most holders gone at once is not acted on (domain/offboarding.ts): admins are told.
+ *
+ * Both are gentle (jobs/patience.ts: one call at a time, rate limits waited out, a turn left to
+ * Slack between holders), never overlap themselves, and record each holding in a transaction of
+ * its own, so a stop or a crash part-way loses nothing: the next run picks up the rest. Failures
+ * to read a connector are counted and told to ADMIN_CHANNEL once per run, one line per connector.
+ */
+import { schedule, type ScheduledTask } from 'node-cron';
+import { alertAdmins, type Deps } from '../app/context.js';
+import { offboardPerson, type OffboardResult } from '../app/offboard.js';
+import type { GroupListing } from '../app/ports/groupMembers.js';
+import { CAPABILITY_WORDS, hasCapability } from '../app/ports/idp.js';
+import { applyReclaim, reclaimHoldings, type ReclaimOutcome } from '../app/reclaim.js';
+import { hasLeft, looksLikeMassDeparture, type Departure } from '../domain/offboarding.js';
+import { Patience, Stopped, type PatienceOptions } from './patience.js';
+
+export const DEFAULT_RECLAIM_SCHEDULE = '41 * * * *';
+export const DEFAULT_OFFBOARDING_SCHEDULE = '*/15 * * * *';
+
+export type HolderChecksDeps = Deps<'store' | 'catalog' | 'now' | 'people' | 'logger' | 'adminChannel' | 'connectors'>;
+
+export interface HolderChecksOptions extends PatienceOptions {
+  /** node-cron expressions, or `off` (the runs still work by hand). */
+  reclaimSchedule?: string;
+  offboardingSchedule?: string;
+}
+
+export interface ReclaimRun {
+  /** Holdings whose last sign-in was read, by what came of them. */
+  outcomes: Partial<Record<ReclaimOutcome, number>>;
+  /** Holdings that could not be checked, by connector, with the first cause. */
+  failed: { connector: string; holdings: number; cause: string }[];
+  /** Standing members left out because the listing gave no email to warn. */
+  unreachable: number;
+}
+
+export interface OffboardingRun {
+  /** Accounts whose status was read. */
+  checked: number;
+  /** People found gone (deactivated, suspended, deleted). */
+  gone: number;
+  offboarded: OffboardResult;
+  failed: { connector: string; holdings: number; cause: string }[];
+  /** Set when the run found too many gone to act on. */
+  refused?: string;
+}
+
+/** Counts failures per connector, keeping the first cause. */
+class Failures {
+  private readonly by = new Map<string, { holdings: number; cause: string }>();
+
+  add(connector: string, cause: string): void {
+    const f = this.by.get(connector);
+    if (f) f.holdings += 1;
+    else this.by.set(connector, { holdings: 1, cause });
+  }
+
+  list(): { connector: string; holdings: number; cause: string }[] {
+    return [...this.by].map(([connector, f]) => ({ connector, ...f }));
+  }
+}
+
+export class HolderChecks {
+  private readonly patience: Patience;
+  private readonly tasks: ScheduledTask[] = [];
+  private reclaiming: Promise<ReclaimRun> | undefined;
+  private checking: Promise<OffboardingRun> | undefined;
+
+  constructor(
+    private readonly deps: HolderChecksDeps,
+    private readonly groups: GroupListing,
+    private readonly o: HolderChecksOptions = {},
+  ) {
+    this.patience = new Patience(o);
+  }
+
+  start(): void {
+    this.patience.start();
+    const reclaim = this.o.reclaimSchedule ?? DEFAULT_RECLAIM_SCHEDULE;
+    const offboarding = this.o.offboardingSchedule ?? DEFAULT_OFFBOARDING_SCHEDULE;
+    if (reclaim !== 'off') this.tasks.push(schedule(reclaim, () => void this.reclaim().catch((err: unknown) => this.failed('reclaim', err))));
+    if (offboarding !== 'off') this.tasks.push(schedule(offboarding, () => void this.checkAccounts().catch((err: unknown) => this.failed('account-status check', err))));
+  }
+
+  /** Stops the schedules and the runs in progress (between holders), and waits for them to end. */
+  async stop(): Promise<void> {
+    this.patience.stop();
+    for (const t of this.tasks.splice(0)) void t.stop();
+    await Promise.all([this.reclaiming?.catch(() => undefined), this.checking?.catch(() => undefined)]);
+  }
+
+  /** One inactivity-reclaim pass; joins the pass in progress if there is one. */
+  reclaim(): Promise<ReclaimRun> {
+    this.reclaiming ??= this.reclaimPass().finally(() => {
+      this.reclaiming = undefined;
+    });
+    return this.reclaiming;
+  }
+
+  /** One account-status pass over the holders of grants; joins the pass in progress if there is one. */
+  checkAccounts(): Promise<OffboardingRun> {
+    this.checking ??= this.accountsPass().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private failed(what: string, err: unknown): void {
+    this.deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, `${what} failed`);
+  }
+
+  private async reclaimPass(): Promise<ReclaimRun> {
+    const { holdings, unreachable } = reclaimHoldings(this.deps, this.groups);
+    const outcomes: Partial<Record<ReclaimOutcome, number>> = {};
+    const failures = new Failures();
+    try {
+      for (const h of holdings) {
+        const c = this.deps.connectors[h.connector];
+        if (!c || !hasCapability(c, 'activity')) {
+          failures.add(h.connector, c ? `the connector cannot ${CAPABILITY_WORDS.activity}` : 'the connector is not configured');
+          continue;
+        }
+        let last: number | null;
+        try {
+          last = await this.patience.call(() => c.lastLogin(h.idpUserId));
+        } catch (err) {
+          if (err instanceof Stopped) throw err;
+          failures.add(h.connector, err instanceof Error ? err.message : String(err));
+          continue;
+        }
+        const outcome = applyReclaim(this.deps, h, last);
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+        await this.patience.yieldTurn();
+      }
+    } catch (err) {
+      if (!(err instanceof Stopped)) throw err;
+    }
+    const run = { outcomes, failed: failures.list(), unreachable };
+    this.tell('Inactivity reclaim could not read the last sign-in of', run.failed);
+    this.deps.logger.info(run, 'inactivity reclaim: pass done');
+    return run;
+  }
+
+  private async accountsPass(): Promise<OffboardingRun> {
+    // Each (connector, IdP user) once, with the people it stands for.
+    const holders = new Map<string, { connector: string; idpUserId: string; personIds: Set<number> }>();
+    for (let after = ''; ; ) {
+      const page = this.deps.store.holdings(after, 500);
+      for (const r of page) {
+        const key = `${r.connector}\u0000${r.idpUserId}`;
+        const h = holders.get(key) ?? { connector: r.connector, idpUserId: r.idpUserId!, personIds: new Set<number>() };
+        h.personIds.add(r.requesterId);
+        holders.set(key, h);
+      }
+      if (page.length < 500) break;
+      after = page.at(-1)!.id;
+    }
+    const failures = new Failures();
+    const gone = new Map<number, Departure>();
+    let checked = 0;
+    try {
+      for (const h of holders.values()) {
+        const c = this.deps.connectors[h.connector];
+        // Connectors that cannot tell account status are not checked: their holders are known elsewhere or not at all.
+        if (!c || !hasCapability(c, 'accountStatus')) continue;
+        try {
+          const status = await this.patience.call(() => c.accountStatus(h.idpUserId));
+          checked += 1;
+          if (hasLeft(status)) for (const id of h.personIds) if (!gone.has(id)) gone.set(id, { source: 'idp', connector: h.connector, state: status.state, ...(status.detail ? { detail: status.detail } : {}) });
+        } catch (err) {
+          if (err instanceof Stopped) throw err;
+          failures.add(h.connector, err instanceof Error ? err.message : String(err));
+        }
+        await this.patience.yieldTurn();
+      }
+    } catch (err) {
+      if (!(err instanceof Stopped)) throw err;
+    }
+    const offboarded: OffboardResult = { revoked: 0, cancelled: 0, approvals: 0, rerouted: 0 };
+    const run: OffboardingRun = { checked, gone: gone.size, offboarded, failed: failures.list() };
+    if (looksLikeMassDeparture(checked, gone.size)) {
+      run.refused = `${gone.size} of ${checked} holders checked look gone at once; nobody was offboarded. Check the connectors' answers, then run the check again.`;
+      this.deps.store.tx((tx) => alertAdmins({ store: tx, adminChannel: this.deps.adminChannel }, `Account-status check: ${run.refused}`));
+    } else {
+      for (const [personId, departure] of gone) {
+        const r = offboardPerson(this.deps, { personId, departure });
+        for (const k of Object.keys(offboarded) as (keyof OffboardResult)[]) offboarded[k] += r[k];
+      }
+    }
+    this.tell('The account-status check could not read', run.failed);
+    this.deps.logger.info(run, 'account-status check: pass done');
+    return run;
+  }
+
+  /** One admin alert for a run's failures, a line per connector. */
+  private tell(head: string, failed: { connector: string; holdings: number; cause: string }[]): void {
+    if (failed.length === 0) return;
+    const lines = failed.map((f) => `${f.connector}: ${f.holdings} holder${f.holdings === 1 ? '' : 's'} not checked (${f.cause})`);
+    this.deps.store.tx((tx) => alertAdmins({ store: tx, adminChannel: this.deps.adminChannel }, [`${head} some holders; they are checked again next run:`, ...lines].join('\n')));
+  }
+}
