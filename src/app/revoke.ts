@@ -75,6 +75,7 @@ export function finishRevocation(ctx: Pick<Tx, 'store' | 'now' | 'catalog'>, r: 
   if (!canTransition(r.state, 'revoked') || !r.idpUserId) return;
   const now = ctx.now();
   ctx.store.updateRequest(r.id, { state: transition(r.state, 'revoked'), revokedAt: now }, now);
+  if (result.removed) ctx.store.membershipRemoved(r.connector, r.groupId, r.idpUserId, now);
   if (result.keptBecause !== 'other_grant' && forgetsOwnership(ctx.store.otherHoldersOf(r.connector, r.groupId, r.idpUserId, r.id))) {
     ctx.store.deleteMembership(r.connector, r.groupId, r.idpUserId);
   }

@@ -220,3 +220,26 @@ describe('descriptor', () => {
     assert.equal(atlassianOrg.settings.apiKey.secret, true);
   });
 });
+
+describe('AtlassianOrgConnector activity and account status (inactivity reclaim, offboarding)', () => {
+  test("last sign-in: the latest of the account's per-product last-active dates; null when it used none", async () => {
+    const u = org.addUser({ email: `active${Date.now()}@example.com` });
+    assert.equal(await connector.lastLogin(u.accountId), null);
+    org.setLastActive(u.accountId, 'jira-software', Date.UTC(2026, 0, 5, 10));
+    org.setLastActive(u.accountId, 'confluence', Date.UTC(2026, 0, 7, 9));
+    assert.equal(await connector.lastLogin(u.accountId), Date.UTC(2026, 0, 7, 9));
+    await rejectsWith(connector.lastLogin('712020:nobody'), PermanentError);
+  });
+
+  test('inactive is deactivated, closed or missing deleted, a suspended membership suspended', async () => {
+    const u = org.addUser({ email: `status${Date.now()}@example.com` });
+    assert.deepEqual(await connector.accountStatus(u.accountId), { state: 'active' });
+    await connector.suspendUser(u.accountId);
+    assert.equal((await connector.accountStatus(u.accountId)).state, 'suspended');
+    u.accountStatus = 'inactive';
+    assert.equal((await connector.accountStatus(u.accountId)).state, 'deactivated');
+    u.accountStatus = 'closed';
+    assert.equal((await connector.accountStatus(u.accountId)).state, 'deleted');
+    assert.equal((await connector.accountStatus('712020:nobody')).state, 'deleted');
+  });
+});

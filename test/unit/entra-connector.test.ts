@@ -440,3 +440,32 @@ describe('emulator fidelity', () => {
     assert.deepEqual(err.error_codes, [1002012]);
   });
 });
+
+describe('EntraConnector activity and account status (inactivity reclaim, offboarding)', () => {
+  test('signInActivity: the last successful sign-in; null for someone who never signed in', async () => {
+    const u = graph.addUser({ userPrincipalName: `signin${Date.now()}@example.com` });
+    assert.equal(await connector.lastLogin(u.id), null);
+    graph.setLastSignIn(u.id, Date.UTC(2026, 2, 4, 5, 6, 7));
+    assert.equal(await connector.lastLogin(u.id), Date.UTC(2026, 2, 4, 5, 6, 7));
+  });
+
+  test('a tenant without an Entra ID P1/P2 licence: a PermanentError that says so', async () => {
+    const u = graph.addUser({ userPrincipalName: `nolicence${Date.now()}@example.com` });
+    graph.premium = false;
+    try {
+      const err = await rejectsWith(connector.lastLogin(u.id), PermanentError);
+      assert.match(err.message, /Authentication_RequestFromNonPremiumTenantOrB2CTenant.*no Microsoft Entra ID P1 or P2 licence/);
+    } finally {
+      graph.premium = true;
+    }
+  });
+
+  test('accountEnabled false is deactivated, a user Graph does not find deleted', async () => {
+    const u = graph.addUser({ userPrincipalName: `enabled${Date.now()}@example.com` });
+    assert.deepEqual(await connector.accountStatus(u.id), { state: 'active' });
+    graph.setAccountEnabled(u.id, false);
+    assert.deepEqual(await connector.accountStatus(u.id), { state: 'deactivated', detail: 'accountEnabled false' });
+    graph.removeUser(u.id);
+    assert.deepEqual(await connector.accountStatus(u.id), { state: 'deleted', detail: 'not found' });
+  });
+});

@@ -400,3 +400,24 @@ describe('emulator fidelity', () => {
     assert.equal(body.error.errors[0]!.reason, 'authError');
   });
 });
+
+describe('GoogleConnector activity and account status (inactivity reclaim, offboarding)', () => {
+  test('lastLoginTime: the epoch Google sends for someone who never signed in is null', async () => {
+    const email = `activity${Date.now()}@example.com`;
+    google.addUser({ primaryEmail: email });
+    assert.equal(await connector.lastLogin(email), null);
+    google.setLastLogin(email, Date.UTC(2026, 1, 3));
+    assert.equal(await connector.lastLogin(email), Date.UTC(2026, 1, 3));
+    const err = await rejectsWith(connector.lastLogin('nobody@example.com'), PermanentError);
+    assert.match(err.message, /Google user nobody@example.com not found/);
+  });
+
+  test('suspended is suspended (with its reason), a user Google does not find deleted', async () => {
+    const email = `status${Date.now()}@example.com`;
+    google.addUser({ primaryEmail: email });
+    assert.deepEqual(await connector.accountStatus(email), { state: 'active' });
+    google.setSuspended(email, true);
+    assert.deepEqual(await connector.accountStatus(email), { state: 'suspended', detail: 'ADMIN' });
+    assert.deepEqual(await connector.accountStatus('gone@example.com'), { state: 'deleted', detail: 'not found' });
+  });
+});

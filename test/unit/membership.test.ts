@@ -40,4 +40,10 @@ describe('who still holds a membership', () => {
     assert.equal(forgetsOwnership(0), true);
     assert.equal(forgetsOwnership(1), false);
   });
+
+  test('reclaim and standing access take the membership back whoever added it, unless another grant still needs it', () => {
+    assert.deepEqual(revokeRemoves({ record: THEIRS, otherHolders: 0, whoeverAdded: true }), { remove: true });
+    assert.deepEqual(revokeRemoves({ record: undefined, otherHolders: 0, whoeverAdded: true }), { remove: true });
+    assert.deepEqual(revokeRemoves({ record: undefined, otherHolders: 1, whoeverAdded: true }), { remove: false, keptBecause: 'other_grant' });
+  });
 });

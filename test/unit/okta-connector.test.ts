@@ -484,3 +484,32 @@ describe('facts for approval rules', () => {
     assert.match(err.message, /Okta user 00unobody not found/);
   });
 });
+
+describe('OktaConnector activity and account status (inactivity reclaim, offboarding)', () => {
+  test("lastLogin is the user's lastLogin; null before any sign-in", async () => {
+    const u = newUser();
+    assert.equal(await connector.lastLogin(u.id), null);
+    okta.setLastLogin(u.id, Date.UTC(2026, 0, 2, 3, 4, 5));
+    assert.equal(await connector.lastLogin(u.id), Date.UTC(2026, 0, 2, 3, 4, 5));
+    const err = await rejectsWith(connector.lastLogin('00unobody'), PermanentError);
+    assert.match(err.message, /Okta user 00unobody not found/);
+  });
+
+  test('status: DEPROVISIONED is deactivated, SUSPENDED suspended, a user Okta does not find deleted, the rest active', async () => {
+    const u = newUser();
+    assert.deepEqual(await connector.accountStatus(u.id), { state: 'active', detail: 'ACTIVE' });
+    okta.setStatus(u.id, 'LOCKED_OUT');
+    assert.equal((await connector.accountStatus(u.id)).state, 'active');
+    okta.setStatus(u.id, 'SUSPENDED');
+    assert.deepEqual(await connector.accountStatus(u.id), { state: 'suspended', detail: 'SUSPENDED' });
+    okta.setStatus(u.id, 'DEPROVISIONED');
+    assert.deepEqual(await connector.accountStatus(u.id), { state: 'deactivated', detail: 'DEPROVISIONED' });
+    okta.removeUser(u.id);
+    assert.deepEqual(await connector.accountStatus(u.id), { state: 'deleted', detail: 'not found' });
+  });
+
+  test('a rejected token is never a departure', async () => {
+    const bad = OktaConnector.fromConfig({ orgUrl: okta.url, apiToken: 'wrong-token-0123456789', timeoutMs: 2000 });
+    await rejectsWith(bad.accountStatus(newUser().id), PermanentError);
+  });
+});

@@ -305,6 +305,11 @@ export interface TxStore {
   /** Records ownership unless a record exists; returns the record in force. */
   recordMembership(connector: string, groupId: string, idpUserId: string, owned: boolean, at: number): { owned: boolean };
   deleteMembership(connector: string, groupId: string, idpUserId: string): void;
+  /**
+   * access-bot removed this membership: the user sync's listing (which reclaim reads for standing
+   * access) no longer counts them as a member until a later listing sees them again.
+   */
+  membershipRemoved(connector: string, groupId: string, idpUserId: string, at: number): void;
 
   /** Active grants whose expiry is at or before `now`, oldest first. */
   dueGrants(now: number, limit: number): RequestRecord[];

@@ -1,0 +1,157 @@
+/**
+ * Offboarding (issue 19) through the emulators: a person deactivated in Okta (found by the
+ * account-status check) or deactivated in Slack (the `user_change` event the Slack emulator
+ * delivers, signed, to the subscription slack-manifest.json asks for) loses every grant at once,
+ * a grant still on its way ends as it lands, their pending requests are cancelled, and the
+ * approvals waiting on them go to the fallback (or fail when there is none). Each step is on its
+ * Jira issue; running again, or a redelivered event, changes nothing more.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { Harness, PEOPLE, SIGNING_SECRET, waitUntil, type Person } from '../support/harness.js';
+import { ADMIN_CHANNEL } from '../support/fixtures.js';
+
+const { alice, bob, carol, dave } = PEOPLE;
+const OPS = '00g1offbops';
+const VIEW = '00g1offbview';
+const ADMIN = '00g1offbadmin';
+
+const CATALOG = `
+jira: { project: ACC }
+applications:
+  - id: console
+    name: Console
+    owners: [bob@example.com]
+    roles:
+      - id: operator
+        name: Operator
+        grant: { connector: okta, group: ${OPS} }
+        durations: [8h]
+        approval: { approvers: [owners], fallback: [carol@example.com] }
+      - { id: viewer, name: Viewer, grant: { connector: okta, group: ${VIEW} }, durations: [8h], approvers: [carol@example.com] }
+      - { id: admin, name: Admin, grant: { connector: okta, group: ${ADMIN} }, durations: [1h], approvers: [owners] }
+`;
+
+/** The manifest's Events API subscription, as Slack would hold it once the app is installed. */
+function manifestEvents(): string[] {
+  const manifest = JSON.parse(readFileSync(new URL('../../slack-manifest.json', import.meta.url), 'utf8')) as { settings: { event_subscriptions: { bot_events: string[] } } };
+  return manifest.settings.event_subscriptions.bot_events;
+}
+
+describe('offboarding', () => {
+  let h: Harness;
+  before(async () => {
+    h = await new Harness({ catalog: CATALOG }).start();
+    for (const [id, name] of [
+      [OPS, 'Console operators'],
+      [VIEW, 'Console viewers'],
+      [ADMIN, 'Console admins'],
+    ] as const) {
+      h.okta.addGroup({ id, name });
+    }
+    h.slack.subscribeEvents({ requestUrl: h.driver.eventsUrl, signingSecret: SIGNING_SECRET, botEvents: manifestEvents() });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  async function asked(id: string, approver: Person): Promise<void> {
+    await waitUntil(() => h.bot.store.approversOf(id).some((a) => a.slackId === approver.slackId), 5000, `${approver.email} asked`);
+  }
+
+  async function activeGrant(who: Person, role: string, approver: Person): Promise<string> {
+    const id = await h.request(who, { app: 'console', role, duration: role === 'admin' ? '1h' : '8h' });
+    await asked(id, approver);
+    await h.click(approver, id, 'approve');
+    await waitUntil(() => h.bot.store.getRequest(id)!.state === 'active', 5000, 'active');
+    await h.idle();
+    return id;
+  }
+
+  const state = (id: string) => h.bot.store.getRequest(id)!.state;
+  const adminAlerts = () => h.slack.messages.filter((m) => m.channel === ADMIN_CHANNEL.id).map((m) => m.text);
+
+  test('deactivated in Okta mid-grant: the grant ends at once, one on its way ends as it lands, the pending request is cancelled; each on its issue', async () => {
+    const grant = await activeGrant(alice, 'operator', bob);
+    // A grant held up in Okta (503s): approved, not yet active, when alice leaves.
+    const stopOutage = h.okta.inject({ method: 'PUT', path: `/api/v1/groups/${VIEW}/users/${alice.oktaId}`, status: 503, body: { errorCode: 'E0000009', errorSummary: 'Internal Server Error' } });
+    const inFlight = await h.request(alice, { app: 'console', role: 'viewer', duration: '8h' });
+    await asked(inFlight, carol);
+    await h.click(carol, inFlight, 'approve');
+    await waitUntil(() => h.bot.store.getRequest(inFlight)!.idpUserId !== null, 5000, 'the grant on its way');
+    const pending = await h.request(alice, { app: 'console', role: 'admin', duration: '1h' });
+    await asked(pending, bob);
+    await h.idle(10_000).catch(() => undefined);
+
+    assert.equal(state(inFlight), 'approved', 'the viewer grant is still on its way');
+    assert.ok(h.okta.calls.some((c) => c.method === 'PUT' && c.path.endsWith(`${VIEW}/users/${alice.oktaId}`)), 'Okta was asked and failed');
+    h.okta.setStatus(alice.oktaId, 'DEPROVISIONED');
+    const run = await h.bot.holderChecks.checkAccounts();
+    assert.equal(run.gone, 1);
+    assert.deepEqual(run.offboarded, { revoked: 2, cancelled: 1, approvals: 0, rerouted: 0 });
+    stopOutage();
+    await waitUntil(() => state(grant) === 'revoked' && state(inFlight) === 'revoked' && state(pending) === 'cancelled', 10_000, 'ended');
+    await h.idle();
+
+    assert.equal(h.okta.isMember(OPS, alice.oktaId), false);
+    assert.equal(h.okta.isMember(VIEW, alice.oktaId), false, 'the grant that landed after she left was removed');
+    const why = 'offboarded: Alice Smith \\(alice@example\\.com\\) was deactivated in okta \\(DEPROVISIONED\\)';
+    assert.match(h.jiraComments(grant).at(-1)!, new RegExp(`^Access revoked \\(${why}\\) on .*: removed 00u1alice from okta group ${OPS}\\.$`));
+    const landed = h.jiraComments(inFlight);
+    assert.match(landed.at(-2)!, /^Access granted: okta group 00g1offbview for 00u1alice/);
+    assert.match(landed.at(-1)!, new RegExp(`^Access revoked \\(${why}\\) on .*: removed 00u1alice from okta group ${VIEW}\\.$`));
+    assert.match(h.jiraComments(pending).at(-1)!, /^Cancelled by access-bot on .*: the requester Alice Smith \(alice@example\.com\) was deactivated in okta \(DEPROVISIONED\)\.$/);
+    await waitUntil(() => /cancelled/.test((h.slack.dmsTo(bob.slackId).find((m) => JSON.stringify(m.blocks).includes(pending)) ?? { text: '' }).text), 5000, "bob's card says it was cancelled");
+    assert.ok(adminAlerts().some((t) => /^Offboarding: Alice Smith \(alice@example\.com\) was deactivated in okta \(DEPROVISIONED\)\. 2 grants revoked, 1 pending request cancelled, 0 approvals taken from them/.test(t)));
+
+    // The next check finds nothing left to end.
+    const comments = [grant, inFlight, pending].map((id) => h.jiraComments(id).length);
+    const again = await h.bot.holderChecks.checkAccounts();
+    assert.equal(again.gone, 0);
+    await h.idle();
+    assert.deepEqual([grant, inFlight, pending].map((id) => h.jiraComments(id).length), comments);
+  });
+
+  test('deactivated in Slack: user_change ends their grant, their approvals go to the fallback (or fail without one), and a redelivery changes nothing', async () => {
+    assert.ok(manifestEvents().includes('user_change'), 'slack-manifest.json subscribes to user_change');
+    const bobsGrant = await activeGrant(bob, 'viewer', carol);
+    const withFallback = await h.request(dave, { app: 'console', role: 'operator', duration: '8h' });
+    await asked(withFallback, bob);
+    const withoutFallback = await h.request(carol, { app: 'console', role: 'admin', duration: '1h' });
+    await asked(withoutFallback, bob);
+    await h.idle();
+
+    const delivery = await h.slack.deactivateUser(bob.slackId);
+    assert.equal(delivery?.status, 200, 'the signed user_change was accepted');
+    await waitUntil(() => state(bobsGrant) === 'revoked' && state(withoutFallback) === 'failed', 10_000, 'ended');
+    await asked(withFallback, carol);
+    await h.idle();
+
+    assert.equal(h.okta.isMember(VIEW, bob.oktaId), false);
+    const why = 'Bob Jones \\(bob@example\\.com\\) left the Slack workspace \\(deactivated in Slack\\)';
+    assert.match(h.jiraComments(bobsGrant).at(-1)!, new RegExp(`^Access revoked \\(offboarded: ${why}\\) on .*: removed 00u1bob from okta group ${VIEW}\\.$`));
+    const rerouted = h.jiraComments(withFallback);
+    assert.match(rerouted.at(-2)!, new RegExp(`^Approver ${why}; no longer asked for stage 1 \\(on .*\\)\\.$`));
+    assert.match(rerouted.at(-1)!, /^Approval re-routed to Carol White \(carol@example\.com\) \(fallback\) for stage 1 on .*: the approvers still here could not give the 1 approval needed\.$/);
+    assert.match(h.jiraComments(withoutFallback).at(-1)!, /^Failed: stage 1 can no longer get its 1 approval: its approvers left and the policy has no fallback \(on .*\)\.$/);
+
+    // Carol, asked in bob's place, approves: dave gets his access.
+    await h.click(carol, withFallback, 'approve');
+    await waitUntil(() => state(withFallback) === 'active', 5000, 'granted');
+    assert.ok(h.okta.isMember(OPS, dave.oktaId));
+
+    // Slack delivers the same event again (a retry): nothing more happens.
+    await h.idle();
+    const comments = [bobsGrant, withFallback, withoutFallback].map((id) => h.jiraComments(id).length);
+    const replay = await h.driver.event({ type: 'user_change', user: { id: bob.slackId, deleted: true } }, { eventId: delivery!.eventId, retryNum: 1 });
+    assert.equal(replay.status, 200);
+    await h.idle();
+    assert.deepEqual([bobsGrant, withFallback, withoutFallback].map((id) => h.jiraComments(id).length), comments);
+    assert.ok(h.logs.some((l) => l.includes('dropped a Slack event delivered again')));
+    // A user_change that is not a deactivation (a profile edit) changes nothing either.
+    const edit = await h.driver.event({ type: 'user_change', user: { id: dave.slackId, deleted: false, real_name: 'Dave B.' } });
+    assert.equal(edit.status, 200);
+    assert.equal(state(withFallback), 'active');
+  });
+});
