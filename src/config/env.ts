@@ -150,14 +150,14 @@ export function loadConfig(
   }
 
   // The schedules of the jobs: node-cron expressions, or off.
-  const schedule = (name: string, example: string): string | undefined => {
+  const schedule = (name: string, example: string, meaning: string): string | undefined => {
     const v = plain(name);
-    if (v !== undefined && v !== 'off' && !validateCron(v)) return fail(name, `"${v}" is not a cron expression (e.g. "${example}", or off)`);
+    if (v !== undefined && v !== 'off' && !validateCron(v)) return fail(name, `"${v}" is not a cron expression (e.g. "${example}" for ${meaning}, or off)`);
     return v;
   };
-  const memberSyncSchedule = schedule('MEMBER_SYNC_SCHEDULE', '17 * * * *" for hourly');
-  const reclaimSchedule = schedule('RECLAIM_SCHEDULE', '41 * * * *" for hourly');
-  const offboardingSchedule = schedule('OFFBOARDING_SCHEDULE', '*/15 * * * *" for every 15 minutes');
+  const memberSyncSchedule = schedule('MEMBER_SYNC_SCHEDULE', '17 * * * *', 'hourly');
+  const reclaimSchedule = schedule('RECLAIM_SCHEDULE', '41 * * * *', 'hourly');
+  const offboardingSchedule = schedule('OFFBOARDING_SCHEDULE', '*/15 * * * *', 'every 15 minutes');
 
   // --- Slack ---
   const botToken = required('SLACK_BOT_TOKEN', secret('SLACK_BOT_TOKEN'));

@@ -186,6 +186,14 @@ const ENV_ERRORS: { name: string; env: Record<string, string>; read?: (p: string
   },
   { name: 'LOG_LEVEL', env: { LOG_LEVEL: 'verbose' }, errors: ['LOG_LEVEL: "verbose" is not a log level (one of fatal, error, warn, info, debug, trace, silent)'] },
   {
+    name: 'RECLAIM_SCHEDULE and OFFBOARDING_SCHEDULE not cron expressions',
+    env: { RECLAIM_SCHEDULE: 'hourly', OFFBOARDING_SCHEDULE: '*/15 * *' },
+    errors: [
+      'RECLAIM_SCHEDULE: "hourly" is not a cron expression (e.g. "41 * * * *" for hourly, or off)',
+      'OFFBOARDING_SCHEDULE: "*/15 * *" is not a cron expression (e.g. "*/15 * * * *" for every 15 minutes, or off)',
+    ],
+  },
+  {
     name: 'ALLOW_GUESTS neither true nor false',
     env: { ALLOW_GUESTS: 'yes please' },
     errors: ['ALLOW_GUESTS: "yes please" is not true or false (true lets Slack guests and Slack Connect users request and decide; default false)'],
@@ -350,6 +358,7 @@ test('catalog: the example parses into the expected Catalog', () => {
               { token: 'permanent', ms: null },
             ],
             approval: { kind: 'stages', stages: [{ approvers: [{ kind: 'owners' }], required: 1 }], fallback: [], escalateTo: [] },
+            reclaim: { afterMs: 60 * 86_400_000, warnMs: 7 * 86_400_000 },
           }),
           sameExtend(4 * 3_600_000, {
             id: 'super-admin',
@@ -572,7 +581,7 @@ const CATALOG_ERRORS: { name: string; change: (d: Doc) => void; connectors?: Con
   {
     name: 'unknown key far from any',
     change: (d) => (d.applications[0]!.colour = 'red'),
-    errors: ['applications[0].colour: unknown key (expected one of id, name, owners, defaults, roles, reviews)'],
+    errors: ['applications[0].colour: unknown key (expected one of id, name, owners, defaults, roles, reviews, reclaim)'],
   },
   {
     name: 'unknown key inside approval',
@@ -998,6 +1007,12 @@ test('catalog: break-glass reviewers take every approver form, and default to th
   const [bg, bg2] = okCatalog(d).applications[0]!.roles;
   assert.deepEqual(bg!.breakGlass!.reviewers, [{ kind: 'email', email: 'lead@example.com' }, { kind: 'slackGroup', group: 'security' }, { kind: 'manager' }, { kind: 'owners' }]);
   assert.deepEqual(bg2!.breakGlass!.reviewers, [{ kind: 'owners' }]);
+});
+
+test('env: the reclaim and account-status schedules: a cron expression or off, absent by default', () => {
+  assert.equal(okConfig(BASE).reclaimSchedule, undefined);
+  const c = okConfig({ ...BASE, RECLAIM_SCHEDULE: '5 3 * * *', OFFBOARDING_SCHEDULE: 'off' });
+  assert.deepEqual([c.reclaimSchedule, c.offboardingSchedule], ['5 3 * * *', 'off']);
 });
 
 test('env: ALLOW_GUESTS is off unless set to true', () => {
