@@ -26,9 +26,8 @@ applications:
 
 describe('expiry warnings', () => {
   let h: Harness;
-  let offset = 0;
   before(async () => {
-    h = await new Harness({ catalog: CATALOG, compose: { now: () => Date.now() + offset } }).start();
+    h = await new Harness({ catalog: CATALOG, movableClock: true }).start();
   });
   after(async () => {
     await h.stop();
@@ -36,17 +35,13 @@ describe('expiry warnings', () => {
 
   /** Moves the bot's clock to `at` (bot time) and runs what is due. */
   async function at(t: number): Promise<void> {
-    offset += t - h.bot.ctx.now();
+    h.moveClockTo(t);
     h.bot.timers.tick();
     await h.idle();
   }
 
   async function activeGrant(role: string, duration: string): Promise<{ id: string; expiresAt: number }> {
-    const id = await h.request(alice, { app: 'console', role, duration });
-    await waitUntil(() => h.bot.store.approversOf(id).some((a) => a.slackId === bob.slackId), 5000, 'bob asked');
-    await h.click(bob, id, 'approve');
-    await waitUntil(() => h.bot.store.getRequest(id)!.state === 'active', 5000, 'active');
-    await h.idle();
+    const id = await h.approvedGrant(alice, bob, { app: 'console', role, duration });
     return { id, expiresAt: h.bot.store.getRequest(id)!.expiresAt! };
   }
 

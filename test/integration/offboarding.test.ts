@@ -10,28 +10,27 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Harness, PEOPLE, SIGNING_SECRET, waitUntil, type Person } from '../support/harness.js';
-import { ADMIN_CHANNEL } from '../support/fixtures.js';
+import { ADMIN_CHANNEL, catalogYaml } from '../support/fixtures.js';
 
 const { alice, bob, carol, dave } = PEOPLE;
 const OPS = '00g1offbops';
 const VIEW = '00g1offbview';
 const ADMIN = '00g1offbadmin';
 
-const CATALOG = `
-jira: { project: ACC }
-applications:
-  - id: console
-    name: Console
-    owners: [bob@example.com]
-    roles:
-      - id: operator
-        name: Operator
-        grant: { connector: okta, group: ${OPS} }
-        durations: [8h]
-        approval: { approvers: [owners], fallback: [carol@example.com] }
-      - { id: viewer, name: Viewer, grant: { connector: okta, group: ${VIEW} }, durations: [8h], approvers: [carol@example.com] }
-      - { id: admin, name: Admin, grant: { connector: okta, group: ${ADMIN} }, durations: [1h], approvers: [owners] }
-`;
+const CATALOG = catalogYaml({
+  applications: [
+    {
+      id: 'console',
+      name: 'Console',
+      owners: [bob.email],
+      roles: [
+        { id: 'operator', name: 'Operator', group: OPS, durations: ['8h'], approval: { approvers: ['owners'], fallback: [carol.email] } },
+        { id: 'viewer', name: 'Viewer', group: VIEW, durations: ['8h'], approvers: [carol.email] },
+        { id: 'admin', name: 'Admin', group: ADMIN, durations: ['1h'], approvers: ['owners'] },
+      ],
+    },
+  ],
+});
 
 /** The manifest's Events API subscription, as Slack would hold it once the app is installed. */
 function manifestEvents(): string[] {
@@ -60,14 +59,7 @@ describe('offboarding', () => {
     await waitUntil(() => h.bot.store.approversOf(id).some((a) => a.slackId === approver.slackId), 5000, `${approver.email} asked`);
   }
 
-  async function activeGrant(who: Person, role: string, approver: Person): Promise<string> {
-    const id = await h.request(who, { app: 'console', role, duration: role === 'admin' ? '1h' : '8h' });
-    await asked(id, approver);
-    await h.click(approver, id, 'approve');
-    await waitUntil(() => h.bot.store.getRequest(id)!.state === 'active', 5000, 'active');
-    await h.idle();
-    return id;
-  }
+  const activeGrant = (who: Person, role: string, approver: Person) => h.approvedGrant(who, approver, { app: 'console', role, duration: role === 'admin' ? '1h' : '8h' });
 
   const state = (id: string) => h.bot.store.getRequest(id)!.state;
   const adminAlerts = () => h.slack.messages.filter((m) => m.channel === ADMIN_CHANNEL.id).map((m) => m.text);

@@ -8,37 +8,37 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GROUPS, Harness, PEOPLE, waitUntil } from '../support/harness.js';
+import { catalogYaml } from '../support/fixtures.js';
 import { SlackClientRefusal } from '../support/slackDriver.js';
 
 const { alice, bob, carol, dave } = PEOPLE;
 const DAY = 86_400_000;
 
-const CATALOG = `
-jira: { project: ACC }
-applications:
-  - id: console
-    name: Console
-    owners: [bob@example.com]
-    reclaim: { after: 60d, warn: 7d }
-    roles:
-      - { id: operator, name: Operator, grant: { connector: okta, group: ${GROUPS.readOnly} }, durations: [permanent, 90d], approvers: [owners] }
-      - { id: admin, name: Admin, grant: { connector: okta, group: ${GROUPS.superAdmin} }, durations: [permanent], approvers: [owners], reclaim: off }
-`;
+const CATALOG = catalogYaml({
+  applications: [
+    {
+      id: 'console',
+      name: 'Console',
+      owners: [bob.email],
+      reclaim: { after: '60d', warn: '7d' },
+      roles: [
+        { id: 'operator', name: 'Operator', group: GROUPS.readOnly, durations: ['permanent', '90d'], approvers: ['owners'] },
+        { id: 'admin', name: 'Admin', group: GROUPS.superAdmin, durations: ['permanent'], approvers: ['owners'], reclaim: 'off' },
+      ],
+    },
+  ],
+});
 
 describe('inactivity reclaim', () => {
   let h: Harness;
-  let offset = 0;
   before(async () => {
-    h = await new Harness({ catalog: CATALOG, compose: { now: () => Date.now() + offset } }).start();
+    h = await new Harness({ catalog: CATALOG, movableClock: true }).start();
   });
   after(async () => {
     await h.stop();
   });
 
-  /** Moves the bot's clock to `t` (bot time). */
-  function at(t: number): void {
-    offset += t - h.bot.ctx.now();
-  }
+  const at = (t: number) => h.moveClockTo(t);
 
   /** Runs reclaim now and lets its effects land. */
   async function reclaim() {
@@ -48,11 +48,7 @@ describe('inactivity reclaim', () => {
   }
 
   async function activeGrant(who: typeof alice, role = 'operator'): Promise<{ id: string; grantedAt: number }> {
-    const id = await h.request(who, { app: 'console', role, duration: 'permanent' });
-    await waitUntil(() => h.bot.store.approversOf(id).some((a) => a.slackId === bob.slackId), 5000, 'bob asked');
-    await h.click(bob, id, 'approve');
-    await waitUntil(() => h.bot.store.getRequest(id)!.state === 'active', 5000, 'active');
-    await h.idle();
+    const id = await h.approvedGrant(who, bob, { app: 'console', role, duration: 'permanent' });
     return { id, grantedAt: h.bot.store.getRequest(id)!.grantedAt! };
   }
 

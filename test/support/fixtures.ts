@@ -147,12 +147,16 @@ export interface RoleSpec {
   breakGlass?: YamlValue;
   /** Access reviews of the role (`reviews:`). */
   reviews?: YamlValue;
+  /** `{ after, warn }` or `off`. */
+  reclaim?: YamlValue;
 }
 
 export interface ApplicationSpec {
   id: string;
   name: string;
   owners: string[];
+  /** `{ after, warn }`: inactivity reclaim for every role. */
+  reclaim?: YamlValue;
   roles: RoleSpec[];
   /** Access reviews of the application's roles (`reviews:`). */
   reviews?: YamlValue;
@@ -199,6 +203,7 @@ export function catalogYaml(spec: CatalogSpec): string {
   for (const app of spec.applications) {
     lines.push(`  - id: ${scalar(app.id)}`, `    name: ${scalar(app.name)}`, `    owners: ${flow(app.owners)}`);
     if (app.reviews !== undefined) lines.push(...entry('reviews', app.reviews, 4));
+    if (app.reclaim !== undefined) lines.push(...entry('reclaim', app.reclaim, 4));
     lines.push('    roles:');
     for (const r of app.roles) {
       lines.push(`      - id: ${scalar(r.id)}`, `        name: ${scalar(r.name)}`);
@@ -208,6 +213,7 @@ export function catalogYaml(spec: CatalogSpec): string {
       if (r.approval !== undefined) lines.push(...entry('approval', r.approval, 8));
       if (r.breakGlass !== undefined) lines.push(...entry('breakGlass', r.breakGlass, 8));
       if (r.reviews !== undefined) lines.push(...entry('reviews', r.reviews, 8));
+      if (r.reclaim !== undefined) lines.push(...entry('reclaim', r.reclaim, 8));
     }
   }
   return lines.join('\n') + '\n';

@@ -86,6 +86,8 @@ export interface HarnessOptions {
    * default, and responders' emails come from the Jira emulator's directory).
    */
   onCall?: readonly ('pagerduty' | 'jsm-ops')[];
+  /** The bot's clock runs `offset` ahead of real time, moved by `moveClockTo` (tests of days and weeks, without waiting). */
+  movableClock?: boolean;
 }
 
 /** The Jira webhook secret of the tests. */
@@ -126,6 +128,7 @@ export class Harness {
   /** The bot's environment, for running the CLIs against its database. */
   env!: Record<string, string>;
   private readonly dir = mkdtempSync(join(tmpdir(), 'access-bot-test-'));
+  private clockOffset = 0;
 
   constructor(private readonly opts: HarnessOptions = {}) {
     this.connectors = opts.connectors ?? ['okta'];
@@ -238,6 +241,7 @@ export class Harness {
       // Tests run the user sync, reclaim and the account-status check by hand, never on a schedule.
       memberSync: { schedule: 'off' },
       holderChecks: { reclaimSchedule: 'off', offboardingSchedule: 'off' },
+      ...(this.opts.movableClock ? { now: () => Date.now() + this.clockOffset } : {}),
       ...this.opts.compose,
     });
     await this.bot.start();
@@ -266,6 +270,22 @@ export class Harness {
 
   idle(timeoutMs = 10_000): Promise<void> {
     return this.bot.dispatcher.idle(timeoutMs);
+  }
+
+  /** Moves the bot's clock (with `movableClock`) to `t`, bot time; it runs on from there. */
+  moveClockTo(t: number): void {
+    if (!this.opts.movableClock) throw new Error('moveClockTo needs a harness with movableClock');
+    this.clockOffset += t - this.bot.ctx.now();
+  }
+
+  /** `requester` asks, `approver` approves: resolves with the request once its access is active and its effects landed. */
+  async approvedGrant(requester: Person, approver: Person, input: RequestInput = {}): Promise<string> {
+    const id = await this.request(requester, input);
+    await waitUntil(() => this.bot.store.approversOf(id).some((a) => a.slackId === approver.slackId), 5000, `${approver.email} asked`);
+    await this.click(approver, id, 'approve');
+    await waitUntil(() => this.bot.store.getRequest(id)!.state === 'active', 5000, 'active');
+    await this.idle();
+    return id;
   }
 
   /** `/access`, then submits the modal. Returns the new request id. */

@@ -93,39 +93,33 @@ export function jiraHandlers(ctx: JiraEffectDeps, jira: JiraRecord): Record<stri
         if (r.jiraKey) return { key: r.jiraKey };
         const approvers = ctx.store.approversOf(r.id, 0);
         const catalog = ctx.catalog();
-        if (r.origin === 'standing') {
-          return jira.createIssue({
-            requestId: r.id,
-            project: catalog.jira.project,
-            issueType: catalog.jira.issueType,
-            summary: issueSummary(r),
-            description: doc(
-              paragraph('Standing access recorded by access-bot: its holder is in the group without a request through access-bot. Each step of its inactivity reclaim is a comment on this issue.'),
-              labelValue('Holder', who(actorOf(r))),
-              labelValue('Application', r.appName),
-              labelValue('Role', r.roleName),
-              labelValue('Group', `${r.connector} group ${r.groupId}`),
-              labelValue('IdP user', r.idpUserId ?? 'unknown'),
-              labelValue('Request id', r.id),
-            ),
-          });
-        }
         return jira.createIssue({
           requestId: r.id,
           project: catalog.jira.project,
           issueType: catalog.jira.issueType,
           summary: issueSummary(r),
-          description: doc(
-            paragraph(`${requestTitle(r.kind)} recorded by access-bot. Each step of the request is a comment on this issue.`),
-            labelValue('Requester', who(actorOf(r))),
-            ...(r.submittedAs !== null ? [labelValue('Requested by', `${who(submitterActor(r, {}))} on the requester's behalf, ${describeBasis(r.submittedAs)}`)] : []),
-            labelValue('Application', r.appName),
-            ...(r.bundleParts ? [labelValue('Bundle', r.roleName), labelValue('Duration', describeDuration({ token: r.durationToken, ms: r.durationMs }))] : kindFields(r)),
-            labelValue('Reason', r.reason),
-            labelValue('Approvers', r.policy.kind === 'auto' ? 'approved by policy (auto-approve)' : r.policy.kind === 'deny' ? 'none (denied by policy)' : approvers.map((a) => who({ email: a.email, name: a.name ?? undefined })).join(', ') || 'being resolved'),
-            ...(r.bundleParts ? [labelValue('Grants', r.bundleParts.map((p) => `${partLabel(p)}: ${p.connector} group ${p.group}`).join('; '))] : targetFields(r)),
-            labelValue('Request id', r.id),
-          ),
+          description:
+            r.origin === 'standing'
+              ? doc(
+                  paragraph('Standing access recorded by access-bot: its holder is in the group without a request through access-bot. Each step of its inactivity reclaim is a comment on this issue.'),
+                  labelValue('Holder', who(actorOf(r))),
+                  labelValue('Application', r.appName),
+                  labelValue('Role', r.roleName),
+                  labelValue('Group', `${r.connector} group ${r.groupId}`),
+                  labelValue('IdP user', r.idpUserId ?? 'unknown'),
+                  labelValue('Request id', r.id),
+                )
+              : doc(
+                  paragraph(`${requestTitle(r.kind)} recorded by access-bot. Each step of the request is a comment on this issue.`),
+                  labelValue('Requester', who(actorOf(r))),
+                  ...(r.submittedAs !== null ? [labelValue('Requested by', `${who(submitterActor(r, {}))} on the requester's behalf, ${describeBasis(r.submittedAs)}`)] : []),
+                  labelValue('Application', r.appName),
+                  ...(r.bundleParts ? [labelValue('Bundle', r.roleName), labelValue('Duration', describeDuration({ token: r.durationToken, ms: r.durationMs }))] : kindFields(r)),
+                  labelValue('Reason', r.reason),
+                  labelValue('Approvers', r.policy.kind === 'auto' ? 'approved by policy (auto-approve)' : r.policy.kind === 'deny' ? 'none (denied by policy)' : approvers.map((a) => who({ email: a.email, name: a.name ?? undefined })).join(', ') || 'being resolved'),
+                  ...(r.bundleParts ? [labelValue('Grants', r.bundleParts.map((p) => `${partLabel(p)}: ${p.connector} group ${p.group}`).join('; '))] : targetFields(r)),
+                  labelValue('Request id', r.id),
+                ),
         });
       },
       onDone(row, result, tx) {

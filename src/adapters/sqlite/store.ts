@@ -228,7 +228,6 @@ export class SqliteStore implements Store, EvidenceStore {
       getMembership: db.prepare('SELECT owned FROM memberships WHERE connector = ? AND group_id = ? AND idp_user_id = ?').pluck(),
       insertMembership: db.prepare('INSERT OR IGNORE INTO memberships (connector, group_id, idp_user_id, owned, recorded_at) VALUES (?, ?, ?, ?, ?)'),
       deleteMembership: db.prepare('DELETE FROM memberships WHERE connector = ? AND group_id = ? AND idp_user_id = ?'),
-      listedGone: db.prepare('UPDATE group_members SET gone_at = ? WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND gone_at IS NULL'),
       due: db.prepare(`${REQUEST} WHERE r.state = 'active' AND r.expires_at <= ? ORDER BY r.expires_at LIMIT ?`),
       nextExpiry: db.prepare("SELECT MIN(expires_at) FROM requests WHERE state = 'active'").pluck(),
       timersDue: db.prepare(`${REQUEST} WHERE r.state = 'pending' AND r.next_timer_at IS NOT NULL AND r.next_timer_at <= ? ORDER BY r.next_timer_at LIMIT ?`),
@@ -525,10 +524,6 @@ export class SqliteStore implements Store, EvidenceStore {
 
   deleteMembership(connector: string, groupId: string, idpUserId: string): void {
     this.s.deleteMembership.run(connector, groupId, idpUserId);
-  }
-
-  membershipRemoved(connector: string, groupId: string, idpUserId: string, at: number): void {
-    this.s.listedGone.run(at, connector, groupId, idpUserId);
   }
 
   dueGrants(now: number, limit: number): RequestRecord[] {

@@ -246,7 +246,8 @@ export interface TxStore {
   seenMembershipsOf(personId: PersonId | null, email: string | null): { connector: string; groupId: string; idpUserId: string }[];
   /**
    * access-bot removed this membership: the user sync's listing stops showing it (until a later
-   * listing sees it again), so nobody is offered to give up access that is already gone.
+   * listing sees it again), so nobody is offered to give up access that is already gone, and
+   * inactivity reclaim does not take it for standing access.
    */
   membershipRemoved(connector: string, groupId: string, idpUserId: string, at: number): void;
   /**
@@ -305,11 +306,6 @@ export interface TxStore {
   /** Records ownership unless a record exists; returns the record in force. */
   recordMembership(connector: string, groupId: string, idpUserId: string, owned: boolean, at: number): { owned: boolean };
   deleteMembership(connector: string, groupId: string, idpUserId: string): void;
-  /**
-   * access-bot removed this membership: the user sync's listing (which reclaim reads for standing
-   * access) no longer counts them as a member until a later listing sees them again.
-   */
-  membershipRemoved(connector: string, groupId: string, idpUserId: string, at: number): void;
 
   /** Active grants whose expiry is at or before `now`, oldest first. */
   dueGrants(now: number, limit: number): RequestRecord[];
