@@ -16,7 +16,7 @@ import { item, listShort, type CheckItem } from './report.js';
 export const REQUIRED_BOT_SCOPES: Readonly<Record<string, string>> = {
   commands: 'the /access slash command',
   'chat:write': 'DMs to approvers and requesters, alerts, updating decided messages, ephemeral replies',
-  'users:read': 'users.info: the requester’s name and whether an account is deactivated',
+  'users:read': 'users.info: the requester’s name and whether an account is deactivated; the user_change event (offboarding)',
   'users:read.email': 'users.lookupByEmail and emails in users.info: people are matched to the IdP and the catalog by email',
   'usergroups:read': 'usergroups.list and usergroups.users.list: slack-group:<handle> approvers',
 };

@@ -411,8 +411,9 @@ test('slack-manifest.json asks for exactly the scopes the check requires, and th
   assert.equal(manifest.settings.interactivity.is_enabled, true);
   assert.equal(manifest.settings.interactivity.request_url, 'https://YOUR-HOST/slack/events');
   assert.equal(manifest.settings.interactivity.message_menu_options_url, 'https://YOUR-HOST/slack/events');
-  // The App Home: its event (no scope needed) comes to the same URL.
-  assert.deepEqual(manifest.settings.event_subscriptions, { request_url: 'https://YOUR-HOST/slack/events', bot_events: ['app_home_opened'] });
+  // The App Home's event (no scope needed) and user_change (users:read, asked for above: offboarding) come to the same URL.
+  assert.deepEqual(manifest.settings.event_subscriptions, { request_url: 'https://YOUR-HOST/slack/events', bot_events: ['app_home_opened', 'user_change'] });
+  assert.ok(manifest.oauth_config.scopes.bot.includes('users:read'));
   assert.equal(manifest.features.app_home.messages_tab_enabled, true);
   assert.equal(manifest.features.app_home.home_tab_enabled, true);
   assert.equal(manifest.settings.socket_mode_enabled, false);
