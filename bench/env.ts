@@ -248,6 +248,9 @@ export class BenchEnv {
       ACCESS_CATALOG: join(this.dir, 'catalog.yaml'),
       ...emulatorEnv(CREDENTIALS, this),
       LOG_LEVEL: 'info',
+      // The holder checks would read every holder from Okta at each quarter-hour, in the middle of a measurement.
+      RECLAIM_SCHEDULE: 'off',
+      OFFBOARDING_SCHEDULE: 'off',
       ...this.opts.botEnv,
     };
   }

@@ -91,7 +91,8 @@ export function reclaimHoldings(ctx: Deps<'store' | 'catalog'>, groups: GroupLis
     const { connector, group } = role.grant;
     if (!groups.lastSync(connector, group)) continue;
     for (const m of groups.currentMembers(connector, group)) {
-      if (ctx.store.otherHoldersOf(connector, group, m.idpUserId, '') > 0) continue;
+      // Held by a request (or being given back by one): not standing access.
+      if (ctx.store.anyRequestHolds(connector, group, m.idpUserId)) continue;
       if (!m.email) {
         unreachable += 1;
         continue;
@@ -122,7 +123,7 @@ function reclaimGrant(ctx: Tx & Pick<ReclaimDeps, 'people'>, requestId: string, 
 
 function reclaimStanding(ctx: Tx & Pick<ReclaimDeps, 'people'>, h: StandingHolding, lastLoginAt: number | null): ReclaimOutcome {
   // A request may have come to hold it since the listing: then it is a grant, not standing access.
-  if (ctx.store.otherHoldersOf(h.connector, h.group, h.idpUserId, '') > 0) return 'stale';
+  if (ctx.store.anyRequestHolds(h.connector, h.group, h.idpUserId)) return 'stale';
   const found = findRole(ctx.catalog(), h.appId, h.roleId);
   const policy = found?.role.reclaim;
   if (!found || !policy) return 'stale';

@@ -154,8 +154,16 @@ describe('inactivity reclaim', () => {
 
     // Past the grace: carol's grant and dave's standing access are removed; bob's stays.
     at(g.grantedAt + 61 * DAY + 1000);
-    const last = await reclaim();
+    // Okta fails carol's removal for a while: her grant stays `revoking`.
+    const outage = h.okta.inject({ method: 'DELETE', path: `/api/v1/groups/${GROUPS.readOnly}/users/${carol.oktaId}`, status: 503, body: { errorCode: 'E0000009', errorSummary: 'Internal Server Error' } });
+    const last = await h.bot.holderChecks.reclaim();
     assert.equal(last.outcomes.revoke, 2);
+    await waitUntil(() => h.okta.calls.some((c) => c.method === 'DELETE' && c.path.endsWith(carol.oktaId)), 5000, 'the removal tried');
+    // Meanwhile carol is still in the listing, but her access is being given back: not standing access.
+    const during = await h.bot.holderChecks.reclaim();
+    assert.equal(during.outcomes.warn ?? 0, 0);
+    assert.ok(!h.bot.store.requestsOf(h.bot.store.personByEmail(carol.email)!.id, 10).some((r) => r.origin === 'standing'));
+    outage();
     await waitUntil(() => h.bot.store.getRequest(g.id)!.state === 'revoked' && h.bot.store.getRequest(daveRecord.id)!.state === 'revoked', 5000, 'revoked');
     await h.idle();
     assert.equal(h.okta.isMember(GROUPS.readOnly, carol.oktaId), false);

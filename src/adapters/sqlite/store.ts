@@ -225,6 +225,7 @@ export class SqliteStore implements Store, EvidenceStore {
       activeGrants: db.prepare(activeGrantsSql(REQUEST)),
       memberGone: db.prepare(MEMBER_GONE_SQL),
       seenMemberships: db.prepare(SEEN_MEMBERSHIPS_SQL),
+      anyHolds: db.prepare("SELECT 1 FROM requests WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND state IN ('approved', 'active', 'revoking') AND kind <> 'removal' LIMIT 1").pluck(),
       getMembership: db.prepare('SELECT owned FROM memberships WHERE connector = ? AND group_id = ? AND idp_user_id = ?').pluck(),
       insertMembership: db.prepare('INSERT OR IGNORE INTO memberships (connector, group_id, idp_user_id, owned, recorded_at) VALUES (?, ?, ?, ?, ?)'),
       deleteMembership: db.prepare('DELETE FROM memberships WHERE connector = ? AND group_id = ? AND idp_user_id = ?'),
@@ -510,6 +511,10 @@ export class SqliteStore implements Store, EvidenceStore {
 
   otherHoldersOf(connector: string, groupId: string, idpUserId: string, exceptId: string): number {
     return this.s.otherHolders.get(connector, groupId, idpUserId, exceptId) as number;
+  }
+
+  anyRequestHolds(connector: string, groupId: string, idpUserId: string): boolean {
+    return this.s.anyHolds.get(connector, groupId, idpUserId) !== undefined;
   }
 
   getMembership(connector: string, groupId: string, idpUserId: string): { owned: boolean } | undefined {

@@ -302,6 +302,8 @@ export interface TxStore {
    * IdP user is known (set in the transaction that enqueues its grant). A removal holds nothing.
    */
   otherHoldersOf(connector: string, groupId: string, idpUserId: string, exceptId: string): number;
+  /** Whether a request holds, is about to hold, or is giving back this membership (approved, active or revoking). */
+  anyRequestHolds(connector: string, groupId: string, idpUserId: string): boolean;
   getMembership(connector: string, groupId: string, idpUserId: string): { owned: boolean } | undefined;
   /** Records ownership unless a record exists; returns the record in force. */
   recordMembership(connector: string, groupId: string, idpUserId: string, owned: boolean, at: number): { owned: boolean };

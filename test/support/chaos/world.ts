@@ -132,6 +132,9 @@ export function botEnv(o: { dir: string; slack: SlackEmulator; jira: JiraEmulato
     ACCESS_CATALOG: o.catalogPath,
     ...emulatorEnv(TEST_CREDENTIALS, o),
     LOG_LEVEL: 'info',
+    // The holder checks (reclaim, account status) would call Okta at quarter-hours, outside the run's faults and invariants.
+    RECLAIM_SCHEDULE: 'off',
+    OFFBOARDING_SCHEDULE: 'off',
     ...o.extra,
   };
 }
