@@ -57,7 +57,7 @@ export function requestRow(ev: Pick<EvidenceStore, 'approversOf' | 'partsOf' | '
   const parts = r.bundleParts ? ev.partsOf(r.id) : [];
   return {
     request_id: r.id,
-    kind: r.bundleParts ? 'bundle' : r.extendsId ? 'extension' : 'access',
+    kind: r.origin === 'standing' ? 'standing' : r.bundleParts ? 'bundle' : r.extendsId ? 'extension' : 'access',
     jira_key: r.jiraKey,
     requester_email: r.requesterEmail,
     requester_name: r.requesterName,
