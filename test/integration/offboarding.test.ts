@@ -25,12 +25,12 @@ const CATALOG = catalogYaml({
       owners: [bob.email],
       roles: [
         { id: 'operator', name: 'Operator', group: OPS, durations: ['8h'], approval: { approvers: ['owners'], fallback: [carol.email] } },
-        { id: 'viewer', name: 'Viewer', group: VIEW, durations: ['8h'], approvers: [carol.email] },
+        { id: 'viewer', name: 'Viewer', group: VIEW, durations: ['1h', '8h'], approvers: [carol.email] },
         { id: 'admin', name: 'Admin', group: ADMIN, durations: ['1h'], approvers: ['owners'] },
       ],
     },
   ],
-});
+}) + 'bundles:\n  - { id: kit, name: Console kit, parts: [console/viewer, console/admin], approval: auto }\n';
 
 /** The manifest's Events API subscription, as Slack would hold it once the app is installed. */
 function manifestEvents(): string[] {
@@ -145,5 +145,21 @@ describe('offboarding', () => {
     const edit = await h.driver.event({ type: 'user_change', user: { id: dave.slackId, deleted: false, real_name: 'Dave B.' } });
     assert.equal(edit.status, 200);
     assert.equal(state(withFallback), 'active');
+  });
+
+  test('suspended in Okta while holding a bundle: the bundle ends with all its parts, on its issue', async () => {
+    const kit = await h.request(carol, { app: 'bundle:kit', role: 'bundle', duration: '1h', reason: 'Console work this afternoon' });
+    await waitUntil(() => state(kit) === 'active' && h.bot.store.partsOf(kit).every((p) => p.state === 'active'), 10_000, 'the bundle granted');
+    await h.idle();
+    assert.ok(h.okta.isMember(VIEW, carol.oktaId) && h.okta.isMember(ADMIN, carol.oktaId));
+
+    h.okta.setStatus(carol.oktaId, 'SUSPENDED');
+    const run = await h.bot.holderChecks.checkAccounts();
+    assert.equal(run.gone, 1);
+    await waitUntil(() => state(kit) === 'revoked', 10_000, 'the bundle revoked');
+    await h.idle();
+    assert.equal(h.okta.isMember(VIEW, carol.oktaId), false);
+    assert.equal(h.okta.isMember(ADMIN, carol.oktaId), false);
+    assert.match(h.jiraComments(kit).at(-1)!, /^Bundle revoked \(offboarded: Carol White \(carol@example\.com\) was suspended in okta \(SUSPENDED\)\) on .*: every part ended \(2 revoked\)\.$/);
   });
 });
