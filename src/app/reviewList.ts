@@ -7,6 +7,7 @@
  * page that was not recorded. A group that cannot be listed fails the review, on its issue.
  */
 import { recommend, type LastLogin } from '../domain/accessReview.js';
+import { PermanentError } from '../outbox/errors.js';
 import { connectorWith } from './connectors.js';
 import type { Deps, InTx } from './context.js';
 import { enqueue, type EffectOf, type Skipped } from './effects.js';
@@ -33,7 +34,17 @@ export async function runListPage(ctx: ReviewListDeps, e: EffectOf<'review.list'
   const page = await connector.listMembers(role.group, e.cursor === undefined ? { size: REVIEW_LIST_PAGE } : { cursor: e.cursor, size: REVIEW_LIST_PAGE });
   // The last sign-in the listing did not carry, from the connector when it can say.
   if (hasCapability(connector, 'loginActivity')) {
-    for (const m of page.members) if (m.lastLoginAt === undefined) m.lastLoginAt = await connector.lastLoginOf(m.id);
+    for (const m of page.members) {
+      if (m.lastLoginAt !== undefined) continue;
+      try {
+        m.lastLoginAt = await connector.lastLoginOf(m.id);
+      } catch (err) {
+        // A service that cannot say for good (Entra without the licence sign-in activity needs, a
+        // member gone since the listing) leaves the last login unknown: the review goes on.
+        if (err instanceof PermanentError) break;
+        throw err;
+      }
+    }
   }
   return page.next === undefined ? { members: page.members } : { members: page.members, next: page.next };
 }

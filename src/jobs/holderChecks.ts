@@ -125,13 +125,13 @@ export class HolderChecks {
     try {
       for (const h of holdings) {
         const c = this.deps.connectors[h.connector];
-        if (!c || !hasCapability(c, 'activity')) {
-          failures.add(h.connector, c ? `the connector cannot ${CAPABILITY_WORDS.activity}` : 'the connector is not configured');
+        if (!c || !hasCapability(c, 'loginActivity')) {
+          failures.add(h.connector, c ? `the connector cannot ${CAPABILITY_WORDS.loginActivity}` : 'the connector is not configured');
           continue;
         }
         let last: number | null;
         try {
-          last = await this.patience.call(() => c.lastLogin(h.idpUserId));
+          last = await this.patience.call(() => c.lastLoginOf(h.idpUserId));
         } catch (err) {
           if (err instanceof Stopped) throw err;
           failures.add(h.connector, err instanceof Error ? err.message : String(err));

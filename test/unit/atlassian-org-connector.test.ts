@@ -224,11 +224,11 @@ describe('descriptor', () => {
 describe('AtlassianOrgConnector activity and account status (inactivity reclaim, offboarding)', () => {
   test("last sign-in: the latest of the account's per-product last-active dates; null when it used none", async () => {
     const u = org.addUser({ email: `active${Date.now()}@example.com` });
-    assert.equal(await connector.lastLogin(u.accountId), null);
+    assert.equal(await connector.lastLoginOf(u.accountId), null);
     org.setLastActive(u.accountId, 'jira-software', Date.UTC(2026, 0, 5, 10));
     org.setLastActive(u.accountId, 'confluence', Date.UTC(2026, 0, 7, 9));
-    assert.equal(await connector.lastLogin(u.accountId), Date.UTC(2026, 0, 7, 9));
-    await rejectsWith(connector.lastLogin('712020:nobody'), PermanentError);
+    assert.equal(await connector.lastLoginOf(u.accountId), Date.UTC(2026, 0, 7, 9));
+    await rejectsWith(connector.lastLoginOf('712020:nobody'), PermanentError);
   });
 
   test('inactive is deactivated, closed or missing deleted, a suspended membership suspended', async () => {

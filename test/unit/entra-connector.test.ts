@@ -444,16 +444,16 @@ describe('emulator fidelity', () => {
 describe('EntraConnector activity and account status (inactivity reclaim, offboarding)', () => {
   test('signInActivity: the last successful sign-in; null for someone who never signed in', async () => {
     const u = graph.addUser({ userPrincipalName: `signin${Date.now()}@example.com` });
-    assert.equal(await connector.lastLogin(u.id), null);
+    assert.equal(await connector.lastLoginOf(u.id), null);
     graph.setLastSignIn(u.id, Date.UTC(2026, 2, 4, 5, 6, 7));
-    assert.equal(await connector.lastLogin(u.id), Date.UTC(2026, 2, 4, 5, 6, 7));
+    assert.equal(await connector.lastLoginOf(u.id), Date.UTC(2026, 2, 4, 5, 6, 7));
   });
 
   test('a tenant without an Entra ID P1/P2 licence: a PermanentError that says so', async () => {
     const u = graph.addUser({ userPrincipalName: `nolicence${Date.now()}@example.com` });
     graph.premium = false;
     try {
-      const err = await rejectsWith(connector.lastLogin(u.id), PermanentError);
+      const err = await rejectsWith(connector.lastLoginOf(u.id), PermanentError);
       assert.match(err.message, /Authentication_RequestFromNonPremiumTenantOrB2CTenant.*no Microsoft Entra ID P1 or P2 licence/);
     } finally {
       graph.premium = true;

@@ -405,10 +405,10 @@ describe('GoogleConnector activity and account status (inactivity reclaim, offbo
   test('lastLoginTime: the epoch Google sends for someone who never signed in is null', async () => {
     const email = `activity${Date.now()}@example.com`;
     google.addUser({ primaryEmail: email });
-    assert.equal(await connector.lastLogin(email), null);
+    assert.equal(await connector.lastLoginOf(email), null);
     google.setLastLogin(email, Date.UTC(2026, 1, 3));
-    assert.equal(await connector.lastLogin(email), Date.UTC(2026, 1, 3));
-    const err = await rejectsWith(connector.lastLogin('nobody@example.com'), PermanentError);
+    assert.equal(await connector.lastLoginOf(email), Date.UTC(2026, 1, 3));
+    const err = await rejectsWith(connector.lastLoginOf('nobody@example.com'), PermanentError);
     assert.match(err.message, /Google user nobody@example.com not found/);
   });
 

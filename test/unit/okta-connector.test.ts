@@ -485,16 +485,7 @@ describe('facts for approval rules', () => {
   });
 });
 
-describe('OktaConnector activity and account status (inactivity reclaim, offboarding)', () => {
-  test("lastLogin is the user's lastLogin; null before any sign-in", async () => {
-    const u = newUser();
-    assert.equal(await connector.lastLogin(u.id), null);
-    okta.setLastLogin(u.id, Date.UTC(2026, 0, 2, 3, 4, 5));
-    assert.equal(await connector.lastLogin(u.id), Date.UTC(2026, 0, 2, 3, 4, 5));
-    const err = await rejectsWith(connector.lastLogin('00unobody'), PermanentError);
-    assert.match(err.message, /Okta user 00unobody not found/);
-  });
-
+describe('OktaConnector account status (offboarding)', () => {
   test('status: DEPROVISIONED is deactivated, SUSPENDED suspended, a user Okta does not find deleted, the rest active', async () => {
     const u = newUser();
     assert.deepEqual(await connector.accountStatus(u.id), { state: 'active', detail: 'ACTIVE' });

@@ -157,26 +157,17 @@ export interface UserProfile {
   profileOf(userId: string): Promise<{ department?: string; title?: string }>;
 }
 
-/** For reviews (and reclaim): when a user last signed in, as the IdP records it. */
+/**
+ * For reviews and inactivity reclaim: when a user last signed in, as the IdP records it. Okta
+ * (`lastLogin`), Google Workspace (`lastLoginTime`), Entra ID (`signInActivity`, which needs an
+ * Entra ID P1 or P2 licence and AuditLog.Read.All: without them Graph refuses and this is a
+ * PermanentError saying so) and Atlassian organizations (the latest of the per-product
+ * last-active dates) have it. Atlassian site groups, GitHub, Bitbucket Data Center and AWS IAM
+ * Identity Center do not: their APIs give no sign-in time for a member.
+ */
 export interface LoginActivity {
   /** The user's last sign-in (ms), or null when they never signed in; a user that does not exist is a PermanentError. */
   lastLoginOf(userId: string): Promise<number | null>;
-}
-
-/**
- * For inactivity reclaim: when a user last signed in, as the IdP records it. Okta (`lastLogin`),
- * Google Workspace (`lastLoginTime`), Entra ID (`signInActivity`, which needs an Entra ID P1 or
- * P2 licence and AuditLog.Read.All: without them Graph refuses and this is a PermanentError
- * saying so) and Atlassian organizations (the latest of the per-product last-active dates) have
- * it. Atlassian site groups, GitHub, Bitbucket Data Center and AWS IAM Identity Center do not:
- * their APIs give no sign-in time for a member.
- */
-export interface Activity {
-  /**
-   * Epoch milliseconds of the user's last sign-in; null when the IdP has none on record (never
-   * signed in). A user that does not exist is a PermanentError.
-   */
-  lastLogin(userId: string): Promise<number | null>;
 }
 
 /**
@@ -204,7 +195,6 @@ export interface Capabilities {
   userProfile: UserProfile;
   pendingMemberships: PendingMemberships;
   loginActivity: LoginActivity;
-  activity: Activity;
   accountStatus: AccountStatuses;
 }
 export type Capability = keyof Capabilities;
@@ -221,7 +211,6 @@ export const CAPABILITY_METHODS: { readonly [C in Capability]: readonly (keyof C
   userProfile: ['profileOf'],
   pendingMemberships: ['confirmMembership'],
   loginActivity: ['lastLoginOf'],
-  activity: ['lastLogin'],
   accountStatus: ['accountStatus'],
 };
 
@@ -237,12 +226,11 @@ export const CAPABILITY_WORDS: { readonly [C in Capability]: string } = {
   userProfile: 'read a user’s department and title',
   pendingMemberships: 'tell when a pending membership comes into force',
   loginActivity: 'tell when a user last signed in',
-  activity: 'tell when a user last signed in',
   accountStatus: 'tell whether a user’s account is active',
 };
 
 /** A configured connector instance, with whichever capabilities its type has. */
-export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing & GroupDirectory & UserGroups & UserProfile & PendingMemberships & LoginActivity & Activity & AccountStatuses> {
+export interface IdpConnector extends Partial<UserDirectory & Memberships & ManagerSource & Health & MemberListing & GroupDirectory & UserGroups & UserProfile & PendingMemberships & LoginActivity & AccountStatuses> {
   /** The instance name: the type for the default instances (okta, entra, …), or a name from the catalog's `connectors:`. */
   readonly name: string;
   /** The connector type: okta, entra, google, atlassian. */

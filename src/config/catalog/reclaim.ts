@@ -2,7 +2,7 @@
  * `reclaim: { after: 60d, warn: 7d }` on an application or a role (the role's wins; `reclaim: off`
  * on a role opts it out of its application's): access unused for `after` is taken back, its
  * holder warned `warn` before (domain/reclaim.ts). Unused means no sign-in in the IdP, so the
- * role's connector must be able to tell a user's last sign-in (the `activity` capability).
+ * role's connector must be able to tell a user's last sign-in (the `loginActivity` capability).
  */
 import { hasCapability } from '../../app/ports/idp.js';
 import type { GrantTarget } from '../../domain/catalog.js';
@@ -45,7 +45,7 @@ export function roleReclaim(
   const policy = own === 'off' ? undefined : (own ?? app.policy);
   if (!policy || !target) return policy;
   const d = instances.byName.get(target.connector);
-  if (d && !hasCapability(d.prototype, 'activity')) {
+  if (d && !hasCapability(d.prototype, 'loginActivity')) {
     const from = own === undefined ? ` (inherited from ${app.at}; set reclaim: off on the role to opt out)` : '';
     return r.fail(`${p}.reclaim`, `the role's connector ${target.connector} (${d.label}) cannot tell when a user last signed in, so its access cannot be reclaimed for inactivity${from}; connectors that can: okta, entra, google, atlassian-org`) ?? null;
   }

@@ -41,7 +41,7 @@ import { isRetryableStatus, PermanentError, RetryableError } from '../../../outb
 import { redactor } from '../../../redact.js';
 import { nonEmpty, parseJson, parseSignInTime, retryAfterMs } from '../http.js';
 import { runHealthChecks } from '../health.js';
-import type { AccountStatuses, Activity, Health, HealthReport, IdpConnector, IdpMember, IdpUser, MemberListing, MemberPage, Memberships, UserDirectory } from '../../../app/ports/idp.js';
+import type { AccountStatuses, LoginActivity, Health, HealthReport, IdpConnector, IdpMember, IdpUser, MemberListing, MemberPage, Memberships, UserDirectory } from '../../../app/ports/idp.js';
 import type { AccountStatus } from '../../../domain/offboarding.js';
 
 export interface AtlassianOrgConfig {
@@ -104,7 +104,7 @@ class AdminHttpError extends Error {
   }
 }
 
-export class AtlassianOrgConnector implements IdpConnector, UserDirectory, Memberships, Health, MemberListing, Activity, AccountStatuses {
+export class AtlassianOrgConnector implements IdpConnector, UserDirectory, Memberships, Health, MemberListing, LoginActivity, AccountStatuses {
   readonly type = 'atlassian-org';
 
   private readonly gate: RateGate;
@@ -198,7 +198,7 @@ export class AtlassianOrgConnector implements IdpConnector, UserDirectory, Membe
   }
 
   /** The latest of the account's per-product last-active dates; null when it used no product. */
-  async lastLogin(userId: string): Promise<number | null> {
+  async lastLoginOf(userId: string): Promise<number | null> {
     const what = `reading the last-active dates of Atlassian account ${userId}`;
     const base = `admin/v1/orgs/${encodeURIComponent(this.orgId)}/directory/users/${encodeURIComponent(userId)}/last-active-dates`;
     let latest: number | null = null;

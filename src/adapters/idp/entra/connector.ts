@@ -74,7 +74,7 @@ import { PermanentError, RetryableError, isRetryableStatus } from '../../../outb
 import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
 import { CachedToken, nonEmpty, parseJson, parseSignInTime, postTokenForm, retryAfterMs, transportFailure as describeTransport } from '../http.js';
-import type { AccountStatuses, Activity, HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
+import type { AccountStatuses, LoginActivity, HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
 import type { AccountStatus } from '../../../domain/offboarding.js';
 
 export interface EntraConnectorConfig {
@@ -287,7 +287,7 @@ function setHeader(context: Context, name: string, value: string): void {
 
 // ---- connector ------------------------------------------------------------------------------
 
-export class EntraConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, Activity, AccountStatuses {
+export class EntraConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, LoginActivity, AccountStatuses {
   readonly type = 'entra';
 
   private constructor(
@@ -424,7 +424,7 @@ export class EntraConnector implements IdpConnector, UserDirectory, Memberships,
   }
 
   /** signInActivity: the last successful sign-in, else the last interactive or non-interactive one (see the header). */
-  async lastLogin(userId: string): Promise<number | null> {
+  async lastLoginOf(userId: string): Promise<number | null> {
     const what = `reading the sign-in activity of Entra user ${userId}`;
     let u: GraphUser;
     try {

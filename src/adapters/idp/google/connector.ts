@@ -60,7 +60,7 @@ import { admin, type admin_directory_v1 } from '@googleapis/admin';
 import { PermanentError, RetryableError, isRetryableStatus } from '../../../outbox/errors.js';
 import { runHealthChecks } from '../health.js';
 import { CachedToken, nonEmpty, parseSignInTime, postTokenForm, retryAfterMs, transportFailure } from '../http.js';
-import type { AccountStatuses, Activity, HealthReport, IdpUser, IdpMember, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
+import type { AccountStatuses, LoginActivity, HealthReport, IdpUser, IdpMember, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
 import type { AccountStatus } from '../../../domain/offboarding.js';
 
 export const GOOGLE_SCOPES = [
@@ -164,7 +164,7 @@ class ServiceAccountToken extends CachedToken {
 
 // ---- connector ------------------------------------------------------------------------------
 
-export class GoogleConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, Activity, AccountStatuses {
+export class GoogleConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, LoginActivity, AccountStatuses {
   readonly type = 'google';
 
   private constructor(
@@ -281,7 +281,7 @@ export class GoogleConnector implements IdpConnector, UserDirectory, Memberships
   }
 
   /** users.get's `lastLoginTime`: null for the epoch Google sends when the user never signed in. */
-  async lastLogin(userId: string): Promise<number | null> {
+  async lastLoginOf(userId: string): Promise<number | null> {
     const res = await this.call({ what: `reading the last sign-in of Google user ${userId}`, notFound: () => `Google user ${userId} not found` }, (h) =>
       this.dir.users.get({ userKey: userId, fields: 'primaryEmail,lastLoginTime' }, h),
     );

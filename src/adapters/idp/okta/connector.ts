@@ -29,7 +29,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { headerValue, HttpTimeout, sendHttp } from '../../http.js';
 import { PermanentError, RetryableError, parseRetryAfter, isRetryableStatus } from '../../../outbox/errors.js';
-import { nonEmpty, parseJson, parseSignInTime } from '../http.js';
+import { nonEmpty, parseJson } from '../http.js';
 import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
 import { RateGate } from '../../rateGate.js';
@@ -46,7 +46,6 @@ import type {
   ManagerSource,
   Health,
   LoginActivity,
-  Activity,
   AccountStatuses,
   MemberListing,
   MemberProfile,
@@ -124,7 +123,7 @@ interface CallContext {
   notFound?: (summary: string) => string | undefined;
 }
 
-export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, GroupDirectory, UserGroups, UserProfile, LoginActivity, Activity, AccountStatuses {
+export class OktaConnector implements IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing, GroupDirectory, UserGroups, UserProfile, LoginActivity, AccountStatuses {
   readonly type = 'okta';
 
   private readonly gate: RateGate;
@@ -214,12 +213,6 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
     const at = loginTime(user);
     if (at === undefined) throw new PermanentError(`Okta answered a lastLogin for user ${userId} that is not a time`, 'okta_bad_answer');
     return at;
-  }
-
-  /** The user object's `lastLogin`: null when Okta has none (the user never signed in). */
-  async lastLogin(userId: string): Promise<number | null> {
-    const user = await this.call({ what: `reading the last sign-in of Okta user ${userId}`, notFound: () => `Okta user ${userId} not found` }, () => this.getUser(userId));
-    return parseSignInTime(user.lastLogin, `Okta user ${userId}'s lastLogin`, 'okta_bad_time');
   }
 
   /**
