@@ -1,0 +1,128 @@
+/**
+ * How the store's rows read as the port's records: the requests table's columns by field, the
+ * join every read of a request goes through, and the people, approver and audit rows. The store
+ * (store.ts) and the review store (reviewStore.ts) read through these.
+ */
+import { createHash } from 'node:crypto';
+import type { ApproverRecord, AuditRecord, PersonRecord, RequestRecord } from '../../app/ports/store.js';
+import type { Step } from '../../domain/steps.js';
+import { KIND_COLUMNS } from './requestKinds.js';
+
+/** Column name for each camelCase field of RequestRecord (what the request reads from its people is not one). */
+export const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId' | 'requesterAccountId' | 'submitterSlackId' | 'submitterEmail' | 'submitterName'>, string> = {
+  id: 'id',
+  submissionKey: 'submission_key',
+  state: 'state',
+  appId: 'app_id',
+  roleId: 'role_id',
+  appName: 'app_name',
+  roleName: 'role_name',
+  connector: 'connector',
+  groupId: 'group_id',
+  durationToken: 'duration_token',
+  durationMs: 'duration_ms',
+  reason: 'reason',
+  policy: 'policy_json',
+  requesterId: 'requester_id',
+  requesterEmail: 'requester_email',
+  requesterName: 'requester_name',
+  idpUserId: 'idp_user_id',
+  stage: 'stage',
+  jiraKey: 'jira_key',
+  stageStartedAt: 'stage_started_at',
+  escalatedStage: 'escalated_stage',
+  nextTimerAt: 'next_timer_at',
+  nextWarningAt: 'next_warning_at',
+  breakGlassNotify: 'break_glass_notify',
+  reviewedAt: 'reviewed_at',
+  reviewedBy: 'reviewed_by',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  decidedAt: 'decided_at',
+  decidedBy: 'decided_by',
+  grantedAt: 'granted_at',
+  expiresAt: 'expires_at',
+  revokeRequestedAt: 'revoke_requested_at',
+  revokeCause: 'revoke_cause',
+  revokedBy: 'revoked_by',
+  revokedAt: 'revoked_at',
+  failure: 'failure',
+  extendsId: 'extends_id',
+  submitterId: 'submitted_by',
+  submittedAs: 'submitted_as',
+  bundleParts: 'bundle_json',
+  partOf: 'part_of',
+  endsBy: 'ends_by',
+  ...KIND_COLUMNS,
+  origin: 'origin',
+  revokeReason: 'revoke_reason',
+  reclaimWarnedAt: 'reclaim_warned_at',
+  reclaimAt: 'reclaim_at',
+  reclaimKeptAt: 'reclaim_kept_at',
+};
+
+export function toRequest(row: Record<string, unknown>): RequestRecord {
+  const out: Record<string, unknown> = {};
+  for (const [field, col] of Object.entries(COLUMNS)) out[field] = row[col];
+  out.policy = JSON.parse(row.policy_json as string) as unknown;
+  out.bundleParts = row.bundle_json === null || row.bundle_json === undefined ? null : (JSON.parse(row.bundle_json as string) as unknown);
+  out.requesterSlackId = (row.requester_slack_id as string | null) ?? null;
+  out.requesterAccountId = (row.requester_account_id as string | null) ?? null;
+  out.submitterSlackId = (row.submitter_slack_id as string | null) ?? null;
+  out.submitterEmail = (row.submitter_email as string | null) ?? null;
+  out.submitterName = (row.submitter_name as string | null) ?? null;
+  return out as unknown as RequestRecord;
+}
+
+/** A request with its requester's Slack id and accountId and its submitter: every read of requests goes through this join. */
+export const REQUEST = `SELECT r.*, p.slack_id AS requester_slack_id, p.atlassian_account_id AS requester_account_id, s.slack_id AS submitter_slack_id, s.email AS submitter_email, s.name AS submitter_name
+  FROM requests r JOIN people p ON p.id = r.requester_id LEFT JOIN people s ON s.id = r.submitted_by`;
+
+export function toPerson(r: Record<string, unknown>): PersonRecord {
+  return {
+    id: r.id as number,
+    email: (r.email as string | null) ?? null,
+    slackId: (r.slack_id as string | null) ?? null,
+    atlassianAccountId: (r.atlassian_account_id as string | null) ?? null,
+    name: (r.name as string | null) ?? null,
+  };
+}
+
+export function toApprover(r: Record<string, unknown>): ApproverRecord {
+  return {
+    requestId: r.request_id as string,
+    stage: r.stage as number,
+    personId: r.person_id as number,
+    slackId: (r.slack_id as string | null) ?? null,
+    // Approvers are routed by email: their person always has one.
+    email: (r.email as string | null) ?? '',
+    name: (r.name as string | null) ?? null,
+    askedAt: r.asked_at as number,
+    via: (r.via as string | null) ?? 'email',
+    remindedAt: (r.reminded_at as number | null) ?? null,
+    decision: (r.decision as ApproverRecord['decision']) ?? null,
+    decidedAt: (r.decided_at as number | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
+    dmChannel: (r.dm_channel as string | null) ?? null,
+    dmTs: (r.dm_ts as string | null) ?? null,
+    goneAt: (r.gone_at as number | null) ?? null,
+  };
+}
+
+/** An audit_events row as the port's record. */
+export function toAudit(r: Record<string, unknown>): AuditRecord {
+  return {
+    seq: r.seq as number,
+    requestId: (r.request_id as string | null) ?? null,
+    at: r.at as number,
+    actor: r.actor as string,
+    step: JSON.parse(r.data as string) as Step,
+    prevHash: r.prev_hash as string,
+    hash: r.hash as string,
+  };
+}
+
+/** The audit chain's hash (domain/audit.ts): of the previous hash and the event's own contents. */
+export function chainHash(prev: string, requestId: string | null, at: number, actor: string, data: string): string {
+  return createHash('sha256').update(JSON.stringify([prev, requestId, at, actor, data])).digest('hex');
+}
