@@ -49,7 +49,8 @@ export function offboardInTx(ctx: Tx & Pick<OffboardDeps, 'logger'>, person: Per
     // A bundle's parts end with their bundle (app/bundle.ts), which is in this list too.
     if (r.partOf) continue;
     if (r.state === 'active' && startRevocation(ctx, r.id, 'offboarded', undefined, reason)) out.revoked += 1;
-    else if (r.state === 'approved' && !r.extendsId && r.revokeCause !== 'offboarded') {
+    // A removal on its way takes access away: it may finish.
+    else if (r.state === 'approved' && !r.extendsId && r.kind !== 'removal' && r.revokeCause !== 'offboarded') {
       // The grant (or a bundle's parts) may be in the IdP's hands right now: it ends as it lands
       // (app/grant.ts, app/bundle.ts).
       ctx.store.updateRequest(r.id, { revokeCause: 'offboarded', revokeReason: reason }, now);

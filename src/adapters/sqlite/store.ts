@@ -99,7 +99,7 @@ export class SqliteStore implements Store, EvidenceStore {
       vote: db.prepare('UPDATE approvers SET decision = ?, decided_at = ?, reason = ? WHERE request_id = ? AND stage = ? AND person_id = ?'),
       gone: db.prepare('UPDATE approvers SET gone_at = ? WHERE request_id = ? AND stage = ? AND person_id = ? AND gone_at IS NULL'),
       openOf: db.prepare(`${REQUEST} WHERE r.requester_id = ? AND r.state IN ('pending', 'approved', 'active') ORDER BY r.created_at, r.rowid`),
-      holdings: db.prepare(`${REQUEST} WHERE r.state IN ('approved', 'active') AND r.id > ? AND r.idp_user_id IS NOT NULL ORDER BY r.id LIMIT ?`),
+      holdings: db.prepare(`${REQUEST} WHERE r.state IN ('approved', 'active') AND r.id > ? AND r.idp_user_id IS NOT NULL AND r.kind <> 'removal' ORDER BY r.id LIMIT ?`),
       // By IdP user, as ownership is recorded: one person may come with two emails (migration 006).
       otherHolders: db.prepare(`SELECT COUNT(*) FROM requests WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND id <> ?
         AND state IN ('approved', 'active', 'revoking') AND revoke_requested_at IS NULL AND kind <> 'removal'`).pluck(),

@@ -260,7 +260,7 @@ export interface TxStore {
   /** The person's requests (extensions included) that are pending, approved or active: what offboarding ends. */
   openRequestsOfPerson(personId: PersonId): RequestRecord[];
   /**
-   * Requests that hold or are about to hold a membership (approved or active, IdP user known),
+   * Requests that hold or are about to hold a membership (approved or active, IdP user known; not removals),
    * by id after `afterId`: what inactivity reclaim and the account-status check page through.
    */
   holdings(afterId: string, limit: number): RequestRecord[];
