@@ -191,15 +191,18 @@ describe('access reviews', () => {
     assert.match(h.jiraComments(requestId).at(-1)!, new RegExp(`^Access revoked \\(by Bob Jones \\(bob@example\\.com\\) in access review ${c.jiraKey}\\) on ${TIME}: removed ${alice.oktaId} from okta group ${VIEW}\\.$`));
 
     const after = comments(h, id).slice(started.length).map((s) => s.replace(new RegExp(TIME, 'g'), 'T'));
-    assert.deepEqual(after, [
+    // A removal's comment lands when its effect runs, so it may come before a later decision's:
+    // each kind is in order, and the summary is last.
+    const byKind = (xs: string[]) => [...xs.filter((x) => !x.startsWith('Access revoked')), ...xs.filter((x) => x.startsWith('Access revoked'))];
+    assert.equal(after.at(-1), 'Review completed on T: 4 people reviewed — 2 kept (0 at the due date), 2 revoked (0 at the due date); 2 memberships removed.');
+    assert.deepEqual(byKind(after.slice(0, -1)), byKind([
       'Kept: Erin Green (erin@example.com) keeps Viewer — decided by Bob Jones (bob@example.com) on T.',
       'Revoke: Alice Smith (alice@example.com) loses Viewer — decided by Bob Jones (bob@example.com) on T: moved to another team',
       'Revoke: Dave Brown (dave@example.com) loses Viewer — decided by Bob Jones (bob@example.com) on T: no login for months',
       `Access revoked: removed ${alice.oktaId} (Alice Smith (alice@example.com)) from okta group ${VIEW} on T, as decided by Bob Jones (bob@example.com); the grant ${grantKey} ended.`,
       `Access revoked: removed ${dave.oktaId} (Dave Brown (dave@example.com)) from okta group ${VIEW} on T, as decided by Bob Jones (bob@example.com); standing access, not granted by access-bot.`,
       'Kept: Bob Jones (bob@example.com) keeps Viewer — decided by Carol White (carol@example.com) on T.',
-      'Review completed on T: 4 people reviewed — 2 kept (0 at the due date), 2 revoked (0 at the due date); 2 memberships removed.',
-    ]);
+    ]));
 
     // The summary names itself in the audit log, so the Jira record can be checked against the database.
     const completed = h.bot.store.auditOf(id).find((a) => a.step.type === 'review_completed')!;
