@@ -63,6 +63,11 @@ test('bodies: form fields, a JSON payload field, JSON; anything else where an ob
   assert.deepEqual(parseSlackBody('command=%2Faccess&text=&user_id=U1', 'application/x-www-form-urlencoded'), { command: '/access', text: '', user_id: 'U1' });
   assert.deepEqual(parseSlackBody(interaction({ type: 'block_actions' }), 'application/x-www-form-urlencoded; charset=utf-8'), { type: 'block_actions' });
   assert.deepEqual(parseSlackBody('{"type":"event_callback"}', 'application/json'), { type: 'event_callback' });
+  // The one-field fast path decodes as the form parser does: `+` and %20 are spaces, UTF-8 escapes, a literal `+` as %2B.
+  const text = 'Déjà vu + 100% — "ok" & done';
+  assert.deepEqual(parseSlackBody(`payload=${encodeURIComponent(JSON.stringify({ text })).replace(/%20/g, '+')}`, 'application/x-www-form-urlencoded'), { text });
+  // An escape that is not UTF-8 is left to the form parser (which keeps going), not refused.
+  assert.deepEqual(parseSlackBody('payload=%7B%22a%22%3A%22%FF%22%7D', 'application/x-www-form-urlencoded'), { a: '\ufffd' });
   for (const [raw, type] of [
     [form({ payload: 'null' }), 'application/x-www-form-urlencoded'],
     [form({ payload: '[1]' }), 'application/x-www-form-urlencoded'],

@@ -146,6 +146,15 @@ export function verifySlackSignature(signingSecret: string, raw: Buffer, timesta
 export function parseSlackBody(raw: string, contentType: string): Record<string, unknown> | undefined {
   try {
     if (contentType.startsWith('application/x-www-form-urlencoded')) {
+      // What Slack sends for interactions: one `payload` field. Decoded directly (a fifth of the
+      // cost of a form parse of a modal's few kilobytes); anything else goes through the parser.
+      if (raw.startsWith('payload=') && !raw.includes('&')) {
+        const payload = decodeFormValue(raw.slice('payload='.length));
+        if (payload !== undefined) {
+          const value: unknown = JSON.parse(payload);
+          return isObject(value) ? value : undefined;
+        }
+      }
       const form = parseQuery(raw);
       if (form['payload'] === undefined) {
         // Slash commands and ssl_check: plain fields; a repeated field is not something Slack sends.
@@ -160,6 +169,15 @@ export function parseSlackBody(raw: string, contentType: string): Record<string,
     }
     const value: unknown = JSON.parse(raw);
     return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A form value's text (`+` is a space); undefined when its %-escapes are not valid UTF-8 (the form parser then decides). */
+function decodeFormValue(v: string): string | undefined {
+  try {
+    return decodeURIComponent(v.replace(/\+/g, ' '));
   } catch {
     return undefined;
   }

@@ -32,6 +32,8 @@ export class SqliteStore implements Store, EvidenceStore {
   private readonly watchers: RequestWatcher[] = [];
   /** `updateRequest`'s statements by SQL; the patches the use cases make are a few dozen shapes. */
   private readonly updates = new Map<string, Statement>();
+  /** One transaction function for every `tx` (making one per call costs more than a short transaction's SQL). */
+  private readonly runTx: (fn: (s: TxStore) => unknown) => unknown;
 
   constructor(
     private readonly db: Db,
@@ -40,6 +42,7 @@ export class SqliteStore implements Store, EvidenceStore {
     const approvers = `SELECT a.*, p.slack_id, p.email, p.name, s.channel AS dm_channel, s.ts AS dm_ts
       FROM approvers a JOIN people p ON p.id = a.person_id
       LEFT JOIN surface_refs s ON s.request_id = a.request_id AND s.surface = 'slack' AND s.purpose = 'approver_card' AND s.stage = a.stage AND s.person_id = a.person_id`;
+    this.runTx = db.transaction((fn: (s: TxStore) => unknown) => fn(this));
     this.s = {
       insertRequest: db.prepare(`INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
           duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at, extends_id,
@@ -165,7 +168,7 @@ export class SqliteStore implements Store, EvidenceStore {
   }
 
   tx<T>(fn: (s: TxStore) => T): T {
-    return this.db.transaction(() => fn(this))();
+    return this.runTx(fn) as T;
   }
 
   insertRequest(r: NewRequest): void {
