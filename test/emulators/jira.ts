@@ -6,7 +6,7 @@
  *
  * This module is the site: its server, credentials, faults and the test helpers. What it serves
  * lives next to it: jira/issues.ts (projects, issues, comments, properties, edits), jira/workflow.ts
- * (statuses and transitions), jira/jql.ts (JQL and search), jira/adf.ts (document validation),
+ * (workflows: statuses, a project's statuses by issue type, transitions), jira/jql.ts (JQL and search), jira/adf.ts (document validation),
  * jira/fields.ts (custom fields, their contexts and select options), jira/jsm.ts (Jira Service
  * Management: service desks, request types, raising a request), jira/webhooks.ts (the signed
  * admin webhook the site sends, at least once), and atlassian.ts (the site's users and groups,
@@ -38,7 +38,7 @@ import type { WebhookSender } from './jira/webhooks.js';
 import { mountSearch } from './jira/jql.js';
 import { JiraSite, type EmuIssue, type EmuProject, type JiraSiteOptions } from './jira/site.js';
 import { jiraDate, type Json } from './jira/wire.js';
-import { mountTransitions, type Workflow } from './jira/workflow.js';
+import { mountWorkflow, type Workflow } from './jira/workflow.js';
 
 export type { EmuGroup, EmuUser } from './atlassian.js';
 export { adfProblem } from './jira/adf.js';
@@ -219,12 +219,14 @@ export class JiraEmulator {
     return addRequestType(this.site, desk, rt);
   }
 
-  setWorkflow(w: Workflow): void {
-    this.site.workflow = structuredClone(w);
+  /** The workflow of every issue type; with `issueType`, that type's own (in every project). */
+  setWorkflow(w: Workflow, issueType?: string): void {
+    if (issueType === undefined) this.site.workflow = structuredClone(w);
+    else this.site.typeWorkflows.set(issueType.toLowerCase(), structuredClone(w));
   }
 
-  getWorkflow(): Workflow {
-    return structuredClone(this.site.workflow);
+  getWorkflow(issueType?: string): Workflow {
+    return structuredClone(issueType === undefined ? this.site.workflow : this.site.workflowFor(issueType));
   }
 
   setPermission(key: string, granted: boolean): void {
@@ -295,7 +297,7 @@ export class JiraEmulator {
     on('GET', `${api}/myself`, () => ({ body: this.myselfJson() }));
     on('GET', `${api}/serverInfo`, () => ({ body: this.serverInfo() }), true);
     mountIssues(this.site, on);
-    mountTransitions(this.site, on);
+    mountWorkflow(this.site, on);
     mountSearch(this.site, on);
     mountFields(this.site, on);
     mountServiceDesk(this.site, on);

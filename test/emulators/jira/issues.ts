@@ -184,7 +184,7 @@ export function newIssue(
     summary: o.summary,
     description: o.description ?? null,
     labels: o.labels ?? [],
-    status: site.workflow.initial,
+    status: site.workflowFor(o.type.name).initial,
     created: now,
     updated: now,
     comments: [],

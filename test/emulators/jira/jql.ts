@@ -253,7 +253,7 @@ function checkJqlValues(site: JiraSite, c: JqlClause): string | undefined {
       return `Date value '${v}' for field '${c.field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`;
     }
     if (c.field === 'project' && !site.findProject(v)) return `The value '${v}' does not exist for the field 'project'.`;
-    if (c.field === 'status' && !site.workflow.statuses.some((s) => s.name.toLowerCase() === v.toLowerCase())) return `The value '${v}' does not exist for the field 'status'.`;
+    if (c.field === 'status' && !site.allStatuses().some((s) => s.name.toLowerCase() === v.toLowerCase())) return `The value '${v}' does not exist for the field 'status'.`;
     if (c.field === 'issuetype' && ![...site.projects.values()].some((p) => p.issueTypes.some((t) => t.name.toLowerCase() === v.toLowerCase()))) return `The value '${v}' does not exist for the field 'issuetype'.`;
     if (c.field === 'key' && c.op !== '!=' && c.op !== 'not in' && !site.issue(v)) return `An issue with key '${v}' does not exist for field 'key'.`;
   }

@@ -86,7 +86,13 @@ export class JiraSite {
   readonly projects = new Map<string, EmuProject>();
   /** When an issue last changed in a way search would see (for `searchLagMs`). */
   readonly indexedAt = new Map<string, number>();
+  /** The workflow of every issue type without one of its own. */
   workflow: Workflow;
+  /**
+   * The workflow scheme's exceptions: issue type name (lower case) -> its own workflow, in every
+   * project (a scheme shared by all projects, as sites often have).
+   */
+  readonly typeWorkflows = new Map<string, Workflow>();
   permissions: Record<string, boolean>;
   searchLagMs: number;
   /** Custom fields by id (fields.ts). */
@@ -152,6 +158,18 @@ export class JiraSite {
 
   get url(): string {
     return this.siteUrl();
+  }
+
+  /** The workflow issues of this type follow. */
+  workflowFor(issueType: string): Workflow {
+    return this.typeWorkflows.get(issueType.toLowerCase()) ?? this.workflow;
+  }
+
+  /** Every status of the site's workflows, each once (a status name is unique on a site), the default workflow's first. */
+  allStatuses(): Workflow['statuses'] {
+    const out: Workflow['statuses'] = [];
+    for (const w of [this.workflow, ...this.typeWorkflows.values()]) for (const s of w.statuses) if (!out.some((o) => o.name === s.name)) out.push(s);
+    return out;
   }
 
   can(permission: string): boolean {

@@ -1,6 +1,8 @@
 /**
- * The workflow of the emulated site: statuses with their category, transitions available from
- * each status, and the transition routes (GET/POST /rest/api/3/issue/{issueIdOrKey}/transitions).
+ * The workflows of the emulated site: statuses with their category, transitions available from
+ * each status, one workflow for every issue type unless a type has its own (site.ts
+ * `typeWorkflows`), and the routes that show them: GET/POST
+ * /rest/api/3/issue/{issueIdOrKey}/transitions and GET /rest/api/3/project/{projectIdOrKey}/statuses.
  */
 import type { EmuRequest, EmuResponse } from '../base.js';
 import type { EmuIssue, JiraSite } from './site.js';
@@ -51,9 +53,11 @@ const STATUS_CATEGORIES: Record<StatusCategory, Json> = {
   done: { id: 3, key: 'done', colorName: 'green', name: 'Done' },
 };
 
+/** A status as Jira shows it; its id is its place among the site's statuses (the same in every workflow). */
 export function statusJson(site: JiraSite, name: string): Json {
-  const s = site.workflow.statuses.find((x) => x.name === name);
-  const index = site.workflow.statuses.findIndex((x) => x.name === name);
+  const all = site.allStatuses();
+  const s = all.find((x) => x.name === name);
+  const index = all.findIndex((x) => x.name === name);
   return {
     self: `${site.url}/rest/api/3/status/${10000 + Math.max(index, 0)}`,
     description: '',
@@ -71,17 +75,41 @@ export function transitionsJson(site: JiraSite, issue: EmuIssue): Json[] {
 
 function available(site: JiraSite, issue: EmuIssue): WorkflowTransition[] {
   if (!site.can('TRANSITION_ISSUES')) return [];
-  return site.workflow.transitions.filter((t) => t.from === '*' || t.from.includes(issue.status));
+  return site.workflowFor(issue.issueType).transitions.filter((t) => t.from === '*' || t.from.includes(issue.status));
 }
 
 function transitionJson(site: JiraSite, t: WorkflowTransition): Json {
   return { id: t.id, name: t.name, to: statusJson(site, t.to), hasScreen: false, isGlobal: t.from === '*', isInitial: false, isAvailable: true, isConditional: false, isLooped: false };
 }
 
-export function mountTransitions(site: JiraSite, on: SiteRoute): void {
+export function mountWorkflow(site: JiraSite, on: SiteRoute): void {
   const api = '/rest/api/3';
   on('GET', `${api}/issue/:issueIdOrKey/transitions`, (r) => getTransitions(site, r));
   on('POST', `${api}/issue/:issueIdOrKey/transitions`, (r) => doTransition(site, r));
+  on('GET', `${api}/project/:projectIdOrKey/statuses`, (r) => getProjectStatuses(site, r));
+}
+
+/**
+ * "Get all statuses for project"
+ * (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-projects/#api-rest-api-3-project-projectidorkey-statuses-get):
+ * a bare array, one `IssueTypeWithStatus` `{self, id, name, subtask, statuses}` per issue type of
+ * the project, each status `{self, description, iconUrl, name, untranslatedName, id,
+ * statusCategory}` (the shape in jira.js `IssueTypeWithStatusSchema`). Needs Browse projects; a
+ * project that does not exist or may not be seen is a 404 with the text of GET /project/{key}.
+ */
+function getProjectStatuses(site: JiraSite, req: EmuRequest): EmuResponse {
+  const key = req.params['projectIdOrKey'] ?? '';
+  const p = site.findProject(key);
+  if (!p || !site.can('BROWSE_PROJECTS')) return jiraError(404, [`No project could be found with key '${key}'.`]);
+  return {
+    body: p.issueTypes.map((t) => ({
+      self: `${site.url}/rest/api/3/issuetype/${t.id}`,
+      id: t.id,
+      name: t.name,
+      subtask: t.subtask,
+      statuses: site.workflowFor(t.name).statuses.map((s) => ({ ...statusJson(site, s.name), untranslatedName: s.name })),
+    })),
+  };
 }
 
 function getTransitions(site: JiraSite, req: EmuRequest): EmuResponse {
