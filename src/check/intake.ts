@@ -101,7 +101,7 @@ export async function checkIntake(config: Config, catalog: Catalog, site: JiraIn
   await run('jira intake request types', async () => {
     const configured = intake.requestTypes.map((t) => t.name);
     const desk = await site.requestTypes(project);
-    const offered = desk ? desk.names : await site.issueTypes(project);
+    const offered = desk ? desk.types.map((t) => t.name) : await site.issueTypes(project);
     const what = desk ? `request types of the service desk "${desk.desk}"` : `issue types of ${project} (no service desk)`;
     const missing = configured.filter((n) => !offered.some((o) => o.toLowerCase() === n.toLowerCase()));
     if (missing.length === 0) return [item('jira', 'jira intake request types', 'pass', `${configured.join(', ')}: ${what}`)];

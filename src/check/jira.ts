@@ -1,4 +1,4 @@
-/** Jira: the credentials, the catalog's project, issue type and permissions, its transitions, and intake (intake.ts). */
+/** Jira: the credentials, the catalog's project, issue type and permissions, its transitions, the statuses of `jira.statuses` (statuses.ts), and intake (intake.ts). */
 import { Buffer } from 'node:buffer';
 import { JiraIntakeSite } from '../adapters/jira/intakeSetup.js';
 import type { HealthReport } from '../app/ports/idp.js';
@@ -8,6 +8,7 @@ import type { Catalog } from '../domain/catalog.js';
 import { guard, NETWORK_RE } from './connection.js';
 import { checkIntake } from './intake.js';
 import { item, type CheckItem } from './report.js';
+import { checkStatuses } from './statuses.js';
 
 export async function checkJira(config: Config, catalog: Catalog | undefined, timeoutMs: number): Promise<CheckItem[]> {
   if (!catalog) {
@@ -34,7 +35,9 @@ export async function checkJira(config: Config, catalog: Catalog | undefined, ti
   if (names.length > 0 && passed(`jira project ${project}`) && passed(`jira permissions in ${project}`)) {
     items.push(...(await checkTransitions(config, catalog, timeoutMs)));
   }
-  if (catalog.jira.intake && passed(`jira project ${project}`)) items.push(...(await checkIntake(config, catalog, new JiraIntakeSite(record))));
+  const site = new JiraIntakeSite(record);
+  if (catalog.jira.statuses && passed(`jira project ${project}`)) items.push(...(await checkStatuses(config, catalog, site)));
+  if (catalog.jira.intake && passed(`jira project ${project}`)) items.push(...(await checkIntake(config, catalog, site)));
   return items;
 }
 

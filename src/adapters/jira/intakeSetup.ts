@@ -1,7 +1,8 @@
 /**
  * What `access-bot check` and `access-bot jira sync-fields` read and write of the site's intake
- * set-up (src/check/intake.ts): the project's service desk and its request types, the custom
- * fields, the context of a field that applies to the project, and a select field's options.
+ * set-up (src/check/intake.ts, src/check/statuses.ts): the project's service desk and its request
+ * types, the custom fields, the context of a field that applies to the project, a select field's
+ * options, and the statuses of the project's workflows.
  *
  * Endpoints:
  * - JSM (https://developer.atlassian.com/cloud/jira/service-desk/rest/): `GET
@@ -16,6 +17,12 @@
  *   these need the Administer Jira global permission.
  * - `GET /rest/api/3/project/{key}` for the project's id, `GET
  *   /rest/api/3/issue/createmeta/{project}/issuetypes` for its issue types.
+ * - `GET /rest/api/3/project/{key}/statuses`
+ *   (…/platform/rest/v3/api-group-projects/#api-rest-api-3-project-projectidorkey-statuses-get):
+ *   a bare array of `{self, id, name, subtask, statuses: [{self, description, iconUrl, name,
+ *   untranslatedName, id, statusCategory}]}`, one per issue type, its statuses those of the
+ *   type's workflow; needs Browse projects, and an unknown project is a 404 (`{"errorMessages":
+ *   ["No project could be found with key 'X'."], "errors": {}}`).
  */
 import type { PresentOption } from '../../domain/intake.js';
 import { PermanentError } from '../../outbox/errors.js';
@@ -34,6 +41,20 @@ export interface SiteField {
   custom?: string;
 }
 
+/** An issue type of a project and the statuses of its workflow, as the site spells them. */
+export interface IssueTypeStatuses {
+  id: string;
+  name: string;
+  subtask: boolean;
+  statuses: string[];
+}
+
+/** A JSM request type and the issue type behind it. */
+export interface SiteRequestType {
+  name: string;
+  issueTypeId?: string;
+}
+
 type Api = Pick<JiraCloudRecord, 'api'>;
 const WRITE_CHUNK = 1000;
 const seg = encodeURIComponent;
@@ -50,10 +71,10 @@ export class JiraIntakeSite {
   constructor(private readonly jira: Api) {}
 
   /**
-   * The service desk of the project and the names of its request types; undefined when the
-   * project has none (no JSM on the site, or not a service project).
+   * The service desk of the project and its request types; undefined when the project has none
+   * (no JSM on the site, or not a service project).
    */
-  async requestTypes(projectKey: string): Promise<{ desk: string; names: string[] } | undefined> {
+  async requestTypes(projectKey: string): Promise<{ desk: string; types: SiteRequestType[] } | undefined> {
     let desks: Record<string, unknown>[];
     try {
       desks = await this.pages('rest/servicedeskapi/servicedesk', 'list service desks', 'jsm');
@@ -65,7 +86,28 @@ export class JiraIntakeSite {
     const id = text(desk?.['id']);
     if (!desk || !id) return undefined;
     const types = await this.pages(`rest/servicedeskapi/servicedesk/${seg(id)}/requesttype`, `list the request types of service desk ${id}`, 'jsm');
-    return { desk: text(desk['projectName']) ?? projectKey, names: types.map((t) => text(t['name'])).filter((n): n is string => n !== undefined) };
+    return {
+      desk: text(desk['projectName']) ?? projectKey,
+      types: types.flatMap((t) => {
+        const name = text(t['name']);
+        const issueTypeId = text(t['issueTypeId']);
+        return name === undefined ? [] : [{ name, ...(issueTypeId ? { issueTypeId } : {}) }];
+      }),
+    };
+  }
+
+  /** Each issue type of the project (sub-tasks too) with the statuses of its workflow. */
+  async statuses(projectKey: string): Promise<IssueTypeStatuses[]> {
+    const what = `list the statuses of ${projectKey}`;
+    const list = await this.jira.api('GET', `rest/api/3/project/${seg(projectKey)}/statuses`, what);
+    if (!Array.isArray(list)) throw new PermanentError(`Jira ${what}: the answer is not a list of issue types`, 'jira_bad_answer');
+    return list.map(obj).flatMap((t) => {
+      const id = text(t['id']);
+      const name = text(t['name']);
+      if (!id || !name) return [];
+      const statuses = (Array.isArray(t['statuses']) ? t['statuses'].map(obj) : []).map((s) => text(s['name'])).filter((n): n is string => n !== undefined);
+      return [{ id, name, subtask: t['subtask'] === true, statuses }];
+    });
   }
 
   /** The project's issue types that can be created (not sub-tasks). */
