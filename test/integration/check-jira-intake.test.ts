@@ -34,7 +34,7 @@ const APPS = [
   { id: 'wiki', name: 'Company wiki', owners: ['bob@example.com'], roles: [{ id: 'reader', name: 'Reader', group: '00g1wiki', durations: ['permanent'], approvers: ['owners'] }] },
 ];
 
-async function world(t: TestContext, intake = INTAKE) {
+async function world(t: TestContext, intake = INTAKE, statuses?: Record<string, string | string[]>) {
   const slack = new SlackEmulator({ botToken: CREDS.botToken, scopes: Object.keys(REQUIRED_BOT_SCOPES) });
   const jira = new JiraEmulator({ email: CREDS.jiraEmail, apiToken: CREDS.jiraToken });
   const okta = new OktaEmulator({ token: CREDS.oktaToken });
@@ -49,7 +49,7 @@ async function world(t: TestContext, intake = INTAKE) {
     rmSync(dir, { recursive: true, force: true });
   });
   const catalogPath = join(dir, 'access-catalog.yaml');
-  writeFileSync(catalogPath, catalogYaml({ jira: { intake }, applications: APPS }));
+  writeFileSync(catalogPath, catalogYaml({ jira: { intake, ...(statuses ? { statuses } : {}) }, applications: APPS }));
   const env: Record<string, string | undefined> = { ...emulatorEnv(CREDS, { slack, jira, okta }), ACCESS_CATALOG: catalogPath, DATABASE_PATH: join(dir, 'bot.db') };
   const check = async (e = env) => {
     const lines: string[] = [];
@@ -134,6 +134,57 @@ test('check: a request type the desk lacks, and a field of the wrong type, are n
   assert.equal(role.status, 'fail');
   assert.match(role.detail!, /^"Whose access" is a userpicker field, not a single select list; single select fields on the site: Application \(customfield_10050\), /);
   assert.match(byName['jira intake Duration field customfield_99999']!.detail!, /^no field customfield_99999 on the site/);
+});
+
+/** The service desk's own workflow (its request types are Service Request issues), beside Task's default one. */
+function deskWorkflow(jira: JiraEmulator): void {
+  jira.setWorkflow(
+    {
+      initial: 'Waiting for support',
+      statuses: [
+        { name: 'Waiting for support', category: 'new' },
+        { name: 'Approved by Manager', category: 'indeterminate' },
+        { name: 'Declined', category: 'done' },
+      ],
+      transitions: [
+        { id: '101', name: 'Approve', from: ['Waiting for support'], to: 'Approved by Manager' },
+        { id: '102', name: 'Decline', from: ['Waiting for support'], to: 'Declined' },
+      ],
+    },
+    'Service Request',
+  );
+}
+
+test('check: mapped statuses are looked for in the workflows of jira.issueType and of the request types\' issue type', async (t) => {
+  const w = await world(t, INTAKE, { approved: ['Approved', 'Approved by Manager'], denied: 'declined', cancelled: 'Withdrawn' });
+  deskWorkflow(w.jira);
+  const r = await w.check();
+  const byName = Object.fromEntries(r.items.map((i) => [i.name, i]));
+  assert.equal(byName['jira status "Approved"']?.detail, 'for approved; in the workflow of ACC Task', r.output);
+  assert.equal(byName['jira status "Approved by Manager"']?.detail, 'for approved; in the workflow of ACC Service Request', r.output);
+  assert.equal(byName['jira status "declined"']?.detail, 'for denied; in the workflow of ACC Service Request, spelt "Declined" there', r.output);
+  const missing = byName['jira status "Withdrawn"']!;
+  assert.equal(missing.status, 'fail');
+  assert.equal(
+    missing.detail,
+    'for cancelled: no status of that name in the workflow of ACC Task, Service Request (it has "To Do", "Approved", "Active", "Rejected", "Done", "Cancelled", "Failed", "Waiting for support", "Approved by Manager", "Declined")',
+  );
+  assert.match(missing.fix!, /^set jira\.statuses\.cancelled in .* to one of .*"Declined", or add a status named "Withdrawn" to the workflow of ACC Task, Service Request$/);
+});
+
+test('check: a request type whose issue type is not known widens the status check to every issue type of the project, and says so', async (t) => {
+  const w = await world(t, { ...INTAKE, requestTypes: { ...INTAKE.requestTypes, 'Get Admin Rights': 'access' } }, { approved: 'Approved by Manager', revoked: 'Access Revoked' });
+  deskWorkflow(w.jira);
+  const bugs = w.jira.getWorkflow();
+  bugs.statuses.push({ name: 'Access Revoked', category: 'done' });
+  w.jira.setWorkflow(bugs, 'Bug');
+  const r = await w.check();
+  const byName = Object.fromEntries(r.items.map((i) => [i.name, i]));
+  const why = ' (every issue type of ACC was looked at, as the service desk has no request type "Get Admin Rights")';
+  assert.equal(byName['jira status "Approved by Manager"']?.detail, `for approved; in the workflow of ACC Service Request${why}`, r.output);
+  // Bug issues are not the bot's, but which workflow "Get Admin Rights" follows cannot be known.
+  assert.equal(byName['jira status "Access Revoked"']?.status, 'pass', r.output);
+  assert.equal(byName['jira status "Access Revoked"']?.detail, `for revoked; in the workflow of ACC Bug${why}`);
 });
 
 test('the access-bot jira sync-fields command: usage errors exit 2, a dry run exits 0', async (t) => {

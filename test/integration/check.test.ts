@@ -259,6 +259,61 @@ test('transition missing: names the catalog key and the transitions the workflow
   assert.match(f.fix ?? '', /or add a transition named "Close" to the workflow/);
 });
 
+/** The test catalog with `jira.statuses` (meaning -> status name) after its transitions. */
+function withStatuses(statuses: Record<string, string>): string {
+  const lines = Object.entries(statuses).map(([meaning, name]) => `    ${meaning}: ${name}`);
+  return CATALOG.replace('applications:', ['  statuses:', ...lines, 'applications:'].join('\n'));
+}
+
+test('mapped statuses: one that exists passes, one in another case passes as the site spells it', async (t) => {
+  const w = await world(t);
+  w.catalog(withStatuses({ approved: 'Approved', denied: 'rejected' }));
+  const r = await w.check();
+  assert.deepEqual(failing(r), [], r.output);
+  const approved = r.items.find((i) => i.name === 'jira status "Approved"');
+  assert.equal(approved?.status, 'pass', r.output);
+  assert.equal(approved?.detail, 'for approved; in the workflow of ACC Task');
+  const denied = r.items.find((i) => i.name === 'jira status "rejected"');
+  assert.equal(denied?.status, 'pass', r.output);
+  assert.equal(denied?.detail, 'for denied; in the workflow of ACC Task, spelt "Rejected" there');
+  assert.ok(w.jira.calls.some((c) => c.method === 'GET' && c.path === '/rest/api/3/project/ACC/statuses'), 'the project\'s statuses were read');
+});
+
+test('mapped status misspelt: names the meaning, lists the statuses the workflow has, and says what to set', async (t) => {
+  const w = await world(t);
+  w.catalog(withStatuses({ approved: 'Approved', revoked: 'Acess Revoked' }));
+  const r = await w.check();
+  const f = failure(r, /^jira status "Acess Revoked"$/);
+  assert.equal(f.detail, 'for revoked: no status of that name in the workflow of ACC Task (it has "To Do", "Approved", "Active", "Rejected", "Done", "Cancelled", "Failed")');
+  assert.match(f.fix ?? '', /^set jira\.statuses\.revoked in .*access-catalog\.yaml to one of "To Do", .*"Done".*, or add a status named "Acess Revoked" to the workflow of ACC Task$/);
+  assert.equal(r.items.find((i) => i.name === 'jira status "Approved"')?.status, 'pass', r.output);
+});
+
+test('mapped status only in the workflow of an issue type the bot does not use: a failure that says where it is', async (t) => {
+  const w = await world(t);
+  const bugs = w.jira.getWorkflow();
+  bugs.statuses.push({ name: 'Access Revoked', category: 'done' });
+  w.jira.setWorkflow(bugs, 'Bug');
+  w.catalog(withStatuses({ revoked: 'access revoked' }));
+  const r = await w.check();
+  const f = failure(r, /^jira status "access revoked"$/);
+  assert.match(f.detail ?? '', /^for revoked: no status of that name in the workflow of ACC Task \(it has "To Do", .*"Failed"\); only Bug issues, which the bot does not use, have it$/);
+});
+
+test('statuses the account may not list: a warning with the reason, not a failure', async (t) => {
+  const w = await world(t);
+  w.catalog(withStatuses({ approved: 'Approved' }));
+  // A site that refuses this one read (an IP allowlist or a scoped token, say) answers Jira's error body.
+  w.jira.inject({ method: 'GET', path: '/rest/api/3/project/ACC/statuses', status: 403, body: { errorMessages: ['You do not have permission to view the statuses of this project.'], errors: {} } });
+  const r = await w.check();
+  assert.equal(r.ok, true, r.output);
+  const warn = r.items.find((i) => i.name === 'jira statuses');
+  assert.equal(warn?.status, 'warn', r.output);
+  assert.match(warn?.detail ?? '', /^the statuses of ACC could not be read \(Jira list the statuses of ACC: forbidden \(403\).*You do not have permission.*\), so "Approved" of jira\.statuses cannot be confirmed$/);
+  assert.match(warn?.fix ?? '', /an account that may browse ACC/);
+  assert.ok(!r.items.some((i) => i.name.startsWith('jira status "')), r.output);
+});
+
 test('Okta group missing: points at the catalog role and the group id to use', async (t) => {
   const w = await world(t);
   w.catalog(CATALOG.replace('group: 00g1readonly', 'group: 00gNOSUCHGROUP'));
