@@ -71,6 +71,11 @@ export class People {
     return this.deps.slack.userInfo(slackId, opts);
   }
 
+  /** Slack said this user changed (`user_change`): what the directory cached of them is dropped. */
+  forgetSlackUser(slackId: string): void {
+    this.deps.slack.forgetUser(slackId);
+  }
+
   /** The active Slack user with this email, if any. */
   byEmail(email: string): Promise<DirectoryUser | undefined> {
     return this.deps.slack.lookupByEmail(email);

@@ -155,6 +155,22 @@ export class SlackEmulator extends EmulatorServer {
     const u = this.ws.users.get(userId);
     if (!u) throw new Error(`slack emulator: no user ${userId}`);
     u.deleted = true;
+    return this.userChanged(userId);
+  }
+
+  /**
+   * A workspace admin changes a user (a member made a guest, an email changed): the user is
+   * replaced by `input` and an app subscribed to `user_change` gets the event, as Slack sends it
+   * for any change to a member's data. Resolves once the app answered.
+   */
+  async changeUser(input: EmuUserInput): Promise<EventDelivery | undefined> {
+    if (!this.ws.users.has(input.id)) throw new Error(`slack emulator: no user ${input.id}`);
+    this.ws.addUser(input);
+    return this.userChanged(input.id);
+  }
+
+  private async userChanged(userId: string): Promise<EventDelivery | undefined> {
+    const u = this.ws.users.get(userId)!;
     const sub = this.subscription;
     if (!sub || !sub.botEvents.includes('user_change') || !this.ws.scopes.includes('users:read')) return undefined;
     const at = Date.now();

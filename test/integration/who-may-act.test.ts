@@ -6,13 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { GROUPS, Harness, PEOPLE, waitUntil, type Person } from '../support/harness.js';
+import { GROUPS, Harness, PEOPLE, SIGNING_SECRET, waitUntil, type Person } from '../support/harness.js';
 
 const { alice, bob, carol, dave } = PEOPLE;
 const erin: Person = { slackId: 'U0ERIN', email: 'erin@example.com', name: 'Erin Green', oktaId: '00u1erin' };
 const gus: Person = { slackId: 'U0GUS', email: 'gus@example.com', name: 'Gus Guest', oktaId: '00u1gus' };
 const uma: Person = { slackId: 'U0UMA', email: 'uma@example.com', name: 'Uma Unconfirmed', oktaId: '00u1uma' };
 const sam: Person = { slackId: 'U0SAM', email: 'sam@partner.example', name: 'Sam Partner', oktaId: '00u1sam' };
+const fay: Person = { slackId: 'U0FAY', email: 'fay@example.com', name: 'Fay Fields', oktaId: '00u1fay' };
+const hal: Person = { slackId: 'U0HAL', email: 'hal@example.com', name: 'Hal Hart', oktaId: '00u1hal' };
 
 function addPerson(h: Harness, p: Person, slack: Partial<Parameters<Harness['slack']['addUser']>[0]> = {}): void {
   h.slack.addUser({ id: p.slackId, email: p.email, realName: p.name, ...slack });
@@ -243,6 +245,43 @@ describe('guests, Slack Connect users and unconfirmed emails', () => {
     assert.deepEqual(res.body, { response_action: 'errors', errors: { application: 'Slack guests cannot request access.' } });
     assert.equal(requestsBy(erin), 0);
     assert.equal(requestsBy(gus), 0);
+  });
+
+  const reader = (reason: string) => ({ application: { application: 'prod-db' }, role: { role: 'reader' }, duration: { duration: '4h' }, reason: { reason } });
+
+  test('a member made a guest is refused at once: user_change drops the cached users.info answer', async () => {
+    h.slack.subscribeEvents({ requestUrl: h.driver.eventsUrl, signingSecret: SIGNING_SECRET, botEvents: ['user_change'] });
+    addPerson(h, fay);
+    await h.driver.command(fay.slackId);
+    const view = await h.slack.waitForView((v) => v.userId === fay.slackId && v.view.callback_id === 'access_request');
+    // Within the cache's minute (the clock does not move): only the event can make the bot ask again.
+    const delivery = await h.slack.changeUser({ id: fay.slackId, email: fay.email, realName: fay.name, guest: 'multi-channel' });
+    assert.equal(delivery?.status, 200, 'the signed user_change was accepted');
+    const res = await h.driver.submitView(fay.slackId, view.id, reader('Submitted after becoming a guest'));
+    assert.deepEqual(res.body, { response_action: 'errors', errors: { application: 'Slack guests cannot request access.' } });
+    assert.equal(requestsBy(fay), 0);
+  });
+
+  test('users.info answers outlive a restart for their minute, and no longer', async () => {
+    addPerson(h, hal);
+    const views: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      await h.driver.command(hal.slackId);
+      const v = await h.slack.waitForView((x) => x.userId === hal.slackId && x.view.callback_id === 'access_request' && !views.includes(x.id));
+      views.push(v.id);
+    }
+    await h.idle();
+    await h.restart({ catalog: CATALOG });
+    // Made a guest without an event reaching the bot: only asking Slack would show it.
+    h.slack.addUser({ id: hal.slackId, email: hal.email, realName: hal.name, guest: 'multi-channel' });
+    const kept = await h.driver.submitView(hal.slackId, views[0]!, reader('Right after a restart'));
+    assert.equal(kept.status, 200);
+    assert.equal(kept.body, '', 'accepted on the users.info answer kept from before the restart: Slack was not asked');
+    await waitUntil(() => requestsBy(hal) === 1, 5000, 'recorded');
+    offset += 61_000;
+    const stale = await h.driver.submitView(hal.slackId, views[1]!, reader('A minute later'));
+    assert.deepEqual(stale.body, { response_action: 'errors', errors: { application: 'Slack guests cannot request access.' } }, 'a minute later Slack is asked again');
+    assert.equal(requestsBy(hal), 1);
   });
 
   test('an unconfirmed email may not request', async () => {

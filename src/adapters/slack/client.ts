@@ -49,6 +49,16 @@ export interface SlackMessage {
 export const USER_CACHE_TTL_MS = 60_000;
 const USER_CACHE_MAX = 10_000;
 
+/**
+ * Where users.info answers are kept beyond the process (adapters/sqlite/slackUserCache.ts), so a
+ * restart does not empty the cache: read only while an answer is within the same minute.
+ */
+export interface KeptUsers {
+  read(slackId: string): { user: DirectoryUser; at: number } | undefined;
+  write(slackId: string, user: DirectoryUser, at: number): void;
+  forget(slackId: string): void;
+}
+
 export class SlackGateway implements SlackDirectory {
   private readonly users = new Map<string, { at: number; user: Promise<DirectoryUser | undefined> }>();
   private workspaceIds: Promise<Workspace> | undefined;
@@ -57,29 +67,66 @@ export class SlackGateway implements SlackDirectory {
     readonly api: SlackApi,
     private readonly now: () => number = Date.now,
     private readonly userTtlMs = USER_CACHE_TTL_MS,
+    private readonly kept?: KeptUsers,
   ) {}
 
   /**
    * users.info, cached briefly (every command and click looks its actor up, and `/access` must
    * open its modal within the trigger's 3 seconds). Concurrent lookups of one user share a call;
    * failures and unknown users are not kept. `fresh` asks Slack anyway (and refreshes the cache).
+   * The cache outlives a restart through `kept`, for the same minute.
    */
   userInfo(userId: string, opts: { fresh?: boolean } = {}): Promise<DirectoryUser | undefined> {
     const now = this.now();
     const hit = this.users.get(userId);
     if (hit && !opts.fresh && now - hit.at < this.userTtlMs) return hit.user;
+    const kept = opts.fresh ? undefined : this.readKept(userId);
+    if (kept && kept.at <= now && now - kept.at < this.userTtlMs) {
+      const entry = { at: kept.at, user: Promise.resolve<DirectoryUser | undefined>(kept.user) };
+      this.users.set(userId, entry);
+      return entry.user;
+    }
     const entry = { at: now, user: this.fetchUser(userId) };
     this.users.set(userId, entry);
     const forget = () => {
       if (this.users.get(userId) === entry) this.users.delete(userId);
     };
     entry.user.then((u) => {
-      if (!u) forget();
+      if (!u) {
+        forget();
+        this.keep((k) => k.forget(userId));
+      } else if (this.users.get(userId) === entry) {
+        this.keep((k) => k.write(userId, u, entry.at));
+      }
     }, forget);
     if (this.users.size > USER_CACHE_MAX) {
       for (const [id, e] of this.users) if (now - e.at >= this.userTtlMs || this.users.size > USER_CACHE_MAX) this.users.delete(id);
     }
     return entry.user;
+  }
+
+  /** Drops what is cached of this user (Slack said the user changed): the next lookup asks Slack. */
+  forgetUser(userId: string): void {
+    this.users.delete(userId);
+    this.keep((k) => k.forget(userId));
+  }
+
+  private readKept(userId: string): { user: DirectoryUser; at: number } | undefined {
+    try {
+      return this.kept?.read(userId);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The kept copy is only a cache: a failure to write it (the database closing at shutdown) loses nothing. */
+  private keep(fn: (k: KeptUsers) => void): void {
+    if (!this.kept) return;
+    try {
+      fn(this.kept);
+    } catch {
+      // Nothing to do: the next lookup asks Slack.
+    }
   }
 
   private async fetchUser(userId: string): Promise<DirectoryUser | undefined> {

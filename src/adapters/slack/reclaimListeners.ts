@@ -5,8 +5,8 @@
  *   (app/keepAccess.ts), recorded before its ack.
  * - `user_change` (Events API, https://api.slack.com/events/user_change): a user object with
  *   `deleted: true` is someone who left the workspace; their grants, pending requests and
- *   approvals are ended or handed on (app/offboard.ts), recorded before the ack. Any other change
- *   to a profile is acknowledged and ignored.
+ *   approvals are ended or handed on (app/offboard.ts), recorded before the ack. Any change to
+ *   a user drops what the users.info cache kept of them (the next act asks Slack).
  */
 import type { Logger } from 'pino';
 import type { AppContext } from '../../app/context.js';
@@ -65,6 +65,9 @@ export function registerReclaimListeners(app: SlackListenerRegistry, ctx: AppCon
     const user = isObject(event['user']) ? event['user'] : {};
     const slackId = typeof user['id'] === 'string' && user['id'] ? user['id'] : undefined;
     const eventId = typeof body['event_id'] === 'string' && body['event_id'] ? body['event_id'] : undefined;
+    // Any change (a guest promoted or demoted, an email changed): the next act asks Slack again
+    // instead of trusting the minute-long users.info cache.
+    if (slackId) ctx.people.forgetSlackUser(slackId);
     if (!slackId || !eventId || user['deleted'] !== true) {
       await ack();
       return;

@@ -19,6 +19,8 @@ export interface SlackDirectory {
    * `fresh`: who a grant goes to is read fresh, so a changed email is seen at once.
    */
   userInfo(userId: string, opts?: { fresh?: boolean }): Promise<DirectoryUser | undefined>;
+  /** Forgets what is cached of a user (Slack said the user changed): the next userInfo asks Slack. */
+  forgetUser(userId: string): void;
   /** undefined when no active Slack user has this email. */
   lookupByEmail(email: string): Promise<DirectoryUser | undefined>;
   /** Member ids of a user group given by handle or id; undefined when there is no such group. */
