@@ -126,7 +126,12 @@ export type Effect =
   | { kind: 'review.update'; campaignId: string; personId: number }
   | { kind: 'review.remind'; campaignId: string; personId: number }
   /** Removes the membership a revoke decision ended (app/reviewRevoke.ts); `grants`: the requests it ended. */
-  | { kind: 'review.revoke'; campaignId: string; seq: number; connector: string; group: string; idpUserId: string; grants: string[] };
+  /**
+   * `grants`: the grants the decision ended; `standing`: inactivity reclaim's records of the
+   * standing access, claimed with the decision, ended once the removal settles (absent in effects
+   * enqueued before there were any).
+   */
+  | { kind: 'review.revoke'; campaignId: string; seq: number; connector: string; group: string; idpUserId: string; grants: string[]; standing?: string[] };
 
 /**
  * `idp.grant` / `idp.revoke` as versions before migration 006 wrote them: by requester email, in

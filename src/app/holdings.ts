@@ -17,7 +17,8 @@ export function holdingsOfPerson(ctx: Deps<'catalog'> & { store: Pick<TxStore, '
       ? []
       : ctx.store
           .requestsOf(person.id, SCAN)
-          .filter((r) => r.state === 'active')
+          // Inactivity reclaim's record of standing access is no grant: the user sync lists it as standing access.
+          .filter((r) => r.state === 'active' && r.origin === 'request')
           .map((r) => ({ requestId: r.id, jiraKey: r.jiraKey, appId: r.appId, roleId: r.roleId, expiresAt: r.expiresAt }));
   return holdingsOf(ctx.catalog(), grants, ctx.store.seenMembershipsOf(person.id ?? null, person.email));
 }

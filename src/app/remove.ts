@@ -19,7 +19,7 @@ import { failRequest } from './fail.js';
 import { awaitsRemoval } from './fulfil.js';
 import type { RequestRecord } from './ports/store.js';
 import { keyOf } from './requestView.js';
-import { finishRevocation } from './revoke.js';
+import { finishRevocation, markRevoking } from './revoke.js';
 
 /** What removing touches. */
 export type RemoveDeps = Deps<'store' | 'catalog' | 'now' | 'connectors' | 'adminChannel'>;
@@ -35,7 +35,8 @@ export async function runRemove(ctx: RemoveDeps, e: EffectOf<'idp.remove'>): Pro
     outcome = removalOutcome({
       isMember: await idp.isMember(e.group, e.idpUserId),
       record: ctx.store.getMembership(e.connector, e.group, e.idpUserId),
-      activeGrants: ctx.store.activeGrantsOf(e.connector, e.group, e.idpUserId, r.id).length,
+      // access-bot's grants only: inactivity reclaim's record of standing access is not one.
+      activeGrants: ctx.store.activeGrantsOf(e.connector, e.group, e.idpUserId, r.id).filter((g) => g.origin === 'request').length,
     });
     ctx.store.updateRequest(r.id, { removalOutcome: outcome }, ctx.now());
   }
@@ -46,7 +47,8 @@ export async function runRemove(ctx: RemoveDeps, e: EffectOf<'idp.remove'>): Pro
 
 /**
  * The membership is gone: access-bot's grants of it end ("Access revoked (by removal request
- * ACC-5)" on theirs), its ownership record goes, and the request's record says what was removed.
+ * ACC-5)" on theirs), and so does inactivity reclaim's record of it as standing access; its
+ * ownership record goes, and the request's record says what was removed.
  */
 export function removeDone(ctx: InTx<RemoveDeps>, e: EffectOf<'idp.remove'>, result: RemoveResult): void {
   if ('skipped' in result) return;
@@ -56,8 +58,7 @@ export function removeDone(ctx: InTx<RemoveDeps>, e: EffectOf<'idp.remove'>, res
   const by = `${requestTitle(r.kind).toLowerCase()} ${keyOf(r)}`;
   const ended = ctx.store.activeGrantsOf(e.connector, e.group, e.idpUserId, r.id);
   for (const g of ended) {
-    ctx.store.updateRequest(g.id, { state: transition(g.state, 'revoke'), revokeRequestedAt: now, revokeCause: 'manual', revokedBy: by }, now);
-    finishRevocation(ctx, mustGet(ctx, g.id), { removed: true });
+    if (markRevoking(ctx, g, 'manual', by)) finishRevocation(ctx, mustGet(ctx, g.id), { removed: true });
   }
   // Nobody holds the membership any more: the next grant checks it afresh.
   ctx.store.deleteMembership(e.connector, e.group, e.idpUserId);
@@ -74,7 +75,8 @@ export function removeDone(ctx: InTx<RemoveDeps>, e: EffectOf<'idp.remove'>, res
       group: e.group,
       idpUserId: e.idpUserId,
       outcome: result.outcome,
-      ended: ended.map(keyOf),
+      ended: ended.filter((g) => g.origin === 'request').map(keyOf),
+      ...(ended.some((g) => g.origin === 'standing') ? { endedStanding: ended.filter((g) => g.origin === 'standing').map(keyOf) } : {}),
       ...(r.kind === 'change' ? { fromRole: r.fromRoleName ?? undefined, toRole: r.roleName } : {}),
     },
     'access-bot',

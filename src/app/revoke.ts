@@ -32,11 +32,21 @@ export function startRevocation(ctx: Tx, requestId: string, cause: RevokeCause, 
   const bundle = r.partOf ? mustGet(ctx, r.partOf) : undefined;
   if (bundle?.state === 'active') return endBundle(ctx, bundle, cause, by, reason);
   if (r.bundleParts) return endBundle(ctx, r, cause, by, reason);
+  if (!markRevoking(ctx, r, cause, by, reason) || !r.idpUserId) return false;
+  enqueue(ctx.store, { kind: 'idp.revoke', requestId: r.id, connector: r.connector, group: r.groupId, idpUserId: r.idpUserId });
+  return true;
+}
+
+/**
+ * Claims the end of an active grant (inside a transaction): `revoking`, with why, and no longer a
+ * holder of its membership (Store.otherHoldersOf). Whoever calls it removes the membership, or
+ * learns it is gone, and then calls `finishRevocation`. False when it cannot end (not active).
+ */
+export function markRevoking(ctx: Pick<Tx, 'store' | 'now'>, r: RequestRecord, cause: RevokeCause, by?: string, reason?: string): boolean {
   const event = cause === 'expired' ? 'expire' : 'revoke';
   if (!canTransition(r.state, event) || !r.idpUserId) return false;
   const now = ctx.now();
   ctx.store.updateRequest(r.id, { state: transition(r.state, event), revokeRequestedAt: now, revokeCause: cause, revokedBy: by ?? null, revokeReason: reason ?? null }, now);
-  enqueue(ctx.store, { kind: 'idp.revoke', requestId: r.id, connector: r.connector, group: r.groupId, idpUserId: r.idpUserId });
   return true;
 }
 

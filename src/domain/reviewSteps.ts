@@ -21,8 +21,8 @@ export type ReviewStep =
   | { type: 'review_unassigned'; members: ReviewedPerson[]; count: number; why: string }
   | { type: 'review_unreachable'; reviewer: Actor; why: string }
   | { type: 'review_decided'; member: ReviewedPerson; role: string; decision: 'keep' | 'revoke'; actor: Actor; reason?: string }
-  /** The removal a revoke decision asked for has settled. */
-  | { type: 'review_revoked'; member: ReviewedPerson; connector: string; group: string; removed: boolean; endedGrants: string[]; decidedBy: string }
+  /** The removal a revoke decision asked for has settled. `endedStanding`: inactivity reclaim's records of the standing access, ended with it. */
+  | { type: 'review_revoked'; member: ReviewedPerson; connector: string; group: string; removed: boolean; endedGrants: string[]; endedStanding?: string[]; decidedBy: string }
   | { type: 'review_reminded'; reviewers: Actor[]; undecided: number }
   | { type: 'review_escalated'; from: Actor; to: Actor[]; people: number; atDue: boolean }
   | { type: 'review_escalation_impossible'; from: Actor; people: number }
@@ -88,7 +88,8 @@ export function describeReviewStep(step: ReviewStep, at: number, f: { who: (a: A
         return `Access not removed: ${personText(step.member)} stays in ${step.connector} group ${step.group} (on ${when}): a grant approved since the decision by ${step.decidedBy} still needs the membership.`;
       }
       const how = step.endedGrants.length > 0 ? `the grant${step.endedGrants.length === 1 ? '' : 's'} ${step.endedGrants.join(', ')} ended` : 'standing access, not granted by access-bot';
-      return `Access revoked: removed ${step.member.idpUserId} (${personText(step.member)}) from ${step.connector} group ${step.group} on ${when}, as decided by ${step.decidedBy}; ${how}.`;
+      const records = step.endedStanding?.length ? `; its inactivity reclaim record ${step.endedStanding.join(', ')} ended` : '';
+      return `Access revoked: removed ${step.member.idpUserId} (${personText(step.member)}) from ${step.connector} group ${step.group} on ${when}, as decided by ${step.decidedBy}; ${how}${records}.`;
     }
     case 'review_reminded':
       return `Reminder sent to ${list(step.reviewers)} on ${when}: ${people(step.undecided)} still undecided.`;

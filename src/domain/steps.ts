@@ -96,8 +96,11 @@ export type Step =
   /** The holder was warned their access ends soon (`before` ms ahead of `expiresAt`). Not a Jira comment. */
   | { type: 'expiry_warned'; before: number; expiresAt: number }
   | { type: 'failed'; cause: string; part?: PartRef }
-  /** A removal (or a change's removal of the role it leaves) carried out; `ended`: the keys of access-bot's grants it ended. */
-  | { type: 'removed'; request: 'removal' | 'change'; connector: string; group: string; idpUserId: string; outcome: RemovalOutcome; ended: string[]; fromRole?: string; toRole?: string }
+  /**
+   * A removal (or a change's removal of the role it leaves) carried out; `ended`: the keys of
+   * access-bot's grants it ended; `endedStanding`: of inactivity reclaim's records of it as standing access.
+   */
+  | { type: 'removed'; request: 'removal' | 'change'; connector: string; group: string; idpUserId: string; outcome: RemovalOutcome; ended: string[]; endedStanding?: string[]; fromRole?: string; toRole?: string }
   /** A person moved the issue to a mapped status, and the move was refused (`clause`: why, after "but"). */
   | { type: 'jira_status_refused'; actor: Actor; meaning: StatusMeaning; to: string; from?: string; movedAt: number; clause: string; movedBack: boolean }
   | { type: 'decision_refused'; actor: Actor; code: string }
@@ -319,7 +322,8 @@ function onCallShift(m: OnCallMatch | undefined): string {
  */
 function describeRemoval(step: Extract<Step, { type: 'removed' }>, when: string): string {
   const what = step.request === 'change' ? `change request: ${step.fromRole ?? 'the old role'} for ${step.toRole ?? 'the new one'}` : 'removal request';
-  const ended = step.ended.length > 0 ? ` access-bot's grant ${step.ended.join(', ')} ended with it.` : '';
+  const grants = step.ended.length > 0 ? ` access-bot's grant ${step.ended.join(', ')} ended with it.` : '';
+  const ended = `${grants}${step.endedStanding?.length ? ` Its inactivity reclaim record ${step.endedStanding.join(', ')} ended with it.` : ''}`;
   switch (step.outcome) {
     case 'ended_grant':
       return `Access removed: ${step.connector} group ${step.group} for ${step.idpUserId} (${what}) on ${when}.${ended}`;

@@ -279,6 +279,11 @@ const WORDING: [string, Step, string][] = [
     `Access revoked: removed 00udave (Dave (dave@example.com)) from okta group 00gview on ${WHEN}, as decided by Bob (bob@example.com); standing access, not granted by access-bot.`,
   ],
   [
+    "a revocation landed, standing access ending inactivity reclaim's record of it",
+    { type: 'review_revoked', member: { name: 'Dave', idpUserId: '00udave' }, connector: 'okta', group: '00gview', removed: true, endedGrants: [], endedStanding: ['ACC-9'], decidedBy: 'Bob (bob@example.com)' },
+    `Access revoked: removed 00udave (Dave) from okta group 00gview on ${WHEN}, as decided by Bob (bob@example.com); standing access, not granted by access-bot; its inactivity reclaim record ACC-9 ended.`,
+  ],
+  [
     'a revocation landed, ending a grant',
     { type: 'review_revoked', member: { name: 'Dave', idpUserId: '00udave' }, connector: 'okta', group: '00gview', removed: true, endedGrants: ['ACC-12'], decidedBy: 'Bob (bob@example.com)' },
     `Access revoked: removed 00udave (Dave) from okta group 00gview on ${WHEN}, as decided by Bob (bob@example.com); the grant ACC-12 ended.`,
@@ -339,6 +344,11 @@ const WORDING: [string, Step, string][] = [
     'removal of standing access says so',
     { type: 'removed', request: 'removal', connector: 'okta', group: '00g1', idpUserId: '00u1', outcome: 'standing', ended: [] },
     `Access removed: okta group 00g1 for 00u1 (removal request; standing access, not granted by access-bot) on ${WHEN}.`,
+  ],
+  [
+    "removal of standing access, ending inactivity reclaim's record of it",
+    { type: 'removed', request: 'removal', connector: 'okta', group: '00g1', idpUserId: '00u1', outcome: 'standing', ended: [], endedStanding: ['ACC-9'] },
+    `Access removed: okta group 00g1 for 00u1 (removal request; standing access, not granted by access-bot) on ${WHEN}. Its inactivity reclaim record ACC-9 ended with it.`,
   ],
   [
     "a change's removal of the role it leaves",

@@ -176,8 +176,10 @@ export class SqliteReviewStore implements ReviewStore {
       setMessage: db.prepare('UPDATE review_reviewers SET channel = ?, ts = ? WHERE campaign_id = ? AND person_id = ?'),
       setPage: db.prepare('UPDATE review_reviewers SET page = ? WHERE campaign_id = ? AND person_id = ?'),
       // Per member listed: through the holders' index (the `IN` is its condition), not a walk of every active grant.
+      // Only what someone asked for is a grant of access-bot: inactivity reclaim's record of standing
+      // access (origin 'standing', migrations/019) is standing access in a review (app/reviewRevoke.ts).
       activeGrants: db.prepare(`SELECT id FROM requests INDEXED BY requests_holding_by_user
-        WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND state IN ('approved', 'active', 'revoking') AND state = 'active'
+        WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND state IN ('approved', 'active', 'revoking') AND state = 'active' AND origin = 'request'
         ORDER BY COALESCE(expires_at, 9007199254740991), created_at`).pluck(),
     };
   }

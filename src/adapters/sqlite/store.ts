@@ -104,6 +104,7 @@ export class SqliteStore implements Store, EvidenceStore {
       openOf: db.prepare(`${REQUEST} WHERE r.requester_id = ? AND r.state IN ('pending', 'approved', 'active') ORDER BY r.created_at, r.rowid`),
       holdings: db.prepare(`${REQUEST} WHERE r.state IN ('approved', 'active') AND r.id > ? AND r.idp_user_id IS NOT NULL AND r.kind <> 'removal' ORDER BY r.id LIMIT ?`),
       // By IdP user, as ownership is recorded: one person may come with two emails (migration 006).
+      // Reclaim's records of standing access (origin 'standing') count, on purpose (ports/store.ts).
       otherHolders: db.prepare(`SELECT COUNT(*) FROM requests WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND id <> ?
         AND state IN ('approved', 'active', 'revoking') AND revoke_requested_at IS NULL AND kind <> 'removal'`).pluck(),
       activeGrants: db.prepare(activeGrantsSql(REQUEST)),

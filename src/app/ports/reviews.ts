@@ -170,6 +170,9 @@ export interface ReviewStore {
   setReviewerMessage(campaignId: string, personId: PersonId, channel: string, ts: string): void;
   setReviewerPage(campaignId: string, personId: PersonId, page: number): void;
 
-  /** Active grants that hold this membership (their request ids), soonest to expire last. */
+  /**
+   * Active grants of access-bot that hold this membership (their request ids), soonest to expire
+   * last. Requests someone asked for only: a standing access record of inactivity reclaim is not one.
+   */
   activeGrantsOf(connector: string, groupId: string, idpUserId: string): string[];
 }

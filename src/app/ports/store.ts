@@ -252,7 +252,9 @@ export interface TxStore {
   membershipRemoved(connector: string, groupId: string, idpUserId: string, at: number): void;
   /**
    * Active grants (access and change requests, not being revoked) of this membership, other than
-   * `exceptId`: the ones a removal of it ends.
+   * `exceptId`: the ones a removal of it ends. Inactivity reclaim's active records of standing
+   * access (origin `standing`) are included, as they end too; a caller that wants access-bot's
+   * grants only looks at `origin`.
    */
   activeGrantsOf(connector: string, groupId: string, idpUserId: string, exceptId: string): RequestRecord[];
   /** Active grants the person voted to approve, soonest to expire first. */
@@ -300,6 +302,8 @@ export interface TxStore {
    * Requests other than `exceptId` that hold or are about to hold this membership: approved,
    * active or revoking for the same IdP user, and not being revoked. A request counts once its
    * IdP user is known (set in the transaction that enqueues its grant). A removal holds nothing.
+   * An active record of standing access (origin `standing`) counts: a grant's end keeps the
+   * membership it stands for, and its own end keeps one a grant still needs.
    */
   otherHoldersOf(connector: string, groupId: string, idpUserId: string, exceptId: string): number;
   /** Whether a request holds, is about to hold, or is giving back this membership (approved, active or revoking). */
