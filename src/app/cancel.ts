@@ -55,15 +55,16 @@ export function withdraw(ctx: InTx<CancelDeps>, r: RequestRecord, me: { ref: Per
 
 /**
  * Ends a pending request as cancelled (inside a transaction): "Cancelled by …" on its issue (by
- * `actor`), or with `why` when access-bot withdraws it because the requester left
- * (app/offboard.ts); approvers' cards lose their buttons, its timers stop.
+ * `actor`), or with `why` when access-bot withdraws it because the requester left, or because
+ * `actor`, who asked for it on `onBehalfOf`'s behalf, left (app/offboard.ts); approvers' cards
+ * lose their buttons, its timers stop.
  */
-export function endCancelled(ctx: Tx, r: RequestRecord, label: string, opts: { actor?: Actor; why?: string } = {}): void {
+export function endCancelled(ctx: Tx, r: RequestRecord, label: string, opts: { actor?: Actor; why?: string; onBehalfOf?: Actor } = {}): void {
   const now = ctx.now();
   // Cancelled before routing identified the requester: the record has not been opened yet.
   if (r.requesterEmail === null) openRecord(ctx, r);
   ctx.store.updateRequest(r.id, { state: transition(r.state, 'cancel'), nextTimerAt: null }, now);
-  recordStep(ctx, r, { type: 'cancelled', actor: opts.actor ?? actorOf(r), ...(opts.why ? { why: opts.why } : {}) }, label, now);
+  recordStep(ctx, r, { type: 'cancelled', actor: opts.actor ?? actorOf(r), ...(opts.why ? { why: opts.why } : {}), ...(opts.onBehalfOf ? { onBehalfOf: opts.onBehalfOf } : {}) }, label, now);
   transitionIssue(ctx, r, 'cancelled');
   updateApproverCards(ctx, r.id);
 }

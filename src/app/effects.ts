@@ -39,8 +39,11 @@ export type RequesterNotice =
   | { type: 'granted'; expiresAt: number | null }
   | { type: 'revoked'; cause: 'expired' | 'manual' | 'reclaimed'; by?: string }
   | { type: 'timed_out' }
-  /** Withdrawn by whoever asked for it on the requester's behalf (the requester's own cancel needs no DM). */
-  | { type: 'cancelled'; by: string }
+  /**
+   * Withdrawn by whoever asked for it on the requester's behalf (the requester's own cancel needs
+   * no DM), or by access-bot because that person left (`why`: how, app/offboard.ts).
+   */
+  | { type: 'cancelled'; by: string; why?: string }
   | { type: 'extended'; by: string; expiresAt: number }
   | { type: 'extension_denied'; by: string; reason: string; expiresAt: number }
   | { type: 'failed'; cause: string }

@@ -2,7 +2,9 @@
  * Offboarding: a person left (deactivated or suspended in an identity provider, or gone from the
  * Slack workspace). In one transaction, every grant they hold starts its revocation ("Access
  * revoked (offboarded: …)" on its issue), a grant still on its way ends as it lands, their pending
- * requests are cancelled ("Cancelled by access-bot …: the requester … left …"), and the approvals
+ * requests are cancelled ("Cancelled by access-bot …: the requester … left …"), and so are the
+ * pending requests they made on someone else's behalf ("…: …, who asked for it on behalf of …,
+ * left …"; that person is told by DM), and the approvals
  * waiting on them are taken from them; a stage that can then no longer pass is re-routed to its
  * fallback (app/reroute.ts). Everything after the transaction goes through the outbox.
  *
@@ -13,7 +15,7 @@ import { describeDeparture, stageCanPass, type Departure } from '../domain/offbo
 import { countPeople } from '../domain/people.js';
 import { who, type Actor } from '../domain/steps.js';
 import { endCancelled } from './cancel.js';
-import { alertAdmins, recordStep, refreshTimers, type Deps, type Tx } from './context.js';
+import { actorOf, alertAdmins, notifyRequester, recordStep, refreshTimers, type Deps, type Tx } from './context.js';
 import { enqueue } from './effects.js';
 import { approverActor, approverRef } from './people.js';
 import type { PersonRecord, RequestRecord } from './ports/store.js';
@@ -24,7 +26,7 @@ export type OffboardDeps = Deps<'store' | 'catalog' | 'now' | 'logger' | 'adminC
 export interface OffboardResult {
   /** Grants whose revocation started (or that will end as they land). */
   revoked: number;
-  /** Pending requests cancelled. */
+  /** Pending requests cancelled: their own, and those they made on someone else's behalf. */
   cancelled: number;
   /** Approvals taken from them; `rerouted` of those left a stage that could no longer pass. */
   approvals: number;
@@ -60,6 +62,8 @@ export function offboardInTx(ctx: Tx & Pick<OffboardDeps, 'logger'>, person: Per
       out.cancelled += 1;
     }
   }
+  const forOthers = cancelAskedForOthers(ctx, person, why);
+  out.cancelled += forOthers;
   for (const r of ctx.store.awaitingDecisionOf(person.id, APPROVALS_SCAN)) {
     const left = approverLeft(ctx, r, person, why);
     if (left === 'none') continue;
@@ -69,9 +73,27 @@ export function offboardInTx(ctx: Tx & Pick<OffboardDeps, 'logger'>, person: Per
   if (out.revoked + out.cancelled + out.approvals > 0) {
     ctx.logger.info({ person: person.id, departure: why, ...out }, 'offboarded');
     const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
-    alertAdmins(ctx, `Offboarding: ${reason}. ${n(out.revoked, 'grant', 'grants')} revoked, ${n(out.cancelled, 'pending request', 'pending requests')} cancelled, ${n(out.approvals, 'approval', 'approvals')} taken from them (${out.rerouted} re-routed to a fallback). Each is on its Jira issue.`);
+    const others = forOthers > 0 ? ` (${forOthers} asked for someone else)` : '';
+    alertAdmins(ctx, `Offboarding: ${reason}. ${n(out.revoked, 'grant', 'grants')} revoked, ${n(out.cancelled, 'pending request', 'pending requests')} cancelled${others}, ${n(out.approvals, 'approval', 'approvals')} taken from them (${out.rerouted} re-routed to a fallback). Each is on its Jira issue.`);
   }
   return out;
+}
+
+/**
+ * Pending requests the person made on someone else's behalf would be approved on the word of
+ * someone who left: they are cancelled, and the person each was for is told (as when a submitter
+ * cancels). What they asked for that was approved, or is granted, stays: the person it is for
+ * still works here, and approvers approved it for them. Returns how many were cancelled.
+ */
+function cancelAskedForOthers(ctx: Tx, person: PersonRecord, why: string): number {
+  const leaver = actorOfPerson(person);
+  let cancelled = 0;
+  for (const r of ctx.store.pendingSubmittedBy(person.id)) {
+    endCancelled(ctx, r, 'access-bot', { actor: leaver, why, onBehalfOf: actorOf(r) });
+    notifyRequester(ctx, r, { type: 'cancelled', by: who(leaver), why });
+    cancelled += 1;
+  }
+  return cancelled;
 }
 
 /**

@@ -86,8 +86,11 @@ export type Step =
   /** Every part of a bundle ended: `ended` were revoked, `neverGranted` had not been granted (or had failed). */
   | { type: 'bundle_revoked'; cause: RevokeCause; actor?: Actor; why?: string; ended: number; neverGranted: number }
   | { type: 'timed_out'; afterMs: number }
-  /** Withdrawn by its requester, or by access-bot when the requester left (`why`). */
-  | { type: 'cancelled'; actor: Actor; why?: string }
+  /**
+   * Withdrawn by its requester, or by access-bot when the requester left (`why`), or when
+   * `actor`, who asked for it on `onBehalfOf`'s behalf, left.
+   */
+  | { type: 'cancelled'; actor: Actor; why?: string; onBehalfOf?: Actor }
   /** More time asked for an active grant: `more` (e.g. "4 hours") on top of its expiry. */
   | { type: 'extension_requested'; actor: Actor; more: string; until: number }
   /** An extension approved (by a person, or by policy when `actor` is absent): the grant now ends `until`. */
@@ -272,7 +275,10 @@ export function describeStep(step: Step, at: number): string {
     case 'timed_out':
       return `Timed out: no decision within ${describeMs(step.afterMs)} (on ${when}).`;
     case 'cancelled':
-      return step.why ? `Cancelled by access-bot on ${when}: the requester ${who(step.actor)} ${step.why}.` : `Cancelled by ${who(step.actor)} on ${when}.`;
+      if (!step.why) return `Cancelled by ${who(step.actor)} on ${when}.`;
+      return step.onBehalfOf
+        ? `Cancelled by access-bot on ${when}: ${who(step.actor)}, who asked for it on behalf of ${who(step.onBehalfOf)}, ${step.why}.`
+        : `Cancelled by access-bot on ${when}: the requester ${who(step.actor)} ${step.why}.`;
     case 'extension_requested':
       return `Extension requested by ${who(step.actor)} on ${when}: ${step.more} more, until ${formatTime(step.until)}.`;
     case 'extended':

@@ -3,16 +3,21 @@
  * account-status check) or deactivated in Slack (the `user_change` event the Slack emulator
  * delivers, signed, to the subscription slack-manifest.json asks for) loses every grant at once,
  * a grant still on its way ends as it lands, their pending requests are cancelled, and the
- * approvals waiting on them go to the fallback (or fail when there is none). Each step is on its
- * Jira issue; running again, or a redelivered event, changes nothing more.
+ * approvals waiting on them go to the fallback (or fail when there is none). A pending request they
+ * made on someone else's behalf is cancelled too (that person is told); access granted on their
+ * word stays. Each step is on its Jira issue; running again, or a redelivered event, changes
+ * nothing more.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Harness, PEOPLE, SIGNING_SECRET, waitUntil, type Person } from '../support/harness.js';
-import { ADMIN_CHANNEL, catalogYaml } from '../support/fixtures.js';
+import { ADMIN_CHANNEL, addPerson, catalogYaml, person } from '../support/fixtures.js';
 
 const { alice, bob, carol, dave } = PEOPLE;
+/** Erin asks for Frank as a catalog delegate. */
+const erin = person('erin', 'Erin Green');
+const frank = person('frank', 'Frank Black');
 const OPS = '00g1offbops';
 const VIEW = '00g1offbview';
 const ADMIN = '00g1offbadmin';
@@ -30,7 +35,9 @@ const CATALOG = catalogYaml({
       ],
     },
   ],
-}) + 'bundles:\n  - { id: kit, name: Console kit, parts: [console/viewer, console/admin], approval: auto }\n';
+}) +
+  'bundles:\n  - { id: kit, name: Console kit, parts: [console/viewer, console/admin], approval: auto }\n' +
+  'delegates:\n  - { email: erin@example.com, for: [frank@example.com], applications: [console] }\n';
 
 /** The manifest's Events API subscription, as Slack would hold it once the app is installed. */
 function manifestEvents(): string[] {
@@ -50,6 +57,7 @@ describe('offboarding', () => {
       h.okta.addGroup({ id, name });
     }
     h.slack.subscribeEvents({ requestUrl: h.driver.eventsUrl, signingSecret: SIGNING_SECRET, botEvents: manifestEvents() });
+    for (const p of [erin, frank]) addPerson(h, p);
   });
   after(async () => {
     await h.stop();
@@ -103,6 +111,60 @@ describe('offboarding', () => {
     assert.equal(again.gone, 0);
     await h.idle();
     assert.deepEqual([grant, inFlight, pending].map((id) => h.jiraComments(id).length), comments);
+  });
+
+  // Before Bob leaves (the next test): he is asked about the request Erin makes.
+  test("someone who asked for another person leaves: the pending request they asked for is cancelled and that person told; access granted on their word stays", async () => {
+    /** Erin submits the request modal for Frank. */
+    async function erinAsksForFrank(role: 'viewer' | 'admin', duration: string): Promise<string> {
+      const viewId = await h.openRequestModal(erin);
+      const res = await h.driver.submitView(erin.slackId, viewId, {
+        application: { application: 'console' },
+        role: { role },
+        duration: { duration },
+        reason: { reason: 'Frank joins the console rota on Monday' },
+        on_behalf: { on_behalf: frank.slackId },
+      });
+      assert.equal(res.status, 200);
+      const r = h.bot.store.findBySubmissionKey(viewId);
+      assert.ok(r, 'a request was recorded');
+      assert.deepEqual([r.requesterSlackId, r.submitterSlackId, r.submittedAs], [frank.slackId, erin.slackId, 'delegate']);
+      return r.id;
+    }
+    const granted = await erinAsksForFrank('viewer', '8h');
+    await asked(granted, carol);
+    await h.click(carol, granted, 'approve');
+    await waitUntil(() => state(granted) === 'active', 5000, 'granted');
+    const pending = await erinAsksForFrank('admin', '1h');
+    await asked(pending, bob);
+    await h.idle();
+
+    const delivery = await h.slack.deactivateUser(erin.slackId);
+    assert.equal(delivery?.status, 200, 'the signed user_change was accepted');
+    await waitUntil(() => state(pending) === 'cancelled', 10_000, 'the pending request cancelled');
+    await h.idle();
+
+    // The request Erin asked for is no longer waiting on the word of someone who left.
+    assert.match(
+      h.jiraComments(pending).at(-1)!,
+      /^Cancelled by access-bot on .*: Erin Green \(erin@example\.com\), who asked for it on behalf of Frank Black \(frank@example\.com\), left the Slack workspace \(deactivated in Slack\)\.$/,
+    );
+    await h.slack.waitForDm(frank.slackId, (m) =>
+      /^Your request for Console \/ Admin .*was cancelled by access-bot: Erin Green \(erin@example\.com\), who had asked for it on your behalf, left the Slack workspace \(deactivated in Slack\)\. If you still need it, request it again\.$/.test(m.text),
+    );
+    await waitUntil(() => /cancelled/.test((h.slack.dmsTo(bob.slackId).find((m) => JSON.stringify(m.blocks).includes(pending)) ?? { text: '' }).text), 5000, "bob's card says it was cancelled");
+    assert.ok(adminAlerts().some((t) => /^Offboarding: Erin Green \(erin@example\.com\) left the Slack workspace \(deactivated in Slack\)\. 0 grants revoked, 1 pending request cancelled \(1 asked for someone else\), 0 approvals taken from them/.test(t)));
+    // Access granted on her word is not ended: Frank still works here, and it was approved.
+    assert.equal(state(granted), 'active');
+    assert.ok(h.okta.isMember(VIEW, frank.oktaId));
+    assert.ok(!h.jiraComments(granted).some((c) => /offboarded|Cancelled/.test(c)));
+
+    // Slack delivers the same event again: nothing more.
+    const comments = [granted, pending].map((id) => h.jiraComments(id).length);
+    const replay = await h.driver.event({ type: 'user_change', user: { id: erin.slackId, deleted: true } }, { eventId: delivery!.eventId, retryNum: 1 });
+    assert.equal(replay.status, 200);
+    await h.idle();
+    assert.deepEqual([granted, pending].map((id) => h.jiraComments(id).length), comments);
   });
 
   test('deactivated in Slack: user_change ends their grant, their approvals go to the fallback (or fail without one), and a redelivery changes nothing', async () => {

@@ -230,6 +230,11 @@ const WORDING: [string, Step, string][] = [
     `Cancelled by access-bot on ${WHEN}: the requester Ann Lee (ann@example.com) left the Slack workspace (deactivated in Slack).`,
   ],
   [
+    'cancelled because the person who asked on the requester\'s behalf left',
+    { type: 'cancelled', actor: bob, why: 'was deactivated in okta (DEPROVISIONED)', onBehalfOf: ann },
+    `Cancelled by access-bot on ${WHEN}: Bob (bob@example.com), who asked for it on behalf of Ann Lee (ann@example.com), was deactivated in okta (DEPROVISIONED).`,
+  ],
+  [
     'an approver who left: "Approver … no longer asked …"',
     { type: 'approver_left', actor: bob, stage: 0, why: 'was suspended in google' },
     `Approver Bob (bob@example.com) was suspended in google; no longer asked for stage 1 (on ${WHEN}).`,

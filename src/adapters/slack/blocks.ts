@@ -347,7 +347,9 @@ export function requesterNotice(r: RequestRecord, n: RequesterNotice): SlackMess
       text = `Your request for ${what}${key} timed out: nobody decided in time.`;
       break;
     case 'cancelled':
-      text = `Your request for ${what}${key} was cancelled by ${escapeMrkdwn(n.by)}, who had asked for it on your behalf.`;
+      text = n.why
+        ? `Your request for ${what}${key} was cancelled by access-bot: ${escapeMrkdwn(n.by)}, who had asked for it on your behalf, ${escapeMrkdwn(n.why)}. If you still need it, request it again.`
+        : `Your request for ${what}${key} was cancelled by ${escapeMrkdwn(n.by)}, who had asked for it on your behalf.`;
       break;
     case 'failed':
       text = `Your request for ${what}${key} failed: ${escapeMrkdwn(n.cause)}. An admin has been told.`;

@@ -56,6 +56,7 @@ export class SqliteStore implements Store, EvidenceStore {
       byJiraKey: db.prepare(`${REQUEST} WHERE r.jira_key = ? AND r.extends_id IS NULL AND r.part_of IS NULL`),
       byRequester: db.prepare(`${REQUEST} WHERE r.requester_id = ? AND r.extends_id IS NULL AND r.part_of IS NULL ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`),
       bySubmitter: db.prepare(`${REQUEST} WHERE r.submitted_by = ? AND r.part_of IS NULL ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`),
+      pendingBySubmitter: db.prepare(`${REQUEST} WHERE r.submitted_by = ? AND r.state = 'pending' AND r.part_of IS NULL ORDER BY r.created_at, r.rowid`),
       openEffects: db.prepare("SELECT COUNT(*) FROM outbox WHERE request_id = ? AND kind = ? AND status IN ('pending', 'running')").pluck(),
       extensionsOf: db.prepare(`${REQUEST} WHERE r.extends_id = ? ORDER BY r.created_at, r.rowid`),
       partsOf: db.prepare(`${REQUEST} WHERE r.part_of = ? ORDER BY r.rowid`),
@@ -208,6 +209,10 @@ export class SqliteStore implements Store, EvidenceStore {
 
   submittedBy(personId: PersonId, limit: number): RequestRecord[] {
     return (this.s.bySubmitter.all(personId, limit) as Record<string, unknown>[]).map(toRequest);
+  }
+
+  pendingSubmittedBy(personId: PersonId): RequestRecord[] {
+    return (this.s.pendingBySubmitter.all(personId) as Record<string, unknown>[]).map(toRequest);
   }
 
   extensionsOf(requestId: string): RequestRecord[] {

@@ -239,6 +239,8 @@ export interface TxStore {
   awaitingDecisionOf(personId: PersonId, limit: number): RequestRecord[];
   /** Requests the person asked for on someone else's behalf, newest first. */
   submittedBy(personId: PersonId, limit: number): RequestRecord[];
+  /** Those of them still pending (bundles' parts left out: they go with their bundle), oldest first: what offboarding cancels. */
+  pendingSubmittedBy(personId: PersonId): RequestRecord[];
   /**
    * The catalog groups the user sync last saw the person in (not gone): by their email as the IdP
    * listed it, or by an IdP user id recorded for them. Standing access included.
