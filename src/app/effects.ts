@@ -128,11 +128,10 @@ export type Effect =
   /** Re-renders a reviewer's message as the review is when it runs. */
   | { kind: 'review.update'; campaignId: string; personId: number }
   | { kind: 'review.remind'; campaignId: string; personId: number }
-  /** Removes the membership a revoke decision ended (app/reviewRevoke.ts); `grants`: the requests it ended. */
   /**
-   * `grants`: the grants the decision ended; `standing`: inactivity reclaim's records of the
-   * standing access, claimed with the decision, ended once the removal settles (absent in effects
-   * enqueued before there were any).
+   * Removes the membership a revoke decision ended (app/reviewRevoke.ts). `grants`: the grants the
+   * decision ended; `standing`: inactivity reclaim's records of the standing access, claimed with
+   * the decision, ended once the removal settles (absent in effects enqueued before there were any).
    */
   | { kind: 'review.revoke'; campaignId: string; seq: number; connector: string; group: string; idpUserId: string; grants: string[]; standing?: string[] };
 

@@ -20,6 +20,7 @@ import { connectorFor } from './connectors.js';
 import { alertAdmins, type Deps, type InTx } from './context.js';
 import { enqueue, type EffectOf, type Skipped } from './effects.js';
 import type { CampaignRecord, ReviewItem } from './ports/reviews.js';
+import type { RequestRecord } from './ports/store.js';
 import { finishRevocation, markRevoking, startRevocation } from './revoke.js';
 import { completeIfDone, recordReviewStep, refreshMessages, reviewedPerson, type ReviewTx } from './reviewRecord.js';
 
@@ -60,8 +61,8 @@ export function reviewRevokeDone(ctx: InTx<ReviewRevokeDeps>, e: EffectOf<'revie
   ctx.reviews.updateItem(e.campaignId, e.seq, { revokeState: result.removed ? 'removed' : 'kept', revokedAt: result.removed ? now : null });
   // The reclaim records of the standing access end with it (claimed with the decision); kept, a
   // grant approved since the decision holds the membership now.
-  const standing = (e.standing ?? []).map((id) => ctx.store.getRequest(id)).filter((r) => r?.state === 'revoking');
-  for (const r of standing) finishRevocation(ctx, r!, result.removed ? { removed: true } : { removed: false, keptBecause: 'other_grant' });
+  const standing = (e.standing ?? []).map((id) => ctx.store.getRequest(id)).filter((r): r is RequestRecord => r?.state === 'revoking');
+  for (const r of standing) finishRevocation(ctx, r, result.removed ? { removed: true } : { removed: false, keptBecause: 'other_grant' });
   if (result.removed) {
     // The ownership record goes with the membership, as when the last grant's revocation removes it;
     // the user sync's listing stops showing it (reclaim must not find it as standing access again).
@@ -75,7 +76,7 @@ export function reviewRevokeDone(ctx: InTx<ReviewRevokeDeps>, e: EffectOf<'revie
     group: e.group,
     removed: result.removed,
     endedGrants: e.grants.map((id) => ctx.store.getRequest(id)?.jiraKey ?? id),
-    ...(standing.length > 0 ? { endedStanding: standing.map((r) => r!.jiraKey ?? r!.id) } : {}),
+    ...(standing.length > 0 ? { endedStanding: standing.map((r) => r.jiraKey ?? r.id) } : {}),
     decidedBy: item.decidedBy ?? 'a reviewer',
   });
   refreshMessages(ctx, e.campaignId, e.seq);
