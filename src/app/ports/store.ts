@@ -147,6 +147,14 @@ export interface PersonRecord {
   name: string | null;
 }
 
+/** A person a pending request waits on (TxStore.pendingParties). */
+export interface PendingParty {
+  personId: PersonId;
+  email: string | null;
+  /** The connectors of the requests that wait on them, by name, with their IdP user id there when known (setIdpUserId). */
+  accounts: { connector: string; idpUserId: string | null }[];
+}
+
 /** What a surface or directory told about a person; absent fields are left as they are. */
 export interface PersonFacts {
   email?: string;
@@ -268,6 +276,13 @@ export interface TxStore {
    * by id after `afterId`: what inactivity reclaim and the account-status check page through.
    */
   holdings(afterId: string, limit: number): RequestRecord[];
+  /**
+   * People pending requests wait on: their requesters and submitters, and the approvers of their
+   * current stage who have not decided and are not gone. Each with the connectors of those
+   * requests (a bundle's: its parts') and the IdP user id known for them there, if any. `limit`
+   * people by id after `afterId`: what the account-status check pages through besides holdings.
+   */
+  pendingParties(afterId: PersonId, limit: number): PendingParty[];
   /** Whether access-bot wrote this comment on the request's issue (from the recorded effect results). */
   isOwnComment(requestId: string, commentId: string): boolean;
 
