@@ -123,7 +123,7 @@ export interface AccessBot {
   readonly groupMembers: SqliteGroupMembers;
   /** The poll for requests raised in Jira (jobs/jiraPoll.ts); `runOnce()` polls now. */
   readonly jiraPoll: JiraPollJob;
-  /** Inactivity reclaim (`reclaim()`) and the account-status check of holders (`checkAccounts()`), jobs/holderChecks.ts. */
+  /** Inactivity reclaim (`reclaim()`) and the account-status check (`checkAccounts()`), jobs/holderChecks.ts. */
   readonly holderChecks: HolderChecks;
   /** Whether Slack is waiting on the bot, which slows the outbox down or holds it. */
   readonly slackDemand: SlackDemand;

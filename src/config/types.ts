@@ -45,7 +45,7 @@ export interface Config {
   memberSyncSchedule?: string;
   /** node-cron schedule of inactivity reclaim (`RECLAIM_SCHEDULE`), or `off`. Absent: jobs/holderChecks.ts's default. */
   reclaimSchedule?: string;
-  /** node-cron schedule of the account-status check of holders (`OFFBOARDING_SCHEDULE`), or `off`. Absent: jobs/holderChecks.ts's default. */
+  /** node-cron schedule of the account-status check of holders and of those pending requests wait on (`OFFBOARDING_SCHEDULE`), or `off`. Absent: jobs/holderChecks.ts's default. */
   offboardingSchedule?: string;
 }
 
