@@ -3,12 +3,9 @@
  * adapters, use cases, outbox dispatcher, expiry scheduler and the Bolt app, and starts and
  * stops them in the right order.
  */
-import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { connectorType } from './adapters/idp/index.js';
 import { buildOnCall } from './adapters/oncall/index.js';
@@ -34,18 +31,14 @@ import { registerListeners } from './adapters/slack/listeners.js';
 import { warmUpInbound } from './adapters/slack/warmUp.js';
 import { boltRegistry, SlackDemand, SlackRouter, slackRequestListener, type HttpRoute } from './adapters/slack/inbound.js';
 import { Checkpointer } from './adapters/sqlite/checkpointer.js';
-import { openDatabase, type Db } from './adapters/sqlite/db.js';
 import { lockDatabase } from './adapters/sqlite/lock.js';
-import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
-import { SqliteOutboxRepository } from './adapters/sqlite/outboxRepository.js';
-import { SqliteStore } from './adapters/sqlite/store.js';
 import { SqliteReviewStore } from './adapters/sqlite/reviewStore.js';
 import { reviewJiraHandlers } from './adapters/jira/reviewEffects.js';
 import { reviewSlackHandlers } from './adapters/slack/reviewEffects.js';
 import { reviewHandlers } from './app/reviewHandlers.js';
 import { ReviewSchedules, runDueReviews } from './app/reviewTimers.js';
 import { alertAdmins, type AppContext } from './app/context.js';
-import { EFFECT_LANES, QUEUE_POLICY } from './app/effects.js';
+import { EFFECT_LANES } from './app/effects.js';
 import { People } from './app/people.js';
 import type { TxStore } from './app/ports/store.js';
 import { expireDue } from './app/expire.js';
@@ -63,12 +56,15 @@ import { DEFAULT_JIRA_POLL_MS, JiraPollJob } from './jobs/jiraPoll.js';
 import { RoutingTimers } from './jobs/routing.js';
 import { MemberSync, type MemberSyncOptions } from './jobs/memberSync.js';
 import { HolderChecks, type HolderChecksOptions } from './jobs/holderChecks.js';
-import { SqliteGroupMembers } from './adapters/sqlite/groupMembers.js';
 import { runDueTimers } from './app/timers.js';
 import { runDueWarnings } from './app/warnings.js';
 import { boltLogger } from './logger.js';
 import { Dispatcher, type DispatcherOptions } from './outbox/dispatcher.js';
-import { Outbox } from './outbox/outbox.js';
+import type { Outbox } from './outbox/outbox.js';
+import type { Db } from './adapters/sqlite/db.js';
+import { openStorage, type BotStore, type GroupMembers, type SqlReader, type Storage } from './storage.js';
+
+export { migrationsDir, openStorage, type Storage } from './storage.js';
 
 /** How often inbound deliveries past their retention are forgotten. */
 const PRUNE_EVERY_MS = 3600_000;
@@ -110,8 +106,12 @@ export interface ComposeOptions {
 }
 
 export interface AccessBot {
+  /** SQLite's connection; reading it on Postgres throws (use `sql`). */
   readonly db: Db;
-  readonly store: SqliteStore;
+  /** Raw reads in either store, `?` placeholders (storage.ts). */
+  readonly sql: SqlReader;
+  readonly storageKind: Storage['kind'];
+  readonly store: BotStore;
   readonly outbox: Outbox<'sync', TxStore>;
   readonly dispatcher: Dispatcher<TxStore>;
   readonly scheduler: ExpiryScheduler;
@@ -120,7 +120,7 @@ export interface AccessBot {
   /** The user sync (jobs/memberSync.ts); `runOnce()` lists every granted group now. */
   readonly memberSync: MemberSync;
   /** What the user sync stored: who holds each group, and each group's last sync. */
-  readonly groupMembers: SqliteGroupMembers;
+  readonly groupMembers: GroupMembers;
   /** The poll for requests raised in Jira (jobs/jiraPoll.ts); `runOnce()` polls now. */
   readonly jiraPoll: JiraPollJob;
   /** Inactivity reclaim (`reclaim()`) and the account-status check (`checkAccounts()`), jobs/holderChecks.ts. */
@@ -142,31 +142,21 @@ export interface AccessBot {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** The migrations folder, from src/ (tsx) or dist/src/ (compiled). */
-export function migrationsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, 'migrations');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('migrations folder not found next to the application');
-}
-
 export function createAccessBot(opts: ComposeOptions): AccessBot {
   const { config, logger } = opts;
   const now = opts.now ?? Date.now;
-  // One process per database (adapters/sqlite/lock.ts): throws, naming the holder, when taken.
-  const lock = lockDatabase(config.databasePath);
+  // One process per SQLite database (adapters/sqlite/lock.ts): throws, naming the holder, when
+  // taken. Postgres takes no such lock: replicas share it (adapters/postgres/db.ts).
+  const lock = config.databaseUrl ? { release: () => undefined } : lockDatabase(config.databasePath);
   let storage: Storage;
   try {
-    storage = openStorage(config.databasePath, now, logger);
+    storage = openStorage(config, now, logger);
   } catch (err) {
     lock.release();
     throw err;
   }
-  const { db, outbox, store } = storage;
-  const checkpointer = Checkpointer.start(db, config.databasePath, logger);
+  const { db, outbox, store, groupMembers } = storage;
+  const checkpointer = db ? Checkpointer.start(db, config.databasePath, logger) : undefined;
 
   const web = new SlackApi(config.slack.botToken, config.slack.apiUrl, 10_000, now);
   // users.info answers are kept in the database for their minute, so a restart does not empty the cache.
@@ -194,7 +184,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
 
   const ctx: AppContext = {
     store,
-    reviews: new SqliteReviewStore(db),
+    reviews: new SqliteReviewStore(db!), // TODO(rebase): Postgres review store
     catalog: () => catalog.current(),
     now,
     logger,
@@ -214,7 +204,6 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const reviewSchedules = new ReviewSchedules(ctx);
   const timers = new RoutingTimers(() => runDueTimers(ctx) + runDueWarnings(ctx) + runDueReviews(ctx) + reviewSchedules.tick(), logger);
 
-  const groupMembers = new SqliteGroupMembers(db);
   const memberSync = new MemberSync({
     connectors,
     catalog: () => catalog.current(),
@@ -263,10 +252,24 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     ...opts.dispatcher,
   });
 
+  // An effect enqueued by another replica (Postgres NOTIFY): run it now, not at the next poll;
+  // and look at the next expiry again (a grant made there may expire first). Coalesced: a burst
+  // of notifications costs one look.
+  let remoteWakePending = false;
+  const remoteWake = () => {
+    dispatcher.wake();
+    if (remoteWakePending) return;
+    remoteWakePending = true;
+    setImmediate(() => {
+      remoteWakePending = false;
+      scheduler.reschedule();
+    });
+  };
+
   let ready = false;
   const metricsHandler = (_req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    res.end(metricsText(db, outbox, dispatcher, slackDemand.inFlight));
+    res.end(metricsText(storage.sql, outbox, dispatcher, slackDemand.inFlight));
   };
   const metricsLog = logger.child({ component: 'metrics' });
   const metricsRoute: HttpRoute = {
@@ -313,7 +316,12 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   };
 
   const bot: AccessBot = {
-    db,
+    get db(): Db {
+      if (!db) throw new Error('bot.db is the SQLite connection; this bot runs on Postgres (use bot.sql)');
+      return db;
+    },
+    sql: storage.sql,
+    storageKind: storage.kind,
     store,
     outbox,
     dispatcher,
@@ -332,8 +340,9 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       if (router && opts.warmUpRequests) await warmUpInbound({ logger: slackLog, requests: opts.warmUpRequests });
       const warmUpMs = Math.round(performance.now() - warmUpFrom);
       // The checkpoint worker boots meanwhile on a thread of its own; it is start-up work too.
-      await checkpointer.ready;
+      await checkpointer?.ready;
       dispatcher.start();
+      storage.onRemoteWake(remoteWake);
       if (opts.watchCatalog) catalog.start();
       scheduler.start();
       timers.start();
@@ -405,39 +414,13 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
         await socketApp?.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping the Slack receiver failed'));
       }
       await dispatcher.stop(graceMs);
-      await checkpointer.stop();
-      db.close();
+      await checkpointer?.stop();
+      storage.close();
       lock.release();
       logger.info('access-bot stopped');
     },
   };
   return bot;
-}
-
-export interface Storage {
-  db: Db;
-  /** Its transactions hand follow-up writes the store (app/ports/store.ts `TxStore`). */
-  outbox: Outbox<'sync', TxStore>;
-  store: SqliteStore;
-}
-
-/**
- * The database, migrated, with its outbox and store: what the bot and `access-bot effects` work
- * on. Takes no lock (the effects CLI works beside a running bot); closing `db` is the caller's.
- */
-export function openStorage(databasePath: string, now: () => number = Date.now, logger?: Logger): Storage {
-  const db = openDatabase(databasePath);
-  try {
-    const applied = migrate(db, readMigrations(migrationsDir()), now);
-    if (applied.length > 0) logger?.info({ applied }, 'database migrated');
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  // On SQLite's one connection, the handle of the transaction recording an outcome is the store.
-  const outbox = new Outbox(new SqliteOutboxRepository<TxStore>(db, QUEUE_POLICY, (): TxStore => store), now);
-  const store = new SqliteStore(db, outbox);
-  return { db, outbox, store };
 }
 
 /** The Jira record (the bot's issues and comments); `timeoutMs` per request (default 15 s). */
@@ -489,7 +472,7 @@ function managerSource(connectors: Readonly<Record<string, IdpConnector>>, name:
   }
 }
 
-function metricsText(db: Db, outbox: Outbox<'sync', TxStore>, dispatcher: Dispatcher<TxStore>, slackWaiting: number): string {
+function metricsText(sql: SqlReader, outbox: Outbox<'sync', TxStore>, dispatcher: Dispatcher<TxStore>, slackWaiting: number): string {
   const lines: string[] = [];
   lines.push(
     '# HELP access_bot_slack_requests_waiting Signed Slack requests being handled now (while any are, the outbox runs fewer effects at once).',
@@ -498,7 +481,7 @@ function metricsText(db: Db, outbox: Outbox<'sync', TxStore>, dispatcher: Dispat
   );
   lines.push('# HELP access_bot_requests Requests by state.', '# TYPE access_bot_requests gauge');
   // Kept by triggers (migrations/004_request_counts.sql): no scan of the requests table.
-  for (const r of db.prepare('SELECT state, n FROM request_counts ORDER BY state').all() as { state: string; n: number }[]) {
+  for (const r of sql.all<{ state: string; n: number }>('SELECT state, n FROM request_counts ORDER BY state')) {
     lines.push(`access_bot_requests{state="${r.state}"} ${r.n}`);
   }
   lines.push('# HELP access_bot_outbox_effects Outbox effects not yet done, by status.', '# TYPE access_bot_outbox_effects gauge');

@@ -5,6 +5,7 @@
  */
 import { retryDeadEffect } from './app/retryEffect.js';
 import { openStorage } from './compose.js';
+import { databaseTarget } from './config/env.js';
 import { formatTime } from './domain/steps.js';
 
 const USAGE = 'Usage: access-bot effects list | effects retry <id>... | effects retry --all';
@@ -15,7 +16,8 @@ export function runEffects(args: string[], env: Record<string, string | undefine
     err(USAGE);
     return 2;
   }
-  const { db, outbox, store } = openStorage(env.DATABASE_PATH ?? './data/access-bot.db');
+  const storage = openStorage(databaseTarget(env));
+  const { outbox, store } = storage;
   try {
     const dead = outbox.dead();
     if (sub === 'list') {
@@ -37,6 +39,6 @@ export function runEffects(args: string[], env: Record<string, string | undefine
     }
     return failed > 0 ? 1 : 0;
   } finally {
-    db.close();
+    storage.close();
   }
 }

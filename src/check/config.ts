@@ -22,7 +22,7 @@ export function envSummary(c: Config): CheckItem {
     c.slack.appToken ? 'Socket Mode' : `HTTP mode on port ${c.port}`,
     `connectors: ${connectorsOf(c).join(', ')}`,
     c.managerSource ? `managers from ${c.managerSource}` : 'no manager source',
-    `database ${c.databasePath}`,
+    c.databaseUrl ? `database Postgres at ${postgresWhere(c.databaseUrl)}` : `database ${c.databasePath}`,
   ];
   return item('environment', 'environment', 'pass', parts.join('; '));
 }
@@ -87,4 +87,10 @@ export function approverUses(catalog: Catalog): ApproverUse[] {
 
 export function rolesUsing(catalog: Catalog, pred: (r: ApproverRef) => boolean): string[] {
   return [...new Set(approverUses(catalog).filter((u) => pred(u.ref)).map((u) => u.where))];
+}
+
+/** host:port/database of a Postgres URL, without its user or password. */
+export function postgresWhere(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname || u.searchParams.get('host') || 'localhost'}:${u.port || '5432'}${u.pathname}`;
 }

@@ -33,6 +33,8 @@ export const SECRET_VARS: readonly string[] = [
     'JIRA_WEBHOOK_SECRET',
     'METRICS_TOKEN',
     ...ON_CALL_SECRET_VARS,
+    // A Postgres URL may carry its password.
+    'DATABASE_URL',
     ...CONNECTOR_TYPES.flatMap((d) => Object.values(d.settings).filter((s) => s.secret).map((s) => s.env)),
   ]),
 ];
@@ -221,6 +223,8 @@ export function loadConfig(
     fail('METRICS_PORT', `is the same as PORT (${port}); give /metrics another port, or unset METRICS_PORT to serve it on PORT`);
   }
 
+  const database = databaseOf(secret('DATABASE_URL'), plain('DATABASE_PATH'), fail);
+
   if (errors.length > 0) return { ok: false, errors };
 
   // Everything required was checked above; these guards only narrow the types.
@@ -229,7 +233,7 @@ export function loadConfig(
   }
   const config: Config = {
     port,
-    databasePath: plain('DATABASE_PATH') ?? DEFAULTS.databasePath,
+    databasePath: database?.path ?? DEFAULTS.databasePath,
     catalogPath,
     slack: { botToken, signingSecret, apiUrl: slackApiUrl, ...(appToken ? { appToken } : {}) },
     jira: { host: jiraHost, email: jiraEmail, apiToken: jiraApiToken, ...(webhookSecret ? { webhookSecret } : {}), ...(jiraPollMs !== undefined ? { pollIntervalMs: jiraPollMs } : {}) },
@@ -240,6 +244,7 @@ export function loadConfig(
   };
   const adminChannel = plain('ADMIN_CHANNEL');
   if (adminChannel) config.adminChannel = adminChannel;
+  if (database?.url) config.databaseUrl = database.url;
   if (memberSyncSchedule !== undefined) config.memberSyncSchedule = memberSyncSchedule;
   if (reclaimSchedule !== undefined) config.reclaimSchedule = reclaimSchedule;
   if (offboardingSchedule !== undefined) config.offboardingSchedule = offboardingSchedule;
@@ -258,4 +263,41 @@ export function connectorsOf(config: Config): string[] {
 /** What the catalog is checked against: the configured connector instances and on-call services. */
 export function catalogOptionsOf(config: Config): { configuredConnectors: string[]; configuredOnCall: OnCallServiceType[] } {
   return { configuredConnectors: connectorsOf(config), configuredOnCall: config.onCall.map((o) => o.type) };
+}
+
+/**
+ * DATABASE_URL: a file path (SQLite, as DATABASE_PATH) or postgres://… / postgresql://… (Postgres).
+ * Anything else with a scheme is refused, naming only the scheme (the URL may hold a password).
+ */
+function databaseOf(url: string | undefined, path: string | undefined, fail: (name: string, msg: string) => undefined): { path?: string; url?: string } | undefined {
+  if (url === undefined) return path === undefined ? undefined : { path };
+  if (path !== undefined) return fail('DATABASE_URL', 'set either DATABASE_URL or DATABASE_PATH, not both');
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    try {
+      const u = new URL(url);
+      if (!u.hostname && !u.searchParams.get('host')) return fail('DATABASE_URL', 'names no host (expected postgres://user:password@host:5432/database)');
+    } catch {
+      return fail('DATABASE_URL', 'is not a valid URL (expected postgres://user:password@host:5432/database)');
+    }
+    return { url };
+  }
+  if (scheme === 'file') return { path: url.slice('file:'.length).replace(/^\/\/(localhost)?(?=\/)/, '') };
+  // A Windows drive letter (C:\...) is a path, not a scheme.
+  if (scheme !== undefined && scheme.length > 1) {
+    return fail('DATABASE_URL', `${scheme}: is not supported (expected a file path for SQLite, or postgres://user:password@host:5432/database for Postgres)`);
+  }
+  return { path: url };
+}
+
+/**
+ * The database DATABASE_URL / DATABASE_PATH name, for commands that need only it (`effects`);
+ * throws the configuration's message when they are wrong.
+ */
+export function databaseTarget(env: Record<string, string | undefined>): { databasePath: string; databaseUrl?: string } {
+  const errors: string[] = [];
+  const plain = (name: string) => env[name]?.trim() || undefined;
+  const db = databaseOf(plain('DATABASE_URL'), plain('DATABASE_PATH'), (name, msg) => void errors.push(`${name}: ${msg}`));
+  if (errors.length > 0) throw new Error(errors.join('\n'));
+  return { databasePath: db?.path ?? DEFAULTS.databasePath, ...(db?.url ? { databaseUrl: db.url } : {}) };
 }

@@ -6,6 +6,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface Config {
   port: number;
   databasePath: string;
+  /** Set (postgres://…): the store is Postgres and `databasePath` is unused. */
+  databaseUrl?: string;
   catalogPath: string;
   slack: {
     botToken: string;

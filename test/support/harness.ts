@@ -30,6 +30,7 @@ import { PagerDutyEmulator } from '../emulators/pagerduty.js';
 import { OktaEmulator } from '../emulators/okta.js';
 import { SlackEmulator } from '../emulators/slack.js';
 import { catalogYaml, emulatorEnv, nameParts, PEOPLE, secretValues, seedWorld, TEST_CREDENTIALS, type Person } from './fixtures.js';
+import { createTestDatabase, dropTestDatabase } from './postgres.js';
 import { SlackDriver } from './slackDriver.js';
 
 export const { signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, oktaToken: OKTA_TOKEN, jiraToken: JIRA_TOKEN } = TEST_CREDENTIALS;
@@ -88,6 +89,22 @@ export interface HarnessOptions {
   onCall?: readonly ('pagerduty' | 'jsm-ops')[];
   /** The bot's clock runs `offset` ahead of real time, moved by `moveClockTo` (tests of days and weeks, without waiting). */
   movableClock?: boolean;
+  /** The store: SQLite (a file in the harness's temp dir) or Postgres (a database of its own, test/support/postgres.ts). Default: `STORE` from the environment, else SQLite. */
+  store?: StoreKind;
+}
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** The store tests run on unless they say: `STORE=postgres` runs them on Postgres. */
+export function defaultStore(): StoreKind {
+  return process.env.STORE === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+/** The environment selecting a fresh database of the store for a bot, and how to drop it afterwards. */
+export function storeEnv(store: StoreKind, dir: string): { env: Record<string, string>; drop: () => void } {
+  if (store === 'sqlite') return { env: { DATABASE_PATH: join(dir, 'bot.db') }, drop: () => undefined };
+  const url = createTestDatabase();
+  return { env: { DATABASE_URL: url }, drop: () => dropTestDatabase(url) };
 }
 
 /** The Jira webhook secret of the tests. */
@@ -129,9 +146,12 @@ export class Harness {
   env!: Record<string, string>;
   private readonly dir = mkdtempSync(join(tmpdir(), 'access-bot-test-'));
   private clockOffset = 0;
+  readonly store: StoreKind;
+  private dropDatabase: () => void = () => undefined;
 
   constructor(private readonly opts: HarnessOptions = {}) {
     this.connectors = opts.connectors ?? ['okta'];
+    this.store = opts.store ?? defaultStore();
     this.graph = this.connectors.includes('entra') ? new GraphEmulator() : undefined;
     this.google = this.connectors.includes('google') ? new GoogleDirectoryEmulator() : undefined;
     this.github = this.connectors.includes('github') ? new GitHubEmulator() : undefined;
@@ -211,9 +231,11 @@ export class Harness {
     // The configuration reads the catalog's connectors: block, when it has one, from this file.
     const catalogFile = join(this.dir, 'access-catalog.yaml');
     writeFileSync(catalogFile, this.opts.catalog ?? DEFAULT_CATALOG);
+    const database = storeEnv(this.store, this.dir);
+    this.dropDatabase = database.drop;
     const env = {
       PORT: '0',
-      DATABASE_PATH: join(this.dir, 'bot.db'),
+      ...database.env,
       ACCESS_CATALOG: catalogFile,
       ...emulatorEnv(TEST_CREDENTIALS, { slack: this.slack, jira: this.jira, okta: this.connectors.includes('okta') ? this.okta : undefined }),
       ...idpEnv,
@@ -265,6 +287,7 @@ export class Harness {
       await stopAll([this.slack, this.jira, this.okta, this.graph, this.google, this.github, this.atlassianOrg, this.bitbucket, this.awsSso, this.pagerduty, this.jsmOps]);
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
+      this.dropDatabase();
     }
   }
 
