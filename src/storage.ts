@@ -107,11 +107,7 @@ function openSqlite(path: string, now: () => number, logger?: Logger): Storage {
     kind: 'sqlite',
     db,
     pg: undefined,
-    sql: {
-      all: <T>(sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as T[],
-      get: <T>(sql: string, ...params: unknown[]) => db.prepare(sql).get(...params) as T | undefined,
-      value: <T>(sql: string, ...params: unknown[]) => db.prepare(sql).pluck().get(...params) as T | undefined,
-    },
+    sql: sqliteReader(db),
     outbox,
     store,
     groupMembers: new SqliteGroupMembers(db),
@@ -142,11 +138,7 @@ function openPostgres(url: string, now: () => number, logger?: Logger): Storage 
     kind: 'postgres',
     db: undefined,
     pg: db,
-    sql: {
-      all: <T>(sql: string, ...params: unknown[]) => db.all<T>(numberedParams(sql), params),
-      get: <T>(sql: string, ...params: unknown[]) => db.get<T>(numberedParams(sql), params),
-      value: <T>(sql: string, ...params: unknown[]) => db.value<T>(numberedParams(sql), params),
-    },
+    sql: postgresReader(db),
     outbox,
     store,
     groupMembers: new PostgresGroupMembers(db),
@@ -156,5 +148,22 @@ function openPostgres(url: string, now: () => number, logger?: Logger): Storage 
       listening = true;
     },
     close: () => db.close(),
+  };
+}
+
+export function sqliteReader(db: Db): SqlReader {
+  return {
+    all: <T>(sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as T[],
+    get: <T>(sql: string, ...params: unknown[]) => db.prepare(sql).get(...params) as T | undefined,
+    value: <T>(sql: string, ...params: unknown[]) => db.prepare(sql).pluck().get(...params) as T | undefined,
+  };
+}
+
+/** The same reads on Postgres: `?` placeholders numbered, values as they come (BIGINT as numbers). */
+export function postgresReader(db: PgDb): SqlReader {
+  return {
+    all: <T>(sql: string, ...params: unknown[]) => db.all<T>(numberedParams(sql), params),
+    get: <T>(sql: string, ...params: unknown[]) => db.get<T>(numberedParams(sql), params),
+    value: <T>(sql: string, ...params: unknown[]) => db.value<T>(numberedParams(sql), params),
   };
 }

@@ -85,7 +85,7 @@ function deadEffects(h: Harness, id: string) {
 /** `access-bot effects retry <id>`, the admin entry point, run in-process on the bot's database. */
 function adminRetry(h: Harness, effectId: number): { code: number; out: string } {
   const lines: string[] = [];
-  const code = runEffects(['retry', String(effectId)], { DATABASE_PATH: h.config.databasePath, USER: 'ops' }, (l) => lines.push(l), (l) => lines.push(l));
+  const code = runEffects(['retry', String(effectId)], { ...h.databaseEnv, USER: 'ops' }, (l) => lines.push(l), (l) => lines.push(l));
   return { code, out: lines.join('\n') };
 }
 
@@ -277,7 +277,7 @@ describe('permanent errors: no endless retries, a clear end, the admin can retry
 
       // Fixed: the user exists now. The admin entry point, as an operator runs it (the real CLI).
       h.okta.addUser({ id: erin.oktaId, login: erin.email, email: erin.email, firstName: 'Erin', lastName: 'Green' });
-      const { code, out } = await runEntry('src/cli.ts', ['effects', 'retry', String(dead[0]!.id)], { DATABASE_PATH: h.config.databasePath, USER: 'ops' });
+      const { code, out } = await runEntry('src/cli.ts', ['effects', 'retry', String(dead[0]!.id)], { ...h.databaseEnv, USER: 'ops' });
       assert.equal(code, 0, out);
       await waitUntil(() => state(h, id) === 'revoked', 12_000, 'granted, then expired and revoked');
       await h.idle();
@@ -348,7 +348,7 @@ describe('permanent errors: no endless retries, a clear end, the admin can retry
         await h.click(bob, first, 'approve');
         await waitUntil(() => state(h, first) === 'failed', 10_000, 'failed');
         await h.idle();
-        assert.equal(h.bot.db.prepare("SELECT COUNT(*) FROM memberships WHERE group_id = '00g1missing'").pluck().get(), 0, 'no ownership record for a membership that was never added');
+        assert.equal(h.bot.sql.value("SELECT COUNT(*) FROM memberships WHERE group_id = '00g1missing'"), 0, 'no ownership record for a membership that was never added');
         // The admin creates the group and adds Alice by hand: a membership access-bot does not own.
         h.okta.addGroup({ id: '00g1missing', name: 'Created by the admin' });
         h.okta.addMember('00g1missing', alice.oktaId);
@@ -479,7 +479,7 @@ describe('permanent errors: no endless retries, a clear end, the admin can retry
         const body = formBody(buttonClick(h.slack, { userId: carol.slackId, actionId: 'approve', message: card, responseUrl: 'not a url' }));
         assert.equal((await h.driver.raw(body, { 'Content-Type': 'application/x-www-form-urlencoded', ...h.driver.sign(body) })).status, 200);
         await sleep(1500);
-        const e = h.bot.db.prepare("SELECT status, attempts, last_error FROM outbox WHERE kind = 'slack.ephemeral' ORDER BY id DESC LIMIT 1").get() as { status: string; attempts: number; last_error: string | null };
+        const e = h.bot.sql.get("SELECT status, attempts, last_error FROM outbox WHERE kind = 'slack.ephemeral' ORDER BY id DESC LIMIT 1") as { status: string; attempts: number; last_error: string | null };
         assert.equal(e.status, 'done', `the refusal is ${e.status} after ${e.attempts} attempts: ${e.last_error}`);
         // Carol is not in Bob's DM, so the ephemeral there is refused; she is told by DM instead.
         const told = [...h.slack.ephemeralsTo(carol.slackId), ...h.slack.dmsTo(carol.slackId)].some((m) => /not an approver/.test(m.text));
@@ -644,14 +644,14 @@ describe('shutdown (the real process)', () => {
     w.jira.latencyMs = 1500;
     const ids = [await submit(alice), await submit(dave)];
     await waitUntil(() => w.openEffects().running > 0, 10_000, 'effects in flight');
-    const inFlight = w.sql().prepare("SELECT id FROM outbox WHERE status = 'running'").pluck().all() as number[];
+    const inFlight = w.sql().all<{ id: number }>("SELECT id FROM outbox WHERE status = 'running'").map((r) => r.id);
     const { code, ms, refused } = await sigterm();
     w.jira.latencyMs = 0;
     assert.equal(code, 0, w.bot.output().slice(-2000));
     assert.ok(ms < 10_000, `exited within 10 s (${ms} ms)`);
     assert.ok(refused, 'no new work taken after SIGTERM');
     assert.equal(w.openEffects().running, 0, 'nothing left running');
-    const finished = w.sql().prepare(`SELECT COUNT(*) FROM outbox WHERE status = 'done' AND id IN (${inFlight.join(',')})`).pluck().get() as number;
+    const finished = w.sql().value<number>(`SELECT COUNT(*) FROM outbox WHERE status = 'done' AND id IN (${inFlight.join(',')})`);
     assert.equal(finished, inFlight.length, 'the effects in flight finished within the grace period');
 
     await w.bot.start();
@@ -781,7 +781,7 @@ describe('duplicates: Slack retries, double clicks, re-submitted modals', () => 
   });
 
   test('the same modal submission delivered 4 times (3 at once, then again): one request, one issue, each comment once', async () => {
-    const before = (h.bot.db.prepare('SELECT COUNT(*) FROM requests').pluck().get() as number) + 0;
+    const before = (h.bot.sql.value<number>('SELECT COUNT(*) FROM requests') ?? 0) + 0;
     const issuesBefore = h.jira.issues.size;
     const seen = new Set(h.slack.views.keys());
     await h.driver.command(carol.slackId);
@@ -794,9 +794,9 @@ describe('duplicates: Slack retries, double clicks, re-submitted modals', () => 
     statuses.push(await send(body));
     assert.deepEqual(statuses, [200, 200, 200, 200]);
     await h.idle();
-    assert.equal(h.bot.db.prepare('SELECT COUNT(*) FROM requests').pluck().get(), before + 1, 'one request');
+    assert.equal(h.bot.sql.value('SELECT COUNT(*) FROM requests'), before + 1, 'one request');
     const id = h.bot.store.findBySubmissionKey(view.id)!.id;
-    assert.equal(h.bot.db.prepare("SELECT COUNT(*) FROM outbox WHERE kind = 'request.route' AND request_id = ?").pluck().get(id), 1, 'routed once');
+    assert.equal(h.bot.sql.value("SELECT COUNT(*) FROM outbox WHERE kind = 'request.route' AND request_id = ?", id), 1, 'routed once');
     assert.equal(h.jira.issues.size, issuesBefore + 1, 'one issue');
     assertStory(h, id, STORY.slice(0, 2));
     assert.equal(h.slack.dmsTo(bob.slackId).filter((m) => JSON.stringify(m.blocks).includes(`request:${id}`)).length, 1, 'one card for the approver');
@@ -817,7 +817,7 @@ describe('duplicates: Slack retries, double clicks, re-submitted modals', () => 
   });
 
   test('the same signed /access command delivered twice: one modal, nothing recorded', async () => {
-    const before = h.bot.db.prepare('SELECT COUNT(*) FROM requests').pluck().get();
+    const before = h.bot.sql.value('SELECT COUNT(*) FROM requests');
     const opened = () => h.slack.calls.filter((c) => c.path === '/api/views.open' && (c.response as Obj | undefined)?.ok === true).length;
     const was = opened();
     const body = new URLSearchParams({
@@ -839,11 +839,11 @@ describe('duplicates: Slack retries, double clicks, re-submitted modals', () => 
     await waitUntil(() => opened() > was, 3000, 'the modal opened');
     await sleep(200);
     assert.equal(opened() - was, 1, 'one modal: the trigger id is single-use');
-    assert.equal(h.bot.db.prepare('SELECT COUNT(*) FROM requests').pluck().get(), before);
+    assert.equal(h.bot.sql.value('SELECT COUNT(*) FROM requests'), before);
   });
 
   test('an Events API delivery retried with X-Slack-Retry-Num is acknowledged and changes nothing', async () => {
-    const counts = () => [h.bot.db.prepare('SELECT COUNT(*) FROM requests').pluck().get(), h.bot.db.prepare('SELECT COUNT(*) FROM outbox').pluck().get()];
+    const counts = () => [h.bot.sql.value('SELECT COUNT(*) FROM requests'), h.bot.sql.value('SELECT COUNT(*) FROM outbox')];
     const before = counts();
     const event = { type: 'app_mention', user: alice.slackId, text: '<@U0BOB> please approve', channel: 'C0ADMIN', ts: '1700000000.000100' };
     const first = await h.driver.event(event, { eventId: 'Ev0RETRY01' });

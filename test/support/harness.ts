@@ -148,6 +148,8 @@ export class Harness {
   private clockOffset = 0;
   readonly store: StoreKind;
   private dropDatabase: () => void = () => undefined;
+  /** The bot's database as the environment names it (DATABASE_PATH or DATABASE_URL), for the CLI run beside it. */
+  databaseEnv: Record<string, string> = {};
 
   constructor(private readonly opts: HarnessOptions = {}) {
     this.connectors = opts.connectors ?? ['okta'];
@@ -233,6 +235,7 @@ export class Harness {
     writeFileSync(catalogFile, this.opts.catalog ?? DEFAULT_CATALOG);
     const database = storeEnv(this.store, this.dir);
     this.dropDatabase = database.drop;
+    this.databaseEnv = database.env;
     const env = {
       PORT: '0',
       ...database.env,

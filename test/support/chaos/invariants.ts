@@ -11,13 +11,8 @@
  *   running or dead, the audit chain intact, no configured secret in the bot's output.
  * And the report of a run, as `npm run chaos` prints it.
  */
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
-import { SqliteOutboxRepository } from '../../../src/adapters/sqlite/outboxRepository.js';
-import { SqliteStore } from '../../../src/adapters/sqlite/store.js';
-import { QUEUE_POLICY } from '../../../src/app/effects.js';
+import { verifyChain } from '../../../src/adapters/storeRows.js';
 import { isRecordedInJira, type Step } from '../../../src/domain/steps.js';
-import { Outbox } from '../../../src/outbox/outbox.js';
 import type { CrashMode, FaultKind, FlowState } from './run.js';
 import { CHAOS_GROUPS, SECRETS, type ChaosWorld } from './world.js';
 
@@ -96,13 +91,13 @@ export function checkInvariants(w: ChaosWorld, flows: readonly FlowState[], r: C
     if (r.problems.length < 200) r.problems.push(`${String(count)}: ${line}`);
   };
   const db = w.sql();
-  const outboxRow = db.prepare('SELECT id, kind, status, payload, request_id FROM outbox WHERE id = ?');
-  const audit = db.prepare('SELECT seq, type, data FROM audit_events WHERE request_id = ? ORDER BY seq');
-  const approvers = db.prepare(`SELECT p.slack_id, s.channel AS dm_channel, s.ts AS dm_ts FROM approvers a JOIN people p ON p.id = a.person_id
+  const outboxRow = { get: (id: unknown) => db.get('SELECT id, kind, status, payload, request_id FROM outbox WHERE id = ?', id) };
+  const audit = { all: (id: unknown) => db.all('SELECT seq, type, data FROM audit_events WHERE request_id = ? ORDER BY seq', id) };
+  const approvers = { all: (id: unknown) => db.all(`SELECT p.slack_id, s.channel AS dm_channel, s.ts AS dm_ts FROM approvers a JOIN people p ON p.id = a.person_id
       LEFT JOIN surface_refs s ON s.request_id = a.request_id AND s.surface = 'slack' AND s.purpose = 'approver_card' AND s.stage = a.stage AND s.person_id = a.person_id
-      WHERE a.request_id = ?`);
-  const request = db.prepare('SELECT * FROM requests WHERE id = ?');
-  const openFor = db.prepare("SELECT id, queue, kind, status, attempts, available_at, lease_until, last_error FROM outbox WHERE request_id = ? AND status <> 'done' ORDER BY id");
+      WHERE a.request_id = ?`, id) };
+  const request = { get: (id: unknown) => db.get('SELECT * FROM requests WHERE id = ?', id) };
+  const openFor = { all: (id: unknown) => db.all("SELECT id, queue, kind, status, attempts, available_at, lease_until, last_error FROM outbox WHERE request_id = ? AND status <> 'done' ORDER BY id", id) };
 
   // Okta: replay the membership writes that reached the org, per (group, user).
   const writes = new Map<string, { adds: number; puts: number; member: boolean }>();
@@ -156,7 +151,7 @@ export function checkInvariants(w: ChaosWorld, flows: readonly FlowState[], r: C
     // Membership: Okta and the database agree (nothing left once every flow ended).
     const holds = ['approved', 'active', 'revoking'].includes(state);
     const inOkta = w.okta.isMember(group, p.user.oktaId);
-    const owned = db.prepare('SELECT COUNT(*) FROM memberships WHERE group_id = ? AND idp_user_id = ?').pluck().get(group, p.user.oktaId) as number;
+    const owned = (db.value<number>('SELECT COUNT(*) FROM memberships WHERE group_id = ? AND idp_user_id = ?', group, p.user.oktaId) ?? 0);
     if (inOkta !== holds) problem('membershipMismatches', `${tag}: Okta member=${inOkta}, request ${state}`);
     if (owned > 0 && !holds) problem('membershipMismatches', `${tag}: an ownership record outlived the grant`);
 
@@ -226,23 +221,18 @@ export function checkInvariants(w: ChaosWorld, flows: readonly FlowState[], r: C
 
   // Memberships nobody holds any more.
   const groups = Object.values(CHAOS_GROUPS);
-  const leftover = db.prepare(`SELECT m.group_id, m.idp_user_id FROM memberships m WHERE m.group_id IN (${groups.map(() => '?').join(', ')})`).all(...groups) as { group_id: string; idp_user_id: string }[];
+  const leftover = db.all<{ group_id: string; idp_user_id: string }>(`SELECT m.group_id, m.idp_user_id FROM memberships m WHERE m.group_id IN (${groups.map(() => '?').join(', ')})`, ...groups);
   for (const m of leftover) if (!flows.some((f) => f.plan.user.oktaId === m.idp_user_id && f.requestId && ['approved', 'active', 'revoking'].includes(w.requestState(f.requestId) ?? ''))) problem('membershipMismatches', `ownership record ${m.group_id}/${m.idp_user_id} left behind`);
   for (const g of Object.values(CHAOS_GROUPS)) for (const m of w.okta.members(g)) problem('membershipMismatches', `${m} is still in Okta group ${g}`);
 
   // The outbox: nothing pending, running or dead.
-  for (const e of db.prepare("SELECT id, kind, status, attempts, last_error FROM outbox WHERE status <> 'done' ORDER BY id").all() as { id: number; kind: string; status: string; attempts: number; last_error: string | null }[]) {
+  for (const e of db.all<{ id: number; kind: string; status: string; attempts: number; last_error: string | null }>("SELECT id, kind, status, attempts, last_error FROM outbox WHERE status <> 'done' ORDER BY id")) {
     problem('effectsNotDone', `effect ${e.id} ${e.kind} is ${e.status} after ${e.attempts} attempts: ${e.last_error ?? ''}`);
   }
 
   // The audit chain, recomputed.
-  const rw = new Database(join(w.dir, 'bot.db'));
-  try {
-    const broken = new SqliteStore(rw, new Outbox(new SqliteOutboxRepository(rw, QUEUE_POLICY), Date.now)).verifyAuditChain();
-    if (broken !== undefined) problem('auditChainBroken', `the audit chain breaks at seq ${broken}`);
-  } finally {
-    rw.close();
-  }
+  const broken = verifyChain(db.all('SELECT * FROM audit_events ORDER BY seq'));
+  if (broken !== undefined) problem('auditChainBroken', `the audit chain breaks at seq ${broken}`);
 
   const out = w.bot.output();
   for (const s of SECRETS) if (out.includes(s)) problem('secretsInOutput', `a configured secret (${s.slice(0, 6)}…) is in the bot's output`);

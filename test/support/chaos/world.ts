@@ -5,6 +5,9 @@
  * the runs, and a read-only view of the bot's database.
  */
 import Database from 'better-sqlite3';
+import { PgDb } from '../../../src/adapters/postgres/db.js';
+import { postgresReader, sqliteReader, type SqlReader } from '../../../src/storage.js';
+import { defaultStore, storeEnv, type StoreKind } from '../harness.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,10 +128,10 @@ export class BotProcess {
 }
 
 /** The environment `src/main.ts` needs to run against the three emulators. */
-export function botEnv(o: { dir: string; slack: SlackEmulator; jira: JiraEmulator; okta: OktaEmulator; catalogPath: string; extra?: Record<string, string> }): Record<string, string> {
+export function botEnv(o: { dir: string; slack: SlackEmulator; jira: JiraEmulator; okta: OktaEmulator; catalogPath: string; database?: Record<string, string>; extra?: Record<string, string> }): Record<string, string> {
   return {
     PORT: '0',
-    DATABASE_PATH: join(o.dir, 'bot.db'),
+    ...(o.database ?? { DATABASE_PATH: join(o.dir, 'bot.db') }),
     ACCESS_CATALOG: o.catalogPath,
     ...emulatorEnv(TEST_CREDENTIALS, o),
     LOG_LEVEL: 'info',
@@ -180,7 +183,16 @@ export class ChaosWorld {
   bot!: BotProcess;
   /** The JSM desk, once `withJiraIntake` set it up. */
   desk: JsmDesk | undefined;
-  private db: Database.Database | undefined;
+  /** The store the bot runs on (`STORE=postgres`: a Postgres database of its own). */
+  readonly store: StoreKind;
+  /** The bot's database selection (DATABASE_PATH or DATABASE_URL), for more processes on it. */
+  database: Record<string, string> = {};
+  private dropDatabase: () => void = () => undefined;
+  private reader: { sql: SqlReader; close(): void } | undefined;
+
+  constructor(opts: { store?: StoreKind } = {}) {
+    this.store = opts.store ?? defaultStore();
+  }
   private driverFor: { url: string; driver: SlackDriver } | undefined;
 
   async start(catalog = CHAOS_CATALOG, extraEnv: Record<string, string> = {}): Promise<this> {
@@ -192,7 +204,10 @@ export class ChaosWorld {
     const catalogPath = join(this.dir, 'catalog.yaml');
     writeFileSync(catalogPath, catalog);
     const webhook = extraEnv.JIRA_WEBHOOK_SECRET;
-    this.bot = new BotProcess(botEnv({ dir: this.dir, slack: this.slack, jira: this.jira, okta: this.okta, catalogPath, extra: extraEnv }), (url) => {
+    const database = storeEnv(this.store, this.dir);
+    this.database = database.env;
+    this.dropDatabase = database.drop;
+    this.bot = new BotProcess(botEnv({ dir: this.dir, slack: this.slack, jira: this.jira, okta: this.okta, catalogPath, database: database.env, extra: extraEnv }), (url) => {
       if (webhook) this.jira.webhooks.register({ url: `${url}/webhooks/jira`, secret: webhook });
     });
     return this;
@@ -229,38 +244,47 @@ export class ChaosWorld {
     return this.driverFor.driver;
   }
 
-  /** A read-only view of the bot's database (WAL lets it read while the bot writes). */
-  sql(): Database.Database {
-    this.db ??= new Database(join(this.dir, 'bot.db'), { readonly: true, fileMustExist: true });
-    return this.db;
+  /** Reads of the bot's database, `?` placeholders, in either store (SQLite: read-only, WAL lets it read while the bot writes). */
+  sql(): SqlReader {
+    if (!this.reader) {
+      if (this.database.DATABASE_URL) {
+        const pg = PgDb.open(this.database.DATABASE_URL);
+        this.reader = { sql: postgresReader(pg), close: () => pg.close() };
+      } else {
+        const db = new Database(join(this.dir, 'bot.db'), { readonly: true, fileMustExist: true });
+        this.reader = { sql: sqliteReader(db), close: () => db.close() };
+      }
+    }
+    return this.reader.sql;
   }
 
   requestState(id: string): string | undefined {
-    return (this.sql().prepare('SELECT state FROM requests WHERE id = ?').pluck().get(id) as string | undefined) ?? undefined;
+    return this.sql().value<string>('SELECT state FROM requests WHERE id = ?', id) ?? undefined;
   }
 
   requestStage(id: string): number | undefined {
-    return (this.sql().prepare('SELECT stage FROM requests WHERE id = ?').pluck().get(id) as number | undefined) ?? undefined;
+    return this.sql().value<number>('SELECT stage FROM requests WHERE id = ?', id) ?? undefined;
   }
 
   requestBySubmission(viewId: string): string | undefined {
-    return (this.sql().prepare('SELECT id FROM requests WHERE submission_key = ?').pluck().get(viewId) as string | undefined) ?? undefined;
+    return this.sql().value<string>('SELECT id FROM requests WHERE submission_key = ?', viewId) ?? undefined;
   }
 
   openEffects(): { pending: number; running: number; dead: number } {
     const out = { pending: 0, running: 0, dead: 0 };
-    for (const r of this.sql().prepare("SELECT status, COUNT(*) AS n FROM outbox WHERE status <> 'done' GROUP BY status").all() as { status: keyof typeof out; n: number }[]) out[r.status] = r.n;
+    for (const r of this.sql().all<{ status: keyof typeof out; n: number }>("SELECT status, COUNT(*) AS n FROM outbox WHERE status <> 'done' GROUP BY status")) out[r.status] = r.n;
     return out;
   }
 
   async stop(): Promise<void> {
     await this.bot?.kill('SIGKILL').catch(() => undefined);
-    this.db?.close();
-    this.db = undefined;
+    this.reader?.close();
+    this.reader = undefined;
     try {
       await stopAll([this.slack, this.jira, this.okta]);
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
+      this.dropDatabase();
     }
   }
 }

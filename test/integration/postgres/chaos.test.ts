@@ -1,0 +1,5 @@
+// The chaos suite (../chaos.test.ts) on Postgres: test/support/postgres.ts gives each harness a
+// database of its own (TEST_DATABASE_URL, or a throwaway cluster).
+import { onPostgres } from './store.js';
+
+await onPostgres(() => import('../chaos.test.js'));
