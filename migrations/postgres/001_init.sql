@@ -144,7 +144,7 @@ CREATE TABLE outbox (
   created_at   BIGINT NOT NULL,
   done_at      BIGINT,
   revived_at   BIGINT,
-  -- The database session (pid:backend_start) whose replica holds the lease: a lease whose
+  -- The database session (pid@backend_start) whose replica holds the lease: a lease whose
   -- session is gone (the replica died) is claimable at once, not only when it runs out.
   lease_owner  TEXT
 );

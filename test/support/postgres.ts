@@ -42,6 +42,8 @@ export function createTestDatabase(prefix = 'ab'): string {
 
 /** Drops a database made by `createTestDatabase` (connections still open to it are ended). */
 export function dropTestDatabase(url: string): void {
+  // KEEP_TEST_DATABASES=1 keeps them for a look afterwards (with TEST_DATABASE_URL: a throwaway cluster goes anyway).
+  if (process.env.KEEP_TEST_DATABASES === '1') return;
   const name = new URL(url).pathname.slice(1);
   const pg = new SyncPg(testServerUrl(), { timeoutMs: 30_000 });
   try {
@@ -96,10 +98,21 @@ function startCluster(): string {
     const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
     const start = asServerUser([join(bin, 'pg_ctl'), '-D', data, '-l', join(dir, 'log'), '-o', opts, '-w', '-t', '30', 'start']);
     if (start.status === 0) {
-      process.on('exit', () => {
+      let stopped = false;
+      const stop = () => {
+        if (stopped) return;
+        stopped = true;
         asServerUser([join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop']);
         rmSync(dir, { recursive: true, force: true });
-      });
+      };
+      process.on('exit', stop);
+      // A test process ended by a signal (the runner's timeout) stops its cluster too, then dies of it.
+      for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+        process.once(sig, () => {
+          stop();
+          process.kill(process.pid, sig);
+        });
+      }
       return `postgres://postgres@127.0.0.1:${port}/postgres`;
     }
     lastError = start.output;

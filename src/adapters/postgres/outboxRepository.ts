@@ -12,7 +12,7 @@
  *     only be seen wrongly in the safe direction: an earlier effect finished by a transaction not
  *     yet committed still counts as open, so the next one waits for the next claim; an effect is
  *     never seen as finished before its commit.
- *   - a lease names its holder's database session (`lease_owner`, pid:backend_start). A replica
+ *   - a lease names its holder's database session (`lease_owner`, pid@backend_start). A replica
  *     killed with -9 loses its session at once; the next claim, by any replica, makes its
  *     effects claimable then, instead of when their lease runs out. The fence (attempts) still
  *     refuses the outcome of a holder that was only cut off and comes back.
@@ -31,10 +31,15 @@ import type { PgDb, Row } from './db.js';
 /** The channel an enqueue notifies, and every replica listens on. */
 export const WAKE_CHANNEL = 'outbox_wake';
 
-/** This session's identity, as `lease_owner` records it (computed by the server in each statement). */
-const SESSION = "(SELECT pid::text || ':' || backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid())";
-/** A lease whose holder's session no longer exists. */
-const ORPHANED = "NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid::text || ':' || a.backend_start::text = o.lease_owner)";
+/** This session's identity, as `lease_owner` records it: pid@backend_start (computed by the server in each statement). */
+const SESSION = "(SELECT pid::text || '@' || backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid())";
+/**
+ * A lease whose holder's session no longer exists. A role sees other roles' sessions without
+ * their backend_start (pg_stat_activity hides it): then a live pid counts as the holder, so a
+ * lease is never taken from a replica that is alive.
+ */
+const ORPHANED = `NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid::text = split_part(o.lease_owner, '@', 1)
+  AND (a.backend_start IS NULL OR a.backend_start::text = split_part(o.lease_owner, '@', 2)))`;
 
 function toRow(r: Row): EffectRow {
   return {
