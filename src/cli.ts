@@ -41,6 +41,10 @@ Commands:
   audit verify [--head <seq>:<sha256> | --export <file>]
                recompute the audit log's hash chain; report the first broken link or OK
 
+  migrate-store --from <sqlite file> --to postgres://…
+               copy every table into an empty Postgres database (stop the bot first);
+               checks row counts and the audit chain before committing
+
 Options:
   -h, --help   show this help
 
@@ -137,6 +141,14 @@ async function main(argv: string[]): Promise<void> {
     const err = (line: string) => process.stderr.write(`${line}\n`);
     if (command === 'export') return exit(runExport(rest, process.env, (chunk) => process.stdout.write(chunk), err));
     return exit(runAudit(rest, process.env, (line) => process.stdout.write(`${line}\n`), err));
+  }
+  if (command === 'migrate-store') {
+    const { runMigrateStore, MIGRATE_STORE_USAGE } = await import('./migrate-store-cli.js');
+    if (rest.some((a) => a === '-h' || a === '--help')) {
+      process.stdout.write(`${MIGRATE_STORE_USAGE}\n`);
+      return exit(0);
+    }
+    return exit(runMigrateStore(rest, process.env, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`)));
   }
   process.stderr.write(`${command === undefined ? 'access-bot: no command given' : `access-bot: unknown command "${command}"`}\n\n${USAGE}\n`);
   return exit(2);

@@ -276,10 +276,15 @@ export class Harness {
 
   private catalogText: string | undefined;
 
-  /** Stops the bot (not the emulators) and starts a new one on the same database, optionally with another catalog. */
-  async restart(opts: { catalog?: string } = {}): Promise<void> {
+  /**
+   * Stops the bot (not the emulators) and starts a new one on the same database, optionally with
+   * another catalog, or on another database (`databaseUrl`) after `between` ran with the bot stopped.
+   */
+  async restart(opts: { catalog?: string; databaseUrl?: string; between?: () => void } = {}): Promise<void> {
     await this.bot.stop(1000);
     if (opts.catalog) this.catalogText = opts.catalog;
+    opts.between?.();
+    if (opts.databaseUrl) this.config = { ...this.config, databaseUrl: opts.databaseUrl };
     await this.boot();
   }
 
