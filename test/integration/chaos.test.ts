@@ -14,7 +14,9 @@ import { formatReport, invariantsHold, MUST_BE_ZERO, randomSeed, runChaos } from
 test('kill -9 at random points across 20 flows: nothing lost, nothing granted twice, nothing stuck', { timeout: 150_000 }, async (t) => {
   const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : randomSeed();
   t.diagnostic(`chaos seed ${seed} (replay with CHAOS_SEED=${seed})`);
-  const report = await runChaos({ flows: 20, crashes: 4, seed, concurrency: 8, faults: true, timeoutMs: 90_000, log: (l) => t.diagnostic(l) });
+  // CHAOS_REPLICAS=2 (test/integration/postgres/chaos.test.ts): two bots on one Postgres, either killed.
+  const replicas = Number(process.env.CHAOS_REPLICAS ?? 1);
+  const report = await runChaos({ flows: 20, crashes: 4, seed, concurrency: 8, faults: true, timeoutMs: 90_000, replicas, log: (l) => t.diagnostic(l) });
   const figures = formatReport(report);
   for (const line of figures.split('\n')) t.diagnostic(line);
   assert.ok(report.crashes >= 3, `at least 3 crashes happened (${report.crashes})\n${figures}`);

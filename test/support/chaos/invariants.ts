@@ -234,7 +234,7 @@ export function checkInvariants(w: ChaosWorld, flows: readonly FlowState[], r: C
   const broken = verifyChain(db.all('SELECT * FROM audit_events ORDER BY seq'));
   if (broken !== undefined) problem('auditChainBroken', `the audit chain breaks at seq ${broken}`);
 
-  const out = w.bot.output();
+  const out = w.bots.map((b) => b.output()).join('');
   for (const s of SECRETS) if (out.includes(s)) problem('secretsInOutput', `a configured secret (${s.slice(0, 6)}…) is in the bot's output`);
 }
 

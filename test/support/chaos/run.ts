@@ -39,6 +39,8 @@ export interface ChaosOptions {
    * then waits for its 15 s timeout, so this is for the long run.
    */
   lostResponses?: boolean;
+  /** Bot processes sharing one Postgres database (default 1; more than 1 runs on Postgres). A crash kills one of them. */
+  replicas?: number;
   /** Gives up waiting for flows after this long (the report then shows what is stuck). */
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -106,7 +108,7 @@ class Deadline extends Error {}
 
 export class ChaosRun {
   readonly report: ChaosReport;
-  private readonly world = new ChaosWorld();
+  private readonly world: ChaosWorld;
   private readonly flows: FlowState[];
   private readonly deadline: number;
   private readonly log: (line: string) => void;
@@ -118,6 +120,7 @@ export class ChaosRun {
   private readonly started = Date.now();
 
   constructor(private readonly o: ChaosOptions) {
+    this.world = new ChaosWorld({ replicas: o.replicas ?? 1 });
     const root = new Rng(o.seed);
     this.flows = planFlows(root.fork(1), o.flows).map((plan) => ({ plan, reclicks: 0, lostAfterAck: 0, resubmits: 0 }));
     this.crashRng = root.fork(2);
@@ -164,8 +167,10 @@ export class ChaosRun {
       const faulty = this.o.faults !== false;
       w.withJiraIntake({ dropRate: faulty ? 0.15 : 0, duplicateRate: faulty ? 0.15 : 0, random: () => this.webhookRng.next() });
       for (const f of this.flows) w.addPerson(f.plan.user);
-      await w.bot.start();
-      this.log(`chaos: seed=${this.o.seed} flows=${this.o.flows} crashes=${this.o.crashes} concurrency=${this.o.concurrency ?? 8} faults=${this.o.faults !== false}`);
+      await Promise.all(w.bots.map((b) => b.start()));
+      this.log(
+        `chaos: seed=${this.o.seed} flows=${this.o.flows} crashes=${this.o.crashes} concurrency=${this.o.concurrency ?? 8} faults=${this.o.faults !== false} store=${w.store} replicas=${w.replicas}`,
+      );
 
       const flowsDone = this.runFlows().finally(() => (this.finished = true));
       const crashes = this.crashLoop().finally(() => (this.crashesDone = true));
@@ -176,8 +181,8 @@ export class ChaosRun {
 
       // After the deadline the stuck flows are reported rather than waited on any longer.
       await this.quiesce(Date.now() > this.deadline ? 5_000 : 60_000);
-      const exit = await w.bot.kill('SIGTERM');
-      this.report.shutdownExit = exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`;
+      const exits = await Promise.all(w.bots.map((b) => b.kill('SIGTERM')));
+      this.report.shutdownExit = [...new Set(exits.map((exit) => (exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`)))].join(', ');
       checkInvariants(w, this.flows, this.report);
       this.countServedFaults();
       this.report.raisedInJira = this.flows.filter((f) => f.plan.via === 'jira').length;
@@ -226,7 +231,7 @@ export class ChaosRun {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Deadline('deadline')), Math.max(0, this.deadline - Date.now()))));
     try {
-      await Promise.race([this.world.bot.whenUp(), late]);
+      await Promise.race([this.world.whenAnyUp(), late]);
     } finally {
       clearTimeout(timer);
     }
@@ -379,7 +384,7 @@ export class ChaosRun {
       }
       // The decision is taken after the ack: give it a moment before concluding the click was lost.
       const until = Date.now() + 4000;
-      while (Date.now() < until && w.bot.running && progress() === before) await sleep(100);
+      while (Date.now() < until && w.anyUp() && progress() === before) await sleep(100);
       if (progress() === before) {
         if (acked) f.lostAfterAck += 1;
       } else attempts = 0;
@@ -398,15 +403,17 @@ export class ChaosRun {
       const mode = rng.pick(modes);
       if (mode !== 'time') await this.nextCall(mode, 4000);
       if (this.finished) break;
-      await w.bot.kill('SIGKILL');
+      // With replicas, one of them dies (a random one); the others go on serving meanwhile.
+      const victim = w.bots.length > 1 ? rng.pick(w.bots) : w.bot;
+      await victim.kill('SIGKILL');
       this.report.crashes += 1;
       this.report.crashesByMode[mode] = (this.report.crashesByMode[mode] ?? 0) + 1;
-      this.log(`chaos: crash ${this.report.crashes} (${mode}) at ${((Date.now() - this.started) / 1000).toFixed(1)} s; ${this.flows.filter((f) => f.finalState).length}/${this.flows.length} flows done`);
+      this.log(`chaos: crash ${this.report.crashes} (${mode}${w.bots.length > 1 ? `, replica ${w.bots.indexOf(victim) + 1}` : ''}) at ${((Date.now() - this.started) / 1000).toFixed(1)} s; ${this.flows.filter((f) => f.finalState).length}/${this.flows.length} flows done`);
       await sleep(rng.int(0, 700));
       // A restart that fails is a finding in itself: try twice more, then end the run with it.
       for (let attempt = 1; ; attempt++) {
         try {
-          await w.bot.start();
+          await victim.start();
           break;
         } catch (err) {
           this.log(`chaos: restart ${attempt} after crash ${this.report.crashes} failed: ${(err as Error).message.split('\n')[0]}`);
@@ -496,7 +503,7 @@ export class ChaosRun {
   /** Waits until no effect is pending or running (twice in a row, a moment apart). */
   private async quiesce(maxMs: number): Promise<void> {
     const w = this.world;
-    await Promise.race([w.bot.whenUp(), sleep(maxMs)]);
+    await Promise.race([w.whenAnyUp(), sleep(maxMs)]);
     // The retry backoff is capped at 20 s: a minute is enough for any backlog to drain.
     const until = Date.now() + maxMs;
     let quiet = 0;

@@ -180,20 +180,40 @@ export class ChaosWorld {
   readonly jira = new JiraEmulator({ apiToken: TEST_CREDENTIALS.jiraToken });
   readonly okta = new OktaEmulator({ token: TEST_CREDENTIALS.oktaToken });
   readonly dir = mkdtempSync(join(tmpdir(), 'access-bot-chaos-'));
-  bot!: BotProcess;
   /** The JSM desk, once `withJiraIntake` set it up. */
   desk: JsmDesk | undefined;
-  /** The store the bot runs on (`STORE=postgres`: a Postgres database of its own). */
+  /** The bot processes: one, or (`replicas`, on Postgres) several sharing the database. */
+  bots: BotProcess[] = [];
+  /** The store the bot runs on (`STORE=postgres`, or replicas: a Postgres database of its own). */
   readonly store: StoreKind;
+  readonly replicas: number;
+  private nextDriver = 0;
   /** The bot's database selection (DATABASE_PATH or DATABASE_URL), for more processes on it. */
   database: Record<string, string> = {};
   private dropDatabase: () => void = () => undefined;
   private reader: { sql: SqlReader; close(): void } | undefined;
 
-  constructor(opts: { store?: StoreKind } = {}) {
-    this.store = opts.store ?? defaultStore();
+  constructor(opts: { store?: StoreKind; replicas?: number } = {}) {
+    this.replicas = opts.replicas ?? 1;
+    // Replicas share one database: only Postgres allows it.
+    this.store = this.replicas > 1 ? 'postgres' : (opts.store ?? defaultStore());
   }
-  private driverFor: { url: string; driver: SlackDriver } | undefined;
+
+  /** The first (or only) bot. */
+  get bot(): BotProcess {
+    return this.bots[0]!;
+  }
+
+  /** Whether any replica is up. */
+  anyUp(): boolean {
+    return this.bots.some((b) => b.running);
+  }
+
+  /** Resolves when a replica is up (at once if one is). */
+  whenAnyUp(): Promise<void> {
+    return Promise.race(this.bots.map((b) => b.whenUp()));
+  }
+  private readonly drivers = new Map<string, SlackDriver>();
 
   async start(catalog = CHAOS_CATALOG, extraEnv: Record<string, string> = {}): Promise<this> {
     await Promise.all([this.slack.start(), this.jira.start(), this.okta.start()]);
@@ -207,9 +227,11 @@ export class ChaosWorld {
     const database = storeEnv(this.store, this.dir);
     this.database = database.env;
     this.dropDatabase = database.drop;
-    this.bot = new BotProcess(botEnv({ dir: this.dir, slack: this.slack, jira: this.jira, okta: this.okta, catalogPath, database: database.env, extra: extraEnv }), (url) => {
+    const env = botEnv({ dir: this.dir, slack: this.slack, jira: this.jira, okta: this.okta, catalogPath, database: database.env, extra: extraEnv });
+    const onStart = (url: string) => {
       if (webhook) this.jira.webhooks.register({ url: `${url}/webhooks/jira`, secret: webhook });
-    });
+    };
+    this.bots = Array.from({ length: this.replicas }, () => new BotProcess(env, onStart));
     return this;
   }
 
@@ -232,16 +254,20 @@ export class ChaosWorld {
   }
 
   requestForIssue(issueId: string): string | undefined {
-    return (this.sql().prepare('SELECT id FROM requests WHERE submission_key = ?').pluck().get(`jira:${issueId}`) as string | undefined) ?? undefined;
+    return this.sql().value<string>('SELECT id FROM requests WHERE submission_key = ?', `jira:${issueId}`) ?? undefined;
   }
 
-  /** A signed driver aimed at the bot's current port. */
+  /** A signed driver aimed at a running bot's current port; with replicas, each in turn (a load balancer). */
   driver(): SlackDriver {
-    if (!this.bot.running) throw new Error('the bot is down');
-    if (this.driverFor?.url !== this.bot.url) {
-      this.driverFor = { url: this.bot.url, driver: new SlackDriver({ botUrl: this.bot.url, signingSecret: TEST_CREDENTIALS.signingSecret, emulator: this.slack }) };
+    const up = this.bots.filter((b) => b.running);
+    if (up.length === 0) throw new Error('the bot is down');
+    const bot = up[this.nextDriver++ % up.length]!;
+    let d = this.drivers.get(bot.url);
+    if (!d) {
+      d = new SlackDriver({ botUrl: bot.url, signingSecret: TEST_CREDENTIALS.signingSecret, emulator: this.slack });
+      this.drivers.set(bot.url, d);
     }
-    return this.driverFor.driver;
+    return d;
   }
 
   /** Reads of the bot's database, `?` placeholders, in either store (SQLite: read-only, WAL lets it read while the bot writes). */
@@ -277,7 +303,7 @@ export class ChaosWorld {
   }
 
   async stop(): Promise<void> {
-    await this.bot?.kill('SIGKILL').catch(() => undefined);
+    await Promise.all(this.bots.map((b) => b.kill('SIGKILL').catch(() => undefined)));
     this.reader?.close();
     this.reader = undefined;
     try {
