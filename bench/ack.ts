@@ -188,7 +188,7 @@ async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'],
   const cpu0 = cpuNow(env.pid, load);
   const conns0 = connectionsTo(env);
   const t0 = performance.now();
-  const results = await load.run(env.eventsUrl, bodies, inFlight);
+  const results = await load.run(env.eventsUrls, bodies, inFlight);
   const wall = performance.now() - t0;
   const cores = coresSince(cpu0, cpuNow(env.pid, load), wall);
   const connections = connectionsTo(env) - conns0;

@@ -7,12 +7,15 @@
  */
 import Database from 'better-sqlite3';
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { copySqliteToPostgres } from '../src/adapters/postgres/copyFromSqlite.js';
+import { numberedParams, PgDb } from '../src/adapters/postgres/db.js';
+import { migratePostgres } from '../src/adapters/postgres/migrate.js';
 import { openDatabase } from '../src/adapters/sqlite/db.js';
 import { migrate, readMigrations } from '../src/adapters/sqlite/migrate.js';
 import { migrationsDir } from '../src/compose.js';
@@ -21,6 +24,7 @@ import { postSigned, type SignedAnswer } from './signedPost.js';
 import { JiraEmulator } from '../test/emulators/jira.js';
 import { OktaEmulator } from '../test/emulators/okta.js';
 import { interactiveElements, isObj, SlackEmulator, type Obj, type StoredMessage } from '../test/emulators/slack.js';
+import { createTestDatabase, dropTestDatabase } from '../test/support/postgres.js';
 import { addPerson, catalogYaml, credentials, emulatorEnv, person as fixturePerson, type Person } from '../test/support/fixtures.js';
 
 const CREDENTIALS = credentials('bench');
@@ -138,7 +142,7 @@ export class LoadGenerator {
   }
 
   /** Posts every body to `url`, signed, `concurrency` at a time; results in the same order. */
-  async run(url: string, bodies: string[], concurrency: number, contentType = 'application/x-www-form-urlencoded'): Promise<LoadResult[]> {
+  async run(url: string | string[], bodies: string[], concurrency: number, contentType = 'application/x-www-form-urlencoded'): Promise<LoadResult[]> {
     return (await this.burst({ url, bodies, concurrency, contentType })).results;
   }
 
@@ -147,7 +151,7 @@ export class LoadGenerator {
    * connection; `waitHealthy` makes the load generator poll that URL until it answers 200 and
    * start at once; `watchPid` has it read that process's CPU during the burst.
    */
-  burst(job: { url: string; bodies: string[]; concurrency: number; contentType?: string; fresh?: boolean; waitHealthy?: string; watchPid?: number }): Promise<BurstOutcome> {
+  burst(job: { url: string | string[]; bodies: string[]; concurrency: number; contentType?: string; fresh?: boolean; waitHealthy?: string; watchPid?: number }): Promise<BurstOutcome> {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
@@ -189,6 +193,28 @@ export interface ReadyInfo {
   spawnToReadyMs: number;
 }
 
+/** The reads measurements make of the bot's database, in either store (better-sqlite3's shape). */
+export interface BenchReader {
+  prepare(sql: string): {
+    get(...params: unknown[]): unknown;
+    all(...params: unknown[]): unknown[];
+    pluck(): { get(...params: unknown[]): unknown; all(...params: unknown[]): unknown[] };
+  };
+  close(): void;
+}
+
+/** Waits for a bot process to exit: after `graceMs` (0: at once) it is sent SIGTERM, 5 s later SIGKILL. */
+async function exitOf(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  if (child.connected) child.disconnect();
+  const term = setTimeout(() => child.kill('SIGTERM'), graceMs);
+  const kill = setTimeout(() => child.kill('SIGKILL'), graceMs + 5000);
+  await exited;
+  clearTimeout(term);
+  clearTimeout(kill);
+}
+
 export class BenchEnv {
   readonly slack = new SlackEmulator({ botToken: BOT_TOKEN });
   readonly jira = new JiraEmulator({ apiToken: JIRA_TOKEN });
@@ -201,13 +227,28 @@ export class BenchEnv {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private reader: Database.Database | undefined;
+  private reader: BenchReader | undefined;
+  /** The first replica's /slack/events (every replica's in `eventsUrls`). */
   eventsUrl = '';
+  eventsUrls: string[] = [];
+  /**
+   * BENCH_STORE=postgres: the bot runs on Postgres (a database of its own on TEST_DATABASE_URL's
+   * server, or a throwaway cluster; test/support/postgres.ts); what a measurement seeds into the
+   * SQLite file is copied there first (`access-bot migrate-store`). BENCH_REPLICAS=2: that many
+   * bot processes on it, Slack requests spread over them in turn; `rpc` talks to the first.
+   */
+  readonly replicas = Math.max(1, Number(process.env.BENCH_REPLICAS ?? 1));
+  readonly store: 'sqlite' | 'postgres' = process.env.BENCH_STORE === 'postgres' || this.replicas > 1 ? 'postgres' : 'sqlite';
+  private pgUrl: string | undefined;
+  private seededCopied = false;
+  private others: ChildProcess[] = [];
+  private nextUrl = 0;
 
   constructor(private readonly opts: EnvOptions) {}
 
   async start(): Promise<this> {
     await Promise.all([this.slack.start(), this.jira.start(), this.okta.start(), botEntry()]);
+    if (this.store === 'postgres') this.pgUrl = createTestDatabase('bench');
     this.setLatency(this.opts.latencyMs ?? 0);
     this.addPerson(APPROVER);
     for (let i = 0; i < this.opts.people; i++) {
@@ -244,7 +285,7 @@ export class BenchEnv {
   env(): Record<string, string> {
     return {
       PORT: '0',
-      DATABASE_PATH: this.dbPath,
+      ...(this.pgUrl ? { DATABASE_URL: this.pgUrl } : { DATABASE_PATH: this.dbPath }),
       ACCESS_CATALOG: join(this.dir, 'catalog.yaml'),
       ...emulatorEnv(CREDENTIALS, this),
       LOG_LEVEL: 'info',
@@ -255,8 +296,37 @@ export class BenchEnv {
     };
   }
 
-  /** Spawns the bot and waits until its /healthz answered. */
+  /** Spawns the bot (each replica) and waits until its /healthz answered. */
   async startBot(): Promise<ReadyInfo> {
+    if (this.pgUrl && !this.seededCopied && existsSync(this.dbPath)) {
+      // What the measurement seeded into SQLite goes to Postgres, as migrate-store copies it.
+      const lite = this.openForSeeding();
+      const pg = PgDb.open(this.pgUrl, { timeoutMs: 600_000 });
+      try {
+        migratePostgres(pg, readMigrations(migrationsDir('postgres')));
+        copySqliteToPostgres(lite, pg);
+      } finally {
+        pg.close();
+        lite.close();
+      }
+      this.seededCopied = true;
+    }
+    const first = await this.spawnBot();
+    this.child = first.child;
+    this.ready = first.ready;
+    this.eventsUrls = [`${first.ready.url}/slack/events`];
+    for (let i = 1; i < this.replicas; i++) {
+      const other = await this.spawnBot();
+      this.others.push(other.child);
+      this.eventsUrls.push(`${other.ready.url}/slack/events`);
+    }
+    this.eventsUrl = this.eventsUrls[0]!;
+    // BENCH_PROFILE=<dir>: a CPU profile of the bot for each run, written when it stops.
+    if (process.env.BENCH_PROFILE) await this.rpc('profileStart');
+    return first.ready;
+  }
+
+  private async spawnBot(): Promise<{ child: ChildProcess; ready: ReadyInfo }> {
     // BENCH_BOT_ENTRY: another entry for the bot process (what-if experiments while profiling).
     const entry = await botEntry();
     const t0 = performance.now();
@@ -274,7 +344,6 @@ export class BenchEnv {
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    this.child = child;
     const ready = await new Promise<ReadyInfo>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`bot exited (${code}) before it was ready`));
       child.once('exit', onExit);
@@ -295,11 +364,7 @@ export class BenchEnv {
       for (const p of this.pending.values()) p.reject(new Error(`bot exited (${code})`));
       this.pending.clear();
     });
-    this.ready = ready;
-    this.eventsUrl = `${ready.url}/slack/events`;
-    // BENCH_PROFILE=<dir>: a CPU profile of the bot for each run, written when it stops.
-    if (process.env.BENCH_PROFILE) await this.rpc('profileStart');
-    return ready;
+    return { child, ready };
   }
 
   get pid(): number | undefined {
@@ -356,13 +421,8 @@ export class BenchEnv {
       await this.rpc('profileStop', { path }).catch(() => undefined);
     }
     if (child.connected) await this.rpc('stop', { graceMs: 2000 }).catch(() => undefined);
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.disconnect();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await Promise.all([child, ...this.others].map((c) => exitOf(c, c === child ? 5000 : 0)));
+    this.others = [];
     this.child = undefined;
   }
 
@@ -371,11 +431,26 @@ export class BenchEnv {
     this.agent.destroy();
     await Promise.all([this.slack.stop(), this.jira.stop(), this.okta.stop()]);
     rmSync(this.dir, { recursive: true, force: true });
+    if (this.pgUrl) dropTestDatabase(this.pgUrl);
   }
 
-  /** A read-only connection to the bot's database (WAL: it never blocks the bot). */
-  db(): Database.Database {
-    this.reader ??= new Database(this.dbPath, { readonly: true });
+  /** A read-only view of the bot's database (SQLite, WAL: it never blocks the bot; or Postgres). */
+  db(): BenchReader {
+    if (!this.reader) {
+      if (this.pgUrl) {
+        const pg = PgDb.open(this.pgUrl);
+        const stmt = (sql: string, pluck: boolean) => ({
+          get: (...p: unknown[]) => {
+            const row = pg.get(numberedParams(sql), p);
+            return pluck && row ? Object.values(row)[0] : row;
+          },
+          all: (...p: unknown[]) => pg.all(numberedParams(sql), p).map((r) => (pluck ? Object.values(r)[0] : r)),
+        });
+        this.reader = { prepare: (sql) => ({ ...stmt(sql, false), pluck: () => stmt(sql, true) }), close: () => pg.close() };
+      } else {
+        this.reader = new Database(this.dbPath, { readonly: true });
+      }
+    }
     return this.reader;
   }
 
@@ -383,7 +458,8 @@ export class BenchEnv {
 
   /** Posts a signed body to /slack/events over a keep-alive connection; resolves with the time to the full answer. */
   post(body: string, contentType = 'application/x-www-form-urlencoded'): Promise<SignedAnswer> {
-    return postSigned(this.eventsUrl, SIGNING_SECRET, body, contentType, this.agent);
+    const url = this.eventsUrls[this.nextUrl++ % this.eventsUrls.length] ?? this.eventsUrl;
+    return postSigned(url, SIGNING_SECRET, body, contentType, this.agent);
   }
 
   /** `/access` typed in the app's DM, as Slack posts it. */

@@ -22,7 +22,8 @@ import { postSigned, type SignedAnswer } from './signedPost.js';
 
 interface Job {
   id: number;
-  url: string;
+  /** Several: the requests go to each in turn (replicas behind a load balancer). */
+  url: string | string[];
   secret: string;
   bodies: string[];
   contentType: string;
@@ -116,7 +117,8 @@ async function run(job: Job): Promise<{ results: LoadResult[]; startedAt: number
     for (;;) {
       const i = next++;
       if (i >= job.bodies.length) return;
-      const r = await postSigned(job.url, job.secret, job.bodies[i]!, job.contentType, via).catch((err: Error) => ({ status: 0, ms: Number.NaN, text: err.message, sentAt: Number.NaN, connectMs: Number.NaN }));
+      const url = Array.isArray(job.url) ? job.url[i % job.url.length]! : job.url;
+      const r = await postSigned(url, job.secret, job.bodies[i]!, job.contentType, via).catch((err: Error) => ({ status: 0, ms: Number.NaN, text: err.message, sentAt: Number.NaN, connectMs: Number.NaN }));
       // Sent this long after the phase started: where in a phase the slow answers fall.
       results[i] = { ...r, sentAt: r.sentAt - t0 };
     }
