@@ -294,10 +294,15 @@ function databaseOf(url: string | undefined, path: string | undefined, fail: (na
  * The database DATABASE_URL / DATABASE_PATH name, for commands that need only it (`effects`);
  * throws the configuration's message when they are wrong.
  */
-export function databaseTarget(env: Record<string, string | undefined>): { databasePath: string; databaseUrl?: string } {
+export function databaseTarget(
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string = (p) => fs.readFileSync(p, 'utf8'),
+): { databasePath: string; databaseUrl?: string } {
   const errors: string[] = [];
   const plain = (name: string) => env[name]?.trim() || undefined;
-  const db = databaseOf(plain('DATABASE_URL'), plain('DATABASE_PATH'), (name, msg) => void errors.push(`${name}: ${msg}`));
+  const file = plain('DATABASE_URL_FILE');
+  const url = file !== undefined ? readFile(file).trim() : plain('DATABASE_URL');
+  const db = databaseOf(url, plain('DATABASE_PATH'), (name, msg) => void errors.push(`${name}: ${msg}`));
   if (errors.length > 0) throw new Error(errors.join('\n'));
   return { databasePath: db?.path ?? DEFAULTS.databasePath, ...(db?.url ? { databaseUrl: db.url } : {}) };
 }

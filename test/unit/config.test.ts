@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { loadCatalog, parseCatalog } from '../../src/config/catalog.js';
 import { CONNECTOR_TYPES } from '../../src/adapters/idp/index.js';
-import { connectorsOf, loadConfig } from '../../src/config/env.js';
+import { connectorsOf, databaseTarget, loadConfig } from '../../src/config/env.js';
 import { secretsOf, type Config } from '../../src/config/types.js';
 import type { Catalog, ConnectorName, Role } from '../../src/domain/catalog.js';
 
@@ -68,6 +68,24 @@ test('env: defaults with only the required variables', () => {
     logLevel: 'info',
     allowGuests: false,
   } satisfies Config);
+});
+
+test('env: DATABASE_URL chooses the store: postgres:// is Postgres, a file path is SQLite, another scheme or both variables are refused', () => {
+  const pg = okConfig({ ...BASE, DATABASE_URL: 'postgres://bot:s3cret-pw@db.internal:5432/access' });
+  assert.equal(pg.databaseUrl, 'postgres://bot:s3cret-pw@db.internal:5432/access');
+  assert.equal(okConfig({ ...BASE, DATABASE_URL: 'postgresql://bot@db/access' }).databaseUrl, 'postgresql://bot@db/access');
+  assert.equal(okConfig({ ...BASE, DATABASE_URL_FILE: '/run/secrets/db' }, files({ '/run/secrets/db': 'postgres://bot:pw@db/access\n' })).databaseUrl, 'postgres://bot:pw@db/access');
+  const file = okConfig({ ...BASE, DATABASE_URL: '/var/lib/access-bot/bot.db' });
+  assert.equal(file.databaseUrl, undefined);
+  assert.equal(file.databasePath, '/var/lib/access-bot/bot.db');
+  assert.equal(okConfig({ ...BASE, DATABASE_URL: 'file:///srv/bot.db' }).databasePath, '/srv/bot.db');
+  const mysql = configErrors({ ...BASE, DATABASE_URL: 'mysql://root:hunter2@db/access' });
+  assert.deepEqual(mysql, ['DATABASE_URL: mysql: is not supported (expected a file path for SQLite, or postgres://user:password@host:5432/database for Postgres)']);
+  assert.deepEqual(configErrors({ ...BASE, DATABASE_URL: 'postgres://db/x', DATABASE_PATH: './x.db' }), ['DATABASE_URL: set either DATABASE_URL or DATABASE_PATH, not both']);
+  assert.deepEqual(configErrors({ ...BASE, DATABASE_URL: 'postgres://' }), ['DATABASE_URL: names no host (expected postgres://user:password@host:5432/database)']);
+  // The CLI's own reading (access-bot effects) agrees.
+  assert.deepEqual(databaseTarget({ DATABASE_URL: 'postgres://db/x' }), { databasePath: './data/access-bot.db', databaseUrl: 'postgres://db/x' });
+  assert.throws(() => databaseTarget({ DATABASE_URL: 'redis://db' }), /redis: is not supported/);
 });
 
 test('env: every required variable missing, one line each', () => {
