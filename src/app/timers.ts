@@ -19,9 +19,13 @@ function applyDue(ctx: Tx, requestId: string): void {
   const approvers = ctx.store.approversOf(r.id, r.stage).filter((a) => a.goneAt === null);
   const due = dueActions(now, { policy: r.policy, createdAt: r.createdAt, stage: r.stage, stageStartedAt: r.stageStartedAt, escalatedStage: r.escalatedStage, approvers });
   if (due.timeOut) {
-    // Timed out before routing identified the requester (Slack or the IdP down): the record has
-    // not been opened yet, and its timeout steps need an issue to land on.
-    if (r.requesterEmail === null) openRecord(ctx, r);
+    // Timed out before routing identified the requester (Slack or the IdP down, routing retrying): the
+    // record is opened now, else its comments would wait for an issue never created, and the
+    // requester gets the confirmation routing would have sent, then the timeout.
+    if (r.requesterEmail === null) {
+      openRecord(ctx, r);
+      notifyRequester(ctx, r, { type: 'submitted' });
+    }
     ctx.store.updateRequest(r.id, { state: transition(r.state, 'time_out'), nextTimerAt: null }, now);
     recordStep(ctx, r, { type: 'timed_out', afterMs: r.policy.timeoutMs! }, 'access-bot', now);
     transitionIssue(ctx, r, 'timed_out');
