@@ -182,9 +182,11 @@ describe('approval routing', () => {
     // not opened, until the timeout ends the request (found by the chaos run, seed 364191171).
     const restore = h.slack.failMethod('users.info', 'internal_error', { times: 1_000, status: 500 });
     let id: string;
+    let dmsBefore = 0;
     try {
       id = await ask('reader');
-      await waitUntil(() => (h.bot.db.prepare("SELECT attempts FROM outbox WHERE request_id = ? AND kind = 'request.route'").pluck().get(id) as number) > 0, 5000, 'routing tried');
+      dmsBefore = h.slack.dmsTo(alice.slackId).length;
+      await waitUntil(() => (h.bot.sql.value<number>("SELECT attempts FROM outbox WHERE request_id = ? AND kind = 'request.route'", id) ?? 0) > 0, 5000, 'routing tried');
       assert.equal(h.bot.store.getRequest(id)!.requesterEmail, null, 'not routed');
       advance(24 * 60 * 60_000 + 1000);
       h.bot.timers.tick();
@@ -196,6 +198,10 @@ describe('approval routing', () => {
     const key = h.bot.store.getRequest(id)!.jiraKey;
     assert.ok(key, 'the Jira issue exists');
     assert.match(h.jiraComments(id).at(-1)!, /^Timed out: no decision within 1 day/);
+    // The requester is told it was recorded (what routing would have said), then that it timed out.
+    const told = h.slack.dmsTo(alice.slackId).slice(dmsBefore).map((m) => m.text);
+    assert.ok(told.some((t) => /was submitted/.test(t)), told.join('\n'));
+    assert.ok(told.some((t) => /timed out/.test(t)), told.join('\n'));
   });
 
   test('auto-approve: granted at once, recorded as approved by policy, nobody asked', async () => {
