@@ -127,7 +127,7 @@ class Watcher {
   private readonly isActive;
 
   constructor(private readonly env: BenchEnv) {
-    this.isActive = env.db().prepare("SELECT state = 'active' FROM requests WHERE id = ?").pluck();
+    this.isActive = env.db().prepare("SELECT CASE WHEN state = 'active' THEN 1 ELSE 0 END FROM requests WHERE id = ?").pluck();
   }
 
   view(user: string): Promise<string> {
