@@ -7,10 +7,11 @@
  * Exit codes: 0 done (verify: the chain holds), 1 could not (verify: tampering found), 2 usage.
  */
 import fs from 'node:fs';
-import { SqliteReviewStore } from './adapters/sqlite/reviewStore.js';
 import { exportRequests, requestsScope } from './app/exportRequests.js';
 import { exportReview } from './app/exportReview.js';
 import { openStorage, type Storage } from './compose.js';
+import { databaseTarget } from './config/env.js';
+import type { DatabaseTarget } from './storage.js';
 import type { AuditHead } from './domain/audit.js';
 import { dayRange, EXPORT_FORMATS, headFromTrailer, type ExportFormat } from './domain/evidence.js';
 import { formatTime } from './domain/steps.js';
@@ -57,10 +58,16 @@ function parseFlags(args: string[], known: readonly string[]): Flags | { error: 
   return { positional, flags };
 }
 
-function databaseOf(env: Record<string, string | undefined>, err: Line): string | undefined {
-  const path = env.DATABASE_PATH ?? './data/access-bot.db';
-  if (fs.existsSync(path)) return path;
-  err(`access-bot: database ${path} does not exist (set DATABASE_PATH to the bot's database)`);
+function databaseOf(env: Record<string, string | undefined>, err: Line): DatabaseTarget | undefined {
+  let target: DatabaseTarget;
+  try {
+    target = databaseTarget(env);
+  } catch (e) {
+    err(`access-bot: ${(e as Error).message}`);
+    return undefined;
+  }
+  if (target.databaseUrl || fs.existsSync(target.databasePath)) return target;
+  err(`access-bot: database ${target.databasePath} does not exist (set DATABASE_PATH to the bot's database, or DATABASE_URL)`);
   return undefined;
 }
 
@@ -77,10 +84,10 @@ export function runExport(args: string[], env: Record<string, string | undefined
   if (what === 'review') {
     if (parsed.positional.length !== 1) return usage(err, 'export review takes one campaign (its id, rev_…, or its Jira key)');
     if (parsed.flags.has('from') || parsed.flags.has('to')) return usage(err, 'export review takes no --from or --to: the campaign says what is exported');
-    const path = databaseOf(env, err);
-    if (!path) return 1;
-    return withOutput(parsed.flags.get('out'), write, err, path, (sink, store, db) => {
-      const r = exportReview({ evidence: store, reviews: new SqliteReviewStore(db), now }, { campaign: parsed.positional[0]!, format }, sink);
+    const target = databaseOf(env, err);
+    if (!target) return 1;
+    return withOutput(parsed.flags.get('out'), write, err, target, (sink, store, reviews) => {
+      const r = exportReview({ evidence: store, reviews, now }, { campaign: parsed.positional[0]!, format }, sink);
       if (!r) {
         err(`access-bot export review: no access review ${parsed.positional[0]} (access-bot review list shows them)`);
         return 1;
@@ -96,9 +103,9 @@ export function runExport(args: string[], env: Record<string, string | undefined
   if (!from || !to) return usage(err, 'export requests needs --from and --to');
   const range = dayRange(from, to);
   if ('error' in range) return usage(err, range.error);
-  const path = databaseOf(env, err);
-  if (!path) return 1;
-  return withOutput(parsed.flags.get('out'), write, err, path, (sink, store) => {
+  const target = databaseOf(env, err);
+  if (!target) return 1;
+  return withOutput(parsed.flags.get('out'), write, err, target, (sink, store) => {
     const r = exportRequests({ evidence: store, now }, { fromMs: range.fromMs, toMs: range.toMs, format, scope: requestsScope(from, to) }, sink);
     err(`access-bot export: ${r.rows} request${r.rows === 1 ? '' : 's'} created ${from}..${to} (UTC) exported as ${format}${parsed.flags.get('out') ? ` to ${parsed.flags.get('out')}` : ''}; audit head seq ${r.head.seq}, sha256 ${r.head.hash}.`);
     return 0;
@@ -109,19 +116,19 @@ export function runExport(args: string[], env: Record<string, string | undefined
  * Opens the database and the output (--out: created 0600, it names people and their access; else
  * `write`, stdout), runs the export, and closes both whatever happens.
  */
-function withOutput(outPath: string | undefined, write: (chunk: string) => void, err: Line, path: string, run: (sink: (chunk: string) => void, store: Storage['store'], db: Storage['db']) => number): number {
-  const { db, store } = openStorage(path);
+function withOutput(outPath: string | undefined, write: (chunk: string) => void, err: Line, target: DatabaseTarget, run: (sink: (chunk: string) => void, store: Storage['store'], reviews: Storage['reviews']) => number): number {
+  const storage = openStorage(target);
   let fd: number | undefined;
   try {
     fd = outPath === undefined ? undefined : fs.openSync(outPath, 'w', 0o600);
     const sink = fd === undefined ? write : (chunk: string) => fs.writeSync(fd!, chunk);
-    return run(sink, store, db);
+    return run(sink, storage.store, storage.reviews);
   } catch (e) {
     err(`access-bot export: ${(e as Error).message}`);
     return 1;
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
-    db.close();
+    storage.close();
   }
 }
 
@@ -155,9 +162,10 @@ export function runAudit(args: string[], env: Record<string, string | undefined>
       return 1;
     }
   }
-  const path = databaseOf(env, err);
-  if (!path) return 1;
-  const { db, store } = openStorage(path);
+  const target = databaseOf(env, err);
+  if (!target) return 1;
+  const storage = openStorage(target);
+  const { store } = storage;
   try {
     const c = store.checkAuditChain(expected);
     if (c.ok) {
@@ -171,7 +179,7 @@ export function runAudit(args: string[], env: Record<string, string | undefined>
     out(`BROKEN: ${where}${c.what}. ${c.events} event${c.events === 1 ? '' : 's'} before ${c.broken ? 'it' : 'that'} verified.`);
     return 1;
   } finally {
-    db.close();
+    storage.close();
   }
 }
 

@@ -24,6 +24,7 @@ import { SqliteOutboxRepository } from './adapters/sqlite/outboxRepository.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
 import type { RequestWatcher } from './adapters/storeRows.js';
 import { QUEUE_POLICY } from './app/effects.js';
+import type { EvidenceStore } from './app/ports/evidence.js';
 import type { Store, TxStore } from './app/ports/store.js';
 import type { GroupMemberStore } from './jobs/memberSync.js';
 import { Outbox } from './outbox/outbox.js';
@@ -36,7 +37,7 @@ export interface DatabaseTarget {
 }
 
 /** The store the bot composes: the port, and the hook app/home.ts keeps Homes current with. */
-export type BotStore = Store & { watchRequests(watcher: RequestWatcher): void };
+export type BotStore = Store & EvidenceStore & { watchRequests(watcher: RequestWatcher): void };
 
 export interface GroupMembers extends GroupMemberStore {
   currentMembers(connector: string, groupId: string): GroupMemberRow[];

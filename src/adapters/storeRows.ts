@@ -1,17 +1,16 @@
 /**
  * What the SQLite and Postgres stores share: the row shapes (column names, the mapping of a row to
- * a record), the audit chain's hash and its verification, and the algorithm that records and
- * merges people, over each store's own statements.
+ * a record, the join every request read goes through), the audit chain's hash, and the algorithm
+ * that records and merges people, over each store's own statements.
  */
 import { createHash } from 'node:crypto';
 import type { ApproverRecord, AuditRecord, PersonFacts, PersonRecord, RequestRecord, TxStore } from '../app/ports/store.js';
 import { normalizeEmail, type PersonId } from '../domain/people.js';
 import type { Step } from '../domain/steps.js';
+import { KIND_COLUMNS } from './sqlite/requestKinds.js';
 
-export const GENESIS = '0'.repeat(64);
-
-/** Column name for each camelCase field of RequestRecord (the requester's Slack id comes from people). */
-export const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId'>, string> = {
+/** Column name for each camelCase field of RequestRecord (what the request reads from its people is not one). */
+export const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId' | 'requesterAccountId' | 'submitterSlackId' | 'submitterEmail' | 'submitterName'>, string> = {
   id: 'id',
   submissionKey: 'submission_key',
   state: 'state',
@@ -50,18 +49,97 @@ export const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId'>, s
   revokedAt: 'revoked_at',
   failure: 'failure',
   extendsId: 'extends_id',
+  submitterId: 'submitted_by',
+  submittedAs: 'submitted_as',
+  bundleParts: 'bundle_json',
+  partOf: 'part_of',
+  endsBy: 'ends_by',
+  ...KIND_COLUMNS,
+  origin: 'origin',
+  revokeReason: 'revoke_reason',
+  reclaimWarnedAt: 'reclaim_warned_at',
+  reclaimAt: 'reclaim_at',
+  reclaimKeptAt: 'reclaim_kept_at',
 };
 
+/**
+ * A request row as the port's record. Written out field by field, not looped over COLUMNS: the
+ * loop made every record a dictionary-mode object (V8 turns an object built by more than a dozen
+ * computed-key stores into a hash table), slow to build and slow to read everywhere after, and
+ * every effect reads its request (test/unit/store-rows.test.ts holds this to COLUMNS).
+ */
 export function toRequest(row: Record<string, unknown>): RequestRecord {
-  const out: Record<string, unknown> = {};
-  for (const [field, col] of Object.entries(COLUMNS)) out[field] = row[col];
-  out.policy = JSON.parse(row.policy_json as string) as unknown;
-  out.requesterSlackId = (row.requester_slack_id as string | null) ?? null;
-  return out as unknown as RequestRecord;
+  const r = row as any; // eslint-disable-line @typescript-eslint/no-explicit-any -- a requests row: its columns are the record's fields by COLUMNS (test/unit/store-rows.test.ts holds them together)
+  return {
+    id: r.id,
+    submissionKey: r.submission_key,
+    state: r.state,
+    appId: r.app_id,
+    roleId: r.role_id,
+    appName: r.app_name,
+    roleName: r.role_name,
+    connector: r.connector,
+    groupId: r.group_id,
+    durationToken: r.duration_token,
+    durationMs: r.duration_ms,
+    reason: r.reason,
+    policy: JSON.parse(r.policy_json) as RequestRecord['policy'],
+    requesterId: r.requester_id,
+    requesterSlackId: r.requester_slack_id ?? null,
+    requesterAccountId: r.requester_account_id ?? null,
+    requesterEmail: r.requester_email,
+    requesterName: r.requester_name,
+    idpUserId: r.idp_user_id,
+    stage: r.stage,
+    jiraKey: r.jira_key,
+    stageStartedAt: r.stage_started_at,
+    escalatedStage: r.escalated_stage,
+    nextTimerAt: r.next_timer_at,
+    nextWarningAt: r.next_warning_at,
+    breakGlassNotify: r.break_glass_notify,
+    reviewedAt: r.reviewed_at,
+    reviewedBy: r.reviewed_by,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    decidedAt: r.decided_at,
+    decidedBy: r.decided_by,
+    grantedAt: r.granted_at,
+    expiresAt: r.expires_at,
+    revokeRequestedAt: r.revoke_requested_at,
+    revokeCause: r.revoke_cause,
+    revokedBy: r.revoked_by,
+    revokedAt: r.revoked_at,
+    failure: r.failure,
+    extendsId: r.extends_id,
+    submitterId: r.submitted_by,
+    submitterSlackId: r.submitter_slack_id ?? null,
+    submitterEmail: r.submitter_email ?? null,
+    submitterName: r.submitter_name ?? null,
+    submittedAs: r.submitted_as,
+    bundleParts: r.bundle_json === null || r.bundle_json === undefined ? null : (JSON.parse(r.bundle_json) as RequestRecord['bundleParts']),
+    partOf: r.part_of,
+    endsBy: r.ends_by,
+    kind: r.kind,
+    fromRoleId: r.from_role_id,
+    fromRoleName: r.from_role_name,
+    fromConnector: r.from_connector,
+    fromGroupId: r.from_group_id,
+    subjectEmail: r.subject_email,
+    subjectName: r.subject_name,
+    subjectAccountId: r.subject_account_id,
+    removalOutcome: r.removal_outcome,
+    removedAt: r.removed_at,
+    origin: r.origin,
+    revokeReason: r.revoke_reason,
+    reclaimWarnedAt: r.reclaim_warned_at,
+    reclaimAt: r.reclaim_at,
+    reclaimKeptAt: r.reclaim_kept_at,
+  };
 }
 
-/** A request with its requester's Slack id: every read of requests goes through this join. */
-export const REQUEST = 'SELECT r.*, p.slack_id AS requester_slack_id FROM requests r JOIN people p ON p.id = r.requester_id';
+/** A request with its requester's Slack id and accountId and its submitter: every read of requests goes through this join. */
+export const REQUEST = `SELECT r.*, p.slack_id AS requester_slack_id, p.atlassian_account_id AS requester_account_id, s.slack_id AS submitter_slack_id, s.email AS submitter_email, s.name AS submitter_name
+  FROM requests r JOIN people p ON p.id = r.requester_id LEFT JOIN people s ON s.id = r.submitted_by`;
 
 export function toPerson(r: Record<string, unknown>): PersonRecord {
   return {
@@ -90,9 +168,11 @@ export function toApprover(r: Record<string, unknown>): ApproverRecord {
     reason: (r.reason as string | null) ?? null,
     dmChannel: (r.dm_channel as string | null) ?? null,
     dmTs: (r.dm_ts as string | null) ?? null,
+    goneAt: (r.gone_at as number | null) ?? null,
   };
 }
 
+/** An audit_events row as the port's record. */
 export function toAudit(r: Record<string, unknown>): AuditRecord {
   return {
     seq: r.seq as number,
@@ -105,25 +185,13 @@ export function toAudit(r: Record<string, unknown>): AuditRecord {
   };
 }
 
+/** The audit chain's hash (domain/audit.ts): of the previous hash and the event's own contents. */
 export function chainHash(prev: string, requestId: string | null, at: number, actor: string, data: string): string {
   return createHash('sha256').update(JSON.stringify([prev, requestId, at, actor, data])).digest('hex');
 }
 
 /** Told, inside the writing transaction, of every write that changes what a person sees of a request. */
 export type RequestWatcher = (store: TxStore, requestId: string) => void;
-
-/** Recomputes the hash chain over the rows in seq order; returns the first broken seq, or undefined when intact. */
-export function verifyChain(rows: Iterable<Record<string, unknown>>): number | undefined {
-  let prev = GENESIS;
-  for (const r of rows) {
-    const expected = chainHash(prev, (r.request_id as string | null) ?? null, r.at as number, r.actor as string, r.data as string);
-    // `type` is a column for queries; it must agree with the hashed data.
-    const typeMatches = (JSON.parse(r.data as string) as { type?: unknown }).type === r.type;
-    if (r.prev_hash !== prev || r.hash !== expected || !typeMatches) return r.seq as number;
-    prev = r.hash as string;
-  }
-  return undefined;
-}
 
 export interface PersonKeys {
   email: string | null;

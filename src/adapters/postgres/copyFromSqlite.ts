@@ -10,9 +10,10 @@
  * request counts behind /metrics are rebuilt by the Postgres triggers as requests are inserted.
  */
 import type { Db } from '../sqlite/db.js';
-import { verifyChain } from '../storeRows.js';
+import { checkChain, type StoredAuditEvent } from '../../domain/audit.js';
+import { chainHash } from '../storeRows.js';
 import type { PgDb } from './db.js';
-import { auditRows } from './store.js';
+import { auditEvents } from './store.js';
 
 /** In foreign-key order. `request_counts` is not copied (triggers rebuild it) but is compared. */
 const TABLES = [
@@ -32,7 +33,8 @@ const TABLES = [
 
 /** Extra column values by table, and the order rows are read in (an extension after its grant). */
 const READ: Partial<Record<(typeof TABLES)[number], { extra: string; order: string }>> = {
-  requests: { extra: ', rowid AS ord', order: 'ORDER BY extends_id IS NOT NULL, rowid' },
+  // A request referring to another (an extension to its grant, a part to its bundle) comes after the ones that do not.
+  requests: { extra: ', rowid AS ord', order: 'ORDER BY extends_id IS NOT NULL OR part_of IS NOT NULL, rowid' },
   approvers: { extra: ', rowid AS ord', order: 'ORDER BY rowid' },
 };
 
@@ -60,8 +62,11 @@ export class MigrateStoreError extends Error {
 }
 
 export function copySqliteToPostgres(sqlite: Db, pg: PgDb): CopyReport {
-  const brokenSource = verifyChain(sqlite.prepare('SELECT * FROM audit_events ORDER BY seq').iterate() as Iterable<Record<string, unknown>>);
-  if (brokenSource !== undefined) throw new MigrateStoreError(`the SQLite audit chain is broken at seq ${brokenSource}; nothing was copied`);
+  const source = checkChain(
+    sqlite.prepare('SELECT seq, request_id AS requestId, at, type, actor, data, prev_hash AS prevHash, hash FROM audit_events ORDER BY seq').iterate() as Iterable<StoredAuditEvent>,
+    chainHash,
+  );
+  if (!source.ok) throw new MigrateStoreError(`the SQLite audit chain is broken (${source.broken ? `seq ${source.broken.seq}: ` : ''}${source.what}); nothing was copied`);
   return pg.tx(() => {
     const existing = pg.value<number>('SELECT (SELECT COUNT(*) FROM requests) + (SELECT COUNT(*) FROM audit_events) + (SELECT COUNT(*) FROM outbox)') ?? 0;
     if (existing > 0) throw new MigrateStoreError('the Postgres database already holds requests, audit events or effects; migrate-store copies into an empty database only');
@@ -100,8 +105,8 @@ export function copySqliteToPostgres(sqlite: Db, pg: PgDb): CopyReport {
     const liteCounts = sqlite.prepare('SELECT state, n FROM request_counts ORDER BY state').all() as { state: string; n: number }[];
     const pgCounts = pg.all<{ state: string; n: number }>('SELECT state, n FROM request_counts ORDER BY state COLLATE "C"');
     if (counts(liteCounts) !== counts(pgCounts)) throw new MigrateStoreError(`request counts differ (SQLite ${counts(liteCounts)}, Postgres ${counts(pgCounts)}); nothing was copied`);
-    const broken = verifyChain(auditRows(pg));
-    if (broken !== undefined) throw new MigrateStoreError(`the audit chain does not verify on Postgres (seq ${broken}); nothing was copied`);
+    const copied = checkChain(auditEvents(pg), chainHash, source.ok ? source.head : undefined);
+    if (!copied.ok) throw new MigrateStoreError(`the audit chain does not verify on Postgres (${copied.what}); nothing was copied`);
     report.auditEvents = report.tables.find((t) => t.table === 'audit_events')?.rows ?? 0;
     return report;
   });

@@ -18,11 +18,13 @@ import type {
   SurfaceRef,
   TxStore,
 } from '../../app/ports/store.js';
+import type { EvidenceStore } from '../../app/ports/evidence.js';
+import { checkChain, GENESIS_HASH, type AuditHead, type ChainCheck, type StoredAuditEvent } from '../../domain/audit.js';
 import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
-import { chainHash, COLUMNS, GENESIS, recordPersonWith, REQUEST, toApprover, toAudit, toPerson, toRequest, verifyChain, type PersonWrites, type RequestWatcher } from '../storeRows.js';
-import type { PgDb, Row } from './db.js';
+import { chainHash, COLUMNS, recordPersonWith, REQUEST, toApprover, toAudit, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
+import type { PgDb } from './db.js';
 
 const APPROVERS = `SELECT a.*, p.slack_id, p.email, p.name, s.channel AS dm_channel, s.ts AS dm_ts
   FROM approvers a JOIN people p ON p.id = a.person_id
@@ -34,7 +36,7 @@ function mergeInto(table: string, key: string[]): string {
   return `UPDATE ${table} t SET person_id = $2 WHERE t.person_id = $1 AND NOT EXISTS (SELECT 1 FROM ${table} b WHERE b.person_id = $2 AND ${same})`;
 }
 
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, EvidenceStore {
   private readonly watchers: RequestWatcher[] = [];
   private readonly people: PersonWrites;
 
@@ -68,6 +70,7 @@ export class PostgresStore implements Store {
       merge: (from, into) =>
         void db.batch([
           { sql: 'UPDATE requests SET requester_id = $2 WHERE requester_id = $1', params: [from, into] },
+          { sql: 'UPDATE requests SET submitted_by = $2 WHERE submitted_by = $1', params: [from, into] },
           { sql: mergeInto('approvers', ['request_id', 'stage']), params: [from, into] },
           { sql: 'DELETE FROM approvers WHERE person_id = $1', params: [from] },
           { sql: mergeInto('surface_refs', ['request_id', 'surface', 'purpose', 'stage']), params: [from, into] },
@@ -114,8 +117,9 @@ export class PostgresStore implements Store {
   insertRequest(r: NewRequest): void {
     this.db.run(
       `INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
-          duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at, extends_id)
-        VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17)`,
+          duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at, extends_id,
+          submitted_by, submitted_as, bundle_json, part_of)
+        VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21)`,
       [
         r.id,
         r.submissionKey,
@@ -134,6 +138,10 @@ export class PostgresStore implements Store {
         r.breakGlassNotify,
         r.nextTimerAt,
         r.extendsId ?? null,
+        r.submitterId ?? null,
+        r.submittedAs ?? null,
+        r.bundleParts ? JSON.stringify(r.bundleParts) : null,
+        r.partOf ?? null,
       ],
     );
     this.touched(r.id);
@@ -148,12 +156,20 @@ export class PostgresStore implements Store {
   }
 
   findByJiraKey(key: string): RequestRecord | undefined {
-    // An extension shares its grant's issue: the key names the grant.
-    return this.request('WHERE r.jira_key = $1 AND r.extends_id IS NULL', [key]);
+    // An extension shares its grant's issue, a part its bundle's: the key names the grant or the bundle.
+    return this.request('WHERE r.jira_key = $1 AND r.extends_id IS NULL AND r.part_of IS NULL', [key]);
   }
 
   requestsOf(personId: PersonId, limit: number): RequestRecord[] {
-    return this.requests('WHERE r.requester_id = $1 AND r.extends_id IS NULL ORDER BY r.created_at DESC, r.ord DESC LIMIT $2', [personId, limit]);
+    return this.requests('WHERE r.requester_id = $1 AND r.extends_id IS NULL AND r.part_of IS NULL ORDER BY r.created_at DESC, r.ord DESC LIMIT $2', [personId, limit]);
+  }
+
+  submittedBy(personId: PersonId, limit: number): RequestRecord[] {
+    return this.requests('WHERE r.submitted_by = $1 AND r.part_of IS NULL ORDER BY r.created_at DESC, r.ord DESC LIMIT $2', [personId, limit]);
+  }
+
+  partsOf(requestId: string): RequestRecord[] {
+    return this.requests('WHERE r.part_of = $1 ORDER BY r.ord', [requestId]);
   }
 
   extensionsOf(requestId: string): RequestRecord[] {
@@ -161,10 +177,11 @@ export class PostgresStore implements Store {
   }
 
   awaitingDecisionOf(personId: PersonId, limit: number): RequestRecord[] {
-    // The current stage asks them and they have not voted; never their own request.
+    // The current stage asks them and they have not voted; never their own request, nor one they asked for someone.
     return this.requests(
       `JOIN approvers a ON a.request_id = r.id
         WHERE a.person_id = $1 AND r.state = 'pending' AND a.stage = r.stage AND a.decision IS NULL AND r.requester_id <> $1
+          AND r.submitted_by IS DISTINCT FROM $1
         ORDER BY a.asked_at, r.ord LIMIT $2`,
       [personId, limit],
     );
@@ -205,7 +222,8 @@ export class PostgresStore implements Store {
     return this.db
       .all<{ slack_id: string }>(
         `SELECT h.slack_id FROM slack_homes h JOIN people p ON p.slack_id = h.slack_id
-          WHERE p.id IN (SELECT requester_id FROM requests WHERE id = $1 UNION SELECT person_id FROM approvers WHERE request_id = $1)`,
+          WHERE p.id IN (SELECT requester_id FROM requests WHERE id = $1 UNION SELECT submitted_by FROM requests WHERE id = $1
+            UNION SELECT person_id FROM approvers WHERE request_id = $1)`,
         [requestId],
       )
       .map((r) => r.slack_id);
@@ -363,7 +381,7 @@ export class PostgresStore implements Store {
 
   appendAudit(requestId: string | null, at: number, actor: string, step: Step): AuditRecord {
     // Inside a transaction, under the global write lock: no other writer appends in between.
-    const prev = this.db.value<string>('SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1') ?? GENESIS;
+    const prev = this.db.value<string>('SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1') ?? GENESIS_HASH;
     const data = JSON.stringify(step);
     const hash = chainHash(prev, requestId, at, actor, data);
     const seq = this.db.value<number>('INSERT INTO audit_events (request_id, at, type, actor, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq', [
@@ -388,7 +406,37 @@ export class PostgresStore implements Store {
   }
 
   verifyAuditChain(): number | undefined {
-    return verifyChain(auditRows(this.db));
+    const c = this.checkAuditChain();
+    return c.ok ? undefined : c.broken?.seq;
+  }
+
+  checkAuditChain(expected?: AuditHead): ChainCheck {
+    return checkChain(auditEvents(this.db), chainHash, expected);
+  }
+
+  auditHead(): AuditHead {
+    return this.db.get<AuditHead>('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1') ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /** One read-only REPEATABLE READ transaction: every read in `fn` sees the same snapshot (no write lock: it writes nothing). */
+  snapshot<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    return this.db.tx(
+      () => {
+        this.db.run('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+        return fn();
+      },
+      { lock: false },
+    );
+  }
+
+  requestsCreated(fromMs: number, toMs: number, after: { createdAt: number; id: string } | undefined, limit: number): RequestRecord[] {
+    // Keyset pages over requests_created; ids compared bytewise, as SQLite compares them.
+    return this.requests(
+      `WHERE r.part_of IS NULL AND r.created_at >= $1 AND r.created_at < $2
+        AND (r.created_at > $3 OR (r.created_at = $3 AND r.id COLLATE "C" > $4)) ORDER BY r.created_at, r.id COLLATE "C" LIMIT $5`,
+      [fromMs, toMs, after?.createdAt ?? -1, after?.id ?? '', limit],
+    );
   }
 
   firstDelivery(key: string, at: number): boolean {
@@ -404,13 +452,16 @@ export class PostgresStore implements Store {
   }
 }
 
-/** The audit log in seq order, read a page at a time. */
-export function* auditRows(db: PgDb, pageSize = 5000): Iterable<Row> {
+/** The audit log in seq order, read a page at a time, as domain/audit.ts checks it. */
+export function* auditEvents(db: PgDb, pageSize = 5000): Iterable<StoredAuditEvent> {
   let after = 0;
   for (;;) {
-    const page = db.all('SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2', [after, pageSize]);
+    const page = db.all<StoredAuditEvent>(
+      'SELECT seq, request_id AS "requestId", at, type, actor, data, prev_hash AS "prevHash", hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [after, pageSize],
+    );
     yield* page;
     if (page.length < pageSize) return;
-    after = page.at(-1)!.seq as number;
+    after = page.at(-1)!.seq;
   }
 }

@@ -19,7 +19,7 @@ import type {
   ReviewTallyRow,
 } from '../../app/ports/reviews.js';
 import type { Db } from './db.js';
-import { toAudit } from './rows.js';
+import { toAudit } from '../storeRows.js';
 
 const CAMPAIGN_COLUMNS: Record<keyof CampaignPatch, string> = {
   state: 'state',

@@ -20,14 +20,13 @@ import { checkChain, GENESIS_HASH, type AuditHead, type ChainCheck, type StoredA
 import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
+import { chainHash, COLUMNS, recordPersonWith, REQUEST, toApprover, toAudit, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
 import type { Db } from './db.js';
 import { PENDING_PARTIES_SQL, toPendingParties } from './pendingParties.js';
 import { MEMBER_GONE_SQL, SEEN_MEMBERSHIPS_SQL, activeGrantsSql, kindValues } from './requestKinds.js';
-import { chainHash, COLUMNS, REQUEST, toApprover, toAudit, toPerson, toRequest } from './rows.js';
 
 
-/** Told, inside the writing transaction, of every write that changes what a person sees of a request. */
-export type RequestWatcher = (store: TxStore, requestId: string) => void;
+export { chainHash, toAudit, type RequestWatcher } from '../storeRows.js';
 
 export class SqliteStore implements Store, EvidenceStore {
   private readonly s;
@@ -36,6 +35,7 @@ export class SqliteStore implements Store, EvidenceStore {
   private readonly updates = new Map<string, Statement>();
   /** One transaction function for every `tx` (making one per call costs more than a short transaction's SQL). */
   private readonly runTx: (fn: (s: TxStore) => unknown) => unknown;
+  private readonly people: PersonWrites;
 
   constructor(
     private readonly db: Db,
@@ -157,6 +157,17 @@ export class SqliteStore implements Store, EvidenceStore {
       setPollMark: db.prepare('INSERT INTO jira_poll (name, at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at'),
       seen: db.prepare('INSERT OR IGNORE INTO inbound_seen (key, at) VALUES (?, ?)'),
       pruneSeen: db.prepare('DELETE FROM inbound_seen WHERE at < ?'),
+    };
+    const s = this.s;
+    this.people = {
+      matching: (keys) => (s.peopleMatching.all(keys) as Record<string, unknown>[]).map(toPerson),
+      release: (id, keys, at) => void s.releaseIds.run({ id, ...keys, at }),
+      insert: (keys, name, at) => toPerson(s.insertPerson.get({ ...keys, name, at }) as Record<string, unknown>),
+      merge: (from, into) => {
+        const ids = { from, into };
+        for (const st of [s.mergeRequests, s.mergeSubmitted, s.mergeApprovers, s.dropApprovers, s.mergeSurfaces, s.dropSurfaces, s.mergeIdpIds, s.dropIdpIds, s.deletePerson]) st.run(ids);
+      },
+      update: (merged) => toPerson(s.updatePerson.get(merged) as Record<string, unknown>),
     };
   }
 
@@ -296,50 +307,7 @@ export class SqliteStore implements Store, EvidenceStore {
   }
 
   recordPerson(facts: PersonFacts, at: number): PersonRecord {
-    const email = facts.email === undefined ? null : normalizeEmail(facts.email);
-    const keys = { email, slackId: facts.slackId ?? null, accountId: facts.atlassianAccountId ?? null };
-    const found = (this.s.peopleMatching.all(keys) as Record<string, unknown>[]).map(toPerson);
-    const wanted = (p: PersonRecord) => ({
-      id: p.id,
-      email: p.email ?? email,
-      slackId: keys.slackId ?? p.slackId,
-      accountId: keys.accountId ?? p.atlassianAccountId,
-      name: facts.name ?? p.name,
-      at,
-    });
-    // The record holding the email; else one not yet knowing its email; else (facts without an
-    // email) the one these ids lead to.
-    const into = email !== null ? (found.find((p) => p.email === email) ?? found.find((p) => p.email === null)) : (found.find((p) => p.email !== null) ?? found[0]);
-    const release = (other: PersonRecord) => this.s.releaseIds.run({ id: other.id, slackId: keys.slackId, accountId: keys.accountId, at });
-    if (!into) {
-      // Every match has another email: another person, who gives up the ids these facts claim.
-      found.forEach(release);
-      return toPerson(this.s.insertPerson.get({ ...keys, name: facts.name ?? null, at }) as Record<string, unknown>);
-    }
-    let merged = { ...wanted(into) };
-    for (const other of found) {
-      if (other.id === into.id) continue;
-      if (other.email !== null && other.email !== merged.email) {
-        release(other);
-        continue;
-      }
-      const ids = { from: other.id, into: into.id };
-      this.s.mergeRequests.run(ids);
-      this.s.mergeSubmitted.run(ids);
-      this.s.mergeApprovers.run(ids);
-      this.s.dropApprovers.run(ids);
-      this.s.mergeSurfaces.run(ids);
-      this.s.dropSurfaces.run(ids);
-      this.s.mergeIdpIds.run(ids);
-      this.s.dropIdpIds.run(ids);
-      this.s.deletePerson.run(ids);
-      merged = { ...merged, slackId: merged.slackId ?? other.slackId, accountId: merged.accountId ?? other.atlassianAccountId, name: merged.name ?? other.name };
-    }
-    const unchanged =
-      found.length === 1 && merged.email === into.email && merged.slackId === into.slackId && merged.accountId === into.atlassianAccountId && merged.name === into.name;
-    // The common case (a known person, nothing new) writes nothing.
-    if (unchanged) return into;
-    return toPerson(this.s.updatePerson.get(merged) as Record<string, unknown>);
+    return recordPersonWith(this.people, facts, at);
   }
 
   setIdpUserId(personId: PersonId, connector: string, idpUserId: string, at: number): void {

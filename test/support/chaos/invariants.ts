@@ -11,7 +11,8 @@
  *   running or dead, the audit chain intact, no configured secret in the bot's output.
  * And the report of a run, as `npm run chaos` prints it.
  */
-import { verifyChain } from '../../../src/adapters/storeRows.js';
+import { chainHash } from '../../../src/adapters/storeRows.js';
+import { checkChain, type StoredAuditEvent } from '../../../src/domain/audit.js';
 import { isRecordedInJira, type Step } from '../../../src/domain/steps.js';
 import type { CrashMode, FaultKind, FlowState } from './run.js';
 import { CHAOS_GROUPS, SECRETS, type ChaosWorld } from './world.js';
@@ -231,8 +232,8 @@ export function checkInvariants(w: ChaosWorld, flows: readonly FlowState[], r: C
   }
 
   // The audit chain, recomputed.
-  const broken = verifyChain(db.all('SELECT * FROM audit_events ORDER BY seq'));
-  if (broken !== undefined) problem('auditChainBroken', `the audit chain breaks at seq ${broken}`);
+  const chain = checkChain(db.all<StoredAuditEvent>('SELECT seq, request_id AS "requestId", at, type, actor, data, prev_hash AS "prevHash", hash FROM audit_events ORDER BY seq'), chainHash);
+  if (!chain.ok) problem('auditChainBroken', `the audit chain breaks at seq ${chain.broken?.seq ?? '?'}: ${chain.what}`);
 
   const out = w.bots.map((b) => b.output()).join('');
   for (const s of SECRETS) if (out.includes(s)) problem('secretsInOutput', `a configured secret (${s.slice(0, 6)}…) is in the bot's output`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { COLUMNS, toRequest } from '../../src/adapters/sqlite/rows.js';
+import { COLUMNS, toRequest } from '../../src/adapters/storeRows.js';
 
 // toRequest is written out field by field (for speed); COLUMNS is what updates write through.
 test('toRequest reads every field from the column COLUMNS names for it, and the people join', () => {
