@@ -121,9 +121,10 @@ export class Outbox<M extends Mode = 'sync', T = unknown> {
   }
 
   /**
-   * At start-up: this process is the database's only dispatcher (it holds the database's lock,
-   * adapters/sqlite/lock.ts), so effects left running by a crashed predecessor are claimable at
-   * once instead of after their lease.
+   * At start-up: effects left running by a crashed predecessor are claimable at once instead of
+   * after their lease. On SQLite this process is the database's only dispatcher (it holds the
+   * database's lock, adapters/sqlite/lock.ts), so every lease is given back; on Postgres only the
+   * leases of replicas whose database session is gone (adapters/postgres/outboxRepository.ts).
    */
   releaseAll(): Returns<M, number> {
     return this.repo.releaseAll();

@@ -105,7 +105,7 @@ export function copySqliteToPostgres(sqlite: Db, pg: PgDb): CopyReport {
     const liteCounts = sqlite.prepare('SELECT state, n FROM request_counts ORDER BY state').all() as { state: string; n: number }[];
     const pgCounts = pg.all<{ state: string; n: number }>('SELECT state, n FROM request_counts ORDER BY state COLLATE "C"');
     if (counts(liteCounts) !== counts(pgCounts)) throw new MigrateStoreError(`request counts differ (SQLite ${counts(liteCounts)}, Postgres ${counts(pgCounts)}); nothing was copied`);
-    const copied = checkChain(auditEvents(pg), chainHash, source.ok ? source.head : undefined);
+    const copied = checkChain(auditEvents(pg), chainHash, source.ok && source.head.seq > 0 ? source.head : undefined);
     if (!copied.ok) throw new MigrateStoreError(`the audit chain does not verify on Postgres (${copied.what}); nothing was copied`);
     report.auditEvents = report.tables.find((t) => t.table === 'audit_events')?.rows ?? 0;
     return report;
