@@ -32,7 +32,6 @@ import { warmUpInbound } from './adapters/slack/warmUp.js';
 import { boltRegistry, SlackDemand, SlackRouter, slackRequestListener, type HttpRoute } from './adapters/slack/inbound.js';
 import { Checkpointer } from './adapters/sqlite/checkpointer.js';
 import { lockDatabase } from './adapters/sqlite/lock.js';
-import { SqliteReviewStore } from './adapters/sqlite/reviewStore.js';
 import { reviewJiraHandlers } from './adapters/jira/reviewEffects.js';
 import { reviewSlackHandlers } from './adapters/slack/reviewEffects.js';
 import { reviewHandlers } from './app/reviewHandlers.js';
@@ -184,7 +183,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
 
   const ctx: AppContext = {
     store,
-    reviews: new SqliteReviewStore(db!), // TODO(rebase): Postgres review store
+    reviews: storage.reviews,
     catalog: () => catalog.current(),
     now,
     logger,

@@ -10,7 +10,6 @@
  */
 import fs from 'node:fs';
 import { connectorType } from './adapters/idp/index.js';
-import { SqliteReviewStore } from './adapters/sqlite/reviewStore.js';
 import { hasCapability } from './app/ports/idp.js';
 import { startReview } from './app/reviewStart.js';
 import { openStorage } from './compose.js';
@@ -94,9 +93,10 @@ export function runReview(args: string[], env: Record<string, string | undefined
     return 1;
   }
   const config = cfg.config;
-  const { db, store } = openStorage(config.databasePath, now);
+  // DATABASE_URL (Postgres) or DATABASE_PATH, as the bot opens it.
+  const storage = openStorage(config, now);
+  const { store, reviews } = storage;
   try {
-    const reviews = new SqliteReviewStore(db);
     if (parsed.sub === 'list') {
       const all = reviews.listCampaigns(100);
       if (all.length === 0) out('No access reviews.');
@@ -133,6 +133,6 @@ export function runReview(args: string[], env: Record<string, string | undefined
     out(`The running bot lists the members, asks the reviewers in Slack and records the review on a Jira issue in ${cat.catalog.jira.project}.`);
     return 0;
   } finally {
-    db.close();
+    storage.close();
   }
 }

@@ -16,15 +16,18 @@ import { numberedParams, PgDb } from './adapters/postgres/db.js';
 import { PostgresGroupMembers } from './adapters/postgres/groupMembers.js';
 import { migratePostgres } from './adapters/postgres/migrate.js';
 import { PostgresOutboxRepository, WAKE_CHANNEL } from './adapters/postgres/outboxRepository.js';
+import { PostgresReviewStore } from './adapters/postgres/reviewStore.js';
 import { PostgresStore } from './adapters/postgres/store.js';
 import { openDatabase, type Db } from './adapters/sqlite/db.js';
 import { SqliteGroupMembers, type GroupMemberRow, type GroupSyncRow } from './adapters/sqlite/groupMembers.js';
 import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
 import { SqliteOutboxRepository } from './adapters/sqlite/outboxRepository.js';
+import { SqliteReviewStore } from './adapters/sqlite/reviewStore.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
 import type { RequestWatcher } from './adapters/storeRows.js';
 import { QUEUE_POLICY } from './app/effects.js';
 import type { EvidenceStore } from './app/ports/evidence.js';
+import type { ReviewStore } from './app/ports/reviews.js';
 import type { Store, TxStore } from './app/ports/store.js';
 import type { GroupMemberStore } from './jobs/memberSync.js';
 import { Outbox } from './outbox/outbox.js';
@@ -64,6 +67,8 @@ export interface Storage {
   readonly outbox: Outbox<'sync', TxStore>;
   readonly store: BotStore;
   readonly groupMembers: GroupMembers;
+  /** Access reviews, on the store's connection (inside `store.tx`, part of its transaction). */
+  readonly reviews: ReviewStore;
   /**
    * `fn` runs when an effect was enqueued by any replica (Postgres LISTEN on the outbox's
    * channel). SQLite has no other process to hear; its own enqueues wake through the outbox.
@@ -112,6 +117,7 @@ function openSqlite(path: string, now: () => number, logger?: Logger): Storage {
     outbox,
     store,
     groupMembers: new SqliteGroupMembers(db),
+    reviews: new SqliteReviewStore(db),
     onRemoteWake: () => undefined,
     close: () => db.close(),
   };
@@ -143,6 +149,7 @@ function openPostgres(url: string, now: () => number, logger?: Logger): Storage 
     outbox,
     store,
     groupMembers: new PostgresGroupMembers(db),
+    reviews: new PostgresReviewStore(db),
     onRemoteWake: (fn) => {
       wakes.push(fn);
       if (!listening) db.pg.listen(WAKE_CHANNEL);

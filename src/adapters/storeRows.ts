@@ -4,7 +4,7 @@
  * that records and merges people, over each store's own statements.
  */
 import { createHash } from 'node:crypto';
-import type { ApproverRecord, AuditRecord, PersonFacts, PersonRecord, RequestRecord, TxStore } from '../app/ports/store.js';
+import type { ApproverRecord, AuditRecord, JiraIntakeRecord, PersonFacts, PersonRecord, RequestRecord, TxStore } from '../app/ports/store.js';
 import { normalizeEmail, type PersonId } from '../domain/people.js';
 import type { Step } from '../domain/steps.js';
 import { KIND_COLUMNS } from './sqlite/requestKinds.js';
@@ -183,6 +183,12 @@ export function toAudit(r: Record<string, unknown>): AuditRecord {
     prevHash: r.prev_hash as string,
     hash: r.hash as string,
   };
+}
+
+/** A jira_intake row as the port's record. */
+export function toJiraIntake(r: Record<string, unknown>): JiraIntakeRecord {
+  const problems = r.problems === null ? null : (JSON.parse(r.problems as string) as string[]);
+  return { issueId: r.issue_id as string, issueKey: r.issue_key as string, requestId: r.request_id as string, problems, issueUpdated: r.issue_updated as number, seenAt: r.seen_at as number };
 }
 
 /** The audit chain's hash (domain/audit.ts): of the previous hash and the event's own contents. */

@@ -29,6 +29,12 @@ const TABLES = [
   'group_members',
   'group_syncs',
   'slack_homes',
+  'jira_intake',
+  'jira_poll',
+  'review_campaigns',
+  'review_items',
+  'review_assignments',
+  'review_reviewers',
 ] as const;
 
 /** Extra column values by table, and the order rows are read in (an extension after its grant). */

@@ -8,6 +8,7 @@ import type {
   ApproverRecord,
   AuditRecord,
   HomeRecord,
+  JiraIntakeRecord,
   NewRequest,
   PersonFacts,
   PersonRecord,
@@ -23,7 +24,7 @@ import { checkChain, GENESIS_HASH, type AuditHead, type ChainCheck, type StoredA
 import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
-import { chainHash, COLUMNS, recordPersonWith, REQUEST, toApprover, toAudit, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
+import { chainHash, COLUMNS, recordPersonWith, REQUEST, toApprover, toAudit, toJiraIntake, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
 import type { PgDb } from './db.js';
 
 const APPROVERS = `SELECT a.*, p.slack_id, p.email, p.name, s.channel AS dm_channel, s.ts AS dm_ts
@@ -197,7 +198,7 @@ export class PostgresStore implements Store, EvidenceStore {
 
   isOwnComment(requestId: string, commentId: string): boolean {
     return (
-      this.db.get("SELECT 1 FROM outbox WHERE request_id = $1 AND kind = 'jira.comment' AND status = 'done' AND (result::jsonb ->> 'id') = $2 LIMIT 1", [requestId, commentId]) !==
+      this.db.get("SELECT 1 FROM outbox WHERE request_id = $1 AND kind IN ('jira.comment', 'jira.intakeComment') AND status = 'done' AND (result::jsonb ->> 'id') = $2 LIMIT 1", [requestId, commentId]) !==
       undefined
     );
   }
@@ -437,6 +438,27 @@ export class PostgresStore implements Store, EvidenceStore {
         AND (r.created_at > $3 OR (r.created_at = $3 AND r.id COLLATE "C" > $4)) ORDER BY r.created_at, r.id COLLATE "C" LIMIT $5`,
       [fromMs, toMs, after?.createdAt ?? -1, after?.id ?? '', limit],
     );
+  }
+
+  jiraIntake(issueId: string): JiraIntakeRecord | undefined {
+    const r = this.db.get('SELECT * FROM jira_intake WHERE issue_id = $1', [issueId]);
+    return r && toJiraIntake(r);
+  }
+
+  saveJiraIntake(r: JiraIntakeRecord, at: number): void {
+    this.db.run(
+      `INSERT INTO jira_intake (issue_id, issue_key, request_id, problems, issue_updated, seen_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (issue_id) DO UPDATE SET issue_key = excluded.issue_key, problems = excluded.problems, issue_updated = excluded.issue_updated, updated_at = excluded.updated_at`,
+      [r.issueId, r.issueKey, r.requestId, r.problems === null ? null : JSON.stringify(r.problems), r.issueUpdated, r.seenAt, at],
+    );
+  }
+
+  pollMark(name: string): number | undefined {
+    return this.db.value<number>('SELECT at FROM jira_poll WHERE name = $1', [name]) ?? undefined;
+  }
+
+  setPollMark(name: string, at: number): void {
+    this.db.run('INSERT INTO jira_poll (name, at) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET at = excluded.at', [name, at]);
   }
 
   firstDelivery(key: string, at: number): boolean {

@@ -20,7 +20,7 @@ import { checkChain, GENESIS_HASH, type AuditHead, type ChainCheck, type StoredA
 import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
-import { chainHash, COLUMNS, recordPersonWith, REQUEST, toApprover, toAudit, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
+import { chainHash, COLUMNS, recordPersonWith, REQUEST, toApprover, toAudit, toJiraIntake, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
 import type { Db } from './db.js';
 import { PENDING_PARTIES_SQL, toPendingParties } from './pendingParties.js';
 import { MEMBER_GONE_SQL, SEEN_MEMBERSHIPS_SQL, activeGrantsSql, kindValues } from './requestKinds.js';
@@ -454,9 +454,7 @@ export class SqliteStore implements Store, EvidenceStore {
 
   jiraIntake(issueId: string): JiraIntakeRecord | undefined {
     const r = this.s.intake.get(issueId) as Record<string, unknown> | undefined;
-    if (!r) return undefined;
-    const problems = r.problems === null ? null : (JSON.parse(r.problems as string) as string[]);
-    return { issueId: r.issue_id as string, issueKey: r.issue_key as string, requestId: r.request_id as string, problems, issueUpdated: r.issue_updated as number, seenAt: r.seen_at as number };
+    return r && toJiraIntake(r);
   }
 
   saveJiraIntake(r: JiraIntakeRecord, at: number): void {
