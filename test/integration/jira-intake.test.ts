@@ -192,7 +192,7 @@ describe('Jira intake: bad fields, duplicates, dropped webhooks, the poll', () =
     const id = await requestFor(h, issueId);
     await h.approverMessage(bob, id);
     await h.idle();
-    assert.equal(h.bot.db.prepare("SELECT COUNT(*) FROM requests WHERE submission_key = ?").pluck().get(`jira:${issueId}`), 1);
+    assert.equal(h.bot.sql.value("SELECT COUNT(*) FROM requests WHERE submission_key = ?", `jira:${issueId}`), 1);
     assert.equal(h.jira.commentsText(issueKey).filter((c) => c.startsWith('Requested by')).length, 1);
     assert.equal(h.slack.dmsTo(bob.slackId).filter((m) => JSON.stringify(m.blocks ?? []).includes(id)).length, 1, 'Bob is asked once');
   });
@@ -217,7 +217,7 @@ describe('Jira intake: bad fields, duplicates, dropped webhooks, the poll', () =
     await h.idle();
     const key = h.bot.store.getRequest(id)!.jiraKey!;
     assert.ok(h.jira.webhooks.of('jira:issue_created', key).length === 1, 'Jira told the bot of its own issue');
-    assert.equal(h.bot.db.prepare("SELECT COUNT(*) FROM requests WHERE jira_key = ?").pluck().get(key), 1);
+    assert.equal(h.bot.sql.value("SELECT COUNT(*) FROM requests WHERE jira_key = ?", key), 1);
   });
 });
 
