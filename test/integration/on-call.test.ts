@@ -95,12 +95,12 @@ describe('on-call approval, through the PagerDuty and JSM Operations emulators',
   });
 
   test('access given for an on-call shift cannot be extended past the shift, even where extensions are auto-approved', async () => {
-    const grant = h.bot.db.prepare("SELECT id, jira_key AS key FROM requests WHERE role_id = 'operator' AND state = 'active' AND ends_by IS NOT NULL").get() as { id: string; key: string };
+    const grant = h.bot.sql.get<{ id: string; key: string }>("SELECT id, jira_key AS key FROM requests WHERE role_id = 'operator' AND state = 'active' AND ends_by IS NOT NULL")!;
     const res = await h.driver.command(alice.slackId, '/access', `extend ${grant.key} 1h`);
     assert.equal(res.status, 200);
     await h.slack.waitForResponseUrlPost((p) => p.context.user === alice.slackId && /was granted for an on-call shift and ends with it \(.*\); it cannot be extended past the shift\./.test(String(p.body.text)));
     assert.equal(request(grant.id).expiresAt, aliceShiftEnd, 'the expiry has not moved');
-    assert.equal((h.bot.db.prepare('SELECT COUNT(*) FROM requests WHERE extends_id = ?').pluck().get(grant.id) as number), 0, 'no extension recorded');
+    assert.equal(h.bot.sql.value<number>('SELECT COUNT(*) FROM requests WHERE extends_id = ?', grant.id), 0, 'no extension recorded');
   });
 
   test('someone not on call now (their shift ended, the next is tomorrow) goes to the approvers, and the roster is asked once a minute', async () => {
