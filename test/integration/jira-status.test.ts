@@ -202,7 +202,7 @@ describe('Jira statuses as decisions (jira.statuses)', () => {
     await settled();
     // Jira reported the bot's Approve and Provisioned, made by its own account: taken in once
     // each, recognised as the bot's own, nothing recorded, nothing moved back.
-    const changes = h.bot.db.prepare("SELECT payload FROM outbox WHERE request_id = ? AND kind = 'jira.statusChange'").all(id);
+    const changes = h.bot.sql.all("SELECT payload FROM outbox WHERE request_id = ? AND kind = 'jira.statusChange'", id);
     assert.equal(changes.length, 1, 'Provisioned leads to Active, which means nothing; Approve once, however often it came');
     assert.equal(h.jira.issue(key)!.status, 'Active');
     assert.ok(!h.bot.store.auditOf(id).some((a) => a.step.type === 'decision_refused' || a.step.type === 'jira_status_refused'), 'nothing refused');

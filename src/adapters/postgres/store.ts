@@ -25,7 +25,14 @@ import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
 import { chainHash, COLUMNS, recordPersonWith, REQUEST, toApprover, toAudit, toJiraIntake, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
+import { kindValues } from '../sqlite/requestKinds.js';
 import type { PgDb } from './db.js';
+
+/** The insert's parameters $22-$29: a new request's kind columns, in the order of KIND_COLUMNS. */
+function kindParams(r: NewRequest): unknown[] {
+  const k = kindValues(r);
+  return [k.kind, k.fromRoleId, k.fromRoleName, k.fromConnector, k.fromGroupId, k.subjectEmail, k.subjectName, k.subjectAccountId];
+}
 
 const APPROVERS = `SELECT a.*, p.slack_id, p.email, p.name, s.channel AS dm_channel, s.ts AS dm_ts
   FROM approvers a JOIN people p ON p.id = a.person_id
@@ -119,8 +126,9 @@ export class PostgresStore implements Store, EvidenceStore {
     this.db.run(
       `INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
           duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at, extends_id,
-          submitted_by, submitted_as, bundle_json, part_of)
-        VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21)`,
+          submitted_by, submitted_as, bundle_json, part_of, kind, from_role_id, from_role_name, from_connector, from_group_id, subject_email, subject_name, subject_account_id)
+        VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21,
+          $22, $23, $24, $25, $26, $27, $28, $29)`,
       [
         r.id,
         r.submissionKey,
@@ -143,6 +151,7 @@ export class PostgresStore implements Store, EvidenceStore {
         r.submittedAs ?? null,
         r.bundleParts ? JSON.stringify(r.bundleParts) : null,
         r.partOf ?? null,
+        ...kindParams(r),
       ],
     );
     this.touched(r.id);
@@ -185,6 +194,28 @@ export class PostgresStore implements Store, EvidenceStore {
           AND r.submitted_by IS DISTINCT FROM $1
         ORDER BY a.asked_at, r.ord LIMIT $2`,
       [personId, limit],
+    );
+  }
+
+  seenMembershipsOf(personId: PersonId | null, email: string | null): { connector: string; groupId: string; idpUserId: string }[] {
+    // The user sync's listing of a person, by the email the IdP gave or an IdP user id known to be theirs.
+    return this.db.all<{ connector: string; groupId: string; idpUserId: string }>(
+      `SELECT DISTINCT g.connector, g.group_id AS "groupId", g.idp_user_id AS "idpUserId" FROM group_members g
+        WHERE g.gone_at IS NULL AND (($2::text IS NOT NULL AND lower(g.email) = $2::text)
+          OR EXISTS (SELECT 1 FROM person_idp_ids i WHERE i.person_id = $1 AND i.connector = g.connector AND i.idp_user_id = g.idp_user_id))
+        ORDER BY g.connector COLLATE "C", "groupId" COLLATE "C"`,
+      [personId, email === null ? null : normalizeEmail(email)],
+    );
+  }
+
+  membershipRemoved(connector: string, groupId: string, idpUserId: string, at: number): void {
+    this.db.run('UPDATE group_members SET gone_at = $1 WHERE connector = $2 AND group_id = $3 AND idp_user_id = $4 AND gone_at IS NULL', [at, connector, groupId, idpUserId]);
+  }
+
+  activeGrantsOf(connector: string, groupId: string, idpUserId: string, exceptId: string): RequestRecord[] {
+    return this.requests(
+      `WHERE r.connector = $1 AND r.group_id = $2 AND r.idp_user_id = $3 AND r.id <> $4 AND r.state = 'active' AND r.kind <> 'removal' ORDER BY r.created_at, r.ord`,
+      [connector, groupId, idpUserId, exceptId],
     );
   }
 
@@ -338,7 +369,7 @@ export class PostgresStore implements Store, EvidenceStore {
     return (
       this.db.value<number>(
         `SELECT COUNT(*) FROM requests WHERE connector = $1 AND group_id = $2 AND idp_user_id = $3 AND id <> $4
-          AND state IN ('approved', 'active', 'revoking') AND revoke_requested_at IS NULL`,
+          AND state IN ('approved', 'active', 'revoking') AND revoke_requested_at IS NULL AND kind <> 'removal'`,
         [connector, groupId, idpUserId, exceptId],
       ) ?? 0
     );
