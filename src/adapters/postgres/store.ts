@@ -200,10 +200,10 @@ export class PostgresStore implements Store, EvidenceStore {
   seenMembershipsOf(personId: PersonId | null, email: string | null): { connector: string; groupId: string; idpUserId: string }[] {
     // The user sync's listing of a person, by the email the IdP gave or an IdP user id known to be theirs.
     return this.db.all<{ connector: string; groupId: string; idpUserId: string }>(
-      `SELECT DISTINCT g.connector, g.group_id AS "groupId", g.idp_user_id AS "idpUserId" FROM group_members g
+      `SELECT g.connector, g.group_id AS "groupId", g.idp_user_id AS "idpUserId" FROM group_members g
         WHERE g.gone_at IS NULL AND (($2::text IS NOT NULL AND lower(g.email) = $2::text)
           OR EXISTS (SELECT 1 FROM person_idp_ids i WHERE i.person_id = $1 AND i.connector = g.connector AND i.idp_user_id = g.idp_user_id))
-        ORDER BY g.connector COLLATE "C", "groupId" COLLATE "C"`,
+        GROUP BY g.connector, g.group_id, g.idp_user_id ORDER BY g.connector COLLATE "C", g.group_id COLLATE "C"`,
       [personId, email === null ? null : normalizeEmail(email)],
     );
   }
