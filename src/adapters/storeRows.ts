@@ -4,10 +4,39 @@
  * that records and merges people, over each store's own statements.
  */
 import { createHash } from 'node:crypto';
-import type { ApproverRecord, AuditRecord, JiraIntakeRecord, PersonFacts, PersonRecord, RequestRecord, TxStore } from '../app/ports/store.js';
+import type { ApproverRecord, AuditRecord, JiraIntakeRecord, NewRequest, PersonFacts, PersonRecord, RequestRecord, TxStore } from '../app/ports/store.js';
 import { normalizeEmail, type PersonId } from '../domain/people.js';
 import type { Step } from '../domain/steps.js';
-import { KIND_COLUMNS } from './sqlite/requestKinds.js';
+
+type KindField = 'kind' | 'fromRoleId' | 'fromRoleName' | 'fromConnector' | 'fromGroupId' | 'subjectEmail' | 'subjectName' | 'subjectAccountId' | 'removalOutcome' | 'removedAt';
+
+/** Column name of each field of a request's kind (migrations/018_request_kinds.sql): a change's old role, a removal's subject and what carrying it out found. */
+export const KIND_COLUMNS: Record<KindField, string> = {
+  kind: 'kind',
+  fromRoleId: 'from_role_id',
+  fromRoleName: 'from_role_name',
+  fromConnector: 'from_connector',
+  fromGroupId: 'from_group_id',
+  subjectEmail: 'subject_email',
+  subjectName: 'subject_name',
+  subjectAccountId: 'subject_account_id',
+  removalOutcome: 'removal_outcome',
+  removedAt: 'removed_at',
+};
+
+/** The insert's parameters for a new request's kind columns (an access request when none is given). */
+export function kindValues(r: NewRequest): Pick<RequestRecord, Exclude<KindField, 'removalOutcome' | 'removedAt'>> {
+  return {
+    kind: r.kind ?? 'access',
+    fromRoleId: r.fromRoleId ?? null,
+    fromRoleName: r.fromRoleName ?? null,
+    fromConnector: r.fromConnector ?? null,
+    fromGroupId: r.fromGroupId ?? null,
+    subjectEmail: r.subjectEmail ? normalizeEmail(r.subjectEmail) : null,
+    subjectName: r.subjectName ?? null,
+    subjectAccountId: r.subjectAccountId ?? null,
+  };
+}
 
 /** Column name for each camelCase field of RequestRecord (what the request reads from its people is not one). */
 export const COLUMNS: Record<Exclude<keyof RequestRecord, 'requesterSlackId' | 'requesterAccountId' | 'submitterSlackId' | 'submitterEmail' | 'submitterName'>, string> = {

@@ -1,41 +1,8 @@
 /**
- * The columns and queries of removal and change requests (migrations/018_request_kinds.sql), kept
- * beside the store (store.ts) that uses them: a request's kind, a change's old role, a removal's
- * subject and what carrying it out found; which grants a removal ends; what the user sync saw a
- * person in.
+ * The queries of removal and change requests (migrations/018_request_kinds.sql), kept beside the
+ * store (store.ts) that uses them: which grants a removal ends; what the user sync saw a person
+ * in. The kind columns and their insert values are shared with Postgres (../storeRows.ts).
  */
-import type { NewRequest, RequestRecord } from '../../app/ports/store.js';
-import { normalizeEmail } from '../../domain/people.js';
-
-type KindField = 'kind' | 'fromRoleId' | 'fromRoleName' | 'fromConnector' | 'fromGroupId' | 'subjectEmail' | 'subjectName' | 'subjectAccountId' | 'removalOutcome' | 'removedAt';
-
-/** Column name of each field (see store.ts COLUMNS). */
-export const KIND_COLUMNS: Record<KindField, string> = {
-  kind: 'kind',
-  fromRoleId: 'from_role_id',
-  fromRoleName: 'from_role_name',
-  fromConnector: 'from_connector',
-  fromGroupId: 'from_group_id',
-  subjectEmail: 'subject_email',
-  subjectName: 'subject_name',
-  subjectAccountId: 'subject_account_id',
-  removalOutcome: 'removal_outcome',
-  removedAt: 'removed_at',
-};
-
-/** The insert's parameters for a new request's kind columns (an access request when none is given). */
-export function kindValues(r: NewRequest): Pick<RequestRecord, Exclude<KindField, 'removalOutcome' | 'removedAt'>> {
-  return {
-    kind: r.kind ?? 'access',
-    fromRoleId: r.fromRoleId ?? null,
-    fromRoleName: r.fromRoleName ?? null,
-    fromConnector: r.fromConnector ?? null,
-    fromGroupId: r.fromGroupId ?? null,
-    subjectEmail: r.subjectEmail ? normalizeEmail(r.subjectEmail) : null,
-    subjectName: r.subjectName ?? null,
-    subjectAccountId: r.subjectAccountId ?? null,
-  };
-}
 
 /** Active grants (not removals) of one membership, but one request: what a removal of it ends. `request`: the store's SELECT of requests. */
 export function activeGrantsSql(request: string): string {

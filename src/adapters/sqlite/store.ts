@@ -20,10 +20,10 @@ import { checkChain, GENESIS_HASH, type AuditHead, type ChainCheck, type StoredA
 import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
-import { chainHash, COLUMNS, recordPersonWith, REQUEST, toApprover, toAudit, toJiraIntake, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
+import { chainHash, COLUMNS, kindValues, recordPersonWith, REQUEST, toApprover, toAudit, toJiraIntake, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
 import type { Db } from './db.js';
 import { PENDING_PARTIES_SQL, toPendingParties } from './pendingParties.js';
-import { MEMBER_GONE_SQL, SEEN_MEMBERSHIPS_SQL, activeGrantsSql, kindValues } from './requestKinds.js';
+import { MEMBER_GONE_SQL, SEEN_MEMBERSHIPS_SQL, activeGrantsSql } from './requestKinds.js';
 
 
 export { chainHash, toAudit, type RequestWatcher } from '../storeRows.js';
