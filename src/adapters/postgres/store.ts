@@ -24,8 +24,7 @@ import { checkChain, GENESIS_HASH, type AuditHead, type ChainCheck, type StoredA
 import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
-import { chainHash, COLUMNS, recordPersonWith, REQUEST, toApprover, toAudit, toJiraIntake, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
-import { kindValues } from '../sqlite/requestKinds.js';
+import { chainHash, COLUMNS, kindValues, recordPersonWith, REQUEST, toApprover, toAudit, toJiraIntake, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
 import type { PgDb } from './db.js';
 
 /** The insert's parameters $22-$29: a new request's kind columns, in the order of KIND_COLUMNS. */
@@ -126,9 +125,9 @@ export class PostgresStore implements Store, EvidenceStore {
     this.db.run(
       `INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
           duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at, extends_id,
-          submitted_by, submitted_as, bundle_json, part_of, kind, from_role_id, from_role_name, from_connector, from_group_id, subject_email, subject_name, subject_account_id)
+          submitted_by, submitted_as, bundle_json, part_of, kind, from_role_id, from_role_name, from_connector, from_group_id, subject_email, subject_name, subject_account_id, origin)
         VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21,
-          $22, $23, $24, $25, $26, $27, $28, $29)`,
+          $22, $23, $24, $25, $26, $27, $28, $29, $30)`,
       [
         r.id,
         r.submissionKey,
@@ -152,6 +151,7 @@ export class PostgresStore implements Store, EvidenceStore {
         r.bundleParts ? JSON.stringify(r.bundleParts) : null,
         r.partOf ?? null,
         ...kindParams(r),
+        r.origin ?? 'request',
       ],
     );
     this.touched(r.id);
@@ -190,7 +190,7 @@ export class PostgresStore implements Store, EvidenceStore {
     // The current stage asks them and they have not voted; never their own request, nor one they asked for someone.
     return this.requests(
       `JOIN approvers a ON a.request_id = r.id
-        WHERE a.person_id = $1 AND r.state = 'pending' AND a.stage = r.stage AND a.decision IS NULL AND r.requester_id <> $1
+        WHERE a.person_id = $1 AND r.state = 'pending' AND a.stage = r.stage AND a.decision IS NULL AND a.gone_at IS NULL AND r.requester_id <> $1
           AND r.submitted_by IS DISTINCT FROM $1
         ORDER BY a.asked_at, r.ord LIMIT $2`,
       [personId, limit],
@@ -224,6 +224,18 @@ export class PostgresStore implements Store, EvidenceStore {
       `WHERE r.state = 'active' AND EXISTS (SELECT 1 FROM approvers a WHERE a.request_id = r.id AND a.person_id = $1 AND a.decision = 'approve')
         ORDER BY r.expires_at IS NULL, r.expires_at, r.ord LIMIT $2`,
       [personId, limit],
+    );
+  }
+
+  openRequestsOfPerson(personId: PersonId): RequestRecord[] {
+    return this.requests("WHERE r.requester_id = $1 AND r.state IN ('pending', 'approved', 'active') ORDER BY r.created_at, r.ord", [personId]);
+  }
+
+  holdings(afterId: string, limit: number): RequestRecord[] {
+    // Pages by id compared bytewise, as SQLite compares it (the requests_holders index).
+    return this.requests(
+      `WHERE r.state IN ('approved', 'active') AND r.id COLLATE "C" > $1 AND r.idp_user_id IS NOT NULL AND r.kind <> 'removal' ORDER BY r.id COLLATE "C" LIMIT $2`,
+      [afterId, limit],
     );
   }
 
@@ -364,6 +376,11 @@ export class PostgresStore implements Store, EvidenceStore {
     this.touched(requestId);
   }
 
+  markApproverGone(requestId: string, stage: number, personId: PersonId, at: number): void {
+    this.db.run('UPDATE approvers SET gone_at = $1 WHERE request_id = $2 AND stage = $3 AND person_id = $4 AND gone_at IS NULL', [at, requestId, stage, personId]);
+    this.touched(requestId);
+  }
+
   otherHoldersOf(connector: string, groupId: string, idpUserId: string, exceptId: string): number {
     // By IdP user, as ownership is recorded: one person may come with two emails.
     return (
@@ -372,6 +389,15 @@ export class PostgresStore implements Store, EvidenceStore {
           AND state IN ('approved', 'active', 'revoking') AND revoke_requested_at IS NULL AND kind <> 'removal'`,
         [connector, groupId, idpUserId, exceptId],
       ) ?? 0
+    );
+  }
+
+  anyRequestHolds(connector: string, groupId: string, idpUserId: string): boolean {
+    return (
+      this.db.get(
+        "SELECT 1 FROM requests WHERE connector = $1 AND group_id = $2 AND idp_user_id = $3 AND state IN ('approved', 'active', 'revoking') AND kind <> 'removal' LIMIT 1",
+        [connector, groupId, idpUserId],
+      ) !== undefined
     );
   }
 
