@@ -54,7 +54,7 @@ function steps(comments: string[]): string[] {
 /** `access-bot effects retry <id>`, the admin entry point, on the bot's database. */
 function adminRetry(h: Harness, effectId: number): { code: number; out: string } {
   const lines: string[] = [];
-  const code = runEffects(['retry', String(effectId)], { DATABASE_PATH: h.config.databasePath, USER: 'ops' }, (l) => lines.push(l), (l) => lines.push(l));
+  const code = runEffects(['retry', String(effectId)], { ...h.databaseEnv, USER: 'ops' }, (l) => lines.push(l), (l) => lines.push(l));
   return { code, out: lines.join('\n') };
 }
 
