@@ -217,9 +217,11 @@ export class PostgresReviewStore implements ReviewStore {
   }
 
   activeGrantsOf(connector: string, groupId: string, idpUserId: string): string[] {
+    // Only what someone asked for is a grant of access-bot: inactivity reclaim's record of standing
+    // access (origin 'standing') is standing access in a review (app/reviewRevoke.ts).
     return this.db
       .all<{ id: string }>(
-        `SELECT id FROM requests WHERE connector = $1 AND group_id = $2 AND idp_user_id = $3 AND state = 'active'
+        `SELECT id FROM requests WHERE connector = $1 AND group_id = $2 AND idp_user_id = $3 AND state = 'active' AND origin = 'request'
           ORDER BY COALESCE(expires_at, 9007199254740991), created_at`,
         [connector, groupId, idpUserId],
       )

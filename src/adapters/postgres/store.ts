@@ -178,6 +178,10 @@ export class PostgresStore implements Store, EvidenceStore {
     return this.requests('WHERE r.submitted_by = $1 AND r.part_of IS NULL ORDER BY r.created_at DESC, r.ord DESC LIMIT $2', [personId, limit]);
   }
 
+  pendingSubmittedBy(personId: PersonId): RequestRecord[] {
+    return this.requests("WHERE r.submitted_by = $1 AND r.state = 'pending' AND r.part_of IS NULL ORDER BY r.created_at, r.ord", [personId]);
+  }
+
   partsOf(requestId: string): RequestRecord[] {
     return this.requests('WHERE r.part_of = $1 ORDER BY r.ord', [requestId]);
   }
@@ -383,6 +387,7 @@ export class PostgresStore implements Store, EvidenceStore {
 
   otherHoldersOf(connector: string, groupId: string, idpUserId: string, exceptId: string): number {
     // By IdP user, as ownership is recorded: one person may come with two emails.
+    // Reclaim's records of standing access (origin 'standing') count, on purpose (ports/store.ts).
     return (
       this.db.value<number>(
         `SELECT COUNT(*) FROM requests WHERE connector = $1 AND group_id = $2 AND idp_user_id = $3 AND id <> $4
