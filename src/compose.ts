@@ -23,7 +23,6 @@ import { applyLimits, closeServer, DEFAULT_LIMITS, listen, oneRouteListener, req
 import type { JiraRecord } from './adapters/jira/types.js';
 import { SlackApi } from './adapters/slack/api.js';
 import { SlackGateway, USER_CACHE_TTL_MS } from './adapters/slack/client.js';
-import { SqliteSlackUserCache } from './adapters/sqlite/slackUserCache.js';
 import { slackHandlers } from './adapters/slack/effects.js';
 import { homeHandlers } from './adapters/slack/homeEffects.js';
 import { reclaimHandlers } from './adapters/slack/reclaimEffects.js';
@@ -159,7 +158,7 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
 
   const web = new SlackApi(config.slack.botToken, config.slack.apiUrl, 10_000, now);
   // users.info answers are kept in the database for their minute, so a restart does not empty the cache.
-  const slack = new SlackGateway(web, now, USER_CACHE_TTL_MS, new SqliteSlackUserCache(db));
+  const slack = new SlackGateway(web, now, USER_CACHE_TTL_MS, storage.slackUsers);
   const jira = opts.jira ?? jiraRecord(config);
   // Jira's accounts and the poll's search, over a client of their own (`opts.jira` may be a test double of the record).
   const jiraApi = jiraRecord(config);

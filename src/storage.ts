@@ -17,13 +17,16 @@ import { PostgresGroupMembers } from './adapters/postgres/groupMembers.js';
 import { migratePostgres } from './adapters/postgres/migrate.js';
 import { PostgresOutboxRepository, WAKE_CHANNEL } from './adapters/postgres/outboxRepository.js';
 import { PostgresReviewStore } from './adapters/postgres/reviewStore.js';
+import { PostgresSlackUserCache } from './adapters/postgres/slackUserCache.js';
 import { PostgresStore } from './adapters/postgres/store.js';
 import { openDatabase, type Db } from './adapters/sqlite/db.js';
 import { SqliteGroupMembers, type GroupMemberRow, type GroupSyncRow } from './adapters/sqlite/groupMembers.js';
 import { migrate, readMigrations } from './adapters/sqlite/migrate.js';
 import { SqliteOutboxRepository } from './adapters/sqlite/outboxRepository.js';
 import { SqliteReviewStore } from './adapters/sqlite/reviewStore.js';
+import { SqliteSlackUserCache } from './adapters/sqlite/slackUserCache.js';
 import { SqliteStore } from './adapters/sqlite/store.js';
+import type { KeptUsers } from './adapters/slack/client.js';
 import type { RequestWatcher } from './adapters/storeRows.js';
 import { QUEUE_POLICY } from './app/effects.js';
 import type { EvidenceStore } from './app/ports/evidence.js';
@@ -69,6 +72,8 @@ export interface Storage {
   readonly groupMembers: GroupMembers;
   /** Access reviews, on the store's connection (inside `store.tx`, part of its transaction). */
   readonly reviews: ReviewStore;
+  /** The Slack gateway's users.info answers, kept beyond the process for their minute. */
+  readonly slackUsers: KeptUsers;
   /**
    * `fn` runs when an effect was enqueued by any replica (Postgres LISTEN on the outbox's
    * channel). SQLite has no other process to hear; its own enqueues wake through the outbox.
@@ -118,6 +123,7 @@ function openSqlite(path: string, now: () => number, logger?: Logger): Storage {
     store,
     groupMembers: new SqliteGroupMembers(db),
     reviews: new SqliteReviewStore(db),
+    slackUsers: new SqliteSlackUserCache(db),
     onRemoteWake: () => undefined,
     close: () => db.close(),
   };
@@ -150,6 +156,7 @@ function openPostgres(url: string, now: () => number, logger?: Logger): Storage 
     store,
     groupMembers: new PostgresGroupMembers(db),
     reviews: new PostgresReviewStore(db),
+    slackUsers: new PostgresSlackUserCache(db),
     onRemoteWake: (fn) => {
       wakes.push(fn);
       if (!listening) db.pg.listen(WAKE_CHANNEL);

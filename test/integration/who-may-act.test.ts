@@ -223,7 +223,7 @@ describe('guests, Slack Connect users and unconfirmed emails', () => {
   after(async () => {
     await h.stop();
   });
-  const requestsBy = (p: Person) => (h.bot.db.prepare('SELECT count(*) AS n FROM requests r JOIN people p ON p.id = r.requester_id WHERE p.slack_id = ?').get(p.slackId) as { n: number }).n;
+  const requestsBy = (p: Person) => h.bot.sql.value<number>('SELECT count(*) AS n FROM requests r JOIN people p ON p.id = r.requester_id WHERE p.slack_id = ?', p.slackId);
   const modalsFor = (p: Person) => [...h.slack.views.values()].filter((v) => v.userId === p.slackId).length;
 
   test('a guest may not request', async () => {

@@ -29,6 +29,7 @@ const TABLES = [
   'group_members',
   'group_syncs',
   'slack_homes',
+  'slack_user_cache',
   'jira_intake',
   'jira_poll',
   'review_campaigns',
