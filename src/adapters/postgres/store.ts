@@ -10,6 +10,7 @@ import type {
   HomeRecord,
   JiraIntakeRecord,
   NewRequest,
+  PendingParty,
   PersonFacts,
   PersonRecord,
   RequestPatch,
@@ -25,6 +26,7 @@ import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
 import { chainHash, COLUMNS, kindValues, recordPersonWith, REQUEST, toApprover, toAudit, toJiraIntake, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
+import { pendingPartiesSql, toPendingParties, type PendingPartyRow } from '../pendingParties.js';
 import type { PgDb } from './db.js';
 
 /** The insert's parameters $22-$29: a new request's kind columns, in the order of KIND_COLUMNS. */
@@ -32,6 +34,15 @@ function kindParams(r: NewRequest): unknown[] {
   const k = kindValues(r);
   return [k.kind, k.fromRoleId, k.fromRoleName, k.fromConnector, k.fromGroupId, k.subjectEmail, k.subjectName, k.subjectAccountId];
 }
+
+/** Who pending requests wait on: a bundle's parts read through jsonb, connectors in byte order as on SQLite. */
+const PENDING_PARTIES_SQL = pendingPartiesSql({
+  bundleParts: 'jsonb_array_elements(r.bundle_json::jsonb) AS p(value)',
+  partConnector: "p.value ->> 'connector'",
+  after: '$1',
+  limit: '$2',
+  connectorOrder: 't.connector COLLATE "C"',
+});
 
 const APPROVERS = `SELECT a.*, p.slack_id, p.email, p.name, s.channel AS dm_channel, s.ts AS dm_ts
   FROM approvers a JOIN people p ON p.id = a.person_id
@@ -241,6 +252,10 @@ export class PostgresStore implements Store, EvidenceStore {
       `WHERE r.state IN ('approved', 'active') AND r.id COLLATE "C" > $1 AND r.idp_user_id IS NOT NULL AND r.kind <> 'removal' ORDER BY r.id COLLATE "C" LIMIT $2`,
       [afterId, limit],
     );
+  }
+
+  pendingParties(afterId: PersonId, limit: number): PendingParty[] {
+    return toPendingParties(this.db.all<PendingPartyRow>(PENDING_PARTIES_SQL, [afterId, limit]));
   }
 
   isOwnComment(requestId: string, commentId: string): boolean {

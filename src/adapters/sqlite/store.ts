@@ -21,8 +21,8 @@ import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
 import { chainHash, COLUMNS, kindValues, recordPersonWith, REQUEST, toApprover, toAudit, toJiraIntake, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
+import { pendingPartiesSql, toPendingParties, type PendingPartyRow } from '../pendingParties.js';
 import type { Db } from './db.js';
-import { PENDING_PARTIES_SQL, toPendingParties } from './pendingParties.js';
 import { MEMBER_GONE_SQL, SEEN_MEMBERSHIPS_SQL, activeGrantsSql } from './requestKinds.js';
 
 
@@ -106,7 +106,9 @@ export class SqliteStore implements Store, EvidenceStore {
       gone: db.prepare('UPDATE approvers SET gone_at = ? WHERE request_id = ? AND stage = ? AND person_id = ? AND gone_at IS NULL'),
       openOf: db.prepare(`${REQUEST} WHERE r.requester_id = ? AND r.state IN ('pending', 'approved', 'active') ORDER BY r.created_at, r.rowid`),
       holdings: db.prepare(`${REQUEST} WHERE r.state IN ('approved', 'active') AND r.id > ? AND r.idp_user_id IS NOT NULL AND r.kind <> 'removal' ORDER BY r.id LIMIT ?`),
-      pendingParties: db.prepare(PENDING_PARTIES_SQL),
+      pendingParties: db.prepare(
+        pendingPartiesSql({ bundleParts: 'json_each(r.bundle_json) p', partConnector: "json_extract(p.value, '$.connector')", after: '@after', limit: '@limit', connectorOrder: 't.connector' }),
+      ),
       // By IdP user, as ownership is recorded: one person may come with two emails (migration 006).
       // Reclaim's records of standing access (origin 'standing') count, on purpose (ports/store.ts).
       otherHolders: db.prepare(`SELECT COUNT(*) FROM requests WHERE connector = ? AND group_id = ? AND idp_user_id = ? AND id <> ?
@@ -266,7 +268,7 @@ export class SqliteStore implements Store, EvidenceStore {
   }
 
   pendingParties(afterId: PersonId, limit: number): PendingParty[] {
-    return toPendingParties(this.s.pendingParties.all({ after: afterId, limit }) as Parameters<typeof toPendingParties>[0]);
+    return toPendingParties(this.s.pendingParties.all({ after: afterId, limit }) as PendingPartyRow[]);
   }
 
   recordHomeOpened(slackId: string, at: number): void {
