@@ -15,8 +15,8 @@ import { chainHash } from '../storeRows.js';
 import type { PgDb } from './db.js';
 import { auditEvents } from './store.js';
 
-/** In foreign-key order. `request_counts` is not copied (triggers rebuild it) but is compared. */
-const TABLES = [
+/** In foreign-key order: every table of the SQLite schema (test/unit/migrations.test.ts holds it so). `request_counts` is not copied (triggers rebuild it) but is compared. */
+export const COPIED_TABLES = [
   'people',
   'person_idp_ids',
   'requests',
@@ -39,7 +39,7 @@ const TABLES = [
 ] as const;
 
 /** Extra column values by table, and the order rows are read in (an extension after its grant). */
-const READ: Partial<Record<(typeof TABLES)[number], { extra: string; order: string }>> = {
+const READ: Partial<Record<(typeof COPIED_TABLES)[number], { extra: string; order: string }>> = {
   // A request referring to another (an extension to its grant, a part to its bundle) comes after the ones that do not.
   requests: { extra: ', rowid AS ord', order: 'ORDER BY extends_id IS NOT NULL OR part_of IS NOT NULL, rowid' },
   approvers: { extra: ', rowid AS ord', order: 'ORDER BY rowid' },
@@ -80,7 +80,7 @@ export function copySqliteToPostgres(sqlite: Db, pg: PgDb): CopyReport {
     const pgColumns = (table: string) =>
       new Set(pg.all<{ c: string }>('SELECT column_name AS c FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1', [table]).map((r) => r.c));
     const report: CopyReport = { tables: [], auditEvents: 0 };
-    for (const table of TABLES) {
+    for (const table of COPIED_TABLES) {
       const read = READ[table];
       const target = pgColumns(table);
       const source = (sqlite.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[]).filter((c) => target.has(c));
