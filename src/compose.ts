@@ -341,6 +341,11 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
       await checkpointer?.ready;
       dispatcher.start();
       storage.onRemoteWake(remoteWake);
+      // Slack told another replica (or this one) that a user changed: drop the copy held here too.
+      storage.onSlackUserForgotten((id) => {
+        slack.dropCached(id);
+        slackLog.debug({ user: id }, 'a replica forgot a Slack user; dropped the copy held here');
+      });
       if (opts.watchCatalog) catalog.start();
       scheduler.start();
       timers.start();

@@ -17,7 +17,7 @@ import { PostgresGroupMembers } from './adapters/postgres/groupMembers.js';
 import { migratePostgres } from './adapters/postgres/migrate.js';
 import { PostgresOutboxRepository, WAKE_CHANNEL } from './adapters/postgres/outboxRepository.js';
 import { PostgresReviewStore } from './adapters/postgres/reviewStore.js';
-import { PostgresSlackUserCache } from './adapters/postgres/slackUserCache.js';
+import { FORGOTTEN_CHANNEL, forgottenUserOf, PostgresSlackUserCache } from './adapters/postgres/slackUserCache.js';
 import { PostgresStore } from './adapters/postgres/store.js';
 import { openDatabase, type Db } from './adapters/sqlite/db.js';
 import { SqliteGroupMembers, type GroupMemberRow, type GroupSyncRow } from './adapters/sqlite/groupMembers.js';
@@ -79,6 +79,13 @@ export interface Storage {
    * channel). SQLite has no other process to hear; its own enqueues wake through the outbox.
    */
   onRemoteWake(fn: () => void): void;
+  /**
+   * `fn` runs with the Slack user id whenever a replica forgot that user's users.info answer
+   * (`slackUsers.forget`: Slack said the user changed), so each drops its in-memory copy (Postgres
+   * LISTEN; the replica that forgot hears it too). SQLite: one process, whose gateway drops its
+   * own copy as it forgets; nothing to hear.
+   */
+  onSlackUserForgotten(fn: (slackId: string) => void): void;
   close(): void;
 }
 
@@ -125,15 +132,27 @@ function openSqlite(path: string, now: () => number, logger?: Logger): Storage {
     reviews: new SqliteReviewStore(db),
     slackUsers: new SqliteSlackUserCache(db),
     onRemoteWake: () => undefined,
+    onSlackUserForgotten: () => undefined,
     close: () => db.close(),
   };
 }
 
 function openPostgres(url: string, now: () => number, logger?: Logger): Storage {
   const wakes: (() => void)[] = [];
+  const forgotten: ((slackId: string) => void)[] = [];
   const log = logger?.child({ component: 'postgres' });
+  const heard = (channel: string, payload: string) => {
+    if (channel === WAKE_CHANNEL) {
+      wakes.forEach((w) => w());
+      return;
+    }
+    if (channel !== FORGOTTEN_CHANNEL) return;
+    const slackId = forgottenUserOf(payload);
+    if (slackId) forgotten.forEach((f) => f(slackId));
+    else log?.warn({ channel, payload: payload.slice(0, 40) }, 'ignored a notification that names no Slack user');
+  };
   const db = PgDb.open(url, {
-    onNotify: () => wakes.forEach((w) => w()),
+    onNotify: heard,
     onListenLost: (message) => log?.warn({ err: message }, 'lost the LISTEN connection; polling until it is back'),
   });
   try {
@@ -146,7 +165,11 @@ function openPostgres(url: string, now: () => number, logger?: Logger): Storage 
   // One connection per process: a transaction's handle is the store, as on SQLite.
   const outbox = new Outbox(new PostgresOutboxRepository<TxStore>(db, QUEUE_POLICY, (): TxStore => store), now);
   const store = new PostgresStore(db, outbox);
-  let listening = false;
+  const listening = new Set<string>();
+  const listen = (channel: string) => {
+    if (!listening.has(channel)) db.pg.listen(channel);
+    listening.add(channel);
+  };
   return {
     kind: 'postgres',
     db: undefined,
@@ -159,8 +182,11 @@ function openPostgres(url: string, now: () => number, logger?: Logger): Storage 
     slackUsers: new PostgresSlackUserCache(db),
     onRemoteWake: (fn) => {
       wakes.push(fn);
-      if (!listening) db.pg.listen(WAKE_CHANNEL);
-      listening = true;
+      listen(WAKE_CHANNEL);
+    },
+    onSlackUserForgotten: (fn) => {
+      forgotten.push(fn);
+      listen(FORGOTTEN_CHANNEL);
     },
     close: () => db.close(),
   };

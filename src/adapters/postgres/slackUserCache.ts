@@ -3,10 +3,26 @@
  * as adapters/sqlite/slackUserCache.ts keeps them in SQLite: one row per user, shared by every
  * replica, so an answer one replica got serves the others for the rest of its minute. Single
  * statements outside any transaction (a cache: no write lock).
+ *
+ * Each replica also holds answers in memory (SlackGateway), which the row cannot reach: so a
+ * forget (a `user_change` event, which Slack delivers to one replica; or Slack no longer knowing
+ * the user) NOTIFYs FORGOTTEN_CHANNEL with the user's id, and every replica, this one included,
+ * drops its in-memory copy when it hears it (LISTEN in storage.ts).
  */
 import type { DirectoryUser } from '../../app/ports/directory.js';
 import type { KeptUsers } from '../slack/client.js';
 import type { PgDb } from './db.js';
+
+/** The channel a forget notifies and every replica listens on; the payload is the Slack user id. */
+export const FORGOTTEN_CHANNEL = 'slack_user_changed';
+
+/** A Slack user id as Slack mints them (U…, or W… on Enterprise Grid); NOTIFY payloads stay far below 8000 bytes. */
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
+
+/** The user a FORGOTTEN_CHANNEL payload names; undefined when it is not a Slack user id (nothing to drop). */
+export function forgottenUserOf(payload: string): string | undefined {
+  return SLACK_USER_ID.test(payload) ? payload : undefined;
+}
 
 export class PostgresSlackUserCache implements KeptUsers {
   constructor(private readonly db: PgDb) {}
@@ -25,7 +41,12 @@ export class PostgresSlackUserCache implements KeptUsers {
     );
   }
 
+  /** One statement: the row goes, and every replica hears of it when it commits (an id no replica could hear is not sent). */
   forget(slackId: string): void {
-    this.db.run('DELETE FROM slack_user_cache WHERE slack_id = $1', [slackId]);
+    if (!forgottenUserOf(slackId)) {
+      this.db.run('DELETE FROM slack_user_cache WHERE slack_id = $1', [slackId]);
+      return;
+    }
+    this.db.run(`WITH gone AS (DELETE FROM slack_user_cache WHERE slack_id = $1) SELECT pg_notify('${FORGOTTEN_CHANNEL}', $1)`, [slackId]);
   }
 }

@@ -56,6 +56,10 @@ const USER_CACHE_MAX = 10_000;
 export interface KeptUsers {
   read(slackId: string): { user: DirectoryUser; at: number } | undefined;
   write(slackId: string, user: DirectoryUser, at: number): void;
+  /**
+   * Drops the kept answer. Where several processes share it (Postgres), also tells each of them
+   * to drop its in-memory copy (storage.ts `onSlackUserForgotten`, then `SlackGateway.dropCached`).
+   */
   forget(slackId: string): void;
 }
 
@@ -105,10 +109,18 @@ export class SlackGateway implements SlackDirectory {
     return entry.user;
   }
 
-  /** Drops what is cached of this user (Slack said the user changed): the next lookup asks Slack. */
+  /**
+   * Drops what is cached of this user (Slack said the user changed): the next lookup asks Slack,
+   * here and, through `kept`, on every replica sharing it.
+   */
   forgetUser(userId: string): void {
-    this.users.delete(userId);
+    this.dropCached(userId);
     this.keep((k) => k.forget(userId));
+  }
+
+  /** Drops this process's copy only: another replica forgot the user (the kept answer is gone already). */
+  dropCached(userId: string): void {
+    this.users.delete(userId);
   }
 
   private readKept(userId: string): { user: DirectoryUser; at: number } | undefined {
