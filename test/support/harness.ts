@@ -255,10 +255,32 @@ export class Harness {
   }
 
   private async boot(): Promise<void> {
+    this.bot = this.composeBot(this.logs);
+    await this.bot.start();
+    this.driver = new SlackDriver({ botUrl: this.bot.url, signingSecret: SIGNING_SECRET, emulator: this.slack });
+    if (this.opts.jiraWebhook) this.jira.webhooks.register({ url: `${this.bot.url}/webhooks/jira`, secret: this.config.jira.webhookSecret });
+  }
+
+  private readonly replicas: AccessBot[] = [];
+
+  /**
+   * Another bot on the same database, emulators and configuration: a second replica (Postgres
+   * only). Slack's events still go to the first bot (its `driver.eventsUrl`); `stop()` stops it.
+   */
+  async replica(): Promise<{ bot: AccessBot; driver: SlackDriver; logs: string[] }> {
+    if (this.store !== 'postgres') throw new Error('replicas share a Postgres database: start the harness with store: postgres');
+    const logs: string[] = [];
+    const bot = this.composeBot(logs);
+    this.replicas.push(bot);
+    await bot.start();
+    return { bot, driver: new SlackDriver({ botUrl: bot.url, signingSecret: SIGNING_SECRET, emulator: this.slack }), logs };
+  }
+
+  private composeBot(logs: string[]): AccessBot {
     const cat = parseCatalog(this.catalogText ?? this.opts.catalog ?? DEFAULT_CATALOG, catalogOptionsOf(this.config));
     if (!cat.ok) throw new Error(`test catalog invalid:\n${cat.errors.join('\n')}`);
-    const logger = createLogger('debug', [], { write: (s: string) => void this.logs.push(s) });
-    this.bot = createAccessBot({
+    const logger = createLogger('debug', [], { write: (s: string) => void logs.push(s) });
+    return createAccessBot({
       config: this.config,
       catalog: cat.catalog,
       logger,
@@ -269,9 +291,6 @@ export class Harness {
       ...(this.opts.movableClock ? { now: () => Date.now() + this.clockOffset } : {}),
       ...this.opts.compose,
     });
-    await this.bot.start();
-    this.driver = new SlackDriver({ botUrl: this.bot.url, signingSecret: SIGNING_SECRET, emulator: this.slack });
-    if (this.opts.jiraWebhook) this.jira.webhooks.register({ url: `${this.bot.url}/webhooks/jira`, secret: this.config.jira.webhookSecret });
   }
 
   private catalogText: string | undefined;
@@ -290,7 +309,7 @@ export class Harness {
 
   /** Stops the bot and the emulators; fails if an emulator got a request no route expects. */
   async stop(): Promise<void> {
-    await this.bot.stop(1000).catch(() => undefined);
+    await Promise.all([this.bot, ...this.replicas].map((b) => b.stop(1000).catch(() => undefined)));
     try {
       await stopAll([this.slack, this.jira, this.okta, this.graph, this.google, this.github, this.atlassianOrg, this.bitbucket, this.awsSso, this.pagerduty, this.jsmOps]);
     } finally {
