@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PgDb } from '../../../src/adapters/postgres/db.js';
+import { FORGOTTEN_CHANNEL } from '../../../src/adapters/postgres/slackUserCache.js';
 import { Harness, SIGNING_SECRET, waitUntil, type Person } from '../../support/harness.js';
 
 const fay: Person = { slackId: 'U0FAY', email: 'fay@example.com', name: 'Fay Fields', oktaId: '00u1fay' };
@@ -49,5 +51,16 @@ describe('a user changed in Slack, on two replicas', () => {
     assert.deepEqual(res.body, { response_action: 'errors', errors: { application: 'Slack guests cannot request access.' } });
     assert.equal(usersInfo(), asked + 1, 'B asked Slack again');
     assert.equal(b.bot.sql.value<number>('SELECT count(*) AS n FROM requests'), 0);
+  });
+
+  test('a notification on the channel that names no Slack user is ignored, with a warning', async () => {
+    const db = PgDb.open(h.config.databaseUrl!);
+    try {
+      db.run(`SELECT pg_notify('${FORGOTTEN_CHANNEL}', $1)`, ['not a user; DROP TABLE x']);
+    } finally {
+      db.close();
+    }
+    await waitUntil(() => h.logs.some((l) => l.includes('ignored a notification that names no Slack user') && l.includes('not a user')), 5000, 'warned');
+    assert.equal((await fetch(`${h.bot.url}/healthz`)).status, 200, 'the bot runs on');
   });
 });
