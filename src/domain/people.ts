@@ -93,6 +93,9 @@ export interface PersonRef {
   atlassianAccountId?: string | null;
 }
 
+/** A Slack user id as Slack mints them (U…, or W… on Enterprise Grid); anything else from outside is not one. */
+export const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }

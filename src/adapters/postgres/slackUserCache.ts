@@ -12,12 +12,11 @@
 import type { DirectoryUser } from '../../app/ports/directory.js';
 import type { KeptUsers } from '../slack/client.js';
 import type { PgDb } from './db.js';
+import { SLACK_USER_ID } from '../../domain/people.js';
 
 /** The channel a forget notifies and every replica listens on; the payload is the Slack user id. */
 export const FORGOTTEN_CHANNEL = 'slack_user_changed';
 
-/** A Slack user id as Slack mints them (U…, or W… on Enterprise Grid); NOTIFY payloads stay far below 8000 bytes. */
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
 
 /** The user a FORGOTTEN_CHANNEL payload names; undefined when it is not a Slack user id (nothing to drop). */
 export function forgottenUserOf(payload: string): string | undefined {

@@ -16,6 +16,7 @@ import { requestTitle } from '../../domain/removal.js';
 import { formatTime } from '../../domain/steps.js';
 import { MAX_REASON_LENGTH } from '../../domain/submission.js';
 import type { SlackMessage } from './client.js';
+import { SLACK_USER_ID } from '../../domain/people.js';
 
 export const IDS = {
   requestModal: 'access_request',
@@ -219,8 +220,6 @@ function durationText(r: RequestRecord): string {
   return describeDuration({ token: r.durationToken, ms: r.durationMs });
 }
 
-/** A Slack user id as Slack mints them, so a mention made of one can only name that user. */
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 /** A person as mrkdwn: their name (escaped), else a mention of their Slack id, else `someone`. */
 function personText(name: string | null, slackId: string | null): string {

@@ -30,6 +30,7 @@ import { registerReviewListeners } from './reviewListeners.js';
 import { openKindModal, registerKindListeners } from './kindListeners.js';
 import { registerReclaimListeners } from './reclaimListeners.js';
 import type { ReplyTarget } from '../../app/decide.js';
+import { SLACK_USER_ID } from '../../domain/people.js';
 
 export type StateValues = Record<string, Record<string, ViewStateValue>>;
 
@@ -124,8 +125,6 @@ export async function openRequestModal(ctx: AppContext, slack: SlackApi, logger:
   await openView(slack, logger, input.triggerId, requestModal(catalog, { forSomeoneElse }), 'request modal', { user: input.user });
 }
 
-/** A Slack user id as Slack mints them; anything else in "For someone else" is refused unread. */
-const SLACK_USER = /^[UW][A-Z0-9]{2,20}$/;
 /** What the listeners share for the work after an ack: how long the account lookup may take. */
 export function lookupBudget(ackedAt: number | undefined): number {
   const waited = ackedAt === undefined ? 0 : performance.now() - ackedAt;
@@ -198,7 +197,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     const values = view.state?.values as StateValues | undefined;
     const form = { appId: selected(values, IDS.application), roleId: selected(values, IDS.role), durationToken: selected(values, IDS.duration), reason: selected(values, IDS.reason) };
     const forWhom = selected(values, IDS.onBehalf);
-    if (forWhom !== undefined && !SLACK_USER.test(forWhom)) {
+    if (forWhom !== undefined && !SLACK_USER_ID.test(forWhom)) {
       await ack({ response_action: 'errors', errors: { [IDS.onBehalf]: 'Choose a person from the list, or leave this empty.' } });
       return;
     }
