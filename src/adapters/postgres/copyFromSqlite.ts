@@ -32,6 +32,7 @@ export const COPIED_TABLES = [
   'slack_user_cache',
   'jira_intake',
   'jira_poll',
+  'scheduled_runs',
   'review_campaigns',
   'review_items',
   'review_assignments',

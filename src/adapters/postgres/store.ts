@@ -538,6 +538,17 @@ export class PostgresStore implements Store, EvidenceStore {
     this.db.run('INSERT INTO jira_poll (name, at) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET at = excluded.at', [name, at]);
   }
 
+  claimRun(job: string, slot: number, holder: string, at: number): boolean {
+    // One statement: of two replicas claiming at once, the second waits on the row and then finds the slot taken.
+    return (
+      this.db.run(
+        `INSERT INTO scheduled_runs (job, slot, holder, claimed_at) VALUES ($1, $2, $3, $4)
+          ON CONFLICT (job) DO UPDATE SET slot = excluded.slot, holder = excluded.holder, claimed_at = excluded.claimed_at WHERE excluded.slot > scheduled_runs.slot`,
+        [job, slot, holder, at],
+      ) === 1
+    );
+  }
+
   firstDelivery(key: string, at: number): boolean {
     return this.db.run('INSERT INTO inbound_seen (key, at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [key, at]) === 1;
   }

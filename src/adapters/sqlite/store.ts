@@ -158,6 +158,8 @@ export class SqliteStore implements Store, EvidenceStore {
       pollMark: db.prepare('SELECT at FROM jira_poll WHERE name = ?').pluck(),
       setPollMark: db.prepare('INSERT INTO jira_poll (name, at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at'),
       seen: db.prepare('INSERT OR IGNORE INTO inbound_seen (key, at) VALUES (?, ?)'),
+      claimRun: db.prepare(`INSERT INTO scheduled_runs (job, slot, holder, claimed_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (job) DO UPDATE SET slot = excluded.slot, holder = excluded.holder, claimed_at = excluded.claimed_at WHERE excluded.slot > scheduled_runs.slot`),
       pruneSeen: db.prepare('DELETE FROM inbound_seen WHERE at < ?'),
     };
     const s = this.s;
@@ -469,6 +471,10 @@ export class SqliteStore implements Store, EvidenceStore {
 
   setPollMark(name: string, at: number): void {
     this.s.setPollMark.run(name, at);
+  }
+
+  claimRun(job: string, slot: number, holder: string, at: number): boolean {
+    return this.s.claimRun.run(job, slot, holder, at).changes === 1;
   }
 
   firstDelivery(key: string, at: number): boolean {

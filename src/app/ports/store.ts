@@ -365,6 +365,12 @@ export interface TxStore {
   /** A mark of the Jira poll (app/jiraPoll.ts), epoch ms. */
   pollMark(name: string): number | undefined;
   setPollMark(name: string, at: number): void;
+  /**
+   * Claims a scheduled job's run for the schedule's tick `slot` (epoch ms): true for the first
+   * claimant of a slot later than any claimed before for the job, false otherwise (another replica
+   * took it, or a later one). `holder` names the claimant (hostname:pid), for a look afterwards.
+   */
+  claimRun(job: string, slot: number, holder: string, at: number): boolean;
 
   /** True the first time a delivery key is seen (Slack retries, webhook redeliveries). */
   firstDelivery(key: string, at: number): boolean;
