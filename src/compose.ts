@@ -54,6 +54,7 @@ import { DEFAULT_JIRA_POLL_MS, JiraPollJob } from './jobs/jiraPoll.js';
 import { RoutingTimers } from './jobs/routing.js';
 import { MemberSync, type MemberSyncOptions } from './jobs/memberSync.js';
 import { HolderChecks, type HolderChecksOptions } from './jobs/holderChecks.js';
+import { storeRunClaims } from './jobs/runClaims.js';
 import { runDueTimers } from './app/timers.js';
 import { runDueWarnings } from './app/warnings.js';
 import { boltLogger } from './logger.js';
@@ -202,8 +203,11 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
   const reviewSchedules = new ReviewSchedules(ctx);
   const timers = new RoutingTimers(() => runDueTimers(ctx) + runDueWarnings(ctx) + runDueReviews(ctx) + reviewSchedules.tick(), logger);
 
+  // One replica per scheduled run (jobs/runClaims.ts).
+  const claims = storeRunClaims(store, now);
   const memberSync = new MemberSync({
     connectors,
+    claims,
     catalog: () => catalog.current(),
     store: groupMembers,
     now,
@@ -217,10 +221,11 @@ export function createAccessBot(opts: ComposeOptions): AccessBot {
     poll: () => pollJira(ctx, feed),
     enabled: () => Boolean(catalog.current().jira.intake ?? catalog.current().jira.statuses),
     logger: logger.child({ component: 'jira-poll' }),
+    claims,
     intervalMs: opts.jiraPollMs ?? config.jira.pollIntervalMs ?? DEFAULT_JIRA_POLL_MS,
   });
 
-  const holderChecks = new HolderChecks(ctx, groupMembers, {
+  const holderChecks = new HolderChecks(ctx, groupMembers, claims, {
     ...(config.reclaimSchedule !== undefined ? { reclaimSchedule: config.reclaimSchedule } : {}),
     ...(config.offboardingSchedule !== undefined ? { offboardingSchedule: config.offboardingSchedule } : {}),
     ...opts.holderChecks,

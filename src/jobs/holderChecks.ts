@@ -15,6 +15,8 @@
  * Slack between holders), never overlap themselves, and record each holding in a transaction of
  * its own, so a stop or a crash part-way loses nothing: the next run picks up the rest. Failures
  * to read a connector are counted and told to ADMIN_CHANNEL once per run, one line per connector.
+ * A scheduled run is run by the one replica that claims its tick (jobs/runClaims.ts); a run by
+ * hand (`reclaim()`, `checkAccounts()`) always runs.
  */
 import { schedule, type ScheduledTask } from 'node-cron';
 import { alertAdmins, type Deps } from '../app/context.js';
@@ -25,6 +27,7 @@ import type { PendingParty } from '../app/ports/store.js';
 import { applyReclaim, reclaimHoldings, type ReclaimOutcome } from '../app/reclaim.js';
 import { hasLeft, looksLikeMassDeparture, type AccountStatus, type Departure } from '../domain/offboarding.js';
 import { Patience, Stopped, type PatienceOptions } from './patience.js';
+import { JOBS, runClaimed, type RunClaims } from './runClaims.js';
 
 export const DEFAULT_RECLAIM_SCHEDULE = '41 * * * *';
 export const DEFAULT_OFFBOARDING_SCHEDULE = '*/15 * * * *';
@@ -97,6 +100,7 @@ export class HolderChecks {
   constructor(
     private readonly deps: HolderChecksDeps,
     private readonly groups: GroupListing,
+    private readonly claims: RunClaims,
     private readonly o: HolderChecksOptions = {},
   ) {
     this.patience = new Patience(o);
@@ -106,8 +110,9 @@ export class HolderChecks {
     this.patience.start();
     const reclaim = this.o.reclaimSchedule ?? DEFAULT_RECLAIM_SCHEDULE;
     const offboarding = this.o.offboardingSchedule ?? DEFAULT_OFFBOARDING_SCHEDULE;
-    if (reclaim !== 'off') this.tasks.push(schedule(reclaim, () => void this.reclaim().catch((err: unknown) => this.failed('reclaim', err))));
-    if (offboarding !== 'off') this.tasks.push(schedule(offboarding, () => void this.checkAccounts().catch((err: unknown) => this.failed('account-status check', err))));
+    // node-cron's `date` is the tick the run is for (not when the callback ran): the slot every replica names alike.
+    if (reclaim !== 'off') this.tasks.push(schedule(reclaim, (c) => void this.scheduledReclaim(c.date.getTime()).catch((err: unknown) => this.failed('reclaim', err))));
+    if (offboarding !== 'off') this.tasks.push(schedule(offboarding, (c) => void this.scheduledCheck(c.date.getTime()).catch((err: unknown) => this.failed('account-status check', err))));
   }
 
   /** Stops the schedules and the runs in progress (between holders), and waits for them to end. */
@@ -131,6 +136,16 @@ export class HolderChecks {
       this.checking = undefined;
     });
     return this.checking;
+  }
+
+  /** The reclaim pass of a schedule tick (`slot`, epoch ms) if this replica claims it; undefined when another did, or a pass is running here. */
+  scheduledReclaim(slot: number): Promise<ReclaimRun | undefined> {
+    return runClaimed(this.claims, JOBS.reclaim, slot, this.reclaiming !== undefined, () => this.reclaim());
+  }
+
+  /** The account-status pass of a schedule tick (`slot`, epoch ms) if this replica claims it; undefined when another did, or a pass is running here. */
+  scheduledCheck(slot: number): Promise<OffboardingRun | undefined> {
+    return runClaimed(this.claims, JOBS.accountStatus, slot, this.checking !== undefined, () => this.checkAccounts());
   }
 
   private failed(what: string, err: unknown): void {

@@ -8,13 +8,16 @@
  * pages so Slack requests are never held up, each page written in its own short transaction. A
  * rate limit (RetryableError with the service's hint) is waited out and the same page asked again,
  * up to a bound; past it, or on a PermanentError, the group's sync is recorded as failed with the
- * cause and the next group goes on. A run never overlaps another.
+ * cause and the next group goes on. A run never overlaps another. A scheduled run is run by the
+ * one replica that claims its tick (jobs/runClaims.ts); the first run after start is each
+ * replica's own (it has no tick), and `runOnce()` by hand always runs.
  */
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { hasCapability, type IdpConnector, type IdpMember } from '../app/ports/idp.js';
 import type { Catalog } from '../domain/catalog.js';
 import { Patience, Stopped, type PatienceOptions } from './patience.js';
+import { JOBS, runClaimed, type RunClaims } from './runClaims.js';
 
 /** Where listings are stored (SqliteGroupMembers). */
 export interface GroupMemberStore {
@@ -28,6 +31,8 @@ export interface MemberSyncOptions extends PatienceOptions {
   connectors: Readonly<Record<string, IdpConnector>>;
   catalog: () => Catalog;
   store: GroupMemberStore;
+  /** Which replica runs a scheduled tick. */
+  claims: RunClaims;
   now: () => number;
   logger: Logger;
   /** node-cron expression; `off` turns the schedule off (runOnce still works). Default hourly. */
@@ -76,7 +81,8 @@ export class MemberSync {
     this.patience.start();
     const expr = this.o.schedule ?? DEFAULT_MEMBER_SYNC_SCHEDULE;
     if (expr === 'off') return;
-    this.task = schedule(expr, () => void this.runOnce());
+    // node-cron's `date` is the tick the run is for: the slot every replica names alike.
+    this.task = schedule(expr, (c) => void this.scheduledRun(c.date.getTime()).catch((err: unknown) => this.o.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'member sync failed')));
     // A first listing soon after start, so reviews need not wait for the schedule; not at once, to keep start-up light.
     this.first = setTimeout(() => void this.runOnce(), FIRST_RUN_DELAY_MS);
     this.first.unref();
@@ -97,6 +103,11 @@ export class MemberSync {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  /** The pass of a schedule tick (`slot`, epoch ms) if this replica claims it; undefined when another did, or a pass is running here. */
+  scheduledRun(slot: number): Promise<GroupSyncResult[] | undefined> {
+    return runClaimed(this.o.claims, JOBS.memberSync, slot, this.running !== undefined, () => this.runOnce());
   }
 
   private async pass(): Promise<GroupSyncResult[]> {

@@ -46,7 +46,7 @@ describe('the user sync job', () => {
     const pages: MemberPage[] = Array.from({ length: 50 }, (_, i) => ({ members: [{ id: `u${i}` }], ...(i < 49 ? { next: String(i + 1) } : {}) }));
     const fake: IdpConnector = { name: 'x', type: 'x', listMembers: (_g, p) => Promise.resolve(pages[Number(p?.cursor ?? 0)]!) };
     const store = recordingStore();
-    const sync = new MemberSync({ connectors: { x: fake }, catalog: () => catalog([['x', 'g']]), store, now: Date.now, logger: quiet, schedule: 'off' });
+    const sync = new MemberSync({ connectors: { x: fake }, catalog: () => catalog([['x', 'g']]), store, claims: { claim: () => true }, now: Date.now, logger: quiet, schedule: 'off' });
     let ranAt = -1;
     setImmediate(() => (ranAt = store.log.length));
     await sync.runOnce();
@@ -58,7 +58,7 @@ describe('the user sync job', () => {
     const limited: IdpConnector = { name: 'l', type: 'l', listMembers: () => Promise.reject(new RetryableError('slow down', 3_600_000)) };
     const fine: IdpConnector = { name: 'f', type: 'f', listMembers: () => Promise.resolve({ members: [{ id: 'u1' }] }) };
     const store = recordingStore();
-    const sync = new MemberSync({ connectors: { l: limited, f: fine }, catalog: () => catalog([['l', 'g'], ['f', 'g']]), store, now: Date.now, logger: quiet, schedule: 'off', maxWaitMs: 60_000 });
+    const sync = new MemberSync({ connectors: { l: limited, f: fine }, catalog: () => catalog([['l', 'g'], ['f', 'g']]), store, claims: { claim: () => true }, now: Date.now, logger: quiet, schedule: 'off', maxWaitMs: 60_000 });
     const results = await sync.runOnce();
     assert.deepEqual(results.map((r) => r.outcome), ['failed', 'ok']);
     assert.ok(store.log.includes('failed l/g: slow down'));
@@ -67,7 +67,7 @@ describe('the user sync job', () => {
   test('stop() ends a run waiting out a rate limit at once, recording the listing as incomplete', async () => {
     const limited: IdpConnector = { name: 'l', type: 'l', listMembers: () => Promise.reject(new RetryableError('slow down', 50_000)) };
     const store = recordingStore();
-    const sync = new MemberSync({ connectors: { l: limited }, catalog: () => catalog([['l', 'g']]), store, now: Date.now, logger: quiet, schedule: 'off' });
+    const sync = new MemberSync({ connectors: { l: limited }, catalog: () => catalog([['l', 'g']]), store, claims: { claim: () => true }, now: Date.now, logger: quiet, schedule: 'off' });
     const run = sync.runOnce();
     await new Promise((r) => setTimeout(r, 20));
     const t0 = Date.now();
