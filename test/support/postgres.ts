@@ -47,7 +47,12 @@ export function dropTestDatabase(url: string): void {
   const name = new URL(url).pathname.slice(1);
   const pg = new SyncPg(testServerUrl(), { timeoutMs: 30_000 });
   try {
-    pg.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    // Our own connections are ended first; then a plain DROP, which makes an autovacuum worker on
+    // the database leave by itself. `WITH (FORCE)` would instead try to end that worker too and
+    // fail without pg_signal_backend ("must be a member of the role whose process is being
+    // terminated"): a fresh-clone CI run met exactly that.
+    pg.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()', [name]);
+    pg.query(`DROP DATABASE IF EXISTS ${name}`);
   } finally {
     pg.close();
   }
