@@ -27,6 +27,7 @@ import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
 import { chainHash, COLUMNS, kindValues, recordPersonWith, REQUEST, toApprover, toAudit, toJiraIntake, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
 import { pendingPartiesSql, toPendingParties, type PendingPartyRow } from '../pendingParties.js';
+import { TxBatch } from '../txBatch.js';
 import type { PgDb } from './db.js';
 
 /** The insert's parameters $22-$29: a new request's kind columns, in the order of KIND_COLUMNS. */
@@ -57,6 +58,7 @@ function mergeInto(table: string, key: string[]): string {
 export class PostgresStore implements Store, EvidenceStore {
   private readonly watchers: RequestWatcher[] = [];
   private readonly people: PersonWrites;
+  private readonly batch = new TxBatch({ tx: (fn) => this.db.tx(fn), inTransaction: () => this.db.inTransaction });
 
   constructor(
     private readonly db: PgDb,
@@ -122,6 +124,10 @@ export class PostgresStore implements Store, EvidenceStore {
 
   tx<T>(fn: (s: TxStore) => T): T {
     return this.db.tx(() => fn(this));
+  }
+
+  batched<T>(fn: () => T): Promise<T> {
+    return this.batch.run(fn);
   }
 
   private requests(where: string, params: readonly unknown[]): RequestRecord[] {

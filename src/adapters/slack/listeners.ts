@@ -168,9 +168,9 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     if (cmd.kind !== 'modal') {
       const user = str(body.user_id);
       if (!user) return ack();
-      // Recorded before the ack (one synchronous transaction): once Slack has our 200, a
+      // Recorded before the ack (one transaction, committed in this turn): once Slack has our 200, a
       // cancellation cannot be lost. The answer goes by the response_url, through the outbox.
-      runSubcommand(ctx, cmd, user, commandReply(body));
+      await ctx.store.batched(() => runSubcommand(ctx, cmd, user, commandReply(body)));
       await ack();
       return;
     }
@@ -224,7 +224,8 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       requesterSlackId = check.subjectSlackId;
       onBehalf = check.onBehalf;
     }
-    const result = submitRequest(ctx, { submissionKey: view.id, requesterSlackId, onBehalf, ...form });
+    // Recorded before the ack, committed with the other submissions of the same moment (store.batched).
+    const result = await ctx.store.batched(() => submitRequest(ctx, { submissionKey: view.id, requesterSlackId, onBehalf, ...form }));
     if (!result.ok) {
       await ack({ response_action: 'errors', errors: result.errors as Record<string, string> });
       return;
@@ -241,10 +242,11 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       logger.warn({ user: body.user.id }, 'approve click without a valid request id');
       return;
     }
-    // Recorded before the ack (the account lookup is bounded, the transaction synchronous, both
-    // well inside Slack's 3 s): once Slack has our 200, the decision cannot be lost to a crash.
+    // Recorded before the ack (the account lookup is bounded, the transaction committed in the
+    // same turn, both well inside Slack's 3 s): once Slack has our 200, the decision cannot be
+    // lost to a crash.
     const actor = await ctx.people.slackActor(body.user.id);
-    decide(ctx, { requestId, actor, decision: 'approve', reply });
+    await ctx.store.batched(() => decide(ctx, { requestId, actor, decision: 'approve', reply }));
     await ack();
   });
 
@@ -257,7 +259,8 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
       return;
     }
     // A refusal is recorded before the ack, like a decision; the modal opens after it.
-    const refused = refuseIfMayNotDecide(ctx, { requestId, actor: await ctx.people.slackActor(body.user.id), reply });
+    const actor = await ctx.people.slackActor(body.user.id);
+    const refused = await ctx.store.batched(() => refuseIfMayNotDecide(ctx, { requestId, actor, reply }));
     await ack();
     if (refused) return;
     const r = ctx.store.getRequest(requestId)!;
@@ -276,7 +279,10 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
   app.action(IDS.revoke, async ({ ack, body }) => {
     const requestId = buttonRequestId(body);
     // Recorded before the ack, like a decision (the account lookup is bounded inside Slack's 3 s).
-    if (requestId) revokeNow(ctx, { requestId, actor: await ctx.people.slackActor(body.user.id), reply: replyOf(body) });
+    if (requestId) {
+      const actor = await ctx.people.slackActor(body.user.id);
+      await ctx.store.batched(() => revokeNow(ctx, { requestId, actor, reply: replyOf(body) }));
+    }
     await ack();
   });
 
@@ -284,7 +290,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     const requestId = buttonRequestId(body);
     // Recorded before the ack; who may extend (only the holder, at most the role's maximum) is
     // decided by the use case, as for /access extend.
-    if (requestId) extendFromWarning(ctx, { actorSlackId: body.user.id, requestId, reply: replyOf(body) });
+    if (requestId) await ctx.store.batched(() => extendFromWarning(ctx, { actorSlackId: body.user.id, requestId, reply: replyOf(body) }));
     await ack();
   });
 
@@ -304,7 +310,7 @@ export function registerListeners(app: SlackListenerRegistry, ctx: AppContext, s
     const actor = await ctx.people.slackActor(body.user.id);
     const check = checkMayDecide(ctx, { requestId, actor });
     // A refusal is answered by DM: a modal submission has no response_url. Recorded before the ack.
-    decide(ctx, { requestId, actor, decision: 'deny', reason, reply: { user: body.user.id } });
+    await ctx.store.batched(() => decide(ctx, { requestId, actor, decision: 'deny', reason, reply: { user: body.user.id } }));
     await ack();
     if (!check.ok) logger.info({ requestId, code: check.code }, 'deny refused');
   });

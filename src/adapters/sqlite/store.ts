@@ -22,6 +22,7 @@ import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
 import { chainHash, COLUMNS, kindValues, recordPersonWith, REQUEST, toApprover, toAudit, toJiraIntake, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
 import { pendingPartiesSql, toPendingParties, type PendingPartyRow } from '../pendingParties.js';
+import { TxBatch } from '../txBatch.js';
 import type { Db } from './db.js';
 import { MEMBER_GONE_SQL, SEEN_MEMBERSHIPS_SQL, activeGrantsSql } from './requestKinds.js';
 
@@ -36,6 +37,7 @@ export class SqliteStore implements Store, EvidenceStore {
   /** One transaction function for every `tx` (making one per call costs more than a short transaction's SQL). */
   private readonly runTx: (fn: (s: TxStore) => unknown) => unknown;
   private readonly people: PersonWrites;
+  private readonly batch: TxBatch;
 
   constructor(
     private readonly db: Db,
@@ -45,6 +47,7 @@ export class SqliteStore implements Store, EvidenceStore {
       FROM approvers a JOIN people p ON p.id = a.person_id
       LEFT JOIN surface_refs s ON s.request_id = a.request_id AND s.surface = 'slack' AND s.purpose = 'approver_card' AND s.stage = a.stage AND s.person_id = a.person_id`;
     this.runTx = db.transaction((fn: (s: TxStore) => unknown) => fn(this));
+    this.batch = new TxBatch({ tx: (fn) => void this.runTx(fn), inTransaction: () => db.inTransaction });
     this.s = {
       insertRequest: db.prepare(`INSERT INTO requests (id, submission_key, state, app_id, role_id, app_name, role_name, connector, group_id,
           duration_token, duration_ms, reason, policy_json, requester_id, created_at, updated_at, break_glass_notify, next_timer_at, extends_id,
@@ -189,6 +192,10 @@ export class SqliteStore implements Store, EvidenceStore {
 
   tx<T>(fn: (s: TxStore) => T): T {
     return this.runTx(fn) as T;
+  }
+
+  batched<T>(fn: () => T): Promise<T> {
+    return this.batch.run(fn);
   }
 
   insertRequest(r: NewRequest): void {

@@ -387,6 +387,14 @@ export interface Store extends TxStore {
    * together, or (when `fn` throws) none of them does.
    */
   tx<T>(fn: (s: TxStore) => T): T;
+  /**
+   * Runs `fn` (which writes through `tx`) after the current turn of the event loop, in a
+   * transaction shared with the other calls made in that turn and committed once for all of them
+   * (adapters/txBatch.ts); resolves with its result once committed. For what is recorded before an
+   * ack: a burst of Slack requests pays for one commit, not one each. `fn` throwing rolls back its
+   * own writes only.
+   */
+  batched<T>(fn: () => T): Promise<T>;
 }
 
 /** An operation of the synchronous mode, returning a promise. */
