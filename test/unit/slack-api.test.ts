@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { SlackApi, SlackApiError, formBody } from '../../src/adapters/slack/api.js';
-import { SlackGateway, isSlackResponseUrl } from '../../src/adapters/slack/client.js';
+import { SlackGateway, isSlackResponseUrl, type KeptUsers } from '../../src/adapters/slack/client.js';
 import { PermanentError, RetryableError } from '../../src/outbox/errors.js';
 import { SlackEmulator } from '../emulators/slack.js';
 
@@ -300,4 +300,32 @@ test("the directory reads an account's kind from users.info, and reuses an answe
   } finally {
     await emu.stop();
   }
+});
+
+test("users.info answers of one turn are kept in one write, and a forget before it drops the user's", async () => {
+  // Slack answering at once (resolved promises): all three answers arrive within one turn.
+  const users: Record<string, { id: string; team_id: string; profile: { email: string } }> = {
+    U100: { id: 'U100', team_id: 'T1', profile: { email: 'al@example.com' } },
+    U400: { id: 'U400', team_id: 'T1', profile: { email: 'bo@example.com' } },
+    U500: { id: 'U500', team_id: 'T1', profile: { email: 'cy@example.com' } },
+  };
+  const api = {
+    call: (_method: string, args: { user: string }) => Promise.resolve({ ok: true, user: users[args.user] }),
+    callClassified: () => Promise.resolve({ ok: true, team_id: 'T1' }),
+  } as unknown as SlackApi;
+  const writes: string[][] = [];
+  const forgotten: string[] = [];
+  const kept: KeptUsers = {
+    read: () => undefined,
+    writeAll: (answers) => void writes.push(answers.map((a) => `${a.slackId}=${a.user.email}`)),
+    forget: (id) => void forgotten.push(id),
+  };
+  const gw = new SlackGateway(api, Date.now, 60_000, kept);
+  await Promise.all([gw.userInfo('U100'), gw.userInfo('U400'), gw.userInfo('U500')]);
+  // Slack changed U500 before the turn ended: what was learned of them is not kept.
+  gw.forgetUser('U500');
+  assert.deepEqual(writes, [], 'nothing written before the turn ends');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(writes, [['U100=al@example.com', 'U400=bo@example.com']]);
+  assert.deepEqual(forgotten, ['U500']);
 });

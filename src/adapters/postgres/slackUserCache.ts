@@ -10,7 +10,7 @@
  * drops its in-memory copy when it hears it (LISTEN in storage.ts).
  */
 import type { DirectoryUser } from '../../app/ports/directory.js';
-import type { KeptUsers } from '../slack/client.js';
+import type { KeptAnswer, KeptUsers } from '../slack/client.js';
 import type { PgDb } from './db.js';
 import { SLACK_USER_ID } from '../../domain/people.js';
 
@@ -32,11 +32,13 @@ export class PostgresSlackUserCache implements KeptUsers {
     return row && { user: JSON.parse(row.user_json) as DirectoryUser, at: row.fetched_at };
   }
 
-  write(slackId: string, user: DirectoryUser, at: number): void {
+  /** One statement for all of them (one round trip); each user appears once (the gateway gathers by user). */
+  writeAll(answers: readonly KeptAnswer[]): void {
     this.db.run(
-      `INSERT INTO slack_user_cache (slack_id, user_json, fetched_at) VALUES ($1, $2, $3)
+      `INSERT INTO slack_user_cache (slack_id, user_json, fetched_at)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
         ON CONFLICT (slack_id) DO UPDATE SET user_json = excluded.user_json, fetched_at = excluded.fetched_at WHERE excluded.fetched_at >= slack_user_cache.fetched_at`,
-      [slackId, JSON.stringify(user), at],
+      [answers.map((a) => a.slackId), answers.map((a) => JSON.stringify(a.user)), answers.map((a) => a.at)],
     );
   }
 

@@ -55,7 +55,8 @@ const USER_CACHE_MAX = 10_000;
  */
 export interface KeptUsers {
   read(slackId: string): { user: DirectoryUser; at: number } | undefined;
-  write(slackId: string, user: DirectoryUser, at: number): void;
+  /** Keeps these answers, in one transaction (or one statement): the gateway gathers a turn's answers. */
+  writeAll(answers: readonly KeptAnswer[]): void;
   /**
    * Drops the kept answer. Where several processes share it (Postgres), also tells each of them
    * to drop its in-memory copy (storage.ts `onSlackUserForgotten`, then `SlackGateway.dropCached`).
@@ -63,8 +64,20 @@ export interface KeptUsers {
   forget(slackId: string): void;
 }
 
+/** One users.info answer to keep: whose, what Slack said, and when. */
+export interface KeptAnswer {
+  slackId: string;
+  user: DirectoryUser;
+  at: number;
+}
+
 export class SlackGateway implements SlackDirectory {
   private readonly users = new Map<string, { at: number; user: Promise<DirectoryUser | undefined> }>();
+  /**
+   * Answers waiting to be kept: written together once the turn of the event loop ends, so a burst
+   * of first-time users costs the database one commit, not one each.
+   */
+  private toKeep = new Map<string, KeptAnswer>();
   private workspaceIds: Promise<Workspace> | undefined;
 
   constructor(
@@ -100,7 +113,7 @@ export class SlackGateway implements SlackDirectory {
         forget();
         this.keep((k) => k.forget(userId));
       } else if (this.users.get(userId) === entry) {
-        this.keep((k) => k.write(userId, u, entry.at));
+        this.keepLater({ slackId: userId, user: u, at: entry.at });
       }
     }, forget);
     if (this.users.size > USER_CACHE_MAX) {
@@ -118,9 +131,24 @@ export class SlackGateway implements SlackDirectory {
     this.keep((k) => k.forget(userId));
   }
 
+  private keepLater(answer: KeptAnswer): void {
+    if (!this.kept) return;
+    if (this.toKeep.size === 0) setImmediate(this.writeKept);
+    this.toKeep.set(answer.slackId, answer);
+  }
+
+  /** A field, not a method: handed to setImmediate as it is. */
+  private readonly writeKept = (): void => {
+    const answers = [...this.toKeep.values()];
+    this.toKeep = new Map();
+    if (answers.length > 0) this.keep((k) => k.writeAll(answers));
+  };
+
   /** Drops this process's copy only: another replica forgot the user (the kept answer is gone already). */
   dropCached(userId: string): void {
     this.users.delete(userId);
+    // An answer not yet written must not outlive the forget.
+    this.toKeep.delete(userId);
   }
 
   private readKept(userId: string): { user: DirectoryUser; at: number } | undefined {

@@ -3,10 +3,12 @@
  * outlive a restart for as long as they would have lived in memory (adapters/slack/client.ts).
  */
 import type { DirectoryUser } from '../../app/ports/directory.js';
+import type { KeptAnswer, KeptUsers } from '../slack/client.js';
 import type { Db } from './db.js';
 
-export class SqliteSlackUserCache {
+export class SqliteSlackUserCache implements KeptUsers {
   private readonly s;
+  private readonly writeInOneTx: (answers: readonly KeptAnswer[]) => void;
 
   constructor(db: Db) {
     this.s = {
@@ -15,6 +17,9 @@ export class SqliteSlackUserCache {
         ON CONFLICT (slack_id) DO UPDATE SET user_json = excluded.user_json, fetched_at = excluded.fetched_at WHERE excluded.fetched_at >= slack_user_cache.fetched_at`),
       forget: db.prepare('DELETE FROM slack_user_cache WHERE slack_id = ?'),
     };
+    this.writeInOneTx = db.transaction((answers: readonly KeptAnswer[]) => {
+      for (const a of answers) this.s.write.run(a.slackId, JSON.stringify(a.user), a.at);
+    });
   }
 
   /** The answer kept for this user and when Slack gave it; undefined when none is kept (or it is unreadable). */
@@ -28,8 +33,8 @@ export class SqliteSlackUserCache {
     }
   }
 
-  write(slackId: string, user: DirectoryUser, at: number): void {
-    this.s.write.run(slackId, JSON.stringify(user), at);
+  writeAll(answers: readonly KeptAnswer[]): void {
+    this.writeInOneTx(answers);
   }
 
   forget(slackId: string): void {
