@@ -35,6 +35,12 @@ export interface AckPhase {
    * (or the reference app), the load generator, and the bench process with the emulators.
    */
   cores: { bot: number; load: number; emulators: number };
+  /**
+   * The bot's CPU per answer counting, beyond the phase, the background work it left (routing,
+   * Jira, DMs, grants) until the outbox drained: what the answers cost in all, whatever a phase's
+   * pace leaves for later (NaN for the references).
+   */
+  botCpuWithDrainMs: number;
   /** Connections the bot opened to the emulators during the phase (NaN for the references). */
   connectionsOpened: number;
   errors: number;
@@ -79,12 +85,14 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
       if (!warm) phases.push(cmd);
       const viewIds = await env.viewsFor(new Set(users), before, users);
       await env.idle();
+      withDrain(env, cmd);
 
       // Modal submissions (bodies built before the clock starts).
       const submitBodies = viewIds.map((v, i) => env.submitBody(users[i]!, v));
       const sub = await timed(env, load, 'submission', level, submitBodies, (text) => text === '');
       if (!warm) phases.push(sub);
       await env.idle();
+      withDrain(env, sub);
 
       // Approve clicks on each new request's card.
       const ids = env.requestIdsFor(viewIds);
@@ -97,6 +105,7 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
       const click = await timed(env, load, 'click', level, clickBodies);
       if (!warm) phases.push(click);
       await env.idle();
+      withDrain(env, click);
       const active = env.db().prepare(`SELECT COUNT(*) FROM requests WHERE state = 'active' AND id IN (${ids.map(() => '?').join(',')})`).pluck().get(...ids) as number;
       if (active !== ids.length) {
         // Say why: each request that did not become active, its state and its effects' last errors.
@@ -107,7 +116,7 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
         });
         throw new Error(`only ${active} of ${ids.length} requests became active:\n${why.join('\n')}`);
       }
-      if (!warm) for (const p of phases.slice(-3)) opts.log(`  ${p.kind.padEnd(10)} ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s, ELU bot ${p.botElu.toFixed(2)}, emulators ${p.emulatorsElu.toFixed(2)}; ${coresLine(p)}; ${p.connectionsOpened} connections opened to the emulators; bot's longest stall ${p.botLoopMaxMs.toFixed(0)} ms)`);
+      if (!warm) for (const p of phases.slice(-3)) opts.log(`  ${p.kind.padEnd(10)} ${String(c).padStart(3)} in flight: ${pct(p.latency)}  (${p.perSecond.toFixed(0)}/s, ELU bot ${p.botElu.toFixed(2)}, emulators ${p.emulatorsElu.toFixed(2)}; ${coresLine(p)}, ${p.botCpuWithDrainMs.toFixed(2)} ms with the drain; ${p.connectionsOpened} connections opened to the emulators; bot's longest stall ${p.botLoopMaxMs.toFixed(0)} ms)`);
     }
   } finally {
     await env.close();
@@ -143,6 +152,7 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
             emulatorsElu: Number.NaN,
             botLoopMaxMs: Number.NaN,
             cores,
+            botCpuWithDrainMs: Number.NaN,
             connectionsOpened: Number.NaN,
             errors: results.filter((r) => r.status !== 200).length,
           };
@@ -174,7 +184,7 @@ export async function measureAck(opts: { perLevel: number; warmup: number; level
       })),
     );
   }
-  const out = (p: AckPhase) => ({ ...p, latency: rounded(p.latency), perSecond: round(p.perSecond, 0), botElu: round(p.botElu), emulatorsElu: round(p.emulatorsElu), botLoopMaxMs: round(p.botLoopMaxMs), cores: { bot: round(p.cores.bot), load: round(p.cores.load), emulators: round(p.cores.emulators) } });
+  const out = (p: AckPhase) => ({ ...p, latency: rounded(p.latency), perSecond: round(p.perSecond, 0), botElu: round(p.botElu), emulatorsElu: round(p.emulatorsElu), botLoopMaxMs: round(p.botLoopMaxMs), botCpuWithDrainMs: round(p.botCpuWithDrainMs), cores: { bot: round(p.cores.bot), load: round(p.cores.load), emulators: round(p.cores.emulators) } });
   return { result: { phases: phases.map(out), boltFloor: floors.bolt.map(out), nodeFloor: floors.node.map(out) }, rows };
 }
 
@@ -209,7 +219,12 @@ async function timed(env: BenchEnv, load: LoadGenerator, kind: AckPhase['kind'],
   const errors = failed.length;
   if (errors > 0) console.log(`  ${kind} ${inFlight} in flight: ${errors} answers were not what Slack expects, e.g. ${JSON.stringify(failed.slice(0, 3).map((r) => `${r.status} ${r.text.slice(0, 200)}`))}`);
   const n = bodies.length;
-  return { kind, inFlight, n, latency: summarize(results.map((r) => r.ms)), perSecond: (n / wall) * 1000, botElu, emulatorsElu, botLoopMaxMs, cores, connectionsOpened: connections, errors };
+  return { kind, inFlight, n, latency: summarize(results.map((r) => r.ms)), perSecond: (n / wall) * 1000, botElu, emulatorsElu, botLoopMaxMs, cores, botCpuWithDrainMs: cpu0.bot, connectionsOpened: connections, errors };
+}
+
+/** Once the outbox has drained after a phase: its CPU per answer, drain included (the phase carries its start). */
+function withDrain(env: BenchEnv, p: AckPhase): void {
+  p.botCpuWithDrainMs = (cpuMsOf(env.pid) - p.botCpuWithDrainMs) / p.n;
 }
 
 /** Connections the emulators have accepted so far (the bot is their only client during a phase). */

@@ -95,7 +95,7 @@ const QUICK: Size = {
 type Measure = (size: Size, log: (s: string) => void) => Promise<{ result: unknown; rows: Row[] }>;
 
 const MEASUREMENTS: Record<string, { title: string; run: Measure }> = {
-  ack: { title: '1. Ack latency', run: (s, log) => measureAck({ perLevel: s.ackPerLevel, warmup: s.ackWarmup, levels: [10, 50, 200], log }) },
+  ack: { title: '1. Ack latency', run: (s, log) => measureAck({ perLevel: Number(process.env.BENCH_ACK_PER_LEVEL ?? s.ackPerLevel), warmup: s.ackWarmup, levels: (process.env.BENCH_ACK_LEVELS ?? '10,50,200').split(',').map(Number), log }) },
   latency: { title: '2. Time to record and to grant', run: (s, log) => measureLatency({ samples0: s.latency0, samples100: s.latency100, log }) },
   revocation: { title: '3. Revocation precision', run: (s, log) => measureRevocation({ grants: s.revocations, windowMs: s.revocationWindowMs, log }) },
   scale: { title: '4. Scale', run: (s, log) => measureScale({ pastRequests: s.pastRequests, activeGrants: s.activeGrants, log }) },
