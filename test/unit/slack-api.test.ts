@@ -282,10 +282,10 @@ test("the directory reads an account's kind from users.info, and reuses an answe
     // Within the minute the answer is reused; after it, Slack is asked again.
     const calls = () => emu.callsTo('POST', '/api/users.info').filter((c) => JSON.stringify(c.body).includes('U100')).length;
     emu.addUser({ id: 'U100', email: 'alice@example.com', realName: 'Alice Doe', guest: 'multi-channel' });
-    now += 59_000;
+    now += 44_000;
     assert.equal((await gw.userInfo('U100'))?.account.restricted, false);
     assert.equal(calls(), 1);
-    now += 2000;
+    now += 17_000;
     assert.equal((await gw.userInfo('U100'))?.account.restricted, true);
     assert.equal(calls(), 2);
     // Who a grant goes to is read fresh: a changed email is seen at once, not a minute later.
@@ -297,6 +297,47 @@ test("the directory reads an account's kind from users.info, and reuses an answe
     assert.equal(await gw.userInfo('U999'), undefined);
     assert.equal(await gw.userInfo('U999'), undefined);
     assert.equal(emu.callsTo('POST', '/api/users.info').filter((c) => JSON.stringify(c.body).includes('U999')).length, 2, 'an unknown user is not cached');
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('an answer used late in its minute is asked again in the background: the lookup does not wait, and the rules never read an answer over a minute old', async () => {
+  const emu = await started();
+  try {
+    let now = 1_000_000;
+    const gw = new SlackGateway(new SlackApi(TOKEN, `${emu.url}/api/`, 2000), () => now);
+    const calls = () => emu.callsTo('POST', '/api/users.info').length;
+    assert.equal((await gw.userInfo('U100'))?.account.restricted, false);
+    assert.equal(calls(), 1);
+    // Demoted to a guest; Slack's answer a moment ago said member.
+    emu.addUser({ id: 'U100', email: 'alice@example.com', realName: 'Alice Doe', guest: 'multi-channel' });
+    now += 30_000;
+    assert.equal((await gw.userInfo('U100'))?.account.restricted, false, 'early in its minute: the cached answer, no call');
+    assert.equal(calls(), 1);
+    now += 16_000;
+    // 46 s old: answered at once from the cache, and asked again behind it.
+    assert.equal((await gw.userInfo('U100'))?.account.restricted, false);
+    for (let i = 0; i < 200 && calls() < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(calls(), 2, 'one refresh in the background');
+    for (let i = 0; i < 200 && (await gw.userInfo('U100'))?.account.restricted !== true; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal((await gw.userInfo('U100'))?.account.restricted, true, 'the demotion is seen within the minute');
+    assert.equal(calls(), 2, 'lookups while it was in flight did not ask again');
+    // The refreshed answer counts its minute from the refresh.
+    now += 40_000;
+    assert.equal((await gw.userInfo('U100'))?.account.restricted, true);
+    assert.equal(calls(), 2);
+
+    // Slack said the user changed while a refresh was in flight: its answer is not kept.
+    now += 10_000;
+    emu.addUser({ id: 'U100', email: 'alice@example.com', realName: 'Alice Doe' });
+    const refreshing = gw.userInfo('U100');
+    gw.forgetUser('U100');
+    assert.equal((await refreshing)?.account.restricted, true, 'the lookup made before the change got the answer it had');
+    for (let i = 0; i < 200 && calls() < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await gw.userInfo('U100'))?.account.restricted, false, 'asked afresh after the forget');
+    assert.equal(calls(), 4);
   } finally {
     await emu.stop();
   }

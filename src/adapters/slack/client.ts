@@ -47,6 +47,12 @@ export interface SlackMessage {
 
 /** users.info answers are reused this long: a guest demoted or promoted is seen within a minute. */
 export const USER_CACHE_TTL_MS = 60_000;
+/**
+ * An answer used past this share of its minute is asked again in the background: someone acting
+ * every few seconds never waits for users.info, and the answer the rules read is still at most a
+ * minute old.
+ */
+const REFRESH_AHEAD_AFTER = 0.75;
 const USER_CACHE_MAX = 10_000;
 
 /**
@@ -64,6 +70,14 @@ export interface KeptUsers {
   forget(slackId: string): void;
 }
 
+/** A users.info answer in memory (or the call that will give it), from when it was asked. */
+interface CachedUser {
+  at: number;
+  user: Promise<DirectoryUser | undefined>;
+  /** Being asked again in the background (refreshAhead). */
+  refreshing?: boolean;
+}
+
 /** One users.info answer to keep: whose, what Slack said, and when. */
 export interface KeptAnswer {
   slackId: string;
@@ -72,7 +86,7 @@ export interface KeptAnswer {
 }
 
 export class SlackGateway implements SlackDirectory {
-  private readonly users = new Map<string, { at: number; user: Promise<DirectoryUser | undefined> }>();
+  private readonly users = new Map<string, CachedUser>();
   /**
    * Answers waiting to be kept: written together once the turn of the event loop ends, so a burst
    * of first-time users costs the database one commit, not one each.
@@ -91,12 +105,17 @@ export class SlackGateway implements SlackDirectory {
    * users.info, cached briefly (every command and click looks its actor up, and `/access` must
    * open its modal within the trigger's 3 seconds). Concurrent lookups of one user share a call;
    * failures and unknown users are not kept. `fresh` asks Slack anyway (and refreshes the cache).
-   * The cache outlives a restart through `kept`, for the same minute.
+   * An answer used in the last quarter of its minute is asked again in the background, so an
+   * active user does not wait for Slack once a minute. The cache outlives a restart through
+   * `kept`, for the same minute.
    */
   userInfo(userId: string, opts: { fresh?: boolean } = {}): Promise<DirectoryUser | undefined> {
     const now = this.now();
     const hit = this.users.get(userId);
-    if (hit && !opts.fresh && now - hit.at < this.userTtlMs) return hit.user;
+    if (hit && !opts.fresh && now - hit.at < this.userTtlMs) {
+      if (!hit.refreshing && now - hit.at >= this.userTtlMs * REFRESH_AHEAD_AFTER) this.refreshAhead(userId, hit);
+      return hit.user;
+    }
     const kept = opts.fresh ? undefined : this.readKept(userId);
     if (kept && kept.at <= now && now - kept.at < this.userTtlMs) {
       const entry = { at: kept.at, user: Promise.resolve<DirectoryUser | undefined>(kept.user) };
@@ -120,6 +139,28 @@ export class SlackGateway implements SlackDirectory {
       for (const [id, e] of this.users) if (now - e.at >= this.userTtlMs || this.users.size > USER_CACHE_MAX) this.users.delete(id);
     }
     return entry.user;
+  }
+
+  /** Asks Slack again for a cached answer late in its minute; the answer replaces it unless the user was forgotten or looked up afresh meanwhile. */
+  private refreshAhead(userId: string, hit: CachedUser): void {
+    hit.refreshing = true;
+    const at = this.now();
+    this.fetchUser(userId).then(
+      (u) => {
+        if (this.users.get(userId) !== hit) return;
+        if (!u) {
+          this.users.delete(userId);
+          this.keep((k) => k.forget(userId));
+          return;
+        }
+        this.users.set(userId, { at, user: Promise.resolve(u) });
+        this.keepLater({ slackId: userId, user: u, at });
+      },
+      // Slack failing: the cached answer still expires at the end of its minute; a later lookup tries again.
+      () => {
+        hit.refreshing = false;
+      },
+    );
   }
 
   /**
