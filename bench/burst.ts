@@ -127,6 +127,16 @@ export async function measureBurst(opts: { approvals: number; perMinute: number;
       }
     }
     const totalMs = lastPut - t0;
+    // Each bucket's calls answered in each of Okta's windows: how much of every window's budget was used.
+    const perWindow: Record<string, number[]> = {};
+    const firstWindow = Math.floor((t0 + offset) / 60_000);
+    for (const c of calls) {
+      if (c.status === 429) continue;
+      const row = (perWindow[bucketOf(c.method, c.path)] ??= []);
+      const w = Math.floor((c.at + offset) / 60_000) - firstWindow;
+      while (row.length <= w) row.push(0);
+      row[w]! += 1;
+    }
     // When the memberships were added: the first window's share, then the rest after it opened.
     const putTimes = calls.filter((c) => c.method === 'PUT' && c.status === 204).map((c) => c.at - t0).sort((a, b) => a - b);
     const inFirst = putTimes.filter((t) => t < opts.leadSec * 1000);
@@ -160,7 +170,7 @@ export async function measureBurst(opts: { approvals: number; perMinute: number;
     };
     opts.log(
       `  ${n} approvals, ${perMinute}/min per bucket: last membership added after ${ms(totalMs)}; window bound ${ms(windowBoundMs)}, N÷rate ${ms(rateBoundMs)}; ` +
-        `429s ${result.tooManyRequests}; calls ${JSON.stringify(callsByBucket)}; lost ${lost}, duplicates ${duplicates}, failed ${result.failed}; ` +
+        `429s ${result.tooManyRequests}; calls ${JSON.stringify(callsByBucket)}, per window ${JSON.stringify(perWindow)}; lost ${lost}, duplicates ${duplicates}, failed ${result.failed}; ` +
         `${inFirst.length} granted in the first window (last at ${ms(firstWindowDoneMs)}), ${afterOpen.length} after it (last ${ms(restMs)} after the window opened)`,
     );
     const rows: Row[] = [

@@ -58,6 +58,8 @@ export class JsonGetter {
       if (err instanceof HttpTimeout) throw new OnCallError(`${label} did not answer within ${this.c.timeoutMs} ms while ${what}`);
       const code = (err as { code?: unknown }).code;
       throw new OnCallError(this.c.redact(`could not reach ${label} at ${url.origin} while ${what} (${typeof code === 'string' ? code : (err as Error).message})`));
+    } finally {
+      this.gate.release(GATE_KEY, held.ticket);
     }
     const limit = this.c.rateLimit(answer.headers, answer.status, this.c.now());
     if (limit) {

@@ -92,18 +92,23 @@ export class SlackApi {
    * the outbox's two kinds.
    */
   async call<T extends SlackResult = SlackResult>(method: string, args: SlackArgs = {}, opts: CallOptions = {}): Promise<T> {
-    await this.admit(method, opts.maxWaitMs ?? 0);
-    const answer = await sendHttp(new URL(method, this.base), {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${this.token}`,
-        'Content-Type': 'application/x-www-form-urlencoded',
-        Accept: 'application/json',
-        'User-Agent': 'access-bot',
-      },
-      body: formBody(args),
-      timeoutMs: this.timeoutMs,
-    });
+    const ticket = await this.admit(method, opts.maxWaitMs ?? 0);
+    let answer;
+    try {
+      answer = await sendHttp(new URL(method, this.base), {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${this.token}`,
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Accept: 'application/json',
+          'User-Agent': 'access-bot',
+        },
+        body: formBody(args),
+        timeoutMs: this.timeoutMs,
+      });
+    } finally {
+      this.gate.release(method, ticket);
+    }
     if (answer.status === 429) {
       const after = Math.max(1000, parseRetryAfter(headerValue(answer.headers, 'retry-after'), this.now()) ?? 1000);
       this.gate.exhausted(method, this.now() + after);
@@ -125,12 +130,12 @@ export class SlackApi {
     }
   }
 
-  /** Waits out the method's hold if it ends within `maxWaitMs`; otherwise rejects at once, unsent. */
-  private async admit(method: string, maxWaitMs: number): Promise<void> {
+  /** Waits out the method's hold if it ends within `maxWaitMs`, and gives the call's ticket; otherwise rejects at once, unsent. */
+  private async admit(method: string, maxWaitMs: number): Promise<number> {
     let budget = maxWaitMs;
     for (;;) {
       const held = this.gate.reserve(method);
-      if (held.ok) return;
+      if (held.ok) return held.ticket;
       if (held.waitMs > budget) {
         throw new RetryableError(
           `Slack ${method}: rate limited (an earlier call got a 429) for ${Math.ceil(held.waitMs / 1000)} s more; not sent`,

@@ -295,12 +295,17 @@ export class AtlassianOrgConnector implements IdpConnector, UserDirectory, Membe
     if (!gate.ok) {
       throw new RetryableError(`the Atlassian admin API's rate limit for ${key} is used up for ${Math.ceil(gate.waitMs / 1000)} s more; waiting instead of calling`, gate.waitMs, 'atlassian_org_rate_limited');
     }
-    const answer = await sendHttp(new URL(path, this.base), {
-      method,
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json', Authorization: `Bearer ${this.apiKey}`, 'User-Agent': 'access-bot' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      timeoutMs: this.timeoutMs,
-    });
+    let answer;
+    try {
+      answer = await sendHttp(new URL(path, this.base), {
+        method,
+        headers: { Accept: 'application/json', 'Content-Type': 'application/json', Authorization: `Bearer ${this.apiKey}`, 'User-Agent': 'access-bot' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        timeoutMs: this.timeoutMs,
+      });
+    } finally {
+      this.gate.release(key, gate.ticket);
+    }
     const resetAt = resetTime(answer.headers, this.now());
     if (answer.status === 429) {
       this.gate.exhausted(key, this.now() + (retryAfterMs(headerValue(answer.headers, 'retry-after'), this.now(), 429) ?? Math.max(1000, (resetAt ?? 0) - this.now())));

@@ -453,14 +453,18 @@ export class GitHubConnector implements IdpConnector, UserDirectory, Memberships
     if (!gate.ok) {
       throw new RetryableError(`GitHub's ${bucket} rate limit is used up for ${Math.ceil(gate.waitMs / 1000)} s more; waiting instead of calling`, gate.waitMs, 'github_rate_limited');
     }
-    if ('token' in this.auth) return this.request(method, url, `Bearer ${this.auth.token}`, body, bucket);
-    const first = await this.auth.app.get();
     try {
-      return await this.request(method, url, `Bearer ${first}`, body, bucket);
-    } catch (err) {
-      if (!(err instanceof GitHubHttpError) || err.status !== 401) throw err;
-      this.auth.app.invalidate(first);
-      return this.request(method, url, `Bearer ${await this.auth.app.get()}`, body, bucket);
+      if ('token' in this.auth) return await this.request(method, url, `Bearer ${this.auth.token}`, body, bucket);
+      const first = await this.auth.app.get();
+      try {
+        return await this.request(method, url, `Bearer ${first}`, body, bucket);
+      } catch (err) {
+        if (!(err instanceof GitHubHttpError) || err.status !== 401) throw err;
+        this.auth.app.invalidate(first);
+        return await this.request(method, url, `Bearer ${await this.auth.app.get()}`, body, bucket);
+      }
+    } finally {
+      this.gate.release(bucket, gate.ticket);
     }
   }
 

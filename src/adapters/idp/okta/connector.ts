@@ -397,12 +397,17 @@ export class OktaConnector implements IdpConnector, UserDirectory, Memberships, 
     if (!gate.ok) {
       throw new RetryableError(`Okta's rate limit for ${key} is used up for ${Math.ceil(gate.waitMs / 1000)} s more; waiting instead of calling`, gate.waitMs, 'okta_rate_limited');
     }
-    const answer = await sendHttp(new URL(path, this.orgUrl), {
-      method,
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json', Authorization: `SSWS ${this.secret}`, 'User-Agent': 'access-bot' },
-      body: method === 'GET' ? undefined : '',
-      timeoutMs: this.timeoutMs,
-    });
+    let answer;
+    try {
+      answer = await sendHttp(new URL(path, this.orgUrl), {
+        method,
+        headers: { Accept: 'application/json', 'Content-Type': 'application/json', Authorization: `SSWS ${this.secret}`, 'User-Agent': 'access-bot' },
+        body: method === 'GET' ? undefined : '',
+        timeoutMs: this.timeoutMs,
+      });
+    } finally {
+      this.gate.release(key, gate.ticket);
+    }
     const resetAt = rateLimitResetAt(answer.headers, this.now());
     if (resetAt !== undefined) {
       if (answer.status === 429) this.gate.exhausted(key, resetAt);
