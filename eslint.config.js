@@ -4,6 +4,8 @@ import tseslint from 'typescript-eslint';
 /** Service SDKs and the database driver: only adapters (and compose.ts) may use them. */
 const SDKS = ['@slack/*', 'jira.js', '@okta/*', '@googleapis/*', '@microsoft/*', 'better-sqlite3', 'node-cron'];
 const SDK_RULE = { group: SDKS, message: 'Service SDKs and the database belong in src/adapters/, composed by compose.ts.' };
+/** The connectors' SDKs, loaded only when a connector of their type is built. */
+const LAZY_SDKS = ['jira.js', '@googleapis/admin', '@microsoft/microsoft-graph-client', '@aws-sdk/client-sso-admin', '@aws-sdk/client-identitystore'];
 /** The composition root and process entries, which depend on everything: nothing inside imports them. */
 const ENTRIES = { regex: '^(\\.\\./)+(compose|main|cli|check|effects-cli|evidence-cli)\\.js$|^(\\.\\./)+jobs/', message: 'Entry points and jobs depend on app/, not the other way round.' };
 
@@ -53,6 +55,20 @@ export default tseslint.config(
   {
     files: ['scripts/**/*.mjs', 'eslint.config.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
+    // A connector's SDK is loaded when a connector of its type is built, not when the bot starts
+    // (src/adapters/lazyModule.ts): its types may be imported, its values not. (The blocks below
+    // keep these SDKs out of domain/, app/ and outbox/ altogether.)
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: LAZY_SDKS.map((name) => ({ name, allowTypeImports: true, message: `${name} is loaded through lazyModule (src/adapters/lazyModule.ts) when its connector is built; import its types only.` })),
+        },
+      ],
+    },
   },
   {
     // The domain is pure: no SDK, database, clock or I/O (ARCHITECTURE.md §1.4).

@@ -31,11 +31,16 @@
  * - Permissions: adding and removing need "Site administration" (site-admin) or user access
  *   admin; reading members needs "Browse users and groups".
  */
-import { Version3Client } from 'jira.js';
+import type * as JiraJs from 'jira.js';
+import type { Version3Client } from 'jira.js';
 import { PermanentError, RetryableError } from '../../../outbox/errors.js';
 import { JiraCloudRecord } from '../../jira/record.js';
 import { runHealthChecks } from '../health.js';
 import type { HealthReport, IdpUser, IdpMember, MemberPage, IdpConnector, UserDirectory, Memberships, Health, MemberListing } from '../../../app/ports/idp.js';
+import { lazyModule } from '../../lazyModule.js';
+
+/** jira.js, with axios and zod: about 900 modules, loaded when the first Atlassian connector is built (lazyModule.ts). */
+const jiraJs = lazyModule<typeof JiraJs>('jira.js');
 
 export interface AtlassianConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -81,7 +86,7 @@ export class AtlassianConnector implements IdpConnector, UserDirectory, Membersh
     const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const client =
       deps.client ??
-      new Version3Client({
+      new (jiraJs().Version3Client)({
         host: config.host,
         authentication: { basic: { email: config.email, apiToken: config.apiToken } },
         baseRequestConfig: { timeout: timeoutMs },

@@ -27,24 +27,21 @@
  * The SDK's own retries are off (`maxAttempts: 1`): retrying is the outbox's job. Credentials come
  * from the SDK's default chain (env vars, shared config, container and instance roles).
  */
-import {
-  CreateAccountAssignmentCommand,
-  DeleteAccountAssignmentCommand,
-  DescribeAccountAssignmentCreationStatusCommand,
-  DescribeAccountAssignmentDeletionStatusCommand,
-  ListAccountAssignmentsCommand,
-  ListInstancesCommand,
-  SSOAdminClient,
-  type AccountAssignmentOperationStatus,
-  type SSOAdminClientConfig,
-} from '@aws-sdk/client-sso-admin';
-import { DescribeUserCommand, GetUserIdCommand, IdentitystoreClient, type DescribeUserCommandOutput } from '@aws-sdk/client-identitystore';
+import type * as SsoAdminSdk from '@aws-sdk/client-sso-admin';
+import type { AccountAssignmentOperationStatus, SSOAdminClient, SSOAdminClientConfig } from '@aws-sdk/client-sso-admin';
+import type * as IdentityStoreSdk from '@aws-sdk/client-identitystore';
+import type { DescribeUserCommandOutput, IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { lazyModule } from '../../lazyModule.js';
 import { PermanentError, RetryableError, parseRetryAfter } from '../../../outbox/errors.js';
 import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
 import { nonEmpty } from '../http.js';
 import { instanceIdOf, parseAssignmentGroup, type AssignmentTarget } from './target.js';
 import type { HealthReport, IdpConnector, IdpMember, IdpUser, MemberPage, Health, MemberListing, Memberships, UserDirectory } from '../../../app/ports/idp.js';
+
+/** The two AWS SDK clients (with @smithy and the credential providers): loaded when the first AWS connector is built (lazyModule.ts). */
+const ssoAdminSdk = lazyModule<typeof SsoAdminSdk>('@aws-sdk/client-sso-admin');
+const identityStoreSdk = lazyModule<typeof IdentityStoreSdk>('@aws-sdk/client-identitystore');
 
 export interface AwsSsoConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -141,8 +138,8 @@ export class AwsSsoConnector implements IdpConnector, UserDirectory, Memberships
       config.name ?? 'aws-sso',
       config.instanceArn,
       config.identityStoreId,
-      new SSOAdminClient(common),
-      new IdentitystoreClient(common),
+      new (ssoAdminSdk().SSOAdminClient)(common),
+      new (identityStoreSdk().IdentitystoreClient)(common),
       config.poll ?? DEFAULT_POLL,
       timeoutMs,
       deps.now ?? Date.now,
@@ -183,7 +180,7 @@ export class AwsSsoConnector implements IdpConnector, UserDirectory, Memberships
       if (await this.isMember(group, userId)) return undefined;
       const out = await this.call({ what, notFound: notFound(t) }, () =>
         this.admin.send(
-          new CreateAccountAssignmentCommand({ InstanceArn: this.instanceArn, TargetId: t.account, TargetType: 'AWS_ACCOUNT', PermissionSetArn: t.permissionSetArn, PrincipalType: 'USER', PrincipalId: userId }),
+          new (ssoAdminSdk().CreateAccountAssignmentCommand)({ InstanceArn: this.instanceArn, TargetId: t.account, TargetType: 'AWS_ACCOUNT', PermissionSetArn: t.permissionSetArn, PrincipalType: 'USER', PrincipalId: userId }),
         ),
       );
       return out.AccountAssignmentCreationStatus;
@@ -197,7 +194,7 @@ export class AwsSsoConnector implements IdpConnector, UserDirectory, Memberships
       if (!(await this.isMember(group, userId))) return undefined;
       const out = await this.call({ what, notFound: notFound(t) }, () =>
         this.admin.send(
-          new DeleteAccountAssignmentCommand({ InstanceArn: this.instanceArn, TargetId: t.account, TargetType: 'AWS_ACCOUNT', PermissionSetArn: t.permissionSetArn, PrincipalType: 'USER', PrincipalId: userId }),
+          new (ssoAdminSdk().DeleteAccountAssignmentCommand)({ InstanceArn: this.instanceArn, TargetId: t.account, TargetType: 'AWS_ACCOUNT', PermissionSetArn: t.permissionSetArn, PrincipalType: 'USER', PrincipalId: userId }),
         ),
       );
       return out.AccountAssignmentDeletionStatus;
@@ -253,7 +250,7 @@ export class AwsSsoConnector implements IdpConnector, UserDirectory, Memberships
 
   private listPage(t: AssignmentTarget, group: string, token: string | undefined, size: number) {
     return this.call({ what: `listing the assignments of ${t.permissionSetArn} in account ${t.account}`, notFound: notFound(t) }, () =>
-      this.admin.send(new ListAccountAssignmentsCommand({ InstanceArn: this.instanceArn, AccountId: t.account, PermissionSetArn: t.permissionSetArn, MaxResults: size, NextToken: token })),
+      this.admin.send(new (ssoAdminSdk().ListAccountAssignmentsCommand)({ InstanceArn: this.instanceArn, AccountId: t.account, PermissionSetArn: t.permissionSetArn, MaxResults: size, NextToken: token })),
     ).catch((err: unknown) => {
       if (err instanceof PermanentError && err.code === 'aws_sso_bad_token') throw new PermanentError(`not a page of ${group}'s assignments`, 'aws_sso_bad_cursor');
       throw err;
@@ -262,7 +259,7 @@ export class AwsSsoConnector implements IdpConnector, UserDirectory, Memberships
 
   private describeUser(userId: string): Promise<DescribeUserCommandOutput> {
     return this.call({ what: `reading identity store user ${userId}`, notFound: `identity store user ${userId} not found` }, () =>
-      this.store.send(new DescribeUserCommand({ IdentityStoreId: this.identityStoreId, UserId: userId })),
+      this.store.send(new (identityStoreSdk().DescribeUserCommand)({ IdentityStoreId: this.identityStoreId, UserId: userId })),
     );
   }
 
@@ -286,7 +283,7 @@ export class AwsSsoConnector implements IdpConnector, UserDirectory, Memberships
   private async userIdBy(path: 'emails.value' | 'userName', value: string): Promise<string | undefined> {
     try {
       const out = await this.call({ what: `looking up the identity store user with ${path} ${value}`, notFound: 'no such user' }, () =>
-        this.store.send(new GetUserIdCommand({ IdentityStoreId: this.identityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: path, AttributeValue: value } } })),
+        this.store.send(new (identityStoreSdk().GetUserIdCommand)({ IdentityStoreId: this.identityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: path, AttributeValue: value } } })),
       );
       return out.UserId;
     } catch (err) {
@@ -298,7 +295,7 @@ export class AwsSsoConnector implements IdpConnector, UserDirectory, Memberships
   private async findInstance() {
     let token: string | undefined;
     for (let pages = 0; pages < MAX_PAGES; pages++) {
-      const out = await this.call({ what: 'listing the IAM Identity Center instances' }, () => this.admin.send(new ListInstancesCommand({ NextToken: token })));
+      const out = await this.call({ what: 'listing the IAM Identity Center instances' }, () => this.admin.send(new (ssoAdminSdk().ListInstancesCommand)({ NextToken: token })));
       const found = out.Instances?.find((i) => i.InstanceArn === this.instanceArn);
       if (found) return found;
       token = out.NextToken;
@@ -355,10 +352,10 @@ export class AwsSsoConnector implements IdpConnector, UserDirectory, Memberships
   private async describe(op: Op, requestId: string, what: string): Promise<AccountAssignmentOperationStatus | undefined> {
     const ctx = { what: `reading the status of request ${requestId} (${what})`, notFound: `request ${requestId} not found` };
     if (op === 'create') {
-      const out = await this.call(ctx, () => this.admin.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: this.instanceArn, AccountAssignmentCreationRequestId: requestId })));
+      const out = await this.call(ctx, () => this.admin.send(new (ssoAdminSdk().DescribeAccountAssignmentCreationStatusCommand)({ InstanceArn: this.instanceArn, AccountAssignmentCreationRequestId: requestId })));
       return out.AccountAssignmentCreationStatus ?? { Status: 'IN_PROGRESS' };
     }
-    const out = await this.call(ctx, () => this.admin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: this.instanceArn, AccountAssignmentDeletionRequestId: requestId })));
+    const out = await this.call(ctx, () => this.admin.send(new (ssoAdminSdk().DescribeAccountAssignmentDeletionStatusCommand)({ InstanceArn: this.instanceArn, AccountAssignmentDeletionRequestId: requestId })));
     return out.AccountAssignmentDeletionStatus ?? { Status: 'IN_PROGRESS' };
   }
 

@@ -69,13 +69,18 @@
  * inactivity reclaim (signInActivity). Role-assignable groups additionally need
  * RoleManagement.ReadWrite.Directory; without it Graph answers 403 Authorization_RequestDenied.
  */
-import { Client, GraphClientError, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import type * as GraphSdk from '@microsoft/microsoft-graph-client';
+import type { Client, Context, Middleware } from '@microsoft/microsoft-graph-client';
+import { lazyModule } from '../../lazyModule.js';
 import { PermanentError, RetryableError, isRetryableStatus } from '../../../outbox/errors.js';
 import { redactor } from '../../../redact.js';
 import { runHealthChecks } from '../health.js';
 import { CachedToken, nonEmpty, parseJson, parseSignInTime, postTokenForm, retryAfterMs, transportFailure as describeTransport } from '../http.js';
 import type { AccountStatuses, LoginActivity, HealthReport, IdpUser, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
 import type { AccountStatus } from '../../../domain/offboarding.js';
+
+/** The Graph client: loaded when the first Entra connector is built (lazyModule.ts). */
+const graphSdk = lazyModule<typeof GraphSdk>('@microsoft/microsoft-graph-client');
 
 export interface EntraConnectorConfig {
   /** The instance name (what grants name). Default the type. */
@@ -199,14 +204,14 @@ class ClientCredentialsToken extends CachedToken {
 // ---- middleware -----------------------------------------------------------------------------
 
 /** Throws through GraphRequest.send unchanged (see the header): `customError` carries the cause. */
-function passThrough(cause: Error): GraphClientError {
-  const e = new GraphClientError(cause.message);
+function passThrough(cause: Error): GraphSdk.GraphClientError {
+  const e = new (graphSdk().GraphClientError)(cause.message);
   e.customError = cause;
   return e;
 }
 
 function causeOf(err: unknown): unknown {
-  return err instanceof GraphClientError && err.customError !== undefined ? err.customError : err;
+  return err instanceof graphSdk().GraphClientError && err.customError !== undefined ? err.customError : err;
 }
 
 /** Adds the bearer token; after a 401, fetches a new token and sends the request once more. */
@@ -305,11 +310,12 @@ export class EntraConnector implements IdpConnector, UserDirectory, Memberships,
     const now = deps.now ?? Date.now;
     const redact = redactor([config.clientSecret]);
     const tokens = new ClientCredentialsToken(config, timeoutMs, now, redact);
-    const client = Client.initWithMiddleware({
+    const sdk = graphSdk();
+    const client = sdk.Client.initWithMiddleware({
       baseUrl: `${new URL(config.baseUrl).origin}/`,
       defaultVersion: 'v1.0',
       debugLogging: false,
-      middleware: [new TokenMiddleware(tokens), new ResponseMiddleware(timeoutMs), new HTTPMessageHandler()],
+      middleware: [new TokenMiddleware(tokens), new ResponseMiddleware(timeoutMs), new sdk.HTTPMessageHandler()],
     });
     return new EntraConnector(config.name ?? 'entra', client, tokens, redact, timeoutMs, now);
   }

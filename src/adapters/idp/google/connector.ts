@@ -56,12 +56,17 @@
  */
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
-import { admin, type admin_directory_v1 } from '@googleapis/admin';
+import type * as GoogleAdmin from '@googleapis/admin';
+import type { admin_directory_v1 } from '@googleapis/admin';
+import { lazyModule } from '../../lazyModule.js';
 import { PermanentError, RetryableError, isRetryableStatus } from '../../../outbox/errors.js';
 import { runHealthChecks } from '../health.js';
 import { CachedToken, nonEmpty, parseSignInTime, postTokenForm, retryAfterMs, transportFailure } from '../http.js';
 import type { AccountStatuses, LoginActivity, HealthReport, IdpUser, IdpMember, MemberPage, IdpConnector, UserDirectory, Memberships, ManagerSource, Health, MemberListing } from '../../../app/ports/idp.js';
 import type { AccountStatus } from '../../../domain/offboarding.js';
+
+/** @googleapis/admin with google-auth-library and gaxios: loaded when the first Google connector is built (lazyModule.ts). */
+const googleAdmin = lazyModule<typeof GoogleAdmin>('@googleapis/admin');
 
 export const GOOGLE_SCOPES = [
   'https://www.googleapis.com/auth/admin.directory.group.member',
@@ -181,7 +186,7 @@ export class GoogleConnector implements IdpConnector, UserDirectory, Memberships
     const now = deps.now ?? Date.now;
     const sa = readServiceAccount(config.saKeyFile, deps.readFile ?? ((p) => fs.readFileSync(p, 'utf8')));
     const tokens = new ServiceAccountToken(sa, config.adminSubject, config.tokenUrl, timeoutMs, now);
-    const dir = admin({
+    const dir = googleAdmin().admin({
       version: 'directory_v1',
       rootUrl: config.rootUrl.endsWith('/') ? config.rootUrl : `${config.rootUrl}/`,
       retry: false,
