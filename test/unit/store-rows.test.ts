@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { rowView } from '../../src/adapters/sqlite/rowView.js';
 import { COLUMNS, toRequest } from '../../src/adapters/storeRows.js';
 
 // toRequest is written out field by field (for speed); COLUMNS is what updates write through.
@@ -30,4 +32,20 @@ test('toRequest: no bundle, and no submitter or Atlassian account on the join, r
   assert.equal(r.bundleParts, null);
   assert.equal(r.requesterAccountId, null);
   assert.equal(r.submitterEmail, null);
+});
+
+test('rowView: a raw row read by column name, as better-sqlite3 would have built it (a name given twice reads the last)', () => {
+  const db = new Database(':memory:');
+  db.exec("CREATE TABLE t (id TEXT, n INTEGER, note TEXT); INSERT INTO t VALUES ('a', 1, NULL), ('b', 2, 'x')");
+  const sql = 'SELECT t.*, t.n * 10 AS n10, 7 AS id FROM t ORDER BY id';
+  const objects = db.prepare(sql).all() as Record<string, unknown>[];
+  const stmt = db.prepare(sql);
+  const view = rowView(stmt);
+  const rows = (stmt.all() as unknown[][]).map(view);
+  assert.deepEqual(rows.map((r) => ({ ...Object.fromEntries(['id', 'n', 'note', 'n10'].map((k) => [k, r[k]])) })), objects);
+  assert.equal(rows[0]!.id, 7);
+  assert.equal(rows[0]!.missing, undefined);
+  // Statements with the same columns share one view, so the mapper reading them sees one shape.
+  assert.equal(Object.getPrototypeOf(view([])), Object.getPrototypeOf(rowView(db.prepare(sql))([])));
+  db.close();
 });

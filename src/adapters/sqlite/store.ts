@@ -20,6 +20,7 @@ import { checkChain, GENESIS_HASH, type AuditHead, type ChainCheck, type StoredA
 import { normalizeEmail, type PersonId } from '../../domain/people.js';
 import type { Step } from '../../domain/steps.js';
 import type { EffectSpec, Outbox } from '../../outbox/outbox.js';
+import { rowView, type RowOf } from './rowView.js';
 import { chainHash, COLUMNS, kindValues, recordPersonWith, REQUEST, toApprover, toAudit, toJiraIntake, toPerson, toRequest, type PersonWrites, type RequestWatcher } from '../storeRows.js';
 import { pendingPartiesSql, toPendingParties, type PendingPartyRow } from '../pendingParties.js';
 import { TxBatch } from '../txBatch.js';
@@ -38,6 +39,8 @@ export class SqliteStore implements Store, EvidenceStore {
   private readonly runTx: (fn: (s: TxStore) => unknown) => unknown;
   private readonly people: PersonWrites;
   private readonly batch: TxBatch;
+  /** `getRequest` reads arrays (rowView.ts): it runs dozens of times in each request's life. */
+  private readonly requestRow: RowOf;
 
   constructor(
     private readonly db: Db,
@@ -165,6 +168,7 @@ export class SqliteStore implements Store, EvidenceStore {
         ON CONFLICT (job) DO UPDATE SET slot = excluded.slot, holder = excluded.holder, claimed_at = excluded.claimed_at WHERE excluded.slot > scheduled_runs.slot`),
       pruneSeen: db.prepare('DELETE FROM inbound_seen WHERE at < ?'),
     };
+    this.requestRow = rowView(this.s.getRequest);
     const s = this.s;
     this.people = {
       matching: (keys) => (s.peopleMatching.all(keys) as Record<string, unknown>[]).map(toPerson),
@@ -214,8 +218,8 @@ export class SqliteStore implements Store, EvidenceStore {
   }
 
   getRequest(id: string): RequestRecord | undefined {
-    const row = this.s.getRequest.get(id) as Record<string, unknown> | undefined;
-    return row ? toRequest(row) : undefined;
+    const values = this.s.getRequest.get(id) as unknown[] | undefined;
+    return values ? toRequest(this.requestRow(values)) : undefined;
   }
 
   findBySubmissionKey(key: string): RequestRecord | undefined {
