@@ -75,16 +75,23 @@ interface Answer {
 export class AtlassianConnector implements IdpConnector, UserDirectory, Memberships, Health, MemberListing {
   readonly type = 'atlassian';
 
+  private built: Version3Client | undefined;
+
   private constructor(
     readonly name: string,
-    private readonly client: Version3Client,
+    /**
+     * Builds the jira.js client at the first call, not with the connector: the connector is on
+     * whenever Jira is configured, and jira.js takes ~150 ms and ~40 MB to load, which a bot whose
+     * catalog grants no Atlassian group never needs (lazyModule.ts).
+     */
+    private readonly newClient: () => Version3Client,
     /** Used only for its `classify`: the Jira adapters share one reading of Jira's failures. */
     private readonly jira: JiraCloudRecord,
   ) {}
 
   static fromConfig(config: AtlassianConnectorConfig, deps: AtlassianConnectorDeps = {}): AtlassianConnector {
     const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const client =
+    const newClient = (): Version3Client =>
       deps.client ??
       new (jiraJs().Version3Client)({
         host: config.host,
@@ -92,7 +99,11 @@ export class AtlassianConnector implements IdpConnector, UserDirectory, Membersh
         baseRequestConfig: { timeout: timeoutMs },
       });
     const jira = JiraCloudRecord.fromConfig({ host: config.host, email: config.email, apiToken: config.apiToken, timeoutMs }, { now: deps.now });
-    return new AtlassianConnector(config.name ?? 'atlassian', client, jira);
+    return new AtlassianConnector(config.name ?? 'atlassian', newClient, jira);
+  }
+
+  private get client(): Version3Client {
+    return (this.built ??= this.newClient());
   }
 
   /** The active Atlassian account whose email address is `email` (ignoring case); its id is the accountId. */
