@@ -62,12 +62,10 @@ export class RateGate {
   reserve(key: string): Reservation {
     const s = this.stateOf(key);
     const now = this.now();
+    forgetStale(s.inFlight, now);
     const w = s.window;
     if (w && now >= w.resetAt) s.window = undefined; // a new window: unknown until its first answer
-    else if (w) {
-      forgetStale(s.inFlight, now);
-      if (w.reported - s.inFlight.size <= 0) return { ok: false, waitMs: w.resetAt - now };
-    }
+    else if (w && w.reported - s.inFlight.size <= 0) return { ok: false, waitMs: w.resetAt - now };
     const ticket = this.nextTicket++;
     s.inFlight.set(ticket, now);
     return { ok: true, ticket };
