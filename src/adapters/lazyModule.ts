@@ -1,7 +1,7 @@
 /**
  * A package loaded the first time it is needed instead of when the bot starts. The connectors'
  * SDKs (jira.js with zod and axios, @googleapis/admin, the Graph client, two AWS SDK clients) are
- * about 1,000 modules, 27 MB of memory and 300 ms of loading together, and most deployments
+ * about 1,000 modules and 27 MB of memory together, each 25–210 ms to load, and most deployments
  * configure one or two connector types. A connector's SDK is loaded synchronously when the first
  * instance of its type is built, as connectors are built at start-up; the Atlassian connector,
  * on whenever Jira is configured, loads jira.js at its first call (test/unit/lazy-sdks.test.ts).
